@@ -1,0 +1,48 @@
+package tally
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Callers branch on them with errors.Is; the wrapped message
+// says where the problem is.
+var (
+	// ErrMalformed: the bytes do not parse as the expected message.
+	ErrMalformed = errors.New("tally: malformed encoding")
+	// ErrNonCanonical: a scalar or point is not in its one canonical encoding.
+	ErrNonCanonical = errors.New("tally: non-canonical encoding")
+	// ErrTrailingBytes: a message is followed by unexpected bytes.
+	ErrTrailingBytes = errors.New("tally: trailing bytes")
+	// ErrWrongTag: the message carries another type or version tag.
+	ErrWrongTag = errors.New("tally: wrong message tag")
+	// ErrIdentity: the identity element where it would be unsafe.
+	ErrIdentity = errors.New("tally: identity element not allowed")
+	// ErrLimit: a count or size exceeds what the format allows.
+	ErrLimit = errors.New("tally: limit exceeded")
+	// ErrInvalidProof: a zero-knowledge proof does not verify.
+	ErrInvalidProof = errors.New("tally: invalid proof")
+	// ErrInvalidInput: the caller passed arguments that violate the API's
+	// preconditions (for example a choice outside the allowed values).
+	ErrInvalidInput = errors.New("tally: invalid input")
+)
+
+// VerifyError names which part of a statement failed to verify.
+type VerifyError struct {
+	// Item says what failed, for example "contest 2 option 4" or "sum".
+	Item string
+	// Err is the underlying sentinel (usually ErrInvalidProof).
+	Err error
+}
+
+func (e *VerifyError) Error() string { return fmt.Sprintf("tally: %s: %v", e.Item, e.Err) }
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// BatchError names the first item of a batch that failed.
+type BatchError struct {
+	Index int   // position of the failing item in the batch
+	Err   error // why it failed
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("tally: batch item %d: %v", e.Index, e.Err) }
+func (e *BatchError) Unwrap() error { return e.Err }
