@@ -40,8 +40,9 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 
 // BatchError names the first item of a batch that failed.
 type BatchError struct {
-	Index int   // position of the failing item in the batch
-	Err   error // why it failed
+	Index   int   // position of the first failing item in the batch
+	Err     error // why that item fails on its own
+	Failing []int // positions of every failing item, in order
 }
 
 func (e *BatchError) Error() string { return fmt.Sprintf("tally: batch item %d: %v", e.Index, e.Err) }

@@ -1,0 +1,311 @@
+package tally
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cloudflare/circl/group"
+)
+
+// TagContest is the tag of an encrypted contest.
+const TagContest = "evote/v1/contest"
+
+// Limits of a contest.
+const (
+	// MaxOptions bounds the options of one contest.
+	MaxOptions = 256
+	// maxContextField bounds the election id and voter credential in a
+	// ContestContext.
+	maxContextField = 64
+)
+
+// ContestRules is the public statement every encrypted contest is proven
+// against. Each option's plaintext lies in {0..MaxPerOption} (1 for
+// approval and plurality questions, k for cumulative and score questions),
+// and the sum of the plaintexts lies in {MinSelections..MaxSelections}.
+type ContestRules struct {
+	Options       int
+	MaxPerOption  uint64
+	MinSelections uint64
+	MaxSelections uint64
+}
+
+// Validate checks that the rules describe a contest that can be voted and
+// proven within the limits.
+func (r ContestRules) Validate() error {
+	switch {
+	case r.Options < 1 || r.Options > MaxOptions:
+		return fmt.Errorf("%w: %d options (1..%d)", ErrInvalidInput, r.Options, MaxOptions)
+	case r.MaxPerOption < 1 || r.MaxPerOption >= maxBranches:
+		return fmt.Errorf("%w: per-option maximum %d (1..%d)", ErrInvalidInput, r.MaxPerOption, maxBranches-1)
+	case r.MinSelections > r.MaxSelections:
+		return fmt.Errorf("%w: minimum selections %d above maximum %d", ErrInvalidInput, r.MinSelections, r.MaxSelections)
+	case r.MaxSelections < 1 || r.MaxSelections > uint64(r.Options)*r.MaxPerOption:
+		return fmt.Errorf("%w: maximum selections %d (1..%d)", ErrInvalidInput, r.MaxSelections, uint64(r.Options)*r.MaxPerOption)
+	case r.HasSelectionsProof() && r.MaxSelections-r.MinSelections >= maxBranches:
+		return fmt.Errorf("%w: selection range %d..%d wider than %d", ErrInvalidInput, r.MinSelections, r.MaxSelections, maxBranches)
+	}
+	return nil
+}
+
+// HasSelectionsProof reports whether the rules restrict the sum beyond what
+// the per-option proofs already imply, in which case an encrypted contest
+// carries a proof that the sum lies in {MinSelections..MaxSelections}.
+func (r ContestRules) HasSelectionsProof() bool {
+	return r.MinSelections > 0 || r.MaxSelections < uint64(r.Options)*r.MaxPerOption
+}
+
+func (r ContestRules) optionValues() []uint64    { return valueRange(0, r.MaxPerOption) }
+func (r ContestRules) selectionValues() []uint64 { return valueRange(r.MinSelections, r.MaxSelections) }
+
+// EncodedSize is the length of an encrypted contest under these rules.
+func (r ContestRules) EncodedSize() int {
+	n := 1 + len(TagContest) + 2 + r.Options*(2*PointSize+membershipProofSize(int(r.MaxPerOption)+1))
+	if r.HasSelectionsProof() {
+		n += membershipProofSize(int(r.MaxSelections - r.MinSelections + 1))
+	}
+	return n
+}
+
+// ContestContext binds a contest's proofs to one election, one voter and one
+// position on the ballot; a proof moved to any other fails.
+type ContestContext struct {
+	ElectionID []byte // the election id (at most 64 bytes)
+	Voter      []byte // the voter's credential public key (at most 64 bytes)
+	Contest    uint32 // the contest's position on the ballot
+}
+
+// bytes is the context field of the contest's transcripts:
+// bytes(ElectionID) || bytes(Voter) || u32 Contest.
+func (c ContestContext) bytes() ([]byte, error) {
+	if len(c.ElectionID) == 0 || len(c.ElectionID) > maxContextField || len(c.Voter) == 0 || len(c.Voter) > maxContextField {
+		return nil, fmt.Errorf("%w: election id and voter must be 1..%d bytes", ErrInvalidInput, maxContextField)
+	}
+	e := encoder{b: make([]byte, 0, 12+len(c.ElectionID)+len(c.Voter))}
+	e.bytes(c.ElectionID)
+	e.bytes(c.Voter)
+	e.u32(c.Contest)
+	return e.b, nil
+}
+
+// optionTranscript is the hash input of option i's proof:
+// ctx, u32 i, H, A||B, values, commitments.
+func optionTranscript(ctx []byte, option int, pk, ab, values, commitments []byte) *transcript {
+	t := newTranscript(TagOptionProof)
+	t.field(ctx)
+	var idx [4]byte
+	idx[0], idx[1], idx[2], idx[3] = byte(option>>24), byte(option>>16), byte(option>>8), byte(option)
+	t.field(idx[:])
+	t.field(pk)
+	t.field(ab)
+	t.field(values)
+	t.field(commitments)
+	return t
+}
+
+// selectionsTranscript is the hash input of the selections proof:
+// ctx, H, A_0||B_0||...||A_{n-1}||B_{n-1}, values, commitments.
+func selectionsTranscript(ctx, pk, ciphertexts, values, commitments []byte) *transcript {
+	t := newTranscript(TagSelectionsProof)
+	t.field(ctx)
+	t.field(pk)
+	t.field(ciphertexts)
+	t.field(values)
+	t.field(commitments)
+	return t
+}
+
+// EncryptedContest is one contest of a ballot: a ciphertext per option,
+// a proof per option that it encrypts a value in {0..MaxPerOption}, and,
+// when the rules ask for it, a proof that the sum lies in the allowed range.
+type EncryptedContest struct {
+	Ciphertexts []*Ciphertext
+	options     []*membershipProof
+	selections  *membershipProof // nil when !rules.HasSelectionsProof()
+}
+
+// ContestSecrets is what the voter's device keeps to open an encrypted
+// contest (a Benaloh challenge): the choices and each option's randomness.
+// It is never part of a cast ballot.
+type ContestSecrets struct {
+	Choices    []uint64
+	Randomness []group.Scalar
+}
+
+// EncryptContest encrypts the voter's choices (one value per option) under
+// pk and proves that they satisfy the rules, binding every proof to cc. The
+// proofs are constant time in the choices.
+func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choices []uint64, rnd io.Reader) (*EncryptedContest, *ContestSecrets, error) {
+	if err := rules.Validate(); err != nil {
+		return nil, nil, err
+	}
+	ctx, err := cc.bytes()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(choices) != rules.Options {
+		return nil, nil, fmt.Errorf("%w: %d choices for %d options", ErrInvalidInput, len(choices), rules.Options)
+	}
+	// Validity is accumulated without branching on individual choices.
+	var sum, over uint64
+	for _, m := range choices {
+		sum += m
+		over |= (rules.MaxPerOption - m) >> 63 // set when m > MaxPerOption (both < 2^63)
+		over |= m >> 62
+	}
+	if over != 0 {
+		return nil, nil, fmt.Errorf("%w: a choice exceeds the per-option maximum %d", ErrInvalidInput, rules.MaxPerOption)
+	}
+	if sum < rules.MinSelections || sum > rules.MaxSelections {
+		return nil, nil, fmt.Errorf("%w: %d selections outside %d..%d", ErrInvalidInput, sum, rules.MinSelections, rules.MaxSelections)
+	}
+
+	pkBytes := pk.Bytes()
+	optValues := rules.optionValues()
+	optValuesEnc := encodeValues(optValues)
+	out := &EncryptedContest{
+		Ciphertexts: make([]*Ciphertext, rules.Options),
+		options:     make([]*membershipProof, rules.Options),
+	}
+	secrets := &ContestSecrets{Choices: append([]uint64(nil), choices...), Randomness: make([]group.Scalar, rules.Options)}
+	allCT := make([]byte, 0, 2*PointSize*rules.Options)
+	R, M := newScalar(), newScalar()
+	for i, mv := range choices {
+		r, err := randomNonZeroScalar(rnd)
+		if err != nil {
+			return nil, nil, err
+		}
+		m := scalarFromUint64(mv)
+		ct := EncryptWithRandomness(pk, mv, r)
+		ab := ct.Bytes()
+		allCT = append(allCT, ab...)
+		proof, err := proveMembership(pk, r, m, int(mv), optValues, func(commitments []byte) *transcript {
+			return optionTranscript(ctx, i, pkBytes, ab, optValuesEnc, commitments)
+		}, rnd)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Ciphertexts[i], out.options[i] = ct, proof
+		secrets.Randomness[i] = r
+		R.Add(R, r)
+		M.Add(M, m)
+	}
+	if rules.HasSelectionsProof() {
+		selValues := rules.selectionValues()
+		selValuesEnc := encodeValues(selValues)
+		proof, err := proveMembership(pk, R, M, int(sum-rules.MinSelections), selValues, func(commitments []byte) *transcript {
+			return selectionsTranscript(ctx, pkBytes, allCT, selValuesEnc, commitments)
+		}, rnd)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.selections = proof
+	}
+	return out, secrets, nil
+}
+
+// MarshalBinary encodes the contest:
+//
+//	tag "evote/v1/contest", u16 option count,
+//	per option: A, B, its proof; then the selections proof if the rules have one.
+//
+// A proof over n values is A_0, B_0, ..., A_{n-1}, B_{n-1}, c_0..c_{n-2}, z_0..z_{n-1}.
+func (c *EncryptedContest) MarshalBinary() ([]byte, error) {
+	e := encoder{}
+	e.tag(TagContest)
+	e.u16(uint16(len(c.Ciphertexts)))
+	for i, ct := range c.Ciphertexts {
+		ct.encode(&e)
+		c.options[i].encode(&e)
+	}
+	if c.selections != nil {
+		c.selections.encode(&e)
+	}
+	return e.b, nil
+}
+
+// DecodeContest parses an encrypted contest under rules, checking that every
+// element and scalar is canonical and that no ciphertext's A is the identity.
+// It does not verify the proofs: use VerifyContest or VerifyContestBatch.
+func DecodeContest(rules ContestRules, b []byte) (*EncryptedContest, error) {
+	if err := rules.Validate(); err != nil {
+		return nil, err
+	}
+	d := newDecoder(b)
+	d.tag(TagContest)
+	if n := int(d.u16("option count")); d.err == nil && n != rules.Options {
+		d.fail(ErrMalformed, "%d options, the rules have %d", n, rules.Options)
+	}
+	out := &EncryptedContest{
+		Ciphertexts: make([]*Ciphertext, rules.Options),
+		options:     make([]*membershipProof, rules.Options),
+	}
+	nOpt := int(rules.MaxPerOption) + 1
+	for i := 0; i < rules.Options && d.err == nil; i++ {
+		out.Ciphertexts[i] = decodeCiphertext(d, fmt.Sprintf("option %d", i), false)
+		out.options[i] = decodeMembershipProof(d, nOpt, fmt.Sprintf("option %d proof", i))
+	}
+	if rules.HasSelectionsProof() {
+		out.selections = decodeMembershipProof(d, int(rules.MaxSelections-rules.MinSelections+1), "selections proof")
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeMembershipProof(d *decoder, n int, what string) *membershipProof {
+	p := &membershipProof{Commit: make([][2]group.Element, n), C: make([]group.Scalar, n-1), Z: make([]group.Scalar, n)}
+	for j := range p.Commit {
+		p.Commit[j][0] = d.pointOrIdentity(what+" commitment", true)
+		p.Commit[j][1] = d.pointOrIdentity(what+" commitment", true)
+	}
+	for j := range p.C {
+		p.C[j] = d.scalar(what + " challenge")
+	}
+	for j := range p.Z {
+		p.Z[j] = d.scalar(what + " response")
+	}
+	if d.err != nil {
+		return nil
+	}
+	return p
+}
+
+// CheckOpening verifies a Benaloh challenge: that each ciphertext of the
+// contest is the encryption of the revealed choice with the revealed
+// randomness, so the device encrypted what the voter saw. An opened contest
+// must never be cast.
+func CheckOpening(pk *PublicKey, c *EncryptedContest, s *ContestSecrets) error {
+	if len(s.Choices) != len(c.Ciphertexts) || len(s.Randomness) != len(c.Ciphertexts) {
+		return fmt.Errorf("%w: opening has %d choices and %d randomness values for %d options",
+			ErrInvalidInput, len(s.Choices), len(s.Randomness), len(c.Ciphertexts))
+	}
+	for i, ct := range c.Ciphertexts {
+		if !EncryptWithRandomness(pk, s.Choices[i], s.Randomness[i]).Equal(ct) {
+			return &VerifyError{Item: fmt.Sprintf("option %d", i), Err: fmt.Errorf("%w: ciphertext does not open to choice %d", ErrInvalidProof, s.Choices[i])}
+		}
+	}
+	return nil
+}
+
+// ContestCiphertexts decodes only the ciphertexts of an encoded contest (for
+// adding a verified ballot to the running tally without decoding its proofs).
+func ContestCiphertexts(rules ContestRules, b []byte) ([]*Ciphertext, error) {
+	if err := rules.Validate(); err != nil {
+		return nil, err
+	}
+	rc, err := parseContest(rules, b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Ciphertext, len(rc.ciphertexts))
+	for i, ab := range rc.ciphertexts {
+		d := newDecoder(ab)
+		out[i] = decodeCiphertext(d, fmt.Sprintf("option %d", i), false)
+		if err := d.finish(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,136 @@
+package tally
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+)
+
+// mulCostNs measures one circl ristretto255 Element.Mul, the unit in which
+// the speed targets are stated, in the same run as the benchmark. It keeps
+// the fastest of several rounds to damp noise from other processes.
+func mulCostNs() float64 {
+	rnd := seeded("mul baseline")
+	s, _ := RandomScalar(rnd)
+	p := newElement().MulGen(s)
+	q := newElement()
+	best := time.Duration(1 << 62)
+	for round := 0; round < 5; round++ {
+		start := time.Now()
+		for i := 0; i < 40; i++ {
+			q.Mul(p, s)
+		}
+		best = min(best, time.Since(start))
+	}
+	return float64(best.Nanoseconds()) / 40
+}
+
+// reportMuls adds the cost per unit in multiples of Element.Mul.
+func reportMuls(b *testing.B, mul float64, units int) {
+	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N*units)
+	b.ReportMetric(per, "ns/contest")
+	b.ReportMetric(per/mul, "muls/contest")
+	b.ReportMetric(mul, "ns/mul")
+}
+
+// benchChoices cycles through valid choices of a 5-option contest with 1 to
+// 3 selections.
+var benchChoices = [][]uint64{{1, 0, 0, 0, 0}, {0, 1, 1, 0, 0}, {1, 0, 1, 0, 1}, {0, 0, 0, 1, 0}, {0, 1, 0, 1, 1}}
+
+func benchContests(b *testing.B, pk *PublicKey, n int, rnd io.Reader) []ContestItem {
+	items := make([]ContestItem, n)
+	for i := range items {
+		cc := testContext(fmt.Sprintf("voter-%06d", i), 0)
+		c, _, err := EncryptContest(pk, cc, approval3of5, benchChoices[i%len(benchChoices)], rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc, _ := c.MarshalBinary()
+		items[i] = ContestItem{Context: cc, Rules: approval3of5, Encoded: enc}
+	}
+	return items
+}
+
+func BenchmarkMul(b *testing.B) {
+	rnd := seeded("mul")
+	s, _ := RandomScalar(rnd)
+	p := newElement().MulGen(s)
+	for b.Loop() {
+		p.Mul(p, s)
+	}
+}
+
+func BenchmarkEncryptContest(b *testing.B) {
+	rnd := seeded("bench encrypt")
+	pk := mustKey(b, rnd)
+	cc := testContext("voter", 0)
+	mul := mulCostNs()
+	i := 0
+	for b.Loop() {
+		c, _, err := EncryptContest(pk, cc, approval3of5, benchChoices[i%len(benchChoices)], rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportMuls(b, mul, 1)
+}
+
+func BenchmarkVerifyContest(b *testing.B) {
+	rnd := seeded("bench verify")
+	pk := mustKey(b, rnd)
+	items := benchContests(b, pk, 16, rnd)
+	mul := mulCostNs()
+	i := 0
+	for b.Loop() {
+		it := items[i%len(items)]
+		if err := VerifyContest(pk, it.Context, it.Rules, it.Encoded); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportMuls(b, mul, 1)
+}
+
+func BenchmarkVerifyContestBatch(b *testing.B) {
+	rnd := seeded("bench batch")
+	pk := mustKey(b, rnd)
+	items := benchContests(b, pk, 1000, rnd)
+	mul := mulCostNs()
+	for b.Loop() {
+		if err := VerifyContestBatch(pk, items, rnd); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportMuls(b, mul, len(items))
+}
+
+// BenchmarkAggregate adds one verified contest to the running tally: it
+// decodes the contest's five ciphertexts and adds each to its option's
+// aggregate.
+func BenchmarkAggregate(b *testing.B) {
+	rnd := seeded("bench aggregate")
+	pk := mustKey(b, rnd)
+	items := benchContests(b, pk, 64, rnd)
+	agg := make([]*Ciphertext, approval3of5.Options)
+	for i := range agg {
+		agg[i] = ZeroCiphertext()
+	}
+	mul := mulCostNs()
+	i := 0
+	for b.Loop() {
+		cts, err := ContestCiphertexts(approval3of5, items[i%len(items)].Encoded)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j, ct := range cts {
+			agg[j].Add(agg[j], ct)
+		}
+		i++
+	}
+	reportMuls(b, mul, 1)
+}
