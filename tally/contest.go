@@ -24,10 +24,10 @@ const (
 // approval and plurality questions, k for cumulative and score questions),
 // and the sum of the plaintexts lies in {MinSelections..MaxSelections}.
 type ContestRules struct {
-	Options       int
-	MaxPerOption  uint64
-	MinSelections uint64
-	MaxSelections uint64
+	Options       int    `json:"options"`
+	MaxPerOption  uint64 `json:"max_per_option"`
+	MinSelections uint64 `json:"min_selections"`
+	MaxSelections uint64 `json:"max_selections"`
 }
 
 // Validate checks that the rules describe a contest that can be voted and
