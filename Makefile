@@ -1,0 +1,67 @@
+# evote: developer and CI entry points. `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+# Longest a `make test` run may take before go test stops it.
+TESTTIMEOUT ?= 20m
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 10s
+# Passed to go test -benchtime by `make bench`.
+BENCHTIME ?= 1s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test fmt-check vet bench fuzz vectors build clean
+
+help:
+	@echo "make demo     run the demo (evote tally demo)"
+	@echo "make test     gofmt check, go vet, go test (TESTTIMEOUT=$(TESTTIMEOUT))"
+	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
+	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
+	@echo "make vectors  regenerate the test vectors under tally/testdata/vectors"
+	@echo "make build    build bin/evote"
+	@echo "make clean    remove bin/"
+
+demo:
+	$(GO) run ./cmd/evote tally demo
+
+test: fmt-check vet
+	$(GO) test -timeout $(TESTTIMEOUT) ./...
+
+fmt-check:
+	@echo "gofmt -l ."
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "these files are not gofmt-formatted (run gofmt -w on them):"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./tally/...
+
+# Lists every fuzz target of every package (go test -list), then fuzzes each
+# one alone: go test -fuzz takes one target in one package at a time.
+fuzz:
+	@targets="$$($(GO) test -list='^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { if (names != "") print $$2 names; names = "" }')"; \
+	if [ -z "$$targets" ]; then echo "no fuzz targets"; exit 0; fi; \
+	while read -r pkg names; do \
+		for name in $$names; do \
+			echo "$(GO) test -run='^\$$' -fuzz='^$$name\$$' -fuzztime=$(FUZZTIME) $$pkg"; \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+		done; \
+	done <<< "$$targets"
+
+vectors:
+	$(GO) test ./tally -run Vectors -update-dkg -update-decrypt -update-ballot
+
+build:
+	$(GO) build -o bin/evote ./cmd/evote
+
+clean:
+	rm -rf bin
