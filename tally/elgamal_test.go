@@ -120,3 +120,24 @@ func TestSchnorrAndDLEQ(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestProofContextLimit(t *testing.T) {
+	rnd := seeded("context limit")
+	sk, _ := GenerateKey(rnd)
+	X := sk.Public().Element()
+	long := make([]byte, maxContext+1)
+	if _, err := ProveSchnorr(sk.Scalar(), X, long, rnd); !errors.Is(err, ErrLimit) {
+		t.Fatalf("schnorr prove with a long context: got %v", err)
+	}
+	p, _ := ProveSchnorr(sk.Scalar(), X, long[:maxContext], rnd)
+	if err := p.Verify(X, long); !errors.Is(err, ErrLimit) {
+		t.Fatalf("schnorr verify with a long context: got %v", err)
+	}
+	if _, err := ProveDLEQ(sk.Scalar(), generator(), X, generator(), X, long, rnd); !errors.Is(err, ErrLimit) {
+		t.Fatalf("dleq prove with a long context: got %v", err)
+	}
+	q, _ := ProveDLEQ(sk.Scalar(), generator(), X, generator(), X, nil, rnd)
+	if err := q.Verify(generator(), X, generator(), X, long); !errors.Is(err, ErrLimit) {
+		t.Fatalf("dleq verify with a long context: got %v", err)
+	}
+}

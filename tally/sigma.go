@@ -13,8 +13,15 @@ const (
 	TagDLEQProof    = "evote/v1/proof/dleq"
 )
 
-// Context limits: a proof's caller-given context is at most this long.
+// maxContext bounds a proof's caller-given context.
 const maxContext = 1 << 12
+
+func checkContext(ctx []byte) error {
+	if len(ctx) > maxContext {
+		return fmt.Errorf("%w: proof context of %d bytes (at most %d)", ErrLimit, len(ctx), maxContext)
+	}
+	return nil
+}
 
 // SchnorrProof proves knowledge of x such that X = xG (Schnorr 1991, made
 // non-interactive with a strong Fiat-Shamir transform):
@@ -28,6 +35,9 @@ type SchnorrProof struct {
 
 // ProveSchnorr proves knowledge of x for X = xG, bound to ctx.
 func ProveSchnorr(x group.Scalar, X group.Element, ctx []byte, rnd io.Reader) (*SchnorrProof, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	k, err := randomNonZeroScalar(rnd)
 	if err != nil {
 		return nil, err
@@ -54,6 +64,9 @@ func (p *SchnorrProof) Verify(X group.Element, ctx []byte) error {
 	}
 	if X.IsIdentity() {
 		return fmt.Errorf("%w: schnorr: statement", ErrIdentity)
+	}
+	if err := checkContext(ctx); err != nil {
+		return err
 	}
 	c := schnorrChallenge(X, p.R, ctx)
 	lhs := newElement().MulGen(p.Z)
@@ -110,6 +123,9 @@ type DLEQProof struct {
 
 // ProveDLEQ proves x = log_G1 X1 = log_G2 X2, bound to ctx.
 func ProveDLEQ(x group.Scalar, G1, X1, G2, X2 group.Element, ctx []byte, rnd io.Reader) (*DLEQProof, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	k, err := randomNonZeroScalar(rnd)
 	if err != nil {
 		return nil, err
@@ -138,6 +154,9 @@ func (p *DLEQProof) Verify(G1, X1, G2, X2 group.Element, ctx []byte) error {
 	}
 	if G1.IsIdentity() || X1.IsIdentity() {
 		return fmt.Errorf("%w: dleq: statement", ErrIdentity)
+	}
+	if err := checkContext(ctx); err != nil {
+		return err
 	}
 	c := dleqChallenge(G1, X1, G2, X2, p.R1, p.R2, ctx)
 	for _, eq := range [2][3]group.Element{{G1, X1, p.R1}, {G2, X2, p.R2}} {
