@@ -376,6 +376,80 @@ func TestIdentityAggregate(t *testing.T) {
 	}
 }
 
+func TestHomomorphicTotals(t *testing.T) {
+	rnd := seeded("totals")
+	tt := newTestTrustees(t, rnd, 3, 4)
+	const options, voters = 3, 60
+	aggs := []*Ciphertext{ZeroCiphertext(), ZeroCiphertext(), ZeroCiphertext(), ZeroCiphertext()}
+	var want [options + 1]uint64
+	var first [options]*Ciphertext
+	for v := range voters {
+		for o := range options {
+			m := uint64((v*7+o*3)%5) % 2 // a 0/1 pattern
+			ct, _, err := Encrypt(tt.joint, m, rnd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == 0 {
+				first[o] = ct
+			}
+			aggs[o].Add(aggs[o], ct)
+			want[o] += m
+		}
+	}
+	// Voter 0 revotes: their first ballot is replaced.
+	for o := range options {
+		m0 := uint64((o*3)%5) % 2
+		aggs[o].Sub(aggs[o], first[o])
+		ct, _, _ := Encrypt(tt.joint, 1, rnd)
+		aggs[o].Add(aggs[o], ct)
+		want[o] += 1 - m0
+	}
+	// The last aggregate has no ballot at all.
+	election := []byte("totals election")
+	var batches [][]*DecryptionShare
+	for _, j := range []uint32{4, 2, 1} {
+		b, err := PartialDecryptAll(tt.shares[j-1], j, aggs, election, rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyDecryptionShares(tt.vks[j-1], j, aggs, b, election); err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+	}
+	Ms, err := CombineAll(aggs, batches, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := NewDlogTable(voters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, M := range Ms {
+		m, err := table.Lookup(M)
+		if err != nil {
+			t.Fatalf("aggregate %d: %v", i, err)
+		}
+		if m != want[i] {
+			t.Fatalf("aggregate %d: total %d, want %d", i, m, want[i])
+		}
+		// CombineAll agrees with Combine on each aggregate.
+		single, err := Combine(aggs[i], []*DecryptionShare{batches[0][i], batches[1][i], batches[2][i]}, 3)
+		if err != nil || !single.IsEqual(M) {
+			t.Fatalf("aggregate %d: Combine and CombineAll disagree (%v)", i, err)
+		}
+	}
+	if _, err := CombineAll(aggs, batches[:2], 3); !errors.Is(err, ErrTooFewShares) {
+		t.Fatalf("two batches: got %v", err)
+	}
+	mixed := append([]*DecryptionShare(nil), batches[0]...)
+	mixed[2] = batches[1][2]
+	if _, err := CombineAll(aggs, [][]*DecryptionShare{mixed, batches[1], batches[2]}, 3); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("mixed batch: got %v", err)
+	}
+}
+
 func TestVerifyDecryptionSharesNamesPosition(t *testing.T) {
 	rnd := seeded("batch verify")
 	tt := newTestTrustees(t, rnd, 2, 3)
