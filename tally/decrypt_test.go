@@ -3,8 +3,12 @@ package tally
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"filippo.io/edwards25519"
@@ -618,6 +622,441 @@ func TestVtEncodeMatchesCircl(t *testing.T) {
 		}
 		if !fromEdwards(e).IsEqual(newElement().MulGen(s)) {
 			t.Fatalf("point %d: round trip through edwards25519", i)
+		}
+	}
+}
+
+// The test vectors of docs/spec/decryption.md, in
+// testdata/vectors/decrypt.json: generated from seeded(decryptVectorSeed),
+// checked here by reading the file back. Regenerate the file and the fuzz
+// seeds that derive from it with
+//
+//	go test ./tally -run TestDecryptVectors -update-decrypt
+var updateDecrypt = flag.Bool("update-decrypt", false, "rewrite testdata/vectors/decrypt.json and the decryption fuzz seeds")
+
+const (
+	decryptVectorSeed = "evote/v1/vectors/decrypt"
+	decryptVectorFile = "testdata/vectors/decrypt.json"
+)
+
+type decryptVectors struct {
+	Description  string                `json:"description"`
+	Seed         string                `json:"seed"`
+	Threshold    int                   `json:"threshold"`
+	Trustees     int                   `json:"trustees"`
+	Election     string                `json:"election"`
+	JointKey     string                `json:"joint_key"`
+	TrusteeKeys  []decryptVectorKey    `json:"trustee_keys"`
+	DlogBound    uint64                `json:"dlog_bound"`
+	Aggregates   []decryptVectorAgg    `json:"aggregates"`
+	Combinations []decryptVectorComb   `json:"combinations"`
+	Invalid      []decryptVectorBad    `json:"invalid_shares"`
+	Malformed    []decryptVectorBadEnc `json:"malformed_shares"`
+	Dlog         []decryptVectorDlog   `json:"dlog"`
+}
+
+type decryptVectorKey struct {
+	Index           uint32 `json:"index"`
+	SecretShare     string `json:"secret_share"`
+	VerificationKey string `json:"verification_key"`
+}
+
+type decryptVectorAgg struct {
+	Position   uint32                 `json:"position"`
+	Ciphertext string                 `json:"ciphertext"`
+	Total      uint64                 `json:"total"`
+	Plaintext  string                 `json:"M"`
+	Shares     []decryptVectorShareAt `json:"shares"`
+}
+
+type decryptVectorShareAt struct {
+	Trustee uint32 `json:"trustee"`
+	Share   string `json:"share"`
+}
+
+type decryptVectorComb struct {
+	Position uint32   `json:"position"`
+	Trustees []uint32 `json:"trustees"`
+	Used     []uint32 `json:"used,omitempty"`
+	Total    *uint64  `json:"total,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+type decryptVectorBad struct {
+	Name       string `json:"name"`
+	Election   string `json:"election"`
+	Position   uint32 `json:"position"`
+	Ciphertext string `json:"ciphertext"`
+	Share      string `json:"share"`
+	Error      string `json:"error"`
+}
+
+type decryptVectorBadEnc struct {
+	Name  string `json:"name"`
+	Share string `json:"share"`
+	Error string `json:"error"`
+}
+
+type decryptVectorDlog struct {
+	Bound  uint64  `json:"bound"`
+	Point  string  `json:"M"`
+	Result *uint64 `json:"result,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// decryptVectorErrors names the errors a vector may expect.
+func decryptVectorErrors() map[string]error {
+	return map[string]error{
+		"invalid-proof":  ErrInvalidProof,
+		"too-few-shares": ErrTooFewShares,
+		"trailing-bytes": ErrTrailingBytes,
+		"wrong-tag":      ErrWrongTag,
+		"malformed":      ErrMalformed,
+		"non-canonical":  ErrNonCanonical,
+		"out-of-range":   ErrOutOfRange,
+	}
+}
+
+func mustMarshal(tb testing.TB, s *DecryptionShare) []byte {
+	tb.Helper()
+	b, err := s.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func generateDecryptVectors(tb testing.TB) *decryptVectors {
+	rnd := seeded(decryptVectorSeed)
+	const threshold, n = 3, 5
+	tt := newTestTrustees(tb, rnd, threshold, n)
+	election := make([]byte, 32)
+	if _, err := io.ReadFull(rnd, election); err != nil {
+		tb.Fatal(err)
+	}
+	v := &decryptVectors{
+		Description: "Threshold decryption (docs/spec/decryption.md): a 3-of-5 Shamir sharing, " +
+			"aggregates with every trustee's share, combinations, shares that must not verify, " +
+			"encodings that must not decode, and discrete logarithms.",
+		Seed:      decryptVectorSeed,
+		Threshold: threshold,
+		Trustees:  n,
+		Election:  hex.EncodeToString(election),
+		JointKey:  hex.EncodeToString(tt.joint.Bytes()),
+		DlogBound: 1000,
+	}
+	for j := 1; j <= n; j++ {
+		v.TrusteeKeys = append(v.TrusteeKeys, decryptVectorKey{
+			Index:           uint32(j),
+			SecretShare:     hex.EncodeToString(scalarBytes(tt.shares[j-1].x)),
+			VerificationKey: hex.EncodeToString(tt.vks[j-1].Bytes()),
+		})
+	}
+
+	// Aggregates: 20 yes/no ballots; 7 scores in 0..5; one ballot for 0;
+	// no ballot at all; one weighted vote of 999.
+	ballots := [][]uint64{
+		{1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1},
+		{5, 0, 3, 2, 4, 1, 5},
+		{0},
+		{},
+		{999},
+	}
+	cts := make([]*Ciphertext, len(ballots))
+	totals := make([]uint64, len(ballots))
+	for i, bs := range ballots {
+		cts[i] = ZeroCiphertext()
+		for _, m := range bs {
+			ct, _, err := Encrypt(tt.joint, m, rnd)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			cts[i].Add(cts[i], ct)
+			totals[i] += m
+		}
+	}
+	shares := make([][]*DecryptionShare, n)
+	for j := 1; j <= n; j++ {
+		var err error
+		shares[j-1], err = PartialDecryptAll(tt.shares[j-1], uint32(j), cts, election, rnd)
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for i, ct := range cts {
+		agg := decryptVectorAgg{
+			Position:   uint32(i),
+			Ciphertext: hex.EncodeToString(ct.Bytes()),
+			Total:      totals[i],
+			Plaintext:  hex.EncodeToString(pointBytes(mulGen(totals[i]))),
+		}
+		for j := 1; j <= n; j++ {
+			agg.Shares = append(agg.Shares, decryptVectorShareAt{Trustee: uint32(j), Share: hex.EncodeToString(mustMarshal(tb, shares[j-1][i]))})
+		}
+		v.Aggregates = append(v.Aggregates, agg)
+	}
+
+	total := func(i int) *uint64 { return &totals[i] }
+	v.Combinations = []decryptVectorComb{
+		{Position: 0, Trustees: []uint32{1, 2, 3}, Used: []uint32{1, 2, 3}, Total: total(0)},
+		{Position: 0, Trustees: []uint32{3, 4, 5}, Used: []uint32{3, 4, 5}, Total: total(0)},
+		{Position: 0, Trustees: []uint32{5, 1, 4, 3}, Used: []uint32{1, 3, 4}, Total: total(0)},
+		{Position: 0, Trustees: []uint32{2, 5, 4, 3, 1}, Used: []uint32{1, 2, 3}, Total: total(0)},
+		{Position: 1, Trustees: []uint32{2, 4, 5}, Used: []uint32{2, 4, 5}, Total: total(1)},
+		{Position: 2, Trustees: []uint32{1, 3, 5}, Used: []uint32{1, 3, 5}, Total: total(2)},
+		{Position: 3, Trustees: []uint32{1, 2, 4}, Used: []uint32{1, 2, 4}, Total: total(3)},
+		{Position: 4, Trustees: []uint32{4, 5, 3}, Used: []uint32{3, 4, 5}, Total: total(4)},
+		{Position: 0, Trustees: []uint32{1, 2}, Error: "too-few-shares"},
+		{Position: 4, Trustees: []uint32{5, 3}, Error: "too-few-shares"},
+		{Position: 3, Trustees: []uint32{}, Error: "too-few-shares"},
+	}
+
+	otherElection := append([]byte(nil), election...)
+	otherElection[0] ^= 1
+	bad := func(name string, s *DecryptionShare, pos uint32, ct *Ciphertext, el []byte) decryptVectorBad {
+		return decryptVectorBad{
+			Name: name, Election: hex.EncodeToString(el), Position: pos,
+			Ciphertext: hex.EncodeToString(ct.Bytes()), Share: hex.EncodeToString(mustMarshal(tb, s)), Error: "invalid-proof",
+		}
+	}
+	s := shares[1][0] // trustee 2, position 0
+	v.Invalid = []decryptVectorBad{
+		bad("D + G", &DecryptionShare{Index: 2, D: newElement().Add(s.D, generator()), Proof: s.Proof}, 0, cts[0], election),
+		bad("D of trustee 3 under the proof of trustee 2", &DecryptionShare{Index: 2, D: shares[2][0].D, Proof: s.Proof}, 0, cts[0], election),
+		bad("D = identity for a non-zero A", &DecryptionShare{Index: 2, D: grp().Identity(), Proof: s.Proof}, 0, cts[0], election),
+		bad("share moved to trustee index 4", &DecryptionShare{Index: 4, D: s.D, Proof: s.Proof}, 0, cts[0], election),
+		bad("share moved to another aggregate", s, 0, cts[1], election),
+		bad("share moved to another position", s, 1, cts[0], election),
+		bad("share moved to another election", s, 0, cts[0], otherElection),
+		bad("z + 1", &DecryptionShare{Index: 2, D: s.D, Proof: &DLEQProof{R1: s.Proof.R1, R2: s.Proof.R2, Z: newScalar().Add(s.Proof.Z, scalarFromUint64(1))}}, 0, cts[0], election),
+		bad("D = G for the zero aggregate", &DecryptionShare{Index: 1, D: generator(), Proof: shares[0][3].Proof}, 3, cts[3], election),
+		bad("zero-aggregate share moved to trustee index 2", &DecryptionShare{Index: 2, D: shares[0][3].D, Proof: shares[0][3].Proof}, 3, cts[3], election),
+		bad("zero-aggregate share used for a non-zero aggregate", shares[0][3], 2, cts[2], election),
+	}
+
+	good := mustMarshal(tb, s)
+	tagLen := 1 + len(TagDecryptionShare)
+	edit := func(f func(c []byte) []byte) string { return hex.EncodeToString(f(append([]byte(nil), good...))) }
+	ell, _ := hex.DecodeString("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+	v.Malformed = []decryptVectorBadEnc{
+		{"trailing byte", edit(func(c []byte) []byte { return append(c, 0) }), "trailing-bytes"},
+		{"truncated", edit(func(c []byte) []byte { return c[:len(c)-1] }), "malformed"},
+		{"empty", "", "malformed"},
+		{"tag of a ciphertext", edit(func(c []byte) []byte {
+			ctb, _ := cts[0].MarshalBinary()
+			return ctb
+		}), "wrong-tag"},
+		{"trustee index 0", edit(func(c []byte) []byte { copy(c[tagLen:], []byte{0, 0, 0, 0}); return c }), "malformed"},
+		{"D not canonical (field element above p)", edit(func(c []byte) []byte {
+			copy(c[tagLen+4:], bytes.Repeat([]byte{0xff}, 31))
+			c[tagLen+4+31] = 0x7f
+			return c
+		}), "non-canonical"},
+		{"R1 negative", edit(func(c []byte) []byte {
+			copy(c[tagLen+4+32:], append([]byte{1}, make([]byte, 31)...))
+			return c
+		}), "non-canonical"},
+		{"z = ℓ", edit(func(c []byte) []byte { copy(c[len(c)-32:], ell); return c }), "non-canonical"},
+	}
+
+	one := uint64(1)
+	zero := uint64(0)
+	bound := uint64(1000)
+	v.Dlog = []decryptVectorDlog{
+		{Bound: 1000, Point: hex.EncodeToString(pointBytes(grp().Identity())), Result: &zero},
+		{Bound: 1000, Point: hex.EncodeToString(pointBytes(generator())), Result: &one},
+		{Bound: 1000, Point: hex.EncodeToString(pointBytes(mulGen(1000))), Result: &bound},
+		{Bound: 1000, Point: hex.EncodeToString(pointBytes(mulGen(1001))), Error: "out-of-range"},
+		{Bound: 1000, Point: hex.EncodeToString(pointBytes(newElement().Neg(generator()))), Error: "out-of-range"},
+	}
+	return v
+}
+
+func TestDecryptVectors(t *testing.T) {
+	v := generateDecryptVectors(t)
+	want, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	if *updateDecrypt {
+		if err := os.MkdirAll(filepath.Dir(decryptVectorFile), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(decryptVectorFile, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		writeDecryptFuzzSeeds(t, v)
+	}
+	got, err := os.ReadFile(decryptVectorFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from what the generator makes; regenerate with -update-decrypt", decryptVectorFile)
+	}
+	checkDecryptVectors(t, got)
+}
+
+func hexBytes(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func aggregateFromBytes(tb testing.TB, b []byte) *Ciphertext {
+	tb.Helper()
+	d := newDecoder(b)
+	ct := decodeCiphertext(d, "aggregate", true)
+	if err := d.finish(); err != nil {
+		tb.Fatal(err)
+	}
+	return ct
+}
+
+// checkDecryptVectors checks the file on its own terms: every share, every
+// combination, every expected failure.
+func checkDecryptVectors(t *testing.T, file []byte) {
+	var v decryptVectors
+	if err := json.Unmarshal(file, &v); err != nil {
+		t.Fatal(err)
+	}
+	names := decryptVectorErrors()
+	election := hexBytes(t, v.Election)
+	vks := map[uint32]*PublicKey{}
+	secrets := map[uint32]group.Scalar{}
+	for _, k := range v.TrusteeKeys {
+		vk, err := PublicKeyFromBytes(hexBytes(t, k.VerificationKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sk PrivateKey
+		enc := append([]byte{byte(len(TagPrivateKey))}, TagPrivateKey...)
+		if err := sk.UnmarshalBinary(append(enc, hexBytes(t, k.SecretShare)...)); err != nil {
+			t.Fatal(err)
+		}
+		if !sk.Public().Equal(vk) {
+			t.Fatalf("trustee %d: verification key does not match the secret share", k.Index)
+		}
+		vks[k.Index], secrets[k.Index] = vk, sk.x
+	}
+	// The joint key is the Lagrange combination of any t verification keys.
+	joint, err := PublicKeyFromBytes(hexBytes(t, v.JointKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := []uint32{2, 3, 5}
+	H := grp().Identity()
+	for _, j := range set {
+		l, _ := lagrangeAtZero(set, j)
+		H = newElement().Add(H, newElement().Mul(vks[j].e, l))
+	}
+	if !H.IsEqual(joint.e) {
+		t.Fatal("joint key is not the combination of the verification keys")
+	}
+
+	table, err := NewDlogTable(v.DlogBound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cts := map[uint32]*Ciphertext{}
+	shares := map[uint32]map[uint32]*DecryptionShare{}
+	for _, agg := range v.Aggregates {
+		ct := aggregateFromBytes(t, hexBytes(t, agg.Ciphertext))
+		cts[agg.Position] = ct
+		shares[agg.Position] = map[uint32]*DecryptionShare{}
+		dc := DecryptionContext{Election: election, Position: agg.Position}
+		for _, sa := range agg.Shares {
+			b := hexBytes(t, sa.Share)
+			var s DecryptionShare
+			if err := s.UnmarshalBinary(b); err != nil {
+				t.Fatalf("position %d trustee %d: %v", agg.Position, sa.Trustee, err)
+			}
+			if s.Index != sa.Trustee {
+				t.Fatalf("position %d: share names trustee %d, listed for %d", agg.Position, s.Index, sa.Trustee)
+			}
+			if err := s.Verify(vks[s.Index], ct, dc); err != nil {
+				t.Fatalf("position %d trustee %d: %v", agg.Position, sa.Trustee, err)
+			}
+			if !s.D.IsEqual(newElement().Mul(ct.A, secrets[s.Index])) {
+				t.Fatalf("position %d trustee %d: D is not x_j·A", agg.Position, sa.Trustee)
+			}
+			if re, _ := s.MarshalBinary(); !bytes.Equal(re, b) {
+				t.Fatalf("position %d trustee %d: re-encoding differs", agg.Position, sa.Trustee)
+			}
+			shares[agg.Position][s.Index] = &s
+		}
+		M, err := decodePoint(hexBytes(t, agg.Plaintext), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := table.Lookup(M); err != nil || m != agg.Total {
+			t.Fatalf("position %d: M is %d·G (%v), total %d", agg.Position, m, err, agg.Total)
+		}
+	}
+
+	for _, c := range v.Combinations {
+		var in []*DecryptionShare
+		for _, j := range c.Trustees {
+			in = append(in, shares[c.Position][j])
+		}
+		M, err := Combine(cts[c.Position], in, v.Threshold)
+		if c.Error != "" {
+			if !errors.Is(err, names[c.Error]) {
+				t.Errorf("position %d trustees %v: got %v, want %s", c.Position, c.Trustees, err, c.Error)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("position %d trustees %v: %v", c.Position, c.Trustees, err)
+		}
+		m, err := table.Lookup(M)
+		if err != nil || c.Total == nil || m != *c.Total {
+			t.Errorf("position %d trustees %v: decrypts to %d (%v)", c.Position, c.Trustees, m, err)
+		}
+		chosen, _ := chooseShares(in, v.Threshold)
+		for k, s := range chosen {
+			if s.Index != c.Used[k] {
+				t.Errorf("position %d trustees %v: used %d, vector says %v", c.Position, c.Trustees, s.Index, c.Used)
+			}
+		}
+	}
+
+	for _, c := range v.Invalid {
+		var s DecryptionShare
+		if err := s.UnmarshalBinary(hexBytes(t, c.Share)); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		ct := aggregateFromBytes(t, hexBytes(t, c.Ciphertext))
+		dc := DecryptionContext{Election: hexBytes(t, c.Election), Position: c.Position}
+		if err := s.Verify(vks[s.Index], ct, dc); !errors.Is(err, names[c.Error]) {
+			t.Errorf("%s: got %v, want %s", c.Name, err, c.Error)
+		}
+	}
+	for _, c := range v.Malformed {
+		var s DecryptionShare
+		if err := s.UnmarshalBinary(hexBytes(t, c.Share)); !errors.Is(err, names[c.Error]) {
+			t.Errorf("%s: got %v, want %s", c.Name, err, c.Error)
+		}
+	}
+	for _, c := range v.Dlog {
+		tab, err := NewDlogTable(c.Bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		M, err := decodePoint(hexBytes(t, c.Point), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := tab.Lookup(M)
+		switch {
+		case c.Error != "" && !errors.Is(err, names[c.Error]):
+			t.Errorf("dlog %s: got %d, %v; want %s", c.Point, m, err, c.Error)
+		case c.Error == "" && (err != nil || c.Result == nil || m != *c.Result):
+			t.Errorf("dlog %s: got %d, %v", c.Point, m, err)
 		}
 	}
 }
