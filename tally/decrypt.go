@@ -250,7 +250,10 @@ func CombineAll(cts []*Ciphertext, batches [][]*DecryptionShare, threshold int) 
 			continue
 		}
 		for i, s := range batch {
-			if s == nil || s.Index != batch[0].Index {
+			if s == nil || s.D == nil {
+				return nil, &BatchError{Index: i, Err: fmt.Errorf("%w: batch %d: missing share", ErrInvalidInput, k)}
+			}
+			if s.Index != batch[0].Index {
 				return nil, &BatchError{Index: i, Err: fmt.Errorf("%w: batch %d mixes trustees", ErrInvalidInput, k)}
 			}
 		}

@@ -452,6 +452,11 @@ func TestHomomorphicTotals(t *testing.T) {
 	if _, err := CombineAll(aggs, [][]*DecryptionShare{mixed, batches[1], batches[2]}, 3); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("mixed batch: got %v", err)
 	}
+	holed := append([]*DecryptionShare(nil), batches[2]...)
+	holed[1] = &DecryptionShare{Index: holed[1].Index}
+	if _, err := CombineAll(aggs, [][]*DecryptionShare{batches[0], batches[1], holed}, 3); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("batch with a share without D: got %v", err)
+	}
 }
 
 func TestVerifyDecryptionSharesNamesPosition(t *testing.T) {
