@@ -33,8 +33,8 @@ import (
 const (
 	// MaxDlogBound is the largest bound a DlogTable accepts.
 	MaxDlogBound = 1 << 48
-	// MaxDlogTableSize is the largest number of baby steps a table holds
-	// (16 bytes each, twice over for the hash table's slack).
+	// MaxDlogTableSize is the largest number of baby steps a table holds.
+	// A table takes 32 to 64 bytes per baby step.
 	MaxDlogTableSize = 1 << 22
 
 	dlogBatch = 256
