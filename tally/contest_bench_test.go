@@ -4,35 +4,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
-	"time"
 )
-
-// mulCostNs measures one circl ristretto255 Element.Mul, the unit in which
-// the speed targets are stated, in the same run as the benchmark. It keeps
-// the fastest of several rounds to damp noise from other processes.
-func mulCostNs() float64 {
-	rnd := seeded("mul baseline")
-	s, _ := RandomScalar(rnd)
-	p := newElement().MulGen(s)
-	q := newElement()
-	best := time.Duration(1 << 62)
-	for round := 0; round < 5; round++ {
-		start := time.Now()
-		for i := 0; i < 40; i++ {
-			q.Mul(p, s)
-		}
-		best = min(best, time.Since(start))
-	}
-	return float64(best.Nanoseconds()) / 40
-}
-
-// reportMuls adds the cost per unit in multiples of Element.Mul.
-func reportMuls(b *testing.B, mul float64, units int) {
-	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N*units)
-	b.ReportMetric(per, "ns/contest")
-	b.ReportMetric(per/mul, "muls/contest")
-	b.ReportMetric(mul, "ns/mul")
-}
 
 // benchChoices cycles through valid choices of a 5-option contest with 1 to
 // 3 selections.
@@ -77,7 +49,7 @@ func BenchmarkEncryptContest(b *testing.B) {
 		}
 		i++
 	}
-	reportMuls(b, mul, 1)
+	reportMuls(b, mul, 1, "contest")
 }
 
 func BenchmarkVerifyContest(b *testing.B) {
@@ -93,7 +65,7 @@ func BenchmarkVerifyContest(b *testing.B) {
 		}
 		i++
 	}
-	reportMuls(b, mul, 1)
+	reportMuls(b, mul, 1, "contest")
 }
 
 func BenchmarkVerifyContestBatch(b *testing.B) {
@@ -106,7 +78,7 @@ func BenchmarkVerifyContestBatch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportMuls(b, mul, len(items))
+	reportMuls(b, mul, len(items), "contest")
 }
 
 // BenchmarkAggregate adds one verified contest to the running tally: it
@@ -132,5 +104,5 @@ func BenchmarkAggregate(b *testing.B) {
 		}
 		i++
 	}
-	reportMuls(b, mul, 1)
+	reportMuls(b, mul, 1, "contest")
 }
