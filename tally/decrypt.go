@@ -1,7 +1,6 @@
 package tally
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -331,7 +330,7 @@ func lagrangeScalars(chosen []*DecryptionShare) ([]*edwards25519.Scalar, error) 
 	}
 	out := make([]*edwards25519.Scalar, len(indices))
 	for i, j := range indices {
-		l, err := lagrangeAtZero(indices, j)
+		l, err := LagrangeCoefficient(indices, j)
 		if err != nil {
 			return nil, err
 		}
@@ -362,59 +361,6 @@ func combine(ct *Ciphertext, ds []group.Element, lambdas []*edwards25519.Scalar)
 	return fromEdwards(b.Subtract(b, xA)), nil
 }
 
-// lagrangeAtZero returns the Lagrange coefficient at zero of index i in the
-// set indices:
-//
-//	λ_i = Π_{j ∈ indices, j ≠ i} j / (j - i)  mod ℓ
-//
-// so that f(0) = Σ λ_i·f(i) for every polynomial f of degree below
-// len(indices). Zero or repeated indices, and i outside the set, are
-// rejected with ErrInvalidInput.
-func lagrangeAtZero(indices []uint32, i uint32) (group.Scalar, error) {
-	found := false
-	for a, j := range indices {
-		if j == 0 {
-			return nil, fmt.Errorf("%w: trustee index 0", ErrInvalidInput)
-		}
-		for _, k := range indices[a+1:] {
-			if j == k {
-				return nil, fmt.Errorf("%w: trustee index %d repeated", ErrInvalidInput, j)
-			}
-		}
-		found = found || j == i
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: trustee index %d not in the set", ErrInvalidInput, i)
-	}
-	num := scalarFromUint64Ed(1)
-	den := scalarFromUint64Ed(1)
-	si := scalarFromUint64Ed(uint64(i))
-	for _, j := range indices {
-		if j == i {
-			continue
-		}
-		sj := scalarFromUint64Ed(uint64(j))
-		num.Multiply(num, sj)
-		den.Multiply(den, sj.Subtract(sj, si))
-	}
-	// den ≠ 0: the indices are distinct and below ℓ.
-	num.Multiply(num, den.Invert(den))
-	l := newScalar()
-	if err := l.UnmarshalBinary(num.Bytes()); err != nil {
-		panic(err)
-	}
-	return l, nil
-}
-
-func scalarFromUint64Ed(v uint64) *edwards25519.Scalar {
-	var b [32]byte
-	binary.LittleEndian.PutUint64(b[:8], v)
-	s, err := edwards25519.NewScalar().SetCanonicalBytes(b[:])
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
 
 // toEdwards converts a circl element into an edwards25519 point (one of the
 // four that represent it).

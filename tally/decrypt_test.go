@@ -77,7 +77,7 @@ func (tt *testTrustees) decrypt(tb testing.TB, ct *Ciphertext, dc DecryptionCont
 
 func mulGen(m uint64) group.Element { return newElement().MulGen(scalarFromUint64(m)) }
 
-func TestLagrangeAtZeroSmall(t *testing.T) {
+func TestLagrangeCoefficientSmall(t *testing.T) {
 	// {1, 2, 3}: λ_1 = 3, λ_2 = -3, λ_3 = 1.
 	want := map[uint32]group.Scalar{
 		1: scalarFromUint64(3),
@@ -85,7 +85,7 @@ func TestLagrangeAtZeroSmall(t *testing.T) {
 		3: scalarFromUint64(1),
 	}
 	for i, w := range want {
-		l, err := lagrangeAtZero([]uint32{1, 2, 3}, i)
+		l, err := LagrangeCoefficient([]uint32{1, 2, 3}, i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,8 +102,8 @@ func TestLagrangeAtZeroSmall(t *testing.T) {
 		{[]uint32{1, 2, 2}, 1},
 		{[]uint32{}, 1},
 	} {
-		if _, err := lagrangeAtZero(c.indices, c.i); !errors.Is(err, ErrInvalidInput) {
-			t.Errorf("lagrangeAtZero(%v, %d): got %v", c.indices, c.i, err)
+		if _, err := LagrangeCoefficient(c.indices, c.i); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("LagrangeCoefficient(%v, %d): got %v", c.indices, c.i, err)
 		}
 	}
 }
@@ -114,7 +114,7 @@ func TestLagrangeInterpolates(t *testing.T) {
 	for _, set := range [][]uint32{{1, 2, 3, 4}, {9, 3, 7, 5}, {2, 4, 6, 8}, {1, 2, 3, 4, 5, 6}} {
 		sum := newScalar()
 		for _, i := range set {
-			l, err := lagrangeAtZero(set, i)
+			l, err := LagrangeCoefficient(set, i)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -956,7 +956,7 @@ func checkDecryptVectors(t *testing.T, file []byte) {
 	set := []uint32{2, 3, 5}
 	H := grp().Identity()
 	for _, j := range set {
-		l, _ := lagrangeAtZero(set, j)
+		l, _ := LagrangeCoefficient(set, j)
 		H = newElement().Add(H, newElement().Mul(vks[j].e, l))
 	}
 	if !H.IsEqual(joint.e) {

@@ -192,7 +192,7 @@ func (t *DlogTable) Lookup(M group.Element) (uint64, error) {
 
 // mulG8 returns v·8·G.
 func mulG8(v uint64) *edwards25519.Point {
-	p := new(edwards25519.Point).ScalarBaseMult(scalarFromUint64Ed(v))
+	p := new(edwards25519.Point).ScalarBaseMult(vtUint64(v))
 	return p.MultByCofactor(p)
 }
 
