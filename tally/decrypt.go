@@ -361,7 +361,6 @@ func combine(ct *Ciphertext, ds []group.Element, lambdas []*edwards25519.Scalar)
 	return fromEdwards(b.Subtract(b, xA)), nil
 }
 
-
 // toEdwards converts a circl element into an edwards25519 point (one of the
 // four that represent it).
 func toEdwards(e group.Element) (*edwards25519.Point, error) {
