@@ -35,7 +35,7 @@ type VerifyError struct {
 	Err error
 }
 
-func (e *VerifyError) Error() string { return fmt.Sprintf("tally: %s: %v", e.Item, e.Err) }
+func (e *VerifyError) Error() string { return fmt.Sprintf("%s: %v", e.Item, e.Err) }
 func (e *VerifyError) Unwrap() error { return e.Err }
 
 // BatchError names the first item of a batch that failed.
@@ -45,5 +45,5 @@ type BatchError struct {
 	Failing []int // positions of every failing item, in order
 }
 
-func (e *BatchError) Error() string { return fmt.Sprintf("tally: batch item %d: %v", e.Index, e.Err) }
+func (e *BatchError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
 func (e *BatchError) Unwrap() error { return e.Err }
