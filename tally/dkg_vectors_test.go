@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -423,21 +421,7 @@ const dkgVectorPath = "testdata/vectors/dkg.json"
 // rewrites it with -update-dkg), then replays every case from the file.
 func TestDkgVectors(t *testing.T) {
 	want := dkgBuildVectors(t)
-	if *updateDkgVectors {
-		if err := os.MkdirAll(filepath.Dir(dkgVectorPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dkgVectorPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(dkgVectorPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale (regenerate with -update-dkg)", dkgVectorPath)
-	}
+	got := vectorFile(t, dkgVectorPath, want, *updateDkgVectors, "update-dkg")
 	var f dkgVectorFile
 	if err := json.Unmarshal(got, &f); err != nil {
 		t.Fatal(err)
