@@ -130,7 +130,12 @@ func ProveDLEQ(x group.Scalar, G1, X1, G2, X2 group.Element, ctx []byte, rnd io.
 	if err != nil {
 		return nil, err
 	}
-	R1 := newElement().Mul(G1, k)
+	R1 := newElement()
+	if G1.IsEqual(generator()) {
+		R1.MulGen(k) // the usual case: X1 is a key on the generator
+	} else {
+		R1.Mul(G1, k)
+	}
 	R2 := newElement().Mul(G2, k)
 	c := dleqChallenge(G1, X1, G2, X2, R1, R2, ctx)
 	z := newScalar().Mul(c, x)
