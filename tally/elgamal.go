@@ -171,6 +171,16 @@ func (c *Ciphertext) Sub(x, y *Ciphertext) *Ciphertext {
 	return c
 }
 
+// Scale sets c = w·x and returns c: x's plaintext counted w times, as when
+// a ballot of a voter with weight w is added to the tally. w is public.
+func (c *Ciphertext) Scale(x *Ciphertext, w uint64) *Ciphertext {
+	s := scalarFromUint64(w)
+	a := newElement().Mul(x.A, s)
+	b := newElement().Mul(x.B, s)
+	c.A, c.B = a, b
+	return c
+}
+
 // Copy returns a deep copy.
 func (c *Ciphertext) Copy() *Ciphertext { return &Ciphertext{A: c.A.Copy(), B: c.B.Copy()} }
 

@@ -25,6 +25,11 @@ func TestEncryptAddDecrypt(t *testing.T) {
 	if !mG.IsEqual(newElement().MulGen(scalarFromUint64(11))) {
 		t.Fatal("sum does not decrypt to 11")
 	}
+	scaled := new(Ciphertext).Scale(sum, 3)
+	mG = newElement().Add(scaled.B, newElement().Neg(newElement().Mul(scaled.A, sk.Scalar())))
+	if !mG.IsEqual(newElement().MulGen(scalarFromUint64(33))) {
+		t.Fatal("sum scaled by 3 does not decrypt to 33")
+	}
 	ct7, _, _ := Encrypt(pk, 7, rnd)
 	diff := new(Ciphertext).Sub(sum, ct7)
 	mG = newElement().Add(diff.B, newElement().Neg(newElement().Mul(diff.A, sk.Scalar())))
