@@ -58,7 +58,7 @@ fuzz:
 	done <<< "$$targets"
 
 vectors:
-	$(GO) test ./tally -run Vectors -update-dkg -update-decrypt -update-ballot
+	$(GO) test ./tally -run 'Vectors|FuzzSeedCorpora' -update-dkg -update-decrypt -update-ballot -update-fuzz-seeds
 
 build:
 	$(GO) build -o bin/evote ./cmd/evote

@@ -2,7 +2,13 @@ package tally
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -153,4 +159,66 @@ func FuzzVerifySigmaProofs(f *testing.F) {
 			}
 		}
 	})
+}
+
+var updateFuzzSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite the committed seed corpora of the ballot, key and proof fuzz targets")
+
+// TestFuzzSeedCorpora writes (with -update-fuzz-seeds) and checks the
+// committed seed corpora under testdata/fuzz for the targets of this file
+// and of ristretto_test.go: every listed file must exist.
+func TestFuzzSeedCorpora(t *testing.T) {
+	fx := newFuzzFixture(t)
+	rnd := seeded("fuzz corpora")
+	sk, _ := GenerateKey(rnd)
+	skb, _ := sk.MarshalBinary()
+	pkb, _ := sk.Public().MarshalBinary()
+	ct, _, _ := Encrypt(sk.Public(), 1, rnd)
+	ctb, _ := ct.MarshalBinary()
+	sp, _ := ProveSchnorr(sk.Scalar(), sk.Public().Element(), []byte("ctx"), rnd)
+	spb, _ := sp.MarshalBinary()
+	dp, _ := ProveDLEQ(sk.Scalar(), generator(), sk.Public().Element(), ct.A, newElement().Mul(ct.A, sk.Scalar()), []byte("ctx"), rnd)
+	dpb, _ := dp.MarshalBinary()
+	rfc1, _ := hex.DecodeString(rfcMultiples[1])
+	rfcBad, _ := hex.DecodeString(rfcBadEncodings[0])
+	corpora := map[string]map[string][][]byte{
+		"FuzzVerifyContest": {
+			"valid":     {fx.contest},
+			"truncated": {fx.contest[:len(fx.contest)-1]},
+		},
+		"FuzzVerifyContestBatch": {
+			"valid-pair":  {fx.contest, fx.contest},
+			"second-cut":  {fx.contest, fx.contest[:40]},
+			"first-empty": {nil, fx.contest},
+		},
+		"FuzzDecodeKeysAndCiphertexts": {
+			"private-key": {skb}, "public-key": {pkb}, "ciphertext": {ctb},
+		},
+		"FuzzVerifySigmaProofs": {
+			"schnorr": {spb}, "dleq": {dpb},
+		},
+		"FuzzRistrettoDecode": {
+			"generator": {rfc1}, "non-canonical": {rfcBad},
+		},
+	}
+	for target, files := range corpora {
+		for name, args := range files {
+			path := filepath.Join("testdata", "fuzz", target, name)
+			var b strings.Builder
+			b.WriteString("go test fuzz v1\n")
+			for _, a := range args {
+				fmt.Fprintf(&b, "[]byte(%q)\n", a)
+			}
+			if *updateFuzzSeeds {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("seed corpus file missing: %v (regenerate with -update-fuzz-seeds)", err)
+			}
+		}
+	}
 }
