@@ -26,10 +26,7 @@ func (m *Machine) execCreate(s *stage, b Block, t *txCtx) (Result, error) {
 	if !b.Time.Before(sch.DKGDealsBy) {
 		return reject(CodeInvalidManifest, "schedule.dkg_deals_by %v is not after the block time %v", sch.DKGDealsBy, b.Time.UTC()), nil
 	}
-	enc, err := t.man.MarshalBinary()
-	if err != nil {
-		return Result{}, err
-	}
+	enc := t.tx.Body // the manifest's canonical encoding, which DecodeBody checked
 	st := &status{Phase: PhaseDKGDeals, Deadline: uint64(sch.DKGDealsBy.Unix())}
 	for _, w := range []struct{ k, v []byte }{
 		{keyManifest(t.id), enc},

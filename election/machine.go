@@ -238,7 +238,7 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx, verify bool) (Result, err
 	signer := t.tx.Signer
 	if c, ok := t.body.(*CreateElectionBody); ok {
 		t.man = c.Manifest
-		t.id, _ = c.Manifest.ID()
+		t.id = idOf(t.tx.Body) // the body is the manifest's canonical encoding
 		if !m.isAuthority(signer) {
 			return reject(CodeUnauthorized, "%v is not an authority of this chain", signer), nil
 		}
