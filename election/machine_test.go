@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,5 +280,50 @@ func TestIDAndGenesisJSON(t *testing.T) {
 	}
 	if _, err := election.NewMachine(election.Genesis{ChainID: "x"}); err == nil {
 		t.Error("NewMachine without authorities")
+	}
+}
+
+// TestParallelPrecheck runs Precheck on many transactions at once, as a node
+// does outside its consensus lock, and requires the verdicts of one at a
+// time.
+func TestParallelPrecheck(t *testing.T) {
+	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
+	var txs [][]byte
+	for i, line := range []string{
+		"alice vote city 1,0|1,1,0,0,0|5,0,3 -> ok",
+		"bob vote city 0,1|0,1,1,1,0|2,2,2 -> ok",
+		"carol vote city 1,0|0,0,0,0,1|0,5,0 proof-for=dave -> bad-proof",
+		"dave vote city 1,0|0,0,0,0,1|0,5,0 drop-contest -> ballot-mismatch",
+		"trustee-c decrypt city -> ok",
+		"trustee-c decrypt city wrong -> bad-decryption-share",
+		"trustee-a deal city -> ok",
+		"trustee-a deal city bad-proof -> bad-deal",
+	} {
+		r.line = 1000 + i
+		txs = append(txs, r.buildTx(r.parseTx(line)))
+	}
+	m, _ := election.NewMachine(r.m.Genesis())
+	want := make([]election.Code, len(txs))
+	for i, tx := range txs {
+		want[i] = m.Precheck(r.st, tx).Code
+	}
+	if want[0] != election.CodeOK || want[2] != election.CodeBadProof || want[5] != election.CodeBadDecryptionShare || want[7] != election.CodeBadDeal {
+		t.Fatalf("sequential verdicts %v", want)
+	}
+	fresh, _ := election.NewMachine(r.m.Genesis())
+	got := make([]election.Code, 4*len(txs))
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = fresh.Precheck(r.st, txs[i%len(txs)]).Code
+		}()
+	}
+	wg.Wait()
+	for i, c := range got {
+		if c != want[i%len(txs)] {
+			t.Errorf("transaction %d: %v in parallel, %v alone", i%len(txs), c, want[i%len(txs)])
+		}
 	}
 }

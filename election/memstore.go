@@ -5,11 +5,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // MemStore is an in-memory Store with ordered iteration, for tests, the
-// wallet and verifiers. It is not safe for concurrent use.
+// wallet and verifiers. It is safe for concurrent use; Iterate reads a
+// snapshot of the keys and values with the prefix, so fn may read the store.
 type MemStore struct {
+	mu     sync.Mutex
 	m      map[string][]byte
 	sorted []string // ascending; may hold deleted keys, skipped on reads
 	added  []string // keys added since sorted was last merged
@@ -21,6 +24,8 @@ func NewMemStore() *MemStore { return &MemStore{m: make(map[string][]byte)} }
 
 // Get returns a copy of the value at key, or nil.
 func (s *MemStore) Get(key []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	v, ok := s.m[string(key)]
 	if !ok {
 		return nil, nil
@@ -30,6 +35,8 @@ func (s *MemStore) Get(key []byte) ([]byte, error) {
 
 // Set stores a copy of value at key.
 func (s *MemStore) Set(key, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	k := string(key)
 	if _, ok := s.m[k]; !ok {
 		s.added = append(s.added, k)
@@ -40,6 +47,8 @@ func (s *MemStore) Set(key, value []byte) error {
 
 // Delete removes key.
 func (s *MemStore) Delete(key []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	k := string(key)
 	if _, ok := s.m[k]; ok {
 		delete(s.m, k)
@@ -49,25 +58,29 @@ func (s *MemStore) Delete(key []byte) error {
 }
 
 // Len returns the number of keys.
-func (s *MemStore) Len() int { return len(s.m) }
+func (s *MemStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
+}
 
-// Iterate calls fn for every key with the prefix, in ascending byte order.
+// Iterate calls fn for every key with the prefix, in ascending byte order,
+// on a snapshot taken when it starts.
 func (s *MemStore) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	s.mu.Lock()
 	s.merge()
 	p := string(prefix)
-	i := sort.SearchStrings(s.sorted, p)
-	// Copy the keys first: fn may not write, but a caller's fn that reads is
-	// fine either way, and this keeps iteration stable.
 	var keys []string
-	for ; i < len(s.sorted) && strings.HasPrefix(s.sorted[i], p); i++ {
-		keys = append(keys, s.sorted[i])
-	}
-	for _, k := range keys {
-		v, ok := s.m[k]
-		if !ok {
-			continue
+	var values [][]byte
+	for i := sort.SearchStrings(s.sorted, p); i < len(s.sorted) && strings.HasPrefix(s.sorted[i], p); i++ {
+		if v, ok := s.m[s.sorted[i]]; ok {
+			keys = append(keys, s.sorted[i])
+			values = append(values, v) // values are never modified in place
 		}
-		if err := fn([]byte(k), append([]byte{}, v...)); err != nil {
+	}
+	s.mu.Unlock()
+	for i, k := range keys {
+		if err := fn([]byte(k), append([]byte{}, values[i]...)); err != nil {
 			return err
 		}
 	}
@@ -112,14 +125,26 @@ func (s *MemStore) Clone() *MemStore {
 
 // Equal reports whether two stores hold the same keys and values.
 func (s *MemStore) Equal(o *MemStore) bool {
-	if len(s.m) != len(o.m) {
+	a, b := s.snapshot(), o.snapshot()
+	if len(a) != len(b) {
 		return false
 	}
-	for k, v := range s.m {
-		w, ok := o.m[k]
+	for k, v := range a {
+		w, ok := b[k]
 		if !ok || !bytes.Equal(v, w) {
 			return false
 		}
 	}
 	return true
+}
+
+// snapshot returns the map of keys to values (never modified in place).
+func (s *MemStore) snapshot() map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string][]byte, len(s.m))
+	for k, v := range s.m {
+		m[k] = v
+	}
+	return m
 }
