@@ -2,9 +2,12 @@
 // imports it.
 //
 // Today it holds the dependency guard (deps_test.go), which checks that tally
-// and election keep to the imports the design allows, and the spec checks
+// and election keep to the imports the design allows; the spec checks
 // (spec_test.go), which re-derive the byte layouts and transcripts of
-// docs/spec from the text and compare them with tally. End-to-end tests
+// docs/spec from the text and compare them with tally; the checks of the
+// election spec's tables of result codes and transaction kinds
+// (election_spec_test.go); and the check of election's list of small-order
+// Ed25519 keys against edwards25519 (keys_test.go). End-to-end tests
 // (multi-node clusters, browser tests, fault injection) join it in later
 // milestones.
 package test

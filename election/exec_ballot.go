@@ -1,0 +1,115 @@
+package election
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/evote/evote/tally"
+)
+
+// execBallot counts a ballot: from a voter on the roll, while the election
+// is open, once per voter or, with revoting, replacing the voter's earlier
+// ballot if its sequence number is larger. The ballot's ciphertexts, scaled
+// by the voter's weight, are added to the aggregates; a replaced ballot's
+// are subtracted.
+func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Result, error) {
+	st, err := loadStatus(s, t.id)
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case st.Phase < PhaseOpen:
+		return reject(CodeNotOpen, "election %v is %v", t.id, st.Phase), nil
+	case st.Phase > PhaseOpen:
+		return reject(CodeClosed, "election %v is %v", t.id, st.Phase), nil
+	}
+	voter := t.tx.Signer
+	rv, err := s.Get(keyRoll(t.id, voter))
+	if err != nil {
+		return Result{}, err
+	}
+	if rv == nil {
+		return reject(CodeNotOnRoll, "%v is not on the roll of %v", voter, t.id), nil
+	}
+	weight, _, err := decodeRollValue(rv)
+	if err != nil {
+		return Result{}, err
+	}
+	var prev *ballotRecord
+	if pv, err := s.Get(keyBallot(t.id, voter)); err != nil {
+		return Result{}, err
+	} else if pv != nil {
+		if !t.man.Revoting {
+			return reject(CodeAlreadyVoted, "%v has voted and election %v does not allow revoting", voter, t.id), nil
+		}
+		if prev, err = decodeBallotRecord(pv); err != nil {
+			return Result{}, err
+		}
+		if body.Seq <= prev.Seq {
+			return reject(CodeStaleSequence, "sequence number %d is not above the current ballot's %d", body.Seq, prev.Seq), nil
+		}
+	}
+
+	// The ballot's ciphertexts, in aggregate order.
+	var cts []*tally.Ciphertext
+	for i, enc := range body.Contests {
+		c, err := tally.ContestCiphertexts(t.man.Contests[i].Rules(), enc)
+		if err != nil {
+			return reject(CodeBallotMismatch, "contest %d: %v", i, err), nil
+		}
+		cts = append(cts, c...)
+	}
+	if prev != nil && len(prev.Ciphertexts) != len(cts) {
+		return Result{}, stateErr("ballot", fmt.Errorf("%d ciphertexts, the election has %d aggregates", len(prev.Ciphertexts), len(cts)))
+	}
+	rec := &ballotRecord{Seq: body.Seq, TxHash: t.hash, Height: b.Height}
+	for p, ct := range cts {
+		rec.Ciphertexts = append(rec.Ciphertexts, ct.Bytes())
+		ak := keyAggregate(t.id, uint32(p))
+		av, err := s.Get(ak)
+		if err != nil {
+			return Result{}, err
+		}
+		agg, err := decodeAggregate(av)
+		if err != nil {
+			return Result{}, err
+		}
+		agg.Add(agg, scaled(ct, weight))
+		if prev != nil {
+			old, err := decodeAggregate(prev.Ciphertexts[p])
+			if err != nil {
+				return Result{}, err
+			}
+			agg.Sub(agg, scaled(old, weight))
+		}
+		if err := s.Set(ak, agg.Bytes()); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := s.Set(keyBallot(t.id, voter), rec.encode()); err != nil {
+		return Result{}, err
+	}
+	st.Ballots++
+	if prev == nil {
+		st.Voters++
+		st.WeightCast += uint64(weight)
+	}
+	if err := saveStatus(s, t.id, st); err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Log: fmt.Sprintf("ballot %d of %v counted", body.Seq, voter),
+		Events: []Attribute{
+			{Key: "voter", Value: voter.String()},
+			{Key: "seq", Value: strconv.FormatUint(body.Seq, 10)},
+			{Key: "replaced", Value: strconv.FormatBool(prev != nil)},
+		},
+	}, nil
+}
+
+func scaled(ct *tally.Ciphertext, w uint32) *tally.Ciphertext {
+	if w == 1 {
+		return ct
+	}
+	return new(tally.Ciphertext).Scale(ct, uint64(w))
+}

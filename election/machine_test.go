@@ -1,0 +1,329 @@
+package election_test
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/election"
+)
+
+// TestDeterminism replays every lifecycle script twice, once checking
+// every transaction again in Deliver and once trusting a passed Precheck
+// (as a node with a verdict cache does), and requires identical stores.
+func TestDeterminism(t *testing.T) {
+	files, _ := filepath.Glob("testdata/lifecycle/*.txt")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			a := runScript(t, f, false)
+			b := runScript(t, f, true)
+			if !a.st.Equal(b.st) {
+				t.Fatal("the stores differ")
+			}
+			var ka, kb []string
+			_ = a.st.Iterate(nil, func(k, v []byte) error { ka = append(ka, hex.EncodeToString(k)+hex.EncodeToString(v)); return nil })
+			_ = b.st.Iterate(nil, func(k, v []byte) error { kb = append(kb, hex.EncodeToString(k)+hex.EncodeToString(v)); return nil })
+			if strings.Join(ka, ",") != strings.Join(kb, ",") {
+				t.Fatal("the stores iterate differently")
+			}
+		})
+	}
+}
+
+// TestEmptyBlocksWriteNothing: a block without transactions or due timers
+// leaves the state (and so the app hash) as it was.
+func TestEmptyBlocksWriteNothing(t *testing.T) {
+	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
+	before := digest(r.st)
+	for i := range 3 {
+		b := election.Block{ChainID: r.chainID, Height: r.block.Height + 1 + int64(i), Time: r.block.Time.Add(time.Duration(i+1) * time.Hour)}
+		if err := r.m.BeginBlock(r.st, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.m.EndBlock(r.st, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(before) != string(digest(r.st)) {
+		t.Error("an empty block changed the state")
+	}
+	if err := r.m.BeginBlock(r.st, election.Block{ChainID: "another-chain", Height: 99, Time: r.block.Time}); err == nil {
+		t.Error("BeginBlock accepted a block of another chain")
+	}
+}
+
+// failingStore fails every read and write after a number of calls.
+type failingStore struct {
+	election.Store
+	left int
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (f *failingStore) tick() error {
+	if f.left <= 0 {
+		return errDisk
+	}
+	f.left--
+	return nil
+}
+
+func (f *failingStore) Get(k []byte) ([]byte, error) {
+	if err := f.tick(); err != nil {
+		return nil, err
+	}
+	return f.Store.Get(k)
+}
+
+func (f *failingStore) Set(k, v []byte) error {
+	if err := f.tick(); err != nil {
+		return err
+	}
+	return f.Store.Set(k, v)
+}
+
+func (f *failingStore) Iterate(p []byte, fn func(k, v []byte) error) error {
+	if err := f.tick(); err != nil {
+		return err
+	}
+	return f.Store.Iterate(p, fn)
+}
+
+// TestStoreFailure: a failing store is CodeInternal from Precheck, Check
+// and Deliver, an error from DeliverTx, BeginBlock and EndBlock, and never
+// a rejection of the transaction.
+func TestStoreFailure(t *testing.T) {
+	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
+	id := r.ids["city"]
+	m := r.m
+	b := election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Hour)}
+	// A roll append reads the manifest, the status and the roll, then writes.
+	raw, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: actorKey("late").Public(), Weight: 1}}, actorKey("city-clerk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh machine each time: a machine caches the manifests it has read.
+	fresh := func() *election.Machine {
+		fm, err := election.NewMachine(m.Genesis())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fm
+	}
+	for left := 0; left < 3; left++ { // the manifest, the transaction index, the status
+		fs := &failingStore{Store: r.st.Clone(), left: left}
+		for name, res := range map[string]election.Result{
+			"Precheck": fresh().Precheck(fs, raw),
+			"Check":    fresh().Check(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false),
+			"Deliver":  fresh().Deliver(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false),
+		} {
+			if res.Code != election.CodeInternal && !(name == "Precheck" && res.OK()) {
+				t.Errorf("%s with %d good calls: %v (%s)", name, left, res.Code, res.Log)
+			}
+		}
+		if _, err := fresh().DeliverTx(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false); !errors.Is(err, errDisk) {
+			t.Errorf("DeliverTx with %d good calls: %v", left, err)
+		}
+	}
+	if err := m.BeginBlock(&failingStore{Store: r.st.Clone()}, b); !errors.Is(err, errDisk) {
+		t.Errorf("BeginBlock: %v", err)
+	}
+	if err := m.EndBlock(&failingStore{Store: r.st.Clone()}, b); !errors.Is(err, errDisk) {
+		t.Errorf("EndBlock: %v", err)
+	}
+	if _, err := election.QueryElections(&failingStore{Store: r.st.Clone()}); !errors.Is(err, errDisk) {
+		t.Errorf("QueryElections: %v", err)
+	}
+}
+
+// TestQueries reads a finished election through every query.
+func TestQueries(t *testing.T) {
+	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
+	st := r.st
+	id := r.ids["city"]
+
+	list, err := election.QueryElections(st)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("QueryElections: %v, %v", list, err)
+	}
+	if s := list[0]; s.ID != id || s.Phase != election.PhaseTallied || s.RollSize != 5 || s.Voters != 3 || s.Ballots != 3 || s.CreatedHeight != 1 {
+		t.Errorf("summary %+v", s)
+	}
+
+	d, err := election.QueryElection(st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.JointKey == "" || len(d.Trustees) != 3 || !d.Trustees[2].Dealt || d.Trustees[2].SharesPosted || !d.Trustees[0].SharesPosted {
+		t.Errorf("detail %+v", d)
+	}
+	var phases []string
+	for _, p := range d.Phases {
+		phases = append(phases, p.Phase.String())
+	}
+	if got := strings.Join(phases, ","); got != "dkg-deals,dkg-complaints,ready,open,closed,tallied" {
+		t.Errorf("phases %s", got)
+	}
+	if d.Phases[3].Time != time.Date(2030, 3, 10, 7, 0, 0, 0, time.UTC) {
+		t.Errorf("opened at %v", d.Phases[3].Time)
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"phase":"tallied"`, `"type":"approval"`, `"dkg_complaint_window":"24h0m0s"`, `"identity":"ed25519:`, `"encryption_key":"x25519:`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("detail JSON lacks %s", want)
+		}
+	}
+
+	page, err := election.QueryRoll(st, id, 1, 2)
+	if err != nil || page.Total != 5 || len(page.Voters) != 2 {
+		t.Fatalf("QueryRoll: %+v, %v", page, err)
+	}
+	all, _ := election.QueryRoll(st, id, 0, 100)
+	if all.Voters[1] != page.Voters[0] || all.Voters[2] != page.Voters[1] {
+		t.Error("pages do not line up")
+	}
+	for i := 1; i < len(all.Voters); i++ {
+		if all.Voters[i-1].Voter.String() >= all.Voters[i].Voter.String() {
+			t.Error("roll not sorted")
+		}
+	}
+	if empty, _ := election.QueryRoll(st, id, 10, 5); len(empty.Voters) != 0 {
+		t.Error("page past the end")
+	}
+
+	tl, err := election.QueryTally(st, id)
+	if err != nil || len(tl.Contests) != 3 || len(tl.Contests[1].Options) != 5 || tl.Contests[2].Options[0].Ballots != 3 {
+		t.Fatalf("QueryTally: %+v, %v", tl, err)
+	}
+	if len(tl.Contests[0].Options[0].Aggregate) != 128 {
+		t.Error("aggregate hex")
+	}
+
+	res, err := election.QueryResult(st, id)
+	if err != nil || res.Voters != 3 || res.Contests[0].Totals[0] != 2 || res.Time.IsZero() {
+		t.Fatalf("QueryResult: %+v, %v", res, err)
+	}
+
+	vs, err := election.QueryVoter(st, id, actorKey("alice").Public())
+	if err != nil || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.TxHash == "" {
+		t.Fatalf("QueryVoter: %+v, %v", vs, err)
+	}
+	var hash [32]byte
+	hex.Decode(hash[:], []byte(vs.TxHash))
+	tx, err := election.QueryTx(st, hash)
+	if err != nil || tx.Kind != election.KindBallot || tx.Signer != actorKey("alice").Public() || tx.Election != id {
+		t.Fatalf("QueryTx: %+v, %v", tx, err)
+	}
+
+	var other election.ID
+	other[0] = 1
+	for name, err := range map[string]error{
+		"election": func() error { _, err := election.QueryElection(st, other); return err }(),
+		"roll":     func() error { _, err := election.QueryRoll(st, other, 0, 1); return err }(),
+		"tally":    func() error { _, err := election.QueryTally(st, other); return err }(),
+		"result":   func() error { _, err := election.QueryResult(st, other); return err }(),
+		"voter":    func() error { _, err := election.QueryVoter(st, other, actorKey("a").Public()); return err }(),
+		"tx":       func() error { _, err := election.QueryTx(st, [32]byte{}); return err }(),
+		"key":      func() error { _, err := election.JointKey(st, other); return err }(),
+		"manifest": func() error { _, err := election.LoadManifest(st, other); return err }(),
+	} {
+		if !errors.Is(err, election.ErrNotFound) {
+			t.Errorf("%s of an unknown election: %v", name, err)
+		}
+	}
+}
+
+func TestIDAndGenesisJSON(t *testing.T) {
+	id, _ := sampleManifest(t).ID()
+	b, _ := json.Marshal(id)
+	var back election.ID
+	if err := json.Unmarshal(b, &back); err != nil || back != id {
+		t.Fatalf("id JSON %s: %v", b, err)
+	}
+	if _, err := election.ParseID(strings.ToUpper(id.String())); !errors.Is(err, election.ErrMalformed) {
+		t.Error("upper-case id accepted")
+	}
+
+	g := election.Genesis{ChainID: "evote-test", Authorities: []election.PublicKey{actorKey("a").Public(), actorKey("b").Public()}}
+	gj, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"chain_id":"evote-test","authorities":["` + actorKey("a").Public().String() + `","` + actorKey("b").Public().String() + `"]}`
+	if string(gj) != want {
+		t.Errorf("genesis JSON %s", gj)
+	}
+	back2, err := election.ParseGenesis(gj)
+	if err != nil || back2.ChainID != g.ChainID || len(back2.Authorities) != 2 || back2.Authorities[1] != g.Authorities[1] {
+		t.Errorf("ParseGenesis: %v", err)
+	}
+	for _, bad := range []string{
+		`{"chain_id":"x","authorities":[]}`,
+		`{"chain_id":"","authorities":["` + actorKey("a").Public().String() + `"]}`,
+		`{"chain_id":"x","authorities":["` + actorKey("a").Public().String() + `","` + actorKey("a").Public().String() + `"]}`,
+		`{"chain_id":"x","authorities":["ed25519:00"]}`,
+		`{"chain_id":"x","authorities":["` + actorKey("a").Public().String() + `"],"extra":1}`,
+		`{"chain_id":"x","authorities":["` + actorKey("a").Public().String() + `"]} {}`,
+	} {
+		if _, err := election.ParseGenesis([]byte(bad)); err == nil {
+			t.Errorf("ParseGenesis(%s) accepted", bad)
+		}
+	}
+	if _, err := election.NewMachine(election.Genesis{ChainID: "x"}); err == nil {
+		t.Error("NewMachine without authorities")
+	}
+}
+
+// TestParallelPrecheck runs Precheck on many transactions at once, as a node
+// does outside its consensus lock, and requires the verdicts of one at a
+// time.
+func TestParallelPrecheck(t *testing.T) {
+	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
+	var txs [][]byte
+	for i, line := range []string{
+		"alice vote city 1,0|1,1,0,0,0|5,0,3 -> ok",
+		"bob vote city 0,1|0,1,1,1,0|2,2,2 -> ok",
+		"carol vote city 1,0|0,0,0,0,1|0,5,0 proof-for=dave -> bad-proof",
+		"dave vote city 1,0|0,0,0,0,1|0,5,0 drop-contest -> ballot-mismatch",
+		"trustee-c decrypt city -> ok",
+		"trustee-c decrypt city wrong -> bad-decryption-share",
+		"trustee-a deal city -> ok",
+		"trustee-a deal city bad-proof -> bad-deal",
+	} {
+		r.line = 1000 + i
+		txs = append(txs, r.buildTx(r.parseTx(line)))
+	}
+	m, _ := election.NewMachine(r.m.Genesis())
+	want := make([]election.Code, len(txs))
+	for i, tx := range txs {
+		want[i] = m.Precheck(r.st, tx).Code
+	}
+	if want[0] != election.CodeOK || want[2] != election.CodeBadProof || want[5] != election.CodeBadDecryptionShare || want[7] != election.CodeBadDeal {
+		t.Fatalf("sequential verdicts %v", want)
+	}
+	fresh, _ := election.NewMachine(r.m.Genesis())
+	got := make([]election.Code, 4*len(txs))
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = fresh.Precheck(r.st, txs[i%len(txs)]).Code
+		}()
+	}
+	wg.Wait()
+	for i, c := range got {
+		if c != want[i%len(txs)] {
+			t.Errorf("transaction %d: %v in parallel, %v alone", i%len(txs), c, want[i%len(txs)])
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package wallet
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/evote/evote/election"
+)
+
+// Text prefixes of voter keys.
+const (
+	voterSecretPrefix = "evote-voter-secret:"
+	voterPublicPrefix = "evote-voter:"
+)
+
+// VoterKey is a voter's credential key: the Ed25519 key that signs the
+// voter's ballots and whose public half is on the roll. Its text form is
+// "evote-voter-secret:" and the 32-byte seed in hex. It is not comparable
+// with ==: use Equal. It never leaves the voter's device.
+type VoterKey struct {
+	k *election.PrivateKey
+	_ [0]func()
+}
+
+// GenerateVoterKey draws a new key from rnd (crypto/rand.Reader in
+// production).
+func GenerateVoterKey(rnd io.Reader) (*VoterKey, error) {
+	k, err := election.GenerateKey(rnd)
+	if err != nil {
+		return nil, err
+	}
+	return &VoterKey{k: k}, nil
+}
+
+// NewVoterKey wraps a signing key as a voter key.
+func NewVoterKey(k *election.PrivateKey) *VoterKey { return &VoterKey{k: k} }
+
+// ParseVoterKey parses the text form.
+func ParseVoterKey(s string) (*VoterKey, error) {
+	rest, ok := strings.CutPrefix(s, voterSecretPrefix)
+	if !ok {
+		return nil, fmt.Errorf("%w: voter key does not start with %q", election.ErrInvalidKey, voterSecretPrefix)
+	}
+	k, err := election.ParsePrivateKey("ed25519-secret:" + rest)
+	if err != nil {
+		return nil, err
+	}
+	return &VoterKey{k: k}, nil
+}
+
+// MarshalText returns the text form. It is the secret: store it encrypted.
+func (k *VoterKey) MarshalText() ([]byte, error) {
+	return []byte(voterSecretPrefix + hex.EncodeToString(k.k.Seed())), nil
+}
+
+// UnmarshalText parses the text form.
+func (k *VoterKey) UnmarshalText(b []byte) error {
+	p, err := ParseVoterKey(string(b))
+	if err != nil {
+		return err
+	}
+	k.k = p.k
+	return nil
+}
+
+// String names the key by its public half; it never shows the secret.
+func (k *VoterKey) String() string { return "voter key of " + k.Public().String() }
+
+// Public returns the public half, as listed on the roll.
+func (k *VoterKey) Public() VoterPublicKey { return VoterPublicKey(k.k.Public()) }
+
+// Equal reports whether two voter keys are the same.
+func (k *VoterKey) Equal(o *VoterKey) bool { return k.k.Equal(o.k) }
+
+// SigningKey returns the Ed25519 key that signs the voter's transactions.
+func (k *VoterKey) SigningKey() *election.PrivateKey { return k.k }
+
+// VoterPublicKey is the public half of a voter key. Its text form is
+// "evote-voter:" and 64 lowercase hex digits.
+type VoterPublicKey election.PublicKey
+
+// ParseVoterPublicKey parses the text form.
+func ParseVoterPublicKey(s string) (VoterPublicKey, error) {
+	rest, ok := strings.CutPrefix(s, voterPublicPrefix)
+	if !ok {
+		return VoterPublicKey{}, fmt.Errorf("%w: voter public key does not start with %q", election.ErrInvalidKey, voterPublicPrefix)
+	}
+	k, err := election.ParsePublicKey("ed25519:" + rest)
+	return VoterPublicKey(k), err
+}
+
+// Key returns the key as the roll and the transactions hold it.
+func (k VoterPublicKey) Key() election.PublicKey { return election.PublicKey(k) }
+
+// String returns the text form.
+func (k VoterPublicKey) String() string { return voterPublicPrefix + hex.EncodeToString(k[:]) }
+
+// MarshalText returns the text form.
+func (k VoterPublicKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText parses the text form.
+func (k *VoterPublicKey) UnmarshalText(b []byte) error {
+	p, err := ParseVoterPublicKey(string(b))
+	if err != nil {
+		return err
+	}
+	*k = p
+	return nil
+}
