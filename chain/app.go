@@ -56,6 +56,8 @@ type App struct {
 	staged     *Block     // between FinalizeBlock and Commit
 	stagedTime time.Time
 	closed     bool
+
+	afterCommit func(height int64) // tests: called after each durable Commit
 }
 
 var _ abci.Application = (*App)(nil)
@@ -396,6 +398,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.staged = nil
 	if _, err := b.Commit(a.stagedTime); err != nil {
 		return nil, err
+	}
+	if a.afterCommit != nil {
+		a.afterCommit(b.Height())
 	}
 	return &abci.ResponseCommit{RetainHeight: 0}, nil
 }

@@ -35,8 +35,10 @@ type testGenesis struct {
 }
 
 type testMachine struct {
-	work      int
-	prechecks atomic.Int64 // how often Precheck ran
+	work       int
+	prechecks  atomic.Int64 // how often Precheck ran
+	delivered  int          // accepted transactions in the current block
+	onEndBlock func(b election.Block, delivered int)
 }
 
 func newTestMachine(appState json.RawMessage, chainID string) (StateMachine, error) {
@@ -139,7 +141,10 @@ func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, 
 	return election.Result{}
 }
 
-func (m *testMachine) BeginBlock(election.Store, election.Block) error { return nil }
+func (m *testMachine) BeginBlock(election.Store, election.Block) error {
+	m.delivered = 0
+	return nil
+}
 
 func (m *testMachine) Deliver(st election.Store, b election.Block, tx []byte, prechecked bool) election.Result {
 	if !prechecked {
@@ -176,9 +181,15 @@ func (m *testMachine) Deliver(st election.Store, b election.Block, tx []byte, pr
 	if err := st.Set([]byte("count"), binary.BigEndian.AppendUint64(nil, c+1)); err != nil {
 		return election.Result{Code: 99, Log: err.Error()}
 	}
+	m.delivered++
 	return election.Result{Log: "set", Events: []election.Attribute{{Key: "key", Value: string(op.key)}}}
 }
 
-func (m *testMachine) EndBlock(election.Store, election.Block) error { return nil }
+func (m *testMachine) EndBlock(_ election.Store, b election.Block) error {
+	if m.onEndBlock != nil {
+		m.onEndBlock(b, m.delivered)
+	}
+	return nil
+}
 
 func dataKey(k []byte) []byte { return append([]byte("d/"), k...) }

@@ -40,6 +40,8 @@ type Options struct {
 	LogLevel string
 	// CacheSize bounds the verdict cache; 0 means DefaultCacheSize.
 	CacheSize int
+
+	afterCommit func(height int64) // tests: called after each durable Commit
 }
 
 // Node is a polling node: CometBFT embedded in-process, with the App as
@@ -86,6 +88,7 @@ func NewNode(home string, opts Options) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
+	app.afterCommit = opts.afterCommit
 	cmt, err := nm.NewNode(conf, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(conf),
