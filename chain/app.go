@@ -25,6 +25,9 @@ const (
 	CodeEmptyTx election.Code = 10001
 	// CodeNotReady rejects a transaction that arrives before InitChain.
 	CodeNotReady election.Code = 10002
+	// CodeNodeError refuses a transaction at CheckTx because the node's
+	// store failed; it says nothing about the transaction.
+	CodeNodeError election.Code = 10003
 )
 
 // EventType is the ABCI event type of a transaction's result attributes.
@@ -115,7 +118,9 @@ func (a *App) current() (StateMachine, string) {
 
 // Precheck returns tx's hash and its Precheck verdict: from the cache, or
 // computed in the caller's goroutine and cached. Many goroutines may call
-// it at once; this is where ballots are verified in parallel.
+// it at once; this is where ballots are verified in parallel. A verdict
+// reached while the store failed is not cached: Precheck returns the
+// store's error instead.
 func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
 	hash := HashTx(tx)
 	if len(tx) == 0 {
@@ -128,9 +133,48 @@ func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
 	if m == nil {
 		return hash, election.Result{}, ErrNotInitialized
 	}
-	res := m.Precheck(a.store.Reader(), tx)
+	res, err := a.precheck(m, a.store.Reader(), hash, tx)
+	return hash, res, err
+}
+
+// precheck runs m.Precheck and caches its verdict, unless the store failed
+// meanwhile.
+func (a *App) precheck(m StateMachine, st election.ReadStore, hash TxHash, tx []byte) (election.Result, error) {
+	watched := &watchedReader{st: st}
+	res := m.Precheck(watched, tx)
+	if watched.err != nil {
+		return election.Result{}, fmt.Errorf("chain: precheck: %w", watched.err)
+	}
 	a.cache.Put(hash, res)
-	return hash, res, nil
+	return res, nil
+}
+
+// watchedReader remembers the first error of the store it reads: the
+// machine can only answer a failing store with a Result, which must not
+// pass for a verdict.
+type watchedReader struct {
+	st  election.ReadStore
+	err error
+}
+
+func (w *watchedReader) Get(key []byte) ([]byte, error) {
+	v, err := w.st.Get(key)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return v, err
+}
+
+func (w *watchedReader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	var fnErr error
+	err := w.st.Iterate(prefix, func(k, v []byte) error {
+		fnErr = fn(k, v)
+		return fnErr
+	})
+	if err != nil && fnErr == nil && w.err == nil {
+		w.err = err
+	}
+	return err
 }
 
 var emptyTxResult = election.Result{Code: CodeEmptyTx, Log: "empty transaction"}
@@ -182,8 +226,8 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	if errors.Is(err, ErrNotInitialized) {
 		return &abci.ResponseCheckTx{Code: uint32(CodeNotReady), Log: err.Error()}, nil
 	}
-	if err != nil {
-		return nil, err
+	if err != nil { // CometBFT would panic on an error here
+		return &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}, nil
 	}
 	if !res.OK() {
 		return checkTxResponse(res), nil
@@ -191,11 +235,12 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	m, chainID := a.current()
 	err = a.store.View(ctx, func(meta Meta, st election.ReadStore) error {
 		b := election.Block{ChainID: chainID, Height: meta.Height + 1, Time: meta.Time}
-		res = m.Check(st, b, req.Tx, true)
-		return nil
+		watched := &watchedReader{st: st}
+		res = m.Check(watched, b, req.Tx, true)
+		return watched.err
 	})
 	if err != nil {
-		return nil, err
+		return &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}, nil
 	}
 	return checkTxResponse(res), nil
 }
@@ -244,6 +289,8 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}
 	if m, _ := a.current(); m != nil {
+		// A store failure here only leaves verdicts uncached: FinalizeBlock
+		// computes them again, and fails if the store still does.
 		a.prechecks(m, req.Txs, hashes(req.Txs))
 	}
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
@@ -277,8 +324,8 @@ func hashes(txs [][]byte) []TxHash {
 
 // prechecks returns the Precheck verdict of every transaction: cached ones
 // from the cache, the others computed in parallel against committed state
-// and cached.
-func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) []election.Result {
+// and cached. It fails if the store failed.
+func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.Result, error) {
 	res := make([]election.Result, len(txs))
 	var miss []int
 	for i, tx := range txs {
@@ -293,19 +340,23 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) []election.Re
 		miss = append(miss, i)
 	}
 	if len(miss) == 0 {
-		return res
+		return res, nil
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(miss))
 	next := make(chan int)
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st := a.store.Reader()
 			for i := range next {
-				res[i] = m.Precheck(st, txs[i])
-				a.cache.Put(hs[i], res[i])
+				var err error
+				res[i], err = a.precheck(m, st, hs[i], txs[i])
+				if err != nil && errs[w] == nil {
+					errs[w] = err
+				}
 			}
 		}()
 	}
@@ -314,7 +365,7 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) []election.Re
 	}
 	close(next)
 	wg.Wait()
-	return res
+	return res, errors.Join(errs...)
 }
 
 // FinalizeBlock executes the decided block and stages its writes: the
@@ -339,7 +390,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	}
 	blk := election.Block{ChainID: chainID, Height: req.Height, Time: req.Time}
 	hs := hashes(req.Txs)
-	verdicts := a.prechecks(m, req.Txs, hs)
+	verdicts, err := a.prechecks(m, req.Txs, hs)
+	if err != nil {
+		return nil, fmt.Errorf("chain: block %d: %w", req.Height, err)
+	}
 
 	b, err := a.store.Begin(req.Height)
 	if err != nil {

@@ -294,3 +294,22 @@ func TestAppPrechecksOnlyCacheMisses(t *testing.T) {
 	}
 	commit(t, a)
 }
+
+// A failing store is a node fault: the machine's answer to it is neither
+// cached nor taken for a verdict.
+func TestAppStoreFailureIsNotAVerdict(t *testing.T) {
+	a := newTestApp(t, filepath.Join(t.TempDir(), StoreFile))
+	initTestApp(t, a)
+	tx := setTx(testKey(1), "a", "1")
+	a.store.r.Close() // every read now fails
+	r, err := a.CheckTx(ctx, &abci.RequestCheckTx{Tx: tx})
+	if err != nil || r.Code != uint32(CodeNodeError) {
+		t.Fatalf("CheckTx on a failing store: %v, %v", r, err)
+	}
+	if a.Cache().Len() != 0 {
+		t.Fatal("a verdict reached on a failing store was cached")
+	}
+	if _, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 1, Txs: [][]byte{tx}}); err == nil {
+		t.Fatal("FinalizeBlock on a failing store succeeded")
+	}
+}

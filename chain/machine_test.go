@@ -104,10 +104,14 @@ func decodeTestTx(tx []byte) (testOp, election.Result) {
 	return op, election.Result{}
 }
 
-func (m *testMachine) Precheck(_ election.ReadStore, tx []byte) election.Result {
+func (m *testMachine) Precheck(st election.ReadStore, tx []byte) election.Result {
 	m.prechecks.Add(1)
 	if _, res := decodeTestTx(tx); !res.OK() {
 		return res
+	}
+	// Stands for reading immutable election data (keys, roll).
+	if _, err := st.Get([]byte("params")); err != nil {
+		return election.Result{Code: 99, Log: err.Error()}
 	}
 	h := sha256.Sum256(tx)
 	for range m.work {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -52,6 +53,9 @@ type Node struct {
 	app  *App
 	cmt  *nm.Node
 	rpc  *local.Local
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // NewNode builds the node of the home written by Init or GenerateTestnet:
@@ -125,14 +129,21 @@ func (n *Node) Start() error {
 }
 
 // Stop stops CometBFT, waits for it, then closes the store (rolling back a
-// block staged but not committed: the next start replays it).
+// block staged but not committed: the next start replays it). A node that
+// was never started, or failed to start, releases its databases too.
+// Calling Stop again returns the first call's result.
 func (n *Node) Stop() error {
-	var err error
-	if n.cmt.IsRunning() {
-		err = n.cmt.Stop()
-		n.cmt.Wait()
-	}
-	return errors.Join(err, n.app.Close())
+	n.stopOnce.Do(func() {
+		var err error
+		if n.cmt.IsRunning() {
+			err = n.cmt.Stop()
+			n.cmt.Wait()
+		} else {
+			n.cmt.OnStop() // closes CometBFT's databases
+		}
+		n.stopErr = errors.Join(err, n.app.Close())
+	})
+	return n.stopErr
 }
 
 // Home is the node's home directory.

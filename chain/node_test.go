@@ -353,3 +353,27 @@ func testTamperedReceipts(t *testing.T, good *Receipt, trusted *cmttypes.Validat
 		t.Errorf("nil receipt: %v", err)
 	}
 }
+
+// A node built and stopped without starting releases its home: it can be
+// built again at once.
+func TestNodeStopWithoutStart(t *testing.T) {
+	home := initHome(t)
+	for range 2 {
+		n, err := NewNode(home, Options{NewMachine: newTestMachine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Stop(); err != nil {
+			t.Fatalf("second Stop: %v", err)
+		}
+	}
+	if err := Init(home, "again", InitOptions{ChainID: testChainID}); err == nil {
+		t.Fatal("Init over an existing home succeeded")
+	}
+	if _, err := NewNode(t.TempDir(), Options{NewMachine: newTestMachine}); err == nil {
+		t.Fatal("NewNode on an empty directory succeeded")
+	}
+}
