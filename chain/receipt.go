@@ -202,6 +202,9 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain: receipt: commit %d: %w", h, err)
 	}
+	if c == nil || c.Commit == nil {
+		return nil, fmt.Errorf("chain: receipt: no commit for block %d in the block store", h)
+	}
 	vals, err := n.validators(ctx, h)
 	if err != nil {
 		return nil, err
