@@ -42,8 +42,9 @@ var (
 
 // App is the ABCI 2.0 application: it runs the state machine on the SQLite
 // store. It is safe for concurrent use: the node gives each ABCI connection
-// its own lock (proxy.NewConnSyncLocalClientCreator), so CheckTx, Query and
-// Info run concurrently with the consensus connection's calls.
+// its own lock and CheckTx none (clientCreator), so CheckTx calls run in
+// parallel with each other, and CheckTx, Query and Info with the consensus
+// connection's calls.
 type App struct {
 	abci.BaseApplication // snapshots and vote extensions: unused
 

@@ -16,7 +16,6 @@ import (
 	"github.com/cometbft/cometbft/mempool"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -94,7 +93,7 @@ func NewNode(home string, opts Options) (*Node, error) {
 	}
 	app.afterCommit = opts.afterCommit
 	cmt, err := nm.NewNode(conf, pv, nodeKey,
-		proxy.NewConnSyncLocalClientCreator(app),
+		clientCreator{app},
 		nm.DefaultGenesisDocProviderFunc(conf),
 		cfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(conf.Instrumentation),

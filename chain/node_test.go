@@ -18,6 +18,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/mempool"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/election"
@@ -375,5 +376,66 @@ func TestNodeStopWithoutStart(t *testing.T) {
 	}
 	if _, err := NewNode(t.TempDir(), Options{NewMachine: newTestMachine}); err == nil {
 		t.Fatal("NewNode on an empty directory succeeded")
+	}
+}
+
+// barrierMachine's Precheck waits until want calls are inside it at once.
+type barrierMachine struct {
+	*testMachine
+	mu      sync.Mutex
+	inside  int
+	want    int
+	allHere chan struct{}
+}
+
+func (m *barrierMachine) Precheck(st election.ReadStore, tx []byte) election.Result {
+	m.mu.Lock()
+	m.inside++
+	if m.inside == m.want {
+		close(m.allHere)
+	}
+	m.mu.Unlock()
+	select {
+	case <-m.allHere:
+		return m.testMachine.Precheck(st, tx)
+	case <-time.After(10 * time.Second):
+		return election.Result{Code: 77, Log: "Precheck calls did not run in parallel"}
+	}
+}
+
+// CheckTx runs in parallel: transactions that reach the mempool without
+// Submit (from peers, from RPC) are verified concurrently too.
+func TestNodeChecksTxsInParallel(t *testing.T) {
+	const parallel = 4
+	home := initHome(t)
+	n, err := NewNode(home, Options{NewMachine: func(appState json.RawMessage, chainID string) (StateMachine, error) {
+		m, err := newTestMachine(appState, chainID)
+		if err != nil {
+			return nil, err
+		}
+		return &barrierMachine{testMachine: m.(*testMachine), want: parallel, allHere: make(chan struct{})}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	codes := make(chan uint32, parallel)
+	for i := range parallel {
+		go func() {
+			tx := setTx(testKey(byte(i+1)), fmt.Sprintf("p%d", i), "v")
+			err := n.CometBFT().Mempool().CheckTx(tx, func(r *abci.ResponseCheckTx) { codes <- r.Code }, mempool.TxInfo{})
+			if err != nil {
+				t.Error(err)
+				codes <- 1000
+			}
+		}()
+	}
+	for range parallel {
+		if c := <-codes; c != 0 {
+			t.Fatalf("CheckTx code %d", c)
+		}
 	}
 }
