@@ -197,18 +197,23 @@ func genesisDoc(chainID string, appState json.RawMessage, t time.Time, vals []cm
 }
 
 // makeKeys creates the home's directories, validator key and state, and
-// node key.
+// node key. It never replaces an existing key.
 func makeKeys(c *cfg.Config) (*privval.FilePV, *p2p.NodeKey, error) {
 	for _, d := range []string{filepath.Join(c.RootDir, "config"), filepath.Join(c.RootDir, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, nil, fmt.Errorf("chain: home: %w", err)
 		}
 	}
+	for _, f := range []string{c.PrivValidatorKeyFile(), c.NodeKeyFile()} {
+		if _, err := os.Stat(f); err == nil {
+			return nil, nil, fmt.Errorf("chain: home: %s exists; refusing to replace a key", f)
+		}
+	}
 	pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	if err := noPanic(pv.Save); err != nil {
 		return nil, nil, fmt.Errorf("chain: save validator key: %w", err)
 	}
-	nodeKey, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+	nodeKey, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile()) // generates: checked above
 	if err != nil {
 		return nil, nil, fmt.Errorf("chain: node key: %w", err)
 	}

@@ -439,3 +439,36 @@ func TestNodeChecksTxsInParallel(t *testing.T) {
 		}
 	}
 }
+
+// GenerateTestnet and Init never replace a key of an existing home.
+func TestHomesKeepTheirKeys(t *testing.T) {
+	dir := t.TempDir()
+	base := freeBase(t, 4)
+	homes, err := GenerateTestnet(dir, 2, testChainID, nil, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(homes[0], "config", "priv_validator_key.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GenerateTestnet(dir, 2, testChainID, nil, base); err == nil {
+		t.Fatal("GenerateTestnet over existing homes succeeded")
+	}
+	os.Remove(filepath.Join(homes[0], "config", "genesis.json"))
+	if err := Init(homes[0], "again", InitOptions{ChainID: testChainID}); err == nil {
+		t.Fatal("Init over an existing validator key succeeded")
+	}
+	if again, _ := os.ReadFile(filepath.Join(homes[0], "config", "priv_validator_key.json")); !bytes.Equal(again, key) {
+		t.Fatal("a validator key was replaced")
+	}
+	for _, bad := range []struct {
+		n    int
+		id   string
+		port int
+	}{{0, testChainID, base}, {2, "", base}, {2, testChainID, 0}, {2, testChainID, 65534}} {
+		if _, err := GenerateTestnet(t.TempDir(), bad.n, bad.id, nil, bad.port); err == nil {
+			t.Errorf("GenerateTestnet(%d, %q, %d) succeeded", bad.n, bad.id, bad.port)
+		}
+	}
+}

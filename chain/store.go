@@ -114,7 +114,7 @@ func OpenStore(path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000&_synchronous=FULL")
+	r, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("chain: open store for reading: %w", err)
