@@ -313,3 +313,33 @@ func TestAppStoreFailureIsNotAVerdict(t *testing.T) {
 		t.Fatal("FinalizeBlock on a failing store succeeded")
 	}
 }
+
+// A write that fails inside Deliver is a node fault too: FinalizeBlock
+// fails, whatever result the machine made of it, and nothing is committed.
+func TestAppFailedWriteStopsTheBlock(t *testing.T) {
+	a := newTestApp(t, filepath.Join(t.TempDir(), StoreFile))
+	initTestApp(t, a)
+	// The writing connection is a single one: a temporary trigger on it
+	// makes every write of the key d/poison fail.
+	if _, err := a.store.w.Exec(`CREATE TEMP TRIGGER poison BEFORE INSERT ON kv
+		WHEN NEW.key = CAST('d/poison' AS BLOB) BEGIN SELECT RAISE(ABORT, 'poisoned'); END`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 1, Txs: [][]byte{
+		setTx(testKey(1), "fine", "1"), setTx(testKey(2), "poison", "1"),
+	}})
+	if err == nil {
+		t.Fatal("FinalizeBlock with a failing write succeeded")
+	}
+	if _, err := a.Commit(ctx, &abci.RequestCommit{}); err == nil {
+		t.Fatal("Commit after a failed FinalizeBlock succeeded")
+	}
+	if r := info(t, a); r.LastBlockHeight != 0 || mustGet(t, a.Store().Reader(), "d/fine") != nil {
+		t.Fatalf("a failed block left traces: height %d", r.LastBlockHeight)
+	}
+	// The node can execute the block again (as after a restart).
+	if r := finalize(t, a, 1, setTx(testKey(1), "fine", "1")); r.TxResults[0].Code != 0 {
+		t.Fatalf("code %d", r.TxResults[0].Code)
+	}
+	commit(t, a)
+}
