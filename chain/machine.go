@@ -7,8 +7,8 @@ import (
 )
 
 // StateMachine is what the node runs: the election state machine, seen from
-// the node. *election.Machine implements it; chain depends only on this
-// method set.
+// the node. It is the method set of *election.Machine; chain depends on
+// nothing else of it, so the machine plugs in without changes here.
 //
 // Concurrency: Precheck and Check may be called from many goroutines at
 // once, and concurrently with the block methods. BeginBlock, Deliver and
