@@ -18,8 +18,9 @@ type StateMachine interface {
 	// decoding, size, signature, zero-knowledge proofs. Its verdict may
 	// depend only on the transaction's bytes and on election data that never
 	// changes once written, because the node caches it by transaction hash
-	// and reuses it at any later height (a "not yet" rejection belongs in
-	// Check or Deliver). st is committed state.
+	// and reuses it at any later height, and nodes that reuse it and nodes
+	// that compute it afresh must execute a block alike: a "not yet"
+	// rejection belongs in Check or Deliver. st is committed state.
 	Precheck(st election.ReadStore, tx []byte) election.Result
 	// Check is mempool admission against committed state. b is the block the
 	// transaction would be proposed for at the earliest. prechecked says
