@@ -1,11 +1,15 @@
-// Package chain is the polling node: CometBFT embedded in-process with a
-// local ABCI client, the ABCI adapter that feeds transactions to the election
-// state machine, the SQLite store that makes state durable at Commit, and the
-// receipts (inclusion proof and signed commit) given to voters after commit.
+// Package chain is the polling node: CometBFT v0.38 embedded in-process
+// with a local ABCI client (Node), the ABCI 2.0 application that feeds
+// transactions to the election state machine (App), the SQLite store that
+// makes state durable only at Commit (Store), and the receipts (inclusion
+// proof and signed commit) given to voters after commit (Receipt,
+// VerifyReceipt).
 //
-// chain holds no election rules: it asks package election. It must not import
-// observer, web or cmd.
+// chain holds no election rules: it runs whatever implements StateMachine,
+// the method set of *election.Machine, and uses package election only for
+// the contract types (Store, ReadStore, Block, Result, Code). It must not
+// import observer, web or cmd; test/deps_test.go fails if it does.
 //
-// The node is built in the ballot-chain milestone; today the package holds
-// only this description.
+// The design, the configuration and the crash-consistency argument are in
+// docs/chain.md; the app hash is specified in docs/spec/app-hash.md.
 package chain

@@ -235,6 +235,26 @@ func TestPurePackagesImportNoIO(t *testing.T) {
 	}
 }
 
+// above are the evote packages above chain in the layout: chain must not
+// depend on them.
+var above = []string{module + "/cmd", module + "/web", module + "/observer"}
+
+// chainViolation says why chain must not depend on d, or "" if it may.
+func chainViolation(d dep) string {
+	if underAny(d.path, above) {
+		return "chain may not import cmd, web or observer (they are above it)"
+	}
+	return ""
+}
+
+func TestChainImportsNothingAbove(t *testing.T) {
+	root := moduleRoot(t)
+	watchInputs(t, root, "chain")
+	deps := listDeps(t, root, "./chain/...")
+	checkListed(t, deps, module+"/chain")
+	report(t, "chain", deps, chainViolation)
+}
+
 // TestGuardRules checks the rules themselves on made-up dependencies.
 func TestGuardRules(t *testing.T) {
 	for _, tc := range []struct {
@@ -269,5 +289,19 @@ func TestGuardRules(t *testing.T) {
 	}
 	if pureViolation("tally", dep{path: module + "/election"}) == "" {
 		t.Error("tally may not depend on election")
+	}
+	for path, ok := range map[string]bool{
+		module + "/election":                     true,
+		"github.com/cometbft/cometbft/node":      true,
+		module + "/web":                          false,
+		module + "/observer/feed":                false,
+		module + "/cmd/evote":                    false,
+		module + "/webx":                         true,
+		"github.com/mattn/go-sqlite3":            true,
+		"github.com/evote/evote/observerandmore": true,
+	} {
+		if got := chainViolation(dep{path: path}) == ""; got != ok {
+			t.Errorf("chain may depend on %s: got %v, want %v", path, got, ok)
+		}
 	}
 }

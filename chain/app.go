@@ -1,0 +1,516 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/election"
+)
+
+// AppVersion is the application protocol version reported in Info.
+const AppVersion uint64 = 1
+
+// Result codes given by the node itself, not by the state machine. They
+// sit far above the election's codes so the two never meet.
+const (
+	// CodeEmptyTx rejects a transaction with no bytes.
+	CodeEmptyTx election.Code = 10001
+	// CodeNotReady rejects a transaction that arrives before InitChain.
+	CodeNotReady election.Code = 10002
+	// CodeNodeError refuses a transaction at CheckTx because the node's
+	// store failed; it says nothing about the transaction.
+	CodeNodeError election.Code = 10003
+)
+
+// EventType is the ABCI event type of a transaction's result attributes.
+const EventType = "evote"
+
+var (
+	// ErrNotInitialized means the chain has no genesis yet (no InitChain).
+	ErrNotInitialized = errors.New("chain: not initialised (no InitChain yet)")
+	// ErrAppClosed is returned by a closed App.
+	ErrAppClosed = errors.New("chain: app closed")
+)
+
+// App is the ABCI 2.0 application: it runs the state machine on the SQLite
+// store. It is safe for concurrent use: the node gives each ABCI connection
+// its own lock and CheckTx none (clientCreator), so CheckTx calls run in
+// parallel with each other, and CheckTx, Query and Info with the consensus
+// connection's calls.
+type App struct {
+	abci.BaseApplication // snapshots and vote extensions: unused
+
+	store      *Store
+	newMachine MachineFactory
+	cache      *VerdictCache
+
+	mu      sync.RWMutex // guards machine and chainID
+	machine StateMachine
+	chainID string
+
+	cmu        sync.Mutex // serialises the consensus connection's calls with Close
+	staged     *Block     // between FinalizeBlock and Commit
+	stagedTime time.Time
+	closed     bool
+
+	afterCommit func(height int64) // tests: called after each durable Commit
+}
+
+var _ abci.Application = (*App)(nil)
+
+// NewApp returns the application over store, which it owns from now on
+// (Close closes it). If the store holds a genesis, the machine is built
+// from it now; otherwise at InitChain. cacheSize bounds the verdict cache
+// (DefaultCacheSize if <= 0).
+func NewApp(store *Store, newMachine MachineFactory, cacheSize int) (*App, error) {
+	if newMachine == nil {
+		return nil, errors.New("chain: NewApp: no machine factory")
+	}
+	a := &App{store: store, newMachine: newMachine, cache: NewVerdictCache(cacheSize)}
+	chainID, appState, ok, err := store.Genesis()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		m, err := newMachine(json.RawMessage(appState), chainID)
+		if err != nil {
+			return nil, fmt.Errorf("chain: build the state machine from the stored genesis: %w", err)
+		}
+		a.machine, a.chainID = m, chainID
+	}
+	return a, nil
+}
+
+// Close rolls back a staged block and closes the store. It waits for a
+// FinalizeBlock or Commit in progress.
+func (a *App) Close() error {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	if a.staged != nil {
+		a.staged.Rollback()
+		a.staged = nil
+	}
+	return a.store.Close()
+}
+
+// Store is the app's store.
+func (a *App) Store() *Store { return a.store }
+
+// Cache is the app's verdict cache.
+func (a *App) Cache() *VerdictCache { return a.cache }
+
+func (a *App) current() (StateMachine, string) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.machine, a.chainID
+}
+
+// Precheck returns tx's hash and its Precheck verdict: from the cache, or
+// computed in the caller's goroutine and cached. Many goroutines may call
+// it at once; this is where ballots are verified in parallel. A verdict
+// reached while the store failed is not cached: Precheck returns the
+// store's error instead.
+func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
+	hash := HashTx(tx)
+	if len(tx) == 0 {
+		return hash, emptyTxResult, nil
+	}
+	if res, ok := a.cache.Get(hash); ok {
+		return hash, res, nil
+	}
+	m, _ := a.current()
+	if m == nil {
+		return hash, election.Result{}, ErrNotInitialized
+	}
+	res, err := a.precheck(m, a.store.Reader(), hash, tx)
+	return hash, res, err
+}
+
+// precheck runs m.Precheck and caches its verdict, unless the store failed
+// meanwhile.
+func (a *App) precheck(m StateMachine, st election.ReadStore, hash TxHash, tx []byte) (election.Result, error) {
+	watched := &watchedReader{st: st}
+	res := m.Precheck(watched, tx)
+	if watched.err != nil {
+		return election.Result{}, fmt.Errorf("chain: precheck: %w", watched.err)
+	}
+	a.cache.Put(hash, res)
+	return res, nil
+}
+
+// watchedReader remembers the first error of the store it reads: the
+// machine can only answer a failing store with a Result, which must not
+// pass for a verdict.
+type watchedReader struct {
+	st  election.ReadStore
+	err error
+}
+
+func (w *watchedReader) Get(key []byte) ([]byte, error) {
+	v, err := w.st.Get(key)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return v, err
+}
+
+func (w *watchedReader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	var fnErr error
+	err := w.st.Iterate(prefix, func(k, v []byte) error {
+		fnErr = fn(k, v)
+		return fnErr
+	})
+	if err != nil && fnErr == nil && w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+var emptyTxResult = election.Result{Code: CodeEmptyTx, Log: "empty transaction"}
+
+// Info answers from the committed (height, app hash) row.
+func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	m, err := a.store.Meta()
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseInfo{
+		Data:             "evote",
+		Version:          "evote/v1",
+		AppVersion:       AppVersion,
+		LastBlockHeight:  m.Height,
+		LastBlockAppHash: m.AppHash,
+	}, nil
+}
+
+// InitChain builds the machine from the genesis app state and stores the
+// genesis; the app hash becomes GenesisAppHash.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil, ErrAppClosed
+	}
+	m, err := a.newMachine(json.RawMessage(req.AppStateBytes), req.ChainId)
+	if err != nil {
+		return nil, fmt.Errorf("chain: build the state machine from the genesis: %w", err)
+	}
+	hash := GenesisAppHash(req.ChainId, req.AppStateBytes)
+	if err := a.store.InitGenesis(req.ChainId, req.AppStateBytes, hash); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.machine, a.chainID = m, req.ChainId
+	a.mu.Unlock()
+	return &abci.ResponseInitChain{AppHash: hash}, nil
+}
+
+// CheckTx admits a transaction to the mempool: its Precheck verdict (from
+// the cache if Node.Submit or an earlier CheckTx computed it), then Check
+// against one snapshot of committed state. Check sees the block the
+// transaction would go in at the earliest: the committed height plus one,
+// with the last committed block's time.
+func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	_, res, err := a.Precheck(req.Tx)
+	if errors.Is(err, ErrNotInitialized) {
+		return &abci.ResponseCheckTx{Code: uint32(CodeNotReady), Log: err.Error()}, nil
+	}
+	if err != nil { // CometBFT would panic on an error here
+		return &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}, nil
+	}
+	if !res.OK() {
+		return checkTxResponse(res), nil
+	}
+	m, chainID := a.current()
+	err = a.store.View(ctx, func(meta Meta, st election.ReadStore) error {
+		b := election.Block{ChainID: chainID, Height: meta.Height + 1, Time: meta.Time}
+		watched := &watchedReader{st: st}
+		res = m.Check(watched, b, req.Tx, true)
+		return watched.err
+	})
+	if err != nil {
+		return &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}, nil
+	}
+	return checkTxResponse(res), nil
+}
+
+func checkTxResponse(res election.Result) *abci.ResponseCheckTx {
+	return &abci.ResponseCheckTx{Code: uint32(res.Code), Log: res.Log, Events: events(res), GasWanted: 1}
+}
+
+// PrepareProposal keeps the mempool's order and drops empty and repeated
+// transactions, those whose cached Precheck verdict is a rejection, and
+// those that do not fit in MaxTxBytes.
+func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+	out := make([][]byte, 0, len(req.Txs))
+	seen := make(map[TxHash]bool, len(req.Txs))
+	var size int64
+	for _, tx := range req.Txs {
+		if len(tx) == 0 {
+			continue
+		}
+		h := HashTx(tx)
+		if seen[h] {
+			continue
+		}
+		if res, ok := a.cache.Get(h); ok && !res.OK() {
+			continue
+		}
+		n := cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
+		if size+n > req.MaxTxBytes {
+			continue
+		}
+		seen[h] = true
+		size += n
+		out = append(out, tx)
+	}
+	return &abci.ResponsePrepareProposal{Txs: out}, nil
+}
+
+// ProcessProposal rejects a malformed proposal: one holding an empty
+// transaction or the same transaction twice, which a correct proposer
+// never makes. A proposal is not rejected for holding invalid
+// transactions: they are executed and recorded with their rejection code.
+// The cache misses are prechecked here, in parallel, so FinalizeBlock finds
+// their verdicts in the cache.
+func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	if err := wellFormed(req.Txs); err != nil {
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
+	}
+	if m, _ := a.current(); m != nil {
+		// A store failure here only leaves verdicts uncached: FinalizeBlock
+		// computes them again, and fails if the store still does.
+		a.prechecks(m, req.Txs, hashes(req.Txs))
+	}
+	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+}
+
+// errMalformed is why ProcessProposal rejects a proposal.
+var errMalformed = errors.New("chain: malformed proposal")
+
+func wellFormed(txs [][]byte) error {
+	seen := make(map[TxHash]bool, len(txs))
+	for i, tx := range txs {
+		if len(tx) == 0 {
+			return fmt.Errorf("%w: transaction %d is empty", errMalformed, i)
+		}
+		h := HashTx(tx)
+		if seen[h] {
+			return fmt.Errorf("%w: transaction %d repeats an earlier one", errMalformed, i)
+		}
+		seen[h] = true
+	}
+	return nil
+}
+
+func hashes(txs [][]byte) []TxHash {
+	hs := make([]TxHash, len(txs))
+	for i, tx := range txs {
+		hs[i] = HashTx(tx)
+	}
+	return hs
+}
+
+// prechecks returns the Precheck verdict of every transaction: cached ones
+// from the cache, the others computed in parallel against committed state
+// and cached. It fails if the store failed.
+func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.Result, error) {
+	res := make([]election.Result, len(txs))
+	var miss []int
+	for i, tx := range txs {
+		if len(tx) == 0 {
+			res[i] = emptyTxResult
+			continue
+		}
+		if r, ok := a.cache.Get(hs[i]); ok {
+			res[i] = r
+			continue
+		}
+		miss = append(miss, i)
+	}
+	if len(miss) == 0 {
+		return res, nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(miss))
+	next := make(chan int)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := a.store.Reader()
+			for i := range next {
+				var err error
+				res[i], err = a.precheck(m, st, hs[i], txs[i])
+				if err != nil && errs[w] == nil {
+					errs[w] = err
+				}
+			}
+		}()
+	}
+	for _, i := range miss {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return res, errors.Join(errs...)
+}
+
+// FinalizeBlock executes the decided block and stages its writes: the
+// Precheck verdicts (cache misses computed in parallel first), BeginBlock,
+// Deliver of every transaction that passed Precheck (a rejected one's
+// writes are rolled back), EndBlock, and the new app hash. Nothing is
+// durable until Commit. A store failure is a node fault: FinalizeBlock
+// returns an error and CometBFT stops.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil, ErrAppClosed
+	}
+	if a.staged != nil { // executed before without Commit: start again
+		a.staged.Rollback()
+		a.staged = nil
+	}
+	m, chainID := a.current()
+	if m == nil {
+		return nil, ErrNotInitialized
+	}
+	blk := election.Block{ChainID: chainID, Height: req.Height, Time: req.Time}
+	hs := hashes(req.Txs)
+	verdicts, err := a.prechecks(m, req.Txs, hs)
+	if err != nil {
+		return nil, fmt.Errorf("chain: block %d: %w", req.Height, err)
+	}
+
+	b, err := a.store.Begin(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*abci.ResponseFinalizeBlock, error) {
+		b.Rollback()
+		return nil, fmt.Errorf("chain: block %d: %w", req.Height, err)
+	}
+	if err := m.BeginBlock(b, blk); err != nil {
+		return fail(fmt.Errorf("BeginBlock: %w", err))
+	}
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, tx := range req.Txs {
+		res := verdicts[i]
+		if res.OK() {
+			if err := b.BeginTx(); err != nil {
+				return fail(err)
+			}
+			res = m.Deliver(b, blk, tx, true)
+			if err := b.EndTx(res.OK()); err != nil {
+				return fail(err)
+			}
+		}
+		if err := b.Err(); err != nil {
+			return fail(fmt.Errorf("transaction %d: %w", i, err))
+		}
+		if err := b.AddTx(hs[i][:], i, res.Code, res.Log); err != nil {
+			return fail(err)
+		}
+		results[i] = &abci.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Events: events(res), GasWanted: 1}
+	}
+	if err := m.EndBlock(b, blk); err != nil {
+		return fail(fmt.Errorf("EndBlock: %w", err))
+	}
+	if err := b.Err(); err != nil {
+		return fail(err)
+	}
+	a.staged, a.stagedTime = b, req.Time
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: b.AppHash()}, nil
+}
+
+// Commit makes the staged block durable: its writes, its transactions' rows
+// and the (height, app hash) row in one SQL commit. Blocks are never
+// pruned: RetainHeight is 0.
+func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil, ErrAppClosed
+	}
+	if a.staged == nil {
+		return nil, errors.New("chain: Commit without FinalizeBlock")
+	}
+	b := a.staged
+	a.staged = nil
+	if _, err := b.Commit(a.stagedTime); err != nil {
+		return nil, err
+	}
+	if a.afterCommit != nil {
+		a.afterCommit(b.Height())
+	}
+	return &abci.ResponseCommit{RetainHeight: 0}, nil
+}
+
+// Query paths.
+const (
+	// QueryKey: data is a key; the answer is its committed value.
+	QueryKey = "/key"
+	// QueryTx: data is a transaction hash; the answer is the JSON of its
+	// committed TxRow.
+	QueryTx = "/tx"
+)
+
+// Query answers QueryKey and QueryTx from committed state. Code 1 means
+// an unknown path, 2 not found.
+func (a *App) Query(ctx context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	switch req.Path {
+	case QueryKey:
+		var resp abci.ResponseQuery
+		err := a.store.View(ctx, func(m Meta, st election.ReadStore) error {
+			v, err := st.Get(req.Data)
+			resp = abci.ResponseQuery{Key: req.Data, Value: v, Height: m.Height}
+			if v == nil {
+				resp.Code, resp.Log = 2, "not found"
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &resp, nil
+	case QueryTx:
+		row, err := a.store.TxRow(req.Data)
+		if errors.Is(err, ErrNotFound) {
+			return &abci.ResponseQuery{Code: 2, Log: "not found", Key: req.Data}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(row)
+		if err != nil {
+			return nil, err
+		}
+		return &abci.ResponseQuery{Key: req.Data, Value: v, Height: row.Height}, nil
+	}
+	return &abci.ResponseQuery{Code: 1, Log: "unknown query path " + req.Path}, nil
+}
+
+func events(res election.Result) []abci.Event {
+	if len(res.Events) == 0 {
+		return nil
+	}
+	attrs := make([]abci.EventAttribute, len(res.Events))
+	for i, at := range res.Events {
+		attrs[i] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true}
+	}
+	return []abci.Event{{Type: EventType, Attributes: attrs}}
+}

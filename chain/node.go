@@ -1,0 +1,272 @@
+package chain
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/mempool"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/election"
+)
+
+var (
+	// ErrKnownTx means the mempool has the transaction already, or has seen
+	// it committed recently: it was submitted before.
+	ErrKnownTx = errors.New("chain: transaction already submitted")
+	// ErrMempoolFull means the mempool has no room now; try again later.
+	ErrMempoolFull = errors.New("chain: mempool full")
+)
+
+// Options configure NewNode.
+type Options struct {
+	// NewMachine builds the state machine from the genesis. Required.
+	NewMachine MachineFactory
+	// LogOutput receives CometBFT's and the node's log; nil discards it.
+	LogOutput io.Writer
+	// LogLevel is "debug", "info", "error" or "none"; empty means "info".
+	LogLevel string
+	// CacheSize bounds the verdict cache; 0 means DefaultCacheSize.
+	CacheSize int
+
+	afterCommit func(height int64) // tests: called after each durable Commit
+}
+
+// Node is a polling node: CometBFT embedded in-process, with the App as
+// its local ABCI application.
+type Node struct {
+	home string
+	conf *cfg.Config
+	app  *App
+	cmt  *nm.Node
+	rpc  *local.Local
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// NewNode builds the node of the home written by Init or GenerateTestnet:
+// CometBFT's configuration from config/config.toml, the validator key, the
+// node key, the genesis and CometBFT's databases, and the SQLite store
+// data/evote.db. The handshake with the app (replaying blocks the app
+// lacks) runs here. Start it with Start.
+func NewNode(home string, opts Options) (*Node, error) {
+	if opts.NewMachine == nil {
+		return nil, errors.New("chain: NewNode: Options.NewMachine is nil")
+	}
+	conf, err := loadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := newLogger(opts.LogOutput, opts.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	pv, err := loadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("chain: node key: %w", err)
+	}
+	store, err := OpenStore(filepath.Join(conf.DBDir(), StoreFile))
+	if err != nil {
+		return nil, err
+	}
+	app, err := NewApp(store, opts.NewMachine, opts.CacheSize)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	app.afterCommit = opts.afterCommit
+	cmt, err := nm.NewNode(conf, pv, nodeKey,
+		clientCreator{app},
+		nm.DefaultGenesisDocProviderFunc(conf),
+		cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(conf.Instrumentation),
+		logger)
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("chain: start CometBFT: %w", err)
+	}
+	return &Node{home: home, conf: conf, app: app, cmt: cmt, rpc: local.New(cmt)}, nil
+}
+
+func newLogger(w io.Writer, level string) (cmtlog.Logger, error) {
+	if w == nil {
+		return cmtlog.NewNopLogger(), nil
+	}
+	if level == "" {
+		level = "info"
+	}
+	opt, err := cmtlog.AllowLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("chain: log level: %w", err)
+	}
+	return cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(w)), opt), nil
+}
+
+// Start starts consensus, p2p and the RPC server.
+func (n *Node) Start() error {
+	if err := n.cmt.Start(); err != nil {
+		return fmt.Errorf("chain: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops CometBFT, waits for it, then closes the store (rolling back a
+// block staged but not committed: the next start replays it). A node that
+// was never started, or failed to start, releases its databases too.
+// Calling Stop again returns the first call's result.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		var err error
+		if n.cmt.IsRunning() {
+			err = n.cmt.Stop()
+			n.cmt.Wait()
+		} else {
+			n.cmt.OnStop() // closes CometBFT's databases
+		}
+		n.stopErr = errors.Join(err, n.app.Close())
+	})
+	return n.stopErr
+}
+
+// Home is the node's home directory.
+func (n *Node) Home() string { return n.home }
+
+// App is the node's ABCI application.
+func (n *Node) App() *App { return n.app }
+
+// CometBFT is the embedded CometBFT node (block store, event bus, ...).
+func (n *Node) CometBFT() *nm.Node { return n.cmt }
+
+// Submit verifies tx in the caller's goroutine (Precheck, cached by hash),
+// then hands it to the mempool, whose CheckTx finds the verdict in the
+// cache and runs only Check. It returns the transaction's hash and the
+// verdict: a rejection is a Result, not an error. Errors are ErrKnownTx,
+// ErrMempoolFull, the context's, or node faults.
+func (n *Node) Submit(ctx context.Context, tx []byte) (TxHash, election.Result, error) {
+	hash, res, err := n.app.Precheck(tx)
+	if err != nil || !res.OK() {
+		return hash, res, err
+	}
+	done := make(chan *abci.ResponseCheckTx, 1)
+	err = n.cmt.Mempool().CheckTx(tx, func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{})
+	switch {
+	case errors.Is(err, mempool.ErrTxInCache):
+		return hash, res, ErrKnownTx
+	case errors.As(err, new(mempool.ErrMempoolIsFull)):
+		return hash, res, fmt.Errorf("%w: %v", ErrMempoolFull, err)
+	case err != nil:
+		return hash, res, fmt.Errorf("chain: submit: %w", err)
+	}
+	select {
+	case r := <-done:
+		return hash, resultOf(r.Code, r.Log), nil
+	case <-ctx.Done():
+		return hash, res, ctx.Err()
+	}
+}
+
+func resultOf(code uint32, log string) election.Result {
+	return election.Result{Code: election.Code(code), Log: log}
+}
+
+// Validator is one member of the validator set.
+type Validator struct {
+	Address string // hex
+	PubKey  []byte // ed25519 public key
+	Power   int64
+}
+
+// Status is the node's view of the chain.
+type Status struct {
+	ChainID string
+	// Height, AppHash (hex) and BlockTime are those of the last block the
+	// app committed.
+	Height     int64
+	AppHash    string
+	BlockTime  time.Time
+	Validators []Validator // the current validator set
+}
+
+// Status returns the chain id, the last committed height, app hash and
+// block time, and the current validator set.
+func (n *Node) Status(ctx context.Context) (Status, error) {
+	m, err := n.app.store.Meta()
+	if err != nil {
+		return Status{}, err
+	}
+	vals, err := n.validators(ctx, 0)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{
+		ChainID:   n.cmt.GenesisDoc().ChainID,
+		Height:    m.Height,
+		AppHash:   hex.EncodeToString(m.AppHash),
+		BlockTime: m.Time,
+	}
+	for _, v := range vals.Validators {
+		st.Validators = append(st.Validators, Validator{
+			Address: v.Address.String(), PubKey: v.PubKey.Bytes(), Power: v.VotingPower,
+		})
+	}
+	return st, nil
+}
+
+// LastBlock returns the height and time of the last block in CometBFT's
+// block store (committed by consensus; the app commits it moments later).
+// Before the first block it returns 0 and the zero time.
+func (n *Node) LastBlock() (int64, time.Time) {
+	bs := n.cmt.BlockStore()
+	h := bs.Height()
+	if h == 0 {
+		return 0, time.Time{}
+	}
+	meta := bs.LoadBlockMeta(h)
+	if meta == nil {
+		return h, time.Time{}
+	}
+	return h, meta.Header.Time
+}
+
+// validators returns the validator set at height (0: the latest).
+func (n *Node) validators(ctx context.Context, height int64) (*cmttypes.ValidatorSet, error) {
+	var hp *int64
+	if height > 0 {
+		hp = &height
+	}
+	var all []*cmttypes.Validator
+	perPage := 100
+	for page := 1; ; page++ {
+		p := page
+		r, err := n.rpc.Validators(ctx, hp, &p, &perPage)
+		if err != nil {
+			return nil, fmt.Errorf("chain: validators: %w", err)
+		}
+		all = append(all, r.Validators...)
+		if len(all) >= r.Total || len(r.Validators) == 0 {
+			break
+		}
+	}
+	vs := cmttypes.NewValidatorSet(all)
+	if err := vs.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("chain: validators: %w", err)
+	}
+	return vs, nil
+}

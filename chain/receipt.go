@@ -1,0 +1,246 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/election"
+)
+
+// ErrBadReceipt is wrapped by every failure of VerifyReceipt.
+var ErrBadReceipt = errors.New("chain: receipt does not verify")
+
+// Receipt proves that a transaction is in a committed block of the chain:
+// the transaction and its Merkle proof against the block header's data
+// hash, the header, the commit signed by the validators for that header,
+// and the validator set at that height. It is given only after commit and
+// is checked offline by VerifyReceipt against a trusted validator set.
+//
+// Code and Log are the transaction's result as the node recorded it. They
+// are not covered by the proof (the result is committed only in the next
+// block's header, LastResultsHash), so VerifyReceipt does not check them.
+// Nor does the Merkle proof bind the number of transactions in the block
+// (Proof.Proof.Total) beyond the shape of the path to the leaf.
+type Receipt struct {
+	ChainID      string
+	TrackingCode string // the transaction hash, hex
+	Height       int64
+	Index        int // the transaction's position in the block
+	Code         election.Code
+	Log          string
+	TxHash       []byte
+	Proof        cmttypes.TxProof // holds the transaction itself (Proof.Data)
+	Header       *cmttypes.Header
+	Commit       *cmttypes.Commit
+	ValidatorSet *cmttypes.ValidatorSet
+}
+
+// Tx is the transaction the receipt is for.
+func (r *Receipt) Tx() []byte { return r.Proof.Data }
+
+// VerifyReceipt checks r offline: the transaction hashes to TxHash and to
+// the tracking code; the Merkle proof puts it at Index in the header's
+// DataHash; the header is the one the commit signs (chain id and height
+// included); every signature in the commit is valid and more than 2/3 of
+// trusted's voting power signed; and the receipt's validator set is the one
+// the header names. trusted must be the validator set at r.Height (the
+// genesis validators: evote's set never changes).
+func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadReceipt, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case r == nil:
+		return bad("no receipt")
+	case trusted == nil || trusted.IsNilOrEmpty():
+		return bad("no trusted validator set")
+	case r.Header == nil || r.Commit == nil || r.ValidatorSet == nil:
+		return bad("missing header, commit or validator set")
+	}
+	if r.ChainID != chainID || r.Header.ChainID != chainID {
+		return bad("chain id %q (header %q), want %q", r.ChainID, r.Header.ChainID, chainID)
+	}
+	sum := sha256.Sum256(r.Proof.Data)
+	if !bytes.Equal(r.TxHash, sum[:]) {
+		return bad("the transaction does not hash to TxHash")
+	}
+	if r.TrackingCode != hex.EncodeToString(sum[:]) {
+		return bad("tracking code %q is not the transaction hash", r.TrackingCode)
+	}
+	if r.Height != r.Header.Height || r.Height != r.Commit.Height {
+		return bad("height %d, header %d, commit %d", r.Height, r.Header.Height, r.Commit.Height)
+	}
+	if int64(r.Index) != r.Proof.Proof.Index {
+		return bad("index %d, proof index %d", r.Index, r.Proof.Proof.Index)
+	}
+	if err := r.Header.ValidateBasic(); err != nil {
+		return bad("header: %v", err)
+	}
+	if err := r.Proof.Validate(r.Header.DataHash); err != nil {
+		return bad("inclusion proof: %v", err)
+	}
+	if err := r.Commit.ValidateBasic(); err != nil {
+		return bad("commit: %v", err)
+	}
+	if !bytes.Equal(r.Header.Hash(), r.Commit.BlockID.Hash) {
+		return bad("the commit is for another block")
+	}
+	if err := r.ValidatorSet.ValidateBasic(); err != nil {
+		return bad("validator set: %v", err)
+	}
+	if !bytes.Equal(r.ValidatorSet.Hash(), r.Header.ValidatorsHash) {
+		return bad("the validator set is not the header's")
+	}
+	if err := trusted.VerifyCommitLightAllSignatures(chainID, r.Commit.BlockID, r.Height, r.Commit); err != nil {
+		return bad("commit signatures: %v", err)
+	}
+	return nil
+}
+
+// receiptJSON is the JSON form of a Receipt. The CometBFT types use
+// CometBFT's JSON encoding (libs/json), which can read back public keys.
+type receiptJSON struct {
+	ChainID      string          `json:"chain_id"`
+	TrackingCode string          `json:"tracking_code"`
+	Height       int64           `json:"height"`
+	Index        int             `json:"index"`
+	Code         uint32          `json:"code"`
+	Log          string          `json:"log"`
+	TxHash       string          `json:"tx_hash"`
+	Proof        json.RawMessage `json:"proof"`
+	Header       json.RawMessage `json:"header"`
+	Commit       json.RawMessage `json:"commit"`
+	ValidatorSet json.RawMessage `json:"validator_set"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (r Receipt) MarshalJSON() ([]byte, error) {
+	j := receiptJSON{
+		ChainID: r.ChainID, TrackingCode: r.TrackingCode, Height: r.Height, Index: r.Index,
+		Code: uint32(r.Code), Log: r.Log, TxHash: hex.EncodeToString(r.TxHash),
+	}
+	var err error
+	if j.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
+		return nil, err
+	}
+	if j.Header, err = cmtjson.Marshal(r.Header); err != nil {
+		return nil, err
+	}
+	if j.Commit, err = cmtjson.Marshal(r.Commit); err != nil {
+		return nil, err
+	}
+	if j.ValidatorSet, err = cmtjson.Marshal(r.ValidatorSet); err != nil {
+		return nil, err
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Receipt) UnmarshalJSON(b []byte) error {
+	var j receiptJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	txHash, err := hex.DecodeString(j.TxHash)
+	if err != nil {
+		return fmt.Errorf("chain: receipt tx_hash: %w", err)
+	}
+	out := Receipt{
+		ChainID: j.ChainID, TrackingCode: j.TrackingCode, Height: j.Height, Index: j.Index,
+		Code: election.Code(j.Code), Log: j.Log, TxHash: txHash,
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  any
+	}{
+		{"proof", j.Proof, &out.Proof},
+		{"header", j.Header, &out.Header},
+		{"commit", j.Commit, &out.Commit},
+		{"validator_set", j.ValidatorSet, &out.ValidatorSet},
+	} {
+		if len(f.raw) == 0 {
+			continue
+		}
+		if err := cmtjson.Unmarshal(f.raw, f.dst); err != nil {
+			return fmt.Errorf("chain: receipt %s: %w", f.name, err)
+		}
+	}
+	*r = out
+	return nil
+}
+
+// Receipt returns the receipt of the committed transaction with the given
+// hash, or an error wrapping ErrNotFound if it is not committed (yet).
+func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
+	row, err := n.app.store.TxRow(hash)
+	if err != nil {
+		return nil, err
+	}
+	h := row.Height
+	blk, err := n.rpc.Block(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: block %d: %w", h, err)
+	}
+	if blk.Block == nil {
+		return nil, fmt.Errorf("chain: receipt: block %d not in the block store", h)
+	}
+	txs := blk.Block.Txs
+	if row.Index < 0 || row.Index >= len(txs) || !bytes.Equal(txs[row.Index].Hash(), hash) {
+		return nil, fmt.Errorf("chain: receipt: block %d has no transaction %x at %d", h, hash, row.Index)
+	}
+	c, err := n.rpc.Commit(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: commit %d: %w", h, err)
+	}
+	if c == nil || c.Commit == nil {
+		return nil, fmt.Errorf("chain: receipt: no commit for block %d in the block store", h)
+	}
+	vals, err := n.validators(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &Receipt{
+		ChainID:      blk.Block.ChainID,
+		TrackingCode: hex.EncodeToString(hash),
+		Height:       h,
+		Index:        row.Index,
+		Code:         row.Code,
+		Log:          row.Log,
+		TxHash:       bytes.Clone(hash),
+		Proof:        txs.Proof(row.Index),
+		Header:       &blk.Block.Header,
+		Commit:       c.Commit,
+		ValidatorSet: vals,
+	}, nil
+}
+
+// receiptPoll is how often WaitForReceipt looks for the transaction.
+const receiptPoll = 50 * time.Millisecond
+
+// WaitForReceipt blocks until the transaction with the given hash is
+// committed, then returns its receipt; or until ctx ends.
+func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error) {
+	t := time.NewTicker(receiptPoll)
+	defer t.Stop()
+	for {
+		r, err := n.Receipt(ctx, hash)
+		if !errors.Is(err, ErrNotFound) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

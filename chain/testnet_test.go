@@ -1,0 +1,117 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/election"
+)
+
+// TestTestnetFourValidators runs the four nodes of GenerateTestnet in this
+// process on loopback ports: transactions submitted to different nodes are
+// committed by all, every node reaches the same height and app hash, and a
+// receipt from any node verifies with the genesis validator set (a commit
+// signed by more than 2/3 of four).
+func TestTestnetFourValidators(t *testing.T) {
+	const nodes = 4
+	homes, err := GenerateTestnet(t.TempDir(), nodes, testChainID, testAppState, freeBase(t, 2*nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := make([]*Node, nodes)
+	for i, home := range homes {
+		ns[i] = startNode(t, home)
+	}
+	trusted := genesisValidators(t, ns[0])
+	if trusted.Size() != nodes {
+		t.Fatalf("%d validators, want %d", trusted.Size(), nodes)
+	}
+
+	// Each node gets its own transactions, submitted concurrently.
+	const perNode = 5
+	type sub struct {
+		node int
+		tx   []byte
+		hash TxHash
+	}
+	var subs []*sub
+	for i := range nodes {
+		for j := range perNode {
+			key := testKey(byte(10*i + j + 1))
+			subs = append(subs, &sub{node: i, tx: setTx(key, fmt.Sprintf("n%d/%d", i, j), "v")})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(subs))
+	for _, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, res, err := ns[s.node].Submit(ctx, s.tx)
+			if err != nil || !res.OK() {
+				errs <- fmt.Errorf("Submit to node %d: %v, %v", s.node, res, err)
+			}
+			s.hash = h
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	// Every node has every transaction's receipt, and each verifies.
+	var top int64
+	for _, s := range subs {
+		for i, n := range ns {
+			r, err := n.WaitForReceipt(ctx, s.hash[:])
+			if err != nil {
+				t.Fatalf("node %d, receipt of a transaction sent to node %d: %v", i, s.node, err)
+			}
+			if r.Code != election.CodeOK {
+				t.Fatalf("node %d: code %d (%s)", i, r.Code, r.Log)
+			}
+			if err := VerifyReceipt(r, trusted, testChainID); err != nil {
+				t.Fatalf("node %d: %v", i, err)
+			}
+			top = max(top, r.Height)
+		}
+	}
+
+	// All reach the same height and app hash, and the same state.
+	var want Status
+	waitFor(t, 30*time.Second, "the nodes to agree", func() bool {
+		st := make([]Status, nodes)
+		for i, n := range ns {
+			var err error
+			if st[i], err = n.Status(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, s := range st[1:] {
+			if s.Height != st[0].Height || s.AppHash != st[0].AppHash {
+				return false
+			}
+		}
+		want = st[0]
+		return st[0].Height >= top
+	})
+	count := mustGet(t, ns[0].App().Store().Reader(), "count")
+	for i, n := range ns {
+		if got := mustGet(t, n.App().Store().Reader(), "count"); !bytes.Equal(got, count) {
+			t.Fatalf("node %d: count %x, node 0 %x", i, got, count)
+		}
+		if len(want.Validators) != nodes {
+			t.Fatalf("status validators: %d", len(want.Validators))
+		}
+	}
+	if want := []byte{0, 0, 0, 0, 0, 0, 0, nodes * perNode}; !bytes.Equal(count, want) {
+		t.Fatalf("count %x, want %x", count, want)
+	}
+}
