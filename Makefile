@@ -16,7 +16,7 @@ BENCHTIME ?= 1s
 .PHONY: help demo test fmt-check vet bench fuzz vectors build clean
 
 help:
-	@echo "make demo     run the demo (evote tally demo)"
+	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
 	@echo "make test     gofmt check, go vet, go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
@@ -25,7 +25,7 @@ help:
 	@echo "make clean    remove bin/"
 
 demo:
-	$(GO) run ./cmd/evote tally demo
+	$(GO) run ./cmd/evote up
 
 test: fmt-check vet
 	$(GO) test -timeout $(TESTTIMEOUT) ./...

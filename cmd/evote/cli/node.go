@@ -1,0 +1,328 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/web"
+)
+
+// NodeConfig configures a running polling node (`evote up`, `evote node`).
+type NodeConfig struct {
+	Home     string // node home: config/, data/, keys/
+	HTTPAddr string // the API and pages, e.g. 127.0.0.1:8080
+	LogLevel string // CometBFT's log level: debug, info, error, none
+}
+
+// Validate checks the configuration.
+func (c NodeConfig) Validate() error {
+	if c.Home == "" {
+		return errors.New("--home is empty")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("--http %q: %w", c.HTTPAddr, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "error", "none":
+	default:
+		return fmt.Errorf("--log-level must be debug, info, error or none, got %q", c.LogLevel)
+	}
+	return nil
+}
+
+func nodeConfig(e *env) NodeConfig {
+	return NodeConfig{Home: e.v.GetString("home"), HTTPAddr: e.v.GetString("http"), LogLevel: e.v.GetString("log-level")}
+}
+
+func addNodeFlags(cmd *cobra.Command) {
+	cmd.Flags().String("http", "127.0.0.1:8080", "listen address of the HTTP API and pages")
+	cmd.Flags().String("log-level", "error", "consensus log level: debug, info, error or none (written to HOME/node.log)")
+}
+
+// newElectionMachine is the chain's factory for the election state machine.
+func newElectionMachine(appState json.RawMessage, chainID string) (chain.StateMachine, error) {
+	g, err := election.ParseGenesis(appState)
+	if err != nil {
+		return nil, err
+	}
+	if g.ChainID != chainID {
+		return nil, fmt.Errorf("genesis app state names chain %q, the network is %q", g.ChainID, chainID)
+	}
+	return election.NewMachine(*g)
+}
+
+// runningNode is a started polling node with its HTTP server.
+type runningNode struct {
+	node *chain.Node
+	srv  *http.Server
+	url  string
+	log  *os.File
+	errc chan error
+}
+
+// startNode opens the home, starts consensus and serves the API.
+func startNode(cfg NodeConfig) (*runningNode, error) {
+	logFile, err := os.OpenFile(filepath.Join(cfg.Home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	n, err := chain.NewNode(cfg.Home, chain.Options{NewMachine: newElectionMachine, LogOutput: logFile, LogLevel: cfg.LogLevel})
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	if err := n.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		n.Stop()
+		logFile.Close()
+		return nil, fmt.Errorf("HTTP listener: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(logFile, nil))
+	srv := &http.Server{
+		Handler:           web.New(n, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	rn := &runningNode{node: n, srv: srv, url: "http://" + ln.Addr().String(), log: logFile, errc: make(chan error, 1)}
+	go func() { rn.errc <- srv.Serve(ln) }()
+	return rn, nil
+}
+
+// wait blocks until ctx ends or the HTTP server fails, then stops all.
+func (rn *runningNode) wait(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-rn.errc:
+	}
+	return errors.Join(err, rn.stop())
+}
+
+func (rn *runningNode) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := rn.srv.Shutdown(ctx)
+	err = errors.Join(err, rn.node.Stop())
+	rn.log.Close()
+	return err
+}
+
+func newNodeCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "run the polling node of a home written by `evote testnet` (or `evote up`)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := nodeConfig(e)
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			rn, err := startNode(cfg)
+			if err != nil {
+				return err
+			}
+			st, err := rn.node.Status(cmd.Context())
+			if err != nil {
+				rn.stop()
+				return err
+			}
+			fmt.Fprintf(e.stdout, "evote node %s: chain %s at height %d; API on %s\n", cfg.Home, st.ChainID, st.Height, rn.url)
+			return rn.wait(cmd.Context())
+		},
+	}
+	addNodeFlags(cmd)
+	return cmd
+}
+
+// TestnetConfig configures `evote testnet`.
+type TestnetConfig struct {
+	Validators int
+	Dir        string
+	ChainID    string
+	BasePort   int // p2p/RPC ports: base+2i, base+2i+1
+	HTTPPort   int // node i serves HTTP on HTTPPort+i
+}
+
+// Validate checks the configuration.
+func (c TestnetConfig) Validate() error {
+	switch {
+	case c.Validators < 1 || c.Validators > 64:
+		return fmt.Errorf("--validators must be 1..64, got %d", c.Validators)
+	case c.Dir == "":
+		return errors.New("--dir is required")
+	case c.ChainID == "":
+		return errors.New("--chain-id is empty")
+	case c.BasePort < 1024 || c.BasePort+2*c.Validators > 65535:
+		return fmt.Errorf("--base-port %d out of range", c.BasePort)
+	case c.HTTPPort < 1024 || c.HTTPPort+c.Validators > 65535:
+		return fmt.Errorf("--http-port %d out of range", c.HTTPPort)
+	}
+	return nil
+}
+
+func newTestnetCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "testnet",
+		Short: "write the homes of an N-validator network on 127.0.0.1",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg := TestnetConfig{
+				Validators: e.v.GetInt("validators"), Dir: e.v.GetString("dir"), ChainID: e.v.GetString("chain-id"),
+				BasePort: e.v.GetInt("base-port"), HTTPPort: e.v.GetInt("http-port"),
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return writeTestnet(cfg, e.stdout)
+		},
+	}
+	cmd.Flags().Int("validators", 4, "number of validators")
+	cmd.Flags().String("dir", "", "directory for the homes node0 ... node{N-1}")
+	cmd.Flags().String("chain-id", "evote-testnet", "chain id")
+	cmd.Flags().Int("base-port", 26656, "node i listens for p2p on base+2i and RPC on base+2i+1")
+	cmd.Flags().Int("http-port", 8080, "node i serves the HTTP API on 127.0.0.1:(http-port+i)")
+	return cmd
+}
+
+func writeTestnet(cfg TestnetConfig, out io.Writer) error {
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return err
+	}
+	authority, keyPath, err := newAuthorityKey(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	appState, err := genesisAppState(cfg.ChainID, authority)
+	if err != nil {
+		return err
+	}
+	homes, err := chain.GenerateTestnet(cfg.Dir, cfg.Validators, cfg.ChainID, appState, cfg.BasePort)
+	if err != nil {
+		return err
+	}
+	for i, home := range homes {
+		conf := fmt.Sprintf("# evote node settings (flags and EVOTE_* variables override them)\nhttp: 127.0.0.1:%d\n", cfg.HTTPPort+i)
+		if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte(conf), 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "wrote %d validator homes of chain %s under %s\n", len(homes), cfg.ChainID, cfg.Dir)
+	for i, home := range homes {
+		fmt.Fprintf(out, "  evote node --home %s    # API on http://127.0.0.1:%d\n", home, cfg.HTTPPort+i)
+	}
+	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.Public())
+	return nil
+}
+
+// newAuthorityKey makes the operator's election authority key and writes
+// it to dir/authority.key (mode 0600).
+func newAuthorityKey(dir string) (*election.PrivateKey, string, error) {
+	k, err := election.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(dir, "authority.key")
+	if err := writeSecret(path, k); err != nil {
+		return nil, "", err
+	}
+	return k, path, nil
+}
+
+func writeSecret(path string, k interface{ MarshalText() ([]byte, error) }) error {
+	b, err := k.MarshalText()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+func readAuthorityKey(path string) (*election.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return election.ParsePrivateKey(strings.TrimSpace(string(b)))
+}
+
+func genesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
+	g := election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{authority.Public()}}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(g)
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "print a node's chain id, height, app hash and validators",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			url := strings.TrimRight(e.v.GetString("node"), "/")
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/status", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("node %s: %w", url, err)
+			}
+			defer resp.Body.Close()
+			var st struct {
+				ChainID    string    `json:"chain_id"`
+				Height     int64     `json:"height"`
+				AppHash    string    `json:"app_hash"`
+				BlockTime  time.Time `json:"block_time"`
+				Validators []struct {
+					Address string `json:"address"`
+					Power   int64  `json:"power"`
+				} `json:"validators"`
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("node %s: %s", url, resp.Status)
+			}
+			if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
+				return fmt.Errorf("node %s: %w", url, err)
+			}
+			if e.v.GetBool("json") {
+				return json.NewEncoder(e.stdout).Encode(st)
+			}
+			fmt.Fprintf(e.stdout, "chain      %s\nheight     %d\napp hash   %s\nblock time %s\nvalidators %d\n",
+				st.ChainID, st.Height, st.AppHash, st.BlockTime.Format(time.RFC3339), len(st.Validators))
+			for _, v := range st.Validators {
+				fmt.Fprintf(e.stdout, "  %s power %d\n", v.Address, v.Power)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("node", "http://127.0.0.1:8080", "the node's HTTP address")
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,395 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+)
+
+//go:embed openapi.yaml static
+var assets embed.FS
+
+// Limits of the API.
+const (
+	// maxBody bounds a request body: the largest transaction, base64-encoded
+	// in JSON, with room for the envelope.
+	maxBody = election.MaxTxSize*4/3 + 4096
+	// maxWait bounds how long a request may wait for a commit.
+	maxWait = 60 * time.Second
+	// maxRollPage bounds a page of the roll.
+	maxRollPage = 1000
+)
+
+// Server serves the JSON API under /api/v1 and the pages, over one polling
+// node.
+type Server struct {
+	node *chain.Node
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns a server for node. log receives request errors (never sent to
+// clients).
+func New(node *chain.Node, log *slog.Logger) *Server {
+	s := &Server{node: node, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /api/v1/status", s.status)
+	s.mux.HandleFunc("GET /api/v1/elections", s.elections)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}", s.election)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}/roll", s.roll)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}/tally", s.tally)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}/result", s.result)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}/voters/{key}", s.voter)
+	s.mux.HandleFunc("POST /api/v1/transactions", s.submit)
+	s.mux.HandleFunc("GET /api/v1/receipts/{code}", s.receipt)
+	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)
+	pages := http.FileServerFS(mustSub(assets, "static"))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed", nil)
+		default:
+			pages.ServeHTTP(w, r)
+		}
+	})
+	return s
+}
+
+// ServeHTTP recovers from panics so that no stack trace reaches a client.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+			writeError(w, http.StatusInternalServerError, "internal error", nil)
+		}
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	s.mux.ServeHTTP(w, r)
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+	// For a rejected transaction: its result code, by number and name.
+	Code     *uint32 `json:"code,omitempty"`
+	CodeName string  `json:"code_name,omitempty"`
+	// TrackingCode is set when the error concerns a transaction.
+	TrackingCode string `json:"tracking_code,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string, extra *apiError) {
+	body := apiError{Error: msg}
+	if extra != nil {
+		body = *extra
+		body.Error = msg
+	}
+	writeJSON(w, status, body)
+}
+
+// fail answers a failed query: not found, bad input, or an internal error
+// (logged, not shown).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, election.ErrNotFound), errors.Is(err, chain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found", nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, "timed out waiting for the chain", nil)
+	case errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, "request canceled", nil)
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error", nil)
+	}
+}
+
+// statusBody is GET /api/v1/status.
+type statusBody struct {
+	ChainID    string          `json:"chain_id"`
+	Height     int64           `json:"height"`
+	AppHash    string          `json:"app_hash"`
+	BlockTime  time.Time       `json:"block_time"`
+	Validators []validatorBody `json:"validators"`
+}
+
+type validatorBody struct {
+	Address string `json:"address"`
+	PubKey  string `json:"pub_key"` // ed25519, base64
+	Power   int64  `json:"power"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	st, err := s.node.Status(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := statusBody{ChainID: st.ChainID, Height: st.Height, AppHash: st.AppHash, BlockTime: st.BlockTime, Validators: []validatorBody{}}
+	for _, v := range st.Validators {
+		body.Validators = append(body.Validators, validatorBody{Address: v.Address, PubKey: base64.StdEncoding.EncodeToString(v.PubKey), Power: v.Power})
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) reader() election.ReadStore { return s.node.App().Store().Reader() }
+
+// electionID parses the {id} path value, answering 400 if it is not an id.
+func electionID(w http.ResponseWriter, r *http.Request) (election.ID, bool) {
+	id, err := election.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "election id: "+err.Error(), nil)
+		return id, false
+	}
+	return id, true
+}
+
+func (s *Server) elections(w http.ResponseWriter, r *http.Request) {
+	list, err := election.QueryElections(s.reader())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []election.ElectionSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"elections": list})
+}
+
+func (s *Server) election(w http.ResponseWriter, r *http.Request) {
+	if id, ok := electionID(w, r); ok {
+		s.answer(w, r)(election.QueryElection(s.reader(), id))
+	}
+}
+
+func (s *Server) tally(w http.ResponseWriter, r *http.Request) {
+	if id, ok := electionID(w, r); ok {
+		s.answer(w, r)(election.QueryTally(s.reader(), id))
+	}
+}
+
+func (s *Server) result(w http.ResponseWriter, r *http.Request) {
+	if id, ok := electionID(w, r); ok {
+		s.answer(w, r)(election.QueryResult(s.reader(), id))
+	}
+}
+
+func (s *Server) roll(w http.ResponseWriter, r *http.Request) {
+	id, ok := electionID(w, r)
+	if !ok {
+		return
+	}
+	offset, err1 := queryInt(r, "offset", 0)
+	limit, err2 := queryInt(r, "limit", 100)
+	if err := errors.Join(err1, err2); err != nil || offset < 0 || limit < 1 || limit > maxRollPage {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("offset must be >= 0 and limit 1..%d", maxRollPage), nil)
+		return
+	}
+	s.answer(w, r)(election.QueryRoll(s.reader(), id, offset, limit))
+}
+
+func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
+	id, ok := electionID(w, r)
+	if !ok {
+		return
+	}
+	key, err := election.ParsePublicKey(r.PathValue("key"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "voter key: "+err.Error(), nil)
+		return
+	}
+	s.answer(w, r)(election.QueryVoter(s.reader(), id, key))
+}
+
+// answer returns a function that writes a query's value or its error.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request) func(v any, err error) {
+	return func(v any, err error) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	return strconv.Atoi(v)
+}
+
+// waitParam parses ?wait=<duration> (e.g. 10s), capped at maxWait; "commit"
+// or "true" means maxWait.
+func waitParam(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("wait")
+	switch v {
+	case "", "false", "0":
+		return 0, nil
+	case "commit", "true":
+		return maxWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("wait must be a duration such as 10s, or commit")
+	}
+	return min(d, maxWait), nil
+}
+
+// submitRequest is the JSON form of POST /api/v1/transactions; the body may
+// instead be the raw transaction (Content-Type application/octet-stream).
+type submitRequest struct {
+	Tx string `json:"tx"` // base64 (standard encoding)
+}
+
+// submitResponse is the answer to an accepted transaction.
+type submitResponse struct {
+	TrackingCode string         `json:"tracking_code"`
+	Code         uint32         `json:"code"` // the stable result code (docs/spec/codes.md)
+	CodeName     string         `json:"code_name"`
+	Committed    bool           `json:"committed"`
+	Receipt      *chain.Receipt `json:"receipt,omitempty"`
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	wait, err := waitParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	tx, err := readTx(r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", maxBody), nil)
+			return
+		}
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	hash, res, err := s.node.Submit(r.Context(), tx)
+	code := hex.EncodeToString(hash[:])
+	switch {
+	case errors.Is(err, chain.ErrKnownTx):
+		writeError(w, http.StatusConflict, "transaction already submitted", &apiError{TrackingCode: code})
+		return
+	case errors.Is(err, chain.ErrMempoolFull):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "the node is busy; retry", &apiError{TrackingCode: code})
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	case !res.OK():
+		c := uint32(res.Code)
+		writeError(w, http.StatusUnprocessableEntity, res.Log, &apiError{Code: &c, CodeName: res.Code.String(), TrackingCode: code})
+		return
+	}
+	body := submitResponse{TrackingCode: code, Code: uint32(res.Code), CodeName: res.Code.String()}
+	if wait == 0 {
+		writeJSON(w, http.StatusAccepted, body)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	rec, err := s.node.WaitForReceipt(ctx, hash[:])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body.Committed, body.Receipt, body.Code, body.CodeName = true, rec, uint32(rec.Code), rec.Code.String()
+	status := http.StatusOK
+	if rec.Code != election.CodeOK {
+		// Admitted to the mempool, then rejected in its block (for example
+		// a ballot after the close).
+		status = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, status, body)
+}
+
+func readTx(r *http.Request) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/json"):
+		var req submitRequest
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+		tx, err := base64.StdEncoding.DecodeString(req.Tx)
+		if err != nil {
+			return nil, fmt.Errorf("tx: not base64: %w", err)
+		}
+		if len(tx) == 0 {
+			return nil, errors.New("tx: empty")
+		}
+		return tx, nil
+	case strings.HasPrefix(ct, "application/octet-stream"):
+		tx, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(tx) == 0 {
+			return nil, errors.New("empty body")
+		}
+		return tx, nil
+	default:
+		return nil, errors.New("Content-Type must be application/json or application/octet-stream")
+	}
+}
+
+func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
+	hash, err := hex.DecodeString(r.PathValue("code"))
+	if err != nil || len(hash) != len(chain.TxHash{}) {
+		writeError(w, http.StatusBadRequest, "tracking code: 64 hex digits", nil)
+		return
+	}
+	wait, err := waitParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	var rec *chain.Receipt
+	if wait == 0 {
+		rec, err = s.node.Receipt(r.Context(), hash)
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		defer cancel()
+		rec, err = s.node.WaitForReceipt(ctx, hash)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
+	b, _ := assets.ReadFile("openapi.yaml")
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Write(b)
+}
