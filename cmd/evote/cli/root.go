@@ -64,7 +64,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("home", defaultHome(), "node home directory (config file evote.yaml is read from here)")
-	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newBenchCmd(e), newTallyCmd(e))
+	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newSampleCmd(e), newBenchCmd(e), newTallyCmd(e))
 	return root
 }
 
