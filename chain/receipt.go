@@ -54,10 +54,20 @@ func (r *Receipt) Tx() []byte { return r.Proof.Data }
 // trusted's voting power signed; and the receipt's validator set is the one
 // the header names. trusted must be the validator set at r.Height (the
 // genesis validators: evote's set never changes).
-func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) error {
+//
+// A receipt is untrusted input: VerifyReceipt returns an error wrapping
+// ErrBadReceipt for anything wrong with it, and never panics.
+func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (err error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadReceipt, fmt.Sprintf(format, args...))
 	}
+	defer func() {
+		// CometBFT's types panic on some malformed values that their
+		// ValidateBasic methods let through.
+		if p := recover(); p != nil {
+			err = bad("malformed: %v", p)
+		}
+	}()
 	switch {
 	case r == nil:
 		return bad("no receipt")
@@ -90,6 +100,9 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) e
 	}
 	if err := r.Commit.ValidateBasic(); err != nil {
 		return bad("commit: %v", err)
+	}
+	if err := r.Commit.BlockID.ValidateBasic(); err != nil { // Commit.ValidateBasic does not
+		return bad("commit block id: %v", err)
 	}
 	if !bytes.Equal(r.Header.Hash(), r.Commit.BlockID.Hash) {
 		return bad("the commit is for another block")
