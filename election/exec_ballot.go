@@ -49,6 +49,11 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 			return reject(CodeStaleSequence, "sequence number %d is not above the current ballot's %d", body.Seq, prev.Seq), nil
 		}
 	}
+	if t.checkOnly {
+		// Admission ends here: the contests were verified by Precheck, and
+		// updating the aggregates is the block's work.
+		return Result{Log: fmt.Sprintf("ballot %d of %v admissible", body.Seq, voter)}, nil
+	}
 
 	// The ballot's ciphertexts, in aggregate order.
 	var cts []*tally.Ciphertext

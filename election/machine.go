@@ -120,6 +120,9 @@ type txCtx struct {
 	id      ID        // the election it concerns
 	man     *Manifest // the election's manifest (the new one, for create-election)
 	trustee uint32    // the signer's trustee index, for trustee transactions
+	// checkOnly: the transaction is being admitted (Check), not executed;
+	// handlers may stop once every rule is checked and skip the effects.
+	checkOnly bool
 }
 
 // Precheck runs the checks whose verdict depends only on the transaction and
@@ -142,7 +145,7 @@ func (m *Machine) Precheck(st ReadStore, tx []byte) Result {
 // the stateful rules (roll, phase, duplicates, ...). b is the last
 // committed block. Check writes nothing.
 func (m *Machine) Check(st ReadStore, b Block, tx []byte, prechecked bool) Result {
-	res, err := m.execute(newStage(st), b, tx, prechecked)
+	res, err := m.execute(newStage(st), b, tx, prechecked, true)
 	if err != nil {
 		return reject(CodeInternal, "store: %v", err)
 	}
@@ -163,7 +166,7 @@ func (m *Machine) Deliver(st Store, b Block, tx []byte, prechecked bool) Result 
 // DeliverTx is Deliver with store failures returned as errors.
 func (m *Machine) DeliverTx(st Store, b Block, tx []byte, prechecked bool) (Result, error) {
 	s := newStage(st)
-	res, err := m.execute(s, b, tx, prechecked)
+	res, err := m.execute(s, b, tx, prechecked, false)
 	if err != nil || !res.OK() {
 		return res, err
 	}
@@ -423,11 +426,12 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 
 // execute runs a transaction on s: Precheck (or only decoding, if
 // prechecked), then the stateful rules and, if accepted, the writes.
-func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked bool) (Result, error) {
+func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked, checkOnly bool) (Result, error) {
 	t, res, err := m.precheck(s, raw, !prechecked)
 	if err != nil || t == nil {
 		return res, err
 	}
+	t.checkOnly = checkOnly
 	if old, err := s.Get(keyTx(t.hash)); err != nil {
 		return Result{}, err
 	} else if old != nil {
