@@ -271,7 +271,8 @@ type submitResponse struct {
 	Code         uint32         `json:"code"` // the stable result code (docs/spec/codes.md)
 	CodeName     string         `json:"code_name"`
 	Committed    bool           `json:"committed"`
-	Receipt      *chain.Receipt `json:"receipt,omitempty"`
+	Height       int64          `json:"height,omitempty"`  // the block that holds it, once committed
+	Receipt      *chain.Receipt `json:"receipt,omitempty"` // unless ?receipt=false
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
@@ -320,7 +321,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body.Committed, body.Receipt, body.Code, body.CodeName = true, rec, uint32(rec.Code), rec.Code.String()
+	body.Committed, body.Code, body.CodeName = true, uint32(rec.Code), rec.Code.String()
+	body.Height = rec.Height
+	if r.URL.Query().Get("receipt") != "false" {
+		body.Receipt = rec
+	}
 	status := http.StatusOK
 	if rec.Code != election.CodeOK {
 		// Admitted to the mempool, then rejected in its block (for example

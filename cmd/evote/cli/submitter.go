@@ -96,15 +96,13 @@ type submitResult struct {
 	Code         uint32 `json:"code"`
 	CodeName     string `json:"code_name"`
 	Committed    bool   `json:"committed"`
-	Receipt      *struct {
-		Height int64 `json:"Height"`
-	} `json:"receipt"`
+	Height       int64  `json:"height"`
 }
 
 // post submits tx and waits for the commit, returning the HTTP status and
 // the decoded answer.
 func (h *httpSubmitter) post(ctx context.Context, tx []byte) (int, *submitResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/api/v1/transactions?wait=commit", bytes.NewReader(tx))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/api/v1/transactions?wait=commit&receipt=false", bytes.NewReader(tx))
 	if err != nil {
 		return 0, nil, err
 	}
