@@ -40,9 +40,6 @@ func TestNodeKilledAnyMoment(t *testing.T) {
 		killedNode(home, os.Getenv("EVOTE_TEST_CRASH"))
 		return
 	}
-	if testing.Short() {
-		t.Skip("kills a node process several times")
-	}
 	home := initHome(t)
 	for cycle, point := range []string{crashInEndBlock, crashAfterCommit, crashRandomly, crashInEndBlock} {
 		started := filepath.Join(home, fmt.Sprintf("started-%d", cycle))
