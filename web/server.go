@@ -59,6 +59,11 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"):
+			if allow := s.allowed(r); allow != "" {
+				w.Header().Set("Allow", allow)
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path, nil)
+				return
+			}
 			writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			w.Header().Set("Allow", "GET, HEAD")
@@ -68,6 +73,24 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 		}
 	})
 	return s
+}
+
+// allowed lists the methods of the API route r's path names, or "" if
+// it names none. The catch-all pattern "/" matches every method, so the
+// mux never answers 405 itself.
+func (s *Server) allowed(r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" {
+			methods = append(methods, m)
+			if m == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+		}
+	}
+	return strings.Join(methods, ", ")
 }
 
 // ServeHTTP recovers from panics so that no stack trace reaches a client.
