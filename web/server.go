@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -354,9 +355,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 func readTx(r *http.Request) ([]byte, error) {
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case strings.HasPrefix(ct, "application/json"):
+	// Media types are case-insensitive and may carry parameters
+	// (charset=utf-8); a type that only begins like these is another type.
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
 		var req submitRequest
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
@@ -371,7 +374,7 @@ func readTx(r *http.Request) ([]byte, error) {
 			return nil, errors.New("tx: empty")
 		}
 		return tx, nil
-	case strings.HasPrefix(ct, "application/octet-stream"):
+	case "application/octet-stream":
 		tx, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
