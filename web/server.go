@@ -366,6 +366,13 @@ func readTx(r *http.Request) ([]byte, error) {
 		if err := dec.Decode(&req); err != nil {
 			return nil, fmt.Errorf("body: %w", err)
 		}
+		if _, err := dec.Token(); err != io.EOF {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, err
+			}
+			return nil, errors.New("body: data after the JSON object")
+		}
 		tx, err := base64.StdEncoding.DecodeString(req.Tx)
 		if err != nil {
 			return nil, fmt.Errorf("tx: not base64: %w", err)
