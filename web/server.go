@@ -289,8 +289,11 @@ type submitRequest struct {
 	Tx string `json:"tx"` // base64 (standard encoding)
 }
 
-// submitResponse is the answer to an accepted transaction.
+// submitResponse is the answer to an accepted transaction. Error is set
+// when it was admitted but refused in its block: every 4xx answer carries
+// an error message.
 type submitResponse struct {
+	Error        string         `json:"error,omitempty"`
 	TrackingCode string         `json:"tracking_code"`
 	Code         uint32         `json:"code"` // the stable result code (docs/spec/codes.md)
 	CodeName     string         `json:"code_name"`
@@ -350,6 +353,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		// Admitted to the mempool, then rejected in its block (for example
 		// a ballot after the close).
 		status = http.StatusUnprocessableEntity
+		body.Error = rec.Log
+		if body.Error == "" {
+			body.Error = "refused in its block: " + rec.Code.String()
+		}
 	}
 	writeJSON(w, status, body)
 }
