@@ -244,7 +244,13 @@ func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "voter key: "+err.Error(), nil)
 		return
 	}
-	s.answer(w, r)(election.QueryVoter(s.reader(), id, key))
+	vs, err := election.QueryVoter(s.reader(), id, key)
+	if err == nil && !vs.OnRoll && !vs.Voted {
+		// As documented: no such voter in this election.
+		writeError(w, http.StatusNotFound, "not on the roll of this election", nil)
+		return
+	}
+	s.answer(w, r)(vs, err)
 }
 
 // answer returns a function that writes a query's value or its error.
