@@ -349,6 +349,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	rec, err := s.node.WaitForReceipt(ctx, hash[:])
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Admitted all the same: the tracking code finds its receipt later.
+		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &apiError{TrackingCode: code})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
