@@ -6,6 +6,8 @@
 //
 // web holds no election rules and must not import cmd.
 //
-// The package is built in a later milestone; today it holds only this
-// description.
+// Built today: the JSON API over one polling node (Server, described by
+// openapi.yaml) and the node's status page. The websocket feed, the
+// wallet, officials' and observer pages and the WebAssembly bridge come in
+// later milestones.
 package web

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,6 +60,11 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"):
+			if allow := s.allowed(r); allow != "" {
+				w.Header().Set("Allow", allow)
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path, nil)
+				return
+			}
 			writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			w.Header().Set("Allow", "GET, HEAD")
@@ -68,6 +74,24 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 		}
 	})
 	return s
+}
+
+// allowed lists the methods of the API route r's path names, or "" if
+// it names none. The catch-all pattern "/" matches every method, so the
+// mux never answers 405 itself.
+func (s *Server) allowed(r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" {
+			methods = append(methods, m)
+			if m == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+		}
+	}
+	return strings.Join(methods, ", ")
 }
 
 // ServeHTTP recovers from panics so that no stack trace reaches a client.
@@ -220,7 +244,13 @@ func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "voter key: "+err.Error(), nil)
 		return
 	}
-	s.answer(w, r)(election.QueryVoter(s.reader(), id, key))
+	vs, err := election.QueryVoter(s.reader(), id, key)
+	if err == nil && !vs.OnRoll && !vs.Voted {
+		// As documented: no such voter in this election.
+		writeError(w, http.StatusNotFound, "not on the roll of this election", nil)
+		return
+	}
+	s.answer(w, r)(vs, err)
 }
 
 // answer returns a function that writes a query's value or its error.
@@ -265,8 +295,11 @@ type submitRequest struct {
 	Tx string `json:"tx"` // base64 (standard encoding)
 }
 
-// submitResponse is the answer to an accepted transaction.
+// submitResponse is the answer to an accepted transaction. Error is set
+// when it was admitted but refused in its block: every 4xx answer carries
+// an error message.
 type submitResponse struct {
+	Error        string         `json:"error,omitempty"`
 	TrackingCode string         `json:"tracking_code"`
 	Code         uint32         `json:"code"` // the stable result code (docs/spec/codes.md)
 	CodeName     string         `json:"code_name"`
@@ -317,6 +350,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	rec, err := s.node.WaitForReceipt(ctx, hash[:])
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Admitted all the same: the tracking code finds its receipt later.
+		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &apiError{TrackingCode: code})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -331,19 +369,32 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		// Admitted to the mempool, then rejected in its block (for example
 		// a ballot after the close).
 		status = http.StatusUnprocessableEntity
+		body.Error = rec.Log
+		if body.Error == "" {
+			body.Error = "refused in its block: " + rec.Code.String()
+		}
 	}
 	writeJSON(w, status, body)
 }
 
 func readTx(r *http.Request) ([]byte, error) {
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case strings.HasPrefix(ct, "application/json"):
+	// Media types are case-insensitive and may carry parameters
+	// (charset=utf-8); a type that only begins like these is another type.
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
 		var req submitRequest
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			return nil, fmt.Errorf("body: %w", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, err
+			}
+			return nil, errors.New("body: data after the JSON object")
 		}
 		tx, err := base64.StdEncoding.DecodeString(req.Tx)
 		if err != nil {
@@ -353,7 +404,7 @@ func readTx(r *http.Request) ([]byte, error) {
 			return nil, errors.New("tx: empty")
 		}
 		return tx, nil
-	case strings.HasPrefix(ct, "application/octet-stream"):
+	case "application/octet-stream":
 		tx, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
