@@ -62,6 +62,30 @@ type App struct {
 	closed     bool
 
 	afterCommit func(height int64) // tests: called after each durable Commit
+
+	sigMu    sync.Mutex
+	commitCh chan struct{} // closed, and replaced, after each durable Commit
+}
+
+// commitSignal returns a channel that is closed after the next durable
+// Commit. Take it before looking at committed state, then wait on it: no
+// commit can slip between the look and the wait.
+func (a *App) commitSignal() <-chan struct{} {
+	a.sigMu.Lock()
+	defer a.sigMu.Unlock()
+	if a.commitCh == nil {
+		a.commitCh = make(chan struct{})
+	}
+	return a.commitCh
+}
+
+func (a *App) signalCommit() {
+	a.sigMu.Lock()
+	defer a.sigMu.Unlock()
+	if a.commitCh != nil {
+		close(a.commitCh)
+		a.commitCh = nil
+	}
 }
 
 var _ abci.Application = (*App)(nil)
@@ -146,7 +170,12 @@ func (a *App) precheck(m StateMachine, st election.ReadStore, hash TxHash, tx []
 	if watched.err != nil {
 		return election.Result{}, fmt.Errorf("chain: precheck: %w", watched.err)
 	}
-	a.cache.Put(hash, res)
+	// A transient verdict (the election, its key or its aggregates do not
+	// exist yet) may change as the chain advances: caching it would let
+	// nodes that saw the transaction at different heights disagree.
+	if !res.Code.Transient() {
+		a.cache.Put(hash, res)
+	}
 	return res, nil
 }
 
@@ -410,11 +439,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
 		res := verdicts[i]
-		if res.OK() {
+		// A transient rejection was decided on committed state; the block
+		// may itself create what the transaction needs (an election earlier
+		// in the block), so Deliver verifies it in full on the staged state.
+		if res.OK() || res.Code.Transient() {
 			if err := b.BeginTx(); err != nil {
 				return fail(err)
 			}
-			res = m.Deliver(b, blk, tx, true)
+			res = m.Deliver(b, blk, tx, res.OK())
 			if err := b.EndTx(res.OK()); err != nil {
 				return fail(err)
 			}
@@ -454,6 +486,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if _, err := b.Commit(a.stagedTime); err != nil {
 		return nil, err
 	}
+	a.signalCommit()
 	if a.afterCommit != nil {
 		a.afterCommit(b.Height())
 	}

@@ -53,6 +53,8 @@ type Node struct {
 	cmt  *nm.Node
 	rpc  *local.Local
 
+	proofs blockProofCache // receipts' per-block material, built once per height
+
 	stopOnce sync.Once
 	stopErr  error
 }

@@ -212,16 +212,13 @@ func TestNodeSingleValidator(t *testing.T) {
 	}
 	t.Run("TamperedReceiptsFail", func(t *testing.T) { testTamperedReceipts(t, receipts[0], trusted) })
 
-	// Idle: at most one more block (CometBFT's proof block carrying the new
-	// app hash), then none.
-	time.Sleep(4 * TimeoutCommit)
-	idle := committedHeight(t, n)
-	if idle > maxHeight+1 {
-		t.Fatalf("height %d while idle after the last transaction's block %d", idle, maxHeight)
-	}
+	// Idle: one more block (CometBFT's proof block, which carries the app
+	// hash the last block changed in its header), then none.
+	idle := maxHeight + 1
+	waitFor(t, 20*time.Second, "the proof block", func() bool { return committedHeight(t, n) >= idle })
 	time.Sleep(6 * TimeoutCommit)
 	if h := committedHeight(t, n); h != idle {
-		t.Fatalf("empty blocks while idle: height %d -> %d", idle, h)
+		t.Fatalf("empty blocks while idle: height %d, want %d", h, idle)
 	}
 
 	// A block whose only transaction writes nothing keeps the app hash,
@@ -363,6 +360,16 @@ func TestNodeStopWithoutStart(t *testing.T) {
 		n, err := NewNode(home, Options{NewMachine: newTestMachine})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The configuration Init wrote is the one read back.
+		c := n.CometBFT().Config()
+		if c.Consensus.CreateEmptyBlocks || c.Consensus.TimeoutCommit != TimeoutCommit ||
+			c.Consensus.TimeoutPropose != TimeoutPropose || c.Mempool.MaxTxBytes != MaxTxBytes ||
+			c.TxIndex.Indexer != "null" || c.P2P.PexReactor || c.RootDir != home {
+			t.Errorf("configuration read back: %+v %+v", c.Consensus, c.Mempool)
+		}
+		if gen := n.CometBFT().GenesisDoc(); gen.ConsensusParams.Block.MaxBytes != MaxBlockBytes {
+			t.Errorf("block max bytes %d", gen.ConsensusParams.Block.MaxBytes)
 		}
 		if err := n.Stop(); err != nil {
 			t.Fatal(err)

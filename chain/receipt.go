@@ -8,8 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
+	"sync"
 
+	"github.com/cometbft/cometbft/crypto/merkle"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -54,10 +55,20 @@ func (r *Receipt) Tx() []byte { return r.Proof.Data }
 // trusted's voting power signed; and the receipt's validator set is the one
 // the header names. trusted must be the validator set at r.Height (the
 // genesis validators: evote's set never changes).
-func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) error {
+//
+// A receipt is untrusted input: VerifyReceipt returns an error wrapping
+// ErrBadReceipt for anything wrong with it, and never panics.
+func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (err error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadReceipt, fmt.Sprintf(format, args...))
 	}
+	defer func() {
+		// CometBFT's types panic on some malformed values that their
+		// ValidateBasic methods let through.
+		if p := recover(); p != nil {
+			err = bad("malformed: %v", p)
+		}
+	}()
 	switch {
 	case r == nil:
 		return bad("no receipt")
@@ -90,6 +101,9 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) e
 	}
 	if err := r.Commit.ValidateBasic(); err != nil {
 		return bad("commit: %v", err)
+	}
+	if err := r.Commit.BlockID.ValidateBasic(); err != nil { // Commit.ValidateBasic does not
+		return bad("commit block id: %v", err)
 	}
 	if !bytes.Equal(r.Header.Hash(), r.Commit.BlockID.Hash) {
 		return bad("the commit is for another block")
@@ -186,7 +200,58 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := row.Height
+	bp, err := n.blockProofs(ctx, row.Height)
+	if err != nil {
+		return nil, err
+	}
+	if row.Index < 0 || row.Index >= len(bp.txs) || !bytes.Equal(bp.txs[row.Index].Hash(), hash) {
+		return nil, fmt.Errorf("chain: receipt: block %d has no transaction %x at %d", row.Height, hash, row.Index)
+	}
+	return &Receipt{
+		ChainID:      bp.header.ChainID,
+		TrackingCode: hex.EncodeToString(hash),
+		Height:       row.Height,
+		Index:        row.Index,
+		Code:         row.Code,
+		Log:          row.Log,
+		TxHash:       bytes.Clone(hash),
+		Proof:        cmttypes.TxProof{RootHash: bp.root, Data: bp.txs[row.Index], Proof: *bp.proofs[row.Index]},
+		Header:       bp.header,
+		Commit:       bp.commit,
+		ValidatorSet: bp.vals,
+	}, nil
+}
+
+// blockProof is what every receipt of one block shares: its header,
+// transactions and their Merkle proofs, its commit and validator set.
+type blockProof struct {
+	header *cmttypes.Header
+	txs    cmttypes.Txs
+	root   []byte
+	proofs []*merkle.Proof
+	commit *cmttypes.Commit
+	vals   *cmttypes.ValidatorSet
+}
+
+// blockProofCache keeps the blockProofs of the last few heights: every
+// client waiting for a block asks for its receipt at once, and building the
+// material costs a pass over the whole block.
+type blockProofCache struct {
+	mu      sync.Mutex
+	heights map[int64]*blockProof
+}
+
+// blockProofCacheSize is how many heights the cache keeps.
+const blockProofCacheSize = 8
+
+func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
+	c := &n.proofs
+	c.mu.Lock()
+	bp := c.heights[h]
+	c.mu.Unlock()
+	if bp != nil {
+		return bp, nil
+	}
 	blk, err := n.rpc.Block(ctx, &h)
 	if err != nil {
 		return nil, fmt.Errorf("chain: receipt: block %d: %w", h, err)
@@ -194,45 +259,47 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	if blk.Block == nil {
 		return nil, fmt.Errorf("chain: receipt: block %d not in the block store", h)
 	}
-	txs := blk.Block.Txs
-	if row.Index < 0 || row.Index >= len(txs) || !bytes.Equal(txs[row.Index].Hash(), hash) {
-		return nil, fmt.Errorf("chain: receipt: block %d has no transaction %x at %d", h, hash, row.Index)
-	}
-	c, err := n.rpc.Commit(ctx, &h)
+	cm, err := n.rpc.Commit(ctx, &h)
 	if err != nil {
 		return nil, fmt.Errorf("chain: receipt: commit %d: %w", h, err)
 	}
-	if c == nil || c.Commit == nil {
+	if cm == nil || cm.Commit == nil {
 		return nil, fmt.Errorf("chain: receipt: no commit for block %d in the block store", h)
 	}
 	vals, err := n.validators(ctx, h)
 	if err != nil {
 		return nil, err
 	}
-	return &Receipt{
-		ChainID:      blk.Block.ChainID,
-		TrackingCode: hex.EncodeToString(hash),
-		Height:       h,
-		Index:        row.Index,
-		Code:         row.Code,
-		Log:          row.Log,
-		TxHash:       bytes.Clone(hash),
-		Proof:        txs.Proof(row.Index),
-		Header:       &blk.Block.Header,
-		Commit:       c.Commit,
-		ValidatorSet: vals,
-	}, nil
+	txs := blk.Block.Txs
+	hashes := make([][]byte, len(txs))
+	for i, tx := range txs {
+		hashes[i] = tx.Hash()
+	}
+	root, proofs := merkle.ProofsFromByteSlices(hashes)
+	bp = &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.heights == nil {
+		c.heights = make(map[int64]*blockProof)
+	}
+	if len(c.heights) >= blockProofCacheSize {
+		oldest := h
+		for k := range c.heights {
+			oldest = min(oldest, k)
+		}
+		delete(c.heights, oldest)
+	}
+	c.heights[h] = bp
+	return bp, nil
 }
 
-// receiptPoll is how often WaitForReceipt looks for the transaction.
-const receiptPoll = 50 * time.Millisecond
-
 // WaitForReceipt blocks until the transaction with the given hash is
-// committed, then returns its receipt; or until ctx ends.
+// committed, then returns its receipt; or until ctx ends. It looks once
+// now and once after each commit, so that many waiting clients cost one
+// indexed lookup each per block.
 func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error) {
-	t := time.NewTicker(receiptPoll)
-	defer t.Stop()
 	for {
+		next := n.app.commitSignal()
 		r, err := n.Receipt(ctx, hash)
 		if !errors.Is(err, ErrNotFound) {
 			return r, err
@@ -240,7 +307,7 @@ func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-t.C:
+		case <-next:
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package election
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Result codes. A code's number and meaning never change once released,
 // and a number is never reused (docs/spec/codes.md). CodeOK (0) is in
@@ -146,11 +150,18 @@ func (c Code) String() string {
 	return fmt.Sprintf("code-%d", uint32(c))
 }
 
-// ParseCode returns the code with the given name.
+// ParseCode returns the code with the given name, or with the form
+// "code-N" that String gives a code this package does not name (the
+// node's own codes).
 func ParseCode(name string) (Code, error) {
 	for i, n := range codeNames {
 		if n == name {
 			return Code(i), nil
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "code-"); ok {
+		if v, err := strconv.ParseUint(rest, 10, 32); err == nil && v >= uint64(len(codeNames)) {
+			return Code(v), nil
 		}
 	}
 	return 0, fmt.Errorf("election: unknown result code %q", name)
@@ -158,6 +169,16 @@ func ParseCode(name string) (Code, error) {
 
 // MarshalText returns the name.
 func (c Code) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText parses a name written by MarshalText.
+func (c *Code) UnmarshalText(b []byte) error {
+	v, err := ParseCode(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
 
 // Transient reports whether a Precheck verdict with this code may change
 // as the chain advances: the immutable data it needs (the election, its

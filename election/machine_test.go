@@ -327,3 +327,23 @@ func TestParallelPrecheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeTextRoundTrip(t *testing.T) {
+	for _, c := range append(election.Codes(), election.Code(10001)) {
+		b, err := c.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got election.Code
+		if err := got.UnmarshalText(b); err != nil || got != c {
+			t.Fatalf("%d: %q parses to %d, %v", c, b, got, err)
+		}
+	}
+	var c election.Code
+	if err := c.UnmarshalText([]byte("code-3")); err == nil {
+		t.Fatal("code-3 parses although code 3 has a name")
+	}
+	if err := c.UnmarshalText([]byte("no-such-code")); err == nil {
+		t.Fatal("an unknown name parses")
+	}
+}

@@ -1,0 +1,98 @@
+package chain
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/evote/evote/election"
+)
+
+// electionApp is an App over the real election state machine.
+func electionApp(t *testing.T, authority *election.PrivateKey) *App {
+	t.Helper()
+	s, err := OpenStore(filepath.Join(t.TempDir(), StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	factory := func(appState json.RawMessage, chainID string) (StateMachine, error) {
+		g, err := election.ParseGenesis(appState)
+		if err != nil {
+			return nil, err
+		}
+		return election.NewMachine(*g)
+	}
+	a, err := NewApp(s, factory, 0)
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	appState, _ := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.PublicKey{authority.Public()}})
+	if _, err := a.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: appState}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestTransientVerdictsAreNotCached: a transaction checked before the
+// election it needs exists gets a transient verdict (unknown-election).
+// Nodes see transactions at different heights, so such a verdict must be
+// neither cached nor final: otherwise a node that checked it early rejects
+// it in a block where a node that never saw it accepts it, and their app
+// hashes part. And a transaction that needs an election created earlier in
+// the same block is accepted.
+func TestTransientVerdictsAreNotCached(t *testing.T) {
+	authority := election.DeriveKey("lifecycle/city-clerk")
+	yaml, err := os.ReadFile("../election/testdata/city-referendum.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := election.ParseManifestYAML(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := m.ID()
+	create, err := election.NewCreateElectionTx(testChainID, m, authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voter := func(n byte) []election.RollEntry {
+		return []election.RollEntry{{Voter: election.DeriveKey(string([]byte{'v', n})).Public(), Weight: 1}}
+	}
+	appendEarly, _ := election.NewAppendVotersTx(testChainID, id, voter(1), authority)
+	appendSame, _ := election.NewAppendVotersTx(testChainID, id, voter(2), authority)
+
+	early := electionApp(t, authority) // saw appendEarly before the election existed
+	late := electionApp(t, authority)  // never saw it before its block
+	r, err := early.CheckTx(ctx, &abci.RequestCheckTx{Tx: appendEarly})
+	if err != nil || r.Code != uint32(election.CodeUnknownElection) {
+		t.Fatalf("CheckTx before the election exists: %+v, %v", r, err)
+	}
+	if _, cached := early.Cache().Get(HashTx(appendEarly)); cached {
+		t.Fatal("a transient verdict was cached")
+	}
+	var hashes [2][]byte
+	for k, a := range []*App{early, late} {
+		b1 := finalize(t, a, 1, create, appendSame)
+		for i, res := range b1.TxResults {
+			if res.Code != uint32(election.CodeOK) {
+				t.Fatalf("app %d block 1 tx %d: code %d (%s)", k, i, res.Code, res.Log)
+			}
+		}
+		commit(t, a)
+		b2 := finalize(t, a, 2, appendEarly)
+		if b2.TxResults[0].Code != uint32(election.CodeOK) {
+			t.Fatalf("app %d block 2: code %d (%s)", k, b2.TxResults[0].Code, b2.TxResults[0].Log)
+		}
+		commit(t, a)
+		hashes[k] = b2.AppHash
+	}
+	if !bytes.Equal(hashes[0], hashes[1]) {
+		t.Fatalf("app hashes part: %x vs %x", hashes[0], hashes[1])
+	}
+}
