@@ -224,20 +224,25 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 	}, nil
 }
 
-// InitChain builds the machine from the genesis app state and stores the
-// genesis; the app hash becomes GenesisAppHash.
+// InitChain builds the machine from the genesis app state in its canonical
+// form (CanonicalAppState) and stores the genesis; the app hash becomes
+// GenesisAppHash.
 func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
 	if a.closed {
 		return nil, ErrAppClosed
 	}
-	m, err := a.newMachine(json.RawMessage(req.AppStateBytes), req.ChainId)
+	appState, err := CanonicalAppState(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.newMachine(json.RawMessage(appState), req.ChainId)
 	if err != nil {
 		return nil, fmt.Errorf("chain: build the state machine from the genesis: %w", err)
 	}
-	hash := GenesisAppHash(req.ChainId, req.AppStateBytes)
-	if err := a.store.InitGenesis(req.ChainId, req.AppStateBytes, hash); err != nil {
+	hash := GenesisAppHash(req.ChainId, appState)
+	if err := a.store.InitGenesis(req.ChainId, appState, hash); err != nil {
 		return nil, err
 	}
 	a.mu.Lock()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/election"
 )
@@ -342,4 +344,44 @@ func TestAppFailedWriteStopsTheBlock(t *testing.T) {
 		t.Fatalf("code %d", r.TxResults[0].Code)
 	}
 	commit(t, a)
+}
+
+// TestInitChainCanonicalAppState: CometBFT hands InitChain the app state of
+// genesis.json as written on a node's first start, and its own compacted
+// copy on any later one; both, and any formatting of the file, give one
+// app hash and one stored genesis. An app state that is not JSON fails.
+func TestInitChainCanonicalAppState(t *testing.T) {
+	file := []byte("{\n  \"work\": 10,\n  \"note\": \"a < b & c\"\n}")
+	gen := &cmttypes.GenesisDoc{ChainID: testChainID, AppState: file}
+	stored, err := cmtjson.Marshal(gen) // what CometBFT keeps in its state database
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again cmttypes.GenesisDoc
+	if err := cmtjson.Unmarshal(stored, &again); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(again.AppState, file) {
+		t.Fatal("CometBFT's stored genesis kept the file's bytes; the test shows nothing")
+	}
+	want := []byte(`{"work":10,"note":"a \u003c b \u0026 c"}`)
+	for _, appState := range [][]byte{file, again.AppState, want} {
+		a := newTestApp(t, filepath.Join(t.TempDir(), StoreFile))
+		res, err := a.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: appState})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(res.AppHash, GenesisAppHash(testChainID, want)) {
+			t.Fatalf("app state %q: app hash %x, want that of %s", appState, res.AppHash, want)
+		}
+		if _, got, _, _ := a.Store().Genesis(); !bytes.Equal(got, want) {
+			t.Fatalf("app state %q: stored %s, want %s", appState, got, want)
+		}
+	}
+	for _, bad := range []string{"", "  ", "{", `{"work":1} x`} {
+		a := newTestApp(t, filepath.Join(t.TempDir(), StoreFile))
+		if _, err := a.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: []byte(bad)}); err == nil {
+			t.Errorf("InitChain with app state %q succeeded", bad)
+		}
+	}
 }

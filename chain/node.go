@@ -252,6 +252,11 @@ func (n *Node) validators(ctx context.Context, height int64) (*cmttypes.Validato
 	var hp *int64
 	if height > 0 {
 		hp = &height
+	} else if n.cmt.BlockStore().Height() == 0 {
+		// No block yet. A validator of a network of several starts in block
+		// sync, and CometBFT's RPC then has no set at its latest height, 0:
+		// the set is the genesis validators (evote's never changes).
+		return genesisValidatorSet(n.cmt.GenesisDoc())
 	}
 	var all []*cmttypes.Validator
 	perPage := 100
@@ -269,6 +274,19 @@ func (n *Node) validators(ctx context.Context, height int64) (*cmttypes.Validato
 	vs := cmttypes.NewValidatorSet(all)
 	if err := vs.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("chain: validators: %w", err)
+	}
+	return vs, nil
+}
+
+// genesisValidatorSet is the validator set a genesis names.
+func genesisValidatorSet(gen *cmttypes.GenesisDoc) (*cmttypes.ValidatorSet, error) {
+	vals := make([]*cmttypes.Validator, len(gen.Validators))
+	for i, v := range gen.Validators {
+		vals[i] = cmttypes.NewValidator(v.PubKey, v.Power)
+	}
+	vs := cmttypes.NewValidatorSet(vals)
+	if err := vs.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("chain: genesis validators: %w", err)
 	}
 	return vs, nil
 }

@@ -115,3 +115,29 @@ func TestTestnetFourValidators(t *testing.T) {
 		t.Fatalf("count %x, want %x", count, want)
 	}
 }
+
+// TestStatusBeforeFirstBlock: a validator of a network of several, started
+// while its peers are not up, is block-syncing at height 0; its status
+// still names the genesis validators (CometBFT's RPC has no validator set
+// at height 0 then).
+func TestStatusBeforeFirstBlock(t *testing.T) {
+	const nodes = 2
+	homes, err := GenerateTestnet(t.TempDir(), nodes, testChainID, testAppState, freeBase(t, 2*nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, homes[0])
+	st, err := n.Status(context.Background())
+	if err != nil {
+		t.Fatalf("Status at height 0 with no peer up: %v", err)
+	}
+	if st.Height != 0 || len(st.Validators) != nodes {
+		t.Fatalf("height %d, %d validators; want 0 and %d", st.Height, len(st.Validators), nodes)
+	}
+	want := genesisValidators(t, n)
+	for i, v := range st.Validators {
+		if g := want.Validators[i]; v.Address != g.Address.String() || !bytes.Equal(v.PubKey, g.PubKey.Bytes()) || v.Power != g.VotingPower {
+			t.Fatalf("validator %d: %+v, genesis %v", i, v, g)
+		}
+	}
+}

@@ -82,6 +82,10 @@ func TestAppHashSpecExample(t *testing.T) {
 		t.Fatalf("app_hash(1) = %x, the page says %x", h1, want)
 	}
 
+	// The page: the file's `{ "work": 0 }` is hashed as `{"work":0}`.
+	if c, err := chain.CanonicalAppState([]byte(`{ "work": 0 }`)); err != nil || string(c) != appState {
+		t.Fatalf("chain.CanonicalAppState = %q, %v; the page says %s", c, err, appState)
+	}
 	if got := chain.GenesisAppHash(chainID, []byte(appState)); !bytes.Equal(got, g) {
 		t.Fatalf("chain.GenesisAppHash = %x, spec %x", got, g)
 	}
