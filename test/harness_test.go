@@ -153,6 +153,9 @@ func (p *nodeProc) kill() { p.signal(syscall.SIGKILL, 0) }
 // to exit; it fails the test if the node does not exit cleanly in time.
 func (p *nodeProc) stop() {
 	p.t.Helper()
+	// Spare connections would hold the node's HTTP shutdown for its grace
+	// (TestNodeStopsWithAnIdleConnection); nothing here needs that wait.
+	httpClient.CloseIdleConnections()
 	if err := p.signal(syscall.SIGTERM, 30*time.Second); err != nil {
 		p.t.Fatalf("%s: stop: %v\n%s", p.name, err, p.logTail())
 	}
