@@ -7,7 +7,10 @@
 // docs/spec from the text and compare them with tally; the checks of the
 // election spec's tables of result codes and transaction kinds
 // (election_spec_test.go); and the check of election's list of small-order
-// Ed25519 keys against edwards25519 (keys_test.go). End-to-end tests
-// (multi-node clusters, browser tests, fault injection) join it in later
-// milestones.
+// Ed25519 keys against edwards25519 (keys_test.go); and the process-level
+// fault-injection tests (cluster_test.go), which build the evote binary and
+// run networks of its nodes on 127.0.0.1, killing validators with SIGKILL
+// under a ballot load and restarting them (harness_test.go runs the
+// processes, testnet_test.go the networks, elections and ballots). Browser
+// tests join it in a later milestone.
 package test
