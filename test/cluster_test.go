@@ -107,15 +107,16 @@ func TestFourValidatorsAgree(t *testing.T) {
 // outcome is recorded.
 type load struct {
 	bs    []*ballot
-	how   []string    // how cast learned that ballot i is committed ("" if not taken)
-	at    []time.Time // when
 	next  atomic.Int64
 	limit int // ballots [limit:] are not taken
 	stop  atomic.Bool
 	n     atomic.Int64 // committed so far
 	wg    sync.WaitGroup
-	errMu sync.Mutex
-	err   error
+
+	mu  sync.Mutex
+	how []string    // how cast learned that ballot i is committed ("" if not taken)
+	at  []time.Time // when
+	err error       // the first failure
 }
 
 func newLoad(bs []*ballot, limit int) *load {
@@ -137,14 +138,18 @@ func (l *load) run(ctx context.Context, pick func(try int) string) {
 			if err == nil && how == "" {
 				err = fmt.Errorf("ballot %d (%s): not committed before the load's deadline", i, l.bs[i].code)
 			}
-			if err != nil {
-				l.errMu.Lock()
+			l.mu.Lock()
+			if err != nil && l.err == nil {
 				l.err = err
-				l.errMu.Unlock()
+			}
+			if err == nil {
+				l.how[i], l.at[i] = how, time.Now()
+			}
+			l.mu.Unlock()
+			if err != nil {
 				l.stop.Store(true)
 				return
 			}
-			l.how[i], l.at[i] = how, time.Now()
 			l.n.Add(1)
 		}
 	}()
@@ -155,6 +160,8 @@ func (l *load) run(ctx context.Context, pick func(try int) string) {
 func (l *load) finish() ([]*ballot, error) {
 	l.stop.Store(true)
 	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	var out []*ballot
 	for i, how := range l.how {
 		if how != "" {
@@ -167,6 +174,8 @@ func (l *load) finish() ([]*ballot, error) {
 // resends says how many ballots were learned committed through a resend:
 // by a 409 then the receipt, and by a 422 duplicate then the receipt.
 func (l *load) resends() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	var known, dup int
 	for _, how := range l.how {
 		switch how {
@@ -181,6 +190,8 @@ func (l *load) resends() string {
 
 // committedSince counts the ballots committed at or after t.
 func (l *load) committedSince(t time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	n := 0
 	for i, how := range l.how {
 		if how != "" && !l.at[i].Before(t) {
@@ -196,9 +207,9 @@ func waitLoad(tn *testnet, l *load, timeout time.Duration, what string, cond fun
 	tn.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
-		l.errMu.Lock()
+		l.mu.Lock()
 		err := l.err
-		l.errMu.Unlock()
+		l.mu.Unlock()
 		if err != nil {
 			tn.fatalf("the load failed while waiting for %s: %v", what, err)
 		}
@@ -248,7 +259,7 @@ func TestKillValidatorUnderLoad(t *testing.T) {
 			return tn.urls[n]
 		})
 	}
-	defer l.finish()
+	defer func() { cancel(); l.finish() }() // on failure: end the casts, then wait for them
 
 	waitLoad(tn, l, time.Minute, "20 ballots committed before the kill", func() bool { return l.n.Load() >= 20 })
 	atKill, err := tn.heights(live)
@@ -364,7 +375,7 @@ func TestSingleNodeSIGKILLRandomly(t *testing.T) {
 	for range submitters {
 		l.run(ctx, func(int) string { return tn.urls[0] })
 	}
-	defer l.finish()
+	defer func() { cancel(); l.finish() }() // on failure: end the casts, then wait for them
 
 	t1 := time.Now()
 	var perCycle []string
