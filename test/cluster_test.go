@@ -30,9 +30,6 @@ import (
 // every ballot's receipt, which verifies offline against the genesis
 // validators.
 func TestFourValidatorsAgree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a network of four node processes")
-	}
 	const nodes, voters = 4, 24
 	t0 := time.Now()
 	tn := newTestnet(t, nodes)
@@ -227,9 +224,6 @@ func waitLoad(tn *testnet, l *load, timeout time.Duration, what string, cond fun
 // the same height, app hash and tally, answers every receipt, and commits
 // new ballots with the others.
 func TestKillValidatorUnderLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a network of four node processes and kills one")
-	}
 	const (
 		nodes      = 4
 		victim     = 3
@@ -354,9 +348,6 @@ func TestKillValidatorUnderLoad(t *testing.T) {
 // that got a committed answer has its receipt and is counted, and nothing
 // else is.
 func TestSingleNodeSIGKILLRandomly(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills a node process many times")
-	}
 	const (
 		voters     = 400
 		kills      = 12
@@ -476,9 +467,6 @@ func TestSingleNodeSIGKILLRandomly(t *testing.T) {
 // the node can never get past block 1, and with two validators nothing is
 // ever committed.
 func TestValidatorRestartedBeforeFirstBlock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a network of two node processes")
-	}
 	tn := writeTestnet(t, 2)
 	tn.start(1)
 	if st := tn.waitUp(1, time.Minute); st.Height != 0 {
