@@ -103,7 +103,7 @@ func OpenStore(path string) (*Store, error) {
 		return nil, fmt.Errorf("chain: store path %q: must not contain ? or #", path)
 	}
 	w, err := sql.Open("sqlite3", "file:"+path+
-		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate")
+		"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate&_stmt_cache_size=32")
 	if err != nil {
 		return nil, fmt.Errorf("chain: open store: %w", err)
 	}
@@ -114,7 +114,7 @@ func OpenStore(path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	r, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000&_stmt_cache_size=16")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("chain: open store for reading: %w", err)

@@ -12,7 +12,7 @@ import (
 // benchBallots returns the machine and store of fuzz-deliver.txt (an open
 // election of one approval contest of two options) with n more voters of
 // the given weight on the roll, and a ballot of each.
-func benchBallots(b *testing.B, n int, weight uint32) (*runner, [][]byte) {
+func benchBallots(b testing.TB, n int, weight uint32) (*runner, [][]byte) {
 	r := runScript(b, "testdata/fuzz-deliver.txt", false)
 	id := r.ids["m"]
 	man := r.manifests["m"]

@@ -1,6 +1,7 @@
 package election
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -56,41 +57,40 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 	}
 
 	// The ballot's ciphertexts, in aggregate order.
-	var cts []*tally.Ciphertext
+	var cts [][]byte
 	for i, enc := range body.Contests {
-		c, err := tally.ContestCiphertexts(t.man.Contests[i].Rules(), enc)
+		c, err := tally.ContestCiphertextBytes(t.man.Contests[i].Rules(), enc)
 		if err != nil {
 			return reject(CodeBallotMismatch, "contest %d: %v", i, err), nil
 		}
 		cts = append(cts, c...)
 	}
-	if prev != nil && len(prev.Ciphertexts) != len(cts) {
-		return Result{}, stateErr("ballot", fmt.Errorf("%d ciphertexts, the election has %d aggregates", len(prev.Ciphertexts), len(cts)))
+	sums, err := m.sumsOf(s, t.id)
+	if err != nil {
+		return Result{}, err
 	}
-	rec := &ballotRecord{Seq: body.Seq, TxHash: t.hash, Height: b.Height}
-	for p, ct := range cts {
-		rec.Ciphertexts = append(rec.Ciphertexts, ct.Bytes())
-		ak := keyAggregate(t.id, uint32(p))
-		av, err := s.Get(ak)
-		if err != nil {
-			return Result{}, err
-		}
-		agg, err := decodeAggregate(av)
-		if err != nil {
-			return Result{}, err
-		}
-		agg.Add(agg, scaled(ct, weight))
-		if prev != nil {
-			old, err := decodeAggregate(prev.Ciphertexts[p])
-			if err != nil {
-				return Result{}, err
-			}
-			agg.Sub(agg, scaled(old, weight))
-		}
-		if err := s.Set(ak, agg.Bytes()); err != nil {
-			return Result{}, err
-		}
+	if sums.Len() != len(cts) {
+		return Result{}, stateErr("aggregates", fmt.Errorf("%d aggregates, the ballot has %d ciphertexts", sums.Len(), len(cts)))
 	}
+	var replaced [][]byte
+	if prev != nil {
+		if len(prev.Ciphertexts) != len(cts) {
+			return Result{}, stateErr("ballot", fmt.Errorf("%d ciphertexts, the election has %d aggregates", len(prev.Ciphertexts), len(cts)))
+		}
+		replaced = prev.Ciphertexts
+	}
+	// The last check: Update changes nothing unless every ciphertext
+	// decodes, and nothing after it can reject the ballot.
+	if err := sums.Update(cts, replaced, uint64(weight)); err != nil {
+		if errors.Is(err, tally.ErrReplaced) {
+			return Result{}, stateErr("ballot", err)
+		}
+		return reject(CodeBallotMismatch, "%v", err), nil
+	}
+	if err := m.storeSums(s, t.id, sums); err != nil {
+		return Result{}, err
+	}
+	rec := &ballotRecord{Seq: body.Seq, TxHash: t.hash, Height: b.Height, Ciphertexts: cts}
 	if err := s.Set(keyBallot(t.id, voter), rec.encode()); err != nil {
 		return Result{}, err
 	}
@@ -110,11 +110,4 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 			{Key: "replaced", Value: strconv.FormatBool(prev != nil)},
 		},
 	}, nil
-}
-
-func scaled(ct *tally.Ciphertext, w uint32) *tally.Ciphertext {
-	if w == 1 {
-		return ct
-	}
-	return new(tally.Ciphertext).Scale(ct, uint64(w))
 }

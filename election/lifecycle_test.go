@@ -317,6 +317,16 @@ func (r *runner) cmdBlock(args []string) {
 	r.inBlock = true
 }
 
+// view is the state as the block under way sees it: the store and the
+// running sums the machine writes at the end of the block.
+func (r *runner) view() election.ReadStore {
+	v, err := r.machine().BlockView(r.st)
+	if err != nil {
+		r.fatalf("BlockView: %v", err)
+	}
+	return v
+}
+
 func (r *runner) endBlock() {
 	if !r.inBlock {
 		return
@@ -329,7 +339,7 @@ func (r *runner) endBlock() {
 }
 
 // digest hashes the whole store in iteration order.
-func digest(st *election.MemStore) []byte {
+func digest(st election.ReadStore) []byte {
 	h := sha256.New()
 	_ = st.Iterate(nil, func(k, v []byte) error {
 		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(k))))
@@ -423,9 +433,11 @@ func (r *runner) cmdTx(line string) {
 // checks that they agree and that a rejection writes nothing.
 func (r *runner) execute(raw []byte) election.Result {
 	m := r.machine()
-	pre := m.Precheck(r.st, raw)
-	chk := m.Check(r.st, r.block, raw, pre.OK())
-	before := digest(r.st)
+	// Precheck and Check see the state as the block so far has made it,
+	// as a node's would see the committed state.
+	pre := m.Precheck(r.view(), raw)
+	chk := m.Check(r.view(), r.block, raw, pre.OK())
+	before := digest(r.view())
 	res := m.Deliver(r.st, r.block, raw, r.prechecked && pre.OK())
 	if !pre.OK() && res.Code != pre.Code {
 		r.errorf("Precheck says %v, Deliver %v", pre.Code, res.Code)
@@ -433,7 +445,7 @@ func (r *runner) execute(raw []byte) election.Result {
 	if chk.Code != res.Code {
 		r.errorf("Check says %v (%s), Deliver %v (%s)", chk.Code, chk.Log, res.Code, res.Log)
 	}
-	if !res.OK() && !bytes.Equal(before, digest(r.st)) {
+	if !res.OK() && !bytes.Equal(before, digest(r.view())) {
 		r.errorf("the rejected transaction (%v) wrote to the store", res.Code)
 	}
 	if res.OK() && res.Log == "" {
@@ -768,7 +780,7 @@ func (r *runner) secretShare(elec, trustee string, man *election.Manifest, id el
 }
 
 func (r *runner) decryptTx(tl txLine, chainID string, man *election.Manifest, id election.ID, key *election.PrivateKey) ([]byte, error) {
-	aggs, err := election.Aggregates(r.st, id)
+	aggs, err := election.Aggregates(r.view(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -944,7 +956,7 @@ func joinUints(v []uint64) string {
 // keys, as the trustees would after the close.
 func (r *runner) decryptRunning(name string, id election.ID, trustees []string) string {
 	man := r.manifest(name)
-	aggs, err := election.Aggregates(r.st, id)
+	aggs, err := election.Aggregates(r.view(), id)
 	if err != nil {
 		r.fatalf("%v", err)
 	}

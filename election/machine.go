@@ -70,6 +70,37 @@ type Machine struct {
 	// stored under its own hash and never changes, so the cache can never
 	// be stale, whatever store it was read from.
 	manifests sync.Map // ID -> *Manifest
+	// jointKeys caches decoded joint keys by election id, each with the
+	// bytes it was decoded from: a lookup still reads the store and uses
+	// the cached key only if the bytes are the same, so the cache can
+	// never answer for state the store does not hold.
+	jointKeys sync.Map // ID -> cachedKey
+
+	// block is the state of the block under way between BeginBlock and
+	// EndBlock; only the goroutine that delivers blocks touches it.
+	block *blockSums
+}
+
+type cachedKey struct {
+	b   []byte
+	key *tally.PublicKey
+}
+
+// jointKey returns the election's joint key, or nil if it is not fixed.
+func (m *Machine) jointKey(r ReadStore, id ID) (*tally.PublicKey, error) {
+	b, err := r.Get(keyJointKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	if v, ok := m.jointKeys.Load(id); ok && bytes.Equal(v.(cachedKey).b, b) {
+		return v.(cachedKey).key, nil
+	}
+	k, err := tally.PublicKeyFromBytes(b)
+	if err != nil {
+		return nil, stateErr("joint key", err)
+	}
+	m.jointKeys.Store(id, cachedKey{b: b, key: k})
+	return k, nil
 }
 
 // NewMachine returns the state machine of the chain described by g.
@@ -123,6 +154,9 @@ type txCtx struct {
 	// checkOnly: the transaction is being admitted (Check), not executed;
 	// handlers may stop once every rule is checked and skip the effects.
 	checkOnly bool
+	// deliver: the transaction is being executed in a block (Deliver), so
+	// it sees the block's running sums.
+	deliver bool
 }
 
 // Precheck runs the checks whose verdict depends only on the transaction and
@@ -133,7 +167,7 @@ type txCtx struct {
 // it in parallel, outside the consensus lock, and cache its verdict by
 // transaction hash, except for verdicts whose code is Transient.
 func (m *Machine) Precheck(st ReadStore, tx []byte) Result {
-	_, res, err := m.precheck(st, tx, true)
+	_, res, err := m.precheck(st, tx, true, false)
 	if err != nil {
 		return reject(CodeInternal, "store: %v", err)
 	}
@@ -181,6 +215,7 @@ func (m *Machine) BeginBlock(st Store, b Block) error {
 	if b.ChainID != "" && b.ChainID != m.g.ChainID {
 		return fmt.Errorf("election: block of chain %q on a machine of chain %q", b.ChainID, m.g.ChainID)
 	}
+	m.block = &blockSums{sums: make(map[ID]*tally.CiphertextSum)}
 	s := newStage(st)
 	if err := m.runTimers(s, b); err != nil {
 		return err
@@ -196,6 +231,10 @@ func (m *Machine) BeginBlock(st Store, b Block) error {
 // decryption share sets is in.
 func (m *Machine) EndBlock(st Store, b Block) error {
 	s := newStage(st)
+	if err := m.flushSums(s); err != nil {
+		return err
+	}
+	m.block = nil
 	if err := m.runWork(s, b); err != nil {
 		return err
 	}
@@ -205,7 +244,7 @@ func (m *Machine) EndBlock(st Store, b Block) error {
 // precheck decodes tx and runs the stateless checks; with verify false it
 // skips the signature and the proofs (the transaction passed Precheck
 // before). A rejection returns a nil context.
-func (m *Machine) precheck(st ReadStore, raw []byte, verify bool) (*txCtx, Result, error) {
+func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver bool) (*txCtx, Result, error) {
 	if len(raw) > MaxTxSize {
 		return nil, reject(CodeOversized, "transaction of %d bytes exceeds %d", len(raw), MaxTxSize), nil
 	}
@@ -228,7 +267,7 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify bool) (*txCtx, Resul
 	case err != nil:
 		return nil, reject(CodeMalformed, "%s body: %v", tx.Kind, err), nil
 	}
-	t := &txCtx{raw: raw, hash: Hash(raw), tx: tx, body: body}
+	t := &txCtx{raw: raw, hash: Hash(raw), tx: tx, body: body, deliver: deliver}
 	res, err := m.precheckBody(st, t, verify)
 	if err != nil || !res.OK() {
 		return nil, res, err
@@ -351,7 +390,7 @@ func (m *Machine) precheckAppend(t *txCtx, body *AppendVotersBody) Result {
 }
 
 func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verify bool) (Result, error) {
-	key, err := loadJointKey(st, t.id)
+	key, err := m.jointKey(st, t.id)
 	if err != nil {
 		return Result{}, err
 	}
@@ -414,7 +453,7 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 	if err != nil {
 		return Result{}, stateErr("verification key", err)
 	}
-	aggs, err := loadAggregates(st, t.id)
+	aggs, err := m.aggregates(st, t.id, t.deliver)
 	if err != nil {
 		return Result{}, err
 	}
@@ -427,7 +466,7 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 // execute runs a transaction on s: Precheck (or only decoding, if
 // prechecked), then the stateful rules and, if accepted, the writes.
 func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked, checkOnly bool) (Result, error) {
-	t, res, err := m.precheck(s, raw, !prechecked)
+	t, res, err := m.precheck(s, raw, !prechecked, !checkOnly)
 	if err != nil || t == nil {
 		return res, err
 	}

@@ -347,3 +347,64 @@ func TestCodeTextRoundTrip(t *testing.T) {
 		t.Fatal("an unknown name parses")
 	}
 }
+
+// TestBlockSumsMatchPerBallotWrites: inside a block the machine keeps the
+// aggregates decoded and writes them in EndBlock; outside one, every ballot
+// writes them. Both give the same state, and in the block the running sums
+// are visible through BlockView before EndBlock writes them.
+func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
+	r, txs := benchBallots(t, 12, 3)
+	id := r.ids["m"]
+	plain := r.st.Clone()
+	blk := election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Minute)}
+
+	m2, err := election.NewMachine(r.m.Genesis())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range txs {
+		if res := m2.Deliver(plain, blk, tx, false); !res.OK() {
+			t.Fatal(res.Log)
+		}
+	}
+	want, err := election.Aggregates(plain, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	before, err := election.Aggregates(r.st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.BeginBlock(r.st, blk); err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range txs {
+		if res := r.m.Deliver(r.st, blk, tx, true); !res.OK() {
+			t.Fatal(res.Log)
+		}
+	}
+	stored, _ := election.Aggregates(r.st, id)
+	view, err := r.m.BlockView(r.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, _ := election.Aggregates(view, id)
+	if want[0].Equal(before[0]) {
+		t.Fatal("the ballots did not change the aggregates")
+	}
+	for p := range want {
+		if !stored[p].Equal(before[p]) {
+			t.Fatalf("aggregate %d written before EndBlock", p)
+		}
+		if !seen[p].Equal(want[p]) {
+			t.Fatalf("aggregate %d: the block view differs from per-ballot writes", p)
+		}
+	}
+	if err := r.m.EndBlock(r.st, blk); err != nil {
+		t.Fatal(err)
+	}
+	if !r.st.Equal(plain) {
+		t.Fatal("the states differ")
+	}
+}

@@ -309,3 +309,18 @@ func ContestCiphertexts(rules ContestRules, b []byte) ([]*Ciphertext, error) {
 	}
 	return out, nil
 }
+
+// ContestCiphertextBytes returns the encoded ciphertexts (A ‖ B) of an
+// encoded contest, one per option, after checking only its structure: the
+// points are decoded by whoever uses them (CiphertextSum.Update checks
+// them). The slices alias b.
+func ContestCiphertextBytes(rules ContestRules, b []byte) ([][]byte, error) {
+	if err := rules.Validate(); err != nil {
+		return nil, err
+	}
+	rc, err := parseContest(rules, b)
+	if err != nil {
+		return nil, err
+	}
+	return rc.ciphertexts, nil
+}

@@ -123,5 +123,8 @@ func FuzzRistrettoDecode(f *testing.F) {
 		if errC == nil && vtIsIdentity(&p) != e.IsIdentity() {
 			t.Fatalf("identity checks disagree on %x", b)
 		}
+		if errVT == nil && !bytes.Equal(vtEncode(nil, &p), b) {
+			t.Fatalf("%x decodes and encodes to %x", b, vtEncode(nil, &p))
+		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,7 @@ type ChainBenchConfig struct {
 	Clients    int
 	JSON       bool
 	Receipts   string // file for the tracking codes of committed ballots
+	Profile    string // directory for the nodes' CPU profiles
 }
 
 // Validate checks the configuration.
@@ -82,6 +84,7 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 			cfg := ChainBenchConfig{
 				Validators: e.v.GetInt("validators"), Ballots: e.v.GetInt("ballots"),
 				Clients: e.v.GetInt("clients"), JSON: e.v.GetBool("json"), Receipts: e.v.GetString("receipts"),
+				Profile: e.v.GetString("profile"),
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -107,6 +110,7 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 	cmd.Flags().Int("clients", 64, "concurrent HTTP clients")
 	cmd.Flags().Bool("json", false, "print one JSON object")
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
+	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
 }
 
@@ -170,14 +174,24 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	defer func() {
 		for _, n := range nodes {
 			if n != nil {
-				n.cmd.Process.Kill()
-				<-n.done
+				// SIGTERM lets a node flush its profile; SIGKILL if it hangs.
+				n.cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case <-n.done:
+				case <-time.After(15 * time.Second):
+					n.cmd.Process.Kill()
+					<-n.done
+				}
 			}
 		}
 	}()
 	for i := range nodes {
 		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
-		c := exec.Command(self, "node", "--home", home)
+		args := []string{"node", "--home", home}
+		if cfg.Profile != "" {
+			args = append(args, "--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i)))
+		}
+		c := exec.Command(self, args...)
 		c.Stdout, c.Stderr = io.Discard, io.Discard
 		if err := c.Start(); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -152,6 +153,13 @@ func newNodeCmd(e *env) *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			if path := e.v.GetString("cpu-profile"); path != "" {
+				stop, err := startCPUProfile(path)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			rn, err := startNode(cfg)
 			if err != nil {
 				return err
@@ -166,7 +174,22 @@ func newNodeCmd(e *env) *cobra.Command {
 		},
 	}
 	addNodeFlags(cmd)
+	cmd.Flags().String("cpu-profile", "", "write a CPU profile (pprof) of the node to this file until it stops")
 	return cmd
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // TestnetConfig configures `evote testnet`.
