@@ -235,10 +235,17 @@ type blockProof struct {
 
 // blockProofCache keeps the blockProofs of the last few heights: every
 // client waiting for a block asks for its receipt at once, and building the
-// material costs a pass over the whole block.
+// material costs a pass over the whole block. The first request for a
+// height builds it; the others wait for that one.
 type blockProofCache struct {
 	mu      sync.Mutex
-	heights map[int64]*blockProof
+	heights map[int64]*blockProofEntry
+}
+
+type blockProofEntry struct {
+	ready chan struct{} // closed once bp or err is set
+	bp    *blockProof
+	err   error
 }
 
 // blockProofCacheSize is how many heights the cache keeps.
@@ -247,11 +254,46 @@ const blockProofCacheSize = 8
 func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
 	c := &n.proofs
 	c.mu.Lock()
-	bp := c.heights[h]
-	c.mu.Unlock()
-	if bp != nil {
-		return bp, nil
+	if c.heights == nil {
+		c.heights = make(map[int64]*blockProofEntry)
 	}
+	e := c.heights[h]
+	if e == nil {
+		if len(c.heights) >= blockProofCacheSize {
+			oldest := h
+			for k := range c.heights {
+				oldest = min(oldest, k)
+			}
+			delete(c.heights, oldest)
+		}
+		e = &blockProofEntry{ready: make(chan struct{})}
+		c.heights[h] = e
+		c.mu.Unlock()
+		e.bp, e.err = n.buildBlockProofs(ctx, h)
+		if e.err != nil {
+			// Not kept: the next request tries again.
+			c.mu.Lock()
+			if c.heights[h] == e {
+				delete(c.heights, h)
+			}
+			c.mu.Unlock()
+		}
+		close(e.ready)
+		return e.bp, e.err
+	}
+	c.mu.Unlock()
+	select {
+	case <-e.ready:
+		if e.err != nil {
+			return n.blockProofs(ctx, h) // the builder failed (its context ended, say): try ourselves
+		}
+		return e.bp, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, error) {
 	blk, err := n.rpc.Block(ctx, &h)
 	if err != nil {
 		return nil, fmt.Errorf("chain: receipt: block %d: %w", h, err)
@@ -276,21 +318,7 @@ func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
 		hashes[i] = tx.Hash()
 	}
 	root, proofs := merkle.ProofsFromByteSlices(hashes)
-	bp = &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.heights == nil {
-		c.heights = make(map[int64]*blockProof)
-	}
-	if len(c.heights) >= blockProofCacheSize {
-		oldest := h
-		for k := range c.heights {
-			oldest = min(oldest, k)
-		}
-		delete(c.heights, oldest)
-	}
-	c.heights[h] = bp
-	return bp, nil
+	return &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}, nil
 }
 
 // WaitForReceipt blocks until the transaction with the given hash is
@@ -307,6 +335,24 @@ func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-next:
+		}
+	}
+}
+
+// WaitForTx blocks until the transaction with the given hash is committed,
+// then returns its row (height, index, result); or until ctx ends. It is
+// WaitForReceipt for callers that do not need the proof.
+func (n *Node) WaitForTx(ctx context.Context, hash []byte) (TxRow, error) {
+	for {
+		next := n.app.commitSignal()
+		row, err := n.app.store.TxRow(hash)
+		if !errors.Is(err, ErrNotFound) {
+			return row, err
+		}
+		select {
+		case <-ctx.Done():
+			return TxRow{}, ctx.Err()
 		case <-next:
 		}
 	}

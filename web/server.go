@@ -349,7 +349,15 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	rec, err := s.node.WaitForReceipt(ctx, hash[:])
+	var rec *chain.Receipt
+	if r.URL.Query().Get("receipt") != "false" {
+		rec, err = s.node.WaitForReceipt(ctx, hash[:])
+	} else {
+		var row chain.TxRow
+		if row, err = s.node.WaitForTx(ctx, hash[:]); err == nil {
+			rec = &chain.Receipt{Height: row.Height, Code: row.Code, Log: row.Log}
+		}
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// Admitted all the same: the tracking code finds its receipt later.
 		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &apiError{TrackingCode: code})
@@ -361,7 +369,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	body.Committed, body.Code, body.CodeName = true, uint32(rec.Code), rec.Code.String()
 	body.Height = rec.Height
-	if r.URL.Query().Get("receipt") != "false" {
+	if rec.Header != nil {
 		body.Receipt = rec
 	}
 	status := http.StatusOK

@@ -290,6 +290,7 @@ type answer struct {
 	CodeName     string         `json:"code_name"`
 	TrackingCode string         `json:"tracking_code"`
 	Committed    bool           `json:"committed"`
+	Height       int64          `json:"height"`
 	Receipt      *chain.Receipt `json:"receipt"`
 }
 
@@ -773,11 +774,35 @@ func TestAPI(t *testing.T) {
 	}
 	t.Run("Queries", func(t *testing.T) { testQueries(t, tn, e1, e2) })
 	t.Run("Receipt", func(t *testing.T) { testReceipt(t, tn, e1, e2) })
+	t.Run("NoReceipt", func(t *testing.T) { testNoReceipt(t, tn, e2) })
 	t.Run("OpenAPI", func(t *testing.T) { testOpenAPI(t, tn) })
 	if logs := tn.logs.String(); strings.Contains(logs, "panic") || strings.Contains(logs, "request failed") {
 		t.Errorf("the server logged internal errors:\n%s", logs)
 	}
 	t.Logf("TestAPI took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// testNoReceipt: ?receipt=false answers a commit with its height and code
+// but without the proof, which GET /receipts gives later.
+func testNoReceipt(t *testing.T, tn *testNode, e2 *testElection) {
+	tx := e2.ballot(t, e2.voters[0], 1000, [][]uint64{{1, 0}, {0, 0, 1}}, nil)
+	status, a := tn.submit(t, tx, "commit&receipt=false", false)
+	if status != http.StatusOK || !a.Committed || a.Height < 1 || a.Code == nil || *a.Code != 0 || a.CodeName != "ok" {
+		t.Fatalf("answer %d %+v", status, a)
+	}
+	if a.Receipt != nil {
+		t.Fatal("a receipt although ?receipt=false")
+	}
+	var r chain.Receipt
+	tn.getJSON(t, "/api/v1/receipts/"+trackingCode(tx), &r)
+	if r.Height != a.Height || r.Code != election.CodeOK || !bytes.Equal(r.Tx(), tx) {
+		t.Fatalf("receipt at %d (%v), the answer said %d", r.Height, r.Code, a.Height)
+	}
+	// A refusal is answered as without ?receipt=false.
+	stale := e2.ballot(t, e2.voters[0], 999, [][]uint64{{1, 0}, {0, 0, 1}}, nil)
+	if status, a := tn.submit(t, stale, "commit&receipt=false", false); status != http.StatusUnprocessableEntity || a.CodeName != "stale-sequence" || a.Receipt != nil {
+		t.Fatalf("stale ballot: %d %+v", status, a)
+	}
 }
 
 func testStatus(t *testing.T, tn *testNode) {
