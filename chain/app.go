@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -63,6 +64,9 @@ type App struct {
 
 	afterCommit func(height int64) // tests: called after each durable Commit
 
+	batcher     precheckBatcher // Precheck's batches of concurrent transactions
+	asyncChecks atomic.Int64    // CheckTx calls answered asynchronously (parallelCheckTxClient)
+
 	sigMu    sync.Mutex
 	commitCh chan struct{} // closed, and replaced, after each durable Commit
 }
@@ -116,6 +120,7 @@ func NewApp(store *Store, newMachine MachineFactory, cacheSize int) (*App, error
 // Close rolls back a staged block and closes the store. It waits for a
 // FinalizeBlock or Commit in progress.
 func (a *App) Close() error {
+	a.batcher.close()
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
 	if a.closed {
@@ -142,10 +147,11 @@ func (a *App) current() (StateMachine, string) {
 }
 
 // Precheck returns tx's hash and its Precheck verdict: from the cache, or
-// computed in the caller's goroutine and cached. Many goroutines may call
-// it at once; this is where ballots are verified in parallel. A verdict
-// reached while the store failed is not cached: Precheck returns the
-// store's error instead.
+// computed and cached. Many goroutines may call it at once; this is where
+// ballots are verified in parallel: in the caller's goroutine, or, when the
+// machine is a BatchPrechecker, in batches of the transactions waiting
+// together (precheckBatcher). A verdict reached while the store failed is
+// not cached: Precheck returns the store's error instead.
 func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
 	hash := HashTx(tx)
 	if len(tx) == 0 {
@@ -157,6 +163,10 @@ func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
 	m, _ := a.current()
 	if m == nil {
 		return hash, election.Result{}, ErrNotInitialized
+	}
+	if _, ok := m.(BatchPrechecker); ok {
+		res, err := a.batchedPrecheck(hash, tx)
+		return hash, res, err
 	}
 	res, err := a.precheck(m, a.store.Reader(), hash, tx)
 	return hash, res, err

@@ -17,14 +17,18 @@ import (
 // unsynchronised local client). The App is safe for concurrent use.
 //
 // The mempool holds its update lock (shared) around each CheckTx and
-// (exclusive) around Commit and the recheck that follows, so CheckTx still
-// never overlaps Commit.
+// (exclusive) around Commit and the update that follows. A transaction
+// whose Precheck verdict is not cached yet (one gossiped by a peer) is
+// checked asynchronously, so that the peer's next transactions join the
+// same verification batch; Flush, which the block executor calls under the
+// exclusive lock before Commit, waits for those checks, so that no check
+// of the old state completes after the mempool's update.
 type clientCreator struct{ app *App }
 
 var _ proxy.ClientCreator = clientCreator{}
 
 func (c clientCreator) NewABCIClient() (abcicli.Client, error) {
-	return &parallelCheckTxClient{Client: abcicli.NewLocalClient(nil, c.app), app: c.app}, nil
+	return &parallelCheckTxClient{Client: abcicli.NewLocalClient(nil, c.app), app: c.app, slots: make(chan struct{}, maxAsyncChecks)}, nil
 }
 
 // parallelCheckTxClient is a local client whose CheckTx calls the App
@@ -35,7 +39,13 @@ type parallelCheckTxClient struct {
 
 	mu sync.Mutex
 	cb abcicli.Callback // the global response callback (the mempool's)
+
+	inflight sync.WaitGroup // asynchronous checks under way
+	slots    chan struct{}  // bounds them: a full set blocks the caller
 }
+
+// maxAsyncChecks bounds the asynchronous CheckTx calls under way.
+const maxAsyncChecks = 1024
 
 func (c *parallelCheckTxClient) SetResponseCallback(cb abcicli.Callback) {
 	c.mu.Lock()
@@ -48,24 +58,65 @@ func (c *parallelCheckTxClient) CheckTx(ctx context.Context, req *abci.RequestCh
 	return c.app.CheckTx(ctx, req)
 }
 
-// CheckTxAsync answers at once, as the local client does: the global
-// callback has run and the returned ReqRes is done, so a callback set on it
-// runs immediately.
+// CheckTxAsync answers at once, as the local client does, when the
+// transaction's Precheck verdict is cached (Node.Submit computed it) or the
+// machine does not batch: the global callback has run and the returned
+// ReqRes is done, so a callback set on it runs immediately. Otherwise the
+// check runs in its own goroutine and completes the ReqRes later.
 func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.RequestCheckTx) (*abcicli.ReqRes, error) {
-	res, err := c.app.CheckTx(ctx, req)
-	if err != nil {
-		return nil, err
+	request := abci.ToRequestCheckTx(req)
+	if !c.async(req.Tx) {
+		res, err := c.app.CheckTx(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		rr := abcicli.NewReqRes(request)
+		c.complete(rr, request, res)
+		return rr, nil
 	}
-	request, response := abci.ToRequestCheckTx(req), abci.ToResponseCheckTx(res)
+	rr := abcicli.NewReqRes(request)
+	c.slots <- struct{}{}
+	c.inflight.Add(1)
+	go func() {
+		defer func() { <-c.slots; c.inflight.Done() }()
+		c.app.asyncChecks.Add(1)
+		// The mempool's context is context.TODO(): nothing cancels a check.
+		res, err := c.app.CheckTx(context.WithoutCancel(ctx), req)
+		if err != nil { // App.CheckTx answers its own faults with a code
+			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}
+		}
+		c.complete(rr, request, res)
+	}()
+	return rr, nil
+}
+
+// async reports whether the check of tx is worth batching: its verdict is
+// not cached and the machine verifies in batches.
+func (c *parallelCheckTxClient) async(tx []byte) bool {
+	if _, ok := c.app.cache.Get(HashTx(tx)); ok {
+		return false
+	}
+	m, _ := c.app.current()
+	_, ok := m.(BatchPrechecker)
+	return ok
+}
+
+// complete gives the ReqRes its response and runs the callbacks.
+func (c *parallelCheckTxClient) complete(rr *abcicli.ReqRes, request *abci.Request, res *abci.ResponseCheckTx) {
+	response := abci.ToResponseCheckTx(res)
 	c.mu.Lock()
 	cb := c.cb
 	c.mu.Unlock()
 	if cb != nil {
 		cb(request, response)
 	}
-	rr := abcicli.NewReqRes(request)
 	rr.Response = response
-	rr.InvokeCallback() // no callback yet: marks it done for SetCallback
+	rr.InvokeCallback() // runs a callback set meanwhile; marks it done for a later SetCallback
 	rr.Done()
-	return rr, nil
+}
+
+// Flush waits for the asynchronous checks under way.
+func (c *parallelCheckTxClient) Flush(ctx context.Context) error {
+	c.inflight.Wait()
+	return c.Client.Flush(ctx)
 }

@@ -41,7 +41,7 @@ const (
 	TimeoutPropose   = 1 * time.Second
 	TimeoutPrevote   = 200 * time.Millisecond
 	TimeoutPrecommit = 200 * time.Millisecond
-	TimeoutCommit    = 300 * time.Millisecond
+	TimeoutCommit    = 100 * time.Millisecond
 )
 
 // InitOptions are the genesis and addresses of a single-validator home.

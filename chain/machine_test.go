@@ -197,3 +197,32 @@ func (m *testMachine) EndBlock(_ election.Store, b election.Block) error {
 }
 
 func dataKey(k []byte) []byte { return append([]byte("d/"), k...) }
+
+// batchTestMachine is testMachine with PrecheckBatch: each transaction
+// prechecked alone, counting batches and their transactions.
+type batchTestMachine struct {
+	*testMachine
+	batches   atomic.Int64
+	batched   atomic.Int64
+	largest   atomic.Int64
+	batchHook func(n int) // tests: called with each batch's size before it runs
+}
+
+func (m *batchTestMachine) PrecheckBatch(st election.ReadStore, txs [][]byte) []election.Result {
+	if m.batchHook != nil {
+		m.batchHook(len(txs))
+	}
+	m.batches.Add(1)
+	m.batched.Add(int64(len(txs)))
+	for {
+		l := m.largest.Load()
+		if int64(len(txs)) <= l || m.largest.CompareAndSwap(l, int64(len(txs))) {
+			break
+		}
+	}
+	out := make([]election.Result, len(txs))
+	for i, tx := range txs {
+		out[i] = m.Precheck(st, tx)
+	}
+	return out
+}

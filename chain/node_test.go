@@ -64,7 +64,12 @@ func testLog() io.Writer {
 
 func startNode(t testing.TB, home string) *Node {
 	t.Helper()
-	n, err := NewNode(home, Options{NewMachine: newTestMachine, LogOutput: testLog(), LogLevel: "info"})
+	return startNodeWith(t, home, newTestMachine)
+}
+
+func startNodeWith(t testing.TB, home string, newMachine MachineFactory) *Node {
+	t.Helper()
+	n, err := NewNode(home, Options{NewMachine: newMachine, LogOutput: testLog(), LogLevel: "info"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -15,7 +16,10 @@ import (
 // process on loopback ports: transactions submitted to different nodes are
 // committed by all, every node reaches the same height and app hash, and a
 // receipt from any node verifies with the genesis validator set (a commit
-// signed by more than 2/3 of four).
+// signed by more than 2/3 of four). The machines precheck in batches, so
+// the transactions gossiped between the nodes are checked asynchronously
+// (parallelCheckTxClient) and the test also shows those checks complete
+// before the blocks that follow.
 func TestTestnetFourValidators(t *testing.T) {
 	const nodes = 4
 	homes, err := GenerateTestnet(t.TempDir(), nodes, testChainID, testAppState, freeBase(t, 2*nodes))
@@ -24,7 +28,13 @@ func TestTestnetFourValidators(t *testing.T) {
 	}
 	ns := make([]*Node, nodes)
 	for i, home := range homes {
-		ns[i] = startNode(t, home)
+		ns[i] = startNodeWith(t, home, func(appState json.RawMessage, chainID string) (StateMachine, error) {
+			m, err := newTestMachine(appState, chainID)
+			if err != nil {
+				return nil, err
+			}
+			return &batchTestMachine{testMachine: m.(*testMachine)}, nil
+		})
 	}
 	trusted := genesisValidators(t, ns[0])
 	if trusted.Size() != nodes {
@@ -114,6 +124,36 @@ func TestTestnetFourValidators(t *testing.T) {
 	if want := []byte{0, 0, 0, 0, 0, 0, 0, nodes * perNode}; !bytes.Equal(count, want) {
 		t.Fatalf("count %x, want %x", count, want)
 	}
+	// Gossiped transactions were checked asynchronously (in batches), and
+	// none completed after the mempool's update for its block: no
+	// transaction is in two blocks and every mempool is empty.
+	var async int64
+	for i, n := range ns {
+		async += n.App().asyncChecks.Load()
+		seen := map[string]int64{}
+		for h := int64(1); h <= want.Height; h++ {
+			blk := n.CometBFT().BlockStore().LoadBlock(h)
+			if blk == nil {
+				t.Fatalf("node %d has no block %d", i, h)
+			}
+			for _, tx := range blk.Txs {
+				if at, dup := seen[string(tx)]; dup {
+					t.Fatalf("node %d: a transaction in blocks %d and %d", i, at, h)
+				}
+				seen[string(tx)] = h
+			}
+		}
+		if len(seen) != nodes*perNode {
+			t.Fatalf("node %d: %d transactions in blocks, want %d", i, len(seen), nodes*perNode)
+		}
+		if size := n.CometBFT().Mempool().Size(); size != 0 {
+			t.Fatalf("node %d: %d transactions left in the mempool", i, size)
+		}
+	}
+	if async == 0 {
+		t.Fatal("no transaction was checked asynchronously")
+	}
+	t.Logf("%d asynchronous checks", async)
 }
 
 // TestStatusBeforeFirstBlock: a validator of a network of several, started

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -436,6 +437,9 @@ func (r *runner) execute(raw []byte) election.Result {
 	// Precheck and Check see the state as the block so far has made it,
 	// as a node's would see the committed state.
 	pre := m.Precheck(r.view(), raw)
+	if batch := m.PrecheckBatch(r.view(), [][]byte{raw}); !reflect.DeepEqual(batch[0], pre) {
+		r.errorf("PrecheckBatch says %v (%s), Precheck %v (%s)", batch[0].Code, batch[0].Log, pre.Code, pre.Log)
+	}
 	chk := m.Check(r.view(), r.block, raw, pre.OK())
 	before := digest(r.view())
 	res := m.Deliver(r.st, r.block, raw, r.prechecked && pre.OK())

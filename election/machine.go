@@ -157,6 +157,11 @@ type txCtx struct {
 	// deliver: the transaction is being executed in a block (Deliver), so
 	// it sees the block's running sums.
 	deliver bool
+	// deferProofs: precheckBallot collects the contests to verify in
+	// contests (under key) instead of verifying them (PrecheckBatch).
+	deferProofs bool
+	contests    []tally.ContestItem
+	key         *tally.PublicKey
 }
 
 // Precheck runs the checks whose verdict depends only on the transaction and
@@ -167,7 +172,7 @@ type txCtx struct {
 // it in parallel, outside the consensus lock, and cache its verdict by
 // transaction hash, except for verdicts whose code is Transient.
 func (m *Machine) Precheck(st ReadStore, tx []byte) Result {
-	_, res, err := m.precheck(st, tx, true, false)
+	_, res, err := m.precheck(st, tx, true, false, false)
 	if err != nil {
 		return reject(CodeInternal, "store: %v", err)
 	}
@@ -244,7 +249,7 @@ func (m *Machine) EndBlock(st Store, b Block) error {
 // precheck decodes tx and runs the stateless checks; with verify false it
 // skips the signature and the proofs (the transaction passed Precheck
 // before). A rejection returns a nil context.
-func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver bool) (*txCtx, Result, error) {
+func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProofs bool) (*txCtx, Result, error) {
 	if len(raw) > MaxTxSize {
 		return nil, reject(CodeOversized, "transaction of %d bytes exceeds %d", len(raw), MaxTxSize), nil
 	}
@@ -267,7 +272,7 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver bool) (*txC
 	case err != nil:
 		return nil, reject(CodeMalformed, "%s body: %v", tx.Kind, err), nil
 	}
-	t := &txCtx{raw: raw, hash: Hash(raw), tx: tx, body: body, deliver: deliver}
+	t := &txCtx{raw: raw, hash: Hash(raw), tx: tx, body: body, deliver: deliver, deferProofs: deferProofs}
 	res, err := m.precheckBody(st, t, verify)
 	if err != nil || !res.OK() {
 		return nil, res, err
@@ -405,6 +410,11 @@ func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verif
 	}
 	for i, enc := range body.Contests {
 		cc := tally.ContestContext{ElectionID: t.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
+		if t.deferProofs {
+			t.key = key
+			t.contests = append(t.contests, tally.ContestItem{Context: cc, Rules: t.man.Contests[i].Rules(), Encoded: enc})
+			continue
+		}
 		err := tally.VerifyContest(key, cc, t.man.Contests[i].Rules(), enc)
 		switch {
 		case errors.Is(err, tally.ErrInvalidProof):
@@ -466,7 +476,7 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 // execute runs a transaction on s: Precheck (or only decoding, if
 // prechecked), then the stateful rules and, if accepted, the writes.
 func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked, checkOnly bool) (Result, error) {
-	t, res, err := m.precheck(s, raw, !prechecked, !checkOnly)
+	t, res, err := m.precheck(s, raw, !prechecked, !checkOnly, false)
 	if err != nil || t == nil {
 		return res, err
 	}

@@ -1,10 +1,13 @@
 package election_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -406,5 +409,63 @@ func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
 	}
 	if !r.st.Equal(plain) {
 		t.Fatal("the states differ")
+	}
+}
+
+// TestPrecheckBatchMatchesPrecheck: batched, every transaction gets
+// exactly Precheck's verdict and message, valid ballots beside forged ones,
+// garbage and other kinds.
+func TestPrecheckBatchMatchesPrecheck(t *testing.T) {
+	r, txs := benchBallots(t, 10, 1)
+	id := r.ids["m"]
+	ballotOf := func(tx []byte) *election.BallotBody {
+		env, err := election.DecodeTx(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := election.DecodeBody(env.Kind, env.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body.(*election.BallotBody)
+	}
+	voter := func(i int) *election.PrivateKey { return election.DeriveKey(fmt.Sprintf("bench voter %d", i)) }
+
+	b4 := ballotOf(txs[4])
+	broken := bytes.Clone(b4.Contests[0])
+	broken[len(broken)-5] ^= 1 // a proof scalar
+	brokenTx, err := election.NewBallotTx(r.chainID, id, b4.Seq, [][]byte{broken}, voter(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copiedTx, err := election.NewBallotTx(r.chainID, id, 1, ballotOf(txs[5]).Contests, voter(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rollTx, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: voter(99).Public(), Weight: 1}}, actorKey("official"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed := [][]byte{txs[0], txs[1], brokenTx, txs[2], copiedTx, {1, 2, 3}, txs[3], rollTx, txs[7], txs[8]}
+	wantCodes := []election.Code{0, 0, election.CodeBadProof, 0, election.CodeBadProof, election.CodeMalformed, 0, 0, 0, 0}
+
+	got := r.m.PrecheckBatch(r.st, mixed)
+	for i, tx := range mixed {
+		want := r.m.Precheck(r.st, tx)
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("transaction %d: batch %+v, alone %+v", i, got[i], want)
+		}
+		if got[i].Code != wantCodes[i] {
+			t.Errorf("transaction %d: %v (%s), want %v", i, got[i].Code, got[i].Log, wantCodes[i])
+		}
+	}
+	// A batch of only valid ballots, and an empty one.
+	for i, res := range r.m.PrecheckBatch(r.st, txs) {
+		if !res.OK() {
+			t.Errorf("ballot %d: %v (%s)", i, res.Code, res.Log)
+		}
+	}
+	if len(r.m.PrecheckBatch(r.st, nil)) != 0 {
+		t.Error("results for no transactions")
 	}
 }

@@ -66,6 +66,7 @@ type ChainBench struct {
 	P99ms          float64 `json:"p99_ms"`
 	NodePeakRSSMB  float64 `json:"node_peak_rss_mb"` // the largest of the nodes' peak resident sets
 	NodeCPUSeconds float64 `json:"node_cpu_s"`       // CPU time of all nodes during the timed part
+	LoadCPUSeconds float64 `json:"load_cpu_s"`       // CPU time of the load generator (this process) during the timed part
 	Height         int64   `json:"height"`
 	AppHash        string  `json:"app_hash"`
 }
@@ -243,7 +244,7 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	}
 
 	progress("submitting with %d clients ...", cfg.Clients)
-	cpu0 := nodesCPU(nodes)
+	cpu0, self0 := nodesCPU(nodes), selfCPU()
 	latencies := make([]time.Duration, len(ballots))
 	codes := make([]string, len(ballots))
 	var next atomic.Int64
@@ -283,6 +284,7 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	}
 	res := &ChainBench{CPU: cpuModel(), Cores: runtime.NumCPU(), Validators: cfg.Validators, Clients: cfg.Clients, Ballots: len(ballots)}
 	res.NodeCPUSeconds = nodesCPU(nodes) - cpu0
+	res.LoadCPUSeconds = selfCPU() - self0
 	res.NodePeakRSSMB = nodesPeakRSSMB(nodes)
 	var lat []time.Duration
 	var committed []string
@@ -391,6 +393,15 @@ func nodesCPU(nodes []*benchNode) float64 {
 	return total
 }
 
+// selfCPU returns the CPU seconds (user + system) this process has used.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
 // nodesPeakRSSMB returns the largest peak resident set (VmHWM) of the nodes.
 func nodesPeakRSSMB(nodes []*benchNode) float64 {
 	var peak float64
@@ -415,6 +426,8 @@ func (r *ChainBench) print(out io.Writer) {
 	fmt.Fprintf(out, "committed      %d of %d ballots (%d rejected) in %.1f s\n", r.Committed, r.Ballots, r.Rejected, r.Seconds)
 	fmt.Fprintf(out, "throughput     %.0f committed ballots/s\n", r.CommittedPerS)
 	fmt.Fprintf(out, "commit latency p50 %.0f ms, p99 %.0f ms\n", r.P50ms, r.P99ms)
-	fmt.Fprintf(out, "nodes          %.1f CPU-s in all, peak RSS %.0f MB (largest node)\n", r.NodeCPUSeconds, r.NodePeakRSSMB)
+	fmt.Fprintf(out, "nodes          %.1f CPU-s in all (%.2f ms per committed ballot), peak RSS %.0f MB (largest node)\n",
+		r.NodeCPUSeconds, 1000*r.NodeCPUSeconds/max(1, float64(r.Committed)), r.NodePeakRSSMB)
+	fmt.Fprintf(out, "load generator %.1f CPU-s (%.2f ms per ballot)\n", r.LoadCPUSeconds, 1000*r.LoadCPUSeconds/max(1, float64(r.Ballots)))
 	fmt.Fprintf(out, "chain          height %d, app hash %s\n", r.Height, r.AppHash)
 }
