@@ -3,6 +3,7 @@ package chain
 import (
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/evote/evote/election"
 )
@@ -17,6 +18,15 @@ type BatchPrechecker interface {
 // maxPrecheckBatch bounds the transactions one batch verifies: a batch of
 // 64 five-option ballots takes about 30 ms of one core here.
 const maxPrecheckBatch = 64
+
+// A batch of fewer than batchLinger.below transactions waits up to
+// batchLinger.wait for more: one ballot alone costs about 8 scalar
+// multiplications, one in a batch of 8 about 5.5, in a batch of 64 about
+// 4.7, so under a moderate load a short wait saves more than it costs.
+var batchLinger = struct {
+	below int
+	wait  time.Duration
+}{8, 2 * time.Millisecond}
 
 // precheckBatcher groups the Prechecks that arrive together. One worker per
 // core takes the oldest waiting transaction and every other one waiting
@@ -78,6 +88,19 @@ func (b *precheckBatcher) work(a *App) {
 			default:
 				break fill
 			}
+		}
+		if len(batch) < batchLinger.below {
+			timer := time.NewTimer(batchLinger.wait)
+		linger:
+			for len(batch) < maxPrecheckBatch {
+				select {
+				case r := <-b.queue:
+					batch = append(batch, r)
+				case <-timer.C:
+					break linger
+				}
+			}
+			timer.Stop()
 		}
 		a.precheckBatch(batch)
 		for _, r := range batch {
