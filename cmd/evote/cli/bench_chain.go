@@ -67,8 +67,12 @@ type ChainBench struct {
 	NodePeakRSSMB  float64 `json:"node_peak_rss_mb"` // the largest of the nodes' peak resident sets
 	NodeCPUSeconds float64 `json:"node_cpu_s"`       // CPU time of all nodes during the timed part
 	LoadCPUSeconds float64 `json:"load_cpu_s"`       // CPU time of the load generator (this process) during the timed part
-	Height         int64   `json:"height"`
-	AppHash        string  `json:"app_hash"`
+	// RSSByQuarter is the largest node's resident set when a quarter, a
+	// half, three quarters and all of the ballots were committed: flat
+	// figures show memory bounded as the chain grows.
+	RSSByQuarter [4]float64 `json:"node_rss_mb_by_quarter"`
+	Height       int64      `json:"height"`
+	AppHash      string     `json:"app_hash"`
 }
 
 func newBenchChainCmd(e *env) *cobra.Command {
@@ -248,7 +252,30 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	latencies := make([]time.Duration, len(ballots))
 	codes := make([]string, len(ballots))
 	var next atomic.Int64
-	var rejected atomic.Int64
+	var rejected, committedN atomic.Int64
+	var rssByQuarter [4]float64
+	samplerDone := make(chan struct{})
+	stopSampler := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		q := 0
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for q < 4 {
+			select {
+			case <-stopSampler: // some ballots were not committed
+				for ; q < 4; q++ {
+					rssByQuarter[q] = nodesRSSMB(nodes)
+				}
+				return
+			case <-tick.C:
+			}
+			for q < 4 && committedN.Load() >= int64((q+1)*len(ballots)/4) {
+				rssByQuarter[q] = nodesRSSMB(nodes)
+				q++
+			}
+		}
+	}()
 	var firstErr error
 	var errOnce sync.Once
 	start := time.Now()
@@ -274,11 +301,14 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 				}
 				latencies[i] = time.Since(t0)
 				codes[i] = r.TrackingCode
+				committedN.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	close(stopSampler)
+	<-samplerDone
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -286,6 +316,7 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	res.NodeCPUSeconds = nodesCPU(nodes) - cpu0
 	res.LoadCPUSeconds = selfCPU() - self0
 	res.NodePeakRSSMB = nodesPeakRSSMB(nodes)
+	res.RSSByQuarter = rssByQuarter
 	var lat []time.Duration
 	var committed []string
 	for i, d := range latencies {
@@ -403,7 +434,14 @@ func selfCPU() float64 {
 }
 
 // nodesPeakRSSMB returns the largest peak resident set (VmHWM) of the nodes.
-func nodesPeakRSSMB(nodes []*benchNode) float64 {
+func nodesPeakRSSMB(nodes []*benchNode) float64 { return nodesStatusMB(nodes, "VmHWM:") }
+
+// nodesRSSMB returns the largest resident set (VmRSS) of the nodes now.
+func nodesRSSMB(nodes []*benchNode) float64 { return nodesStatusMB(nodes, "VmRSS:") }
+
+// nodesStatusMB returns the largest value of a kB field of the nodes'
+// /proc/PID/status, in MB.
+func nodesStatusMB(nodes []*benchNode, field string) float64 {
 	var peak float64
 	for _, n := range nodes {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.cmd.Process.Pid))
@@ -411,7 +449,7 @@ func nodesPeakRSSMB(nodes []*benchNode) float64 {
 			continue
 		}
 		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if v, ok := strings.CutPrefix(line, field); ok {
 				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 				peak = max(peak, kb/1024)
 			}
@@ -428,6 +466,8 @@ func (r *ChainBench) print(out io.Writer) {
 	fmt.Fprintf(out, "commit latency p50 %.0f ms, p99 %.0f ms\n", r.P50ms, r.P99ms)
 	fmt.Fprintf(out, "nodes          %.1f CPU-s in all (%.2f ms per committed ballot), peak RSS %.0f MB (largest node)\n",
 		r.NodeCPUSeconds, 1000*r.NodeCPUSeconds/max(1, float64(r.Committed)), r.NodePeakRSSMB)
+	fmt.Fprintf(out, "node RSS       %.0f / %.0f / %.0f / %.0f MB after 1/4, 1/2, 3/4 and all of the ballots\n",
+		r.RSSByQuarter[0], r.RSSByQuarter[1], r.RSSByQuarter[2], r.RSSByQuarter[3])
 	fmt.Fprintf(out, "load generator %.1f CPU-s (%.2f ms per ballot)\n", r.LoadCPUSeconds, 1000*r.LoadCPUSeconds/max(1, float64(r.Ballots)))
 	fmt.Fprintf(out, "chain          height %d, app hash %s\n", r.Height, r.AppHash)
 }
