@@ -395,6 +395,11 @@ func (m *Machine) precheckAppend(t *txCtx, body *AppendVotersBody) Result {
 }
 
 func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verify bool) (Result, error) {
+	if !verify {
+		// A passed Precheck found the joint key, which is never removed,
+		// and the contests, which match the immutable manifest.
+		return Result{}, nil
+	}
 	key, err := m.jointKey(st, t.id)
 	if err != nil {
 		return Result{}, err
@@ -404,9 +409,6 @@ func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verif
 	}
 	if len(body.Contests) != len(t.man.Contests) {
 		return reject(CodeBallotMismatch, "%d contests, the election has %d", len(body.Contests), len(t.man.Contests)), nil
-	}
-	if !verify {
-		return Result{}, nil
 	}
 	for i, enc := range body.Contests {
 		cc := tally.ContestContext{ElectionID: t.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
