@@ -42,7 +42,7 @@ func newAPIClient(base string) (*apiClient, error) {
 // apiError is a non-2xx answer with the API's error body.
 type apiError struct {
 	Status       int
-	Message      string `json:"error"`
+	Message      string  `json:"error"`
 	Code         *uint32 `json:"code"`
 	CodeName     string  `json:"code_name"`
 	TrackingCode string  `json:"tracking_code"`
