@@ -171,14 +171,30 @@ func ParseAuditFile(b []byte) (*AuditFile, error) {
 // shown choices with the shown randomness. It returns the choices, contest
 // by contest; a failure wraps ErrAudit and names the contest.
 func (a *AuditFile) Check() ([][]uint64, error) {
-	choices, err := Audit(a.Election, a.Voter, a.Ballot, a.Secrets)
+	choices, contestErrs, err := a.CheckEach()
 	if err != nil {
 		return nil, err
 	}
-	env, _ := election.DecodeTx(a.Ballot) // Audit decoded it
-	body, _ := election.DecodeBody(env.Kind, env.Body)
-	if seq := body.(*election.BallotBody).Seq; seq != a.Seq {
-		return nil, fmt.Errorf("%w: the ballot has sequence number %d, the file says %d", ErrAudit, seq, a.Seq)
+	for _, err := range contestErrs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return choices, nil
+}
+
+// CheckEach is Check contest by contest (AuditEach): err is set if the
+// ballot as a whole fails (signature, election, sequence number), else
+// contestErrs[i] tells whether contest i opens to choices[i].
+func (a *AuditFile) CheckEach() (choices [][]uint64, contestErrs []error, err error) {
+	choices, contestErrs, err = AuditEach(a.Election, a.Voter, a.Ballot, a.Secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	env, _ := election.DecodeTx(a.Ballot) // AuditEach decoded it
+	body, _ := election.DecodeBody(env.Kind, env.Body)
+	if seq := body.(*election.BallotBody).Seq; seq != a.Seq {
+		return nil, nil, fmt.Errorf("%w: the ballot has sequence number %d, the file says %d", ErrAudit, seq, a.Seq)
+	}
+	return choices, contestErrs, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -69,13 +70,22 @@ func checkAudit(ctx context.Context, e *env, path, node, lang string) error {
 	fmt.Fprintf(out, "audit file %s\n", path)
 	fmt.Fprintf(out, "  ballot %s (sequence number %d) of %s\n", a.TrackingCode, a.Seq, a.Voter)
 	fmt.Fprintf(out, "  election %s %q, chain %s\n", a.Election.ID, view.text(a.Election.Manifest.Title), a.ChainID)
-	choices, err := a.Check()
+	choices, contestErrs, err := a.CheckEach()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	var failed error
 	for i := range a.Election.Manifest.Contests {
 		c := &a.Election.Manifest.Contests[i]
+		if contestErrs[i] != nil {
+			fmt.Fprintf(out, "  ✗ contest %d, %s: does not open to the choices shown (%v)\n", i+1, view.text(c.Title), a.Secrets[i].Choices)
+			failed = cmp.Or(failed, contestErrs[i])
+			continue
+		}
 		fmt.Fprintf(out, "  ✓ contest %d, %s: %s\n", i+1, view.text(c.Title), view.chosen(c, choices[i]))
+	}
+	if failed != nil {
+		return fmt.Errorf("%s: %w", path, failed)
 	}
 	fmt.Fprintln(out, "  ok: signed by the voter, proofs valid, and every ciphertext encrypts the choice shown with the randomness shown")
 	if node == "" {

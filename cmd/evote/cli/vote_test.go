@@ -215,14 +215,15 @@ func TestVote(t *testing.T) {
 		b, _ := json.Marshal(m)
 		os.WriteFile(changed, b, 0o644)
 		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
-		wantRun(t, code, out, errs, exitCheckFailed, "ballot audit failed: contest 0")
+		wantRun(t, code, out, errs, exitCheckFailed, "✗ contest 1, Should the town square become car-free?: does not open to the choices shown ([1 0])",
+			"✓ contest 2", "ballot audit failed: contest 0")
 		first["choices"] = []any{0, 1}
 		second := contests[1].(map[string]any)["randomness"].([]any)
 		second[1], second[4] = second[4], second[1]
 		b, _ = json.Marshal(m)
 		os.WriteFile(changed, b, 0o644)
 		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
-		wantRun(t, code, out, errs, exitCheckFailed, "ballot audit failed: contest 1")
+		wantRun(t, code, out, errs, exitCheckFailed, "✓ contest 1", "✗ contest 2", "ballot audit failed: contest 1")
 		os.WriteFile(changed, []byte(`{"version":"evote/v1/ballot-audit"}`), 0o644)
 		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
 		wantRun(t, code, out, errs, exitCheckFailed, "malformed audit file")
