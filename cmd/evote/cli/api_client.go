@@ -127,6 +127,9 @@ func validatorSet(entries []validatorEntry) (*cmttypes.ValidatorSet, error) {
 	if len(entries) == 0 {
 		return nil, errors.New("no validators")
 	}
+	if len(entries) > maxValidators {
+		return nil, fmt.Errorf("%d validators, at most %d", len(entries), maxValidators)
+	}
 	var vals []*cmttypes.Validator
 	for _, v := range entries {
 		pk, err := base64.StdEncoding.DecodeString(v.PubKey)
@@ -139,7 +142,31 @@ func validatorSet(entries []validatorEntry) (*cmttypes.ValidatorSet, error) {
 		}
 		vals = append(vals, val)
 	}
-	set := cmttypes.NewValidatorSet(vals)
+	return newValidatorSet(vals)
+}
+
+// maxValidators bounds the validator sets a wallet accepts.
+const maxValidators = 1000
+
+// newValidatorSet is cmttypes.NewValidatorSet for untrusted input: it
+// panics on duplicates and on powers out of range, which are errors here.
+func newValidatorSet(vals []*cmttypes.Validator) (set *cmttypes.ValidatorSet, err error) {
+	seen := make(map[string]bool, len(vals))
+	for _, v := range vals {
+		if v.VotingPower <= 0 || v.VotingPower > cmttypes.MaxTotalVotingPower/int64(max(len(vals), 1)) {
+			return nil, fmt.Errorf("validator %s: voting power %d out of range", v.Address, v.VotingPower)
+		}
+		if seen[string(v.Address)] {
+			return nil, fmt.Errorf("validator %s appears twice", v.Address)
+		}
+		seen[string(v.Address)] = true
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			set, err = nil, fmt.Errorf("validator set: %v", p)
+		}
+	}()
+	set = cmttypes.NewValidatorSet(vals)
 	if err := set.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("validator set: %w", err)
 	}

@@ -81,9 +81,8 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		for _, v := range gen.Validators {
 			vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
 		}
-		trusted = cmttypes.NewValidatorSet(vals)
-		if err := trusted.ValidateBasic(); err != nil {
-			return fmt.Errorf("--genesis: validators: %w", err)
+		if trusted, err = newValidatorSet(vals); err != nil {
+			return fmt.Errorf("--genesis: %w", err)
 		}
 		anchor = "the validators of " + genesis
 	} else if trusted, err = validatorSet(r.Validators); err != nil {

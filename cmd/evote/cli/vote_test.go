@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,6 +328,38 @@ func TestVote(t *testing.T) {
 		wantRun(t, code, out, errs, 0, "replaced by")
 	})
 
+	t.Run("a lying node", func(t *testing.T) {
+		// A node in front of the real one that changes its answers: the
+		// receipt check against it fails and says what differs.
+		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
+		var rpath string
+		for _, f := range files {
+			if r, _ := readWalletReceipt(f); r != nil && r.KeyName == "carol" {
+				rpath = f
+			}
+		}
+		for _, tc := range []struct {
+			path string
+			edit func(m map[string]any)
+			want string
+		}{
+			{"/voters/", func(m map[string]any) { m["tx_hash"] = strings.Repeat("ab", 32) }, "counts ballot abab"},
+			{"/voters/", func(m map[string]any) { m["voted"] = false }, "counts no ballot of"},
+			{"/status", func(m map[string]any) {
+				pk := cmted25519.GenPrivKey().PubKey()
+				v := m["validators"].([]any)[0].(map[string]any)
+				v["pub_key"], v["address"] = base64.StdEncoding.EncodeToString(pk.Bytes()), pk.Address().String()
+			}, "shows other validators than the validators recorded when the ballot was cast"},
+			{"/status", func(m map[string]any) { m["chain_id"] = "other" }, `runs chain "other"`},
+			{"/receipts/", func(m map[string]any) { m["height"] = 3 }, "the receipt says"},
+		} {
+			liar := httptest.NewServer(lyingProxy(t, vn.url, tc.path, tc.edit))
+			code, out, errs := runIn(t, "", "receipt", "check", rpath, "--node", liar.URL)
+			liar.Close()
+			wantRun(t, code, out, errs, exitCheckFailed, tc.want)
+		}
+	})
+
 	t.Run("no wait", func(t *testing.T) {
 		code, out, errs := vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=4", "--no-wait")
 		wantRun(t, code, out, errs, 0, "Ballot submitted (not waiting for its commit)", "pending")
@@ -360,6 +393,31 @@ func TestVote(t *testing.T) {
 		}
 		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
 		wantRun(t, code, out, errs, exitCheckFailed, "the election has this manifest and joint key", "the audited ballot is on the chain")
+	})
+}
+
+// lyingProxy forwards requests to the node at target and, for paths that
+// contain pathPart, changes the JSON answer with edit.
+func lyingProxy(t *testing.T, target, pathPart string, edit func(map[string]any)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Get(target + r.URL.RequestURI())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if strings.Contains(r.URL.Path, pathPart) && resp.StatusCode == http.StatusOK {
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Errorf("proxy: %v", err)
+			}
+			edit(m)
+			body, _ = json.Marshal(m)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
 	})
 }
 
