@@ -109,6 +109,16 @@ func TestAuditFile(t *testing.T) {
 			t.Errorf("%s: Check = %v, want ErrAudit", name, err)
 		}
 	}
+	// Contest by contest: only the changed contest fails.
+	b := edit(func(m map[string]any) { contest(m, 2)["choices"] = []any{4, 0, 3} })
+	a, err = wallet.ParseAuditFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs, err := a.CheckEach()
+	if err != nil || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], wallet.ErrAudit) || !slices.Equal(got[1], choices[1]) {
+		t.Fatalf("CheckEach: %v, %v", errs, err)
+	}
 	// Changes that make the file malformed.
 	for name, b := range map[string][]byte{
 		"version":           edit(func(m map[string]any) { m["version"] = "evote/v2/ballot-audit" }),

@@ -181,6 +181,12 @@ func TestVote(t *testing.T) {
 		}
 		code, out, errs := vote("", "--key", "nobody", "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "no such key")
+		code, out, errs = vote("", "--key", "bob", "--election", strings.Repeat("ab", 32), "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "has no election abab")
+		code, out, errs = runIn(t, "", "vote", "--node", "http://127.0.0.1:1", "--key", "bob", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "node http://127.0.0.1:1")
+		code, out, errs = runIn(t, "", "vote", "--node", "127.0.0.1:8080", "--key", "bob")
+		wantRun(t, code, out, errs, 1, "want a URL such as")
 		code, out, errs = vote("", "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "the keystore has 4 keys: alice, bob, carol, mallory; name one")
 		if vn.voterStatus(t, bob).Voted {

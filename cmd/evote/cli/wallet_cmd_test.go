@@ -128,6 +128,14 @@ func TestWalletCommands(t *testing.T) {
 	os.WriteFile(passFile, []byte("correct horse\nignored\n"), 0o600)
 	code, out, errs = runIn(t, "", "wallet", "list", "--passphrase-file", passFile)
 	wantRun(t, code, out, errs, 0, "3 key(s)")
+	emptyFile := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(emptyFile, []byte("\nsecond line"), 0o600)
+	code, out, errs = runIn(t, "", "wallet", "list", "--passphrase-file", emptyFile)
+	wantRun(t, code, out, errs, 1, "the first line is empty")
+	t.Setenv("EVOTE_PASSPHRASE", "")
+	code, out, errs = runIn(t, "", "wallet", "list")
+	wantRun(t, code, out, errs, 1, "EVOTE_PASSPHRASE is set but empty")
+	os.Unsetenv("EVOTE_PASSPHRASE")
 
 	// A changed byte in the file.
 	bad := bytes.Clone(before)
