@@ -22,10 +22,11 @@ import (
 // voterNet is a one-validator network running in this process with its
 // HTTP API on a real listener, and the sample election open on it.
 type voterNet struct {
-	url  string
-	home string
-	rn   *runningNode
-	set  *electionSetup
+	url       string
+	home      string
+	rn        *runningNode
+	set       *electionSetup
+	authority *election.PrivateKey
 }
 
 func startVoterNet(t *testing.T, voters int) *voterNet {
@@ -56,7 +57,7 @@ func startVoterNet(t *testing.T, voters int) *voterNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &voterNet{url: rn.url, home: home, rn: rn, set: set}
+	return &voterNet{url: rn.url, home: home, rn: rn, set: set, authority: authority}
 }
 
 // voterStatus asks the API for a voter's status.
@@ -399,6 +400,21 @@ func TestVote(t *testing.T) {
 		}
 		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
 		wantRun(t, code, out, errs, exitCheckFailed, "the election has this manifest and joint key", "the audited ballot is on the chain")
+	})
+
+	t.Run("after the close", func(t *testing.T) {
+		tx, err := election.NewCloseTx(vn.set.ChainID, vn.set.ID, vn.authority)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (localSubmitter{vn.rn.node}).submit(context.Background(), "close", tx); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := vote("", "--election", id, "--key", "carol", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, exitRejected, "note: the election is closed, not open", "rejected: closed (code 11)")
+		// Without --election there is no open election to pick.
+		code, out, errs = vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "0 open elections on node", id+" (closed)")
 	})
 }
 
