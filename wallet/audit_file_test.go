@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -191,4 +192,41 @@ func FuzzParseAuditFile(f *testing.F) {
 			t.Fatalf("Check error not wrapping ErrAudit: %v", err)
 		}
 	})
+}
+
+// TestAuditFileSpec: the fields of an audit file are those that
+// docs/spec/audit-file.md lists, no more and no fewer.
+func TestAuditFileSpec(t *testing.T) {
+	spec, err := os.ReadFile("../docs/spec/audit-file.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, line := range strings.Split(string(spec), "\n") {
+		if f, ok := strings.CutPrefix(line, "| `"); ok {
+			if name, _, ok := strings.Cut(f, "`"); ok {
+				documented = append(documented, name)
+			}
+		}
+	}
+	raw, _ := auditFile(t)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	var actual []string
+	for k := range m {
+		actual = append(actual, k)
+	}
+	for k := range m["contests"].([]any)[0].(map[string]any) {
+		actual = append(actual, "contests[i]."+k)
+	}
+	slices.Sort(documented)
+	slices.Sort(actual)
+	if !slices.Equal(documented, actual) {
+		t.Fatalf("the spec lists %v, the file has %v", documented, actual)
+	}
+	if m["version"] != wallet.AuditFileTag || !strings.Contains(string(spec), "# Ballot audit file ("+wallet.AuditFileTag+")") {
+		t.Fatalf("version tag %v", m["version"])
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,4 +101,37 @@ func FuzzWalletReceipt(f *testing.F) {
 			t.Fatalf("error not wrapping errBadWalletReceipt: %v", err)
 		}
 	})
+}
+
+// TestWalletReceiptSpec: the fields of a receipt file are those that
+// docs/spec/wallet-receipt.md lists.
+func TestWalletReceiptSpec(t *testing.T) {
+	spec, err := os.ReadFile("../../../docs/spec/wallet-receipt.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, line := range strings.Split(string(spec), "\n") {
+		if f, ok := strings.CutPrefix(line, "| `"); ok {
+			if name, _, ok := strings.Cut(f, "`"); ok {
+				documented = append(documented, name)
+			}
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(receiptFileSeed(t), &m); err != nil {
+		t.Fatal(err)
+	}
+	var actual []string
+	for k := range m {
+		actual = append(actual, k)
+	}
+	slices.Sort(documented)
+	slices.Sort(actual)
+	if !slices.Equal(documented, actual) {
+		t.Fatalf("the spec lists %v, the file has %v", documented, actual)
+	}
+	if !strings.Contains(string(spec), "# Wallet receipt file ("+walletReceiptTag+")") {
+		t.Fatal("the spec's title does not name the version tag")
+	}
 }
