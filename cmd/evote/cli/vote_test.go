@@ -383,6 +383,34 @@ func TestVote(t *testing.T) {
 		wantRun(t, code, out, errs, 0, "ok offline")
 	})
 
+	t.Run("commit not within the wait", func(t *testing.T) {
+		// A node whose wait for the commit ends first (here: a proxy that
+		// asks the real node to wait 1ns): the ballot is admitted, the
+		// receipt is kept as pending and completed later.
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if q.Get("wait") == "commit" {
+				q.Set("wait", "1ns")
+			}
+			req, _ := http.NewRequest(r.Method, vn.url+r.URL.Path+"?"+q.Encode(), r.Body)
+			req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+		}))
+		defer slow.Close()
+		code, out, errs := runIn(t, "", "vote", "--node", slow.URL, "--key", "carol", "--choice", "1=2", "--choice", "2=3")
+		wantRun(t, code, out, errs, 0, "Ballot admitted but not committed within the node's wait", "pending")
+		rpath := field(t, out, "receipt")
+		code, out, errs = runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
+	})
+
 	t.Run("a spoiled ballot that is cast", func(t *testing.T) {
 		// A device that casts the ballot it showed for audit: the audit
 		// file still checks offline, and the node shows it on the chain.
