@@ -110,7 +110,7 @@ func TestVote(t *testing.T) {
 	dir := filepath.Dir(walletPath)
 	for i, name := range []string{"alice", "bob", "carol"} {
 		text, _ := vn.set.Voters[i].MarshalText()
-		code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", name}, testKDF...)...)
+		code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", name}, smallKDFFlags...)...)
 		wantRun(t, code, out, errs, 0)
 	}
 	code, out, errs := runIn(t, "", "wallet", "new", "mallory") // not on the roll

@@ -14,7 +14,7 @@ import (
 )
 
 // Wallets in tests use small Argon2id parameters; the format is the same.
-var testKDF = []string{"--kdf-time", "1", "--kdf-memory", "64"}
+var smallKDFFlags = []string{"--kdf-time", "1", "--kdf-memory", "64"}
 
 // runIn runs evote with stdin.
 func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -48,7 +48,7 @@ func wantRun(t *testing.T, code int, out, errs string, wantCode int, want ...str
 
 func TestWalletCommands(t *testing.T) {
 	path := useWallet(t, "correct horse")
-	code, out, errs := runIn(t, "", append([]string{"wallet", "new", "alice"}, testKDF...)...)
+	code, out, errs := runIn(t, "", append([]string{"wallet", "new", "alice"}, smallKDFFlags...)...)
 	wantRun(t, code, out, errs, 0, "new wallet "+path, `new key "alice": evote-voter:`)
 	info, err := os.Stat(path)
 	if err != nil || info.Mode().Perm() != 0o600 {
@@ -154,7 +154,7 @@ func TestWalletCommands(t *testing.T) {
 	t.Setenv("EVOTE_WALLET", other)
 	t.Setenv("EVOTE_PASSPHRASE", "other pass")
 	for _, n := range []string{"laptop", "phone"} {
-		code, out, errs = runIn(t, "", append([]string{"wallet", "new", n}, testKDF...)...)
+		code, out, errs = runIn(t, "", append([]string{"wallet", "new", n}, smallKDFFlags...)...)
 		wantRun(t, code, out, errs, 0)
 	}
 	t.Setenv("EVOTE_WALLET", path)
