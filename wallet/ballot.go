@@ -131,40 +131,63 @@ func Selections(c *election.Contest, selected ...int) ([]uint64, error) {
 // the encryption of the revealed choice with the revealed randomness. It
 // returns the choices, for the voter to compare with what they chose.
 func Audit(e *Election, voter VoterPublicKey, tx []byte, secrets []*tally.ContestSecrets) ([][]uint64, error) {
+	out, contestErrs, err := AuditEach(e, voter, tx, secrets)
+	if err != nil {
+		return nil, err
+	}
+	for _, err := range contestErrs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AuditEach is Audit contest by contest, for a report that shows every
+// contest: err is set if the transaction itself fails (not a ballot of
+// this election signed by voter, or openings missing); otherwise
+// contestErrs[i] is nil if contest i verifies and opens to choices[i], and
+// an error wrapping ErrAudit naming the contest (from 0) if not.
+func AuditEach(e *Election, voter VoterPublicKey, tx []byte, secrets []*tally.ContestSecrets) (choices [][]uint64, contestErrs []error, err error) {
 	env, err := election.DecodeTx(tx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrAudit, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrAudit, err)
 	}
 	if env.Kind != election.KindBallot || env.Signer != voter.Key() || !env.Verify(e.ChainID) {
-		return nil, fmt.Errorf("%w: not a ballot signed by %v on chain %q", ErrAudit, voter, e.ChainID)
+		return nil, nil, fmt.Errorf("%w: not a ballot signed by %v on chain %q", ErrAudit, voter, e.ChainID)
 	}
 	body, err := election.DecodeBody(env.Kind, env.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrAudit, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrAudit, err)
 	}
 	bb := body.(*election.BallotBody)
 	m := e.Manifest
 	if bb.Election != e.ID || len(bb.Contests) != len(m.Contests) || len(secrets) != len(m.Contests) {
-		return nil, fmt.Errorf("%w: ballot for another election or with another number of contests", ErrAudit)
+		return nil, nil, fmt.Errorf("%w: ballot for another election or with another number of contests", ErrAudit)
 	}
-	out := make([][]uint64, len(m.Contests))
+	choices = make([][]uint64, len(m.Contests))
+	contestErrs = make([]error, len(m.Contests))
 	for i, enc := range bb.Contests {
-		rules := m.Contests[i].Rules()
-		cc := tally.ContestContext{ElectionID: e.ID[:], Voter: voter[:], Contest: uint32(i)}
-		if err := tally.VerifyContest(e.JointKey, cc, rules, enc); err != nil {
-			return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
-		}
-		c, err := tally.DecodeContest(rules, enc)
-		if err != nil {
-			return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
-		}
-		if secrets[i] == nil {
-			return nil, fmt.Errorf("%w: contest %d: no opening", ErrAudit, i)
-		}
-		if err := tally.CheckOpening(e.JointKey, c, secrets[i]); err != nil {
-			return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
-		}
-		out[i] = append([]uint64(nil), secrets[i].Choices...)
+		choices[i], contestErrs[i] = auditContest(e, voter, i, enc, secrets[i])
 	}
-	return out, nil
+	return choices, contestErrs, nil
+}
+
+func auditContest(e *Election, voter VoterPublicKey, i int, enc []byte, s *tally.ContestSecrets) ([]uint64, error) {
+	rules := e.Manifest.Contests[i].Rules()
+	cc := tally.ContestContext{ElectionID: e.ID[:], Voter: voter[:], Contest: uint32(i)}
+	if err := tally.VerifyContest(e.JointKey, cc, rules, enc); err != nil {
+		return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
+	}
+	c, err := tally.DecodeContest(rules, enc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("%w: contest %d: no opening", ErrAudit, i)
+	}
+	if err := tally.CheckOpening(e.JointKey, c, s); err != nil {
+		return nil, fmt.Errorf("%w: contest %d: %w", ErrAudit, i, err)
+	}
+	return append([]uint64(nil), s.Choices...), nil
 }

@@ -13,6 +13,11 @@
 // github.com/cometbft/..., or the evote packages chain, observer, web and
 // cmd. Private keys never leave the device that made them.
 //
-// The passphrase-encrypted keystore and the receipt checks come with the
-// ballot-chain milestone.
+// Secrets at rest: Seal/Open (Argon2id + XChaCha20-Poly1305) and the
+// keystore of named voter keys sealed that way (Keystore, SealKeystore,
+// OpenKeystore; docs/spec/keystore.md). The Benaloh audit file
+// (AuditFile; docs/spec/audit-file.md) lets anyone check a spoiled ballot.
+// The package reads no files: the command line and the browser keep the
+// sealed bytes. Receipt checks need CometBFT's types and live in package
+// chain (VerifyReceipt).
 package wallet

@@ -109,3 +109,12 @@ func (k *VoterPublicKey) UnmarshalText(b []byte) error {
 	*k = p
 	return nil
 }
+
+// voterKeyFromSeed makes the voter key of a 32-byte Ed25519 seed.
+func voterKeyFromSeed(seed []byte) (*VoterKey, error) {
+	k, err := election.NewKeyFromSeed(seed)
+	if err != nil {
+		return nil, err
+	}
+	return &VoterKey{k: k}, nil
+}

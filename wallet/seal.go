@@ -137,3 +137,6 @@ func sealKey(passphrase, salt []byte, p KDFParams) (cipher.AEAD, error) {
 	defer clear(k)
 	return chacha20poly1305.NewX(k)
 }
+
+// Validate checks the parameters against the limits that Open enforces.
+func (p KDFParams) Validate() error { return p.check() }

@@ -21,7 +21,7 @@ func stream(seed string) io.Reader {
 	return h
 }
 
-func sample(t *testing.T) (*wallet.Election, *tally.PrivateKey) {
+func sample(t testing.TB) (*wallet.Election, *tally.PrivateKey) {
 	t.Helper()
 	y, err := os.ReadFile("../election/testdata/city-referendum.yaml")
 	if err != nil {

@@ -20,9 +20,16 @@ import (
 // Version is the binary's version, set at build time with -ldflags.
 var Version = "dev"
 
-// Run executes evote with args and returns the process exit code.
+// Run executes evote with args and returns the process exit code. Prompts
+// read the process's standard input.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	return RunWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// RunWithInput is Run with prompts reading stdin (a terminal, a pipe, or a
+// test's input).
+func RunWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "evote:", err)
@@ -44,14 +51,16 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// env is what every command receives: its viper instance and output streams.
+// env is what every command receives: its viper instance, the input that
+// prompts read and the output streams.
 type env struct {
 	v              *viper.Viper
+	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	e := &env{v: viper.New(), stdout: stdout, stderr: stderr}
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	e := &env{v: viper.New(), stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "evote",
 		Short:         "evote: end-to-end verifiable voting on a replicated ballot chain",
@@ -65,6 +74,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().String("home", defaultHome(), "node home directory (config file evote.yaml is read from here)")
 	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newSampleCmd(e), newBenchCmd(e), newTallyCmd(e))
+	root.AddCommand(newWalletCmd(e), newVoteCmd(e), newReceiptCmd(e), newBallotCmd(e))
 	return root
 }
 

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/wallet"
+)
+
+func newReceiptCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "receipt",
+		Short: "check and list the receipts of the ballots this wallet cast",
+	}
+	cmd.AddCommand(newReceiptCheckCmd(e), newReceiptListCmd(e))
+	return cmd
+}
+
+func newReceiptCheckCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "check a ballot's receipt offline, and with --node against a node",
+		Long: `check verifies a receipt file of the wallet (receipts/*.json) offline: the ballot's
+transaction is in a block whose header the validators signed (more than 2/3 of the voting power),
+by the Merkle proof in the receipt; the transaction is this voter's ballot in this election with
+this sequence number. The trusted validators are those the wallet recorded from the node when it
+cast the ballot, or those of --genesis FILE (the chain's genesis.json, a trust anchor obtained
+elsewhere).
+
+With --node, it also asks that node: the chain id and validator set must be the trusted ones, the
+node must hold the ballot at the same height, and the voter's status tells whether this ballot is
+the one that counts (or was replaced by the voter's later ballot). A pending receipt (cast with
+--no-wait) is completed from the node. Exits 2 when a check fails.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := checkReceipt(cmd.Context(), e, args[0], e.v.GetString("node"), e.v.GetString("genesis"))
+			if errors.Is(err, errBadWalletReceipt) {
+				return &exitError{code: exitCheckFailed, err: err}
+			}
+			return err
+		},
+	}
+	cmd.Flags().String("node", "", "also check against this node's HTTP API")
+	cmd.Flags().String("genesis", "", "trust the validators of this genesis file instead of those recorded at casting")
+	return cmd
+}
+
+func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error {
+	out := e.stdout
+	r, err := readWalletReceipt(path)
+	if err != nil {
+		return err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", errBadWalletReceipt, fmt.Sprintf(format, args...))
+	}
+	var trusted *cmttypes.ValidatorSet
+	anchor := "the validators recorded when the ballot was cast"
+	if genesis != "" {
+		gen, err := cmttypes.GenesisDocFromFile(genesis)
+		if err != nil {
+			return fmt.Errorf("--genesis: %w", err)
+		}
+		if gen.ChainID != r.ChainID {
+			return bad("the genesis is of chain %q, the receipt of %q", gen.ChainID, r.ChainID)
+		}
+		var vals []*cmttypes.Validator
+		for _, v := range gen.Validators {
+			vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
+		}
+		if trusted, err = newValidatorSet(vals); err != nil {
+			return fmt.Errorf("--genesis: %w", err)
+		}
+		anchor = "the validators of " + genesis
+	} else if trusted, err = validatorSet(r.Validators); err != nil {
+		return bad("trusted validators: %v", err)
+	}
+
+	var client *apiClient
+	if node != "" {
+		if client, err = newAPIClient(node); err != nil {
+			return err
+		}
+		st, err := client.status(ctx)
+		if err != nil {
+			return err
+		}
+		if st.ChainID != r.ChainID {
+			return bad("node %s runs chain %q, the ballot was cast on %q", node, st.ChainID, r.ChainID)
+		}
+		set, err := validatorSet(st.Validators)
+		if err != nil {
+			return bad("node %s: %v", node, err)
+		}
+		if !bytes.Equal(set.Hash(), trusted.Hash()) {
+			return bad("node %s shows other validators than %s", node, anchor)
+		}
+		if r.Receipt == nil {
+			rec, err := client.receipt(ctx, r.TrackingCode, 10*time.Second)
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				return bad("node %s does not know ballot %s: it is not committed", node, r.TrackingCode)
+			}
+			r.Receipt = rec
+			if _, err := r.checkOffline(trusted); err != nil {
+				return err
+			}
+			if err := writeWalletReceipt(path, r); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "the pending receipt is now complete (from node %s) and saved in %s\n", node, path)
+		}
+	}
+	bb, err := r.checkOffline(trusted)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "receipt %s\n", path)
+	fmt.Fprintf(out, "  ballot %s (sequence number %d) of %s\n", r.TrackingCode, bb.Seq, r.Voter)
+	fmt.Fprintf(out, "  election %s, chain %s\n", r.Election, r.ChainID)
+	fmt.Fprintf(out, "  ok offline: in block %d (index %d), whose commit is signed by more than 2/3 of the voting power of %s (%d)\n",
+		r.Receipt.Height, r.Receipt.Index, anchor, trusted.Size())
+	if client == nil {
+		return nil
+	}
+	rec, err := client.receipt(ctx, r.TrackingCode, 0)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return bad("node %s does not have ballot %s", node, r.TrackingCode)
+	}
+	if rec.Height != r.Receipt.Height || !bytes.Equal(rec.Tx(), r.Receipt.Tx()) {
+		return bad("node %s has ballot %s at height %d, the receipt says %d", node, r.TrackingCode, rec.Height, r.Receipt.Height)
+	}
+	if err := chain.VerifyReceipt(rec, trusted, r.ChainID); err != nil {
+		return bad("node %s's receipt: %v", node, err)
+	}
+	fmt.Fprintf(out, "  ok on node %s: it holds the ballot in block %d\n", node, rec.Height)
+	voter, _ := wallet.ParseVoterPublicKey(r.Voter)
+	vs, err := client.voterStatus(ctx, r.Election, voter.Key())
+	if err != nil {
+		return err
+	}
+	switch {
+	case vs == nil || !vs.Voted:
+		return bad("node %s counts no ballot of %s", node, r.Voter)
+	case vs.TxHash == r.TrackingCode:
+		fmt.Fprintf(out, "  it is the voter's ballot that counts\n")
+	case vs.Seq > r.Seq:
+		fmt.Fprintf(out, "  replaced by the voter's later ballot %s (sequence number %d, block %d): that one counts\n", vs.TxHash, vs.Seq, vs.Height)
+	default:
+		return bad("node %s counts ballot %s (sequence number %d) of this voter, not this one", node, vs.TxHash, vs.Seq)
+	}
+	return nil
+}
+
+func newReceiptListCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "list the receipts kept in the wallet's receipts folder",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := walletSubdir(e, "receipts")
+			if err != nil {
+				return err
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			type row struct {
+				at   time.Time
+				line string
+			}
+			var rows []row
+			for _, de := range entries {
+				if de.IsDir() || !strings.HasSuffix(de.Name(), ".json") {
+					continue
+				}
+				p := filepath.Join(dir, de.Name())
+				r, err := readWalletReceipt(p)
+				if err != nil {
+					rows = append(rows, row{line: fmt.Sprintf("%s\t(unreadable: %v)", p, err)})
+					continue
+				}
+				state := "pending"
+				if r.Receipt != nil {
+					state = fmt.Sprintf("block %d", r.Receipt.Height)
+				}
+				rows = append(rows, row{at: r.CastAt, line: fmt.Sprintf("%s\t%s\t%s\tseq %d\t%s\t%s\t%s",
+					r.CastAt.Format(time.RFC3339), r.Election.String()[:12], r.KeyName, r.Seq, state, r.TrackingCode[:16], p)})
+			}
+			slices.SortStableFunc(rows, func(a, b row) int { return a.at.Compare(b.at) })
+			fmt.Fprintf(e.stdout, "%d receipt(s) in %s\n", len(rows), dir)
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			for _, r := range rows {
+				fmt.Fprintf(tw, "  %s\n", r.line)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().String("wallet", "", "the keystore file whose receipts/ folder to list (default: EVOTE_WALLET, else the user's configuration directory)")
+	return cmd
+}

@@ -1,0 +1,486 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/wallet"
+)
+
+// voterNet is a one-validator network running in this process with its
+// HTTP API on a real listener, and the sample election open on it.
+type voterNet struct {
+	url       string
+	home      string
+	rn        *runningNode
+	set       *electionSetup
+	authority *election.PrivateKey
+}
+
+func startVoterNet(t *testing.T, voters int) *voterNet {
+	t.Helper()
+	base, err := freePortBlock(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := writeTestnet(TestnetConfig{Validators: 1, Dir: dir, ChainID: "evote-voter-test", BasePort: base, HTTPPort: base + 2}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	authority, err := readAuthorityKey(filepath.Join(dir, "authority.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "node0")
+	rn, err := startNode(NodeConfig{Home: home, HTTPAddr: "127.0.0.1:0", LogLevel: "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rn.stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	set, err := setupElection(ctx, localSubmitter{rn.node}, electionSpec{
+		Template: sampleManifest, Reference: "voter-test", Voters: voters, Authority: authority,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &voterNet{url: rn.url, home: home, rn: rn, set: set, authority: authority}
+}
+
+// voterStatus asks the API for a voter's status.
+func (vn *voterNet) voterStatus(t *testing.T, k *wallet.VoterKey) *election.VoterStatus {
+	t.Helper()
+	c, _ := newAPIClient(vn.url)
+	vs, err := c.voterStatus(context.Background(), vn.set.ID, k.Public().Key())
+	if err != nil || vs == nil {
+		t.Fatalf("voter status: %v, %v", vs, err)
+	}
+	return vs
+}
+
+// onChain reports whether the node has a transaction with this tracking code.
+func (vn *voterNet) onChain(t *testing.T, code string) bool {
+	t.Helper()
+	resp, err := http.Get(vn.url + "/api/v1/receipts/" + code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true
+	case http.StatusNotFound:
+		return false
+	}
+	t.Fatalf("GET receipt %s: %s", code, resp.Status)
+	return false
+}
+
+// field returns the value after a label in an output line ("  label  value").
+func field(t *testing.T, out, label string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		// Piped answers are not echoed: a label may follow a prompt.
+		if i := strings.Index(l, label); i >= 0 {
+			if f := strings.Fields(l[i+len(label):]); len(f) > 0 {
+				return f[0]
+			}
+		}
+	}
+	t.Fatalf("no %q in:\n%s", label, out)
+	return ""
+}
+
+func TestVote(t *testing.T) {
+	vn := startVoterNet(t, 3)
+	walletPath := useWallet(t, "voter pass")
+	dir := filepath.Dir(walletPath)
+	for i, name := range []string{"alice", "bob", "carol"} {
+		text, _ := vn.set.Voters[i].MarshalText()
+		code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", name}, smallKDFFlags...)...)
+		wantRun(t, code, out, errs, 0)
+	}
+	code, out, errs := runIn(t, "", "wallet", "new", "mallory") // not on the roll
+	wantRun(t, code, out, errs, 0)
+	alice, bob, carol := vn.set.Voters[0], vn.set.Voters[1], vn.set.Voters[2]
+	id := vn.set.ID.String()
+	vote := func(stdin string, args ...string) (int, string, string) {
+		return runIn(t, stdin, append([]string{"vote", "--node", vn.url}, args...)...)
+	}
+
+	var aliceFirst string
+	t.Run("cast with flags", func(t *testing.T) {
+		code, out, errs := vote("", "--election", id, "--key", "alice", "--choice", "1=1", "--choice", "2=1,3")
+		wantRun(t, code, out, errs, 0, "Contest 1 of 2: Should the town square become car-free?", "    2. No",
+			"Ballot cast: committed in block", "signed by more than 2/3 of the voting power of 1 validator(s)")
+		aliceFirst = field(t, out, "tracking code")
+		rpath := field(t, out, "receipt")
+		if filepath.Dir(rpath) != filepath.Join(dir, "receipts") {
+			t.Errorf("receipt kept at %s", rpath)
+		}
+		vs := vn.voterStatus(t, alice)
+		if !vs.Voted || vs.Seq != 1 || vs.TxHash != aliceFirst {
+			t.Fatalf("the node counts %+v, cast %s", vs, aliceFirst)
+		}
+		r, err := readWalletReceipt(rpath)
+		if err != nil || r.Receipt == nil || r.Seq != 1 || r.KeyName != "alice" || r.TrackingCode != aliceFirst {
+			t.Fatalf("receipt file: %+v, %v", r, err)
+		}
+	})
+
+	t.Run("revote", func(t *testing.T) {
+		// Without --election: the node's only open election. Options by text.
+		code, out, errs := vote("", "--key", "alice", "--choice", "1=no", "--choice", "2=Cycle lanes,Street lighting")
+		wantRun(t, code, out, errs, 0, "you have voted (ballot 1 in block", "a new ballot replaces it", "Ballot cast")
+		second := field(t, out, "tracking code")
+		vs := vn.voterStatus(t, alice)
+		if vs.Seq != 2 || vs.TxHash != second || second == aliceFirst {
+			t.Fatalf("after the revote the node counts %+v", vs)
+		}
+	})
+
+	t.Run("rejected: not on the roll", func(t *testing.T) {
+		code, out, errs := vote("", "--election", id, "--key", "mallory", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, exitRejected, "not on the election's roll", "rejected: not-on-roll (code 9)")
+		if strings.Contains(out, "Ballot cast") {
+			t.Fatal("a rejected ballot is reported cast")
+		}
+	})
+
+	t.Run("bad choices and flags", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--choice", "1=1"}, "no --choice for contest 2"},
+			{[]string{"--choice", "1=1,2", "--choice", "2=1"}, "2 selected, allowed 1 to 1"},
+			{[]string{"--choice", "1=3", "--choice", "2=1"}, "no option 3"},
+			{[]string{"--choice", "1=1", "--choice", "2=1,2,3,4"}, "4 selected, allowed 1 to 3"},
+			{[]string{"--choice", "1=1", "--choice", "2=none"}, "0 selected, allowed 1 to 3"},
+			{[]string{"--choice", "1=1", "--choice", "1=2"}, "contest 1 given twice"},
+			{[]string{"--choice", "3=1"}, "no contest"},
+			{[]string{"--choice", "1"}, "want CONTEST=SELECTION"},
+			{[]string{"--choice", "1=maybe", "--choice", "2=1"}, `no option "maybe"`},
+			{[]string{"--then-cast", "--choice", "1=1"}, "--then-cast goes with --audit"},
+			{[]string{"--election", "xyz"}, "--election"},
+		} {
+			code, out, errs := vote("", append([]string{"--key", "bob"}, tc.args...)...)
+			wantRun(t, code, out, errs, 1, tc.want)
+		}
+		code, out, errs := vote("", "--key", "nobody", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "no such key")
+		code, out, errs = vote("", "--key", "bob", "--election", strings.Repeat("ab", 32), "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "has no election abab")
+		code, out, errs = runIn(t, "", "vote", "--node", "http://127.0.0.1:1", "--key", "bob", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "node http://127.0.0.1:1")
+		code, out, errs = runIn(t, "", "vote", "--node", "127.0.0.1:8080", "--key", "bob")
+		wantRun(t, code, out, errs, 1, "want a URL such as")
+		code, out, errs = vote("", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "the keystore has 4 keys: alice, bob, carol, mallory; name one")
+		if vn.voterStatus(t, bob).Voted {
+			t.Fatal("bob voted")
+		}
+	})
+
+	t.Run("benaloh audit", func(t *testing.T) {
+		auditPath := filepath.Join(t.TempDir(), "audit.json")
+		code, out, errs := vote("", "--key", "bob", "--choice", "1=2", "--choice", "2=2,5", "--audit", "--audit-out", auditPath)
+		wantRun(t, code, out, errs, 0, "(spoiled: it is never cast)", "1. Should the town square become car-free?: No",
+			"Cycle lanes, Community gardens", "Nothing was cast")
+		audited := field(t, out, "Audited ballot")
+		if vn.onChain(t, audited) || vn.voterStatus(t, bob).Voted {
+			t.Fatal("the audited ballot was cast")
+		}
+		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "✓ contest 1, Should the town square become car-free?: No",
+			"✓ contest 2, Which projects should next year's budget fund? (choose 1 to 3): Cycle lanes, Community gardens",
+			"every ciphertext encrypts the choice shown", "the election has this manifest and joint key", "the audited ballot is not on the chain")
+		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath)
+		wantRun(t, code, out, errs, 0, "add --node to check it against the chain")
+
+		// The file with a choice changed, or a randomness value changed,
+		// fails and names the contest.
+		raw, _ := os.ReadFile(auditPath)
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		contests := m["contests"].([]any)
+		first := contests[0].(map[string]any)
+		first["choices"] = []any{1, 0}
+		changed := filepath.Join(t.TempDir(), "changed.json")
+		b, _ := json.Marshal(m)
+		os.WriteFile(changed, b, 0o644)
+		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		wantRun(t, code, out, errs, exitCheckFailed, "✗ contest 1, Should the town square become car-free?: does not open to the choices shown ([1 0])",
+			"✓ contest 2", "ballot audit failed: contest 0")
+		first["choices"] = []any{0, 1}
+		second := contests[1].(map[string]any)["randomness"].([]any)
+		second[1], second[4] = second[4], second[1]
+		b, _ = json.Marshal(m)
+		os.WriteFile(changed, b, 0o644)
+		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		wantRun(t, code, out, errs, exitCheckFailed, "✓ contest 1", "✗ contest 2", "ballot audit failed: contest 1")
+		os.WriteFile(changed, []byte(`{"version":"evote/v1/ballot-audit"}`), 0o644)
+		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		wantRun(t, code, out, errs, exitCheckFailed, "malformed audit file")
+
+		// Audit, then cast a fresh encryption.
+		code, out, errs = vote("", "--key", "bob", "--choice", "1=2", "--choice", "2=2,5", "--audit", "--then-cast")
+		wantRun(t, code, out, errs, 0, "(spoiled: it is never cast)", "Ballot cast")
+		spoiled, cast := field(t, out, "Audited ballot"), field(t, out, "tracking code")
+		spoiledFile := field(t, out, "audit file")
+		if filepath.Dir(spoiledFile) != filepath.Join(dir, "audits") {
+			t.Errorf("audit file at %s", spoiledFile)
+		}
+		vs := vn.voterStatus(t, bob)
+		if vn.onChain(t, spoiled) || !vn.onChain(t, cast) || vs.TxHash != cast || vs.Seq != 2 {
+			t.Fatalf("audited %s, cast %s; the node counts %+v", spoiled, cast, vs)
+		}
+		// The spoiled ballot's file still checks, and the node confirms it
+		// was never cast.
+		code, out, errs = runIn(t, "", "ballot", "check-audit", spoiledFile, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "the audited ballot is not on the chain")
+	})
+
+	t.Run("interactive", func(t *testing.T) {
+		// Bad answers are asked again; then audit, then cast.
+		input := "3\n1\n\n1,2,3,4\nLibrary extension, 3\nmaybe\naudit\ncast\n"
+		code, out, errs := vote(input, "--key", "carol")
+		wantRun(t, code, out, errs, 0, "not valid: no option 3 (the options are 1 to 2)", "not valid: 0 selected, allowed 1 to 3",
+			"not valid: 4 selected, allowed 1 to 3", "answer cast, audit or quit", "(spoiled: it is never cast)",
+			"2. Which projects should next year's budget fund? (choose 1 to 3): Library extension, Swimming pool", "Ballot cast")
+		spoiled, cast := field(t, out, "Audited ballot"), field(t, out, "tracking code")
+		if vn.onChain(t, spoiled) || vn.voterStatus(t, carol).TxHash != cast {
+			t.Fatal("the interactive audit or cast went wrong")
+		}
+		// Quit casts nothing; input that ends casts nothing.
+		code, out, errs = vote("2\n1\nquit\n", "--key", "carol")
+		wantRun(t, code, out, errs, 0, "Nothing was cast")
+		code, out, errs = vote("2\n", "--key", "carol")
+		wantRun(t, code, out, errs, 1, "no answer for contest 2: the input ended")
+		if vn.voterStatus(t, carol).TxHash != cast {
+			t.Fatal("a quit session cast a ballot")
+		}
+	})
+
+	t.Run("receipts", func(t *testing.T) {
+		code, out, errs := runIn(t, "", "receipt", "list")
+		wantRun(t, code, out, errs, 0, "4 receipt(s) in "+filepath.Join(dir, "receipts"), "alice  seq 1", "alice  seq 2", "bob    seq 2", "carol  seq 2")
+		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
+		var aliceOld, aliceNew string
+		for _, f := range files {
+			r, err := readWalletReceipt(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.KeyName == "alice" && r.Seq == 1 {
+				aliceOld = f
+			} else if r.KeyName == "alice" {
+				aliceNew = f
+			}
+		}
+		code, out, errs = runIn(t, "", "receipt", "check", aliceNew)
+		wantRun(t, code, out, errs, 0, "ok offline: in block", "the validators recorded when the ballot was cast (1)")
+		code, out, errs = runIn(t, "", "receipt", "check", aliceNew, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "ok on node", "it is the voter's ballot that counts")
+		code, out, errs = runIn(t, "", "receipt", "check", aliceOld, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "replaced by the voter's later ballot")
+		genesis := filepath.Join(vn.home, "config", "genesis.json")
+		code, out, errs = runIn(t, "", "receipt", "check", aliceNew, "--genesis", genesis)
+		wantRun(t, code, out, errs, 0, "the validators of "+genesis)
+
+		// Tampered receipts fail.
+		raw, _ := os.ReadFile(aliceNew)
+		for name, edit := range map[string]func(m map[string]any){
+			"height":        func(m map[string]any) { m["receipt"].(map[string]any)["height"] = 1 },
+			"tracking code": func(m map[string]any) { m["tracking_code"] = aliceFirst },
+			"seq":           func(m map[string]any) { m["seq"] = 7 },
+			"other voter":   func(m map[string]any) { m["voter"] = bob.Public().String() },
+			"validators": func(m map[string]any) {
+				// Another validator key: the commit is not signed by it.
+				pk := cmted25519.GenPrivKey().PubKey()
+				v := m["trusted_validators"].([]any)[0].(map[string]any)
+				v["pub_key"], v["address"] = base64.StdEncoding.EncodeToString(pk.Bytes()), pk.Address().String()
+			},
+			"no validators": func(m map[string]any) { m["trusted_validators"] = []any{} },
+			"version":       func(m map[string]any) { m["version"] = "evote/v2/wallet-receipt" },
+			"chain":         func(m map[string]any) { m["chain_id"] = "other" },
+			"proof data":    func(m map[string]any) { editProofData(t, m) },
+		} {
+			var m map[string]any
+			json.Unmarshal(raw, &m)
+			edit(m)
+			b, _ := json.Marshal(m)
+			p := filepath.Join(t.TempDir(), "tampered.json")
+			os.WriteFile(p, b, 0o600)
+			code, out, errs := runIn(t, "", "receipt", "check", p)
+			if code != exitCheckFailed || !strings.Contains(errs, "receipt check failed") {
+				t.Errorf("%s: exit %d\n%s%s", name, code, out, errs)
+			}
+		}
+		// The genesis as the trust anchor, and the node, together.
+		code, out, errs = runIn(t, "", "receipt", "check", aliceOld, "--node", vn.url, "--genesis", genesis)
+		wantRun(t, code, out, errs, 0, "replaced by")
+	})
+
+	t.Run("a lying node", func(t *testing.T) {
+		// A node in front of the real one that changes its answers: the
+		// receipt check against it fails and says what differs.
+		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
+		var rpath string
+		for _, f := range files {
+			if r, _ := readWalletReceipt(f); r != nil && r.KeyName == "carol" {
+				rpath = f
+			}
+		}
+		for _, tc := range []struct {
+			path string
+			edit func(m map[string]any)
+			want string
+		}{
+			{"/voters/", func(m map[string]any) { m["tx_hash"] = strings.Repeat("ab", 32) }, "counts ballot abab"},
+			{"/voters/", func(m map[string]any) { m["voted"] = false }, "counts no ballot of"},
+			{"/status", func(m map[string]any) {
+				pk := cmted25519.GenPrivKey().PubKey()
+				v := m["validators"].([]any)[0].(map[string]any)
+				v["pub_key"], v["address"] = base64.StdEncoding.EncodeToString(pk.Bytes()), pk.Address().String()
+			}, "shows other validators than the validators recorded when the ballot was cast"},
+			{"/status", func(m map[string]any) { m["chain_id"] = "other" }, `runs chain "other"`},
+			{"/receipts/", func(m map[string]any) { m["height"] = 3 }, "the receipt says"},
+		} {
+			liar := httptest.NewServer(lyingProxy(t, vn.url, tc.path, tc.edit))
+			code, out, errs := runIn(t, "", "receipt", "check", rpath, "--node", liar.URL)
+			liar.Close()
+			wantRun(t, code, out, errs, exitCheckFailed, tc.want)
+		}
+	})
+
+	t.Run("no wait", func(t *testing.T) {
+		code, out, errs := vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=4", "--no-wait")
+		wantRun(t, code, out, errs, 0, "Ballot submitted (not waiting for its commit)", "pending")
+		rpath := field(t, out, "receipt")
+		r, err := readWalletReceipt(rpath)
+		if err != nil || r.Receipt != nil {
+			t.Fatalf("pending receipt: %+v, %v", r, err)
+		}
+		code, out, errs = runIn(t, "", "receipt", "check", rpath)
+		wantRun(t, code, out, errs, exitCheckFailed, "pending")
+		code, out, errs = runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
+		code, out, errs = runIn(t, "", "receipt", "check", rpath)
+		wantRun(t, code, out, errs, 0, "ok offline")
+	})
+
+	t.Run("commit not within the wait", func(t *testing.T) {
+		// A node whose wait for the commit ends first (here: a proxy that
+		// asks the real node to wait 1ns): the ballot is admitted, the
+		// receipt is kept as pending and completed later.
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if q.Get("wait") == "commit" {
+				q.Set("wait", "1ns")
+			}
+			req, _ := http.NewRequest(r.Method, vn.url+r.URL.Path+"?"+q.Encode(), r.Body)
+			req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+		}))
+		defer slow.Close()
+		code, out, errs := runIn(t, "", "vote", "--node", slow.URL, "--key", "carol", "--choice", "1=2", "--choice", "2=3")
+		wantRun(t, code, out, errs, 0, "Ballot admitted but not committed within the node's wait", "pending")
+		rpath := field(t, out, "receipt")
+		code, out, errs = runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
+		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
+	})
+
+	t.Run("a spoiled ballot that is cast", func(t *testing.T) {
+		// A device that casts the ballot it showed for audit: the audit
+		// file still checks offline, and the node shows it on the chain.
+		auditPath := filepath.Join(t.TempDir(), "audit.json")
+		code, out, errs := vote("", "--key", "alice", "--choice", "1=1", "--choice", "2=5", "--audit", "--audit-out", auditPath)
+		wantRun(t, code, out, errs, 0, "Nothing was cast")
+		raw, _ := os.ReadFile(auditPath)
+		a, err := wallet.ParseAuditFile(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := newAPIClient(vn.url)
+		if _, _, err := c.submit(context.Background(), a.Ballot, true); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
+		wantRun(t, code, out, errs, exitCheckFailed, "the election has this manifest and joint key", "the audited ballot is on the chain")
+	})
+
+	t.Run("after the close", func(t *testing.T) {
+		tx, err := election.NewCloseTx(vn.set.ChainID, vn.set.ID, vn.authority)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (localSubmitter{vn.rn.node}).submit(context.Background(), "close", tx); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := vote("", "--election", id, "--key", "carol", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, exitRejected, "note: the election is closed, not open", "rejected: closed (code 11)")
+		// Without --election there is no open election to pick.
+		code, out, errs = vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, 1, "0 open elections on node", id+" (closed)")
+	})
+}
+
+// lyingProxy forwards requests to the node at target and, for paths that
+// contain pathPart, changes the JSON answer with edit.
+func lyingProxy(t *testing.T, target, pathPart string, edit func(map[string]any)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Get(target + r.URL.RequestURI())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if strings.Contains(r.URL.Path, pathPart) && resp.StatusCode == http.StatusOK {
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Errorf("proxy: %v", err)
+			}
+			edit(m)
+			body, _ = json.Marshal(m)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	})
+}
+
+// editProofData changes one byte of the transaction in the receipt's proof.
+func editProofData(t *testing.T, m map[string]any) {
+	t.Helper()
+	proof := m["receipt"].(map[string]any)["proof"].(map[string]any)
+	data := []byte(proof["data"].(string))
+	i := len(data) / 2
+	if data[i] == 'A' {
+		data[i] = 'B'
+	} else {
+		data[i] = 'A'
+	}
+	proof["data"] = string(data)
+}
