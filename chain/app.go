@@ -387,6 +387,17 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.R
 	if len(miss) == 0 {
 		return res, nil
 	}
+	if _, ok := m.(BatchPrechecker); ok {
+		// Through the batcher: in batches, and once for a transaction whose
+		// gossiped copy is being checked now.
+		errs := make([]error, len(miss))
+		var wg sync.WaitGroup
+		for k, i := range miss {
+			wg.Go(func() { res[i], errs[k] = a.batchedPrecheck(hs[i], txs[i]) })
+		}
+		wg.Wait()
+		return res, errors.Join(errs...)
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(miss))
 	next := make(chan int)
 	errs := make([]error, workers)

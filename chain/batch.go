@@ -33,11 +33,19 @@ var batchLinger = struct {
 // then (up to maxPrecheckBatch), and prechecks them as one batch. Nothing
 // waits for a batch to fill: under a light load a batch is one
 // transaction, under a heavy one the queue fills the batches.
+//
+// A transaction already waiting or being prechecked is not prechecked
+// twice: a second request for it (the same ballot gossiped by two peers,
+// or a proposal holding a transaction whose gossiped copy is still being
+// checked) waits for the first.
 type precheckBatcher struct {
 	once  sync.Once
 	queue chan *precheckReq
 	stop  chan struct{}
 	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	pending map[TxHash]*precheckReq
 }
 
 type precheckReq struct {
@@ -52,6 +60,7 @@ func (b *precheckBatcher) start(a *App) {
 	b.once.Do(func() {
 		b.queue = make(chan *precheckReq, 4*maxPrecheckBatch)
 		b.stop = make(chan struct{})
+		b.pending = make(map[TxHash]*precheckReq)
 		for range runtime.GOMAXPROCS(0) {
 			b.wg.Add(1)
 			go func() {
@@ -103,6 +112,11 @@ func (b *precheckBatcher) work(a *App) {
 			timer.Stop()
 		}
 		a.precheckBatch(batch)
+		b.mu.Lock()
+		for _, r := range batch {
+			delete(b.pending, r.hash)
+		}
+		b.mu.Unlock()
 		for _, r := range batch {
 			close(r.done)
 		}
@@ -145,11 +159,19 @@ func (a *App) batchedPrecheck(hash TxHash, tx []byte) (election.Result, error) {
 	if b.stop == nil {
 		return election.Result{}, ErrAppClosed
 	}
-	r := &precheckReq{tx: tx, hash: hash, done: make(chan struct{})}
-	select {
-	case b.queue <- r:
-	case <-b.stop:
-		return election.Result{}, ErrAppClosed
+	b.mu.Lock()
+	r, waiting := b.pending[hash]
+	if !waiting {
+		r = &precheckReq{tx: tx, hash: hash, done: make(chan struct{})}
+		b.pending[hash] = r
+	}
+	b.mu.Unlock()
+	if !waiting {
+		select {
+		case b.queue <- r:
+		case <-b.stop:
+			return election.Result{}, ErrAppClosed
+		}
 	}
 	select {
 	case <-r.done:

@@ -99,3 +99,45 @@ func TestPrecheckAfterClose(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// TestPrecheckOncePerTransaction: concurrent Prechecks of one transaction
+// verify it once; the others wait for that verdict.
+func TestPrecheckOncePerTransaction(t *testing.T) {
+	st, err := OpenStore(t.TempDir() + "/state.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var machine *batchTestMachine
+	app, err := NewApp(st, func(appState json.RawMessage, chainID string) (StateMachine, error) {
+		m, err := newTestMachine(appState, chainID)
+		if err != nil {
+			return nil, err
+		}
+		machine = &batchTestMachine{testMachine: m.(*testMachine)}
+		machine.batchHook = func(int) { time.Sleep(100 * time.Millisecond) }
+		return machine, nil
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	initTestApp(t, app)
+	tx := setTx(testKey(7), "once", "v")
+	other := setTx(testKey(8), "other", "v")
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			x := tx
+			if i == 0 {
+				x = other // makes the first batch a batch, so the hook delays it
+			}
+			if _, res, err := app.Precheck(x); err != nil || !res.OK() {
+				t.Errorf("Precheck: %v, %v", res, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := machine.prechecks.Load(); n != 2 {
+		t.Fatalf("%d prechecks for two transactions", n)
+	}
+}
