@@ -56,7 +56,13 @@ type httpSubmitter struct {
 }
 
 func newHTTPSubmitter(base string) *httpSubmitter {
-	return &httpSubmitter{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second}}
+	// Keep a connection per concurrent caller: the default transport keeps
+	// two idle connections per host, so a load of hundreds of callers would
+	// open (and leave in TIME_WAIT) a connection per request.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0
+	tr.MaxIdleConnsPerHost = 4096
+	return &httpSubmitter{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second, Transport: tr}}
 }
 
 func (h *httpSubmitter) chainID(ctx context.Context) (string, error) {
