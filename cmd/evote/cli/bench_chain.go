@@ -112,7 +112,7 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 	}
 	cmd.Flags().Int("validators", 1, "validators of the network (each a process on this machine)")
 	cmd.Flags().Int("ballots", 5000, "ballots to submit (one per voter)")
-	cmd.Flags().Int("clients", 64, "concurrent HTTP clients")
+	cmd.Flags().Int("clients", 512, "concurrent HTTP clients (each waits for its ballot's commit before sending the next)")
 	cmd.Flags().Bool("json", false, "print one JSON object")
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
