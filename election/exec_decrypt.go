@@ -29,15 +29,15 @@ func (m *Machine) execShares(s *stage, b Block, t *txCtx, body *DecryptionShares
 		return reject(CodeDKGDuplicate, "trustee %d has already posted its decryption shares", t.trustee), nil
 	}
 	e := encoder{}
-	e.u32(uint32(len(body.Shares)))
+	e.U32(uint32(len(body.Shares)))
 	for _, sh := range body.Shares {
 		enc, err := sh.MarshalBinary()
 		if err != nil {
 			return Result{}, err
 		}
-		e.raw(enc)
+		e.Raw(enc)
 	}
-	if err := s.Set(keyShares(t.id, t.trustee), e.b); err != nil {
+	if err := s.Set(keyShares(t.id, t.trustee), e.B); err != nil {
 		return Result{}, err
 	}
 	st.ShareSets++
@@ -54,18 +54,18 @@ func (m *Machine) execShares(s *stage, b Block, t *txCtx, body *DecryptionShares
 
 func decodeShareSet(b []byte) ([]*tally.DecryptionShare, error) {
 	d := newDecoder(b)
-	n := d.count("shares", MaxTotalOptions, decryptionShareSz)
+	n := d.Count("shares", MaxTotalOptions, decryptionShareSz)
 	out := make([]*tally.DecryptionShare, 0, n)
-	for i := 0; i < n && d.err == nil; i++ {
+	for i := 0; i < n && d.Err == nil; i++ {
 		sh := new(tally.DecryptionShare)
-		if p := d.take(decryptionShareSz, "share"); p != nil {
+		if p := d.Take(decryptionShareSz, "share"); p != nil {
 			if err := sh.UnmarshalBinary(p); err != nil {
 				return nil, stateErr("decryption share", err)
 			}
 		}
 		out = append(out, sh)
 	}
-	return out, stateErr("share set", d.finish())
+	return out, stateErr("share set", d.Finish())
 }
 
 // deriveResult combines the share sets of the threshold lowest trustee

@@ -131,45 +131,45 @@ type status struct {
 const statusFlagOpenDue = 1
 
 func (s *status) encode() []byte {
-	e := encoder{b: make([]byte, 0, 96)}
-	e.u8(uint8(s.Phase))
+	e := encoderOn(make([]byte, 0, 96))
+	e.U8(uint8(s.Phase))
 	var f uint8
 	if s.OpenDue {
 		f |= statusFlagOpenDue
 	}
-	e.u8(f)
-	e.u64(s.RollSize)
-	e.u64(s.RollWeight)
-	e.u64(s.Voters)
-	e.u64(s.WeightCast)
-	e.u64(s.Ballots)
-	e.u32(s.Deals)
-	e.u32(s.Complaints)
-	e.u32(s.Accusations)
-	e.u32(s.Responses)
-	e.u32(s.ShareSets)
-	e.u64(s.Deadline)
-	e.str(s.Failure)
-	return e.b
+	e.U8(f)
+	e.U64(s.RollSize)
+	e.U64(s.RollWeight)
+	e.U64(s.Voters)
+	e.U64(s.WeightCast)
+	e.U64(s.Ballots)
+	e.U32(s.Deals)
+	e.U32(s.Complaints)
+	e.U32(s.Accusations)
+	e.U32(s.Responses)
+	e.U32(s.ShareSets)
+	e.U64(s.Deadline)
+	e.Str(s.Failure)
+	return e.B
 }
 
 func decodeStatus(b []byte) (*status, error) {
 	d := newDecoder(b)
-	s := &status{Phase: Phase(d.u8("phase"))}
-	s.OpenDue = d.u8("flags")&statusFlagOpenDue != 0
-	s.RollSize = d.u64("roll size")
-	s.RollWeight = d.u64("roll weight")
-	s.Voters = d.u64("voters")
-	s.WeightCast = d.u64("weight cast")
-	s.Ballots = d.u64("ballots")
-	s.Deals = d.u32("deals")
-	s.Complaints = d.u32("complaints")
-	s.Accusations = d.u32("accusations")
-	s.Responses = d.u32("responses")
-	s.ShareSets = d.u32("share sets")
-	s.Deadline = d.u64("deadline")
-	s.Failure = d.str("failure", 256)
-	return s, stateErr("status", d.finish())
+	s := &status{Phase: Phase(d.U8("phase"))}
+	s.OpenDue = d.U8("flags")&statusFlagOpenDue != 0
+	s.RollSize = d.U64("roll size")
+	s.RollWeight = d.U64("roll weight")
+	s.Voters = d.U64("voters")
+	s.WeightCast = d.U64("weight cast")
+	s.Ballots = d.U64("ballots")
+	s.Deals = d.U32("deals")
+	s.Complaints = d.U32("complaints")
+	s.Accusations = d.U32("accusations")
+	s.Responses = d.U32("responses")
+	s.ShareSets = d.U32("share sets")
+	s.Deadline = d.U64("deadline")
+	s.Failure = d.Str("failure", 256)
+	return s, stateErr("status", d.Finish())
 }
 
 // stateErr marks a value of the state that does not decode: the store is
@@ -189,18 +189,18 @@ type phaseEntry struct {
 
 func encodePhaseEntry(b Block) []byte {
 	e := encoder{}
-	e.u64(uint64(max(b.Height, 0)))
-	e.u64(uint64(max(b.Time.Unix(), 0)))
-	e.u32(uint32(b.Time.Nanosecond()))
-	return e.b
+	e.U64(uint64(max(b.Height, 0)))
+	e.U64(uint64(max(b.Time.Unix(), 0)))
+	e.U32(uint32(b.Time.Nanosecond()))
+	return e.B
 }
 
 func decodePhaseEntry(b []byte) (phaseEntry, error) {
 	d := newDecoder(b)
-	h := d.u64("height")
-	s := d.u64("seconds")
-	ns := d.u32("nanoseconds")
-	return phaseEntry{Height: int64(h), Time: time.Unix(int64(s), int64(ns)).UTC()}, stateErr("phase entry", d.finish())
+	h := d.U64("height")
+	s := d.U64("seconds")
+	ns := d.U32("nanoseconds")
+	return phaseEntry{Height: int64(h), Time: time.Unix(int64(s), int64(ns)).UTC()}, stateErr("phase entry", d.Finish())
 }
 
 // rollValue is a roll entry: u32 weight || u64 position (0-based, in order
@@ -211,9 +211,9 @@ func encodeRollValue(weight uint32, pos uint64) []byte {
 
 func decodeRollValue(b []byte) (weight uint32, pos uint64, err error) {
 	d := newDecoder(b)
-	weight = d.u32("weight")
-	pos = d.u64("position")
-	return weight, pos, stateErr("roll entry", d.finish())
+	weight = d.U32("weight")
+	pos = d.U64("position")
+	return weight, pos, stateErr("roll entry", d.Finish())
 }
 
 // ballotRecord is a voter's counted ballot: its sequence number, the hash of
@@ -227,27 +227,27 @@ type ballotRecord struct {
 }
 
 func (r *ballotRecord) encode() []byte {
-	e := encoder{b: make([]byte, 0, 52+64*len(r.Ciphertexts))}
-	e.u64(r.Seq)
-	e.raw(r.TxHash[:])
-	e.u64(uint64(r.Height))
-	e.u32(uint32(len(r.Ciphertexts)))
+	e := encoderOn(make([]byte, 0, 52+64*len(r.Ciphertexts)))
+	e.U64(r.Seq)
+	e.Raw(r.TxHash[:])
+	e.U64(uint64(r.Height))
+	e.U32(uint32(len(r.Ciphertexts)))
 	for _, c := range r.Ciphertexts {
-		e.raw(c)
+		e.Raw(c)
 	}
-	return e.b
+	return e.B
 }
 
 func decodeBallotRecord(b []byte) (*ballotRecord, error) {
 	d := newDecoder(b)
-	r := &ballotRecord{Seq: d.u64("seq")}
-	copy(r.TxHash[:], d.take(32, "tx hash"))
-	r.Height = int64(d.u64("height"))
-	n := d.count("ciphertexts", MaxTotalOptions, 64)
-	for i := 0; i < n && d.err == nil; i++ {
-		r.Ciphertexts = append(r.Ciphertexts, d.take(64, "ciphertext"))
+	r := &ballotRecord{Seq: d.U64("seq")}
+	copy(r.TxHash[:], d.Take(32, "tx hash"))
+	r.Height = int64(d.U64("height"))
+	n := d.Count("ciphertexts", MaxTotalOptions, 64)
+	for i := 0; i < n && d.Err == nil; i++ {
+		r.Ciphertexts = append(r.Ciphertexts, d.Take(64, "ciphertext"))
 	}
-	return r, stateErr("ballot", d.finish())
+	return r, stateErr("ballot", d.Finish())
 }
 
 // decodeAggregate reads A || B, where either may be the identity.
@@ -281,39 +281,39 @@ type Exclusion struct {
 
 func (q *qualification) encode() []byte {
 	e := encoder{}
-	e.u32(uint32(len(q.Qualified)))
+	e.U32(uint32(len(q.Qualified)))
 	for _, i := range q.Qualified {
-		e.u32(i)
+		e.U32(i)
 	}
-	e.u32(uint32(len(q.VerificationKeys)))
+	e.U32(uint32(len(q.VerificationKeys)))
 	for _, k := range q.VerificationKeys {
-		e.raw(k)
+		e.Raw(k)
 	}
-	e.u32(uint32(len(q.Excluded)))
+	e.U32(uint32(len(q.Excluded)))
 	for _, x := range q.Excluded {
-		e.u32(x.Dealer)
-		e.u32(x.Complainer)
-		e.str(x.Reason)
+		e.U32(x.Dealer)
+		e.U32(x.Complainer)
+		e.Str(x.Reason)
 	}
-	return e.b
+	return e.B
 }
 
 func decodeQualification(b []byte) (*qualification, error) {
 	d := newDecoder(b)
 	q := &qualification{}
-	n := d.count("qualified", MaxTrustees, 4)
-	for i := 0; i < n && d.err == nil; i++ {
-		q.Qualified = append(q.Qualified, d.u32("qualified"))
+	n := d.Count("qualified", MaxTrustees, 4)
+	for i := 0; i < n && d.Err == nil; i++ {
+		q.Qualified = append(q.Qualified, d.U32("qualified"))
 	}
-	n = d.count("verification keys", MaxTrustees, 32)
-	for i := 0; i < n && d.err == nil; i++ {
-		q.VerificationKeys = append(q.VerificationKeys, d.take(32, "verification key"))
+	n = d.Count("verification keys", MaxTrustees, 32)
+	for i := 0; i < n && d.Err == nil; i++ {
+		q.VerificationKeys = append(q.VerificationKeys, d.Take(32, "verification key"))
 	}
-	n = d.count("excluded", MaxTrustees, 12)
-	for i := 0; i < n && d.err == nil; i++ {
-		q.Excluded = append(q.Excluded, Exclusion{Dealer: d.u32("dealer"), Complainer: d.u32("complainer"), Reason: d.str("reason", 64)})
+	n = d.Count("excluded", MaxTrustees, 12)
+	for i := 0; i < n && d.Err == nil; i++ {
+		q.Excluded = append(q.Excluded, Exclusion{Dealer: d.U32("dealer"), Complainer: d.U32("complainer"), Reason: d.Str("reason", 64)})
 	}
-	return q, stateErr("qualification", d.finish())
+	return q, stateErr("qualification", d.Finish())
 }
 
 // resultRecord is the decrypted outcome.
@@ -326,31 +326,31 @@ type resultRecord struct {
 
 func (r *resultRecord) encode() []byte {
 	e := encoder{}
-	e.u64(r.Voters)
-	e.u64(r.WeightCast)
-	e.u32(uint32(len(r.Trustees)))
+	e.U64(r.Voters)
+	e.U64(r.WeightCast)
+	e.U32(uint32(len(r.Trustees)))
 	for _, t := range r.Trustees {
-		e.u32(t)
+		e.U32(t)
 	}
-	e.u32(uint32(len(r.Totals)))
+	e.U32(uint32(len(r.Totals)))
 	for _, t := range r.Totals {
-		e.u64(t)
+		e.U64(t)
 	}
-	return e.b
+	return e.B
 }
 
 func decodeResult(b []byte) (*resultRecord, error) {
 	d := newDecoder(b)
-	r := &resultRecord{Voters: d.u64("voters"), WeightCast: d.u64("weight cast")}
-	n := d.count("trustees", MaxTrustees, 4)
-	for i := 0; i < n && d.err == nil; i++ {
-		r.Trustees = append(r.Trustees, d.u32("trustee"))
+	r := &resultRecord{Voters: d.U64("voters"), WeightCast: d.U64("weight cast")}
+	n := d.Count("trustees", MaxTrustees, 4)
+	for i := 0; i < n && d.Err == nil; i++ {
+		r.Trustees = append(r.Trustees, d.U32("trustee"))
 	}
-	n = d.count("totals", MaxTotalOptions, 8)
-	for i := 0; i < n && d.err == nil; i++ {
-		r.Totals = append(r.Totals, d.u64("total"))
+	n = d.Count("totals", MaxTotalOptions, 8)
+	for i := 0; i < n && d.Err == nil; i++ {
+		r.Totals = append(r.Totals, d.U64("total"))
 	}
-	return r, stateErr("result", d.finish())
+	return r, stateErr("result", d.Finish())
 }
 
 // txRecord is an accepted transaction's entry in the global index.
@@ -363,37 +363,37 @@ type txRecord struct {
 
 func (r *txRecord) encode() []byte {
 	e := encoder{}
-	e.u64(uint64(r.Height))
-	e.u8(uint8(r.Kind))
-	e.raw(r.Election[:])
-	e.raw(r.Signer[:])
-	return e.b
+	e.U64(uint64(r.Height))
+	e.U8(uint8(r.Kind))
+	e.Raw(r.Election[:])
+	e.Raw(r.Signer[:])
+	return e.B
 }
 
 func decodeTxRecord(b []byte) (*txRecord, error) {
 	d := newDecoder(b)
-	r := &txRecord{Height: int64(d.u64("height")), Kind: Kind(d.u8("kind"))}
-	copy(r.Election[:], d.take(IDSize, "election"))
-	copy(r.Signer[:], d.take(PublicKeySize, "signer"))
-	return r, stateErr("tx record", d.finish())
+	r := &txRecord{Height: int64(d.U64("height")), Kind: Kind(d.U8("kind"))}
+	copy(r.Election[:], d.Take(IDSize, "election"))
+	copy(r.Signer[:], d.Take(PublicKeySize, "signer"))
+	return r, stateErr("tx record", d.Finish())
 }
 
 // encodeComplaintSet is a trustee's complaints: count || dealers (u32).
 func encodeComplaintSet(dealers []uint32) []byte {
 	e := encoder{}
-	e.u32(uint32(len(dealers)))
+	e.U32(uint32(len(dealers)))
 	for _, d := range dealers {
-		e.u32(d)
+		e.U32(d)
 	}
-	return e.b
+	return e.B
 }
 
 func decodeComplaintSet(b []byte) ([]uint32, error) {
 	d := newDecoder(b)
-	n := d.count("dealers", MaxTrustees, 4)
+	n := d.Count("dealers", MaxTrustees, 4)
 	out := make([]uint32, 0, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, d.u32("dealer"))
+	for i := 0; i < n && d.Err == nil; i++ {
+		out = append(out, d.U32("dealer"))
 	}
-	return out, stateErr("complaint set", d.finish())
+	return out, stateErr("complaint set", d.Finish())
 }

@@ -105,13 +105,13 @@ func Hash(tx []byte) [32]byte { return sha256.Sum256(tx) }
 
 // MarshalBinary encodes the envelope.
 func (t *Tx) MarshalBinary() ([]byte, error) {
-	e := encoder{b: make([]byte, 0, len(txTag)+1+PublicKeySize+4+len(t.Body)+SignatureSize)}
-	e.raw(txTag)
-	e.u8(uint8(t.Kind))
-	e.raw(t.Signer[:])
-	e.bytes(t.Body)
-	e.raw(t.Signature[:])
-	return e.b, nil
+	e := encoderOn(make([]byte, 0, len(txTag)+1+PublicKeySize+4+len(t.Body)+SignatureSize))
+	e.Raw(txTag)
+	e.U8(uint8(t.Kind))
+	e.Raw(t.Signer[:])
+	e.Bytes(t.Body)
+	e.Raw(t.Signature[:])
+	return e.B, nil
 }
 
 // DecodeTx parses the envelope without checking the signature or the body.
@@ -122,10 +122,10 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, fmt.Errorf("%w: transaction of %d bytes exceeds %d", ErrLimit, len(b), MaxTxSize)
 	}
 	d := newDecoder(b)
-	d.tag(TagTx)
-	t := &Tx{Kind: Kind(d.u8("kind"))}
-	if d.err != nil {
-		return nil, d.err
+	d.Tag(TagTx)
+	t := &Tx{Kind: Kind(d.U8("kind"))}
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	if !t.Kind.Known() {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(t.Kind))
@@ -133,10 +133,10 @@ func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > t.Kind.MaxSize() {
 		return nil, fmt.Errorf("%w: %s transaction of %d bytes exceeds %d", ErrLimit, t.Kind, len(b), t.Kind.MaxSize())
 	}
-	copy(t.Signer[:], d.take(PublicKeySize, "signer"))
-	t.Body = d.bytes("body", MaxTxSize)
-	copy(t.Signature[:], d.take(SignatureSize, "signature"))
-	if err := d.finish(); err != nil {
+	copy(t.Signer[:], d.Take(PublicKeySize, "signer"))
+	t.Body = d.Bytes("body", MaxTxSize)
+	copy(t.Signature[:], d.Take(SignatureSize, "signature"))
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -145,11 +145,11 @@ func DecodeTx(b []byte) (*Tx, error) {
 // SigningMessage is what the signer of a transaction signs:
 // tag(kind.Tag()) || bytes(chainID) || bytes(body).
 func SigningMessage(chainID string, kind Kind, body []byte) []byte {
-	e := encoder{b: make([]byte, 0, 1+len(kind.Tag())+8+len(chainID)+len(body))}
-	e.tag(kind.Tag())
-	e.str(chainID)
-	e.bytes(body)
-	return e.b
+	e := encoderOn(make([]byte, 0, 1+len(kind.Tag())+8+len(chainID)+len(body)))
+	e.Tag(kind.Tag())
+	e.Str(chainID)
+	e.Bytes(body)
+	return e.B
 }
 
 // Verify checks the signature for chainID.

@@ -55,17 +55,17 @@ func (b *AppendVotersBody) MarshalBinary() ([]byte, error) {
 	if len(b.Voters) == 0 || len(b.Voters) > MaxRollBatch {
 		return nil, fmt.Errorf("%w: %d voters in one append (1..%d)", ErrLimit, len(b.Voters), MaxRollBatch)
 	}
-	e := encoder{b: make([]byte, 0, IDSize+4+36*len(b.Voters))}
-	e.raw(b.Election[:])
-	e.u32(uint32(len(b.Voters)))
+	e := encoderOn(make([]byte, 0, IDSize+4+36*len(b.Voters)))
+	e.Raw(b.Election[:])
+	e.U32(uint32(len(b.Voters)))
 	for i, v := range b.Voters {
 		if i > 0 && bytes.Compare(b.Voters[i-1].Voter[:], v.Voter[:]) >= 0 {
 			return nil, fmt.Errorf("%w: voters not in strictly ascending order at %d", ErrMalformed, i)
 		}
-		e.raw(v.Voter[:])
-		e.u32(v.Weight)
+		e.Raw(v.Voter[:])
+		e.U32(v.Weight)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // DKGDealBody is a trustee's deal (round 1 of the key ceremony).
@@ -84,9 +84,9 @@ func (b *DKGDealBody) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	e := encoder{}
-	e.raw(b.Election[:])
-	e.bytes(d)
-	return e.b, nil
+	e.Raw(b.Election[:])
+	e.Bytes(d)
+	return e.B, nil
 }
 
 // DKGComplaintsBody is a trustee's complaints (round 2), possibly none: an
@@ -105,16 +105,16 @@ func (*DKGComplaintsBody) Kind() Kind { return KindDKGComplaints }
 
 func (b *DKGComplaintsBody) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.raw(b.Election[:])
-	e.u32(uint32(len(b.Complaints)))
+	e.Raw(b.Election[:])
+	e.U32(uint32(len(b.Complaints)))
 	for _, c := range b.Complaints {
 		p, err := c.MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
-		e.bytes(p)
+		e.Bytes(p)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // DKGResponsesBody is a dealer's answers to the complaints against it
@@ -133,16 +133,16 @@ func (*DKGResponsesBody) Kind() Kind { return KindDKGResponses }
 
 func (b *DKGResponsesBody) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.raw(b.Election[:])
-	e.u32(uint32(len(b.Responses)))
+	e.Raw(b.Election[:])
+	e.U32(uint32(len(b.Responses)))
 	for _, r := range b.Responses {
 		p, err := r.MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
-		e.bytes(p)
+		e.Bytes(p)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // OpenBody opens the election for ballots.  body = election[32]
@@ -178,14 +178,14 @@ func (b *BallotBody) MarshalBinary() ([]byte, error) {
 	for _, c := range b.Contests {
 		n += 4 + len(c)
 	}
-	e := encoder{b: make([]byte, 0, n)}
-	e.raw(b.Election[:])
-	e.u64(b.Seq)
-	e.u32(uint32(len(b.Contests)))
+	e := encoderOn(make([]byte, 0, n))
+	e.Raw(b.Election[:])
+	e.U64(b.Seq)
+	e.U32(uint32(len(b.Contests)))
 	for _, c := range b.Contests {
-		e.bytes(c)
+		e.Bytes(c)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // DecryptionSharesBody is a trustee's partial decryption of every aggregate
@@ -201,17 +201,17 @@ type DecryptionSharesBody struct {
 func (*DecryptionSharesBody) Kind() Kind { return KindDecryptionShares }
 
 func (b *DecryptionSharesBody) MarshalBinary() ([]byte, error) {
-	e := encoder{b: make([]byte, 0, IDSize+4+(4+decryptionShareSz)*len(b.Shares))}
-	e.raw(b.Election[:])
-	e.u32(uint32(len(b.Shares)))
+	e := encoderOn(make([]byte, 0, IDSize+4+(4+decryptionShareSz)*len(b.Shares)))
+	e.Raw(b.Election[:])
+	e.U32(uint32(len(b.Shares)))
 	for _, s := range b.Shares {
 		p, err := s.MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
-		e.bytes(p)
+		e.Bytes(p)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // DecodeBody parses the body of a transaction of kind k. It checks what the
@@ -231,35 +231,35 @@ func DecodeBody(k Kind, b []byte) (Body, error) {
 		out = decodeAppendVoters(d)
 	case KindDKGDeal:
 		body := &DKGDealBody{Election: decodeID(d)}
-		p := d.bytes("deal", maxNestedDeal)
-		if d.err == nil {
+		p := d.Bytes("deal", maxNestedDeal)
+		if d.Err == nil {
 			body.Deal = new(tally.DKGDeal)
 			d.nested(body.Deal.UnmarshalBinary(p), "deal")
 		}
 		out = body
 	case KindDKGComplaints:
 		body := &DKGComplaintsBody{Election: decodeID(d)}
-		n := d.count("complaints", MaxTrustees-1, 4)
-		for i := 0; i < n && d.err == nil; i++ {
+		n := d.Count("complaints", MaxTrustees-1, 4)
+		for i := 0; i < n && d.Err == nil; i++ {
 			c := new(tally.DKGComplaint)
-			d.nested(c.UnmarshalBinary(d.bytes("complaint", maxNestedSmall)), "complaint")
-			if d.err == nil && i > 0 && (c.Complainer != body.Complaints[i-1].Complainer || c.Dealer <= body.Complaints[i-1].Dealer) {
-				d.fail(ErrMalformed, "complaint %d: one complainer, dealers strictly ascending", i)
+			d.nested(c.UnmarshalBinary(d.Bytes("complaint", maxNestedSmall)), "complaint")
+			if d.Err == nil && i > 0 && (c.Complainer != body.Complaints[i-1].Complainer || c.Dealer <= body.Complaints[i-1].Dealer) {
+				d.Fail(ErrMalformed, "complaint %d: one complainer, dealers strictly ascending", i)
 			}
 			body.Complaints = append(body.Complaints, c)
 		}
 		out = body
 	case KindDKGResponses:
 		body := &DKGResponsesBody{Election: decodeID(d)}
-		n := d.count("responses", MaxTrustees-1, 4)
-		if d.err == nil && n == 0 {
-			d.fail(ErrMalformed, "no responses")
+		n := d.Count("responses", MaxTrustees-1, 4)
+		if d.Err == nil && n == 0 {
+			d.Fail(ErrMalformed, "no responses")
 		}
-		for i := 0; i < n && d.err == nil; i++ {
+		for i := 0; i < n && d.Err == nil; i++ {
 			r := new(tally.DKGResponse)
-			d.nested(r.UnmarshalBinary(d.bytes("response", maxNestedSmall)), "response")
-			if d.err == nil && i > 0 && (r.Dealer != body.Responses[i-1].Dealer || r.Complainer <= body.Responses[i-1].Complainer) {
-				d.fail(ErrMalformed, "response %d: one dealer, complainers strictly ascending", i)
+			d.nested(r.UnmarshalBinary(d.Bytes("response", maxNestedSmall)), "response")
+			if d.Err == nil && i > 0 && (r.Dealer != body.Responses[i-1].Dealer || r.Complainer <= body.Responses[i-1].Complainer) {
+				d.Fail(ErrMalformed, "response %d: one dealer, complainers strictly ascending", i)
 			}
 			body.Responses = append(body.Responses, r)
 		}
@@ -269,25 +269,25 @@ func DecodeBody(k Kind, b []byte) (Body, error) {
 	case KindClose:
 		out = &CloseBody{Election: decodeID(d)}
 	case KindBallot:
-		body := &BallotBody{Election: decodeID(d), Seq: d.u64("sequence number")}
-		n := d.count("contests", MaxContests, 4)
-		for i := 0; i < n && d.err == nil; i++ {
-			body.Contests = append(body.Contests, d.bytes("contest", maxContestEncoded))
+		body := &BallotBody{Election: decodeID(d), Seq: d.U64("sequence number")}
+		n := d.Count("contests", MaxContests, 4)
+		for i := 0; i < n && d.Err == nil; i++ {
+			body.Contests = append(body.Contests, d.Bytes("contest", maxContestEncoded))
 		}
 		out = body
 	case KindDecryptionShares:
 		body := &DecryptionSharesBody{Election: decodeID(d)}
-		n := d.count("shares", MaxTotalOptions, 4+decryptionShareSz)
-		for i := 0; i < n && d.err == nil; i++ {
+		n := d.Count("shares", MaxTotalOptions, 4+decryptionShareSz)
+		for i := 0; i < n && d.Err == nil; i++ {
 			s := new(tally.DecryptionShare)
-			d.nested(s.UnmarshalBinary(d.bytes("share", maxNestedSmall)), "share")
+			d.nested(s.UnmarshalBinary(d.Bytes("share", maxNestedSmall)), "share")
 			body.Shares = append(body.Shares, s)
 		}
 		out = body
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(k))
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -295,17 +295,17 @@ func DecodeBody(k Kind, b []byte) (Body, error) {
 
 func decodeAppendVoters(d *decoder) *AppendVotersBody {
 	body := &AppendVotersBody{Election: decodeID(d)}
-	n := d.count("voters", MaxRollBatch, PublicKeySize+4)
-	if d.err == nil && n == 0 {
-		d.fail(ErrMalformed, "no voters")
+	n := d.Count("voters", MaxRollBatch, PublicKeySize+4)
+	if d.Err == nil && n == 0 {
+		d.Fail(ErrMalformed, "no voters")
 	}
 	body.Voters = make([]RollEntry, 0, n)
-	for i := 0; i < n && d.err == nil; i++ {
+	for i := 0; i < n && d.Err == nil; i++ {
 		var v RollEntry
-		copy(v.Voter[:], d.take(PublicKeySize, "voter"))
-		v.Weight = d.u32("weight")
-		if d.err == nil && i > 0 && bytes.Compare(body.Voters[i-1].Voter[:], v.Voter[:]) >= 0 {
-			d.fail(ErrMalformed, "voter %d: voters must be strictly ascending", i)
+		copy(v.Voter[:], d.Take(PublicKeySize, "voter"))
+		v.Weight = d.U32("weight")
+		if d.Err == nil && i > 0 && bytes.Compare(body.Voters[i-1].Voter[:], v.Voter[:]) >= 0 {
+			d.Fail(ErrMalformed, "voter %d: voters must be strictly ascending", i)
 		}
 		body.Voters = append(body.Voters, v)
 	}
@@ -318,14 +318,14 @@ func sortRoll(r []RollEntry) {
 
 func decodeID(d *decoder) ID {
 	var id ID
-	copy(id[:], d.take(IDSize, "election id"))
+	copy(id[:], d.Take(IDSize, "election id"))
 	return id
 }
 
 // nested records the error of a nested tally decoder as malformed input.
 func (d *decoder) nested(err error, what string) {
-	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
+	if err != nil && d.Err == nil {
+		d.Err = fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
 	}
 }
 

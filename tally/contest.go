@@ -81,11 +81,11 @@ func (c ContestContext) bytes() ([]byte, error) {
 	if len(c.ElectionID) == 0 || len(c.ElectionID) > maxContextField || len(c.Voter) == 0 || len(c.Voter) > maxContextField {
 		return nil, fmt.Errorf("%w: election id and voter must be 1..%d bytes", ErrInvalidInput, maxContextField)
 	}
-	e := encoder{b: make([]byte, 0, 12+len(c.ElectionID)+len(c.Voter))}
-	e.bytes(c.ElectionID)
-	e.bytes(c.Voter)
-	e.u32(c.Contest)
-	return e.b, nil
+	e := encoderOn(make([]byte, 0, 12+len(c.ElectionID)+len(c.Voter)))
+	e.Bytes(c.ElectionID)
+	e.Bytes(c.Voter)
+	e.U32(c.Contest)
+	return e.B, nil
 }
 
 // optionTranscript is the hash input of option i's proof:
@@ -212,8 +212,8 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 // A proof over n values is A_0, B_0, ..., A_{n-1}, B_{n-1}, c_0..c_{n-2}, z_0..z_{n-1}.
 func (c *EncryptedContest) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagContest)
-	e.u16(uint16(len(c.Ciphertexts)))
+	e.Tag(TagContest)
+	e.U16(uint16(len(c.Ciphertexts)))
 	for i, ct := range c.Ciphertexts {
 		ct.encode(&e)
 		c.options[i].encode(&e)
@@ -221,7 +221,7 @@ func (c *EncryptedContest) MarshalBinary() ([]byte, error) {
 	if c.selections != nil {
 		c.selections.encode(&e)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // DecodeContest parses an encrypted contest under rules, checking that every
@@ -232,23 +232,23 @@ func DecodeContest(rules ContestRules, b []byte) (*EncryptedContest, error) {
 		return nil, err
 	}
 	d := newDecoder(b)
-	d.tag(TagContest)
-	if n := int(d.u16("option count")); d.err == nil && n != rules.Options {
-		d.fail(ErrMalformed, "%d options, the rules have %d", n, rules.Options)
+	d.Tag(TagContest)
+	if n := int(d.U16("option count")); d.Err == nil && n != rules.Options {
+		d.Fail(ErrMalformed, "%d options, the rules have %d", n, rules.Options)
 	}
 	out := &EncryptedContest{
 		Ciphertexts: make([]*Ciphertext, rules.Options),
 		options:     make([]*membershipProof, rules.Options),
 	}
 	nOpt := int(rules.MaxPerOption) + 1
-	for i := 0; i < rules.Options && d.err == nil; i++ {
+	for i := 0; i < rules.Options && d.Err == nil; i++ {
 		out.Ciphertexts[i] = decodeCiphertext(d, fmt.Sprintf("option %d", i), false)
 		out.options[i] = decodeMembershipProof(d, nOpt, fmt.Sprintf("option %d proof", i))
 	}
 	if rules.HasSelectionsProof() {
 		out.selections = decodeMembershipProof(d, int(rules.MaxSelections-rules.MinSelections+1), "selections proof")
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -266,7 +266,7 @@ func decodeMembershipProof(d *decoder, n int, what string) *membershipProof {
 	for j := range p.Z {
 		p.Z[j] = d.scalar(what + " response")
 	}
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return p
@@ -303,7 +303,7 @@ func ContestCiphertexts(rules ContestRules, b []byte) ([]*Ciphertext, error) {
 	for i, ab := range rc.ciphertexts {
 		d := newDecoder(ab)
 		out[i] = decodeCiphertext(d, fmt.Sprintf("option %d", i), false)
-		if err := d.finish(); err != nil {
+		if err := d.Finish(); err != nil {
 			return nil, err
 		}
 	}

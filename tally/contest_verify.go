@@ -23,21 +23,21 @@ type rawContest struct {
 
 func parseContest(rules ContestRules, b []byte) (*rawContest, error) {
 	d := newDecoder(b)
-	d.tag(TagContest)
-	if n := int(d.u16("option count")); d.err == nil && n != rules.Options {
-		d.fail(ErrMalformed, "%d options, the rules have %d", n, rules.Options)
+	d.Tag(TagContest)
+	if n := int(d.U16("option count")); d.Err == nil && n != rules.Options {
+		d.Fail(ErrMalformed, "%d options, the rules have %d", n, rules.Options)
 	}
 	rc := &rawContest{ciphertexts: make([][]byte, rules.Options), options: make([]rawProof, rules.Options)}
 	nOpt := int(rules.MaxPerOption) + 1
-	for i := 0; i < rules.Options && d.err == nil; i++ {
-		rc.ciphertexts[i] = d.take(2*PointSize, fmt.Sprintf("option %d ciphertext", i))
+	for i := 0; i < rules.Options && d.Err == nil; i++ {
+		rc.ciphertexts[i] = d.Take(2*PointSize, fmt.Sprintf("option %d ciphertext", i))
 		rc.options[i] = parseRawProof(d, nOpt, fmt.Sprintf("option %d proof", i))
 	}
 	if rules.HasSelectionsProof() {
 		p := parseRawProof(d, int(rules.MaxSelections-rules.MinSelections+1), "selections proof")
 		rc.selections = &p
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return rc, nil
@@ -46,9 +46,9 @@ func parseContest(rules ContestRules, b []byte) (*rawContest, error) {
 func parseRawProof(d *decoder, n int, what string) rawProof {
 	return rawProof{
 		n:           n,
-		commitments: d.take(2*PointSize*n, what+" commitments"),
-		cs:          d.take(ScalarSize*(n-1), what+" challenges"),
-		zs:          d.take(ScalarSize*n, what+" responses"),
+		commitments: d.Take(2*PointSize*n, what+" commitments"),
+		cs:          d.Take(ScalarSize*(n-1), what+" challenges"),
+		zs:          d.Take(ScalarSize*n, what+" responses"),
 	}
 }
 

@@ -46,12 +46,12 @@ func (dc DecryptionContext) proofContext(index uint32) ([]byte, error) {
 	if len(dc.Election) > maxContext {
 		return nil, fmt.Errorf("%w: election context of %d bytes exceeds %d", ErrLimit, len(dc.Election), maxContext)
 	}
-	e := encoder{b: make([]byte, 0, 1+len(TagDecryptionShare)+4+len(dc.Election)+8)}
-	e.tag(TagDecryptionShare)
-	e.bytes(dc.Election)
-	e.u32(index)
-	e.u32(dc.Position)
-	return e.b, nil
+	e := encoderOn(make([]byte, 0, 1+len(TagDecryptionShare)+4+len(dc.Election)+8))
+	e.Tag(TagDecryptionShare)
+	e.Bytes(dc.Election)
+	e.U32(index)
+	e.U32(dc.Position)
+	return e.B, nil
 }
 
 // DecryptionShare is trustee Index's partial decryption D = x_j·A of one
@@ -179,12 +179,12 @@ func (s *DecryptionShare) MarshalBinary() ([]byte, error) {
 	if s.Index == 0 {
 		return nil, fmt.Errorf("%w: decryption share: trustee index 0", ErrInvalidInput)
 	}
-	e := encoder{b: make([]byte, 0, decryptionShareSize)}
-	e.tag(TagDecryptionShare)
-	e.u32(s.Index)
+	e := encoderOn(make([]byte, 0, decryptionShareSize))
+	e.Tag(TagDecryptionShare)
+	e.U32(s.Index)
 	e.point(s.D)
 	s.Proof.encode(&e)
-	return e.b, nil
+	return e.B, nil
 }
 
 // decryptionShareSize is the length of an encoded share.
@@ -194,15 +194,15 @@ const decryptionShareSize = 1 + len(TagDecryptionShare) + 4 + 3*PointSize + Scal
 // points and scalars, and trailing bytes. It does not verify the proof.
 func (s *DecryptionShare) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDecryptionShare)
-	index := d.u32("trustee index")
-	if d.err == nil && index == 0 {
-		d.off -= 4
-		d.fail(ErrMalformed, "trustee index 0")
+	d.Tag(TagDecryptionShare)
+	index := d.U32("trustee index")
+	if d.Err == nil && index == 0 {
+		d.Off -= 4
+		d.Fail(ErrMalformed, "trustee index 0")
 	}
 	D := d.pointOrIdentity("decryption share D", true)
 	proof := decodeDLEQProof(d)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*s = DecryptionShare{Index: index, D: D, Proof: proof}

@@ -902,7 +902,7 @@ func aggregateFromBytes(tb testing.TB, b []byte) *Ciphertext {
 	tb.Helper()
 	d := newDecoder(b)
 	ct := decodeCiphertext(d, "aggregate", true)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		tb.Fatal(err)
 	}
 	return ct

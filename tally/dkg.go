@@ -291,16 +291,16 @@ func NewDKGDeal(params *DKGParams, dealer uint32, rnd io.Reader) (*DKGDeal, *Dea
 //	  || u32 count || count × point
 func dkgProofContext(params *DKGParams, dealer uint32, commitments []group.Element) []byte {
 	e := encoder{}
-	e.tag(TagDKGProofContext)
-	e.bytes(params.Context)
-	e.u32(params.N)
-	e.u32(params.T)
-	e.u32(dealer)
-	e.u32(uint32(len(commitments)))
+	e.Tag(TagDKGProofContext)
+	e.Bytes(params.Context)
+	e.U32(params.N)
+	e.U32(params.T)
+	e.U32(dealer)
+	e.U32(uint32(len(commitments)))
 	for _, c := range commitments {
 		e.point(c)
 	}
-	return e.b
+	return e.B
 }
 
 // checkStructure checks everything about a deal but its proof: a known
@@ -567,11 +567,11 @@ func dkgShareMatches(commitments []group.Element, j uint32, share group.Scalar) 
 // deal's commitments, u32 count || count × point.
 func dkgShareAAD(commitments []group.Element) []byte {
 	e := encoder{}
-	e.u32(uint32(len(commitments)))
+	e.U32(uint32(len(commitments)))
 	for _, c := range commitments {
 		e.point(c)
 	}
-	return e.b
+	return e.B
 }
 
 // dkgShareInfo is the HPKE info string of the share from dealer to recipient:
@@ -579,9 +579,9 @@ func dkgShareAAD(commitments []group.Element) []byte {
 //	tag("evote/v1/dkg/share") || bytes(Context) || u32 dealer || u32 recipient
 func dkgShareInfo(context []byte, dealer, recipient uint32) []byte {
 	e := encoder{}
-	e.tag(TagDKGShareInfo)
-	e.bytes(context)
-	e.u32(dealer)
-	e.u32(recipient)
-	return e.b
+	e.Tag(TagDKGShareInfo)
+	e.Bytes(context)
+	e.U32(dealer)
+	e.U32(recipient)
+	return e.B
 }

@@ -17,18 +17,18 @@ const dkgSealedShareEncSize = 4 + dkgEncSize + dkgSealedShareSize
 
 // dkgIndex reads a u32 trustee index in 1..DKGMaxTrustees.
 func (d *decoder) dkgIndex(what string) uint32 {
-	v := d.u32(what)
-	if d.err != nil {
+	v := d.U32(what)
+	if d.Err != nil {
 		return 0
 	}
 	if v == 0 {
-		d.off -= 4
-		d.fail(ErrMalformed, "%s: index 0", what)
+		d.Off -= 4
+		d.Fail(ErrMalformed, "%s: index 0", what)
 		return 0
 	}
 	if v > DKGMaxTrustees {
-		d.off -= 4
-		d.fail(ErrLimit, "%s: index %d exceeds %d", what, v, DKGMaxTrustees)
+		d.Off -= 4
+		d.Fail(ErrLimit, "%s: index %d exceeds %d", what, v, DKGMaxTrustees)
 		return 0
 	}
 	return v
@@ -42,10 +42,10 @@ func (d *DKGDeal) MarshalBinary() ([]byte, error) {
 	if d.Proof == nil || d.Proof.R == nil || d.Proof.Z == nil {
 		return nil, fmt.Errorf("%w: dkg: deal without a proof", ErrInvalidInput)
 	}
-	e := encoder{b: make([]byte, 0, 64+PointSize*len(d.Commitments)+dkgSealedShareEncSize*len(d.Shares))}
-	e.tag(TagDKGDeal)
-	e.u32(d.Dealer)
-	e.u32(uint32(len(d.Commitments)))
+	e := encoderOn(make([]byte, 0, 64+PointSize*len(d.Commitments)+dkgSealedShareEncSize*len(d.Shares)))
+	e.Tag(TagDKGDeal)
+	e.U32(d.Dealer)
+	e.U32(uint32(len(d.Commitments)))
 	for _, c := range d.Commitments {
 		if c == nil {
 			return nil, fmt.Errorf("%w: dkg: deal with a missing commitment", ErrInvalidInput)
@@ -53,13 +53,13 @@ func (d *DKGDeal) MarshalBinary() ([]byte, error) {
 		e.point(c)
 	}
 	d.Proof.encode(&e)
-	e.u32(uint32(len(d.Shares)))
+	e.U32(uint32(len(d.Shares)))
 	for _, s := range d.Shares {
-		e.u32(s.Recipient)
-		e.raw(s.Enc[:])
-		e.raw(s.Ciphertext[:])
+		e.U32(s.Recipient)
+		e.Raw(s.Enc[:])
+		e.Raw(s.Ciphertext[:])
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a deal. It rejects: another tag, an index outside
@@ -69,38 +69,38 @@ func (d *DKGDeal) MarshalBinary() ([]byte, error) {
 // canonical X25519 key of large order, and trailing bytes.
 func (d *DKGDeal) UnmarshalBinary(b []byte) error {
 	dec := newDecoder(b)
-	dec.tag(TagDKGDeal)
+	dec.Tag(TagDKGDeal)
 	out := DKGDeal{Dealer: dec.dkgIndex("dealer")}
-	t := dec.count("commitments", DKGMaxTrustees, PointSize)
-	if dec.err == nil && t == 0 {
-		dec.fail(ErrMalformed, "no commitments")
+	t := dec.Count("commitments", DKGMaxTrustees, PointSize)
+	if dec.Err == nil && t == 0 {
+		dec.Fail(ErrMalformed, "no commitments")
 	}
 	out.Commitments = make([]group.Element, 0, t)
-	for k := 0; k < t && dec.err == nil; k++ {
+	for k := 0; k < t && dec.Err == nil; k++ {
 		out.Commitments = append(out.Commitments, dec.pointOrIdentity(fmt.Sprintf("commitment %d", k), k > 0))
 	}
 	out.Proof = decodeSchnorrProof(dec)
-	m := dec.count("shares", DKGMaxTrustees-1, dkgSealedShareEncSize)
+	m := dec.Count("shares", DKGMaxTrustees-1, dkgSealedShareEncSize)
 	out.Shares = make([]DKGEncryptedShare, m)
 	prev := uint32(0)
-	for k := 0; k < m && dec.err == nil; k++ {
+	for k := 0; k < m && dec.Err == nil; k++ {
 		s := &out.Shares[k]
 		s.Recipient = dec.dkgIndex("recipient")
-		if dec.err == nil && (s.Recipient <= prev || s.Recipient == out.Dealer) {
-			dec.off -= 4
-			dec.fail(ErrMalformed, "share for trustee %d after %d, dealer %d", s.Recipient, prev, out.Dealer)
+		if dec.Err == nil && (s.Recipient <= prev || s.Recipient == out.Dealer) {
+			dec.Off -= 4
+			dec.Fail(ErrMalformed, "share for trustee %d after %d, dealer %d", s.Recipient, prev, out.Dealer)
 		}
 		prev = s.Recipient
-		if enc := dec.take(dkgEncSize, "encapsulated key"); enc != nil {
+		if enc := dec.Take(dkgEncSize, "encapsulated key"); enc != nil {
 			if err := dkgCheckX25519(enc); err != nil {
-				dec.off -= dkgEncSize
-				dec.fail(err, "encapsulated key for trustee %d", s.Recipient)
+				dec.Off -= dkgEncSize
+				dec.Fail(err, "encapsulated key for trustee %d", s.Recipient)
 			}
 			copy(s.Enc[:], enc)
 		}
-		copy(s.Ciphertext[:], dec.take(dkgSealedShareSize, "sealed share"))
+		copy(s.Ciphertext[:], dec.Take(dkgSealedShareSize, "sealed share"))
 	}
-	if err := dec.finish(); err != nil {
+	if err := dec.Finish(); err != nil {
 		return err
 	}
 	*d = out
@@ -112,23 +112,23 @@ func (d *DKGDeal) UnmarshalBinary(b []byte) error {
 //	tag("evote/v1/dkg/complaint") || u32 complainer || u32 dealer
 func (c *DKGComplaint) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagDKGComplaint)
-	e.u32(c.Complainer)
-	e.u32(c.Dealer)
-	return e.b, nil
+	e.Tag(TagDKGComplaint)
+	e.U32(c.Complainer)
+	e.U32(c.Dealer)
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a complaint, rejecting indices outside 1..255 and
 // a complaint about oneself.
 func (c *DKGComplaint) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDKGComplaint)
+	d.Tag(TagDKGComplaint)
 	out := DKGComplaint{Complainer: d.dkgIndex("complainer"), Dealer: d.dkgIndex("dealer")}
-	if d.err == nil && out.Complainer == out.Dealer {
-		d.off -= 4
-		d.fail(ErrMalformed, "trustee %d complains about itself", out.Dealer)
+	if d.Err == nil && out.Complainer == out.Dealer {
+		d.Off -= 4
+		d.Fail(ErrMalformed, "trustee %d complains about itself", out.Dealer)
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*c = out
@@ -143,25 +143,25 @@ func (r *DKGResponse) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("%w: dkg: response without a share", ErrInvalidInput)
 	}
 	e := encoder{}
-	e.tag(TagDKGResponse)
-	e.u32(r.Dealer)
-	e.u32(r.Complainer)
+	e.Tag(TagDKGResponse)
+	e.U32(r.Dealer)
+	e.U32(r.Complainer)
 	e.scalar(r.Share)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a response, rejecting indices outside 1..255, a
 // response to oneself and a non-canonical scalar.
 func (r *DKGResponse) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDKGResponse)
+	d.Tag(TagDKGResponse)
 	out := DKGResponse{Dealer: d.dkgIndex("dealer"), Complainer: d.dkgIndex("complainer")}
-	if d.err == nil && out.Complainer == out.Dealer {
-		d.off -= 4
-		d.fail(ErrMalformed, "dealer %d answers itself", out.Dealer)
+	if d.Err == nil && out.Complainer == out.Dealer {
+		d.Off -= 4
+		d.Fail(ErrMalformed, "dealer %d answers itself", out.Dealer)
 	}
 	out.Share = d.scalar("share")
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*r = out
@@ -173,18 +173,18 @@ func (r *DKGResponse) UnmarshalBinary(b []byte) error {
 //	tag("evote/v1/dkg/encryption-key") || 32-byte X25519 public key
 func (k *TrusteeEncryptionPublicKey) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagDKGEncryptionKey)
-	e.raw(k.b[:])
-	return e.b, nil
+	e.Tag(TagDKGEncryptionKey)
+	e.Raw(k.b[:])
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a public key, rejecting a non-canonical
 // u-coordinate (top bit set, or at least 2^255-19) and points of low order.
 func (k *TrusteeEncryptionPublicKey) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDKGEncryptionKey)
-	raw := d.take(dkgX25519Size, "X25519 key")
-	if err := d.finish(); err != nil {
+	d.Tag(TagDKGEncryptionKey)
+	raw := d.Take(dkgX25519Size, "X25519 key")
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	pk, err := dkgEncryptionPublicKeyFromBytes(raw)
@@ -204,17 +204,17 @@ func (k *TrusteeEncryptionKey) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	e := encoder{}
-	e.tag(TagDKGEncryptionPrivateKey)
-	e.raw(raw)
-	return e.b, nil
+	e.Tag(TagDKGEncryptionPrivateKey)
+	e.Raw(raw)
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a private key.
 func (k *TrusteeEncryptionKey) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDKGEncryptionPrivateKey)
-	raw := d.take(dkgX25519Size, "X25519 private key")
-	if err := d.finish(); err != nil {
+	d.Tag(TagDKGEncryptionPrivateKey)
+	raw := d.Take(dkgX25519Size, "X25519 private key")
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	sk, err := dkgKEM().UnmarshalBinaryPrivateKey(raw)
@@ -235,33 +235,33 @@ func (k *TrusteeEncryptionKey) UnmarshalBinary(b []byte) error {
 //	tag("evote/v1/dkg/dealer-secret") || u32 dealer || u32 t || t × scalar a_k
 func (s *DealerSecret) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagDKGDealerSecret)
-	e.u32(s.dealer)
-	e.u32(uint32(len(s.coeffs)))
+	e.Tag(TagDKGDealerSecret)
+	e.U32(s.dealer)
+	e.U32(uint32(len(s.coeffs)))
 	for _, a := range s.coeffs {
 		e.scalar(a)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a dealer's polynomial, rejecting a_0 = 0.
 func (s *DealerSecret) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDKGDealerSecret)
+	d.Tag(TagDKGDealerSecret)
 	dealer := d.dkgIndex("dealer")
-	t := d.count("coefficients", DKGMaxTrustees, ScalarSize)
-	if d.err == nil && t == 0 {
-		d.fail(ErrMalformed, "no coefficients")
+	t := d.Count("coefficients", DKGMaxTrustees, ScalarSize)
+	if d.Err == nil && t == 0 {
+		d.Fail(ErrMalformed, "no coefficients")
 	}
 	coeffs := make([]group.Scalar, 0, t)
-	for k := 0; k < t && d.err == nil; k++ {
+	for k := 0; k < t && d.Err == nil; k++ {
 		coeffs = append(coeffs, d.scalar(fmt.Sprintf("coefficient %d", k)))
 	}
-	if d.err == nil && coeffs[0].IsZero() {
-		d.off -= t * ScalarSize
-		d.fail(ErrInvalidInput, "coefficient 0 is zero")
+	if d.Err == nil && coeffs[0].IsZero() {
+		d.Off -= t * ScalarSize
+		d.Fail(ErrInvalidInput, "coefficient 0 is zero")
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	s.dealer, s.coeffs = dealer, coeffs

@@ -222,9 +222,9 @@ func TestDkgKeyEncoding(t *testing.T) {
 	}
 	tagged := func(raw string) []byte {
 		e := encoder{}
-		e.tag(TagDKGEncryptionKey)
-		e.raw(dkgHex(t, raw))
-		return e.b
+		e.Tag(TagDKGEncryptionKey)
+		e.Raw(dkgHex(t, raw))
+		return e.B
 	}
 	for _, tc := range []struct {
 		name string

@@ -55,17 +55,17 @@ func (k *PrivateKey) Equal(o *PrivateKey) bool { return k.x.IsEqual(o.x) }
 // MarshalBinary encodes the key: tag, then the scalar.
 func (k *PrivateKey) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagPrivateKey)
+	e.Tag(TagPrivateKey)
 	e.scalar(k.x)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a private key, rejecting zero.
 func (k *PrivateKey) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagPrivateKey)
+	d.Tag(TagPrivateKey)
 	x := d.scalar("private key")
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	if x.IsZero() {
@@ -95,17 +95,17 @@ func (k *PublicKey) Equal(o *PublicKey) bool { return k.e.IsEqual(o.e) }
 // MarshalBinary encodes the key: tag, then the element.
 func (k *PublicKey) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagPublicKey)
+	e.Tag(TagPublicKey)
 	e.point(k.e)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a tagged public key, rejecting the identity.
 func (k *PublicKey) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagPublicKey)
+	d.Tag(TagPublicKey)
 	p := d.point("public key")
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	k.e = p
@@ -200,7 +200,7 @@ func (c *Ciphertext) encode(e *encoder) { e.point(c.A); e.point(c.B) }
 func decodeCiphertext(d *decoder, what string, aggregate bool) *Ciphertext {
 	a := d.pointOrIdentity(what+" A", aggregate)
 	b := d.pointOrIdentity(what+" B", true)
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return &Ciphertext{A: a, B: b}
@@ -209,18 +209,18 @@ func decodeCiphertext(d *decoder, what string, aggregate bool) *Ciphertext {
 // MarshalBinary encodes the ciphertext: tag, A, B.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagCiphertext)
+	e.Tag(TagCiphertext)
 	c.encode(&e)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a tagged ballot ciphertext (A must not be the
 // identity).
 func (c *Ciphertext) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagCiphertext)
+	d.Tag(TagCiphertext)
 	ct := decodeCiphertext(d, "ciphertext", false)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*c = *ct

@@ -90,16 +90,16 @@ type transcript struct {
 }
 
 func newTranscript(tag string) *transcript {
-	e := encoder{b: make([]byte, 0, 512)}
-	e.tag(tag)
-	return &transcript{buf: e.b}
+	e := encoderOn(make([]byte, 0, 512))
+	e.Tag(tag)
+	return &transcript{buf: e.B}
 }
 
 // field appends one length-prefixed field.
 func (t *transcript) field(p []byte) {
-	e := encoder{b: t.buf}
-	e.bytes(p)
-	t.buf = e.b
+	e := encoderOn(t.buf)
+	e.Bytes(p)
+	t.buf = e.B
 }
 
 // challengeBytes returns the 32-byte canonical encoding of the challenge.

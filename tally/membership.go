@@ -116,12 +116,12 @@ func membershipProofSize(n int) int { return 2*PointSize*n + ScalarSize*(n-1) + 
 
 // encodeValues is the statement's allowed set: u16 count, then u64 each.
 func encodeValues(values []uint64) []byte {
-	e := encoder{b: make([]byte, 0, 2+8*len(values))}
-	e.u16(uint16(len(values)))
+	e := encoderOn(make([]byte, 0, 2+8*len(values)))
+	e.U16(uint16(len(values)))
 	for _, v := range values {
-		e.u64(v)
+		e.U64(v)
 	}
-	return e.b
+	return e.B
 }
 
 // valueRange returns lo, lo+1, ..., hi.

@@ -83,7 +83,7 @@ func (p *SchnorrProof) encode(e *encoder) { e.point(p.R); e.scalar(p.Z) }
 func decodeSchnorrProof(d *decoder) *SchnorrProof {
 	r := d.pointOrIdentity("schnorr R", true)
 	z := d.scalar("schnorr z")
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return &SchnorrProof{R: r, Z: z}
@@ -92,17 +92,17 @@ func decodeSchnorrProof(d *decoder) *SchnorrProof {
 // MarshalBinary encodes the proof: tag, R, z.
 func (p *SchnorrProof) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagSchnorrProof)
+	e.Tag(TagSchnorrProof)
 	p.encode(&e)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a tagged proof.
 func (p *SchnorrProof) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagSchnorrProof)
+	d.Tag(TagSchnorrProof)
 	q := decodeSchnorrProof(d)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*p = *q
@@ -181,7 +181,7 @@ func decodeDLEQProof(d *decoder) *DLEQProof {
 	r1 := d.pointOrIdentity("dleq R1", true)
 	r2 := d.pointOrIdentity("dleq R2", true)
 	z := d.scalar("dleq z")
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return &DLEQProof{R1: r1, R2: r2, Z: z}
@@ -190,17 +190,17 @@ func decodeDLEQProof(d *decoder) *DLEQProof {
 // MarshalBinary encodes the proof: tag, R1, R2, z.
 func (p *DLEQProof) MarshalBinary() ([]byte, error) {
 	e := encoder{}
-	e.tag(TagDLEQProof)
+	e.Tag(TagDLEQProof)
 	p.encode(&e)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a tagged proof.
 func (p *DLEQProof) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b)
-	d.tag(TagDLEQProof)
+	d.Tag(TagDLEQProof)
 	q := decodeDLEQProof(d)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return err
 	}
 	*p = *q

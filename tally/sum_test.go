@@ -182,7 +182,7 @@ func FuzzCiphertextSum(f *testing.F) {
 		sum, errSum := NewCiphertextSum([][]byte{agg})
 		d := newDecoder(agg)
 		want := decodeCiphertext(d, "aggregate", true)
-		errC := d.finish()
+		errC := d.Finish()
 		if (errSum == nil) != (errC == nil) {
 			t.Fatalf("aggregate %x: sum %v, circl %v", agg, errSum, errC)
 		}
@@ -195,7 +195,7 @@ func FuzzCiphertextSum(f *testing.F) {
 		errUp := sum.Update([][]byte{ballot}, nil, 3)
 		d = newDecoder(ballot)
 		c := decodeCiphertext(d, "ballot", false)
-		errC = d.finish()
+		errC = d.Finish()
 		if (errUp == nil) != (errC == nil) {
 			t.Fatalf("ballot %x: sum %v, circl %v", ballot, errUp, errC)
 		}
