@@ -154,22 +154,25 @@ func (a *App) current() (StateMachine, string) {
 // not cached: Precheck returns the store's error instead.
 func (a *App) Precheck(tx []byte) (TxHash, election.Result, error) {
 	hash := HashTx(tx)
+	res, err := a.precheckHashed(hash, tx)
+	return hash, res, err
+}
+
+func (a *App) precheckHashed(hash TxHash, tx []byte) (election.Result, error) {
 	if len(tx) == 0 {
-		return hash, emptyTxResult, nil
+		return emptyTxResult, nil
 	}
 	if res, ok := a.cache.Get(hash); ok {
-		return hash, res, nil
+		return res, nil
 	}
 	m, _ := a.current()
 	if m == nil {
-		return hash, election.Result{}, ErrNotInitialized
+		return election.Result{}, ErrNotInitialized
 	}
 	if _, ok := m.(BatchPrechecker); ok {
-		res, err := a.batchedPrecheck(hash, tx)
-		return hash, res, err
+		return a.batchedPrecheck(hash, tx)
 	}
-	res, err := a.precheck(m, a.store.Reader(), hash, tx)
-	return hash, res, err
+	return a.precheck(m, a.store.Reader(), hash, tx)
 }
 
 // precheck runs m.Precheck and caches its verdict, unless the store failed
@@ -267,7 +270,12 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 // transaction would go in at the earliest: the committed height plus one,
 // with the last committed block's time.
 func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	_, res, err := a.Precheck(req.Tx)
+	return a.checkTx(ctx, req.Tx, HashTx(req.Tx))
+}
+
+// checkTx is CheckTx of tx, whose hash the caller has.
+func (a *App) checkTx(ctx context.Context, tx []byte, hash TxHash) (*abci.ResponseCheckTx, error) {
+	res, err := a.precheckHashed(hash, tx)
 	if errors.Is(err, ErrNotInitialized) {
 		return &abci.ResponseCheckTx{Code: uint32(CodeNotReady), Log: err.Error()}, nil
 	}
@@ -281,7 +289,7 @@ func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	err = a.store.View(ctx, func(meta Meta, st election.ReadStore) error {
 		b := election.Block{ChainID: chainID, Height: meta.Height + 1, Time: meta.Time}
 		watched := &watchedReader{st: st}
-		res = m.Check(watched, b, req.Tx, true)
+		res = m.Check(watched, b, tx, true)
 		return watched.err
 	})
 	if err != nil {
@@ -330,13 +338,14 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 // The cache misses are prechecked here, in parallel, so FinalizeBlock finds
 // their verdicts in the cache.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	if err := wellFormed(req.Txs); err != nil {
+	hs := hashes(req.Txs)
+	if err := wellFormed(req.Txs, hs); err != nil {
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}
 	if m, _ := a.current(); m != nil {
 		// A store failure here only leaves verdicts uncached: FinalizeBlock
 		// computes them again, and fails if the store still does.
-		a.prechecks(m, req.Txs, hashes(req.Txs))
+		a.prechecks(m, req.Txs, hs)
 	}
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
@@ -344,13 +353,13 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 // errMalformed is why ProcessProposal rejects a proposal.
 var errMalformed = errors.New("chain: malformed proposal")
 
-func wellFormed(txs [][]byte) error {
+func wellFormed(txs [][]byte, hs []TxHash) error {
 	seen := make(map[TxHash]bool, len(txs))
 	for i, tx := range txs {
 		if len(tx) == 0 {
 			return fmt.Errorf("%w: transaction %d is empty", errMalformed, i)
 		}
-		h := HashTx(tx)
+		h := hs[i]
 		if seen[h] {
 			return fmt.Errorf("%w: transaction %d repeats an earlier one", errMalformed, i)
 		}

@@ -65,8 +65,9 @@ func (c *parallelCheckTxClient) CheckTx(ctx context.Context, req *abci.RequestCh
 // check runs in its own goroutine and completes the ReqRes later.
 func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.RequestCheckTx) (*abcicli.ReqRes, error) {
 	request := abci.ToRequestCheckTx(req)
-	if !c.async(req.Tx) {
-		res, err := c.app.CheckTx(ctx, req)
+	hash := HashTx(req.Tx)
+	if !c.async(hash) {
+		res, err := c.app.checkTx(ctx, req.Tx, hash)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +82,7 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 		defer func() { <-c.slots; c.inflight.Done() }()
 		c.app.asyncChecks.Add(1)
 		// The mempool's context is context.TODO(): nothing cancels a check.
-		res, err := c.app.CheckTx(context.WithoutCancel(ctx), req)
+		res, err := c.app.checkTx(context.WithoutCancel(ctx), req.Tx, hash)
 		if err != nil { // App.CheckTx answers its own faults with a code
 			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}
 		}
@@ -90,10 +91,10 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 	return rr, nil
 }
 
-// async reports whether the check of tx is worth batching: its verdict is
+// async reports whether the check of the transaction is worth batching: its verdict is
 // not cached and the machine verifies in batches.
-func (c *parallelCheckTxClient) async(tx []byte) bool {
-	if _, ok := c.app.cache.Get(HashTx(tx)); ok {
+func (c *parallelCheckTxClient) async(hash TxHash) bool {
+	if _, ok := c.app.cache.Get(hash); ok {
 		return false
 	}
 	m, _ := c.app.current()

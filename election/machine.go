@@ -272,7 +272,7 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProof
 	case err != nil:
 		return nil, reject(CodeMalformed, "%s body: %v", tx.Kind, err), nil
 	}
-	t := &txCtx{raw: raw, hash: Hash(raw), tx: tx, body: body, deliver: deliver, deferProofs: deferProofs}
+	t := &txCtx{raw: raw, tx: tx, body: body, deliver: deliver, deferProofs: deferProofs}
 	res, err := m.precheckBody(st, t, verify)
 	if err != nil || !res.OK() {
 		return nil, res, err
@@ -483,6 +483,7 @@ func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked, checkOnly b
 		return res, err
 	}
 	t.checkOnly = checkOnly
+	t.hash = Hash(raw)
 	if old, err := s.Get(keyTx(t.hash)); err != nil {
 		return Result{}, err
 	} else if old != nil {
