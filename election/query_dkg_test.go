@@ -46,3 +46,19 @@ func FuzzParseAggregate(f *testing.F) {
 		}
 	})
 }
+
+func TestPhaseText(t *testing.T) {
+	for p := PhaseDKGDeals; p <= PhaseFailed; p++ {
+		b, _ := p.MarshalText()
+		var q Phase
+		if err := q.UnmarshalText(b); err != nil || q != p {
+			t.Errorf("%v: read back as %v, %v", p, q, err)
+		}
+	}
+	var q Phase
+	for _, bad := range []string{"", "phase-9", "Open"} {
+		if err := q.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
