@@ -130,6 +130,17 @@ func (t *txAnswer) UnmarshalJSON(b []byte) error {
 type committed struct {
 	Height       int64
 	TrackingCode string
+	// Again: the node already held these very bytes (submitted before,
+	// for example by an earlier run of the same command).
+	Again bool
+}
+
+// again says so, for the commands' messages.
+func (c *committed) again() string {
+	if c.Again {
+		return " (the same transaction, submitted before)"
+	}
+	return ""
 }
 
 // submit posts a signed transaction, waits for its commit and returns the
@@ -159,7 +170,11 @@ func (a *nodeAPI) submit(ctx context.Context, what string, tx []byte) (*committe
 		case http.StatusUnprocessableEntity:
 			return nil, rejection(what, &ans)
 		case http.StatusConflict, http.StatusGatewayTimeout:
-			return a.awaitReceipt(ctx, what, ans.TrackingCode)
+			c, err := a.awaitReceipt(ctx, what, ans.TrackingCode)
+			if c != nil {
+				c.Again = resp.StatusCode == http.StatusConflict
+			}
+			return c, err
 		case http.StatusServiceUnavailable:
 			if attempt < 30 {
 				select {

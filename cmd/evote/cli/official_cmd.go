@@ -201,7 +201,7 @@ func (o *official) create(ctx context.Context, m *election.Manifest) (election.I
 	if err != nil {
 		return id, err
 	}
-	fmt.Fprintf(o.out, "election %v created in block %d\n", id, c.Height)
+	fmt.Fprintf(o.out, "election %v created in block %d%s\n", id, c.Height, c.again())
 	fmt.Fprintf(o.out, "  title     %s\n", m.Title.In("", m.Languages))
 	fmt.Fprintf(o.out, "  trustees  %d, any %d decrypt; they deal by %s\n", len(m.Trustees.Members), m.Trustees.Threshold, m.Schedule.DKGDealsBy.Format(time.RFC3339))
 	fmt.Fprintf(o.out, "  contests  %d\n", len(m.Contests))
@@ -218,7 +218,7 @@ func (o *official) open(ctx context.Context, id election.ID) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "election %v opened in block %d: ballots are accepted\n", id, c.Height)
+	fmt.Fprintf(o.out, "election %v opened in block %d%s: ballots are accepted\n", id, c.Height, c.again())
 	return nil
 }
 
@@ -231,8 +231,16 @@ func (o *official) close(ctx context.Context, id election.ID) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "election %v closed in block %d: the trustees now post their decryption shares\n", id, c.Height)
+	fmt.Fprintf(o.out, "election %v closed in block %d%s: the trustees now post their decryption shares\n", id, c.Height, c.again())
 	return nil
+}
+
+// nVoters is "1 voter" or "n voters".
+func nVoters(n int) string {
+	if n == 1 {
+		return "1 voter"
+	}
+	return fmt.Sprintf("%d voters", n)
 }
 
 func yesNo(b bool) string {

@@ -191,14 +191,14 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 		c, err := o.api.submit(ctx, fmt.Sprintf("append voters (batch %d of %d)", b+1, batches), tx)
 		if err != nil {
 			if done > 0 {
-				fmt.Fprintf(o.out, "%d voters were appended before this failure; run the command again to resume\n", done)
+				fmt.Fprintf(o.out, "%s appended before this failure; run the command again to resume\n", nVoters(done))
 			}
 			return done, err
 		}
 		done += len(part)
-		fmt.Fprintf(o.out, "batch %d of %d: %d voters appended in block %d\n", b+1, batches, len(part), c.Height)
+		fmt.Fprintf(o.out, "batch %d of %d: %s appended in block %d%s\n", b+1, batches, nVoters(len(part)), c.Height, c.again())
 	}
-	fmt.Fprintf(o.out, "%d voters appended to the roll of %v\n", done, id)
+	fmt.Fprintf(o.out, "%s appended to the roll of %v\n", nVoters(done), id)
 	return done, nil
 }
 
