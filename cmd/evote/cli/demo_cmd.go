@@ -72,7 +72,7 @@ func (c ElectionDemoConfig) Validate() error {
 		}
 	}
 	if c.Trustees-bad < c.Threshold {
-		return fmt.Errorf("with %d trustees posting wrong decryptions, fewer than %d honest ones remain", bad, c.Threshold)
+		return fmt.Errorf("--fault: with %d trustee(s) posting wrong decryptions, fewer than --threshold %d honest ones remain", bad, c.Threshold)
 	}
 	return nil
 }
