@@ -349,6 +349,10 @@ func TestOfficialCommands(t *testing.T) {
 		t.Errorf("results before the close: %s", out)
 	}
 	wantRejected(t, []string{"404", "not found"}, append([]string{"election", "show", "--election", strings.Repeat("0", 64)}, node...)...)
+	out = mustCLI(t, append([]string{"election", "list"}, node...)...)
+	if !strings.Contains(out, id+"  dkg-deals") || !strings.Contains(out, "Test election officials") {
+		t.Errorf("election list: %s", out)
+	}
 }
 
 // TestTrusteeRestartAndPassphrase: a trustee stopped between sealing its

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -36,6 +37,14 @@ type apiStatusError struct {
 
 func (e *apiStatusError) Error() string {
 	return fmt.Sprintf("GET %s: %d %s: %s", e.Path, e.Status, http.StatusText(e.Status), e.Message)
+}
+
+// transient reports whether err may pass by itself: the node unreachable,
+// or answering 5xx.
+func transient(err error) bool {
+	var ue *url.Error
+	var se *apiStatusError
+	return errors.As(err, &ue) || (errors.As(err, &se) && se.Status >= 500)
 }
 
 // isNotFound reports whether err is a 404 answer.

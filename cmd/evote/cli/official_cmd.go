@@ -39,7 +39,7 @@ func addAuthorityFlag(cmd *cobra.Command) {
 func electionArg(e *env) (election.ID, error) {
 	s := strings.TrimSpace(e.v.GetString("election"))
 	if s == "" {
-		return election.ID{}, errors.New("--election is required (the id `evote election create` printed; `evote election show` lists none without it)")
+		return election.ID{}, errors.New("--election is required (the id `evote election create` printed; `evote election list` lists them)")
 	}
 	id, err := election.ParseID(s)
 	if err != nil {
@@ -162,12 +162,41 @@ func newElectionCmd(e *env) *cobra.Command {
 		},
 	}
 	show.Flags().Bool("json", false, "print the node's JSON")
-	for _, c := range []*cobra.Command{create, open, closeCmd, show} {
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "list the elections on the chain: id, phase, roll, turnout, title",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var l struct {
+				Elections []struct {
+					ID       string            `json:"id"`
+					Title    map[string]string `json:"title"`
+					Phase    string            `json:"phase"`
+					RollSize uint64            `json:"roll_size"`
+					Voters   uint64            `json:"voters"`
+				} `json:"elections"`
+			}
+			if err := newNodeAPI(e.v.GetString("node")).get(cmd.Context(), "/api/v1/elections", &l); err != nil {
+				return err
+			}
+			if len(l.Elections) == 0 {
+				fmt.Fprintln(e.stdout, "no elections on the chain")
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "%-64s  %-14s  %7s  %7s  %s\n", "election", "phase", "roll", "voted", "title")
+			for _, x := range l.Elections {
+				var d electionDetailJSON
+				fmt.Fprintf(e.stdout, "%-64s  %-14s  %7d  %7d  %s\n", x.ID, x.Phase, x.RollSize, x.Voters, d.text(x.Title))
+			}
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{create, open, closeCmd, show, list} {
 		addNodeFlag(c)
-		if c != create {
+		if c != create && c != list {
 			addElectionFlag(c)
 		}
-		if c != show {
+		if c != show && c != list {
 			addAuthorityFlag(c)
 		}
 		cmd.AddCommand(c)

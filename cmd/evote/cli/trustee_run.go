@@ -105,6 +105,11 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 	}
 	for {
 		done, err := r.step(ctx)
+		if err != nil && transient(err) && ctx.Err() == nil {
+			// A node restarting or briefly unreachable: look again.
+			r.once("unreachable:"+err.Error(), "the node does not answer (%v); trying again", err)
+			err = nil
+		}
 		if err != nil || done {
 			return err
 		}
