@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
 )
@@ -569,4 +570,86 @@ func FuzzDecodeTrusteeState(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestTrusteeSurvivesNodeRestart: the trustees keep watching while their
+// node is stopped and started again between the key ceremony and the
+// close, and then decrypt.
+func TestTrusteeSurvivesNodeRestart(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
+	dir := t.TempDir()
+	ports, err := freePortBlock(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority, keyPath, err := newAuthorityKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appState, err := genesisAppState("evote-restart", authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "node")
+	err = chain.Init(home, "restart", chain.InitOptions{ChainID: "evote-restart", AppState: appState,
+		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports+1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NodeConfig{Home: home, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports+2), LogLevel: "error"}
+	rn, err := startNode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { rn.stop() }()
+	api := newNodeAPI(rn.url)
+	if err := waitNodeReady(t.Context(), api, nil); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "manifest.yaml")
+	os.WriteFile(manifest, []byte(testManifest(authority.Public(), "node-restart", testTrustees(t, dir, 3))), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", keyPath, "--node", rn.url)
+	id := electionCreated.FindStringSubmatch(out)[1]
+	eid, _ := election.ParseID(id)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	outs := make([]string, 3)
+	codes := make([]int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			var errs string
+			codes[i], outs[i], errs = cli(t, ctx, "trustee", "run", "--node", rn.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i+1)), "--poll", "50ms")
+			outs[i] += errs
+		})
+	}
+	if _, err := api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := rn.stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the trustees find the node gone
+	if rn, err = startNode(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitNodeReady(ctx, api, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)
+	mustCLI(t, "election", "close", "--election", id, "--authority-key", keyPath, "--node", rn.url)
+	wg.Wait()
+	seen := 0
+	for i := range 3 {
+		if codes[i] != 0 || !strings.Contains(outs[i], "the result is on the chain") {
+			t.Errorf("trustee %d: exit %d\n%s", i+1, codes[i], outs[i])
+		}
+		if strings.Contains(outs[i], "the node does not answer") {
+			seen++
+		}
+	}
+	if seen == 0 {
+		t.Error("no trustee noticed the node was gone")
+	}
 }
