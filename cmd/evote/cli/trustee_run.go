@@ -543,7 +543,11 @@ func (r *trusteeRunner) decrypt(ctx context.Context) error {
 		return err
 	}
 	c, err := r.api.submit(ctx, "decryption shares", tx)
-	if code, ok := rejectionCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
+	if code, ok := rejectionCode(err); ok && code == election.CodeWrongPhase {
+		r.logf("the result was derived before its decryption shares were in: they are not needed")
+		return nil
+	}
+	if code, ok := rejectionCode(err); ok && code == election.CodeDKGDuplicate {
 		return nil
 	}
 	if err != nil {
