@@ -2,7 +2,9 @@ package cli
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/evote/evote/election"
@@ -22,14 +24,20 @@ func TestBallotAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := newHTTPSubmitter(net.url)
-	setup := func(ref string) *electionSetup {
-		s, err := setupElection(ctx, sub, electionSpec{Template: sampleManifest, Reference: ref, Voters: 3, Authority: authority})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+	// The two elections are set up side by side.
+	sets := make([]*electionSetup, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() {
+			sets[i], errs[i] = setupElection(ctx, sub, electionSpec{Template: sampleManifest, Reference: fmt.Sprintf("attacks-%d", i+1), Voters: 3, Authority: authority})
+		})
 	}
-	e1, e2 := setup("attacks-1"), setup("attacks-2")
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	e1, e2 := sets[0], sets[1]
 	api := newNodeAPI(net.url)
 	walletElection := func(s *electionSetup) *wallet.Election {
 		key, err := api.jointKey(ctx, s.ID)
