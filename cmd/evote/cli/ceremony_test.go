@@ -451,6 +451,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.close()
 	es := store.state.Elections[id]
 	m, _, err := api.dkg(t.Context(), eid)
 	if err != nil {
@@ -527,6 +528,11 @@ func TestTrusteeStore(t *testing.T) {
 	if o.state.Name != "Alice" || o.state.Elections[id.String()].Deal != "abcd" || o.kdf != testKDF {
 		t.Fatalf("reopened: %+v", o.state)
 	}
+	// One process at a time: a second opening waits for the first to close.
+	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "another evote process is using the trustee") {
+		t.Fatalf("a second opening while the first holds the lock: %v", err)
+	}
+	o.close()
 	if _, err := openTrusteeStore(dir, []byte("PW")); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Fatalf("wrong passphrase: %v", err)
 	}

@@ -529,6 +529,7 @@ func (d *demoRun) startTrustee(ctx context.Context, t *demoTrustee) error {
 	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Fault: t.fault}
 	go func() {
 		err := runTrustee(tctx, cfg, store, &syncWriter{w: log})
+		store.close()
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintf(log, "exit: %v\n", err)
 		}

@@ -93,6 +93,7 @@ it was and posts the deal it kept, never a second one.`,
 			if err != nil {
 				return err
 			}
+			defer store.close()
 			err = runTrustee(cmd.Context(), cfg, store, e.stdout)
 			if errors.Is(err, errStopped) {
 				fmt.Fprintf(e.stdout, "stopped at %s, as asked\n", cfg.StopAt)

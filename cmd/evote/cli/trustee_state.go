@@ -89,6 +89,17 @@ type trusteeStore struct {
 	passphrase []byte
 	kdf        wallet.KDFParams
 	state      *trusteeState
+	lock       *os.File // held from open to close
+}
+
+// close releases the store's lock.
+func (s *trusteeStore) close() error {
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.Close()
+	s.lock = nil
+	return err
 }
 
 var errTrusteeExists = errors.New("a trustee is already initialised there")
@@ -131,13 +142,28 @@ func initTrusteeStore(dir, name string, passphrase []byte, kdf wallet.KDFParams)
 	return s, nil
 }
 
-// openTrusteeStore opens dir's sealed state with the passphrase.
+// openTrusteeStore opens dir's sealed state with the passphrase and holds
+// the directory's lock until close.
 func openTrusteeStore(dir string, passphrase []byte) (*trusteeStore, error) {
 	path := filepath.Join(dir, trusteeSealed)
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no trustee in %s (run `evote trustee init --dir %s` first)", dir, dir)
 	}
+	lock, err := lockTrusteeDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openSealedState(dir, path, passphrase)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openSealedState(dir, path string, passphrase []byte) (*trusteeStore, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
