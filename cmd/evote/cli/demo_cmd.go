@@ -661,7 +661,7 @@ func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
 	cast := func(round int) error {
 		var wg sync.WaitGroup
 		errs := make([]error, len(voters))
-		sem := make(chan struct{}, 8)
+		sem := make(chan struct{}, 64) // ballots in flight, each waiting for its commit
 		for i, v := range voters {
 			if round >= len(exp.Voters[i].Ballots) {
 				continue
