@@ -659,3 +659,37 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 		t.Error("no trustee noticed the node was gone")
 	}
 }
+
+// TestFailedElection: no trustee deals before dkg_deals_by, so the key
+// ceremony fails; `evote results` says so, and a trustee started then
+// stops with the reason.
+func TestFailedElection(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "pw")
+	net := startTestNetwork(t)
+	dir := t.TempDir()
+	key, err := readAuthorityKey(net.authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := testTrustees(t, dir, 3)
+	dealsBy := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	y := strings.Replace(testManifest(key.Public(), "fails", members), "dkg_deals_by: ", "dkg_deals_by: "+dealsBy.Format(time.RFC3339)+"\n  # ", 1)
+	manifest := filepath.Join(dir, "manifest.yaml")
+	os.WriteFile(manifest, []byte(y), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
+	id := electionCreated.FindStringSubmatch(out)[1]
+	time.Sleep(time.Until(dealsBy) + 500*time.Millisecond)
+	// Blocks come with transactions, and a block's time is its
+	// predecessor's commit time: other elections' creations make blocks
+	// until one's time passes the deadline.
+	for i := 0; i < 10 && !strings.Contains(out, ", failed"); i++ {
+		os.WriteFile(manifest, []byte(testManifest(key.Public(), fmt.Sprintf("another-%d", i), members)), 0o644)
+		mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
+		out = mustCLI(t, "results", "--election", id, "--node", net.url)
+	}
+	if !strings.Contains(out, "totals   none: the election failed (dkg-not-enough-qualified)") {
+		t.Fatalf("results of a failed election:\n%s", out)
+	}
+	wantRejected(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
+		"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, "t1"))
+}

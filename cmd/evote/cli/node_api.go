@@ -110,29 +110,16 @@ func (a *nodeAPI) get(ctx context.Context, path string, v any) error {
 	return nil
 }
 
-// txAnswer is what POST /api/v1/transactions and GET /api/v1/receipts
-// answer, in the fields used here.
+// txAnswer is what POST /api/v1/transactions answers, in the fields used
+// here: a SubmitResponse, or an Error (with the code of a refusal at
+// admission).
 type txAnswer struct {
-	Error        string `json:"error"`
-	TrackingCode string `json:"tracking_code"`
-	Code         *uint32
-	CodeName     string `json:"code_name"`
-	Committed    bool   `json:"committed"`
-	Height       int64  `json:"height"`
-}
-
-func (t *txAnswer) UnmarshalJSON(b []byte) error {
-	type plain txAnswer
-	var p struct {
-		plain
-		Code *uint32 `json:"code"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*t = txAnswer(p.plain)
-	t.Code = p.Code
-	return nil
+	Error        string  `json:"error"`
+	TrackingCode string  `json:"tracking_code"`
+	Code         *uint32 `json:"code"`
+	CodeName     string  `json:"code_name"`
+	Committed    bool    `json:"committed"`
+	Height       int64   `json:"height"`
 }
 
 // committed is a transaction in a block.

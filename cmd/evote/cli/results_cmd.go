@@ -20,6 +20,7 @@ type ResultsJSON struct {
 	Election  string `json:"election"`
 	Title     string `json:"title"`
 	Phase     string `json:"phase"`
+	Failure   string `json:"failure,omitempty"` // why a failed election failed
 	Decrypted bool   `json:"decrypted"`
 	RollSize  uint64 `json:"roll_size"`
 	Voters    uint64 `json:"voters"` // ballots counted: one per voter, the last one of a revoter
@@ -80,7 +81,7 @@ func fetchResults(ctx context.Context, api *nodeAPI, id election.ID) (*ResultsJS
 	if err != nil {
 		return nil, err
 	}
-	r := &ResultsJSON{Election: id.String(), Title: d.text(d.Manifest.Title), Phase: d.Phase,
+	r := &ResultsJSON{Election: id.String(), Title: d.text(d.Manifest.Title), Phase: d.Phase, Failure: d.Failure,
 		RollSize: d.Counts.RollSize, Voters: d.Counts.Voters, WeightCast: d.Counts.WeightCast}
 	var res election.ResultInfo
 	err = api.get(ctx, "/api/v1/elections/"+id.String()+"/result", &res)
@@ -121,7 +122,11 @@ func printResults(w io.Writer, r *ResultsJSON) {
 		fmt.Fprintf(w, ", weight %d", r.WeightCast)
 	}
 	fmt.Fprintln(w)
-	if !r.Decrypted {
+	switch {
+	case r.Phase == election.PhaseFailed.String():
+		fmt.Fprintf(w, "totals   none: the election failed (%s)\n", r.Failure)
+		return
+	case !r.Decrypted:
 		fmt.Fprintln(w, "totals   not yet decrypted (the trustees decrypt them after the close)")
 		return
 	}
