@@ -38,7 +38,7 @@ func TestBallotAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e1, e2 := sets[0], sets[1]
-	api := newNodeAPI(net.url)
+	api := newAPINode(net.url)
 	walletElection := func(s *electionSetup) *wallet.Election {
 		key, err := api.jointKey(ctx, s.ID)
 		if err != nil {

@@ -36,19 +36,19 @@ func startTestNetwork(t *testing.T) *demoNetwork {
 	return n
 }
 
-// cli runs evote with args and the given node, returning exit code,
+// runCLI runs evote with args and the given node, returning exit code,
 // stdout and stderr.
-func cli(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(ctx, args, &syncWriter{w: &out}, &syncWriter{w: &errb})
+	code := Run(ctx, args, &lockedWriter{w: &out}, &lockedWriter{w: &errb})
 	return code, out.String(), errb.String()
 }
 
 // mustCLI runs evote and fails the test unless it exits 0.
 func mustCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	code, out, errs := cli(t, t.Context(), args...)
+	code, out, errs := runCLI(t, t.Context(), args...)
 	if code != 0 {
 		t.Fatalf("evote %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
 	}
@@ -58,7 +58,7 @@ func mustCLI(t *testing.T, args ...string) string {
 // wantRejected runs evote, expecting exit 1 and every want in stderr.
 func wantRejected(t *testing.T, want []string, args ...string) string {
 	t.Helper()
-	code, out, errs := cli(t, t.Context(), args...)
+	code, out, errs := runCLI(t, t.Context(), args...)
 	if code != 1 {
 		t.Fatalf("evote %s: exit %d, want 1\n%s%s", strings.Join(args, " "), code, out, errs)
 	}
@@ -180,7 +180,7 @@ func TestDemoRejectsBadConfig(t *testing.T) {
 		{"--fault", "9=bad-share"},
 		{"--fault", "1=lie"},
 	} {
-		code, _, errs := cli(t, t.Context(), append([]string{"demo"}, args...)...)
+		code, _, errs := runCLI(t, t.Context(), append([]string{"demo"}, args...)...)
 		if code != 1 || !strings.Contains(errs, "--") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
@@ -386,7 +386,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if out := mustCLI(t, trustee(1, "--stop-at", "deal-saved")...); !strings.Contains(out, "made its deal and sealed it") || !strings.Contains(out, "stopped at deal-saved") {
 		t.Fatalf("stop at deal-saved: %s", out)
 	}
-	api := newNodeAPI(net.url)
+	api := newAPINode(net.url)
 	eid, _ := election.ParseID(id)
 	d, err := api.detail(t.Context(), eid)
 	if err != nil {
@@ -415,7 +415,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 			args = append(args, "--once")
 		}
 		wg.Go(func() {
-			code, out, errs := cli(t, ctx, args...)
+			code, out, errs := runCLI(t, ctx, args...)
 			results[i] = result{code, out, errs}
 		})
 	}
@@ -608,7 +608,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { rn.stop() }()
-	api := newNodeAPI(rn.url)
+	api := newAPINode(rn.url)
 	if err := waitNodeReady(t.Context(), api, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +626,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	for i := range 3 {
 		wg.Go(func() {
 			var errs string
-			codes[i], outs[i], errs = cli(t, ctx, "trustee", "run", "--node", rn.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i+1)), "--poll", "50ms")
+			codes[i], outs[i], errs = runCLI(t, ctx, "trustee", "run", "--node", rn.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i+1)), "--poll", "50ms")
 			outs[i] += errs
 		})
 	}

@@ -166,7 +166,7 @@ type demoRun struct {
 	out      io.Writer
 	dir      string
 	net      *demoNetwork
-	api      *nodeAPI
+	api      *apiNode
 	official *official
 	id       election.ID
 	expected *demoExpected
@@ -233,7 +233,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 			return nil, err
 		}
 		n := &demoNetwork{url: rn.url, authority: keyPath, stop: rn.stop}
-		if err := waitNodeReady(ctx, newNodeAPI(rn.url), nil); err != nil {
+		if err := waitNodeReady(ctx, newAPINode(rn.url), nil); err != nil {
 			rn.stop()
 			return nil, err
 		}
@@ -288,7 +288,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 		nodes = append(nodes, n)
 	}
 	for i, n := range nodes {
-		if err := waitNodeReady(ctx, newNodeAPI(n.url), n.done); err != nil {
+		if err := waitNodeReady(ctx, newAPINode(n.url), n.done); err != nil {
 			stop()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
@@ -297,7 +297,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 }
 
 // waitNodeReady polls a node's status until it has a first block.
-func waitNodeReady(ctx context.Context, api *nodeAPI, done <-chan struct{}) error {
+func waitNodeReady(ctx context.Context, api *apiNode, done <-chan struct{}) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		st, err := api.status(ctx)
@@ -341,7 +341,7 @@ func (t *demoTrustee) finished() bool {
 
 func (d *demoRun) run(ctx context.Context) error {
 	out, cfg := d.out, d.cfg
-	d.api = newNodeAPI(d.net.url)
+	d.api = newAPINode(d.net.url)
 	authority, err := readAuthorityKey(d.net.authority)
 	if err != nil {
 		return err
@@ -490,7 +490,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	if err := d.reportDecryption(trustees); err != nil {
 		return err
 	}
-	if err := writeJSONFile(filepath.Join(d.dir, "expected.json"), d.expected); err != nil {
+	if err := writeDemoJSON(filepath.Join(d.dir, "expected.json"), d.expected); err != nil {
 		return err
 	}
 	if err := demoRecordStep(ctx, d); err != nil {
@@ -528,7 +528,7 @@ func (d *demoRun) startTrustee(ctx context.Context, t *demoTrustee) error {
 	t.cancel, t.done, t.log = cancel, make(chan struct{}), log
 	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Fault: t.fault}
 	go func() {
-		err := runTrustee(tctx, cfg, store, &syncWriter{w: log})
+		err := runTrustee(tctx, cfg, store, &lockedWriter{w: log})
 		store.close()
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintf(log, "exit: %v\n", err)
@@ -737,7 +737,7 @@ func (d *demoRun) checkTotals(res *ResultsJSON) error {
 	return nil
 }
 
-func writeJSONFile(path string, v any) error {
+func writeDemoJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -745,13 +745,13 @@ func writeJSONFile(path string, v any) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// syncWriter serialises writes to w.
-type syncWriter struct {
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
+func (s *lockedWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)

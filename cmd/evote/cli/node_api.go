@@ -17,15 +17,15 @@ import (
 	"github.com/evote/evote/tally"
 )
 
-// nodeAPI is the officials' and trustees' client of a polling node's HTTP
+// apiNode is the officials' and trustees' client of a polling node's HTTP
 // API: queries, and signed transactions submitted and waited for.
-type nodeAPI struct {
+type apiNode struct {
 	base   string
 	client *http.Client
 }
 
-func newNodeAPI(base string) *nodeAPI {
-	return &nodeAPI{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second}}
+func newAPINode(base string) *apiNode {
+	return &apiNode{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second}}
 }
 
 // apiStatusError is an answer other than 200 to a query.
@@ -39,16 +39,16 @@ func (e *apiStatusError) Error() string {
 	return fmt.Sprintf("GET %s: %d %s: %s", e.Path, e.Status, http.StatusText(e.Status), e.Message)
 }
 
-// transient reports whether err may pass by itself: the node unreachable,
+// transientNodeError reports whether err may pass by itself: the node unreachable,
 // or answering 5xx.
-func transient(err error) bool {
+func transientNodeError(err error) bool {
 	var ue *url.Error
 	var se *apiStatusError
 	return errors.As(err, &ue) || (errors.As(err, &se) && se.Status >= 500)
 }
 
-// isNotFound reports whether err is a 404 answer.
-func isNotFound(err error) bool {
+// isAPINotFound reports whether err is a 404 answer.
+func isAPINotFound(err error) bool {
 	var se *apiStatusError
 	return errors.As(err, &se) && se.Status == http.StatusNotFound
 }
@@ -81,7 +81,7 @@ func rejectionCode(err error) (election.Code, bool) {
 }
 
 // get fetches path and decodes its JSON answer into v.
-func (a *nodeAPI) get(ctx context.Context, path string, v any) error {
+func (a *apiNode) get(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
 	if err != nil {
 		return err
@@ -122,8 +122,8 @@ type txAnswer struct {
 	Height       int64   `json:"height"`
 }
 
-// committed is a transaction in a block.
-type committed struct {
+// txCommitted is a transaction in a block.
+type txCommitted struct {
 	Height       int64
 	TrackingCode string
 	// Again: the node already held these very bytes (submitted before,
@@ -132,7 +132,7 @@ type committed struct {
 }
 
 // again says so, for the commands' messages.
-func (c *committed) again() string {
+func (c *txCommitted) again() string {
 	if c.Again {
 		return " (the same transaction, submitted before)"
 	}
@@ -143,7 +143,7 @@ func (c *committed) again() string {
 // block it is in. A refusal is a *txRejectedError. A transaction the node
 // already holds (a resubmission after a restart) or whose commit takes
 // longer than the node waits is followed through its receipt.
-func (a *nodeAPI) submit(ctx context.Context, what string, tx []byte) (*committed, error) {
+func (a *apiNode) submit(ctx context.Context, what string, tx []byte) (*txCommitted, error) {
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/api/v1/transactions?wait=commit&receipt=false", bytes.NewReader(tx))
 		if err != nil {
@@ -162,9 +162,9 @@ func (a *nodeAPI) submit(ctx context.Context, what string, tx []byte) (*committe
 		}
 		switch resp.StatusCode {
 		case http.StatusOK:
-			return &committed{Height: ans.Height, TrackingCode: ans.TrackingCode}, nil
+			return &txCommitted{Height: ans.Height, TrackingCode: ans.TrackingCode}, nil
 		case http.StatusUnprocessableEntity:
-			return nil, rejection(what, &ans)
+			return nil, rejectionOf(what, &ans)
 		case http.StatusConflict, http.StatusGatewayTimeout:
 			c, err := a.awaitReceipt(ctx, what, ans.TrackingCode)
 			if c != nil {
@@ -185,7 +185,7 @@ func (a *nodeAPI) submit(ctx context.Context, what string, tx []byte) (*committe
 	}
 }
 
-func rejection(what string, ans *txAnswer) error {
+func rejectionOf(what string, ans *txAnswer) error {
 	re := &txRejectedError{What: what, Message: ans.Error, Tracking: ans.TrackingCode}
 	if ans.Committed {
 		re.Height = ans.Height
@@ -199,7 +199,7 @@ func rejection(what string, ans *txAnswer) error {
 }
 
 // awaitReceipt waits for the receipt of a transaction the node holds.
-func (a *nodeAPI) awaitReceipt(ctx context.Context, what, code string) (*committed, error) {
+func (a *apiNode) awaitReceipt(ctx context.Context, what, code string) (*txCommitted, error) {
 	if code == "" {
 		return nil, fmt.Errorf("%s: the node gave no tracking code", what)
 	}
@@ -215,7 +215,7 @@ func (a *nodeAPI) awaitReceipt(ctx context.Context, what, code string) (*committ
 			if election.Code(rec.Code) != election.CodeOK {
 				return nil, &txRejectedError{What: what, Code: election.Code(rec.Code), Message: rec.Log, Height: rec.Height, Tracking: code}
 			}
-			return &committed{Height: rec.Height, TrackingCode: code}, nil
+			return &txCommitted{Height: rec.Height, TrackingCode: code}, nil
 		}
 		var se *apiStatusError
 		if !errors.As(err, &se) || (se.Status != http.StatusGatewayTimeout && se.Status != http.StatusNotFound) || time.Now().After(deadline) {
@@ -229,14 +229,14 @@ func (a *nodeAPI) awaitReceipt(ctx context.Context, what, code string) (*committ
 	}
 }
 
-// apiStatus is GET /api/v1/status, in the fields used here.
-type apiStatus struct {
+// nodeStatusJSON is GET /api/v1/status, in the fields used here.
+type nodeStatusJSON struct {
 	ChainID string `json:"chain_id"`
 	Height  int64  `json:"height"`
 }
 
-func (a *nodeAPI) status(ctx context.Context) (*apiStatus, error) {
-	var st apiStatus
+func (a *apiNode) status(ctx context.Context) (*nodeStatusJSON, error) {
+	var st nodeStatusJSON
 	if err := a.get(ctx, "/api/v1/status", &st); err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (a *nodeAPI) status(ctx context.Context) (*apiStatus, error) {
 }
 
 // detail fetches GET /api/v1/elections/{id}.
-func (a *nodeAPI) detail(ctx context.Context, id election.ID) (*electionDetailJSON, error) {
+func (a *apiNode) detail(ctx context.Context, id election.ID) (*electionDetailJSON, error) {
 	var d electionDetailJSON
 	if err := a.get(ctx, "/api/v1/elections/"+id.String(), &d); err != nil {
 		return nil, err
@@ -304,7 +304,7 @@ func (d *electionDetailJSON) text(t map[string]string) string {
 
 // dkg fetches GET .../dkg and checks that its manifest is the election's:
 // the client derives the id itself and trusts no node's word for it.
-func (a *nodeAPI) dkg(ctx context.Context, id election.ID) (*election.DKGMessages, *election.Manifest, error) {
+func (a *apiNode) dkg(ctx context.Context, id election.ID) (*election.DKGMessages, *election.Manifest, error) {
 	var m election.DKGMessages
 	if err := a.get(ctx, "/api/v1/elections/"+id.String()+"/dkg", &m); err != nil {
 		return nil, nil, err
@@ -325,7 +325,7 @@ func (a *nodeAPI) dkg(ctx context.Context, id election.ID) (*election.DKGMessage
 
 // jointKey fetches the election's joint key (ErrNotFound-like 404 before
 // the ceremony fixed it).
-func (a *nodeAPI) jointKey(ctx context.Context, id election.ID) (*tally.PublicKey, error) {
+func (a *apiNode) jointKey(ctx context.Context, id election.ID) (*tally.PublicKey, error) {
 	d, err := a.detail(ctx, id)
 	if err != nil {
 		return nil, err
@@ -342,7 +342,7 @@ func (a *nodeAPI) jointKey(ctx context.Context, id election.ID) (*tally.PublicKe
 
 // aggregates fetches the running tally's aggregate ciphertexts in
 // aggregate order.
-func (a *nodeAPI) aggregates(ctx context.Context, id election.ID) (*election.TallyInfo, []*tally.Ciphertext, error) {
+func (a *apiNode) aggregates(ctx context.Context, id election.ID) (*election.TallyInfo, []*tally.Ciphertext, error) {
 	var t election.TallyInfo
 	if err := a.get(ctx, "/api/v1/elections/"+id.String()+"/tally", &t); err != nil {
 		return nil, nil, err
@@ -364,11 +364,11 @@ func (a *nodeAPI) aggregates(ctx context.Context, id election.ID) (*election.Tal
 	return &t, out, nil
 }
 
-// pollInterval is how often the commands that wait for the chain look.
-const pollInterval = 300 * time.Millisecond
+// chainPoll is how often the commands that wait for the chain look.
+const chainPoll = 300 * time.Millisecond
 
 // waitPhase polls the election until ok(phase) holds, or until ctx ends.
-func (a *nodeAPI) waitPhase(ctx context.Context, id election.ID, ok func(d *electionDetailJSON) bool) (*electionDetailJSON, error) {
+func (a *apiNode) waitPhase(ctx context.Context, id election.ID, ok func(d *electionDetailJSON) bool) (*electionDetailJSON, error) {
 	for {
 		d, err := a.detail(ctx, id)
 		if err != nil {
@@ -380,7 +380,7 @@ func (a *nodeAPI) waitPhase(ctx context.Context, id election.ID, ok func(d *elec
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(pollInterval):
+		case <-time.After(chainPoll):
 		}
 	}
 }

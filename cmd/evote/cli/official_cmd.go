@@ -20,11 +20,11 @@ import (
 // signs with the election authority key and goes through a node's HTTP
 // API; a refusal prints its result code and message and exits non-zero.
 
-// defaultNode is the HTTP address of `evote up`'s node.
-const defaultNode = "http://127.0.0.1:8080"
+// defaultNodeURL is the HTTP address of `evote up`'s node.
+const defaultNodeURL = "http://127.0.0.1:8080"
 
-func addNodeFlag(cmd *cobra.Command) {
-	cmd.Flags().String("node", defaultNode, "the polling node's HTTP address")
+func addNodeURLFlag(cmd *cobra.Command) {
+	cmd.Flags().String("node", defaultNodeURL, "the polling node's HTTP address")
 }
 
 func addElectionFlag(cmd *cobra.Command) {
@@ -48,9 +48,9 @@ func electionArg(e *env) (election.ID, error) {
 	return id, nil
 }
 
-// authorityKey reads the election authority key: --authority-key or
+// loadAuthorityKey reads the election authority key: --authority-key or
 // EVOTE_AUTHORITY_KEY, else HOME/keys/authority.key if it exists.
-func authorityKey(e *env) (*election.PrivateKey, string, error) {
+func loadAuthorityKey(e *env) (*election.PrivateKey, string, error) {
 	path := e.v.GetString("authority-key")
 	if path == "" {
 		def := filepath.Join(e.v.GetString("home"), "keys", "authority.key")
@@ -69,18 +69,18 @@ func authorityKey(e *env) (*election.PrivateKey, string, error) {
 // official is what every official's command needs: the node, the chain
 // id and the authority key.
 type official struct {
-	api       *nodeAPI
+	api       *apiNode
 	chainID   string
 	authority *election.PrivateKey
 	out       io.Writer
 }
 
 func newOfficial(ctx context.Context, e *env) (*official, error) {
-	key, _, err := authorityKey(e)
+	key, _, err := loadAuthorityKey(e)
 	if err != nil {
 		return nil, err
 	}
-	api := newNodeAPI(e.v.GetString("node"))
+	api := newAPINode(e.v.GetString("node"))
 	st, err := api.status(ctx)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func newElectionCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api := newNodeAPI(e.v.GetString("node"))
+			api := newAPINode(e.v.GetString("node"))
 			if e.v.GetBool("json") {
 				var raw json.RawMessage
 				if err := api.get(cmd.Context(), "/api/v1/elections/"+id.String(), &raw); err != nil {
@@ -176,7 +176,7 @@ func newElectionCmd(e *env) *cobra.Command {
 					Voters   uint64            `json:"voters"`
 				} `json:"elections"`
 			}
-			if err := newNodeAPI(e.v.GetString("node")).get(cmd.Context(), "/api/v1/elections", &l); err != nil {
+			if err := newAPINode(e.v.GetString("node")).get(cmd.Context(), "/api/v1/elections", &l); err != nil {
 				return err
 			}
 			if len(l.Elections) == 0 {
@@ -192,7 +192,7 @@ func newElectionCmd(e *env) *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{create, open, closeCmd, show, list} {
-		addNodeFlag(c)
+		addNodeURLFlag(c)
 		if c != create && c != list {
 			addElectionFlag(c)
 		}
@@ -279,7 +279,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func check(b bool) string {
+func checkMark(b bool) string {
 	if b {
 		return "✓"
 	}
@@ -318,7 +318,7 @@ func printElection(w io.Writer, d *electionDetailJSON) {
 	}
 	fmt.Fprintf(w, "trustees   %d, any %d decrypt; joint key %s\n", len(d.Trustees), m.Trustees.Threshold, key)
 	for _, t := range d.Trustees {
-		fmt.Fprintf(w, "  %2d %-20s dealt %s  complaints %s  qualified %s  shares %s", t.Index, t.Name, check(t.Dealt), check(t.ComplaintsPosted), check(t.Qualified), check(t.SharesPosted))
+		fmt.Fprintf(w, "  %2d %-20s dealt %s  complaints %s  qualified %s  shares %s", t.Index, t.Name, checkMark(t.Dealt), checkMark(t.ComplaintsPosted), checkMark(t.Qualified), checkMark(t.SharesPosted))
 		if len(t.ComplaintsAbout) > 0 {
 			fmt.Fprintf(w, "  complained about %v", t.ComplaintsAbout)
 		}

@@ -55,7 +55,7 @@ func newResultsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := fetchResults(cmd.Context(), newNodeAPI(e.v.GetString("node")), id)
+			r, err := fetchResults(cmd.Context(), newAPINode(e.v.GetString("node")), id)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func newResultsCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	addNodeFlag(cmd)
+	addNodeURLFlag(cmd)
 	addElectionFlag(cmd)
 	cmd.Flags().Bool("json", false, "print JSON")
 	return cmd
@@ -76,7 +76,7 @@ func newResultsCmd(e *env) *cobra.Command {
 
 // fetchResults reads the election, its tally and, once derived, its
 // result.
-func fetchResults(ctx context.Context, api *nodeAPI, id election.ID) (*ResultsJSON, error) {
+func fetchResults(ctx context.Context, api *apiNode, id election.ID) (*ResultsJSON, error) {
 	d, err := api.detail(ctx, id)
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func fetchResults(ctx context.Context, api *nodeAPI, id election.ID) (*ResultsJS
 	case err == nil:
 		r.Decrypted, r.Height, r.Trustees = true, res.Height, res.Trustees
 		r.Voters, r.WeightCast = res.Voters, res.WeightCast
-	case isNotFound(err):
+	case isAPINotFound(err):
 	default:
 		return nil, err
 	}

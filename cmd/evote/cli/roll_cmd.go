@@ -132,7 +132,7 @@ voters already on the roll are skipped.`,
 			if offset < 0 || limit < 1 || limit > election.MaxRollPage {
 				return fmt.Errorf("--offset must be >= 0 and --limit 1..%d", election.MaxRollPage)
 			}
-			api := newNodeAPI(e.v.GetString("node"))
+			api := newAPINode(e.v.GetString("node"))
 			var page election.RollPage
 			if err := api.get(cmd.Context(), fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, offset, limit), &page); err != nil {
 				return err
@@ -159,7 +159,7 @@ voters already on the roll are skipped.`,
 	show.Flags().Int("limit", 100, fmt.Sprintf("voters shown, 1..%d", election.MaxRollPage))
 	show.Flags().Bool("json", false, "print the node's JSON")
 	for _, c := range []*cobra.Command{appendCmd, show} {
-		addNodeFlag(c)
+		addNodeURLFlag(c)
 		addElectionFlag(c)
 		cmd.AddCommand(c)
 	}
@@ -219,7 +219,7 @@ func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []elec
 			var vs election.VoterStatus
 			err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(en.Voter.String())), &vs)
 			switch {
-			case isNotFound(err):
+			case isAPINotFound(err):
 				todo = append(todo, en)
 			case err != nil:
 				return nil, err

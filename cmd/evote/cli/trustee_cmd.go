@@ -102,10 +102,10 @@ it was and posts the deal it kept, never a second one.`,
 			return err
 		},
 	}
-	addNodeFlag(runCmd)
+	addNodeURLFlag(runCmd)
 	addElectionFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
-	runCmd.Flags().Duration("poll", pollInterval, "how often to look at the chain")
+	runCmd.Flags().Duration("poll", chainPoll, "how often to look at the chain")
 	runCmd.Flags().String("fault", "", "misbehave: bad-share or bad-decryption (tests of the chain's checks)")
 	runCmd.Flags().String("stop-at", "", "stop at deal-saved or dealt (tests of restarts)")
 	runCmd.Flags().MarkHidden("fault")

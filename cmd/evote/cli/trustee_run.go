@@ -79,7 +79,7 @@ func (c TrusteeRunConfig) Validate() error {
 // trusteeRunner is one trustee's run over one election.
 type trusteeRunner struct {
 	cfg     TrusteeRunConfig
-	api     *nodeAPI
+	api     *apiNode
 	store   *trusteeStore
 	keys    *trusteeKeys
 	out     io.Writer
@@ -99,13 +99,13 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 	if err != nil {
 		return err
 	}
-	r := &trusteeRunner{cfg: cfg, api: newNodeAPI(cfg.Node), store: store, keys: keys, out: out, id: cfg.Election, said: map[string]bool{}}
+	r := &trusteeRunner{cfg: cfg, api: newAPINode(cfg.Node), store: store, keys: keys, out: out, id: cfg.Election, said: map[string]bool{}}
 	if err := r.setup(ctx); err != nil {
 		return err
 	}
 	for {
 		done, err := r.step(ctx)
-		if err != nil && transient(err) && ctx.Err() == nil {
+		if err != nil && transientNodeError(err) && ctx.Err() == nil {
 			// A node restarting or briefly unreachable: look again.
 			r.once("unreachable:"+err.Error(), "the node does not answer (%v); trying again", err)
 			err = nil
@@ -185,7 +185,7 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 		if !me.Dealt {
 			return false, r.deal(ctx)
 		}
-		r.once("wait-deals", "waiting for the other deals (round ends %s)", deadline(d))
+		r.once("wait-deals", "waiting for the other deals (round ends %s)", roundEnd(d))
 	case "dkg-complaints":
 		if !me.Dealt {
 			r.once("no-deal", "the deal round ended without its deal: it is left out of the joint key, but still checks the deals and gets a share")
@@ -193,7 +193,7 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 		if !me.ComplaintsPosted {
 			return false, r.complain(ctx)
 		}
-		r.once("wait-complaints", "waiting for the other trustees' checks (round ends %s)", deadline(d))
+		r.once("wait-complaints", "waiting for the other trustees' checks (round ends %s)", roundEnd(d))
 	case "dkg-responses":
 		return false, r.respond(ctx)
 	case "ready", "open":
@@ -231,7 +231,7 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func deadline(d *electionDetailJSON) string {
+func roundEnd(d *electionDetailJSON) string {
 	if d.Deadline == nil {
 		return "when all are in"
 	}
