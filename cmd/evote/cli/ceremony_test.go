@@ -210,6 +210,19 @@ func testTrustees(t *testing.T, dir string, n int) string {
 	return b.String()
 }
 
+// newVoterKeys makes n voter keys and returns their public text forms.
+func newVoterKeys(t *testing.T, n int) []string {
+	var keys []string
+	for range n {
+		v, err := wallet.GenerateVoterKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, v.Public().String())
+	}
+	return keys
+}
+
 func testManifest(authority election.PublicKey, ref string, members string) string {
 	return fmt.Sprintf(`reference: %s
 authority: %s
@@ -291,14 +304,7 @@ func TestOfficialCommands(t *testing.T) {
 
 	// Roll files: a bad line or a voter listed twice is refused before
 	// anything is submitted.
-	var keys []string
-	for range 7 {
-		v, err := wallet.GenerateVoterKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, v.Public().String())
-	}
+	keys := newVoterKeys(t, 7)
 	rollFile := func(name string, lines ...string) string {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
@@ -333,6 +339,20 @@ func TestOfficialCommands(t *testing.T) {
 	out = mustCLI(t, append(append([]string{"roll", "append", "--batch", "3", "--file", rollFile("r7.txt", keys...)}, el...), auth...)...)
 	if !strings.Contains(out, "3 of the 7 voters are already on the roll: skipped") || !strings.Contains(out, "4 voters appended to the roll") {
 		t.Errorf("append 7: %s", out)
+	}
+	// Both ways of asking the node find the same voters missing.
+	eid, _ := election.ParseID(id)
+	o := &official{api: newAPINode(net.url)}
+	var mixed []election.RollEntry
+	for _, k := range append(keys, newVoterKeys(t, 2)...) {
+		v, _ := wallet.ParseVoterPublicKey(k)
+		mixed = append(mixed, election.RollEntry{Voter: v.Key(), Weight: 1})
+	}
+	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
+		todo, err := o.notOnRoll(t.Context(), eid, mixed, how)
+		if err != nil || len(todo) != 2 || todo[0] != mixed[7] || todo[1] != mixed[8] {
+			t.Errorf("notOnRoll (way %d): %v, %v", how, todo, err)
+		}
 	}
 	out = mustCLI(t, append(append([]string{"roll", "show", "--limit", "5"}, el...), node...)...)
 	if !strings.Contains(out, ": 7 voters (1 to 5 by key)") || !strings.Contains(out, "... 2 more (--offset 5)") || strings.Count(out, "evote-voter:") != 5 {

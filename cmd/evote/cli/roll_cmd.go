@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -169,7 +171,7 @@ voters already on the roll are skipped.`,
 // appendRoll appends the entries not yet on the roll, in batches, and
 // returns how many it appended.
 func (o *official) appendRoll(ctx context.Context, id election.ID, entries []election.RollEntry, batch int) (int, error) {
-	todo, err := o.notOnRoll(ctx, id, entries)
+	todo, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
 	if err != nil {
 		return 0, err
 	}
@@ -202,9 +204,23 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 	return done, nil
 }
 
-// notOnRoll asks the node which entries are not on the roll yet: voter by
-// voter for a file much smaller than the roll, else by reading the roll.
-func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry) ([]election.RollEntry, error) {
+// rollCheck is how notOnRoll asks the node.
+type rollCheck int
+
+const (
+	rollCheckAuto   rollCheck = iota
+	rollCheckPages            // read the whole roll, page by page
+	rollCheckVoters           // ask voter by voter, rollCheckWorkers at a time
+)
+
+// rollCheckWorkers is how many voter queries run at once.
+const rollCheckWorkers = 16
+
+// notOnRoll asks the node which entries are not on the roll yet. Reading
+// the roll costs about pages²/2 page scans (a page at offset k scans the k
+// voters before it), asking voter by voter one query per entry; auto picks
+// the cheaper.
+func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry, how rollCheck) ([]election.RollEntry, error) {
 	var first election.RollPage
 	if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?limit=%d", id, election.MaxRollPage), &first); err != nil {
 		return nil, err
@@ -212,42 +228,85 @@ func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []elec
 	if first.Total == 0 {
 		return entries, nil
 	}
-	pages := int((first.Total + election.MaxRollPage - 1) / election.MaxRollPage)
-	var todo []election.RollEntry
-	if len(entries) < pages {
-		for _, en := range entries {
-			var vs election.VoterStatus
-			err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(en.Voter.String())), &vs)
-			switch {
-			case isAPINotFound(err):
-				todo = append(todo, en)
-			case err != nil:
-				return nil, err
-			case !vs.OnRoll:
-				todo = append(todo, en)
-			}
+	if how == rollCheckAuto {
+		pages := (first.Total + election.MaxRollPage - 1) / election.MaxRollPage
+		how = rollCheckPages
+		if pages*(pages+1)/2 > uint64(len(entries)/rollCheckWorkers) {
+			how = rollCheckVoters
 		}
-		return todo, nil
 	}
-	on := make(map[election.PublicKey]bool, first.Total)
+	var on []bool
+	var err error
+	if how == rollCheckVoters {
+		on, err = o.votersOnRoll(ctx, id, entries)
+	} else {
+		on, err = o.readRoll(ctx, id, &first, entries)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var todo []election.RollEntry
+	for i, en := range entries {
+		if !on[i] {
+			todo = append(todo, en)
+		}
+	}
+	return todo, nil
+}
+
+// votersOnRoll asks the node about each entry.
+func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry) ([]bool, error) {
+	on := make([]bool, len(entries))
+	errs := make([]error, rollCheckWorkers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range rollCheckWorkers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(entries) || ctx.Err() != nil {
+					return
+				}
+				var vs election.VoterStatus
+				err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(entries[i].Voter.String())), &vs)
+				switch {
+				case isAPINotFound(err):
+				case err != nil:
+					errs[w] = err
+					return
+				default:
+					on[i] = vs.OnRoll
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return on, ctx.Err()
+}
+
+// readRoll reads the whole roll from its first page.
+func (o *official) readRoll(ctx context.Context, id election.ID, first *election.RollPage, entries []election.RollEntry) ([]bool, error) {
+	roll := make(map[election.PublicKey]bool, first.Total)
 	page := first
 	for {
 		for _, v := range page.Voters {
-			on[v.Voter] = true
+			roll[v.Voter] = true
 		}
 		next := page.Offset + len(page.Voters)
 		if len(page.Voters) == 0 || uint64(next) >= page.Total {
 			break
 		}
-		page = election.RollPage{}
-		if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, next, election.MaxRollPage), &page); err != nil {
+		page = &election.RollPage{}
+		if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, next, election.MaxRollPage), page); err != nil {
 			return nil, err
 		}
 	}
-	for _, en := range entries {
-		if !on[en.Voter] {
-			todo = append(todo, en)
-		}
+	on := make([]bool, len(entries))
+	for i, en := range entries {
+		on[i] = roll[en.Voter]
 	}
-	return todo, nil
+	return on, nil
 }
