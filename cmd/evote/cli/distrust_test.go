@@ -85,6 +85,19 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 		return []string{"trustee", "run", "--node", node, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--poll", "50ms"}
 	}
 
+	// A trustee the manifest does not name, and one the manifest names
+	// with another encryption key.
+	mustCLI(t, "trustee", "init", "--name", "T4", "--dir", filepath.Join(dir, "t4"), "--insecure-test-kdf")
+	wantRejected(t, []string{"is not a trustee of election " + id}, trustee(4, net.url)...)
+	lines := strings.Split(members, "\n")
+	lines[2], lines[5] = lines[5], lines[2] // T1's identity with T2's encryption key, and the reverse
+	mixed := filepath.Join(dir, "mixed.yaml")
+	os.WriteFile(mixed, []byte(testManifest(key.Public(), "mixed", strings.Join(lines, "\n"))), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", mixed, "--authority-key", net.authority, "--node", net.url)
+	mixedID := electionCreated.FindStringSubmatch(out)[1]
+	wantRejected(t, []string{"election " + mixedID + " lists this trustee's identity", "with another encryption key"},
+		"trustee", "run", "--node", net.url, "--election", mixedID, "--dir", filepath.Join(dir, "t1"))
+
 	// Another election's manifest under this election's id.
 	swapped := lyingNode(t, net.url, "/api/v1/elections/"+id+"/dkg", func(v map[string]any) { v["manifest"] = other.Manifest })
 	wantRejected(t, []string{"served a manifest that is not the one of election " + id}, trustee(1, swapped)...)
