@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // lyingNode is a proxy in front of a real node that rewrites the JSON
@@ -124,4 +127,31 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	if strings.Contains(out, "key ceremony done") {
 		t.Fatalf("trustee 1 derived a share for a key the ceremony did not give:\n%s", out)
 	}
+
+	// A sealed state whose deal is not the one on the chain (a state from
+	// elsewhere): the trustee stops rather than act on it.
+	eid, _ := election.ParseID(id)
+	_, man, err := newAPINode(net.url).dkg(t.Context(), eid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := man.DKGParams(eid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deal, _, err := tally.NewDKGDeal(params, 1, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := deal.MarshalBinary()
+	store, err := openTrusteeStore(filepath.Join(dir, "t1"), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.state.Elections[id].Deal = hex.EncodeToString(db)
+	if err := store.save(); err != nil {
+		t.Fatal(err)
+	}
+	store.close()
+	wantRejected(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trustee(1, net.url)...)
 }
