@@ -713,3 +713,45 @@ func TestFailedElection(t *testing.T) {
 	wantRejected(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
 		"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, "t1"))
 }
+
+// TestCommandsRejectBadFlags: flags and passphrases the commands refuse
+// before they reach any node.
+func TestCommandsRejectBadFlags(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "")
+	// No terminal to ask a passphrase on, wherever the tests run.
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := os.Stdin
+	os.Stdin = null
+	t.Cleanup(func() { os.Stdin = stdin; null.Close() })
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	id := strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trustee", "init", "--name", "A"}, "--dir is required"},
+		{[]string{"trustee", "init", "--dir", dir}, "--name is required"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir}, "no passphrase: set EVOTE_PASSPHRASE, give --passphrase-file, or run in a terminal"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", empty}, "--passphrase-file " + empty + " is empty"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", filepath.Join(dir, "none")}, "--passphrase-file: open"},
+		{[]string{"trustee", "run", "--election", id}, "--dir is required"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--poll", "1ms"}, "--poll must be"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "lie"}, "--fault must be"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "never"}, "--stop-at must be"},
+		{[]string{"trustee", "run", "--dir", dir}, "--election is required"},
+		{[]string{"results"}, "--election is required"},
+		{[]string{"roll", "show", "--election", id, "--limit", "0"}, "--limit 1..1000"},
+		{[]string{"roll", "append", "--election", id}, "--file is required"},
+		{[]string{"election", "create"}, "--manifest FILE.yaml is required"},
+	} {
+		code, _, errs := runCLI(t, t.Context(), c.args...)
+		if code != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("evote %s: exit %d, stderr %q, want %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}
