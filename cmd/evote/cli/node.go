@@ -269,6 +269,7 @@ func writeTestnet(cfg TestnetConfig, out io.Writer) error {
 		fmt.Fprintf(out, "  evote node --home %s    # API on http://127.0.0.1:%d\n", home, cfg.HTTPPort+i)
 	}
 	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.Public())
+	fmt.Fprintf(out, "  the officials' commands sign with it: evote election create --authority-key %s ... (or EVOTE_AUTHORITY_KEY)\n", keyPath)
 	return nil
 }
 

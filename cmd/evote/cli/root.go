@@ -75,6 +75,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().String("home", defaultHome(), "node home directory (config file evote.yaml is read from here)")
 	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newSampleCmd(e), newBenchCmd(e), newTallyCmd(e))
 	root.AddCommand(newWalletCmd(e), newVoteCmd(e), newReceiptCmd(e), newBallotCmd(e))
+	root.AddCommand(newElectionCmd(e), newRollCmd(e), newTrusteeCmd(e), newResultsCmd(e), newDemoCmd(e))
 	return root
 }
 

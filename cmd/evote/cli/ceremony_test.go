@@ -1,0 +1,757 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/wallet"
+)
+
+// The tests of the officials', trustees' and results commands and of
+// `evote demo` run real nodes (one validator in the test process, serving
+// the HTTP API on loopback) and drive the commands through Run.
+
+// startTestNetwork starts a one-validator network whose genesis names a
+// fresh authority key, written to dir/authority.key.
+func startTestNetwork(t *testing.T) *demoNetwork {
+	t.Helper()
+	n, err := startDemoNetwork(t.Context(), t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.stop() })
+	return n
+}
+
+// runCLI runs evote with args and the given node, returning exit code,
+// stdout and stderr.
+func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(ctx, args, &lockedWriter{w: &out}, &lockedWriter{w: &errb})
+	return code, out.String(), errb.String()
+}
+
+// mustCLI runs evote and fails the test unless it exits 0.
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCLI(t, t.Context(), args...)
+	if code != 0 {
+		t.Fatalf("evote %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// wantRejected runs evote, expecting exit 1 and every want in stderr.
+func wantRejected(t *testing.T, want []string, args ...string) string {
+	t.Helper()
+	code, out, errs := runCLI(t, t.Context(), args...)
+	if code != 1 {
+		t.Fatalf("evote %s: exit %d, want 1\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	for _, w := range want {
+		if !strings.Contains(errs, w) {
+			t.Errorf("evote %s: stderr lacks %q:\n%s", strings.Join(args, " "), w, errs)
+		}
+	}
+	return errs
+}
+
+var totalLine = regexp.MustCompile(`(?m)^   (\S.*?)\s+(\d+)\s+[\d.]+% of voters$`)
+
+// TestDemoElection runs `evote demo` with 2-of-3 trustees and 10 voters:
+// one trustee is offline at decryption, two voters revote, and the printed
+// totals must equal the sums of the last ballots recorded in expected.json.
+func TestDemoElection(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out := mustCLI(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--insecure-test-kdf", "--out", dir)
+	for _, want := range []string{
+		"key ceremony done on the chain",
+		"2 voters cast a second ballot with other choices",
+		"trustee 3 goes offline: it will not decrypt",
+		"from the shares of trustees [1 2]",
+		"turnout  10 of 10 voters (100.0%)",
+		"✓ every total equals the recorded choices",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp demoExpected
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	if exp.Version != demoExpectedTag || exp.RollSize != 10 || len(exp.Voters) != 10 || len(exp.Offline) != 1 || exp.Offline[0] != 3 {
+		t.Fatalf("expected.json: %+v", exp)
+	}
+	// The totals the table shows are the sums of each voter's last ballot
+	// (and not of every ballot: the revotes changed contest 1).
+	last := map[int][]uint64{}
+	var all []uint64
+	revoters := 0
+	for _, v := range exp.Voters {
+		if len(v.Ballots) != len(v.Codes) {
+			t.Fatalf("voter %s: %d ballots, %d tracking codes", v.Voter, len(v.Ballots), len(v.Codes))
+		}
+		if len(v.Ballots) == 2 {
+			revoters++
+			if fmt.Sprint(v.Ballots[0][0]) == fmt.Sprint(v.Ballots[1][0]) {
+				t.Errorf("voter %s revoted the same choice in contest 1", v.Voter)
+			}
+		}
+		for c, contest := range v.Ballots[len(v.Ballots)-1] {
+			if last[c] == nil {
+				last[c] = make([]uint64, len(contest))
+			}
+			for o, x := range contest {
+				last[c][o] += x
+			}
+		}
+	}
+	if revoters != 2 {
+		t.Fatalf("%d revoters, want 2", revoters)
+	}
+	for c := 0; c < 2; c++ {
+		all = append(all, last[c]...)
+	}
+	var shown []uint64
+	for _, m := range totalLine.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.ParseUint(m[2], 10, 64)
+		shown = append(shown, n)
+	}
+	if fmt.Sprint(shown) != fmt.Sprint(all) {
+		t.Fatalf("the table shows %v, the recorded last ballots sum to %v:\n%s", shown, all, out)
+	}
+	// Every trustee left its log and its sealed state in its own directory.
+	for i := 1; i <= 3; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "trustees", fmt.Sprintf("trustee-%d", i), trusteeSealed)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestDemoFaults: trustee 1 seals a wrong share to trustee 2 and trustee 3
+// posts wrong partial decryptions. Trustee 2 complains, trustee 1 must
+// reveal the share on the chain; trustee 3's shares are refused with
+// bad-decryption-share; trustees 1 and 2 decrypt, and the totals are
+// right.
+func TestDemoFaults(t *testing.T) {
+	out := mustCLI(t, "demo", "--voters", "6", "--trustees", "3", "--threshold", "2", "--insecure-test-kdf",
+		"--out", filepath.Join(t.TempDir(), "demo"), "--fault", "1=bad-share", "--fault", "3=bad-decryption")
+	for _, want := range []string{
+		"trustee 2 complained about trustee(s) [1]",
+		"1 complaint(s) answered on the chain by revealing the share",
+		"trustee 3's wrong partial decryptions were rejected: decryption shares: rejected at admission: bad-decryption-share (code 22)",
+		"from the shares of trustees [1 2]",
+		"✓ every total equals the recorded choices",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "goes offline") {
+		t.Errorf("a trustee went offline although only two honest ones decrypt:\n%s", out)
+	}
+}
+
+func TestDemoRejectsBadConfig(t *testing.T) {
+	for _, args := range [][]string{
+		{"--threshold", "4", "--trustees", "3"},
+		{"--voters", "0"},
+		{"--validators", "0"},
+		{"--trustees", "3", "--threshold", "3", "--fault", "2=bad-decryption"},
+		{"--fault", "9=bad-share"},
+		{"--fault", "1=lie"},
+	} {
+		code, _, errs := runCLI(t, t.Context(), append([]string{"demo"}, args...)...)
+		if code != 1 || !strings.Contains(errs, "--") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+// testTrustees initialises n trustees under dir with the passphrase in
+// EVOTE_PASSPHRASE and returns their manifest entries.
+func testTrustees(t *testing.T, dir string, n int) string {
+	t.Helper()
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		out := mustCLI(t, "trustee", "init", "--name", fmt.Sprintf("T%d", i), "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--insecure-test-kdf")
+		if !strings.Contains(out, "give the official these lines") {
+			t.Fatalf("trustee init: %s", out)
+		}
+		y, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("t%d", i), trusteePublic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(y)), "\n") {
+			if !strings.HasPrefix(l, "#") {
+				b.WriteString("    " + l + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// newVoterKeys makes n voter keys and returns their public text forms.
+func newVoterKeys(t *testing.T, n int) []string {
+	var keys []string
+	for range n {
+		v, err := wallet.GenerateVoterKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, v.Public().String())
+	}
+	return keys
+}
+
+func testManifest(authority election.PublicKey, ref string, members string) string {
+	return fmt.Sprintf(`reference: %s
+authority: %s
+languages: [en]
+title: {en: "Test election %s"}
+revoting: true
+weights: false
+schedule:
+  dkg_deals_by: %s
+  dkg_complaint_window: 10m
+  dkg_response_window: 10m
+trustees:
+  threshold: 2
+  members:
+%scontests:
+  - type: plurality
+    min_selections: 1
+    title: {en: "Q"}
+    options: [{en: "Yes"}, {en: "No"}]
+`, ref, authority, ref, time.Now().UTC().Add(time.Hour).Format(time.RFC3339), members)
+}
+
+var electionCreated = regexp.MustCompile(`election ([0-9a-f]{64}) created in block \d+`)
+
+// TestOfficialCommands: the officials' commands against a real node, with
+// their refusals: no key, a key that is not the authority, a bad manifest
+// file, an election that cannot open yet, a bad roll file; and an
+// interrupted roll append that resumes.
+func TestOfficialCommands(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "test passphrase")
+	net := startTestNetwork(t)
+	dir := t.TempDir()
+	node := []string{"--node", net.url}
+	auth := append([]string{"--authority-key", net.authority}, node...)
+	key, err := readAuthorityKey(net.authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "manifest.yaml")
+	if err := os.WriteFile(manifest, []byte(testManifest(key.Public(), "officials", testTrustees(t, dir, 3))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals before anything reaches the chain.
+	wantRejected(t, []string{"no authority key", "--authority-key", "EVOTE_AUTHORITY_KEY"}, append([]string{"--home", dir, "election", "create", "--manifest", manifest}, node...)...)
+	wantRejected(t, []string{"manifest:", "no such file"}, append([]string{"election", "create", "--manifest", filepath.Join(dir, "missing.yaml")}, auth...)...)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("reference: x\nauthority: ed25519:00\n"), 0o644)
+	wantRejected(t, []string{"manifest " + bad, "invalid manifest", "authority"}, append([]string{"election", "create", "--manifest", bad}, auth...)...)
+	os.WriteFile(bad, []byte("title: [\n"), 0o644)
+	wantRejected(t, []string{"invalid manifest", "YAML"}, append([]string{"election", "create", "--manifest", bad}, auth...)...)
+	wantRejected(t, []string{"--election is required"}, append([]string{"election", "open"}, auth...)...)
+	wantRejected(t, []string{"--election", "64"}, append([]string{"election", "open", "--election", "abc"}, auth...)...)
+
+	// A key the genesis does not name is refused by the chain.
+	other := filepath.Join(dir, "other.key")
+	if _, _, err := newAuthorityKey(filepath.Dir(other)); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(filepath.Join(dir, "authority.key"), other)
+	wantRejected(t, []string{"create election: rejected at admission: unauthorized (code 7)"},
+		append([]string{"election", "create", "--manifest", manifest, "--authority-key", other}, node...)...)
+
+	out := mustCLI(t, append([]string{"election", "create", "--manifest", manifest}, auth...)...)
+	m := electionCreated.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("create: %s", out)
+	}
+	id := m[1]
+	el := []string{"--election", id}
+	wantRejected(t, []string{"open: rejected at admission: unauthorized (code 7)"},
+		append(append([]string{"election", "open", "--authority-key", other}, el...), node...)...)
+	wantRejected(t, []string{"open: rejected at admission: key-not-fixed (code 28)"}, append(append([]string{"election", "open"}, el...), auth...)...)
+	wantRejected(t, []string{"close: rejected at admission: wrong-phase (code 16)"}, append(append([]string{"election", "close"}, el...), auth...)...)
+	// The same manifest again is the same transaction: it is on the chain.
+	if out := mustCLI(t, append([]string{"election", "create", "--manifest", manifest}, auth...)...); !strings.Contains(out, "the same transaction, submitted before") {
+		t.Errorf("create again: %s", out)
+	}
+
+	// Roll files: a bad line or a voter listed twice is refused before
+	// anything is submitted.
+	keys := newVoterKeys(t, 7)
+	rollFile := func(name string, lines ...string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+		return p
+	}
+	for _, c := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{keys[0], "evote-voter:1234"}, "line 2:"},
+		{[]string{"# comment", keys[0], keys[1] + " 0"}, "line 3: weight"},
+		{[]string{keys[0], keys[1] + " 1 2"}, "line 2: want a voter key"},
+		{[]string{keys[0], "", keys[0]}, "line 3: voter " + keys[0] + " is already on line 1"},
+		{[]string{"ed25519:" + strings.Repeat("ab", 32)}, "line 1:"},
+		{[]string{"# nothing"}, "lists no voters"},
+	} {
+		wantRejected(t, []string{c.want}, append(append([]string{"roll", "append", "--file", rollFile("bad-roll.txt", c.lines...)}, el...), auth...)...)
+	}
+	wantRejected(t, []string{"--batch must be"}, append(append([]string{"roll", "append", "--batch", "0", "--file", rollFile("r.txt", keys[0])}, el...), auth...)...)
+	if out := mustCLI(t, append(append([]string{"roll", "show"}, el...), node...)...); !strings.Contains(out, ": 0 voters") {
+		t.Fatalf("after refused appends: %s", out)
+	}
+	// A weight in an election without weights: the chain refuses the batch.
+	wantRejected(t, []string{"append voters (batch 1 of 1): rejected at admission: invalid-weight (code 25)"},
+		append(append([]string{"roll", "append", "--file", rollFile("w.txt", keys[0]+" 2")}, el...), auth...)...)
+
+	// Three voters, then all seven: the second run skips the three.
+	out = mustCLI(t, append(append([]string{"roll", "append", "--batch", "2", "--file", rollFile("r3.txt", keys[:3]...)}, el...), auth...)...)
+	if !strings.Contains(out, "batch 2 of 2: 1 voter appended") || !strings.Contains(out, "3 voters appended to the roll") {
+		t.Errorf("append 3: %s", out)
+	}
+	out = mustCLI(t, append(append([]string{"roll", "append", "--batch", "3", "--file", rollFile("r7.txt", keys...)}, el...), auth...)...)
+	if !strings.Contains(out, "3 of the 7 voters are already on the roll: skipped") || !strings.Contains(out, "4 voters appended to the roll") {
+		t.Errorf("append 7: %s", out)
+	}
+	// Both ways of asking the node find the same voters missing.
+	eid, _ := election.ParseID(id)
+	o := &official{api: newAPINode(net.url)}
+	var mixed []election.RollEntry
+	for _, k := range append(keys, newVoterKeys(t, 2)...) {
+		v, _ := wallet.ParseVoterPublicKey(k)
+		mixed = append(mixed, election.RollEntry{Voter: v.Key(), Weight: 1})
+	}
+	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
+		todo, err := o.notOnRoll(t.Context(), eid, mixed, how)
+		if err != nil || len(todo) != 2 || todo[0] != mixed[7] || todo[1] != mixed[8] {
+			t.Errorf("notOnRoll (way %d): %v, %v", how, todo, err)
+		}
+	}
+	out = mustCLI(t, append(append([]string{"roll", "show", "--limit", "5"}, el...), node...)...)
+	if !strings.Contains(out, ": 7 voters (1 to 5 by key)") || !strings.Contains(out, "... 2 more (--offset 5)") || strings.Count(out, "evote-voter:") != 5 {
+		t.Errorf("roll show: %s", out)
+	}
+
+	out = mustCLI(t, append(append([]string{"election", "show"}, el...), node...)...)
+	for _, want := range []string{"phase      dkg-deals", "trustees   3, any 2 decrypt; joint key not fixed yet", "roll       7 voters; 0 voted", "1. Q (plurality): Yes | No"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("election show lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustCLI(t, append(append([]string{"results"}, el...), node...)...)
+	if !strings.Contains(out, "turnout  0 of 7 voters") || !strings.Contains(out, "not yet decrypted") {
+		t.Errorf("results before the close: %s", out)
+	}
+	wantRejected(t, []string{"404", "not found"}, append([]string{"election", "show", "--election", strings.Repeat("0", 64)}, node...)...)
+	out = mustCLI(t, append([]string{"election", "list"}, node...)...)
+	if !strings.Contains(out, id+"  dkg-deals") || !strings.Contains(out, "Test election officials") {
+		t.Errorf("election list: %s", out)
+	}
+}
+
+// TestTrusteeRestartAndPassphrase: a trustee stopped between sealing its
+// deal and submitting it posts that same deal when restarted; one stopped
+// after dealing resumes with the complaints; a wrong passphrase is refused
+// clearly; with --once a trustee exits once its shares are in.
+func TestTrusteeRestartAndPassphrase(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
+	net := startTestNetwork(t)
+	dir := t.TempDir()
+	key, err := readAuthorityKey(net.authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "manifest.yaml")
+	os.WriteFile(manifest, []byte(testManifest(key.Public(), "restart", testTrustees(t, dir, 3))), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
+	id := electionCreated.FindStringSubmatch(out)[1]
+	trustee := func(i int, extra ...string) []string {
+		return append([]string{"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--poll", "50ms"}, extra...)
+	}
+
+	// A wrong passphrase, from a file: refused, nothing posted.
+	wrong := filepath.Join(dir, "wrong")
+	os.WriteFile(wrong, []byte("not it\n"), 0o600)
+	wantRejected(t, []string{"trustee.sealed: wrong passphrase"}, trustee(1, "--passphrase-file", wrong)...)
+	wantRejected(t, []string{"no trustee in"}, append(trustee(1), "--dir", filepath.Join(dir, "nobody"))...)
+
+	// Trustee 1 stops after sealing its deal, before submitting it.
+	if out := mustCLI(t, trustee(1, "--stop-at", "deal-saved")...); !strings.Contains(out, "made its deal and sealed it") || !strings.Contains(out, "stopped at deal-saved") {
+		t.Fatalf("stop at deal-saved: %s", out)
+	}
+	api := newAPINode(net.url)
+	eid, _ := election.ParseID(id)
+	d, err := api.detail(t.Context(), eid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Trustees[0].Dealt {
+		t.Fatal("trustee 1 dealt although it stopped before submitting")
+	}
+	// Trustee 2 stops after its deal is committed.
+	if out := mustCLI(t, trustee(2, "--stop-at", "dealt")...); !strings.Contains(out, "dealt in block") {
+		t.Fatalf("stop at dealt: %s", out)
+	}
+
+	// All three run: 1 posts the deal it kept, 2 does not deal again.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	type result struct {
+		code      int
+		out, errs string
+	}
+	results := make([]result, 4)
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		args := trustee(i)
+		if i == 3 {
+			args = append(args, "--once")
+		}
+		wg.Go(func() {
+			code, out, errs := runCLI(t, ctx, args...)
+			results[i] = result{code, out, errs}
+		})
+	}
+	d, err = api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" || x.Phase == "failed" })
+	if err != nil || d.Phase != "ready" {
+		cancel()
+		wg.Wait()
+		t.Fatalf("key ceremony: %v %v\n%+v", err, d, results)
+	}
+	mustCLI(t, "election", "open", "--election", id, "--authority-key", net.authority, "--node", net.url)
+	mustCLI(t, "election", "close", "--election", id, "--authority-key", net.authority, "--node", net.url)
+	wg.Wait()
+	for i := 1; i <= 3; i++ {
+		if results[i].code != 0 {
+			t.Fatalf("trustee %d: exit %d\n%s%s", i, results[i].code, results[i].out, results[i].errs)
+		}
+	}
+	if !strings.Contains(results[1].out, "posting the deal kept in its sealed state") || strings.Contains(results[1].out, "made its deal") {
+		t.Errorf("restarted trustee 1 did not post its kept deal:\n%s", results[1].out)
+	}
+	if strings.Contains(results[2].out, "deal") && !strings.Contains(results[2].out, "key ceremony done") {
+		t.Errorf("restarted trustee 2:\n%s", results[2].out)
+	}
+	if strings.Contains(results[2].out, "dealt in block") || strings.Contains(results[2].out, "made its deal") {
+		t.Errorf("restarted trustee 2 dealt again:\n%s", results[2].out)
+	}
+	if !strings.Contains(results[3].out, "posted its partial decryptions") || strings.Contains(results[3].out, "the result is on the chain") {
+		t.Errorf("trustee 3 with --once:\n%s", results[3].out)
+	}
+	// The chain's deal of trustee 1 is the one in its sealed state, and the
+	// state now holds the share and no longer the dealer's polynomial.
+	store, err := openTrusteeStore(filepath.Join(dir, "t1"), []byte("trustee passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.close()
+	es := store.state.Elections[id]
+	m, _, err := api.dkg(t.Context(), eid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es == nil || len(m.Deals) != 3 || m.Deals[0].Deal != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != d.JointKey {
+		t.Fatalf("trustee 1's sealed state after the election: %+v", es)
+	}
+	res, err := fetchResults(t.Context(), api, eid)
+	if err != nil || !res.Decrypted {
+		t.Fatalf("result: %v %+v", err, res)
+	}
+}
+
+func TestParseRollFile(t *testing.T) {
+	v, _ := wallet.GenerateVoterKey(rand.Reader)
+	w, _ := wallet.GenerateVoterKey(rand.Reader)
+	in := "# roll\n\n" + v.Public().String() + "\n  " + w.Public().String() + "\t 7 \n"
+	got, err := parseRollFile(strings.NewReader(in))
+	if err != nil || len(got) != 2 || got[0].Voter != v.Public().Key() || got[0].Weight != 1 || got[1].Weight != 7 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for _, bad := range []string{
+		"evote-voter:zz\n",
+		v.Public().String() + " -1\n",
+		v.Public().String() + " 4294967296\n",
+		strings.Repeat("x", maxRollFileLine+1),
+	} {
+		if _, err := parseRollFile(strings.NewReader(bad)); err == nil {
+			t.Errorf("%.40q: accepted", bad)
+		}
+	}
+}
+
+// FuzzParseRollFile: no input panics; what parses has distinct voters
+// with non-zero weights.
+func FuzzParseRollFile(f *testing.F) {
+	f.Add("# roll\nevote-voter:" + strings.Repeat("ab", 32) + " 3\n")
+	f.Add("evote-voter:" + strings.Repeat("00", 32) + "\n")
+	f.Add("evote-voter:\n\n x y z")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseRollFile(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		seen := map[election.PublicKey]bool{}
+		for _, e := range got {
+			if seen[e.Voter] || e.Weight == 0 {
+				t.Fatalf("%q: %+v", s, got)
+			}
+			seen[e.Voter] = true
+		}
+	})
+}
+
+func TestTrusteeStore(t *testing.T) {
+	dir := t.TempDir()
+	s, err := initTrusteeStore(dir, "Alice", []byte("pw"), testKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := initTrusteeStore(dir, "Bob", []byte("pw"), testKDF); err == nil {
+		t.Fatal("a second init over a trustee")
+	}
+	id := election.ID{1}
+	s.election(id, 2).Deal = "abcd"
+	if err := s.save(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := openTrusteeStore(dir, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.state.Name != "Alice" || o.state.Elections[id.String()].Deal != "abcd" || o.kdf != testKDF {
+		t.Fatalf("reopened: %+v", o.state)
+	}
+	// One process at a time: a second opening waits for the first to close.
+	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "another evote process is using the trustee") {
+		t.Fatalf("a second opening while the first holds the lock: %v", err)
+	}
+	o.close()
+	if _, err := openTrusteeStore(dir, []byte("PW")); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	path := filepath.Join(dir, trusteeSealed)
+	b, _ := os.ReadFile(path)
+	b[len(b)-1] ^= 1
+	os.WriteFile(path, b, 0o600)
+	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "wrong passphrase (or the file was changed)") {
+		t.Fatalf("changed file: %v", err)
+	}
+	os.WriteFile(path, []byte("not sealed"), 0o600)
+	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "not an evote sealed secret") {
+		t.Fatalf("not sealed: %v", err)
+	}
+	if _, err := initTrusteeStore(t.TempDir(), "", []byte("pw"), testKDF); err == nil {
+		t.Fatal("a trustee without a name")
+	}
+}
+
+// FuzzDecodeTrusteeState: no input panics, and a state that decodes has
+// the version tag and usable keys.
+func FuzzDecodeTrusteeState(f *testing.F) {
+	s, err := initTrusteeStore(f.TempDir(), "Alice", []byte("pw"), testKDF)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.election(election.ID{7}, 1).Share = "00"
+	good, _ := json.Marshal(s.state)
+	f.Add(good)
+	f.Add([]byte(`{"version":"evote/v1/trustee-state"}`))
+	f.Add([]byte(`{"version":"evote/v1/trustee-state","elections":{"zz":null}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := decodeTrusteeState(b)
+		if err != nil {
+			return
+		}
+		if st.Version != trusteeStateTag || st.Elections == nil {
+			t.Fatalf("%q decoded to %+v", b, st)
+		}
+		if _, err := st.keys(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestTrusteeSurvivesNodeRestart: the trustees keep watching while their
+// node is stopped and started again between the key ceremony and the
+// close, and then decrypt.
+func TestTrusteeSurvivesNodeRestart(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
+	dir := t.TempDir()
+	ports, err := freePortBlock(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority, keyPath, err := newAuthorityKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appState, err := genesisAppState("evote-restart", authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "node")
+	err = chain.Init(home, "restart", chain.InitOptions{ChainID: "evote-restart", AppState: appState,
+		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports+1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NodeConfig{Home: home, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports+2), LogLevel: "error"}
+	rn, err := startNode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { rn.stop() }()
+	api := newAPINode(rn.url)
+	if err := waitNodeReady(t.Context(), api, nil); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "manifest.yaml")
+	os.WriteFile(manifest, []byte(testManifest(authority.Public(), "node-restart", testTrustees(t, dir, 3))), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", keyPath, "--node", rn.url)
+	id := electionCreated.FindStringSubmatch(out)[1]
+	eid, _ := election.ParseID(id)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	outs := make([]string, 3)
+	codes := make([]int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			var errs string
+			codes[i], outs[i], errs = runCLI(t, ctx, "trustee", "run", "--node", rn.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i+1)), "--poll", "50ms")
+			outs[i] += errs
+		})
+	}
+	if _, err := api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := rn.stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the trustees find the node gone
+	if rn, err = startNode(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitNodeReady(ctx, api, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)
+	mustCLI(t, "election", "close", "--election", id, "--authority-key", keyPath, "--node", rn.url)
+	wg.Wait()
+	seen := 0
+	for i := range 3 {
+		if codes[i] != 0 || !strings.Contains(outs[i], "the result is on the chain") {
+			t.Errorf("trustee %d: exit %d\n%s", i+1, codes[i], outs[i])
+		}
+		if strings.Contains(outs[i], "the node does not answer") {
+			seen++
+		}
+	}
+	if seen == 0 {
+		t.Error("no trustee noticed the node was gone")
+	}
+}
+
+// TestFailedElection: no trustee deals before dkg_deals_by, so the key
+// ceremony fails; `evote results` says so, and a trustee started then
+// stops with the reason.
+func TestFailedElection(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "pw")
+	net := startTestNetwork(t)
+	dir := t.TempDir()
+	key, err := readAuthorityKey(net.authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := testTrustees(t, dir, 3)
+	dealsBy := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	y := strings.Replace(testManifest(key.Public(), "fails", members), "dkg_deals_by: ", "dkg_deals_by: "+dealsBy.Format(time.RFC3339)+"\n  # ", 1)
+	manifest := filepath.Join(dir, "manifest.yaml")
+	os.WriteFile(manifest, []byte(y), 0o644)
+	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
+	id := electionCreated.FindStringSubmatch(out)[1]
+	time.Sleep(time.Until(dealsBy) + 500*time.Millisecond)
+	// Blocks come with transactions, and a block's time is its
+	// predecessor's commit time: other elections' creations make blocks
+	// until one's time passes the deadline.
+	for i := 0; i < 10 && !strings.Contains(out, ", failed"); i++ {
+		os.WriteFile(manifest, []byte(testManifest(key.Public(), fmt.Sprintf("another-%d", i), members)), 0o644)
+		mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
+		out = mustCLI(t, "results", "--election", id, "--node", net.url)
+	}
+	if !strings.Contains(out, "totals   none: the election failed (dkg-not-enough-qualified)") {
+		t.Fatalf("results of a failed election:\n%s", out)
+	}
+	wantRejected(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
+		"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, "t1"))
+}
+
+// TestCommandsRejectBadFlags: flags and passphrases the commands refuse
+// before they reach any node.
+func TestCommandsRejectBadFlags(t *testing.T) {
+	t.Setenv("EVOTE_PASSPHRASE", "")
+	// No terminal to ask a passphrase on, wherever the tests run.
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := os.Stdin
+	os.Stdin = null
+	t.Cleanup(func() { os.Stdin = stdin; null.Close() })
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	id := strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trustee", "init", "--name", "A"}, "--dir is required"},
+		{[]string{"trustee", "init", "--dir", dir}, "--name is required"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir}, "no passphrase: set EVOTE_PASSPHRASE, give --passphrase-file, or run in a terminal"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", empty}, "--passphrase-file " + empty + " is empty"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", filepath.Join(dir, "none")}, "--passphrase-file: open"},
+		{[]string{"trustee", "run", "--election", id}, "--dir is required"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--poll", "1ms"}, "--poll must be"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "lie"}, "--fault must be"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "never"}, "--stop-at must be"},
+		{[]string{"trustee", "run", "--dir", dir}, "--election is required"},
+		{[]string{"results"}, "--election is required"},
+		{[]string{"roll", "show", "--election", id, "--limit", "0"}, "--limit 1..1000"},
+		{[]string{"roll", "append", "--election", id}, "--file is required"},
+		{[]string{"election", "create"}, "--manifest FILE.yaml is required"},
+	} {
+		code, _, errs := runCLI(t, t.Context(), c.args...)
+		if code != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("evote %s: exit %d, stderr %q, want %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}

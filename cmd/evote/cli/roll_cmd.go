@@ -1,0 +1,312 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/wallet"
+)
+
+// `evote roll append|show`: the voter roll. A roll file lists one voter
+// per line: the voter's public key in its text form ("evote-voter:" and 64
+// hex digits), optionally followed by white space and a weight (1 to
+// 2^32-1; 1 if absent). Blank lines and lines starting with # are ignored.
+
+// maxRollFileLine bounds a line of a roll file.
+const maxRollFileLine = 4096
+
+// parseRollFile reads a roll file. It fails on the first bad line, naming
+// it, and on a voter listed twice.
+func parseRollFile(r io.Reader) ([]election.RollEntry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 256), maxRollFileLine)
+	var out []election.RollEntry
+	seen := map[election.PublicKey]int{}
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) > 2 {
+			return nil, fmt.Errorf("line %d: want a voter key and an optional weight, got %d fields", n, len(f))
+		}
+		k, err := wallet.ParseVoterPublicKey(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		entry := election.RollEntry{Voter: k.Key(), Weight: 1}
+		if len(f) == 2 {
+			w, err := strconv.ParseUint(f[1], 10, 32)
+			if err != nil || w == 0 {
+				return nil, fmt.Errorf("line %d: weight %q is not a whole number from 1 to %d", n, f[1], uint32(1<<32-1))
+			}
+			entry.Weight = uint32(w)
+		}
+		if first, ok := seen[entry.Voter]; ok {
+			return nil, fmt.Errorf("line %d: voter %v is already on line %d", n, k, first)
+		}
+		seen[entry.Voter] = n
+		out = append(out, entry)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("a line longer than %d bytes", maxRollFileLine)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func newRollCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "roll",
+		Short: "officials: append voters to an election's roll, show the roll",
+	}
+	appendCmd := &cobra.Command{
+		Use:   "append --election ID --file FILE",
+		Short: "append the voters of a file (one \"evote-voter:…\" key per line, optional weight) in batches",
+		Long: `append reads a roll file (one voter public key per line, "evote-voter:" and 64 hex digits,
+optionally followed by a weight; # starts a comment line), checks all of it, asks the node which
+of its voters are already on the roll and appends the others in batches of --batch voters, one
+signed transaction each, waiting for each commit. Run again after an interruption, it resumes:
+voters already on the roll are skipped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := electionArg(e)
+			if err != nil {
+				return err
+			}
+			path := e.v.GetString("file")
+			if path == "" {
+				return errors.New("--file is required")
+			}
+			batch := e.v.GetInt("batch")
+			if batch < 1 || batch > election.MaxRollBatch {
+				return fmt.Errorf("--batch must be 1..%d, got %d", election.MaxRollBatch, batch)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			entries, err := parseRollFile(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("roll file %s: %w", path, err)
+			}
+			if len(entries) == 0 {
+				return fmt.Errorf("roll file %s lists no voters", path)
+			}
+			o, err := newOfficial(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			_, err = o.appendRoll(cmd.Context(), id, entries, batch)
+			return err
+		},
+	}
+	appendCmd.Flags().String("file", "", "the roll file")
+	appendCmd.Flags().Int("batch", rollBatch, "voters per transaction")
+	addAuthorityFlag(appendCmd)
+	show := &cobra.Command{
+		Use:   "show --election ID",
+		Short: "show a page of the roll, sorted by voter key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := electionArg(e)
+			if err != nil {
+				return err
+			}
+			offset, limit := e.v.GetInt("offset"), e.v.GetInt("limit")
+			if offset < 0 || limit < 1 || limit > election.MaxRollPage {
+				return fmt.Errorf("--offset must be >= 0 and --limit 1..%d", election.MaxRollPage)
+			}
+			api := newAPINode(e.v.GetString("node"))
+			var page election.RollPage
+			if err := api.get(cmd.Context(), fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, offset, limit), &page); err != nil {
+				return err
+			}
+			if e.v.GetBool("json") {
+				return json.NewEncoder(e.stdout).Encode(page)
+			}
+			end := offset + len(page.Voters)
+			fmt.Fprintf(e.stdout, "roll of election %v: %d voters", id, page.Total)
+			if len(page.Voters) > 0 {
+				fmt.Fprintf(e.stdout, " (%d to %d by key)", offset+1, end)
+			}
+			fmt.Fprintln(e.stdout)
+			for _, v := range page.Voters {
+				fmt.Fprintf(e.stdout, "%s %d\n", wallet.VoterPublicKey(v.Voter), v.Weight)
+			}
+			if uint64(end) < page.Total {
+				fmt.Fprintf(e.stdout, "... %d more (--offset %d)\n", page.Total-uint64(end), end)
+			}
+			return nil
+		},
+	}
+	show.Flags().Int("offset", 0, "the first voter shown, from 0")
+	show.Flags().Int("limit", 100, fmt.Sprintf("voters shown, 1..%d", election.MaxRollPage))
+	show.Flags().Bool("json", false, "print the node's JSON")
+	for _, c := range []*cobra.Command{appendCmd, show} {
+		addNodeURLFlag(c)
+		addElectionFlag(c)
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+// appendRoll appends the entries not yet on the roll, in batches, and
+// returns how many it appended.
+func (o *official) appendRoll(ctx context.Context, id election.ID, entries []election.RollEntry, batch int) (int, error) {
+	todo, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
+	if err != nil {
+		return 0, err
+	}
+	if skipped := len(entries) - len(todo); skipped > 0 {
+		fmt.Fprintf(o.out, "%d of the %d voters are already on the roll: skipped\n", skipped, len(entries))
+	}
+	if len(todo) == 0 {
+		fmt.Fprintln(o.out, "nothing to append")
+		return 0, nil
+	}
+	batches := (len(todo) + batch - 1) / batch
+	done := 0
+	for b := 0; b < batches; b++ {
+		part := todo[b*batch : min((b+1)*batch, len(todo))]
+		tx, err := election.NewAppendVotersTx(o.chainID, id, part, o.authority)
+		if err != nil {
+			return done, err
+		}
+		c, err := o.api.submit(ctx, fmt.Sprintf("append voters (batch %d of %d)", b+1, batches), tx)
+		if err != nil {
+			if done > 0 {
+				fmt.Fprintf(o.out, "%s appended before this failure; run the command again to resume\n", nVoters(done))
+			}
+			return done, err
+		}
+		done += len(part)
+		fmt.Fprintf(o.out, "batch %d of %d: %s appended in block %d%s\n", b+1, batches, nVoters(len(part)), c.Height, c.again())
+	}
+	fmt.Fprintf(o.out, "%s appended to the roll of %v\n", nVoters(done), id)
+	return done, nil
+}
+
+// rollCheck is how notOnRoll asks the node.
+type rollCheck int
+
+const (
+	rollCheckAuto   rollCheck = iota
+	rollCheckPages            // read the whole roll, page by page
+	rollCheckVoters           // ask voter by voter, rollCheckWorkers at a time
+)
+
+// rollCheckWorkers is how many voter queries run at once.
+const rollCheckWorkers = 16
+
+// notOnRoll asks the node which entries are not on the roll yet. Reading
+// the roll costs about pages²/2 page scans (a page at offset k scans the k
+// voters before it), asking voter by voter one query per entry; auto picks
+// the cheaper.
+func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry, how rollCheck) ([]election.RollEntry, error) {
+	var first election.RollPage
+	if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?limit=%d", id, election.MaxRollPage), &first); err != nil {
+		return nil, err
+	}
+	if first.Total == 0 {
+		return entries, nil
+	}
+	if how == rollCheckAuto {
+		pages := (first.Total + election.MaxRollPage - 1) / election.MaxRollPage
+		how = rollCheckPages
+		if pages*(pages+1)/2 > uint64(len(entries)/rollCheckWorkers) {
+			how = rollCheckVoters
+		}
+	}
+	var on []bool
+	var err error
+	if how == rollCheckVoters {
+		on, err = o.votersOnRoll(ctx, id, entries)
+	} else {
+		on, err = o.readRoll(ctx, id, &first, entries)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var todo []election.RollEntry
+	for i, en := range entries {
+		if !on[i] {
+			todo = append(todo, en)
+		}
+	}
+	return todo, nil
+}
+
+// votersOnRoll asks the node about each entry.
+func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry) ([]bool, error) {
+	on := make([]bool, len(entries))
+	errs := make([]error, rollCheckWorkers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range rollCheckWorkers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(entries) || ctx.Err() != nil {
+					return
+				}
+				var vs election.VoterStatus
+				err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(entries[i].Voter.String())), &vs)
+				switch {
+				case isAPINotFound(err):
+				case err != nil:
+					errs[w] = err
+					return
+				default:
+					on[i] = vs.OnRoll
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return on, ctx.Err()
+}
+
+// readRoll reads the whole roll from its first page.
+func (o *official) readRoll(ctx context.Context, id election.ID, first *election.RollPage, entries []election.RollEntry) ([]bool, error) {
+	roll := make(map[election.PublicKey]bool, first.Total)
+	page := first
+	for {
+		for _, v := range page.Voters {
+			roll[v.Voter] = true
+		}
+		next := page.Offset + len(page.Voters)
+		if len(page.Voters) == 0 || uint64(next) >= page.Total {
+			break
+		}
+		page = &election.RollPage{}
+		if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, next, election.MaxRollPage), page); err != nil {
+			return nil, err
+		}
+	}
+	on := make([]bool, len(entries))
+	for i, en := range entries {
+		on[i] = roll[en.Voter]
+	}
+	return on, nil
+}

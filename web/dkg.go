@@ -1,0 +1,15 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/evote/evote/election"
+)
+
+// dkg answers GET /api/v1/elections/{id}/dkg: the canonical manifest and
+// every key-ceremony message the chain admitted (election.QueryDKG).
+func (s *Server) dkg(w http.ResponseWriter, r *http.Request) {
+	if id, ok := electionID(w, r); ok {
+		s.answer(w, r)(election.QueryDKG(s.reader(), id))
+	}
+}

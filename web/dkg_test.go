@@ -1,0 +1,147 @@
+package web
+
+import (
+	"bytes"
+	"encoding/hex"
+	"net/http"
+	"testing"
+
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
+)
+
+// dkgJSON is GET /api/v1/elections/{id}/dkg.
+type dkgJSON struct {
+	Election string `json:"election"`
+	Phase    string `json:"phase"`
+	Manifest string `json:"manifest"`
+	Deals    []struct {
+		Dealer uint32 `json:"dealer"`
+		Deal   string `json:"deal"`
+	} `json:"deals"`
+	ComplaintSets []struct {
+		Complainer uint32   `json:"complainer"`
+		Dealers    []uint32 `json:"dealers"`
+	} `json:"complaint_sets"`
+	Responses []struct {
+		Dealer     uint32 `json:"dealer"`
+		Complainer uint32 `json:"complainer"`
+		Response   string `json:"response"`
+	} `json:"responses"`
+}
+
+func unhex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return b
+}
+
+// TestDKGMessages takes a key ceremony with a complaint and its response
+// through the chain and checks that GET .../dkg shows every message as
+// admitted, and that the joint key re-derived from them alone is the
+// chain's.
+func TestDKGMessages(t *testing.T) {
+	tn := startTestNode(t)
+	e := newTestElection(t, tn.authority, "dkg", true, false, 3, 2, 0)
+	path := "/api/v1/elections/" + e.id.String() + "/dkg"
+
+	tn.wantStatus(t, "/api/v1/elections/not-an-id/dkg", http.StatusBadRequest)
+	tn.wantStatus(t, path, http.StatusNotFound)
+
+	tn.commit(t, e.createTx(t))
+	var m dkgJSON
+	tn.getJSON(t, path, &m)
+	man, err := election.DecodeManifest(unhex(t, m.Manifest))
+	if err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if id, err := man.ID(); err != nil || id != e.id || m.Election != e.id.String() {
+		t.Fatalf("the manifest served is not the one of election %v", e.id)
+	}
+	if m.Phase != "dkg-deals" || len(m.Deals) != 0 || len(m.ComplaintSets) != 0 || len(m.Responses) != 0 {
+		t.Fatalf("before any deal: %+v", m)
+	}
+
+	// The deals, in the order 3, 1, 2: the answer lists them by dealer.
+	deals := [][]byte{e.dealTx(t, 2), e.dealTx(t, 0), e.dealTx(t, 1)}
+	for _, tx := range deals {
+		tn.commit(t, tx)
+	}
+	tn.getJSON(t, path, &m)
+	if m.Phase != "dkg-complaints" || len(m.Deals) != 3 {
+		t.Fatalf("after the deals: phase %s, %d deals", m.Phase, len(m.Deals))
+	}
+	for i, d := range m.Deals {
+		want, _ := e.trustees[i].deal.MarshalBinary()
+		if d.Dealer != uint32(i+1) || !bytes.Equal(unhex(t, d.Deal), want) {
+			t.Errorf("deal %d: dealer %d, not the deal submitted", i, d.Dealer)
+		}
+	}
+
+	// Trustee 1 complains about dealer 2 (unfounded, but the chain admits
+	// it), the others have no complaint; dealer 2 answers.
+	complaint := &tally.DKGComplaint{Complainer: 1, Dealer: 2}
+	tn.commit(t, must(t)(election.NewDKGComplaintsTx(testChainID, e.id, []*tally.DKGComplaint{complaint}, e.trustees[0].key)))
+	tn.commit(t, e.complaintsTx(t, 2), e.complaintsTx(t, 1))
+	tn.getJSON(t, path, &m)
+	if m.Phase != "dkg-responses" || len(m.ComplaintSets) != 3 {
+		t.Fatalf("after the complaints: phase %s, %d sets", m.Phase, len(m.ComplaintSets))
+	}
+	for i, cs := range m.ComplaintSets {
+		want := []uint32{}
+		if i == 0 {
+			want = []uint32{2}
+		}
+		if cs.Complainer != uint32(i+1) || len(cs.Dealers) != len(want) || (len(want) == 1 && cs.Dealers[0] != 2) {
+			t.Errorf("complaint set %d: %+v", i, cs)
+		}
+	}
+	resp, err := e.trustees[1].secret.Respond(e.params, complaint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.commit(t, must(t)(election.NewDKGResponsesTx(testChainID, e.id, []*tally.DKGResponse{resp}, e.trustees[1].key)))
+	tn.getJSON(t, path, &m)
+	if m.Phase != "ready" || len(m.Responses) != 1 || m.Responses[0].Dealer != 2 || m.Responses[0].Complainer != 1 {
+		t.Fatalf("after the response: phase %s, responses %+v", m.Phase, m.Responses)
+	}
+
+	// Anyone re-derives the joint key from these messages alone.
+	params, err := man.DKGParams(e.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []*tally.DKGDeal
+	for _, d := range m.Deals {
+		deal := new(tally.DKGDeal)
+		if err := deal.UnmarshalBinary(unhex(t, d.Deal)); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, deal)
+	}
+	var cs []*tally.DKGComplaint
+	for _, set := range m.ComplaintSets {
+		for _, d := range set.Dealers {
+			cs = append(cs, &tally.DKGComplaint{Complainer: set.Complainer, Dealer: d})
+		}
+	}
+	var rs []*tally.DKGResponse
+	for _, r := range m.Responses {
+		resp := new(tally.DKGResponse)
+		if err := resp.UnmarshalBinary(unhex(t, r.Response)); err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, resp)
+	}
+	res, err := tally.Finalize(params, ds, cs, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fetchJointKey(t, tn)
+	if !res.PublicKey.Equal(e.jointKey) {
+		t.Fatal("the joint key re-derived from GET .../dkg is not the chain's")
+	}
+}
