@@ -397,14 +397,31 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.R
 		return res, nil
 	}
 	if _, ok := m.(BatchPrechecker); ok {
-		// Through the batcher: in batches, and once for a transaction whose
-		// gossiped copy is being checked now.
-		errs := make([]error, len(miss))
-		var wg sync.WaitGroup
+		// In batches, one per core, outside the batcher's queue: the
+		// consensus waits for this, so it must not wait behind the
+		// transactions gossiped meanwhile.
+		chunks := min(runtime.GOMAXPROCS(0), len(miss))
+		reqs := make([]*precheckReq, len(miss))
 		for k, i := range miss {
-			wg.Go(func() { res[i], errs[k] = a.batchedPrecheck(hs[i], txs[i]) })
+			reqs[k] = &precheckReq{tx: txs[i], hash: hs[i]}
+		}
+		var wg sync.WaitGroup
+		for c := range chunks {
+			part := reqs[c*len(reqs)/chunks : (c+1)*len(reqs)/chunks]
+			wg.Go(func() {
+				for len(part) > 0 {
+					n := min(len(part), maxPrecheckBatch)
+					a.precheckBatch(part[:n])
+					part = part[n:]
+				}
+			})
 		}
 		wg.Wait()
+		var errs []error
+		for k, i := range miss {
+			res[i] = reqs[k].res
+			errs = append(errs, reqs[k].err)
+		}
 		return res, errors.Join(errs...)
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(miss))

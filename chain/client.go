@@ -44,8 +44,11 @@ type parallelCheckTxClient struct {
 	slots    chan struct{}  // bounds them: a full set blocks the caller
 }
 
-// maxAsyncChecks bounds the asynchronous CheckTx calls under way.
-const maxAsyncChecks = 1024
+// maxAsyncChecks bounds the asynchronous CheckTx calls under way: enough
+// to fill two batches, few enough that Flush, which the consensus waits
+// for before each Commit, takes a few tens of milliseconds at most. A peer
+// whose transactions arrive faster waits (its reactor blocks in CheckTx).
+const maxAsyncChecks = 2 * maxPrecheckBatch
 
 func (c *parallelCheckTxClient) SetResponseCallback(cb abcicli.Callback) {
 	c.mu.Lock()

@@ -38,7 +38,7 @@ const (
 // Consensus timeouts for validators on one host or a fast LAN; see
 // docs/chain.md.
 const (
-	TimeoutPropose   = 1 * time.Second
+	TimeoutPropose   = 3 * time.Second
 	TimeoutPrevote   = 200 * time.Millisecond
 	TimeoutPrecommit = 200 * time.Millisecond
 	TimeoutCommit    = 100 * time.Millisecond
