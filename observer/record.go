@@ -1,0 +1,365 @@
+package observer
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+
+	"github.com/evote/evote/election"
+)
+
+// The election record (docs/spec/record.md): one JSON object whose members
+// come in a fixed order, the blocks array written and read one block at a
+// time, so that neither side holds more than a block.
+//
+//	{"format": "evote/v1/record", "chain_id": ..., "genesis": {...},
+//	 "election": ..., "manifest": ..., "blocks": [{...}, ...], "claims": {...}}
+
+// RecordFormat is the record's format tag and version.
+const RecordFormat = "evote/v1/record"
+
+// ErrRecordFormat is wrapped by every failure to read a record's structure.
+var ErrRecordFormat = errors.New("observer: malformed record")
+
+// Limits of a record's parts.
+const (
+	// maxBlockJSON bounds one block of the record: CometBFT's largest block
+	// (100 MiB of transactions) base64-encoded, with room for the proofs.
+	maxBlockJSON = 160 << 20
+	// maxHeadJSON bounds each member before the blocks and the claims.
+	maxHeadJSON = 4 << 20
+)
+
+// RecordGenesis is what the chain fixed at its start: its validators
+// (their Ed25519 consensus keys and voting power) and its app state (the
+// JSON of election.Genesis: chain id and election authorities).
+type RecordGenesis struct {
+	AppState   json.RawMessage   `json:"app_state"`
+	Validators []RecordValidator `json:"validators"`
+}
+
+// RecordValidator is one validator of the genesis.
+type RecordValidator struct {
+	PubKey []byte `json:"pub_key"` // the 32-byte Ed25519 key, base64
+	Power  int64  `json:"power"`
+	Name   string `json:"name,omitempty"`
+}
+
+// RecordBlock is one block that carries the election's transactions, or in
+// which the election changed phase, or the chain's first block: its header
+// and the commit that signs it, in CometBFT's JSON encoding, and the
+// election's transactions it holds, each with its Merkle proof against the
+// header's data hash.
+type RecordBlock struct {
+	Height int64           `json:"height"`
+	Header json.RawMessage `json:"header"`
+	Commit json.RawMessage `json:"commit"`
+	Txs    []RecordTx      `json:"txs"`
+}
+
+// RecordTx is one of the election's accepted transactions in a block.
+type RecordTx struct {
+	Index int         `json:"index"` // its position in the block
+	Kind  string      `json:"kind"`  // the kind's name; must match the envelope
+	Tx    []byte      `json:"tx"`    // the signed transaction, base64
+	Proof RecordProof `json:"proof"`
+	// Replaced is set on ballots only: true when a later ballot of the
+	// same voter replaced this one.
+	Replaced *bool `json:"replaced,omitempty"`
+}
+
+// RecordProof is a Merkle inclusion proof (RFC 6962 tree as CometBFT
+// builds it over the SHA-256 hashes of a block's transactions): the leaf's
+// position, the number of leaves and the sibling hashes from the leaf up.
+type RecordProof struct {
+	Total int64    `json:"total"`
+	Index int64    `json:"index"`
+	Aunts [][]byte `json:"aunts"`
+}
+
+// RecordClaims is what the record says the election came to. None of it is
+// taken on trust: the verifier derives each value from the blocks and
+// requires the claim to equal it.
+type RecordClaims struct {
+	Phase      string        `json:"phase"`
+	Failure    string        `json:"failure,omitempty"`
+	JointKey   string        `json:"joint_key,omitempty"` // hex
+	Qualified  []uint32      `json:"qualified"`
+	RollSize   uint64        `json:"roll_size"`
+	Ballots    uint64        `json:"ballots"` // counted ballots, revotes included
+	Voters     uint64        `json:"voters"`  // voters with a counted ballot
+	WeightCast uint64        `json:"weight_cast"`
+	Aggregates []string      `json:"aggregates"` // hex of each 64-byte ciphertext, in aggregate order
+	ShareSets  []uint32      `json:"share_sets"` // trustees whose decryption shares are in
+	Result     *RecordResult `json:"result,omitempty"`
+}
+
+// RecordResult is the decrypted outcome.
+type RecordResult struct {
+	Trustees []uint32   `json:"trustees"` // whose shares were combined
+	Totals   [][]uint64 `json:"totals"`   // per contest, per option
+}
+
+// RecordHead is everything before the blocks.
+type RecordHead struct {
+	ChainID  string
+	Genesis  RecordGenesis
+	Election election.ID
+	Manifest []byte // the canonical encoding
+}
+
+// RecordWriter writes a record as a stream: the head, then each block,
+// then the claims.
+type RecordWriter struct {
+	w      *bufio.Writer
+	blocks int
+	state  int // 0 head not written, 1 in blocks, 2 closed
+}
+
+// NewRecordWriter writes the head of a record to w.
+func NewRecordWriter(w io.Writer, head *RecordHead) (*RecordWriter, error) {
+	rw := &RecordWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	gen, err := json.Marshal(head.Genesis)
+	if err != nil {
+		return nil, err
+	}
+	man, _ := json.Marshal(head.Manifest)
+	chainID, _ := json.Marshal(head.ChainID)
+	format, _ := json.Marshal(RecordFormat)
+	fmt.Fprintf(rw.w, "{\n\"format\": %s,\n\"chain_id\": %s,\n\"genesis\": %s,\n\"election\": \"%v\",\n\"manifest\": %s,\n\"blocks\": [",
+		format, chainID, gen, head.Election, man)
+	rw.state = 1
+	return rw, rw.flushErr()
+}
+
+func (rw *RecordWriter) flushErr() error {
+	if rw.w.Buffered() > 128<<10 {
+		return rw.w.Flush()
+	}
+	return nil
+}
+
+// WriteBlock appends one block.
+func (rw *RecordWriter) WriteBlock(b *RecordBlock) error {
+	if rw.state != 1 {
+		return errors.New("observer: record writer is closed")
+	}
+	enc, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	if rw.blocks > 0 {
+		rw.w.WriteString(",")
+	}
+	rw.w.WriteString("\n")
+	rw.w.Write(enc)
+	rw.blocks++
+	return rw.flushErr()
+}
+
+// Close writes the claims and ends the record.
+func (rw *RecordWriter) Close(c *RecordClaims) error {
+	if rw.state != 1 {
+		return errors.New("observer: record writer is closed")
+	}
+	rw.state = 2
+	enc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(rw.w, "\n],\n\"claims\": %s\n}\n", enc)
+	return rw.w.Flush()
+}
+
+// RecordReader reads a record as a stream, checking its structure: the
+// members in their order, no unknown member, nothing after the object.
+type RecordReader struct {
+	cr    *countingReader
+	dec   *json.Decoder
+	state int // 0 before head, 1 in blocks, 2 blocks done, 3 claims read
+}
+
+// countingReader counts the bytes read, for progress reports, and bounds
+// how far a single JSON value may run.
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	limit int64 // the count at which reads fail
+}
+
+var errValueTooLong = errors.New("value too long")
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.n >= c.limit {
+		return 0, errValueTooLong
+	}
+	if rest := c.limit - c.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// NewRecordReader starts reading a record from r.
+func NewRecordReader(r io.Reader) *RecordReader {
+	cr := &countingReader{r: r, limit: maxHeadJSON}
+	dec := json.NewDecoder(cr)
+	dec.DisallowUnknownFields()
+	return &RecordReader{cr: cr, dec: dec}
+}
+
+// Offset is how many bytes have been read so far.
+func (rr *RecordReader) Offset() int64 { return rr.cr.n }
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRecordFormat, fmt.Sprintf(format, args...))
+}
+
+// allow lets the decoder read up to n more bytes (beyond what it buffered).
+func (rr *RecordReader) allow(n int64) { rr.cr.limit = rr.cr.n + n }
+
+func (rr *RecordReader) wrap(what string, err error) error {
+	if errors.Is(err, errValueTooLong) {
+		return bad("%s: too long", what)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return bad("%s: the record ends early", what)
+	}
+	return bad("%s: %v", what, err)
+}
+
+func (rr *RecordReader) delim(want json.Delim, what string) error {
+	t, err := rr.dec.Token()
+	if err != nil {
+		return rr.wrap(what, err)
+	}
+	if d, ok := t.(json.Delim); !ok || d != want {
+		return bad("%s: want %q, found %v", what, string(want), t)
+	}
+	return nil
+}
+
+func (rr *RecordReader) key(want string) error {
+	t, err := rr.dec.Token()
+	if err != nil {
+		return rr.wrap("member "+want, err)
+	}
+	if k, ok := t.(string); !ok || k != want {
+		return bad("want member %q, found %v", want, t)
+	}
+	return nil
+}
+
+func (rr *RecordReader) member(name string, v any) error {
+	if err := rr.key(name); err != nil {
+		return err
+	}
+	rr.allow(maxHeadJSON)
+	if err := rr.dec.Decode(v); err != nil {
+		return rr.wrap(name, err)
+	}
+	return nil
+}
+
+// ReadHead reads the members before the blocks and opens the blocks array.
+func (rr *RecordReader) ReadHead() (*RecordHead, error) {
+	if rr.state != 0 {
+		return nil, errors.New("observer: ReadHead called twice")
+	}
+	rr.allow(maxHeadJSON)
+	if err := rr.delim('{', "record"); err != nil {
+		return nil, err
+	}
+	var format string
+	if err := rr.member("format", &format); err != nil {
+		return nil, err
+	}
+	if format != RecordFormat {
+		return nil, bad("format %q, want %q", format, RecordFormat)
+	}
+	h := &RecordHead{}
+	if err := rr.member("chain_id", &h.ChainID); err != nil {
+		return nil, err
+	}
+	if err := rr.member("genesis", &h.Genesis); err != nil {
+		return nil, err
+	}
+	if err := rr.member("election", &h.Election); err != nil {
+		return nil, err
+	}
+	if err := rr.member("manifest", &h.Manifest); err != nil {
+		return nil, err
+	}
+	if err := rr.key("blocks"); err != nil {
+		return nil, err
+	}
+	if err := rr.delim('[', "blocks"); err != nil {
+		return nil, err
+	}
+	rr.state = 1
+	return h, nil
+}
+
+// NextBlock returns the next block, or nil and no error after the last.
+func (rr *RecordReader) NextBlock() (*RecordBlock, error) {
+	if rr.state != 1 {
+		return nil, nil
+	}
+	rr.allow(maxBlockJSON)
+	if !rr.dec.More() {
+		if err := rr.delim(']', "blocks"); err != nil {
+			return nil, err
+		}
+		rr.state = 2
+		return nil, nil
+	}
+	b := new(RecordBlock)
+	if err := rr.dec.Decode(b); err != nil {
+		return nil, rr.wrap("block", err)
+	}
+	return b, nil
+}
+
+// ReadClaims reads the claims after the last block and checks that the
+// record ends there.
+func (rr *RecordReader) ReadClaims() (*RecordClaims, error) {
+	if rr.state != 2 {
+		return nil, errors.New("observer: ReadClaims before the end of the blocks")
+	}
+	c := new(RecordClaims)
+	if err := rr.member("claims", c); err != nil {
+		return nil, err
+	}
+	if err := rr.delim('}', "record"); err != nil {
+		return nil, err
+	}
+	rr.allow(1 << 10)
+	if _, err := rr.dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, bad("data after the record")
+	}
+	rr.state = 3
+	return c, nil
+}
+
+// cmtjsonMarshal encodes a CometBFT value in CometBFT's JSON encoding.
+func cmtjsonMarshal(v any) (json.RawMessage, error) { return cmtjson.Marshal(v) }
+
+// proofsOf returns the Merkle proofs of a block's transactions, given their
+// hashes in block order.
+func proofsOf(hashes [][]byte) []*merkle.Proof {
+	_, proofs := merkle.ProofsFromByteSlices(hashes)
+	return proofs
+}
+
+func nonNilAunts(a [][]byte) [][]byte {
+	if a == nil {
+		return [][]byte{}
+	}
+	return a
+}

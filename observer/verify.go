@@ -1,0 +1,849 @@
+package observer
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
+)
+
+// The verifier (docs/verifier.md). It reads a record as a stream and trusts
+// nothing in it but the genesis it names (compare that with the network's
+// genesis.json): every block's header is checked against the validators'
+// commit signatures, every transaction against its block's data hash, every
+// signature and every proof, and the election's rules are applied by
+// re-running the election state machine (the same rules every node runs)
+// over a fresh in-memory store; the claims at the end must equal what that
+// run derived.
+
+// ErrVerify is wrapped by every verification failure.
+var ErrVerify = errors.New("the record does not verify")
+
+// VerifyError names the first item of a record that fails and why.
+type VerifyError struct {
+	Item string // e.g. "block 12 tx 3 (ballot of evote-voter:ab12cd34…)"
+	Err  error
+}
+
+func (e *VerifyError) Error() string   { return e.Item + ": " + e.Err.Error() }
+func (e *VerifyError) Unwrap() []error { return []error{ErrVerify, e.Err} }
+
+func fail(item string, format string, args ...any) *VerifyError {
+	return &VerifyError{Item: item, Err: fmt.Errorf(format, args...)}
+}
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	// Workers verify signatures and proofs in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, if set, is called after each block is checked.
+	Progress func(VerifyProgress)
+	// Rand draws the batch verification weights; nil means crypto/rand.
+	Rand io.Reader
+	// Genesis, if set, is the app state the record's genesis must equal
+	// (compared in canonical form), and Validators the validators it must
+	// name: the verifier's anchor to the real network.
+	Genesis    []byte
+	Validators []RecordValidator
+}
+
+// VerifyProgress is how far a verification has come.
+type VerifyProgress struct {
+	Bytes   int64 // of the record read
+	Height  int64 // the last block checked
+	Blocks  int
+	Txs     int
+	Ballots int
+}
+
+// Summary is what a successful verification checked.
+type Summary struct {
+	ChainID     string         `json:"chain_id"`
+	Election    election.ID    `json:"election"`
+	Title       string         `json:"title"`
+	Validators  int            `json:"validators"`
+	Authorities int            `json:"authorities"`
+	Blocks      int            `json:"blocks"`
+	Commits     int            `json:"commits"` // commit signatures checked
+	Txs         int            `json:"txs"`
+	Kinds       map[string]int `json:"kinds"`
+	Ballots     int            `json:"ballots"`
+	Replaced    int            `json:"replaced"`
+	Voters      uint64         `json:"voters"`
+	RollSize    uint64         `json:"roll_size"`
+	Trustees    int            `json:"trustees"`
+	Qualified   []uint32       `json:"qualified"`
+	ShareSets   []uint32       `json:"share_sets"`
+	Phase       string         `json:"phase"`
+	Aggregates  int            `json:"aggregates"`
+	Result      *RecordResult  `json:"result,omitempty"`
+	Bytes       int64          `json:"bytes"`
+}
+
+// windowBallots is how many ballots the verifier checks together (in
+// batches of batchBallots) while it replays the window before.
+const (
+	windowBallots = 1024
+	batchBallots  = 64
+)
+
+// vtx is one transaction being verified.
+type vtx struct {
+	pos      string // "block 12 tx 3"
+	label    string // "ballot of evote-voter:ab12…"
+	raw      []byte
+	tx       *election.Tx
+	body     election.Body
+	replaced *bool
+	err      error
+	checked  bool // the ballot's proofs were verified (with the joint key)
+}
+
+func (t *vtx) item() string {
+	if t.label == "" {
+		return t.pos
+	}
+	return t.pos + " (" + t.label + ")"
+}
+
+// vblock is one block being verified.
+type vblock struct {
+	height int64
+	time   time.Time
+	err    error // the block itself fails
+	txs    []*vtx
+	offset int64
+}
+
+// window is a run of blocks whose signatures and proofs are checked
+// together.
+type window struct {
+	blocks  []*vblock
+	ballots int
+	done    sync.WaitGroup
+}
+
+type verifier struct {
+	ctx      context.Context
+	opts     VerifyOptions
+	rnd      io.Reader
+	chainID  string
+	id       election.ID
+	man      *election.Manifest
+	vals     *cmttypes.ValidatorSet
+	gen      *election.Genesis
+	genHash  []byte
+	machine  *election.Machine
+	store    *election.MemStore
+	sum      *Summary
+	jobs     chan func()
+	prevH    *cmttypes.Header
+	progress VerifyProgress
+
+	// revotes: per voter, where its last ballot is and how it is marked.
+	lastBallot map[election.PublicKey]ballotMark
+	// The key ceremony's messages, to derive the joint key independently.
+	deals      []*tally.DKGDeal
+	complaints []*tally.DKGComplaint
+	responses  []*tally.DKGResponse
+}
+
+type ballotMark struct {
+	item     string
+	replaced bool
+}
+
+// Verify checks the record read from r and returns what it checked, or an
+// error wrapping ErrVerify (a *VerifyError naming the first failing item)
+// or ErrRecordFormat.
+func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (sum *Summary, err error) {
+	rr := NewRecordReader(r)
+	head, err := rr.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	v, err := newVerifier(ctx, head, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer close(v.jobs)
+	blocks := make(chan *vblock, 4)
+	readErr := make(chan error, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		for range blocks { // let the reader end
+		}
+	}()
+	go func() {
+		defer close(blocks)
+		readErr <- v.readBlocks(rctx, rr, blocks)
+	}()
+	var cur, pending *window
+	cur = &window{}
+	for vb := range blocks {
+		cur.blocks = append(cur.blocks, vb)
+		for _, t := range vb.txs {
+			if t.tx != nil && t.tx.Kind == election.KindBallot {
+				cur.ballots++
+			}
+		}
+		if cur.ballots >= windowBallots || v.jointKey() == nil {
+			if pending, err = v.submit(cur, pending); err != nil {
+				return nil, err
+			}
+			cur = &window{}
+		}
+	}
+	// A structural failure after the blocks read so far is reported only
+	// if none of those fails first.
+	rerr := <-readErr
+	if pending, err = v.submit(cur, pending); err != nil {
+		return nil, err
+	}
+	if err := v.replay(pending); err != nil {
+		return nil, err
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	claims, err := rr.ReadClaims()
+	if err != nil {
+		return nil, err
+	}
+	if err := v.finish(claims); err != nil {
+		return nil, err
+	}
+	v.sum.Bytes = rr.Offset()
+	return v.sum, nil
+}
+
+func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*verifier, error) {
+	v := &verifier{ctx: ctx, opts: opts, rnd: opts.Rand, chainID: head.ChainID, id: head.Election,
+		lastBallot: map[election.PublicKey]ballotMark{}}
+	if v.rnd == nil {
+		v.rnd = rand.Reader
+	}
+	v.sum = &Summary{ChainID: head.ChainID, Election: head.Election, Kinds: map[string]int{}}
+	g, err := election.ParseGenesis(head.Genesis.AppState)
+	if err != nil {
+		return nil, fail("genesis", "app state: %v", err)
+	}
+	if g.ChainID != head.ChainID {
+		return nil, fail("genesis", "the app state names chain %q, the record %q", g.ChainID, head.ChainID)
+	}
+	canon, err := chain.CanonicalAppState(head.Genesis.AppState)
+	if err != nil {
+		return nil, fail("genesis", "%v", err)
+	}
+	if opts.Genesis != nil {
+		want, err := chain.CanonicalAppState(opts.Genesis)
+		if err != nil || !bytes.Equal(want, canon) {
+			return nil, fail("genesis", "the app state is not the trusted genesis's")
+		}
+	}
+	v.genHash = chain.GenesisAppHash(head.ChainID, canon)
+	v.gen = g
+	if len(head.Genesis.Validators) == 0 {
+		return nil, fail("genesis", "no validators")
+	}
+	var vals []*cmttypes.Validator
+	for i, gv := range head.Genesis.Validators {
+		if len(gv.PubKey) != ed25519.PubKeySize || gv.Power <= 0 {
+			return nil, fail("genesis", "validator %d: key of %d bytes, power %d", i, len(gv.PubKey), gv.Power)
+		}
+		vals = append(vals, cmttypes.NewValidator(ed25519.PubKey(bytes.Clone(gv.PubKey)), gv.Power))
+	}
+	if opts.Validators != nil && !sameValidators(opts.Validators, head.Genesis.Validators) {
+		return nil, fail("genesis", "the validators are not the trusted genesis's")
+	}
+	if err := noPanic(func() error {
+		v.vals = cmttypes.NewValidatorSet(vals)
+		return v.vals.ValidateBasic()
+	}); err != nil {
+		return nil, fail("genesis", "validators: %v", err)
+	}
+	man, err := election.DecodeManifest(head.Manifest)
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
+	if enc, err := man.MarshalBinary(); err != nil || !bytes.Equal(enc, head.Manifest) {
+		return nil, fail("manifest", "not in canonical form")
+	}
+	id, err := man.ID()
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
+	if id != head.Election {
+		return nil, fail("manifest", "it hashes to election %v, the record names %v", id, head.Election)
+	}
+	v.man = man
+	if v.machine, err = election.NewMachine(*g); err != nil {
+		return nil, fail("genesis", "%v", err)
+	}
+	v.store = election.NewMemStore()
+	v.sum.Title = man.Title.In("", man.Languages)
+	v.sum.Validators = len(vals)
+	v.sum.Authorities = len(g.Authorities)
+	v.sum.Trustees = len(man.Trustees.Members)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	v.jobs = make(chan func())
+	for range workers {
+		go func() {
+			for job := range v.jobs {
+				job()
+			}
+		}()
+	}
+	return v, nil
+}
+
+func sameValidators(a, b []RecordValidator) bool {
+	return slices.EqualFunc(a, b, func(x, y RecordValidator) bool {
+		return bytes.Equal(x.PubKey, y.PubKey) && x.Power == y.Power
+	})
+}
+
+// noPanic runs f, turning a panic into an error: CometBFT's types panic on
+// some malformed values.
+func noPanic(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed: %v", p)
+		}
+	}()
+	return f()
+}
+
+// readBlocks decodes the blocks in order and checks what each says on its
+// own and about the one before: header, commit, Merkle proofs, decoding.
+func (v *verifier) readBlocks(ctx context.Context, rr *RecordReader, out chan<- *vblock) error {
+	var prev int64
+	for n := 0; ; n++ {
+		rb, err := rr.NextBlock()
+		if err != nil {
+			return err
+		}
+		if rb == nil {
+			if n == 0 {
+				return fail("blocks", "the record has no blocks")
+			}
+			return nil
+		}
+		vb := v.checkBlock(rb, prev, n == 0)
+		vb.offset = rr.Offset()
+		if vb.err == nil {
+			prev = rb.Height
+		}
+		select {
+		case out <- vb:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if vb.err != nil {
+			return nil // the replay reports it; nothing after it counts
+		}
+	}
+}
+
+func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
+	vb := &vblock{height: rb.Height}
+	item := fmt.Sprintf("block %d", rb.Height)
+	failb := func(format string, args ...any) *vblock {
+		vb.err = fail(item, format, args...)
+		return vb
+	}
+	switch {
+	case first && rb.Height != 1:
+		return failb("the record must start with block 1 (the genesis anchor)")
+	case !first && rb.Height <= prev:
+		return failb("out of order: it follows block %d", prev)
+	}
+	var h cmttypes.Header
+	var c cmttypes.Commit
+	err := noPanic(func() error {
+		if err := cmtjson.Unmarshal(rb.Header, &h); err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		if err := h.ValidateBasic(); err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		if err := cmtjson.Unmarshal(rb.Commit, &c); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if err := c.ValidateBasic(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return c.BlockID.ValidateBasic()
+	})
+	if err != nil {
+		return failb("%v", err)
+	}
+	switch {
+	case h.Height != rb.Height:
+		return failb("the header is of height %d", h.Height)
+	case h.ChainID != v.chainID:
+		return failb("the header is of chain %q", h.ChainID)
+	case !bytes.Equal(h.ValidatorsHash, v.vals.Hash()):
+		return failb("the header names other validators than the genesis")
+	case first && !bytes.Equal(h.AppHash, v.genHash):
+		return failb("the header's app hash is not that of the genesis app state")
+	case v.prevH != nil && !h.Time.After(v.prevH.Time):
+		return failb("its time %v is not after block %d's", h.Time, v.prevH.Height)
+	case v.prevH != nil && h.Height == v.prevH.Height+1 && !bytes.Equal(h.LastBlockID.Hash, v.prevH.Hash()):
+		return failb("its header does not link to block %d's", v.prevH.Height)
+	case c.Height != h.Height || !bytes.Equal(c.BlockID.Hash, h.Hash()):
+		return failb("the commit is not for this header")
+	}
+	if err := noPanic(func() error {
+		return v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, &c)
+	}); err != nil {
+		return failb("commit signatures: %v", err)
+	}
+	v.prevH = &h
+	vb.time = h.Time
+	last := -1
+	for i := range rb.Txs {
+		rt := &rb.Txs[i]
+		t := &vtx{pos: fmt.Sprintf("block %d tx %d", rb.Height, rt.Index), raw: rt.Tx, replaced: rt.Replaced}
+		vb.txs = append(vb.txs, t)
+		if rt.Index <= last {
+			t.err = fmt.Errorf("out of order: it follows tx %d", last)
+			return vb
+		}
+		last = rt.Index
+		if t.err = v.checkTx(&h, rt, t); t.err != nil {
+			return vb
+		}
+	}
+	return vb
+}
+
+// checkTx checks a transaction's inclusion, decoding and election, and
+// names it.
+func (v *verifier) checkTx(h *cmttypes.Header, rt *RecordTx, t *vtx) error {
+	p := rt.Proof
+	if p.Index != int64(rt.Index) || p.Total <= p.Index {
+		return fmt.Errorf("Merkle proof for position %d of %d, the record says %d", p.Index, p.Total, rt.Index)
+	}
+	txHash := sha256.Sum256(rt.Tx)
+	leaf := sha256.Sum256(append([]byte{0}, txHash[:]...))
+	mp := merkle.Proof{Total: p.Total, Index: p.Index, LeafHash: leaf[:], Aunts: p.Aunts}
+	if err := noPanic(func() error { return mp.Verify(h.DataHash, txHash[:]) }); err != nil {
+		return fmt.Errorf("Merkle proof does not verify against the header's data hash: %v", err)
+	}
+	tx, err := election.DecodeTx(rt.Tx)
+	if err != nil {
+		return fmt.Errorf("transaction: %v", err)
+	}
+	t.tx = tx
+	t.label = v.label(tx)
+	if rt.Kind != tx.Kind.String() {
+		return fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
+	}
+	if (tx.Kind == election.KindBallot) != (rt.Replaced != nil) {
+		return errors.New("the replaced mark belongs on ballots, and only there")
+	}
+	body, err := election.DecodeBody(tx.Kind, tx.Body)
+	if err != nil {
+		return fmt.Errorf("body: %v", err)
+	}
+	t.body = body
+	if c, ok := body.(*election.CreateElectionBody); ok {
+		if id, err := c.Manifest.ID(); err != nil || id != v.id {
+			return errors.New("it creates another election")
+		}
+	} else if !bytes.Equal(tx.Body[:election.IDSize], v.id[:]) {
+		return errors.New("it is of another election")
+	}
+	return nil
+}
+
+// label names a transaction by its kind and signer.
+func (v *verifier) label(tx *election.Tx) string {
+	signer := hex.EncodeToString(tx.Signer[:4]) + "…"
+	switch tx.Kind {
+	case election.KindBallot:
+		return "ballot of evote-voter:" + signer
+	case election.KindDKGDeal, election.KindDKGComplaints, election.KindDKGResponses, election.KindDecryptionShares:
+		if i := v.man.TrusteeIndex(tx.Signer); i > 0 {
+			return fmt.Sprintf("%s of trustee %d", tx.Kind, i)
+		}
+	}
+	return fmt.Sprintf("%s by ed25519:%s", tx.Kind, signer)
+}
+
+// jointKey is the joint key as the replay has fixed it so far, or nil.
+func (v *verifier) jointKey() *tally.PublicKey {
+	k, err := election.JointKey(v.store, v.id)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+// submit starts checking w's signatures and proofs, then replays pending
+// (checked meanwhile); w becomes the pending window. Until the joint key is
+// fixed, every window is replayed before the next is checked, so that the
+// key is known when ballots come.
+func (v *verifier) submit(w, pending *window) (*window, error) {
+	key := v.jointKey()
+	if key == nil && pending != nil {
+		if err := v.replay(pending); err != nil {
+			return nil, err
+		}
+		pending = nil
+		key = v.jointKey()
+	}
+	v.check(w, key)
+	if pending != nil {
+		if err := v.replay(pending); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// check verifies, on the workers, every signature of w and, with key, the
+// proofs of its ballots in batches.
+func (v *verifier) check(w *window, key *tally.PublicKey) {
+	var batch []*vtx
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		b := batch
+		batch = nil
+		w.done.Add(1)
+		v.jobs <- func() {
+			defer w.done.Done()
+			v.checkBatch(b, key)
+		}
+	}
+	for _, vb := range w.blocks {
+		for _, t := range vb.txs {
+			if t.err != nil || t.tx == nil {
+				continue
+			}
+			batch = append(batch, t)
+			if len(batch) >= batchBallots {
+				flush()
+			}
+		}
+	}
+	flush()
+}
+
+// checkBatch verifies the signatures of txs and, with key, the proofs of
+// the ballots among them in one batch.
+func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
+	var items []tally.ContestItem
+	var owner []*vtx
+	var contest []int
+	for _, t := range txs {
+		if !t.tx.Verify(v.chainID) {
+			t.err = fmt.Errorf("the signature of %v does not verify", t.tx.Signer)
+			continue
+		}
+		b, ok := t.body.(*election.BallotBody)
+		if !ok || key == nil {
+			continue
+		}
+		if len(b.Contests) != len(v.man.Contests) {
+			t.err = fmt.Errorf("%d contests, the election has %d", len(b.Contests), len(v.man.Contests))
+			continue
+		}
+		for i, enc := range b.Contests {
+			items = append(items, tally.ContestItem{
+				Context: tally.ContestContext{ElectionID: v.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)},
+				Rules:   v.man.Contests[i].Rules(), Encoded: enc,
+			})
+			owner = append(owner, t)
+			contest = append(contest, i)
+		}
+		t.checked = true
+	}
+	err := tally.VerifyContestBatch(key, items, v.rnd)
+	if err == nil {
+		return
+	}
+	var be *tally.BatchError
+	if !errors.As(err, &be) || be.Index < 0 {
+		// No item to blame: check each alone.
+		for i, it := range items {
+			if owner[i].err == nil {
+				if err := tally.VerifyContest(key, it.Context, it.Rules, it.Encoded); err != nil {
+					owner[i].err = contestErr(contest[i], err)
+				}
+			}
+		}
+		return
+	}
+	for _, i := range be.Failing {
+		if owner[i].err != nil {
+			continue
+		}
+		reason := be.Err
+		if i != be.Index {
+			it := items[i]
+			if reason = tally.VerifyContest(key, it.Context, it.Rules, it.Encoded); reason == nil {
+				reason = tally.ErrInvalidProof
+			}
+		}
+		owner[i].err = contestErr(contest[i], reason)
+	}
+}
+
+func contestErr(c int, err error) error {
+	var ve *tally.VerifyError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("proof of contest %d %s does not verify (%v)", c, ve.Item, ve.Err)
+	}
+	return fmt.Errorf("contest %d: %v", c, err)
+}
+
+// replay applies w's blocks to the state machine in order, after its checks
+// are done, and fails at the first item that fails.
+func (v *verifier) replay(w *window) error {
+	if w == nil {
+		return nil
+	}
+	w.done.Wait()
+	for _, vb := range w.blocks {
+		if err := v.ctx.Err(); err != nil {
+			return err
+		}
+		if err := v.replayBlock(vb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *verifier) replayBlock(vb *vblock) error {
+	if vb.err != nil {
+		return vb.err
+	}
+	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
+	if err := v.machine.BeginBlock(v.store, b); err != nil {
+		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+	}
+	for _, t := range vb.txs {
+		if err := v.replayTx(b, t); err != nil {
+			return err
+		}
+	}
+	if err := v.machine.EndBlock(v.store, b); err != nil {
+		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+	}
+	v.sum.Blocks++
+	v.sum.Commits++
+	v.progress.Height, v.progress.Blocks, v.progress.Bytes = vb.height, v.sum.Blocks, vb.offset
+	v.progress.Txs, v.progress.Ballots = v.sum.Txs, v.sum.Ballots
+	if v.opts.Progress != nil {
+		v.opts.Progress(v.progress)
+	}
+	return nil
+}
+
+func (v *verifier) replayTx(b election.Block, t *vtx) error {
+	if t.err != nil {
+		return &VerifyError{Item: t.item(), Err: t.err}
+	}
+	ballot, isBallot := t.body.(*election.BallotBody)
+	if isBallot && !t.checked {
+		// Checked before the joint key was known: check it now.
+		if key := v.jointKey(); key != nil {
+			if len(ballot.Contests) != len(v.man.Contests) {
+				return fail(t.item(), "%d contests, the election has %d", len(ballot.Contests), len(v.man.Contests))
+			}
+			for i, enc := range ballot.Contests {
+				cc := tally.ContestContext{ElectionID: v.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
+				if err := tally.VerifyContest(key, cc, v.man.Contests[i].Rules(), enc); err != nil {
+					return &VerifyError{Item: t.item(), Err: contestErr(i, err)}
+				}
+			}
+			t.checked = true
+		}
+	}
+	// Signatures and ballot proofs are verified above; the machine checks
+	// everything else of ballots, and all of the other kinds itself.
+	res := v.machine.Deliver(v.store, b, t.raw, isBallot && t.checked)
+	if !res.OK() {
+		return fail(t.item(), "rejected by the election rules: %s (%s)", res.Code, res.Log)
+	}
+	v.sum.Txs++
+	v.sum.Kinds[t.tx.Kind.String()]++
+	switch body := t.body.(type) {
+	case *election.BallotBody:
+		v.sum.Ballots++
+		voter := t.tx.Signer
+		if prev, ok := v.lastBallot[voter]; ok {
+			if !prev.replaced {
+				return fail(prev.item, "marked as not replaced, but %s replaces it", t.pos)
+			}
+			v.sum.Replaced++
+		}
+		v.lastBallot[voter] = ballotMark{item: t.item(), replaced: *t.replaced}
+	case *election.DKGDealBody:
+		v.deals = append(v.deals, body.Deal)
+	case *election.DKGComplaintsBody:
+		v.complaints = append(v.complaints, body.Complaints...)
+	case *election.DKGResponsesBody:
+		v.responses = append(v.responses, body.Responses...)
+	}
+	return nil
+}
+
+// finish checks the revote marks left, derives the joint key independently
+// and compares every claim with what the replay derived.
+func (v *verifier) finish(c *RecordClaims) error {
+	var marked []string
+	for _, m := range v.lastBallot {
+		if m.replaced {
+			marked = append(marked, m.item)
+		}
+	}
+	if len(marked) > 0 {
+		slices.SortFunc(marked, compareItems)
+		return fail(marked[0], "marked as replaced, but no later ballot of this voter is in the record")
+	}
+	d, err := election.QueryElection(v.store, v.id)
+	if err != nil {
+		return fail("blocks", "the record does not create election %v", v.id)
+	}
+	v.sum.Phase = d.Phase.String()
+	v.sum.Voters, v.sum.RollSize = d.Counts.Voters, d.Counts.RollSize
+	claim := func(what string, got, want any) error {
+		return fail("claims: "+what, "the record claims %v, the blocks give %v", got, want)
+	}
+	if c.Phase != d.Phase.String() || c.Failure != d.Failure {
+		return claim("phase", c.Phase+" "+c.Failure, d.Phase.String()+" "+d.Failure)
+	}
+	if c.JointKey != d.JointKey {
+		return claim("joint_key", c.JointKey, d.JointKey)
+	}
+	var qualified, shareSets []uint32
+	for _, t := range d.Trustees {
+		if t.Qualified {
+			qualified = append(qualified, t.Index)
+		}
+		if t.SharesPosted {
+			shareSets = append(shareSets, t.Index)
+		}
+	}
+	if !slices.Equal(c.Qualified, qualified) {
+		return claim("qualified", c.Qualified, qualified)
+	}
+	if !slices.Equal(c.ShareSets, shareSets) {
+		return claim("share_sets", c.ShareSets, shareSets)
+	}
+	v.sum.Qualified, v.sum.ShareSets = qualified, shareSets
+	for _, f := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"roll_size", c.RollSize, d.Counts.RollSize},
+		{"ballots", c.Ballots, d.Counts.Ballots},
+		{"voters", c.Voters, d.Counts.Voters},
+		{"weight_cast", c.WeightCast, d.Counts.WeightCast},
+	} {
+		if f.got != f.want {
+			return claim(f.name, f.got, f.want)
+		}
+	}
+	if d.JointKey != "" {
+		// The joint key, derived from the ceremony's public messages alone.
+		params, err := v.man.DKGParams(v.id)
+		if err != nil {
+			return fail("manifest", "%v", err)
+		}
+		res, err := tally.Finalize(params, v.deals, v.complaints, v.responses)
+		if err != nil {
+			return fail("key ceremony", "the deals, complaints and responses do not fix a key: %v", err)
+		}
+		if got := hex.EncodeToString(res.PublicKey.Bytes()); got != d.JointKey {
+			return fail("key ceremony", "the messages give joint key %s, the election has %s", got, d.JointKey)
+		}
+		if !slices.Equal(res.Qualified, qualified) {
+			return fail("key ceremony", "the messages qualify %v, the election %v", res.Qualified, qualified)
+		}
+	}
+	aggs, err := election.Aggregates(v.store, v.id)
+	if err != nil {
+		return fail("aggregates", "%v", err)
+	}
+	if len(c.Aggregates) != len(aggs) {
+		return claim("aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(aggs)))
+	}
+	for i, a := range aggs {
+		if want := hex.EncodeToString(a.Bytes()); c.Aggregates[i] != want {
+			return fail(fmt.Sprintf("claims: aggregate %d", i), "the record claims %s, the ballots add up to %s", short(c.Aggregates[i]), short(want))
+		}
+	}
+	v.sum.Aggregates = len(aggs)
+	r, err := election.QueryResult(v.store, v.id)
+	switch {
+	case errors.Is(err, election.ErrNotFound):
+		if c.Result != nil {
+			return fail("claims: result", "the record claims a result, the blocks derive none")
+		}
+	case err != nil:
+		return fail("result", "%v", err)
+	default:
+		if c.Result == nil {
+			return fail("claims: result", "missing, the blocks derive one")
+		}
+		if !slices.Equal(c.Result.Trustees, r.Trustees) {
+			return claim("result trustees", c.Result.Trustees, r.Trustees)
+		}
+		if len(c.Result.Totals) != len(r.Contests) {
+			return claim("result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(r.Contests))
+		}
+		for i, ct := range r.Contests {
+			if !slices.Equal(c.Result.Totals[i], ct.Totals) {
+				return fail(fmt.Sprintf("claims: result contest %d", i), "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], ct.Totals)
+			}
+		}
+		v.sum.Result = c.Result
+	}
+	return nil
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
+
+// compareItems orders "block H tx I ..." items by height, then position.
+func compareItems(a, b string) int {
+	var ha, ia, hb, ib int64
+	fmt.Sscanf(a, "block %d tx %d", &ha, &ia)
+	fmt.Sscanf(b, "block %d tx %d", &hb, &ib)
+	if ha != hb {
+		return int(ha - hb)
+	}
+	return int(ia - ib)
+}

@@ -1,0 +1,58 @@
+package observer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+)
+
+var (
+	smallOnce   sync.Once
+	smallRecord []byte
+	smallTotals []uint64
+	smallErr    error
+)
+
+// small is the record of a synthetic election of 8 voters, 2 of whom vote
+// again, in blocks of 3 ballots.
+func small(t testing.TB) []byte {
+	t.Helper()
+	smallOnce.Do(func() {
+		var buf bytes.Buffer
+		smallTotals, smallErr = WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "small", Voters: 8, Revotes: 2, PerBlock: 3, Workers: 2})
+		smallRecord = buf.Bytes()
+	})
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return smallRecord
+}
+
+func TestVerifySyntheticRecord(t *testing.T) {
+	rec := small(t)
+	var last VerifyProgress
+	sum, err := Verify(context.Background(), bytes.NewReader(rec), VerifyOptions{Progress: func(p VerifyProgress) { last = p }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Ballots != 10 || sum.Replaced != 2 || sum.Voters != 8 || sum.Phase != "tallied" {
+		t.Fatalf("summary %+v", sum)
+	}
+	if sum.Result == nil || len(sum.Result.Totals) != 1 {
+		t.Fatalf("result %+v", sum.Result)
+	}
+	for i, v := range sum.Result.Totals[0] {
+		if v != smallTotals[i] {
+			t.Fatalf("totals %v, the choices add up to %v", sum.Result.Totals[0], smallTotals)
+		}
+	}
+	if last.Ballots != 10 || last.Bytes == 0 {
+		t.Fatalf("last progress %+v", last)
+	}
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		t.Fatal("no error expected")
+	}
+}
