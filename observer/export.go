@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cometbft/cometbft/crypto/merkle"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -48,7 +47,7 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 	head := &RecordHead{ChainID: gen.ChainID, Election: id, Manifest: man,
 		Genesis: RecordGenesis{AppState: gen.AppState}}
 	for _, v := range gen.Validators {
-		head.Genesis.Validators = append(head.Genesis.Validators, RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.Power, Name: v.Name})
+		head.Genesis.Validators = append(head.Genesis.Validators, RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.Power})
 	}
 	phaseAt := map[int64]bool{}
 	first, last := int64(0), meta.Height
@@ -89,7 +88,7 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 		if txs == nil {
 			txs = []RecordTx{}
 		}
-		if err := rw.WriteBlock(&RecordBlock{Height: h, Header: hj, Commit: cj, Txs: txs}); err != nil {
+		if err := rw.WriteBlock(&RecordBlock{Height: h, Header: hj, Commit: cj, TxHashes: txHashes(blk.Txs), Txs: txs}); err != nil {
 			return err
 		}
 		pr.Height, pr.Blocks, pr.Txs = h, pr.Blocks+1, pr.Txs+len(txs)
@@ -140,7 +139,6 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 // ballot replaced them.
 func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Txs) ([]RecordTx, error) {
 	var out []RecordTx
-	var proofs []*merkle.Proof
 	for i, raw := range txs {
 		tx, err := election.DecodeTx(raw)
 		if err != nil {
@@ -160,19 +158,7 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 		if info.Election != id || info.Height != h {
 			continue // another election's, or a copy rejected as a duplicate
 		}
-		if proofs == nil {
-			hashes := make([][]byte, len(txs))
-			for j, t := range txs {
-				hashes[j] = t.Hash()
-			}
-			_, proofs = merkle.ProofsFromByteSlices(hashes)
-		}
-		p := proofs[i]
-		rt := RecordTx{Index: i, Kind: tx.Kind.String(), Tx: raw,
-			Proof: RecordProof{Total: p.Total, Index: p.Index, Aunts: p.Aunts}}
-		if rt.Proof.Aunts == nil {
-			rt.Proof.Aunts = [][]byte{}
-		}
+		rt := RecordTx{Index: i, Kind: tx.Kind.String(), Tx: raw}
 		if tx.Kind == election.KindBallot {
 			vs, err := election.QueryVoter(st, id, tx.Signer)
 			if err != nil {
@@ -184,6 +170,15 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 		out = append(out, rt)
 	}
 	return out, nil
+}
+
+// txHashes are the SHA-256 hashes of a block's transactions, in order.
+func txHashes(txs cmttypes.Txs) [][]byte {
+	out := make([][]byte, len(txs))
+	for i, t := range txs {
+		out[i] = t.Hash()
+	}
+	return out
 }
 
 // Claims reads what the state says the election came to.

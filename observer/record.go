@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cometbft/cometbft/crypto/merkle"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 
 	"github.com/evote/evote/election"
@@ -47,39 +46,30 @@ type RecordGenesis struct {
 type RecordValidator struct {
 	PubKey []byte `json:"pub_key"` // the 32-byte Ed25519 key, base64
 	Power  int64  `json:"power"`
-	Name   string `json:"name,omitempty"`
 }
 
 // RecordBlock is one block that carries the election's transactions, or in
 // which the election changed phase, or the chain's first block: its header
-// and the commit that signs it, in CometBFT's JSON encoding, and the
-// election's transactions it holds, each with its Merkle proof against the
-// header's data hash.
+// and the commit that signs it, in CometBFT's JSON encoding; the SHA-256
+// hashes of all the block's transactions in block order, whose Merkle root
+// (RFC 6962, as CometBFT builds it) is the header's data hash; and the
+// election's transactions among them, each with its position.
 type RecordBlock struct {
-	Height int64           `json:"height"`
-	Header json.RawMessage `json:"header"`
-	Commit json.RawMessage `json:"commit"`
-	Txs    []RecordTx      `json:"txs"`
+	Height   int64           `json:"height"`
+	Header   json.RawMessage `json:"header"`
+	Commit   json.RawMessage `json:"commit"`
+	TxHashes [][]byte        `json:"tx_hashes"`
+	Txs      []RecordTx      `json:"txs"`
 }
 
 // RecordTx is one of the election's accepted transactions in a block.
 type RecordTx struct {
-	Index int         `json:"index"` // its position in the block
-	Kind  string      `json:"kind"`  // the kind's name; must match the envelope
-	Tx    []byte      `json:"tx"`    // the signed transaction, base64
-	Proof RecordProof `json:"proof"`
+	Index int    `json:"index"` // its position in the block
+	Kind  string `json:"kind"`  // the kind's name; must match the envelope
+	Tx    []byte `json:"tx"`    // the signed transaction, base64
 	// Replaced is set on ballots only: true when a later ballot of the
 	// same voter replaced this one.
 	Replaced *bool `json:"replaced,omitempty"`
-}
-
-// RecordProof is a Merkle inclusion proof (RFC 6962 tree as CometBFT
-// builds it over the SHA-256 hashes of a block's transactions): the leaf's
-// position, the number of leaves and the sibling hashes from the leaf up.
-type RecordProof struct {
-	Total int64    `json:"total"`
-	Index int64    `json:"index"`
-	Aunts [][]byte `json:"aunts"`
 }
 
 // RecordClaims is what the record says the election came to. None of it is
@@ -349,17 +339,3 @@ func (rr *RecordReader) ReadClaims() (*RecordClaims, error) {
 
 // cmtjsonMarshal encodes a CometBFT value in CometBFT's JSON encoding.
 func cmtjsonMarshal(v any) (json.RawMessage, error) { return cmtjson.Marshal(v) }
-
-// proofsOf returns the Merkle proofs of a block's transactions, given their
-// hashes in block order.
-func proofsOf(hashes [][]byte) []*merkle.Proof {
-	_, proofs := merkle.ProofsFromByteSlices(hashes)
-	return proofs
-}
-
-func nonNilAunts(a [][]byte) [][]byte {
-	if a == nil {
-		return [][]byte{}
-	}
-	return a
-}

@@ -174,7 +174,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		return nil, err
 	}
 	head := &RecordHead{ChainID: s.chainID, Election: s.id, Manifest: manBytes,
-		Genesis: RecordGenesis{AppState: appState, Validators: []RecordValidator{{PubKey: s.val.PubKey().Bytes(), Power: 10, Name: "synthetic"}}}}
+		Genesis: RecordGenesis{AppState: appState, Validators: []RecordValidator{{PubKey: s.val.PubKey().Bytes(), Power: 10}}}}
 	if s.rw, err = NewRecordWriter(w, head); err != nil {
 		return nil, err
 	}
@@ -437,22 +437,15 @@ func (s *synth) block(txs [][]byte) error {
 	if rb.Commit, err2 = cmtjsonMarshal(commit); err2 != nil {
 		return err2
 	}
-	if len(txs) > 0 {
-		hashes := make([][]byte, len(txs))
-		for i, tx := range ctxs {
-			hashes[i] = tx.Hash()
+	rb.TxHashes = txHashes(ctxs)
+	for i, tx := range txs {
+		d, _ := election.DecodeTx(tx)
+		rt := RecordTx{Index: i, Kind: d.Kind.String(), Tx: tx}
+		if d.Kind == election.KindBallot {
+			r := s.replaced[election.Hash(tx)]
+			rt.Replaced = &r
 		}
-		proofs := proofsOf(hashes)
-		for i, tx := range txs {
-			d, _ := election.DecodeTx(tx)
-			rt := RecordTx{Index: i, Kind: d.Kind.String(), Tx: tx,
-				Proof: RecordProof{Total: proofs[i].Total, Index: proofs[i].Index, Aunts: nonNilAunts(proofs[i].Aunts)}}
-			if d.Kind == election.KindBallot {
-				r := s.replaced[election.Hash(tx)]
-				rt.Replaced = &r
-			}
-			rb.Txs = append(rb.Txs, rt)
-		}
+		rb.Txs = append(rb.Txs, rt)
 	}
 	return s.rw.WriteBlock(rb)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,10 @@ type VerifyOptions struct {
 	// name: the verifier's anchor to the real network.
 	Genesis    []byte
 	Validators []RecordValidator
+	// Machine applies the election rules by running package election's
+	// state machine instead of the verifier's own statement of them (for
+	// the tests that hold the two to the same verdicts).
+	Machine bool
 }
 
 // VerifyProgress is how far a verification has come.
@@ -114,6 +119,7 @@ type vtx struct {
 	replaced *bool
 	err      error
 	checked  bool // the ballot's proofs were verified (with the joint key)
+	cts      []*tally.Ciphertext
 }
 
 func (t *vtx) item() string {
@@ -150,8 +156,8 @@ type verifier struct {
 	vals     *cmttypes.ValidatorSet
 	gen      *election.Genesis
 	genHash  []byte
-	machine  *election.Machine
-	store    *election.MemStore
+	engine   engine
+	cts      bool // decode ballots' ciphertexts on the workers (for the rules engine)
 	sum      *Summary
 	jobs     chan func()
 	prevH    *cmttypes.Header
@@ -295,10 +301,15 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 		return nil, fail("manifest", "it hashes to election %v, the record names %v", id, head.Election)
 	}
 	v.man = man
-	if v.machine, err = election.NewMachine(*g); err != nil {
-		return nil, fail("genesis", "%v", err)
+	if opts.Machine {
+		v.engine, err = newMachineEngine(g, id)
+	} else {
+		v.engine, err = newRulesEngine(g, id, man)
+		v.cts = true
 	}
-	v.store = election.NewMemStore()
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
 	v.sum.Title = man.Title.In("", man.Languages)
 	v.sum.Validators = len(vals)
 	v.sum.Authorities = len(g.Authorities)
@@ -420,6 +431,13 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	}); err != nil {
 		return failb("commit signatures: %v", err)
 	}
+	var root []byte
+	if err := noPanic(func() error { root = merkle.HashFromByteSlices(rb.TxHashes); return nil }); err != nil {
+		return failb("tx_hashes: %v", err)
+	}
+	if !bytes.Equal(root, h.DataHash) {
+		return failb("its transaction hashes do not add up to the header's data hash")
+	}
 	v.prevH = &h
 	vb.time = h.Time
 	last := -1
@@ -432,25 +450,20 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 			return vb
 		}
 		last = rt.Index
-		if t.err = v.checkTx(&h, rt, t); t.err != nil {
+		if t.err = v.checkTx(rb.TxHashes, rt, t); t.err != nil {
 			return vb
 		}
 	}
 	return vb
 }
 
-// checkTx checks a transaction's inclusion, decoding and election, and
-// names it.
-func (v *verifier) checkTx(h *cmttypes.Header, rt *RecordTx, t *vtx) error {
-	p := rt.Proof
-	if p.Index != int64(rt.Index) || p.Total <= p.Index {
-		return fmt.Errorf("Merkle proof for position %d of %d, the record says %d", p.Index, p.Total, rt.Index)
-	}
+// checkTx checks a transaction's inclusion (its hash at its position
+// among the block's, which checkBlock added up to the data hash), decoding
+// and election, and names it.
+func (v *verifier) checkTx(hashes [][]byte, rt *RecordTx, t *vtx) error {
 	txHash := sha256.Sum256(rt.Tx)
-	leaf := sha256.Sum256(append([]byte{0}, txHash[:]...))
-	mp := merkle.Proof{Total: p.Total, Index: p.Index, LeafHash: leaf[:], Aunts: p.Aunts}
-	if err := noPanic(func() error { return mp.Verify(h.DataHash, txHash[:]) }); err != nil {
-		return fmt.Errorf("Merkle proof does not verify against the header's data hash: %v", err)
+	if rt.Index < 0 || rt.Index >= len(hashes) || !bytes.Equal(hashes[rt.Index], txHash[:]) {
+		return fmt.Errorf("it is not transaction %d of the block (its hash is not there)", rt.Index)
 	}
 	tx, err := election.DecodeTx(rt.Tx)
 	if err != nil {
@@ -494,13 +507,7 @@ func (v *verifier) label(tx *election.Tx) string {
 }
 
 // jointKey is the joint key as the replay has fixed it so far, or nil.
-func (v *verifier) jointKey() *tally.PublicKey {
-	k, err := election.JointKey(v.store, v.id)
-	if err != nil {
-		return nil
-	}
-	return k
-}
+func (v *verifier) jointKey() *tally.PublicKey { return v.engine.jointKey() }
 
 // submit starts checking w's signatures and proofs, then replays pending
 // (checked meanwhile); w becomes the pending window. Until the joint key is
@@ -584,6 +591,17 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 		t.checked = true
 	}
 	err := tally.VerifyContestBatch(key, items, v.rnd)
+	if v.cts {
+		defer func() {
+			for _, t := range txs {
+				if b, ok := t.body.(*election.BallotBody); ok && t.checked && t.err == nil {
+					if t.cts, t.err = ballotCiphertexts(v.man, b); t.err != nil {
+						t.err = fmt.Errorf("ciphertexts: %w", t.err)
+					}
+				}
+			}
+		}()
+	}
 	if err == nil {
 		return
 	}
@@ -645,7 +663,7 @@ func (v *verifier) replayBlock(vb *vblock) error {
 		return vb.err
 	}
 	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
-	if err := v.machine.BeginBlock(v.store, b); err != nil {
+	if err := v.engine.beginBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
 	}
 	for _, t := range vb.txs {
@@ -653,7 +671,7 @@ func (v *verifier) replayBlock(vb *vblock) error {
 			return err
 		}
 	}
-	if err := v.machine.EndBlock(v.store, b); err != nil {
+	if err := v.engine.endBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
 	}
 	v.sum.Blocks++
@@ -686,11 +704,10 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 			t.checked = true
 		}
 	}
-	// Signatures and ballot proofs are verified above; the machine checks
-	// everything else of ballots, and all of the other kinds itself.
-	res := v.machine.Deliver(v.store, b, t.raw, isBallot && t.checked)
-	if !res.OK() {
-		return fail(t.item(), "rejected by the election rules: %s (%s)", res.Code, res.Log)
+	// Signatures and ballot proofs are verified above; the engine checks
+	// everything else.
+	if err := v.engine.deliver(b, t); err != nil {
+		return &VerifyError{Item: t.item(), Err: err}
 	}
 	v.sum.Txs++
 	v.sum.Kinds[t.tx.Kind.String()]++
@@ -715,8 +732,9 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 	return nil
 }
 
-// finish checks the revote marks left, derives the joint key independently
-// and compares every claim with what the replay derived.
+// finish checks the revote marks left, derives the joint key from the
+// ceremony's messages alone and compares every claim with what the rules
+// derived.
 func (v *verifier) finish(c *RecordClaims) error {
 	var marked []string
 	for _, m := range v.lastBallot {
@@ -728,52 +746,45 @@ func (v *verifier) finish(c *RecordClaims) error {
 		slices.SortFunc(marked, compareItems)
 		return fail(marked[0], "marked as replaced, but no later ballot of this voter is in the record")
 	}
-	d, err := election.QueryElection(v.store, v.id)
+	o, err := v.engine.outcome()
 	if err != nil {
+		return fail("rules", "%v", err)
+	}
+	if !o.created {
 		return fail("blocks", "the record does not create election %v", v.id)
 	}
-	v.sum.Phase = d.Phase.String()
-	v.sum.Voters, v.sum.RollSize = d.Counts.Voters, d.Counts.RollSize
+	v.sum.Phase = o.phase.String()
+	v.sum.Voters, v.sum.RollSize = o.voters, o.rollSize
 	claim := func(what string, got, want any) error {
 		return fail("claims: "+what, "the record claims %v, the blocks give %v", got, want)
 	}
-	if c.Phase != d.Phase.String() || c.Failure != d.Failure {
-		return claim("phase", c.Phase+" "+c.Failure, d.Phase.String()+" "+d.Failure)
+	if c.Phase != o.phase.String() || c.Failure != o.failure {
+		return claim("phase", strings.TrimSpace(c.Phase+" "+c.Failure), strings.TrimSpace(o.phase.String()+" "+o.failure))
 	}
-	if c.JointKey != d.JointKey {
-		return claim("joint_key", c.JointKey, d.JointKey)
+	if c.JointKey != o.jointKey {
+		return claim("joint_key", c.JointKey, o.jointKey)
 	}
-	var qualified, shareSets []uint32
-	for _, t := range d.Trustees {
-		if t.Qualified {
-			qualified = append(qualified, t.Index)
-		}
-		if t.SharesPosted {
-			shareSets = append(shareSets, t.Index)
-		}
+	if !slices.Equal(c.Qualified, nonNil(o.qualified)) {
+		return claim("qualified", c.Qualified, o.qualified)
 	}
-	if !slices.Equal(c.Qualified, qualified) {
-		return claim("qualified", c.Qualified, qualified)
+	if !slices.Equal(c.ShareSets, nonNil(o.shareSets)) {
+		return claim("share_sets", c.ShareSets, o.shareSets)
 	}
-	if !slices.Equal(c.ShareSets, shareSets) {
-		return claim("share_sets", c.ShareSets, shareSets)
-	}
-	v.sum.Qualified, v.sum.ShareSets = qualified, shareSets
+	v.sum.Qualified, v.sum.ShareSets = nonNil(o.qualified), nonNil(o.shareSets)
 	for _, f := range []struct {
 		name      string
 		got, want uint64
 	}{
-		{"roll_size", c.RollSize, d.Counts.RollSize},
-		{"ballots", c.Ballots, d.Counts.Ballots},
-		{"voters", c.Voters, d.Counts.Voters},
-		{"weight_cast", c.WeightCast, d.Counts.WeightCast},
+		{"roll_size", c.RollSize, o.rollSize},
+		{"ballots", c.Ballots, o.ballots},
+		{"voters", c.Voters, o.voters},
+		{"weight_cast", c.WeightCast, o.weightCast},
 	} {
 		if f.got != f.want {
 			return claim(f.name, f.got, f.want)
 		}
 	}
-	if d.JointKey != "" {
-		// The joint key, derived from the ceremony's public messages alone.
+	if o.jointKey != "" {
 		params, err := v.man.DKGParams(v.id)
 		if err != nil {
 			return fail("manifest", "%v", err)
@@ -782,52 +793,46 @@ func (v *verifier) finish(c *RecordClaims) error {
 		if err != nil {
 			return fail("key ceremony", "the deals, complaints and responses do not fix a key: %v", err)
 		}
-		if got := hex.EncodeToString(res.PublicKey.Bytes()); got != d.JointKey {
-			return fail("key ceremony", "the messages give joint key %s, the election has %s", got, d.JointKey)
-		}
-		if !slices.Equal(res.Qualified, qualified) {
-			return fail("key ceremony", "the messages qualify %v, the election %v", res.Qualified, qualified)
+		if got := hex.EncodeToString(res.PublicKey.Bytes()); got != o.jointKey {
+			return fail("key ceremony", "the messages give joint key %s, the rules %s", got, o.jointKey)
 		}
 	}
-	aggs, err := election.Aggregates(v.store, v.id)
-	if err != nil {
-		return fail("aggregates", "%v", err)
+	if len(c.Aggregates) != len(o.aggregates) {
+		return claim("aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(o.aggregates)))
 	}
-	if len(c.Aggregates) != len(aggs) {
-		return claim("aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(aggs)))
-	}
-	for i, a := range aggs {
-		if want := hex.EncodeToString(a.Bytes()); c.Aggregates[i] != want {
-			return fail(fmt.Sprintf("claims: aggregate %d", i), "the record claims %s, the ballots add up to %s", short(c.Aggregates[i]), short(want))
+	for i, want := range o.aggregates {
+		if c.Aggregates[i] != want {
+			return fail(fmt.Sprintf("claims: aggregate %d", i), "the record claims %s, the counted ballots add up to %s", short(c.Aggregates[i]), short(want))
 		}
 	}
-	v.sum.Aggregates = len(aggs)
-	r, err := election.QueryResult(v.store, v.id)
+	v.sum.Aggregates = len(o.aggregates)
 	switch {
-	case errors.Is(err, election.ErrNotFound):
-		if c.Result != nil {
-			return fail("claims: result", "the record claims a result, the blocks derive none")
+	case o.result == nil && c.Result != nil:
+		return fail("claims: result", "the record claims a result, the blocks derive none")
+	case o.result != nil && c.Result == nil:
+		return fail("claims: result", "missing, the blocks derive one")
+	case o.result != nil:
+		if !slices.Equal(c.Result.Trustees, o.result.Trustees) {
+			return claim("result trustees", c.Result.Trustees, o.result.Trustees)
 		}
-	case err != nil:
-		return fail("result", "%v", err)
-	default:
-		if c.Result == nil {
-			return fail("claims: result", "missing, the blocks derive one")
+		if len(c.Result.Totals) != len(o.result.Totals) {
+			return claim("result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(o.result.Totals))
 		}
-		if !slices.Equal(c.Result.Trustees, r.Trustees) {
-			return claim("result trustees", c.Result.Trustees, r.Trustees)
-		}
-		if len(c.Result.Totals) != len(r.Contests) {
-			return claim("result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(r.Contests))
-		}
-		for i, ct := range r.Contests {
-			if !slices.Equal(c.Result.Totals[i], ct.Totals) {
-				return fail(fmt.Sprintf("claims: result contest %d", i), "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], ct.Totals)
+		for i, want := range o.result.Totals {
+			if !slices.Equal(c.Result.Totals[i], want) {
+				return fail(fmt.Sprintf("claims: result contest %d", i), "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], want)
 			}
 		}
 		v.sum.Result = c.Result
 	}
 	return nil
+}
+
+func nonNil(s []uint32) []uint32 {
+	if s == nil {
+		return []uint32{}
+	}
+	return s
 }
 
 func short(h string) string {

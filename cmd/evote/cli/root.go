@@ -65,6 +65,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().String("home", defaultHome(), "node home directory (config file evote.yaml is read from here)")
 	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newSampleCmd(e), newBenchCmd(e), newTallyCmd(e))
+	root.AddCommand(newExportCmd(e), newVerifyCmd(e))
 	return root
 }
 
