@@ -461,16 +461,18 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 // among the block's, which checkBlock added up to the data hash), decoding
 // and election, and names it.
 func (v *verifier) checkTx(hashes [][]byte, rt *RecordTx, t *vtx) error {
+	tx, decErr := election.DecodeTx(rt.Tx)
+	if decErr == nil {
+		t.label = v.label(tx)
+	}
 	txHash := sha256.Sum256(rt.Tx)
 	if rt.Index < 0 || rt.Index >= len(hashes) || !bytes.Equal(hashes[rt.Index], txHash[:]) {
 		return fmt.Errorf("it is not transaction %d of the block (its hash is not there)", rt.Index)
 	}
-	tx, err := election.DecodeTx(rt.Tx)
-	if err != nil {
-		return fmt.Errorf("transaction: %v", err)
+	if decErr != nil {
+		return fmt.Errorf("transaction: %v", decErr)
 	}
 	t.tx = tx
-	t.label = v.label(tx)
 	if rt.Kind != tx.Kind.String() {
 		return fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
 	}
