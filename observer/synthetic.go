@@ -42,6 +42,12 @@ type SyntheticOptions struct {
 	Workers  int    // ballot builders; 0 means 1
 	// Progress, if set, is called with the ballots built so far.
 	Progress func(built, total int)
+	// Mutate, if set, may replace the n-th transaction of each kind (from
+	// 0, in chain order) before its block is built: tests make records
+	// whose blocks are well signed but whose transactions break a rule.
+	// The state machine that builds the record then skips the signature
+	// and proof checks of the transactions it changed.
+	Mutate func(kind election.Kind, n int, tx []byte) []byte
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -101,6 +107,7 @@ type synth struct {
 	t0       time.Time
 	prevHash []byte
 	replaced map[[32]byte]bool
+	kinds    map[election.Kind]int
 }
 
 // WriteSyntheticRecord builds the election of opts and writes its record to
@@ -115,7 +122,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if opts.Workers <= 0 {
 		opts.Workers = 1
 	}
-	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), replaced: map[[32]byte]bool{}}
+	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), replaced: map[[32]byte]bool{}, kinds: map[election.Kind]int{}}
 	s.val = ed25519.GenPrivKeyFromSecret([]byte("evote/v1/synthetic/validator/" + opts.Seed))
 	s.vals = cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(s.val.PubKey(), 10)})
 	authority := election.DeriveKey("synthetic authority " + opts.Seed)
@@ -361,7 +368,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if err != nil {
 		return nil, err
 	}
-	if claims.Result == nil {
+	if claims.Result == nil && opts.Mutate == nil {
 		return nil, fmt.Errorf("observer: synthetic election ended %s (%s)", claims.Phase, claims.Failure)
 	}
 	return totals, s.rw.Close(claims)
@@ -377,12 +384,19 @@ func (s *synth) block(txs [][]byte) error {
 	if err := s.machine.BeginBlock(s.store, b); err != nil {
 		return err
 	}
-	for _, tx := range txs {
+	for i, tx := range txs {
 		kind := election.Kind(0)
 		if d, err := election.DecodeTx(tx); err == nil {
 			kind = d.Kind
 		}
-		if res := s.machine.Deliver(s.store, b, tx, kind == election.KindBallot); !res.OK() {
+		prechecked, mutated := kind == election.KindBallot, false
+		if s.opts.Mutate != nil {
+			if m := s.opts.Mutate(kind, s.kinds[kind], tx); !bytes.Equal(m, tx) {
+				tx, txs[i], prechecked, mutated = m, m, true, true
+			}
+			s.kinds[kind]++
+		}
+		if res := s.machine.Deliver(s.store, b, tx, prechecked); !res.OK() && !mutated {
 			return fmt.Errorf("observer: synthetic block %d: %s rejected: %s (%s)", h, kind, res.Code, res.Log)
 		}
 	}
@@ -439,9 +453,12 @@ func (s *synth) block(txs [][]byte) error {
 	}
 	rb.TxHashes = txHashes(ctxs)
 	for i, tx := range txs {
-		d, _ := election.DecodeTx(tx)
-		rt := RecordTx{Index: i, Kind: d.Kind.String(), Tx: tx}
-		if d.Kind == election.KindBallot {
+		kind := election.Kind(0)
+		if d, err := election.DecodeTx(tx); err == nil {
+			kind = d.Kind
+		}
+		rt := RecordTx{Index: i, Kind: kind.String(), Tx: tx}
+		if kind == election.KindBallot {
 			r := s.replaced[election.Hash(tx)]
 			rt.Replaced = &r
 		}
