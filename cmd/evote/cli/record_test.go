@@ -331,6 +331,32 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	// The record's structure matches its schema.
 	checkRecordSchema(t, orig)
 
+	// What export and verify refuse, and say why.
+	unknown := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "--node", f.rn.url, "--election", unknown, "--out", filepath.Join(t.TempDir(), "x.json")}, 1, "404 Not Found: not found"},
+		{[]string{"export", "--node", f.rn.url, "--election", "nope", "--out", "x.json"}, 1, "--election: election: malformed"},
+		{[]string{"export", "--node", f.rn.url, "--election", unknown}, 1, "--out is required"},
+		{[]string{"verify"}, 1, "give a record file, or --node and --election"},
+		{[]string{"verify", f.record, "--node", f.rn.url}, 1, "not both"},
+		{[]string{"verify", "--node", f.rn.url, "--election", unknown}, 1, "404 Not Found"},
+		{[]string{"verify", "--election", unknown, f.record}, 1, "--election goes with --node"},
+		{[]string{"verify", filepath.Join(t.TempDir(), "missing.json")}, 1, "no such file"},
+		{[]string{"verify", "--workers", "-1", f.record}, 1, "--workers must be"},
+	} {
+		code, _, errs := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+	if _, err := os.Stat("x.json"); err == nil {
+		t.Error("a refused export left a file")
+	}
+
 	for _, tc := range recordTampers(t, orig) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "tampered.json")
@@ -574,4 +600,32 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		r.tail = nil
 	})
 	return out
+}
+
+func TestBenchVerifyJSON(t *testing.T) {
+	cache := t.TempDir()
+	code, out, errs := run(t, "bench", "verify", "--ballots", "12", "--cache", cache, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if res["ballots"] != float64(12) {
+		t.Errorf("ballots = %v", res["ballots"])
+	}
+	for _, k := range []string{"seconds", "peak_rss_mb", "ballots_per_s"} {
+		if v, ok := res[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v", k, res[k])
+		}
+	}
+	// The second run reuses the cached record.
+	code, out, errs = run(t, "bench", "verify", "--ballots", "12", "--cache", cache)
+	if code != 0 || !strings.Contains(out, "verified 12 ballots") || strings.Contains(errs, "building") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if code, _, errs := run(t, "bench", "verify", "--ballots", "0"); code != 1 || !strings.Contains(errs, "--ballots must be") {
+		t.Fatalf("--ballots 0: exit %d, %s", code, errs)
+	}
 }
