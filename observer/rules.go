@@ -653,7 +653,7 @@ func (r *rulesEngine) execBallot(t *vtx, body *election.BallotBody) error {
 		}
 	}
 	cts := t.cts
-	if cts == nil {
+	if cts == nil && !t.summed {
 		var err error
 		if cts, err = ballotCiphertexts(r.man, body); err != nil {
 			return reject(election.CodeBallotMismatch, "%v", err)
@@ -661,7 +661,7 @@ func (r *rulesEngine) execBallot(t *vtx, body *election.BallotBody) error {
 	}
 	var prev []*tally.Ciphertext
 	if vs.voted {
-		for p := range cts {
+		for p := range r.aggs {
 			a, bb := group.Ristretto255.NewElement(), group.Ristretto255.NewElement()
 			if err := errors.Join(a.UnmarshalBinary(vs.cts[64*p:64*p+32]), bb.UnmarshalBinary(vs.cts[64*p+32:64*p+64])); err != nil {
 				return fmt.Errorf("stored ballot: %w", err)
@@ -671,9 +671,12 @@ func (r *rulesEngine) execBallot(t *vtx, body *election.BallotBody) error {
 	}
 	for p, ct := range cts {
 		r.aggs[p].Add(r.aggs[p], scaled(ct, vs.weight))
-		if prev != nil {
-			r.aggs[p].Sub(r.aggs[p], scaled(prev[p], vs.weight))
-		}
+	}
+	for p, ct := range t.sum { // the ballot's batch, all of weight 1
+		r.aggs[p].Add(r.aggs[p], ct)
+	}
+	for p := range prev {
+		r.aggs[p].Sub(r.aggs[p], scaled(prev[p], vs.weight))
 	}
 	r.ballots++
 	if !vs.voted {

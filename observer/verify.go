@@ -118,8 +118,10 @@ type vtx struct {
 	body     election.Body
 	replaced *bool
 	err      error
-	checked  bool // the ballot's proofs were verified (with the joint key)
-	cts      []*tally.Ciphertext
+	checked  bool                // the ballot's proofs were verified (with the joint key)
+	cts      []*tally.Ciphertext // the ballot's ciphertexts, decoded on a worker
+	summed   bool                // its ciphertexts are in its batch's sum
+	sum      []*tally.Ciphertext // on a batch's last ballot: the batch's sum, in aggregate order
 }
 
 func (t *vtx) item() string {
@@ -592,6 +594,17 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 		}
 		t.checked = true
 	}
+	if v.cts && !v.man.Weights {
+		// The rules engine gets the batch's sum of ciphertexts from the
+		// verification itself, instead of decoding each ballot again.
+		sums, err := tally.VerifyContestBatchSum(key, items, v.rnd)
+		if err == nil {
+			v.attachSum(owner, sums)
+			return
+		}
+		v.blame(items, owner, contest, key, err)
+		return
+	}
 	err := tally.VerifyContestBatch(key, items, v.rnd)
 	if v.cts {
 		defer func() {
@@ -607,6 +620,31 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 	if err == nil {
 		return
 	}
+	v.blame(items, owner, contest, key, err)
+}
+
+// attachSum hands a verified batch's ciphertext sums, in aggregate order,
+// to the batch's last ballot; the rules engine adds them to the aggregates
+// when it counts that ballot, and counts the others without decoding them.
+func (v *verifier) attachSum(owner []*vtx, sums [][]*tally.Ciphertext) {
+	if len(owner) == 0 {
+		return
+	}
+	var flat []*tally.Ciphertext
+	for c := range v.man.Contests {
+		if c >= len(sums) || len(sums[c]) != len(v.man.Contests[c].Options) {
+			return // not the election's shape: count ballot by ballot
+		}
+		flat = append(flat, sums[c]...)
+	}
+	for _, t := range owner {
+		t.summed = true
+	}
+	owner[len(owner)-1].sum = flat
+}
+
+// blame names the failing ballots of a batch that does not verify.
+func (v *verifier) blame(items []tally.ContestItem, owner []*vtx, contest []int, key *tally.PublicKey, err error) {
 	var be *tally.BatchError
 	if !errors.As(err, &be) || be.Index < 0 {
 		// No item to blame: check each alone.
