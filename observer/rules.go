@@ -454,7 +454,12 @@ func (r *rulesEngine) deliver(b election.Block, t *vtx) error {
 	if err != nil {
 		return err
 	}
-	r.seen[hash] = true
+	if _, ballot := t.body.(*election.BallotBody); !ballot {
+		// A ballot's bytes are not kept: the same ballot again has the
+		// same sequence number, which the revote rules refuse (the state
+		// machine refuses it as a duplicate first; both fail it).
+		r.seen[hash] = true
+	}
 	return nil
 }
 

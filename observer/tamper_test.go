@@ -80,6 +80,9 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 		{"ballot from a key not on the roll", election.KindBallot, 3, func(tx []byte) []byte {
 			return outsiderBallot(t, seed)
 		}, "not-on-roll", "(ballot of evote-voter:"},
+		{"ballot included twice", election.KindBallot, 7, func(tx []byte) []byte {
+			return bytes.Clone(copied)
+		}, "stale-sequence", "(ballot of evote-voter:"},
 		{"decryption share", election.KindDecryptionShares, 1, func(tx []byte) []byte {
 			return resign(t, chainID, tx, election.DeriveKey("synthetic trustee 3 "+seed), func(b []byte) []byte {
 				b[32+4+4+158-32] ^= 1 // share 0's last scalar, low byte

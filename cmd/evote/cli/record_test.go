@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,6 +353,14 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
+	}
+	resp, err := http.Get(f.rn.url + "/api/v1/elections/nope/record")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET .../elections/nope/record: %s, want 400", resp.Status)
 	}
 	if _, err := os.Stat("x.json"); err == nil {
 		t.Error("a refused export left a file")
