@@ -320,7 +320,9 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	v.jobs = make(chan func())
+	// Buffered: check hands a window's batches out at once and goes on to
+	// replay the window before while the workers verify.
+	v.jobs = make(chan func(), 4*windowBallots/batchBallots)
 	for range workers {
 		go func() {
 			for job := range v.jobs {
