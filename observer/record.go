@@ -174,12 +174,15 @@ type RecordReader struct {
 	state int // 0 before head, 1 in blocks, 2 blocks done, 3 claims read
 }
 
-// countingReader counts the bytes read, for progress reports, and bounds
-// how far a single JSON value may run.
+// countingReader counts the bytes read, for progress reports, bounds how
+// far a single JSON value may run, and keeps the bytes from base on, so
+// that the reader can look at the text of the value it just decoded.
 type countingReader struct {
 	r     io.Reader
 	n     int64
 	limit int64 // the count at which reads fail
+	keep  []byte
+	base  int64 // the offset of keep[0]
 }
 
 var errValueTooLong = errors.New("value too long")
@@ -193,7 +196,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.keep = append(c.keep, p[:n]...)
 	return n, err
+}
+
+// span returns the bytes between two offsets at or after base.
+func (c *countingReader) span(start, end int64) []byte {
+	return c.keep[start-c.base : end-c.base]
+}
+
+// drop forgets the bytes before offset upTo.
+func (c *countingReader) drop(upTo int64) {
+	rest := c.keep[upTo-c.base:]
+	if cap(c.keep) > 1<<20 && len(rest) < cap(c.keep)/4 {
+		rest = append([]byte(nil), rest...) // let a large buffer go
+	}
+	c.keep, c.base = rest, upTo
 }
 
 // NewRecordReader starts reading a record from r.
@@ -251,8 +269,76 @@ func (rr *RecordReader) member(name string, v any) error {
 		return err
 	}
 	rr.allow(maxHeadJSON)
+	return rr.value(name, v)
+}
+
+// value reads the next JSON value into v, strictly: besides
+// DisallowUnknownFields, every object key must be lowercase ASCII letters,
+// digits or underscores, and none twice in one object (encoding/json
+// matches keys without regard to case and keeps the last of a repeated
+// key, which would let a record carry values the verifier never reads).
+func (rr *RecordReader) value(what string, v any) error {
+	start := rr.dec.InputOffset()
 	if err := rr.dec.Decode(v); err != nil {
-		return rr.wrap(name, err)
+		return rr.wrap(what, err)
+	}
+	end := rr.dec.InputOffset()
+	err := checkKeys(rr.cr.span(start, end))
+	rr.cr.drop(end)
+	if err != nil {
+		return bad("%s: %v", what, err)
+	}
+	return nil
+}
+
+// checkKeys scans a JSON value (valid, as the decoder returned it) and
+// fails on an object key that is not [a-z0-9_]+ or repeats in its object.
+func checkKeys(b []byte) error {
+	type frame struct {
+		obj       bool
+		expectKey bool
+		keys      []string
+	}
+	var stack []frame
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{':
+			stack = append(stack, frame{obj: true, expectKey: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].obj {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			start := i + 1
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			n := len(stack)
+			if n == 0 || !stack[n-1].obj || !stack[n-1].expectKey {
+				continue
+			}
+			key := string(b[start:min(i, len(b))])
+			for _, c := range []byte(key) {
+				if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+					return fmt.Errorf("object key %q: only lowercase letters, digits and _", key)
+				}
+			}
+			for _, k := range stack[n-1].keys {
+				if k == key {
+					return fmt.Errorf("object key %q twice", key)
+				}
+			}
+			stack[n-1].keys = append(stack[n-1].keys, key)
+			stack[n-1].expectKey = false
+		}
 	}
 	return nil
 }
@@ -310,8 +396,8 @@ func (rr *RecordReader) NextBlock() (*RecordBlock, error) {
 		return nil, nil
 	}
 	b := new(RecordBlock)
-	if err := rr.dec.Decode(b); err != nil {
-		return nil, rr.wrap("block", err)
+	if err := rr.value("block", b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

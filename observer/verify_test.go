@@ -56,3 +56,35 @@ func TestVerifySyntheticRecord(t *testing.T) {
 		t.Fatal("no error expected")
 	}
 }
+
+// TestRecordKeysStrict: a key repeated in an object, or written in another
+// case (which encoding/json would match), is refused: the record must not
+// carry values the verifier does not read.
+func TestRecordKeysStrict(t *testing.T) {
+	rec := small(t)
+	for name, edit := range map[string]func([]byte) []byte{
+		"repeated": func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"txs":[]`), []byte(`"txs":[],"txs":[]`), 1)
+		},
+		"upper case": func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"height":2,`), []byte(`"HEIGHT":2,`), 1)
+		},
+		"escaped": func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"height":2,`), []byte(`"\u0068eight":2,`), 1)
+		},
+		"in the claims": func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"ballots":10,`), []byte(`"ballots":10,"ballots":11,`), 1)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			changed := edit(rec)
+			if bytes.Equal(changed, rec) {
+				t.Fatal("the edit changed nothing")
+			}
+			_, err := Verify(context.Background(), bytes.NewReader(changed), VerifyOptions{})
+			if !errors.Is(err, ErrRecordFormat) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
