@@ -111,6 +111,7 @@ const (
 
 // vtx is one transaction being verified.
 type vtx struct {
+	index    int    // its position in the block
 	pos      string // "block 12 tx 3"
 	label    string // "ballot of evote-voter:ab12…"
 	raw      []byte
@@ -173,9 +174,15 @@ type verifier struct {
 	responses  []*tally.DKGResponse
 }
 
+// ballotMark is where a voter's last ballot is and how it is marked.
 type ballotMark struct {
-	item     string
+	height   int64
+	index    int32
 	replaced bool
+}
+
+func (m ballotMark) item(voter election.PublicKey) string {
+	return fmt.Sprintf("block %d tx %d (ballot of evote-voter:%s…)", m.height, m.index, hex.EncodeToString(voter[:4]))
 }
 
 // Verify checks the record read from r and returns what it checked, or an
@@ -447,7 +454,7 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	last := -1
 	for i := range rb.Txs {
 		rt := &rb.Txs[i]
-		t := &vtx{pos: fmt.Sprintf("block %d tx %d", rb.Height, rt.Index), raw: rt.Tx, replaced: rt.Replaced}
+		t := &vtx{index: rt.Index, pos: fmt.Sprintf("block %d tx %d", rb.Height, rt.Index), raw: rt.Tx, replaced: rt.Replaced}
 		vb.txs = append(vb.txs, t)
 		if rt.Index <= last {
 			t.err = fmt.Errorf("out of order: it follows tx %d", last)
@@ -759,11 +766,11 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 		voter := t.tx.Signer
 		if prev, ok := v.lastBallot[voter]; ok {
 			if !prev.replaced {
-				return fail(prev.item, "marked as not replaced, but %s replaces it", t.pos)
+				return fail(prev.item(voter), "marked as not replaced, but %s replaces it", t.pos)
 			}
 			v.sum.Replaced++
 		}
-		v.lastBallot[voter] = ballotMark{item: t.item(), replaced: *t.replaced}
+		v.lastBallot[voter] = ballotMark{height: b.Height, index: int32(t.index), replaced: *t.replaced}
 	case *election.DKGDealBody:
 		v.deals = append(v.deals, body.Deal)
 	case *election.DKGComplaintsBody:
@@ -778,15 +785,15 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 // ceremony's messages alone and compares every claim with what the rules
 // derived.
 func (v *verifier) finish(c *RecordClaims) error {
-	var marked []string
-	for _, m := range v.lastBallot {
-		if m.replaced {
-			marked = append(marked, m.item)
+	var first *ballotMark
+	var firstVoter election.PublicKey
+	for voter, m := range v.lastBallot {
+		if m.replaced && (first == nil || m.height < first.height || m.height == first.height && m.index < first.index) {
+			first, firstVoter = &m, voter
 		}
 	}
-	if len(marked) > 0 {
-		slices.SortFunc(marked, compareItems)
-		return fail(marked[0], "marked as replaced, but no later ballot of this voter is in the record")
+	if first != nil {
+		return fail(first.item(firstVoter), "marked as replaced, but no later ballot of this voter is in the record")
 	}
 	o, err := v.engine.outcome()
 	if err != nil {
@@ -882,15 +889,4 @@ func short(h string) string {
 		return h[:16] + "…"
 	}
 	return h
-}
-
-// compareItems orders "block H tx I ..." items by height, then position.
-func compareItems(a, b string) int {
-	var ha, ia, hb, ib int64
-	fmt.Sscanf(a, "block %d tx %d", &ha, &ia)
-	fmt.Sscanf(b, "block %d tx %d", &hb, &ib)
-	if ha != hb {
-		return int(ha - hb)
-	}
-	return int(ia - ib)
 }
