@@ -158,7 +158,7 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 		if info.Election != id || info.Height != h {
 			continue // another election's, or a copy rejected as a duplicate
 		}
-		rt := RecordTx{Index: i, Kind: tx.Kind.String(), Tx: raw}
+		rt := RecordTx{Index: i, Kind: tx.Kind.String(), Tx: Bytes(raw)}
 		if tx.Kind == election.KindBallot {
 			vs, err := election.QueryVoter(st, id, tx.Signer)
 			if err != nil {
@@ -173,8 +173,8 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 }
 
 // txHashes are the SHA-256 hashes of a block's transactions, in order.
-func txHashes(txs cmttypes.Txs) [][]byte {
-	out := make([][]byte, len(txs))
+func txHashes(txs cmttypes.Txs) []Bytes {
+	out := make([]Bytes, len(txs))
 	for i, t := range txs {
 		out[i] = t.Hash()
 	}

@@ -2,6 +2,7 @@ package observer
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,8 +45,8 @@ type RecordGenesis struct {
 
 // RecordValidator is one validator of the genesis.
 type RecordValidator struct {
-	PubKey []byte `json:"pub_key"` // the 32-byte Ed25519 key, base64
-	Power  int64  `json:"power"`
+	PubKey Bytes `json:"pub_key"` // the 32-byte Ed25519 key, base64
+	Power  int64 `json:"power"`
 }
 
 // RecordBlock is one block that carries the election's transactions, or in
@@ -58,7 +59,7 @@ type RecordBlock struct {
 	Height   int64           `json:"height"`
 	Header   json.RawMessage `json:"header"`
 	Commit   json.RawMessage `json:"commit"`
-	TxHashes [][]byte        `json:"tx_hashes"`
+	TxHashes []Bytes         `json:"tx_hashes"`
 	Txs      []RecordTx      `json:"txs"`
 }
 
@@ -66,7 +67,7 @@ type RecordBlock struct {
 type RecordTx struct {
 	Index int    `json:"index"` // its position in the block
 	Kind  string `json:"kind"`  // the kind's name; must match the envelope
-	Tx    []byte `json:"tx"`    // the signed transaction, base64
+	Tx    Bytes  `json:"tx"`    // the signed transaction, base64
 	// Replaced is set on ballots only: true when a later ballot of the
 	// same voter replaced this one.
 	Replaced *bool `json:"replaced,omitempty"`
@@ -100,7 +101,7 @@ type RecordHead struct {
 	ChainID  string
 	Genesis  RecordGenesis
 	Election election.ID
-	Manifest []byte // the canonical encoding
+	Manifest Bytes // the canonical encoding
 }
 
 // RecordWriter writes a record as a stream: the head, then each block,
@@ -425,3 +426,23 @@ func (rr *RecordReader) ReadClaims() (*RecordClaims, error) {
 
 // cmtjsonMarshal encodes a CometBFT value in CometBFT's JSON encoding.
 func cmtjsonMarshal(v any) (json.RawMessage, error) { return cmtjson.Marshal(v) }
+
+// Bytes is a byte string of the record: standard base64 with padding, in
+// its one canonical form (no escapes, the unused bits of the last digit
+// zero), so that no two texts of a record carry the same bytes.
+type Bytes []byte
+
+// UnmarshalJSON decodes the strict form.
+func (b *Bytes) UnmarshalJSON(text []byte) error {
+	if len(text) < 2 || text[0] != '"' || text[len(text)-1] != '"' {
+		return errors.New("a byte string must be a base64 JSON string")
+	}
+	text = text[1 : len(text)-1]
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Strict().Decode(out, text)
+	if err != nil {
+		return fmt.Errorf("base64: %w", err)
+	}
+	*b = out[:n]
+	return nil
+}

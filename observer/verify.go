@@ -443,7 +443,11 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		return failb("commit signatures: %v", err)
 	}
 	var root []byte
-	if err := noPanic(func() error { root = merkle.HashFromByteSlices(rb.TxHashes); return nil }); err != nil {
+	leaves := make([][]byte, len(rb.TxHashes))
+	for i, h := range rb.TxHashes {
+		leaves[i] = h
+	}
+	if err := noPanic(func() error { root = merkle.HashFromByteSlices(leaves); return nil }); err != nil {
 		return failb("tx_hashes: %v", err)
 	}
 	if !bytes.Equal(root, h.DataHash) {
@@ -471,7 +475,7 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 // checkTx checks a transaction's inclusion (its hash at its position
 // among the block's, which checkBlock added up to the data hash), decoding
 // and election, and names it.
-func (v *verifier) checkTx(hashes [][]byte, rt *RecordTx, t *vtx) error {
+func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) error {
 	tx, decErr := election.DecodeTx(rt.Tx)
 	if decErr == nil {
 		t.label = v.label(tx)

@@ -88,3 +88,32 @@ func TestRecordKeysStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestAnyChangeFails flips one bit at positions spread over the whole
+// record: every changed record must fail.
+func TestAnyChangeFails(t *testing.T) {
+	rec := small(t)
+	step := len(rec)/150 + 1
+	for pos := 7; pos < len(rec); pos += step {
+		changed := bytes.Clone(rec)
+		changed[pos] ^= 1
+		if _, err := Verify(context.Background(), bytes.NewReader(changed), VerifyOptions{}); err == nil {
+			lo, hi := max(pos-40, 0), min(pos+40, len(rec))
+			t.Errorf("flipping byte %d verifies: …%s…", pos, rec[lo:hi])
+		}
+	}
+}
+
+// TestBase64Strict: the unused bits of a base64 string's last digit must be
+// zero, so that the same bytes have one text.
+func TestBase64Strict(t *testing.T) {
+	var b Bytes
+	if err := b.UnmarshalJSON([]byte(`"AQ=="`)); err != nil || len(b) != 1 || b[0] != 1 {
+		t.Fatalf("AQ==: %v %x", err, b)
+	}
+	for _, bad := range []string{`"AR=="`, `"AQ"`, `"A\/=="`, `AQ==`, `"A Q=="`} {
+		if err := b.UnmarshalJSON([]byte(bad)); err == nil {
+			t.Errorf("%s decodes", bad)
+		}
+	}
+}
