@@ -306,14 +306,19 @@ func trustGenesis(path string, opts *observer.VerifyOptions) error {
 func printSummary(w io.Writer, s *observer.Summary, d time.Duration) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("record of election %v (%q) on chain %s: verified", s.Election, s.Title, s.ChainID)
-	p("  genesis      %d validator(s), %d election authority(ies); block 1's app hash commits to them", s.Validators, s.Authorities)
+	p("  genesis      %d validator(s), %d election authority(ies); block 1's app hash commits to the authorities", s.Validators, s.Authorities)
 	p("  blocks       %d headers, each signed by more than 2/3 of the voting power", s.Blocks)
-	p("  transactions %d, each in its block by a Merkle proof, signed, accepted by the election rules (%s)", s.Txs, kindList(s.Kinds))
+	p("  transactions %d, each found among its block's transaction hashes (which add up to the header's data hash),", s.Txs)
+	p("               signed, and accepted by the election rules: %s", kindList(s.Kinds))
 	p("  roll         %d voters", s.RollSize)
 	p("  key ceremony %d trustees, qualified %v; the joint key follows from the deals", s.Trustees, s.Qualified)
 	p("  ballots      %d with valid proofs, %d replaced by a revote; %d voters counted", s.Ballots, s.Replaced, s.Voters)
 	p("  aggregates   %d, recomputed from the counted ballots, equal to the record's", s.Aggregates)
-	p("  phase        %s; decryption shares of trustees %v verified", s.Phase, s.ShareSets)
+	if len(s.ShareSets) > 0 {
+		p("  phase        %s; decryption shares of trustees %v verified", s.Phase, s.ShareSets)
+	} else {
+		p("  phase        %s", s.Phase)
+	}
 	if s.Result != nil {
 		for i, t := range s.Result.Totals {
 			p("  result       contest %d: %v (trustees %v combined)", i, t, s.Result.Trustees)
