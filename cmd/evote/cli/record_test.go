@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -373,6 +374,7 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, _, errs := run(t, "verify", path)
+			t.Log(strings.TrimSpace(errs))
 			if code != 2 || !strings.Contains(errs, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 naming %q", code, errs, tc.want)
 			}
@@ -429,7 +431,20 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 	}
 	txItem := func(h int64, i int) string { return fmt.Sprintf("block %d tx %d", h, i) }
 
-	add("manifest byte", "manifest:", func(r *recordLines) {
+	add("manifest byte", "manifest: it hashes to election", func(r *recordLines) {
+		for i, l := range r.head {
+			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
+				m, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(rest, `",`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				at := bytes.Index(m, []byte("Sample election"))
+				m[at] = 's' // the title, still a valid manifest
+				r.head[i] = `"manifest": "` + base64.StdEncoding.EncodeToString(m) + `",`
+			}
+		}
+	})
+	add("manifest text", "manifest: base64", func(r *recordLines) {
 		for i, l := range r.head {
 			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
 				r.head[i] = `"manifest": "` + rest[:40] + string(rest[40]^1) + rest[41:]
