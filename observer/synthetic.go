@@ -48,6 +48,11 @@ type SyntheticOptions struct {
 	// The state machine that builds the record then skips the signature
 	// and proof checks of the transactions it changed.
 	Mutate func(kind election.Kind, n int, tx []byte) []byte
+	// Timers lets the schedule move the election: trustee 3 posts no
+	// complaints (the complaint window ends the round), the scheduled
+	// opening opens it and the scheduled closing closes it, each in a
+	// block of its own with no transaction.
+	Timers bool
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -63,6 +68,9 @@ schedule:
   dkg_deals_by: {{.DealsBy}}
   dkg_complaint_window: 1h
   dkg_response_window: 1h
+{{- if .Open}}
+  open: {{.Open}}
+{{- end}}
   close: {{.Close}}
 trustees:
   threshold: 2
@@ -106,6 +114,8 @@ type synth struct {
 	height   int64
 	t0       time.Time
 	prevHash []byte
+	last     time.Time // the last block's time
+	skipTo   time.Time // the next block's time, if later than last + 1s
 	replaced map[[32]byte]bool
 	kinds    map[election.Kind]int
 }
@@ -161,11 +171,17 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		tvs = append(tvs, tv{fmt.Sprintf("Trustee %d", i+1), id.Public().String(), election.EncryptionKeyOf(enc.Public()).String()})
 	}
 	var yaml bytes.Buffer
-	err = template.Must(template.New("m").Parse(syntheticManifest)).Execute(&yaml, map[string]any{
+	vars := map[string]any{
 		"Seed": strings.ReplaceAll(opts.Seed, " ", "-"), "Authority": authority.Public().String(),
 		"DealsBy": s.t0.Add(24 * time.Hour).Format(time.RFC3339), "Close": s.t0.Add(365 * 24 * time.Hour).Format(time.RFC3339),
-		"Trustees": tvs,
-	})
+		"Trustees": tvs, "Open": "",
+	}
+	openAt, closeAt := s.t0.Add(3*time.Hour), s.t0.Add(4*time.Hour)
+	if opts.Timers {
+		vars["DealsBy"] = s.t0.Add(2 * time.Hour).Format(time.RFC3339)
+		vars["Open"], vars["Close"] = openAt.Format(time.RFC3339), closeAt.Format(time.RFC3339)
+	}
+	err = template.Must(template.New("m").Parse(syntheticManifest)).Execute(&yaml, vars)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +253,9 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	}
 	txs = nil
 	for i, t := range trustees {
+		if opts.Timers && i == 2 {
+			continue // trustee 3 stays silent: the window ends the round
+		}
 		complaints, err := tally.CheckDeals(params, uint32(i+1), t.enc, deals)
 		if err != nil {
 			return nil, err
@@ -250,16 +269,29 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if err := s.block(txs); err != nil {
 		return nil, err
 	}
+	if opts.Timers {
+		s.skipTo = s.last.Add(time.Hour + time.Second) // the complaint window ends
+		if err := s.block(nil); err != nil {
+			return nil, err
+		}
+	}
 	key, err := election.JointKey(s.store, s.id)
 	if err != nil {
 		return nil, fmt.Errorf("observer: synthetic key ceremony: %w", err)
 	}
-	open, err := election.NewOpenTx(s.chainID, s.id, authority)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.block([][]byte{open}); err != nil {
-		return nil, err
+	if opts.Timers {
+		s.skipTo = openAt // the scheduled opening
+		if err := s.block(nil); err != nil {
+			return nil, err
+		}
+	} else {
+		open, err := election.NewOpenTx(s.chainID, s.id, authority)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.block([][]byte{open}); err != nil {
+			return nil, err
+		}
 	}
 
 	// Ballots, built in parallel, committed in order.
@@ -329,12 +361,19 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		}
 	}
 
-	closeTx, err := election.NewCloseTx(s.chainID, s.id, authority)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.block([][]byte{closeTx}); err != nil {
-		return nil, err
+	if opts.Timers {
+		s.skipTo = closeAt // the scheduled closing
+		if err := s.block(nil); err != nil {
+			return nil, err
+		}
+	} else {
+		closeTx, err := election.NewCloseTx(s.chainID, s.id, authority)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.block([][]byte{closeTx}); err != nil {
+			return nil, err
+		}
 	}
 	res, err := tally.Finalize(params, deals, nil, nil)
 	if err != nil {
@@ -379,7 +418,14 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 func (s *synth) block(txs [][]byte) error {
 	s.height++
 	h := s.height
-	t := s.t0.Add(time.Duration(h) * time.Second)
+	t := s.last.Add(time.Second)
+	if s.last.IsZero() {
+		t = s.t0.Add(time.Second)
+	}
+	if s.skipTo.After(t) {
+		t = s.skipTo
+	}
+	s.last = t
 	b := election.Block{ChainID: s.chainID, Height: h, Time: t}
 	if err := s.machine.BeginBlock(s.store, b); err != nil {
 		return err

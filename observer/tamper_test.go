@@ -83,6 +83,9 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 		{"ballot included twice", election.KindBallot, 7, func(tx []byte) []byte {
 			return bytes.Clone(copied)
 		}, "stale-sequence", "(ballot of evote-voter:"},
+		{"ballot after the close", election.KindDecryptionShares, 0, func(tx []byte) []byte {
+			return bytes.Clone(copied) // a ballot where trustee 1's shares were
+		}, "closed", "(ballot of evote-voter:"},
 		{"decryption share", election.KindDecryptionShares, 1, func(tx []byte) []byte {
 			return resign(t, chainID, tx, election.DeriveKey("synthetic trustee 3 "+seed), func(b []byte) []byte {
 				b[32+4+4+158-32] ^= 1 // share 0's last scalar, low byte

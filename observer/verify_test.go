@@ -127,3 +127,59 @@ func TestBase64Strict(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyScheduledElection: the schedule ends the complaint round (one
+// trustee is silent), opens and closes the election in blocks of their own;
+// the verifier's rules and the state machine both follow it, and agree.
+func TestVerifyScheduledElection(t *testing.T) {
+	var buf bytes.Buffer
+	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "timers", Voters: 5, Revotes: 1, PerBlock: 2, Workers: 2, Timers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, machine := range []bool{false, true} {
+		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		if err != nil {
+			t.Fatalf("machine %v: %v", machine, err)
+		}
+		if sum.Kinds["open"] != 0 || sum.Kinds["close"] != 0 || sum.Kinds["dkg-complaints"] != 2 || sum.Result == nil {
+			t.Fatalf("machine %v: %+v", machine, sum)
+		}
+		for i, v := range sum.Result.Totals[0] {
+			if v != totals[i] {
+				t.Fatalf("machine %v: totals %v, want %v", machine, sum.Result.Totals[0], totals)
+			}
+		}
+	}
+	// Without the block in which the scheduled opening fired, the opening
+	// fires at the next block (the first ballots'): the same outcome.
+	rr := NewRecordReader(bytes.NewReader(buf.Bytes()))
+	head, _ := rr.ReadHead()
+	var out bytes.Buffer
+	rw, _ := NewRecordWriter(&out, head)
+	dropped := false
+	for {
+		b, err := rr.NextBlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			break
+		}
+		if len(b.Txs) == 0 && b.Height > 1 && !dropped && bytes.Contains(b.Header, []byte(`"time":"2026-01-01T03:00:00Z"`)) {
+			dropped = true
+			continue
+		}
+		rw.WriteBlock(b)
+	}
+	claims, _ := rr.ReadClaims()
+	rw.Close(claims)
+	if !dropped {
+		t.Fatal("no opening block found")
+	}
+	for _, machine := range []bool{false, true} {
+		if _, err := Verify(context.Background(), bytes.NewReader(out.Bytes()), VerifyOptions{Machine: machine}); err != nil {
+			t.Fatalf("machine %v, without the opening block: %v", machine, err)
+		}
+	}
+}
