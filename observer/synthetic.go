@@ -53,6 +53,10 @@ type SyntheticOptions struct {
 	// opening opens it and the scheduled closing closes it, each in a
 	// block of its own with no transaction.
 	Timers bool
+	// BadDeal seals dealer 1's share for trustee 2 as its share for trustee
+	// 3: trustee 2 complains, dealer 1 answers with the share in the open,
+	// and the ceremony goes on with everyone qualified.
+	BadDeal bool
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -241,6 +245,18 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		if err != nil {
 			return nil, err
 		}
+		if opts.BadDeal && i == 0 {
+			var to2, to3 int
+			for k, sh := range d.Shares {
+				switch sh.Recipient {
+				case 2:
+					to2 = k
+				case 3:
+					to3 = k
+				}
+			}
+			d.Shares[to2].Enc, d.Shares[to2].Ciphertext = d.Shares[to3].Enc, d.Shares[to3].Ciphertext
+		}
 		deals[i], trustees[i].secret = d, sec
 		tx, err := election.NewDKGDealTx(s.chainID, s.id, d, trustees[i].identity)
 		if err != nil {
@@ -252,6 +268,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		return nil, err
 	}
 	txs = nil
+	var allComplaints []*tally.DKGComplaint
 	for i, t := range trustees {
 		if opts.Timers && i == 2 {
 			continue // trustee 3 stays silent: the window ends the round
@@ -260,6 +277,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		if err != nil {
 			return nil, err
 		}
+		allComplaints = append(allComplaints, complaints...)
 		tx, err := election.NewDKGComplaintsTx(s.chainID, s.id, complaints, t.identity)
 		if err != nil {
 			return nil, err
@@ -268,6 +286,35 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	}
 	if err := s.block(txs); err != nil {
 		return nil, err
+	}
+	var responses []*tally.DKGResponse
+	if len(allComplaints) > 0 {
+		// Each accused dealer answers every complaint against it.
+		txs = nil
+		for i, t := range trustees {
+			var rs []*tally.DKGResponse
+			for _, c := range allComplaints {
+				if c.Dealer == uint32(i+1) {
+					r, err := t.secret.Respond(params, c)
+					if err != nil {
+						return nil, err
+					}
+					rs = append(rs, r)
+				}
+			}
+			if len(rs) == 0 {
+				continue
+			}
+			responses = append(responses, rs...)
+			tx, err := election.NewDKGResponsesTx(s.chainID, s.id, rs, t.identity)
+			if err != nil {
+				return nil, err
+			}
+			txs = append(txs, tx)
+		}
+		if err := s.block(txs); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Timers {
 		s.skipTo = s.last.Add(time.Hour + time.Second) // the complaint window ends
@@ -375,7 +422,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 			return nil, err
 		}
 	}
-	res, err := tally.Finalize(params, deals, nil, nil)
+	res, err := tally.Finalize(params, deals, allComplaints, responses)
 	if err != nil {
 		return nil, err
 	}

@@ -183,3 +183,28 @@ func TestVerifyScheduledElection(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyComplaintAnswered: a dealer's share that its recipient cannot
+// open, the complaint, the dealer's answer in the open: both rule engines
+// follow the three rounds to the same key and result.
+func TestVerifyComplaintAnswered(t *testing.T) {
+	var buf bytes.Buffer
+	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "complaint", Voters: 4, PerBlock: 4, Workers: 2, BadDeal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, machine := range []bool{false, true} {
+		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		if err != nil {
+			t.Fatalf("machine %v: %v", machine, err)
+		}
+		if sum.Kinds["dkg-responses"] != 1 || len(sum.Qualified) != 3 || sum.Result == nil {
+			t.Fatalf("machine %v: %+v", machine, sum)
+		}
+		for i, v := range sum.Result.Totals[0] {
+			if v != totals[i] {
+				t.Fatalf("machine %v: totals %v, want %v", machine, sum.Result.Totals[0], totals)
+			}
+		}
+	}
+}
