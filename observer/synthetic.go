@@ -57,6 +57,8 @@ type SyntheticOptions struct {
 	// 3: trustee 2 complains, dealer 1 answers with the share in the open,
 	// and the ceremony goes on with everyone qualified.
 	BadDeal bool
+	// Weights gives voter i the weight 1 + i%3.
+	Weights bool
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -67,7 +69,7 @@ languages: [en]
 title:
   en: Synthetic election {{.Seed}}
 revoting: true
-weights: false
+weights: {{.Weights}}
 schedule:
   dkg_deals_by: {{.DealsBy}}
   dkg_complaint_window: 1h
@@ -178,7 +180,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	vars := map[string]any{
 		"Seed": strings.ReplaceAll(opts.Seed, " ", "-"), "Authority": authority.Public().String(),
 		"DealsBy": s.t0.Add(24 * time.Hour).Format(time.RFC3339), "Close": s.t0.Add(365 * 24 * time.Hour).Format(time.RFC3339),
-		"Trustees": tvs, "Open": "",
+		"Trustees": tvs, "Open": "", "Weights": opts.Weights,
 	}
 	openAt, closeAt := s.t0.Add(3*time.Hour), s.t0.Add(4*time.Hour)
 	if opts.Timers {
@@ -223,7 +225,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		var roll []election.RollEntry
 		for j := i; j < min(i+election.MaxRollBatch, opts.Voters); j++ {
 			voters[j] = wallet.NewVoterKey(election.DeriveKey(fmt.Sprintf("synthetic voter %d %s", j, opts.Seed)))
-			roll = append(roll, election.RollEntry{Voter: voters[j].Public().Key(), Weight: 1})
+			roll = append(roll, election.RollEntry{Voter: voters[j].Public().Key(), Weight: weightOf(opts, j)})
 		}
 		tx, err := election.NewAppendVotersTx(s.chainID, s.id, roll, authority)
 		if err != nil {
@@ -402,9 +404,9 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 			opts.Progress(built, len(casts))
 		}
 	}
-	for _, c := range last {
+	for v, c := range last {
 		for o, x := range c {
-			totals[o] += x
+			totals[o] += x * uint64(weightOf(opts, v))
 		}
 	}
 
@@ -558,4 +560,11 @@ func (s *synth) block(txs [][]byte) error {
 		rb.Txs = append(rb.Txs, rt)
 	}
 	return s.rw.WriteBlock(rb)
+}
+
+func weightOf(opts SyntheticOptions, voter int) uint32 {
+	if !opts.Weights {
+		return 1
+	}
+	return 1 + uint32(voter%3)
 }

@@ -193,12 +193,32 @@ func TestVerifyComplaintAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkBothEngines(t, buf.Bytes(), totals, func(sum *Summary) bool {
+		return sum.Kinds["dkg-responses"] == 1 && len(sum.Qualified) == 3
+	})
+}
+
+// TestVerifyWeightedElection: voters of weights 1 to 3, revotes among
+// them; both rule engines count each ballot with its voter's weight.
+func TestVerifyWeightedElection(t *testing.T) {
+	var buf bytes.Buffer
+	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "weights", Voters: 7, Revotes: 3, PerBlock: 4, Workers: 2, Weights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBothEngines(t, buf.Bytes(), totals, func(sum *Summary) bool { return sum.Replaced == 3 })
+}
+
+// checkBothEngines verifies rec with the verifier's rules and with the
+// state machine: both must pass, satisfy ok and find totals.
+func checkBothEngines(t *testing.T, rec []byte, totals []uint64, ok func(*Summary) bool) {
+	t.Helper()
 	for _, machine := range []bool{false, true} {
-		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		sum, err := Verify(context.Background(), bytes.NewReader(rec), VerifyOptions{Machine: machine})
 		if err != nil {
 			t.Fatalf("machine %v: %v", machine, err)
 		}
-		if sum.Kinds["dkg-responses"] != 1 || len(sum.Qualified) != 3 || sum.Result == nil {
+		if !ok(sum) || sum.Result == nil {
 			t.Fatalf("machine %v: %+v", machine, sum)
 		}
 		for i, v := range sum.Result.Totals[0] {
