@@ -59,6 +59,9 @@ type SyntheticOptions struct {
 	BadDeal bool
 	// Weights gives voter i the weight 1 + i%3.
 	Weights bool
+	// FailDKG has only trustee 1 deal: at the end of the deal round the
+	// ceremony fails, and the record ends there (no ballots).
+	FailDKG bool
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -266,8 +269,25 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		}
 		txs = append(txs, tx)
 	}
+	if opts.FailDKG {
+		txs = txs[:1]
+	}
 	if err := s.block(txs); err != nil {
 		return nil, err
+	}
+	if opts.FailDKG {
+		s.skipTo = man.Schedule.DKGDealsBy // the deal round ends, one deal short
+		if err := s.block(nil); err != nil {
+			return nil, err
+		}
+		claims, err := Claims(s.store, s.id)
+		if err != nil {
+			return nil, err
+		}
+		if claims.Phase != election.PhaseFailed.String() {
+			return nil, fmt.Errorf("observer: synthetic ceremony is %s, want failed", claims.Phase)
+		}
+		return nil, s.rw.Close(claims)
 	}
 	txs = nil
 	var allComplaints []*tally.DKGComplaint

@@ -228,3 +228,25 @@ func checkBothEngines(t *testing.T, rec []byte, totals []uint64, ok func(*Summar
 		}
 	}
 }
+
+// TestVerifyFailedCeremony: one deal of the two needed; the deal round
+// ends by the schedule and the election fails. Both rule engines derive
+// the same failure.
+func TestVerifyFailedCeremony(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "fail", Voters: 3, FailDKG: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, machine := range []bool{false, true} {
+		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		if err != nil {
+			t.Fatalf("machine %v: %v", machine, err)
+		}
+		if sum.Phase != "failed" || sum.Result != nil || sum.Aggregates != 0 {
+			t.Fatalf("machine %v: %+v", machine, sum)
+		}
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"failure":"dkg-not-enough-qualified"`)) {
+		t.Fatalf("claims: %s", buf.Bytes()[bytes.LastIndex(buf.Bytes(), []byte(`"claims"`)):])
+	}
+}
