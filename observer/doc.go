@@ -1,12 +1,17 @@
-// Package observer lets anyone watch and re-check an election. On the server
-// side, the feed hub hands committed blocks to many clients with a bounded
-// buffer each and never blocks consensus. On the client side, the verifying
-// follower re-checks everything it receives (commit signatures, hash links,
-// every ballot's signature, eligibility and proofs, the running aggregates,
-// the decryption shares and the result) and trusts no node.
+// Package observer lets anyone re-check an election without trusting any
+// node. It owns the election record (docs/spec/record.md): its streamed
+// JSON format (RecordWriter, RecordReader), its export from a node's block
+// store and committed state (Export), a synthetic record builder for
+// benchmarks and tests (WriteSyntheticRecord), and the verifier (Verify,
+// docs/verifier.md), which checks every header against the validators'
+// commit signatures, every transaction against its block's data hash,
+// every signature and proof (ballot proofs in batches on all cores), and
+// replays the election rules with its own statement of them (rules.go);
+// the state machine of package election can stand in for them
+// (VerifyOptions.Machine), and the tests hold the two to the same verdicts.
+//
+// Planned: the feed hub (committed blocks to many clients, never blocking
+// consensus) and the live verifying follower.
 //
 // observer must not import web or cmd.
-//
-// The package is built in a later milestone; today it holds only this
-// description.
 package observer

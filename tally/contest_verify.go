@@ -57,6 +57,7 @@ type contestVerifier struct {
 	key     *edwards25519.Point
 	gen     *edwards25519.Point
 	pkBytes []byte
+	sums    *ciphertextSums // if set, the decoded ciphertexts are added up here
 }
 
 func newContestVerifier(pk *PublicKey) (*contestVerifier, error) {
@@ -121,6 +122,9 @@ func (v *contestVerifier) contestEquations(s *eqSet, cc ContestContext, rules Co
 			_, pb := s.term(&cb[i])
 			if err := vtDecode(pb, rc.ciphertexts[i][PointSize:]); err != nil {
 				return fmt.Errorf("option %d ciphertext B: %w", i, err)
+			}
+			if v.sums != nil {
+				v.sums.add(cc.Contest, i, pa, pb)
 			}
 		}
 		return nil
@@ -278,6 +282,10 @@ type ContestItem struct {
 // failing items in Failing), found by bisection, with the reason the item
 // alone fails. The weights are drawn from rnd (crypto/rand if nil).
 func VerifyContestBatch(pk *PublicKey, items []ContestItem, rnd io.Reader) error {
+	return verifyContestBatch(pk, items, rnd, nil)
+}
+
+func verifyContestBatch(pk *PublicKey, items []ContestItem, rnd io.Reader, sums *ciphertextSums) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -285,6 +293,7 @@ func VerifyContestBatch(pk *PublicKey, items []ContestItem, rnd io.Reader) error
 	if err != nil {
 		return err
 	}
+	v.sums = sums
 	terms := 0
 	if r := items[0].Rules; r.Validate() == nil {
 		terms = len(items) * (2*r.Options + r.EncodedSize()/(PointSize+ScalarSize))

@@ -54,6 +54,7 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /api/v1/elections/{id}/result", s.result)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}/dkg", s.dkg)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}/voters/{key}", s.voter)
+	s.mux.HandleFunc("GET /api/v1/elections/{id}/record", s.record)
 	s.mux.HandleFunc("POST /api/v1/transactions", s.submit)
 	s.mux.HandleFunc("GET /api/v1/receipts/{code}", s.receipt)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)

@@ -52,7 +52,7 @@ func newBenchCmd(e *env) *cobra.Command {
 	}
 	tallyCmd.Flags().Int("contests", 1000, "contests in the verified batch")
 	tallyCmd.Flags().Bool("json", false, "print one JSON object")
-	bench.AddCommand(tallyCmd, newBenchChainCmd(e))
+	bench.AddCommand(tallyCmd, newBenchChainCmd(e), newBenchVerifyCmd(e))
 	return bench
 }
 

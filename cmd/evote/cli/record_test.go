@@ -1,0 +1,655 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer"
+	"github.com/evote/evote/tally"
+	"github.com/evote/evote/wallet"
+)
+
+// recordFixture is a whole election on a real node: 9 voters, one of whom
+// votes again, closed, decrypted by trustees 1 and 3 (trustee 2 stays
+// away), and its record exported through the API.
+type recordFixture struct {
+	rn     *runningNode
+	dir    string
+	id     election.ID
+	record string // the exported file
+	totals [][]uint64
+}
+
+// choices of voter i: contest 0 (plurality of 2), contest 1 (approval, 1
+// to 3 of 5).
+func recordChoices(i int) [][]uint64 {
+	c0 := []uint64{0, 0}
+	c0[i%2] = 1
+	c1 := []uint64{0, 0, 0, 0, 0}
+	c1[i%5] = 1
+	if i%3 == 0 {
+		c1[(i+2)%5] = 1
+	}
+	return [][]uint64{c0, c1}
+}
+
+func newRecordFixture(t *testing.T) *recordFixture {
+	t.Helper()
+	base, err := freePortBlock(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tn := TestnetConfig{Validators: 1, Dir: dir, ChainID: "evote-record-test", BasePort: base, HTTPPort: base + 2}
+	if err := writeTestnet(tn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rn, err := startNode(NodeConfig{Home: filepath.Join(dir, "node0"), HTTPAddr: "127.0.0.1:0", LogLevel: "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rn.stop() })
+	authority, err := readAuthorityKey(filepath.Join(dir, "authority.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sub := localSubmitter{rn.node}
+	keys := filepath.Join(dir, "keys")
+	set, err := setupElection(ctx, sub, electionSpec{Template: sampleManifest, Reference: "record-test", Voters: 9, KeyDir: keys, Authority: authority})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rn.node.App().Store().Reader()
+	key, err := election.JointKey(st, set.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el, err := wallet.NewElection(set.ChainID, set.Manifest, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first ballots go in together, so that blocks hold several.
+	var hashes [][32]byte
+	for i, v := range set.Voters {
+		b, err := wallet.BuildBallot(el, v, 1, recordChoices(i), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, res, err := rn.node.Submit(ctx, b.Tx)
+		if err != nil || !res.OK() {
+			t.Fatalf("ballot %d: %v %s", i, err, res.Log)
+		}
+		hashes = append(hashes, h)
+	}
+	for _, h := range hashes {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		rec, err := rn.node.WaitForReceipt(wctx, h[:])
+		cancel()
+		if err != nil || rec.Code != election.CodeOK {
+			t.Fatalf("ballot: %v %+v", err, rec)
+		}
+	}
+	// Voter 0 votes again: choices of voter 1.
+	re, err := wallet.BuildBallot(el, set.Voters[0], 2, recordChoices(1), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.submit(ctx, "revote", re.Tx); err != nil {
+		t.Fatal(err)
+	}
+	totals := [][]uint64{{0, 0}, {0, 0, 0, 0, 0}}
+	for i := range set.Voters {
+		c := recordChoices(i)
+		if i == 0 {
+			c = recordChoices(1)
+		}
+		for k := range c {
+			for o, x := range c[k] {
+				totals[k][o] += x
+			}
+		}
+	}
+	closeTx, err := election.NewCloseTx(set.ChainID, set.ID, authority)
+	if err := step(ctx, sub, "close", closeTx, err); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []uint32{1, 3} {
+		tx := decryptionSharesTx(t, st, set, keys, j)
+		if err := sub.submit(ctx, fmt.Sprintf("trustee %d shares", j), tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := election.QueryResult(st, set.ID); err != nil {
+		t.Fatalf("no result: %v", err)
+	}
+	f := &recordFixture{rn: rn, dir: dir, id: set.ID, record: filepath.Join(dir, "record.json"), totals: totals}
+	code, _, errs := run(t, "export", "--node", rn.url, "--election", set.ID.String(), "--out", f.record)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	return f
+}
+
+// decryptionSharesTx is trustee j's decryption of the aggregates, from the
+// keys setupElection wrote and the ceremony's messages on the chain.
+func decryptionSharesTx(t *testing.T, st election.ReadStore, set *electionSetup, keys string, j uint32) []byte {
+	t.Helper()
+	base := filepath.Join(keys, fmt.Sprintf("trustee-%d", j))
+	idText, err := os.ReadFile(base + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := election.ParsePrivateKey(strings.TrimSpace(string(idText)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readHex := func(suffix string) []byte {
+		b, err := os.ReadFile(base + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	var enc tally.TrusteeEncryptionKey
+	if err := enc.UnmarshalBinary(readHex(".encryption-key")); err != nil {
+		t.Fatal(err)
+	}
+	var secret tally.DealerSecret
+	if err := secret.UnmarshalBinary(readHex(".dealer-secret")); err != nil {
+		t.Fatal(err)
+	}
+	params, deals, complaints, responses, err := election.DKGTranscript(st, set.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tally.Finalize(params, deals, complaints, responses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := res.SecretShare(params, j, &enc, &secret, deals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aggs, err := election.Aggregates(st, set.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares, err := tally.PartialDecryptAll(x, j, aggs, set.ID[:], rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := election.NewDecryptionSharesTx(set.ChainID, set.ID, shares, identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// recordLines splits a record as the writer lays it out: the head lines,
+// one line per block, and the claims lines.
+type recordLines struct {
+	head   []string
+	blocks []string
+	tail   []string
+}
+
+func splitRecord(t *testing.T, b []byte) *recordLines {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	r := &recordLines{}
+	i := 0
+	for ; i < len(lines) && !strings.HasPrefix(lines[i], `"blocks"`); i++ {
+		r.head = append(r.head, lines[i])
+	}
+	r.head = append(r.head, lines[i])
+	for i++; i < len(lines) && strings.HasPrefix(lines[i], "{"); i++ {
+		r.blocks = append(r.blocks, strings.TrimSuffix(lines[i], ","))
+	}
+	r.tail = lines[i:]
+	if len(r.blocks) == 0 || len(r.tail) != 3 {
+		t.Fatalf("unexpected record layout: %d blocks, %d tail lines", len(r.blocks), len(r.tail))
+	}
+	return r
+}
+
+func (r *recordLines) join() []byte {
+	var b bytes.Buffer
+	for _, l := range r.head {
+		b.WriteString(l + "\n")
+	}
+	for i, l := range r.blocks {
+		b.WriteString(l)
+		if i < len(r.blocks)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	for _, l := range r.tail {
+		b.WriteString(l + "\n")
+	}
+	return b.Bytes()
+}
+
+func (r *recordLines) block(t *testing.T, i int) *observer.RecordBlock {
+	t.Helper()
+	var b observer.RecordBlock
+	if err := json.Unmarshal([]byte(r.blocks[i]), &b); err != nil {
+		t.Fatal(err)
+	}
+	return &b
+}
+
+func (r *recordLines) setBlock(t *testing.T, i int, b *observer.RecordBlock) {
+	t.Helper()
+	enc, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.blocks[i] = string(enc)
+}
+
+// find returns the block and position of the first transaction of kind
+// (the n-th, from 0) and the block's height.
+func (r *recordLines) find(t *testing.T, kind string, n int) (bi, ti int, height int64) {
+	t.Helper()
+	for i := range r.blocks {
+		b := r.block(t, i)
+		for j, tx := range b.Txs {
+			if tx.Kind == kind {
+				if n == 0 {
+					return i, j, b.Height
+				}
+				n--
+			}
+		}
+	}
+	t.Fatalf("no %s transaction %d in the record", kind, n)
+	return
+}
+
+func TestRecordExportVerifyAndTamper(t *testing.T) {
+	f := newRecordFixture(t)
+	orig, err := os.ReadFile(f.record)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The record verifies, from the file and streamed from the node.
+	code, out, errs := run(t, "verify", f.record)
+	if code != 0 {
+		t.Fatalf("verify: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"verified", "10 with valid proofs, 1 replaced by a revote; 9 voters counted",
+		fmt.Sprintf("contest 0: %v", f.totals[0]), fmt.Sprintf("contest 1: %v", f.totals[1]),
+		"trustees [1 3] combined", "qualified [1 2 3]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out2, errs := run(t, "verify", "--node", f.rn.url, "--election", f.id.String(), "--json")
+	if code != 0 {
+		t.Fatalf("verify --node: exit %d: %s", code, errs)
+	}
+	var sum observer.Summary
+	if err := json.Unmarshal([]byte(out2), &sum); err != nil {
+		t.Fatalf("verify --json: %v\n%s", err, out2)
+	}
+	if sum.Ballots != 10 || sum.Replaced != 1 || sum.Voters != 9 || sum.Result == nil {
+		t.Fatalf("summary %+v", sum)
+	}
+	// With the network's genesis as the anchor, and with another.
+	genesis := filepath.Join(f.dir, "node0", "config", "genesis.json")
+	if code, _, errs := run(t, "verify", "--genesis", genesis, f.record); code != 0 {
+		t.Fatalf("verify --genesis: exit %d: %s", code, errs)
+	}
+	other := filepath.Join(t.TempDir(), "genesis.json")
+	g, _ := os.ReadFile(genesis)
+	os.WriteFile(other, bytes.Replace(g, []byte(`"power": "10"`), []byte(`"power": "11"`), 1), 0o644)
+	if code, _, errs := run(t, "verify", "--genesis", other, f.record); code != 2 || !strings.Contains(errs, "genesis: the validators are not the trusted genesis's") {
+		t.Fatalf("verify against another genesis: exit %d: %s", code, errs)
+	}
+
+	// The record's structure matches its schema.
+	checkRecordSchema(t, orig)
+
+	// What export and verify refuse, and say why.
+	unknown := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "--node", f.rn.url, "--election", unknown, "--out", filepath.Join(t.TempDir(), "x.json")}, 1, "404 Not Found: not found"},
+		{[]string{"export", "--node", f.rn.url, "--election", "nope", "--out", "x.json"}, 1, "--election: election: malformed"},
+		{[]string{"export", "--node", f.rn.url, "--election", unknown}, 1, "--out is required"},
+		{[]string{"verify"}, 1, "give a record file, or --node and --election"},
+		{[]string{"verify", f.record, "--node", f.rn.url}, 1, "not both"},
+		{[]string{"verify", "--node", f.rn.url, "--election", unknown}, 1, "404 Not Found"},
+		{[]string{"verify", "--election", unknown, f.record}, 1, "--election goes with --node"},
+		{[]string{"verify", filepath.Join(t.TempDir(), "missing.json")}, 1, "no such file"},
+		{[]string{"verify", "--workers", "-1", f.record}, 1, "--workers must be"},
+	} {
+		code, _, errs := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+	resp, err := http.Get(f.rn.url + "/api/v1/elections/nope/record")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET .../elections/nope/record: %s, want 400", resp.Status)
+	}
+	if _, err := os.Stat("x.json"); err == nil {
+		t.Error("a refused export left a file")
+	}
+
+	for _, tc := range recordTampers(t, orig) {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tampered.json")
+			if err := os.WriteFile(path, tc.record, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errs := run(t, "verify", path)
+			t.Log(strings.TrimSpace(errs))
+			if code != 2 || !strings.Contains(errs, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 naming %q", code, errs, tc.want)
+			}
+			// The state machine, run on the same record, agrees.
+			_, rerr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{})
+			_, merr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{Machine: true})
+			if merr == nil || itemOf(merr) != itemOf(rerr) {
+				t.Fatalf("rules engine: %v\nmachine: %v", rerr, merr)
+			}
+		})
+	}
+	// The untouched record, with the state machine as the rules.
+	if _, err := observer.Verify(context.Background(), bytes.NewReader(orig), observer.VerifyOptions{Machine: true}); err != nil {
+		t.Fatalf("machine engine: %v", err)
+	}
+}
+
+func itemOf(err error) string {
+	var ve *observer.VerifyError
+	if errors.As(err, &ve) {
+		return ve.Item
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+type tamper struct {
+	name   string
+	record []byte
+	want   string // in evote verify's message
+}
+
+// recordTampers changes each kind of value of the record in turn.
+func recordTampers(t *testing.T, orig []byte) []tamper {
+	var out []tamper
+	add := func(name, want string, edit func(r *recordLines)) {
+		r := splitRecord(t, orig)
+		edit(r)
+		out = append(out, tamper{name, r.join(), want})
+	}
+	flip := func(b []byte, i int) []byte {
+		c := bytes.Clone(b)
+		c[i] ^= 0x01
+		return c
+	}
+	editTx := func(r *recordLines, kind string, n int, f func(tx []byte) []byte) (int64, int) {
+		bi, ti, h := r.find(t, kind, n)
+		b := r.block(t, bi)
+		b.Txs[ti].Tx = f(b.Txs[ti].Tx)
+		r.setBlock(t, bi, b)
+		return h, b.Txs[ti].Index
+	}
+	txItem := func(h int64, i int) string { return fmt.Sprintf("block %d tx %d", h, i) }
+
+	add("manifest byte", "manifest: it hashes to election", func(r *recordLines) {
+		for i, l := range r.head {
+			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
+				m, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(rest, `",`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				at := bytes.Index(m, []byte("Sample election"))
+				m[at] = 's' // the title, still a valid manifest
+				r.head[i] = `"manifest": "` + base64.StdEncoding.EncodeToString(m) + `",`
+			}
+		}
+	})
+	add("manifest text", "manifest: base64", func(r *recordLines) {
+		for i, l := range r.head {
+			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
+				r.head[i] = `"manifest": "` + rest[:40] + string(rest[40]^1) + rest[41:]
+			}
+		}
+	})
+	var want string
+	add("roll key", "", func(r *recordLines) {
+		h, i := editTx(r, "append-voters", 0, func(tx []byte) []byte { return flip(tx, len(tx)-64-10) })
+		want = txItem(h, i) + " (append-voters"
+	})
+	out[len(out)-1].want = want
+	add("dkg deal", "", func(r *recordLines) {
+		h, i := editTx(r, "dkg-deal", 1, func(tx []byte) []byte { return flip(tx, 200) })
+		want = txItem(h, i) + " (dkg-deal of trustee 2)"
+	})
+	out[len(out)-1].want = want
+	// A ballot: envelope (12 tag + 1 kind + 32 signer + 4 length), body
+	// (32 election + 8 seq + 4 count + 4 length), contest 0 (1+16 tag + 2
+	// count), then option 0's ciphertext, then its proof.
+	const contest0 = 12 + 1 + 32 + 4 + 32 + 8 + 4 + 4 + 17 + 2
+	add("ballot ciphertext", "", func(r *recordLines) {
+		h, i := editTx(r, "ballot", 2, func(tx []byte) []byte { return flip(tx, contest0+40) })
+		want = txItem(h, i) + " (ballot of evote-voter:"
+	})
+	out[len(out)-1].want = want
+	add("ballot proof", "", func(r *recordLines) {
+		h, i := editTx(r, "ballot", 3, func(tx []byte) []byte { return flip(tx, contest0+64+70) })
+		want = txItem(h, i) + " (ballot of evote-voter:"
+	})
+	out[len(out)-1].want = want
+	add("ballot signature", "", func(r *recordLines) {
+		h, i := editTx(r, "ballot", 4, func(tx []byte) []byte { return flip(tx, len(tx)-5) })
+		want = txItem(h, i) + " (ballot of evote-voter:"
+	})
+	out[len(out)-1].want = want
+	add("replaced mark set", "marked as replaced, but no later ballot", func(r *recordLines) {
+		bi, ti, _ := r.find(t, "ballot", 5)
+		b := r.block(t, bi)
+		yes := true
+		b.Txs[ti].Replaced = &yes
+		r.setBlock(t, bi, b)
+	})
+	add("replaced mark cleared", "marked as not replaced, but block", func(r *recordLines) {
+		for i := range r.blocks {
+			b := r.block(t, i)
+			for j := range b.Txs {
+				if b.Txs[j].Replaced != nil && *b.Txs[j].Replaced {
+					no := false
+					b.Txs[j].Replaced = &no
+				}
+			}
+			r.setBlock(t, i, b)
+		}
+	})
+	add("aggregate", "claims: aggregate 3: the record claims", func(r *recordLines) {
+		var c map[string]any
+		json.Unmarshal([]byte(strings.TrimPrefix(r.tail[1], `"claims": `)), &c)
+		aggs := c["aggregates"].([]any)
+		s := aggs[3].(string)
+		aggs[3] = s[:10] + string(s[10]^1) + s[11:]
+		enc, _ := json.Marshal(c)
+		r.tail[1] = `"claims": ` + string(enc)
+	})
+	add("decryption share", "", func(r *recordLines) {
+		h, i := editTx(r, "decryption-shares", 0, func(tx []byte) []byte { return flip(tx, 150) })
+		want = txItem(h, i) + " (decryption-shares of trustee 1)"
+	})
+	out[len(out)-1].want = want
+	add("result count", "claims: result contest 1: the record claims totals", func(r *recordLines) {
+		var c map[string]any
+		json.Unmarshal([]byte(strings.TrimPrefix(r.tail[1], `"claims": `)), &c)
+		res := c["result"].(map[string]any)
+		tot := res["totals"].([]any)[1].([]any)
+		tot[2] = tot[2].(float64) + 1
+		enc, _ := json.Marshal(c)
+		r.tail[1] = `"claims": ` + string(enc)
+	})
+	editHeader := func(r *recordLines, bi int, f func(h map[string]any)) int64 {
+		b := r.block(t, bi)
+		var h map[string]any
+		json.Unmarshal(b.Header, &h)
+		f(h)
+		b.Header, _ = json.Marshal(h)
+		r.setBlock(t, bi, b)
+		return b.Height
+	}
+	add("header field", "", func(r *recordLines) {
+		bi, _, _ := r.find(t, "ballot", 0)
+		h := editHeader(r, bi, func(h map[string]any) {
+			h["app_hash"] = strings.Repeat("AB", 32)
+		})
+		want = fmt.Sprintf("block %d: the commit is not for this header", h)
+	})
+	out[len(out)-1].want = want
+	add("header time", "", func(r *recordLines) {
+		bi, _, _ := r.find(t, "close", 0)
+		h := editHeader(r, bi, func(h map[string]any) {
+			h["time"] = "2020-01-01T00:00:00Z"
+		})
+		want = fmt.Sprintf("block %d: its time", h)
+	})
+	out[len(out)-1].want = want
+	add("commit signature", "", func(r *recordLines) {
+		bi, _, h := r.find(t, "open", 0)
+		b := r.block(t, bi)
+		var c map[string]any
+		json.Unmarshal(b.Commit, &c)
+		sig := c["signatures"].([]any)[0].(map[string]any)
+		s := sig["signature"].(string)
+		sig["signature"] = "A" + s[1:]
+		if s[0] == 'A' {
+			sig["signature"] = "B" + s[1:]
+		}
+		b.Commit, _ = json.Marshal(c)
+		r.setBlock(t, bi, b)
+		want = fmt.Sprintf("block %d: commit signatures", h)
+	})
+	out[len(out)-1].want = want
+	add("merkle leaf", "", func(r *recordLines) {
+		bi, _, h := r.find(t, "ballot", 0)
+		b := r.block(t, bi)
+		b.TxHashes[0] = flip(b.TxHashes[0], 3)
+		r.setBlock(t, bi, b)
+		want = fmt.Sprintf("block %d: its transaction hashes do not add up", h)
+	})
+	out[len(out)-1].want = want
+	add("tx index", "", func(r *recordLines) {
+		bi, ti, h := r.find(t, "ballot", 1)
+		b := r.block(t, bi)
+		b.Txs[ti].Index = len(b.TxHashes) + 3
+		r.setBlock(t, bi, b)
+		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+	})
+	out[len(out)-1].want = want
+	add("tx removed", "", func(r *recordLines) {
+		bi, ti, _ := r.find(t, "ballot", 6)
+		b := r.block(t, bi)
+		b.Txs = append(b.Txs[:ti], b.Txs[ti+1:]...)
+		r.setBlock(t, bi, b)
+		// The trustees decrypted the aggregates with that ballot in.
+		_, _, hs := r.find(t, "decryption-shares", 0)
+		want = fmt.Sprintf("block %d tx", hs)
+	})
+	out[len(out)-1].want = want
+	add("tx duplicated", "", func(r *recordLines) {
+		bi, ti, h := r.find(t, "ballot", 7)
+		b := r.block(t, bi)
+		b.Txs = append(b.Txs[:ti+1], b.Txs[ti:]...)
+		r.setBlock(t, bi, b)
+		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+	})
+	out[len(out)-1].want = want
+	add("kind", "", func(r *recordLines) {
+		bi, ti, h := r.find(t, "open", 0)
+		b := r.block(t, bi)
+		b.Txs[ti].Kind = "close"
+		r.setBlock(t, bi, b)
+		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+	})
+	out[len(out)-1].want = want
+	add("block reordered", "out of order: it follows block", func(r *recordLines) {
+		// The revote's block before the first ballots' block: the revote
+		// counts as a first ballot, then the blocks go back in height.
+		first, _, _ := r.find(t, "ballot", 0)
+		revote, _, _ := r.find(t, "ballot", 9)
+		r.blocks[first], r.blocks[revote] = r.blocks[revote], r.blocks[first]
+	})
+	add("block removed", "", func(r *recordLines) {
+		bi, _, _ := r.find(t, "open", 0)
+		r.blocks = append(r.blocks[:bi], r.blocks[bi+1:]...)
+		_, _, h := r.find(t, "ballot", 0)
+		want = fmt.Sprintf("block %d tx", h) // ballots before the election opens
+	})
+	out[len(out)-1].want = want
+	add("truncated", "the record ends early", func(r *recordLines) {
+		r.tail = nil
+	})
+	return out
+}
+
+func TestBenchVerifyJSON(t *testing.T) {
+	cache := t.TempDir()
+	code, out, errs := run(t, "bench", "verify", "--ballots", "12", "--cache", cache, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if res["ballots"] != float64(12) {
+		t.Errorf("ballots = %v", res["ballots"])
+	}
+	for _, k := range []string{"seconds", "peak_rss_mb", "ballots_per_s"} {
+		if v, ok := res[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v", k, res[k])
+		}
+	}
+	// The second run reuses the cached record.
+	code, out, errs = run(t, "bench", "verify", "--ballots", "12", "--cache", cache)
+	if code != 0 || !strings.Contains(out, "verified 12 ballots") || strings.Contains(errs, "building") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if code, _, errs := run(t, "bench", "verify", "--ballots", "0"); code != 1 || !strings.Contains(errs, "--ballots must be") {
+		t.Fatalf("--ballots 0: exit %d, %s", code, errs)
+	}
+}

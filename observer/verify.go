@@ -1,0 +1,896 @@
+package observer
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/crypto/merkle"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
+)
+
+// The verifier (docs/verifier.md). It reads a record as a stream and trusts
+// nothing in it but the genesis it names (compare that with the network's
+// genesis.json): every block's header is checked against the validators'
+// commit signatures, every transaction against its block's data hash, every
+// signature and every proof, and the election's rules are applied by
+// re-running the election state machine (the same rules every node runs)
+// over a fresh in-memory store; the claims at the end must equal what that
+// run derived.
+
+// ErrVerify is wrapped by every verification failure.
+var ErrVerify = errors.New("the record does not verify")
+
+// VerifyError names the first item of a record that fails and why.
+type VerifyError struct {
+	Item string // e.g. "block 12 tx 3 (ballot of evote-voter:ab12cd34…)"
+	Err  error
+}
+
+func (e *VerifyError) Error() string   { return e.Item + ": " + e.Err.Error() }
+func (e *VerifyError) Unwrap() []error { return []error{ErrVerify, e.Err} }
+
+func fail(item string, format string, args ...any) *VerifyError {
+	return &VerifyError{Item: item, Err: fmt.Errorf(format, args...)}
+}
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	// Workers verify signatures and proofs in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, if set, is called after each block is checked.
+	Progress func(VerifyProgress)
+	// Rand draws the batch verification weights; nil means crypto/rand.
+	Rand io.Reader
+	// Genesis, if set, is the app state the record's genesis must equal
+	// (compared in canonical form), and Validators the validators it must
+	// name: the verifier's anchor to the real network.
+	Genesis    []byte
+	Validators []RecordValidator
+	// Machine applies the election rules by running package election's
+	// state machine instead of the verifier's own statement of them (for
+	// the tests that hold the two to the same verdicts).
+	Machine bool
+}
+
+// VerifyProgress is how far a verification has come.
+type VerifyProgress struct {
+	Bytes   int64 // of the record read
+	Height  int64 // the last block checked
+	Blocks  int
+	Txs     int
+	Ballots int
+}
+
+// Summary is what a successful verification checked.
+type Summary struct {
+	ChainID     string         `json:"chain_id"`
+	Election    election.ID    `json:"election"`
+	Title       string         `json:"title"`
+	Validators  int            `json:"validators"`
+	Authorities int            `json:"authorities"`
+	Blocks      int            `json:"blocks"`
+	Commits     int            `json:"commits"` // commit signatures checked
+	Txs         int            `json:"txs"`
+	Kinds       map[string]int `json:"kinds"`
+	Ballots     int            `json:"ballots"`
+	Replaced    int            `json:"replaced"`
+	Voters      uint64         `json:"voters"`
+	RollSize    uint64         `json:"roll_size"`
+	Trustees    int            `json:"trustees"`
+	Qualified   []uint32       `json:"qualified"`
+	ShareSets   []uint32       `json:"share_sets"`
+	Phase       string         `json:"phase"`
+	Aggregates  int            `json:"aggregates"`
+	Result      *RecordResult  `json:"result,omitempty"`
+	Bytes       int64          `json:"bytes"`
+}
+
+// windowBallots is how many ballots the verifier checks together (in
+// batches of batchBallots) while it replays the window before.
+const (
+	windowBallots = 1024
+	batchBallots  = 64
+)
+
+// vtx is one transaction being verified.
+type vtx struct {
+	index    int    // its position in the block
+	pos      string // "block 12 tx 3"
+	label    string // "ballot of evote-voter:ab12…"
+	raw      []byte
+	tx       *election.Tx
+	body     election.Body
+	replaced *bool
+	err      error
+	checked  bool                // the ballot's proofs were verified (with the joint key)
+	cts      []*tally.Ciphertext // the ballot's ciphertexts, decoded on a worker
+	summed   bool                // its ciphertexts are in its batch's sum
+	sum      []*tally.Ciphertext // on a batch's last ballot: the batch's sum, in aggregate order
+}
+
+func (t *vtx) item() string {
+	if t.label == "" {
+		return t.pos
+	}
+	return t.pos + " (" + t.label + ")"
+}
+
+// vblock is one block being verified.
+type vblock struct {
+	height int64
+	time   time.Time
+	err    error // the block itself fails
+	txs    []*vtx
+	offset int64
+}
+
+// window is a run of blocks whose signatures and proofs are checked
+// together.
+type window struct {
+	blocks  []*vblock
+	ballots int
+	done    sync.WaitGroup
+}
+
+type verifier struct {
+	ctx      context.Context
+	opts     VerifyOptions
+	rnd      io.Reader
+	chainID  string
+	id       election.ID
+	man      *election.Manifest
+	vals     *cmttypes.ValidatorSet
+	gen      *election.Genesis
+	genHash  []byte
+	engine   engine
+	cts      bool // decode ballots' ciphertexts on the workers (for the rules engine)
+	sum      *Summary
+	jobs     chan func()
+	prevH    *cmttypes.Header
+	progress VerifyProgress
+
+	// revotes: per voter, where its last ballot is and how it is marked.
+	lastBallot map[election.PublicKey]ballotMark
+	// The key ceremony's messages, to derive the joint key independently.
+	deals      []*tally.DKGDeal
+	complaints []*tally.DKGComplaint
+	responses  []*tally.DKGResponse
+}
+
+// ballotMark is where a voter's last ballot is and how it is marked.
+type ballotMark struct {
+	height   int64
+	index    int32
+	replaced bool
+}
+
+func (m ballotMark) item(voter election.PublicKey) string {
+	return fmt.Sprintf("block %d tx %d (ballot of evote-voter:%s…)", m.height, m.index, hex.EncodeToString(voter[:4]))
+}
+
+// Verify checks the record read from r and returns what it checked, or an
+// error wrapping ErrVerify (a *VerifyError naming the first failing item)
+// or ErrRecordFormat.
+func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (sum *Summary, err error) {
+	rr := NewRecordReader(r)
+	head, err := rr.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	v, err := newVerifier(ctx, head, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer close(v.jobs)
+	blocks := make(chan *vblock, 4)
+	readErr := make(chan error, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		for range blocks { // let the reader end
+		}
+	}()
+	go func() {
+		defer close(blocks)
+		readErr <- v.readBlocks(rctx, rr, blocks)
+	}()
+	var cur, pending *window
+	cur = &window{}
+	for vb := range blocks {
+		cur.blocks = append(cur.blocks, vb)
+		for _, t := range vb.txs {
+			if t.tx != nil && t.tx.Kind == election.KindBallot {
+				cur.ballots++
+			}
+		}
+		if cur.ballots >= windowBallots || v.jointKey() == nil {
+			if pending, err = v.submit(cur, pending); err != nil {
+				return nil, err
+			}
+			cur = &window{}
+		}
+	}
+	// A structural failure after the blocks read so far is reported only
+	// if none of those fails first.
+	rerr := <-readErr
+	if pending, err = v.submit(cur, pending); err != nil {
+		return nil, err
+	}
+	if err := v.replay(pending); err != nil {
+		return nil, err
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	claims, err := rr.ReadClaims()
+	if err != nil {
+		return nil, err
+	}
+	if err := v.finish(claims); err != nil {
+		return nil, err
+	}
+	v.sum.Bytes = rr.Offset()
+	return v.sum, nil
+}
+
+func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*verifier, error) {
+	v := &verifier{ctx: ctx, opts: opts, rnd: opts.Rand, chainID: head.ChainID, id: head.Election,
+		lastBallot: map[election.PublicKey]ballotMark{}}
+	if v.rnd == nil {
+		v.rnd = rand.Reader
+	}
+	v.sum = &Summary{ChainID: head.ChainID, Election: head.Election, Kinds: map[string]int{}}
+	g, err := election.ParseGenesis(head.Genesis.AppState)
+	if err != nil {
+		return nil, fail("genesis", "app state: %v", err)
+	}
+	if g.ChainID != head.ChainID {
+		return nil, fail("genesis", "the app state names chain %q, the record %q", g.ChainID, head.ChainID)
+	}
+	canon, err := chain.CanonicalAppState(head.Genesis.AppState)
+	if err != nil {
+		return nil, fail("genesis", "%v", err)
+	}
+	if opts.Genesis != nil {
+		want, err := chain.CanonicalAppState(opts.Genesis)
+		if err != nil || !bytes.Equal(want, canon) {
+			return nil, fail("genesis", "the app state is not the trusted genesis's")
+		}
+	}
+	v.genHash = chain.GenesisAppHash(head.ChainID, canon)
+	v.gen = g
+	if len(head.Genesis.Validators) == 0 {
+		return nil, fail("genesis", "no validators")
+	}
+	var vals []*cmttypes.Validator
+	for i, gv := range head.Genesis.Validators {
+		if len(gv.PubKey) != ed25519.PubKeySize || gv.Power <= 0 {
+			return nil, fail("genesis", "validator %d: key of %d bytes, power %d", i, len(gv.PubKey), gv.Power)
+		}
+		vals = append(vals, cmttypes.NewValidator(ed25519.PubKey(bytes.Clone(gv.PubKey)), gv.Power))
+	}
+	if opts.Validators != nil && !sameValidators(opts.Validators, head.Genesis.Validators) {
+		return nil, fail("genesis", "the validators are not the trusted genesis's")
+	}
+	if err := noPanic(func() error {
+		v.vals = cmttypes.NewValidatorSet(vals)
+		return v.vals.ValidateBasic()
+	}); err != nil {
+		return nil, fail("genesis", "validators: %v", err)
+	}
+	man, err := election.DecodeManifest(head.Manifest)
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
+	if enc, err := man.MarshalBinary(); err != nil || !bytes.Equal(enc, head.Manifest) {
+		return nil, fail("manifest", "not in canonical form")
+	}
+	id, err := man.ID()
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
+	if id != head.Election {
+		return nil, fail("manifest", "it hashes to election %v, the record names %v", id, head.Election)
+	}
+	v.man = man
+	if opts.Machine {
+		v.engine, err = newMachineEngine(g, id)
+	} else {
+		v.engine, err = newRulesEngine(g, id, man)
+		v.cts = true
+	}
+	if err != nil {
+		return nil, fail("manifest", "%v", err)
+	}
+	v.sum.Title = man.Title.In("", man.Languages)
+	v.sum.Validators = len(vals)
+	v.sum.Authorities = len(g.Authorities)
+	v.sum.Trustees = len(man.Trustees.Members)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Buffered: check hands a window's batches out at once and goes on to
+	// replay the window before while the workers verify.
+	v.jobs = make(chan func(), 4*windowBallots/batchBallots)
+	for range workers {
+		go func() {
+			for job := range v.jobs {
+				job()
+			}
+		}()
+	}
+	return v, nil
+}
+
+func sameValidators(a, b []RecordValidator) bool {
+	return slices.EqualFunc(a, b, func(x, y RecordValidator) bool {
+		return bytes.Equal(x.PubKey, y.PubKey) && x.Power == y.Power
+	})
+}
+
+// noPanic runs f, turning a panic into an error: CometBFT's types panic on
+// some malformed values.
+func noPanic(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed: %v", p)
+		}
+	}()
+	return f()
+}
+
+// readBlocks decodes the blocks in order and checks what each says on its
+// own and about the one before: header, commit, Merkle proofs, decoding.
+func (v *verifier) readBlocks(ctx context.Context, rr *RecordReader, out chan<- *vblock) error {
+	var prev int64
+	for n := 0; ; n++ {
+		rb, err := rr.NextBlock()
+		if err != nil {
+			return err
+		}
+		if rb == nil {
+			if n == 0 {
+				return fail("blocks", "the record has no blocks")
+			}
+			return nil
+		}
+		vb := v.checkBlock(rb, prev, n == 0)
+		vb.offset = rr.Offset()
+		if vb.err == nil {
+			prev = rb.Height
+		}
+		select {
+		case out <- vb:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if vb.err != nil {
+			return nil // the replay reports it; nothing after it counts
+		}
+	}
+}
+
+func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
+	vb := &vblock{height: rb.Height}
+	item := fmt.Sprintf("block %d", rb.Height)
+	failb := func(format string, args ...any) *vblock {
+		vb.err = fail(item, format, args...)
+		return vb
+	}
+	switch {
+	case first && rb.Height != 1:
+		return failb("the record must start with block 1 (the genesis anchor)")
+	case !first && rb.Height <= prev:
+		return failb("out of order: it follows block %d", prev)
+	}
+	var h cmttypes.Header
+	var c cmttypes.Commit
+	err := noPanic(func() error {
+		if err := cmtjson.Unmarshal(rb.Header, &h); err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		if err := h.ValidateBasic(); err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		if err := cmtjson.Unmarshal(rb.Commit, &c); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if err := c.ValidateBasic(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return c.BlockID.ValidateBasic()
+	})
+	if err != nil {
+		return failb("%v", err)
+	}
+	switch {
+	case h.Height != rb.Height:
+		return failb("the header is of height %d", h.Height)
+	case h.ChainID != v.chainID:
+		return failb("the header is of chain %q", h.ChainID)
+	case !bytes.Equal(h.ValidatorsHash, v.vals.Hash()):
+		return failb("the header names other validators than the genesis")
+	case first && !bytes.Equal(h.AppHash, v.genHash):
+		return failb("the header's app hash is not that of the genesis app state")
+	case v.prevH != nil && !h.Time.After(v.prevH.Time):
+		return failb("its time %v is not after block %d's", h.Time, v.prevH.Height)
+	case v.prevH != nil && h.Height == v.prevH.Height+1 && !bytes.Equal(h.LastBlockID.Hash, v.prevH.Hash()):
+		return failb("its header does not link to block %d's", v.prevH.Height)
+	case c.Height != h.Height || !bytes.Equal(c.BlockID.Hash, h.Hash()):
+		return failb("the commit is not for this header")
+	}
+	if err := noPanic(func() error {
+		return v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, &c)
+	}); err != nil {
+		return failb("commit signatures: %v", err)
+	}
+	var root []byte
+	leaves := make([][]byte, len(rb.TxHashes))
+	for i, h := range rb.TxHashes {
+		leaves[i] = h
+	}
+	if err := noPanic(func() error { root = merkle.HashFromByteSlices(leaves); return nil }); err != nil {
+		return failb("tx_hashes: %v", err)
+	}
+	if !bytes.Equal(root, h.DataHash) {
+		return failb("its transaction hashes do not add up to the header's data hash")
+	}
+	v.prevH = &h
+	vb.time = h.Time
+	last := -1
+	for i := range rb.Txs {
+		rt := &rb.Txs[i]
+		t := &vtx{index: rt.Index, pos: fmt.Sprintf("block %d tx %d", rb.Height, rt.Index), raw: rt.Tx, replaced: rt.Replaced}
+		vb.txs = append(vb.txs, t)
+		if rt.Index <= last {
+			t.err = fmt.Errorf("out of order: it follows tx %d", last)
+			return vb
+		}
+		last = rt.Index
+		if t.err = v.checkTx(rb.TxHashes, rt, t); t.err != nil {
+			return vb
+		}
+	}
+	return vb
+}
+
+// checkTx checks a transaction's inclusion (its hash at its position
+// among the block's, which checkBlock added up to the data hash), decoding
+// and election, and names it.
+func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) error {
+	tx, decErr := election.DecodeTx(rt.Tx)
+	if decErr == nil {
+		t.label = v.label(tx)
+	}
+	txHash := sha256.Sum256(rt.Tx)
+	if rt.Index < 0 || rt.Index >= len(hashes) || !bytes.Equal(hashes[rt.Index], txHash[:]) {
+		return fmt.Errorf("it is not transaction %d of the block (its hash is not there)", rt.Index)
+	}
+	if decErr != nil {
+		return fmt.Errorf("transaction: %v", decErr)
+	}
+	t.tx = tx
+	if rt.Kind != tx.Kind.String() {
+		return fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
+	}
+	if (tx.Kind == election.KindBallot) != (rt.Replaced != nil) {
+		return errors.New("the replaced mark belongs on ballots, and only there")
+	}
+	body, err := election.DecodeBody(tx.Kind, tx.Body)
+	if err != nil {
+		return fmt.Errorf("body: %v", err)
+	}
+	t.body = body
+	if c, ok := body.(*election.CreateElectionBody); ok {
+		if id, err := c.Manifest.ID(); err != nil || id != v.id {
+			return errors.New("it creates another election")
+		}
+	} else if !bytes.Equal(tx.Body[:election.IDSize], v.id[:]) {
+		return errors.New("it is of another election")
+	}
+	return nil
+}
+
+// label names a transaction by its kind and signer.
+func (v *verifier) label(tx *election.Tx) string {
+	signer := hex.EncodeToString(tx.Signer[:4]) + "…"
+	switch tx.Kind {
+	case election.KindBallot:
+		return "ballot of evote-voter:" + signer
+	case election.KindDKGDeal, election.KindDKGComplaints, election.KindDKGResponses, election.KindDecryptionShares:
+		if i := v.man.TrusteeIndex(tx.Signer); i > 0 {
+			return fmt.Sprintf("%s of trustee %d", tx.Kind, i)
+		}
+	}
+	return fmt.Sprintf("%s by ed25519:%s", tx.Kind, signer)
+}
+
+// jointKey is the joint key as the replay has fixed it so far, or nil.
+func (v *verifier) jointKey() *tally.PublicKey { return v.engine.jointKey() }
+
+// submit starts checking w's signatures and proofs, then replays pending
+// (checked meanwhile); w becomes the pending window. Until the joint key is
+// fixed, every window is replayed before the next is checked, so that the
+// key is known when ballots come.
+func (v *verifier) submit(w, pending *window) (*window, error) {
+	key := v.jointKey()
+	if key == nil && pending != nil {
+		if err := v.replay(pending); err != nil {
+			return nil, err
+		}
+		pending = nil
+		key = v.jointKey()
+	}
+	v.check(w, key)
+	if pending != nil {
+		if err := v.replay(pending); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// check verifies, on the workers, every signature of w and, with key, the
+// proofs of its ballots in batches.
+func (v *verifier) check(w *window, key *tally.PublicKey) {
+	var batch []*vtx
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		b := batch
+		batch = nil
+		w.done.Add(1)
+		v.jobs <- func() {
+			defer w.done.Done()
+			v.checkBatch(b, key)
+		}
+	}
+	for _, vb := range w.blocks {
+		for _, t := range vb.txs {
+			if t.err != nil || t.tx == nil {
+				continue
+			}
+			batch = append(batch, t)
+			if len(batch) >= batchBallots {
+				flush()
+			}
+		}
+	}
+	flush()
+}
+
+// checkBatch verifies the signatures of txs and, with key, the proofs of
+// the ballots among them in one batch.
+func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
+	var items []tally.ContestItem
+	var owner []*vtx
+	var contest []int
+	for _, t := range txs {
+		if !t.tx.Verify(v.chainID) {
+			t.err = fmt.Errorf("the signature of %v does not verify", t.tx.Signer)
+			continue
+		}
+		b, ok := t.body.(*election.BallotBody)
+		if !ok || key == nil {
+			continue
+		}
+		if len(b.Contests) != len(v.man.Contests) {
+			t.err = fmt.Errorf("%d contests, the election has %d", len(b.Contests), len(v.man.Contests))
+			continue
+		}
+		for i, enc := range b.Contests {
+			items = append(items, tally.ContestItem{
+				Context: tally.ContestContext{ElectionID: v.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)},
+				Rules:   v.man.Contests[i].Rules(), Encoded: enc,
+			})
+			owner = append(owner, t)
+			contest = append(contest, i)
+		}
+		t.checked = true
+	}
+	if v.cts && !v.man.Weights {
+		// The rules engine gets the batch's sum of ciphertexts from the
+		// verification itself, instead of decoding each ballot again.
+		sums, err := tally.VerifyContestBatchSum(key, items, v.rnd)
+		if err == nil {
+			v.attachSum(owner, sums)
+			return
+		}
+		v.blame(items, owner, contest, key, err)
+		return
+	}
+	err := tally.VerifyContestBatch(key, items, v.rnd)
+	if v.cts {
+		defer func() {
+			for _, t := range txs {
+				if b, ok := t.body.(*election.BallotBody); ok && t.checked && t.err == nil {
+					if t.cts, t.err = ballotCiphertexts(v.man, b); t.err != nil {
+						t.err = fmt.Errorf("ciphertexts: %w", t.err)
+					}
+				}
+			}
+		}()
+	}
+	if err == nil {
+		return
+	}
+	v.blame(items, owner, contest, key, err)
+}
+
+// attachSum hands a verified batch's ciphertext sums, in aggregate order,
+// to the batch's last ballot; the rules engine adds them to the aggregates
+// when it counts that ballot, and counts the others without decoding them.
+func (v *verifier) attachSum(owner []*vtx, sums [][]*tally.Ciphertext) {
+	if len(owner) == 0 {
+		return
+	}
+	var flat []*tally.Ciphertext
+	for c := range v.man.Contests {
+		if c >= len(sums) || len(sums[c]) != len(v.man.Contests[c].Options) {
+			return // not the election's shape: count ballot by ballot
+		}
+		flat = append(flat, sums[c]...)
+	}
+	for _, t := range owner {
+		t.summed = true
+	}
+	owner[len(owner)-1].sum = flat
+}
+
+// blame names the failing ballots of a batch that does not verify.
+func (v *verifier) blame(items []tally.ContestItem, owner []*vtx, contest []int, key *tally.PublicKey, err error) {
+	var be *tally.BatchError
+	if !errors.As(err, &be) || be.Index < 0 {
+		// No item to blame: check each alone.
+		for i, it := range items {
+			if owner[i].err == nil {
+				if err := tally.VerifyContest(key, it.Context, it.Rules, it.Encoded); err != nil {
+					owner[i].err = contestErr(contest[i], err)
+				}
+			}
+		}
+		return
+	}
+	for _, i := range be.Failing {
+		if owner[i].err != nil {
+			continue
+		}
+		reason := be.Err
+		if i != be.Index {
+			it := items[i]
+			if reason = tally.VerifyContest(key, it.Context, it.Rules, it.Encoded); reason == nil {
+				reason = tally.ErrInvalidProof
+			}
+		}
+		owner[i].err = contestErr(contest[i], reason)
+	}
+}
+
+func contestErr(c int, err error) error {
+	var ve *tally.VerifyError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("proof of contest %d %s does not verify (%v)", c, ve.Item, ve.Err)
+	}
+	return fmt.Errorf("contest %d: %v", c, err)
+}
+
+// replay applies w's blocks to the state machine in order, after its checks
+// are done, and fails at the first item that fails.
+func (v *verifier) replay(w *window) error {
+	if w == nil {
+		return nil
+	}
+	w.done.Wait()
+	for _, vb := range w.blocks {
+		if err := v.ctx.Err(); err != nil {
+			return err
+		}
+		if err := v.replayBlock(vb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *verifier) replayBlock(vb *vblock) error {
+	if vb.err != nil {
+		return vb.err
+	}
+	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
+	if err := v.engine.beginBlock(b); err != nil {
+		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+	}
+	for _, t := range vb.txs {
+		if err := v.replayTx(b, t); err != nil {
+			return err
+		}
+	}
+	if err := v.engine.endBlock(b); err != nil {
+		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+	}
+	v.sum.Blocks++
+	v.sum.Commits++
+	v.progress.Height, v.progress.Blocks, v.progress.Bytes = vb.height, v.sum.Blocks, vb.offset
+	v.progress.Txs, v.progress.Ballots = v.sum.Txs, v.sum.Ballots
+	if v.opts.Progress != nil {
+		v.opts.Progress(v.progress)
+	}
+	return nil
+}
+
+func (v *verifier) replayTx(b election.Block, t *vtx) error {
+	if t.err != nil {
+		return &VerifyError{Item: t.item(), Err: t.err}
+	}
+	ballot, isBallot := t.body.(*election.BallotBody)
+	if isBallot && !t.checked {
+		// Checked before the joint key was known: check it now.
+		if key := v.jointKey(); key != nil {
+			if len(ballot.Contests) != len(v.man.Contests) {
+				return fail(t.item(), "%d contests, the election has %d", len(ballot.Contests), len(v.man.Contests))
+			}
+			for i, enc := range ballot.Contests {
+				cc := tally.ContestContext{ElectionID: v.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
+				if err := tally.VerifyContest(key, cc, v.man.Contests[i].Rules(), enc); err != nil {
+					return &VerifyError{Item: t.item(), Err: contestErr(i, err)}
+				}
+			}
+			t.checked = true
+		}
+	}
+	// Signatures and ballot proofs are verified above; the engine checks
+	// everything else.
+	if err := v.engine.deliver(b, t); err != nil {
+		return &VerifyError{Item: t.item(), Err: err}
+	}
+	v.sum.Txs++
+	v.sum.Kinds[t.tx.Kind.String()]++
+	switch body := t.body.(type) {
+	case *election.BallotBody:
+		v.sum.Ballots++
+		voter := t.tx.Signer
+		if prev, ok := v.lastBallot[voter]; ok {
+			if !prev.replaced {
+				return fail(prev.item(voter), "marked as not replaced, but %s replaces it", t.pos)
+			}
+			v.sum.Replaced++
+		}
+		v.lastBallot[voter] = ballotMark{height: b.Height, index: int32(t.index), replaced: *t.replaced}
+	case *election.DKGDealBody:
+		v.deals = append(v.deals, body.Deal)
+	case *election.DKGComplaintsBody:
+		v.complaints = append(v.complaints, body.Complaints...)
+	case *election.DKGResponsesBody:
+		v.responses = append(v.responses, body.Responses...)
+	}
+	return nil
+}
+
+// finish checks the revote marks left, derives the joint key from the
+// ceremony's messages alone and compares every claim with what the rules
+// derived.
+func (v *verifier) finish(c *RecordClaims) error {
+	var first *ballotMark
+	var firstVoter election.PublicKey
+	for voter, m := range v.lastBallot {
+		if m.replaced && (first == nil || m.height < first.height || m.height == first.height && m.index < first.index) {
+			first, firstVoter = &m, voter
+		}
+	}
+	if first != nil {
+		return fail(first.item(firstVoter), "marked as replaced, but no later ballot of this voter is in the record")
+	}
+	o, err := v.engine.outcome()
+	if err != nil {
+		return fail("rules", "%v", err)
+	}
+	if !o.created {
+		return fail("blocks", "the record does not create election %v", v.id)
+	}
+	v.sum.Phase = o.phase.String()
+	v.sum.Voters, v.sum.RollSize = o.voters, o.rollSize
+	claim := func(what string, got, want any) error {
+		return fail("claims: "+what, "the record claims %v, the blocks give %v", got, want)
+	}
+	if c.Phase != o.phase.String() || c.Failure != o.failure {
+		return claim("phase", strings.TrimSpace(c.Phase+" "+c.Failure), strings.TrimSpace(o.phase.String()+" "+o.failure))
+	}
+	if c.JointKey != o.jointKey {
+		return claim("joint_key", c.JointKey, o.jointKey)
+	}
+	if !slices.Equal(c.Qualified, nonNil(o.qualified)) {
+		return claim("qualified", c.Qualified, o.qualified)
+	}
+	if !slices.Equal(c.ShareSets, nonNil(o.shareSets)) {
+		return claim("share_sets", c.ShareSets, o.shareSets)
+	}
+	v.sum.Qualified, v.sum.ShareSets = nonNil(o.qualified), nonNil(o.shareSets)
+	for _, f := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"roll_size", c.RollSize, o.rollSize},
+		{"ballots", c.Ballots, o.ballots},
+		{"voters", c.Voters, o.voters},
+		{"weight_cast", c.WeightCast, o.weightCast},
+	} {
+		if f.got != f.want {
+			return claim(f.name, f.got, f.want)
+		}
+	}
+	if o.jointKey != "" {
+		params, err := v.man.DKGParams(v.id)
+		if err != nil {
+			return fail("manifest", "%v", err)
+		}
+		res, err := tally.Finalize(params, v.deals, v.complaints, v.responses)
+		if err != nil {
+			return fail("key ceremony", "the deals, complaints and responses do not fix a key: %v", err)
+		}
+		if got := hex.EncodeToString(res.PublicKey.Bytes()); got != o.jointKey {
+			return fail("key ceremony", "the messages give joint key %s, the rules %s", got, o.jointKey)
+		}
+	}
+	if len(c.Aggregates) != len(o.aggregates) {
+		return claim("aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(o.aggregates)))
+	}
+	for i, want := range o.aggregates {
+		if c.Aggregates[i] != want {
+			return fail(fmt.Sprintf("claims: aggregate %d", i), "the record claims %s, the counted ballots add up to %s", short(c.Aggregates[i]), short(want))
+		}
+	}
+	v.sum.Aggregates = len(o.aggregates)
+	switch {
+	case o.result == nil && c.Result != nil:
+		return fail("claims: result", "the record claims a result, the blocks derive none")
+	case o.result != nil && c.Result == nil:
+		return fail("claims: result", "missing, the blocks derive one")
+	case o.result != nil:
+		if !slices.Equal(c.Result.Trustees, o.result.Trustees) {
+			return claim("result trustees", c.Result.Trustees, o.result.Trustees)
+		}
+		if len(c.Result.Totals) != len(o.result.Totals) {
+			return claim("result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(o.result.Totals))
+		}
+		for i, want := range o.result.Totals {
+			if !slices.Equal(c.Result.Totals[i], want) {
+				return fail(fmt.Sprintf("claims: result contest %d", i), "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], want)
+			}
+		}
+		v.sum.Result = c.Result
+	}
+	return nil
+}
+
+func nonNil(s []uint32) []uint32 {
+	if s == nil {
+		return []uint32{}
+	}
+	return s
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
