@@ -85,10 +85,33 @@ func TestDemoElection(t *testing.T) {
 		"from the shares of trustees [1 2]",
 		"turnout  10 of 10 voters (100.0%)",
 		"✓ every total equals the recorded choices",
+		"verifying the record without trusting the node",
+		": verified",
+		"2 replaced by a revote; 10 voters counted",
+		"decryption shares of trustees [1 2] verified",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// The record the demo wrote verifies on its own, and not once changed.
+	record := filepath.Join(dir, "record.json")
+	mustCLI(t, "verify", record)
+	rec, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.LastIndex(rec, []byte(`"result"`))
+	if i < 0 {
+		t.Fatalf("no result in the record")
+	}
+	j := i + bytes.IndexAny(rec[i:], "0123456789")
+	rec[j] = "1234567890"[rec[j]-'0'] // another digit of the first total
+	if err := os.WriteFile(record, rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, t.Context(), "verify", record); code != 2 || !strings.Contains(errs, "result") {
+		t.Errorf("a changed total: exit %d\n%s", code, errs)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
@@ -161,6 +184,7 @@ func TestDemoFaults(t *testing.T) {
 		"trustee 3's wrong partial decryptions were rejected: decryption shares: rejected at admission: bad-decryption-share (code 22)",
 		"from the shares of trustees [1 2]",
 		"✓ every total equals the recorded choices",
+		": verified", // the record, complaint and revealed share included
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -157,6 +157,7 @@ const demoExpectedTag = "evote/v1/demo-expected"
 type demoNetwork struct {
 	url       string
 	authority string // the authority key file
+	genesis   string // the network's genesis.json, the verifier's trust anchor
 	stop      func() error
 }
 
@@ -232,7 +233,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 		if err != nil {
 			return nil, err
 		}
-		n := &demoNetwork{url: rn.url, authority: keyPath, stop: rn.stop}
+		n := &demoNetwork{url: rn.url, authority: keyPath, genesis: filepath.Join(home, "config", "genesis.json"), stop: rn.stop}
 		if err := waitNodeReady(ctx, newAPINode(rn.url), nil); err != nil {
 			rn.stop()
 			return nil, err
@@ -293,7 +294,8 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 	}
-	return &demoNetwork{url: nodes[0].url, authority: filepath.Join(tn.Dir, "authority.key"), stop: stop}, nil
+	return &demoNetwork{url: nodes[0].url, authority: filepath.Join(tn.Dir, "authority.key"),
+		genesis: filepath.Join(tn.Dir, "node0", "config", "genesis.json"), stop: stop}, nil
 }
 
 // waitNodeReady polls a node's status until it has a first block.
@@ -507,11 +509,19 @@ func (d *demoRun) run(ctx context.Context) error {
 	return d.checkTotals(res)
 }
 
-// demoRecordStep is where the demo exports the election record to
-// DIR/record.json and verifies it, once the result is on the chain (the
-// export and the verifier are separate commands: `evote export`,
-// `evote verify`). Until they join the demo, it does nothing.
-func demoRecordStep(ctx context.Context, d *demoRun) error { return nil }
+// demoRecordStep exports the election record to DIR/record.json, as
+// `evote export` does, and verifies it against the network's genesis, as
+// `evote verify --genesis` does: the result the demo then prints is one
+// anyone can check without trusting the node.
+func demoRecordStep(ctx context.Context, d *demoRun) error {
+	path := filepath.Join(d.dir, "record.json")
+	fmt.Fprintf(d.out, "exporting the election record to %s ...\n", path)
+	if err := exportRecord(ctx, ExportConfig{Node: d.net.url, Election: d.id.String(), Out: path}, d.out); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out, "verifying the record without trusting the node (against the network's genesis) ...")
+	return verifyRecord(ctx, VerifyConfig{File: path, Genesis: d.net.genesis}, d.out, io.Discard)
+}
 
 // startTrustee runs a trustee in a goroutine, with its own context, its own
 // sealed state opened with its passphrase, and its log in its own file.

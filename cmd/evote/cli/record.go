@@ -47,7 +47,7 @@ func newExportCmd(e *env) *cobra.Command {
 		Short: "write an election's record (docs/spec/record.md) from a node to a file",
 		Long: `export streams the election record from a node's API (GET /api/v1/elections/{id}/record)
 into --out: the genesis, the manifest, every block that carries the election's transactions
-with its header, signed commit and Merkle proofs, and the claims. The file appears only once
+with its header, signed commit and transaction hashes, and the claims. The file appears only once
 the whole record is in (it is written beside it first). Check it with evote verify.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -193,8 +193,8 @@ func newVerifyCmd(e *env) *cobra.Command {
 		Short: "check an election record without trusting any node",
 		Long: `verify checks an election record (a file written by evote export, or streamed from a node
 with --node and --election) against nothing but the genesis it names: every block header
-against its validators' commit signatures, every transaction against its block by its Merkle
-proof, every signature and proof, the key ceremony, each ballot's eligibility, phase and
+against its validators' commit signatures, every transaction against its block's list of
+transaction hashes (which gives the header's data hash), every signature and proof, the key ceremony, each ballot's eligibility, phase and
 revote, the aggregates, each decryption share and the result. With --genesis it also checks
 that the record's genesis is the network's. It exits 2 naming the first item that fails.`,
 		Args: cobra.MaximumNArgs(1),
