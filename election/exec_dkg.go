@@ -225,7 +225,7 @@ func (m *Machine) finalizeDKG(s *stage, b Block, id ID, man *Manifest, st *statu
 	if ferr != nil {
 		st.Failure = "dkg-not-enough-qualified"
 		if qe == nil {
-			st.Failure = "dkg-" + dkgReason(ferr)
+			st.Failure = "dkg-" + tally.DKGErrorCode(ferr)
 		}
 		return setPhase(s, id, st, PhaseFailed, b)
 	}
@@ -250,46 +250,9 @@ func (m *Machine) finalizeDKG(s *stage, b Block, id ID, man *Manifest, st *statu
 func exclusions(xs []*tally.DealerExcludedError) []Exclusion {
 	out := make([]Exclusion, 0, len(xs))
 	for _, x := range xs {
-		out = append(out, Exclusion{Dealer: x.Dealer, Complainer: x.Complainer, Reason: dkgReason(x.Err)})
+		out = append(out, Exclusion{Dealer: x.Dealer, Complainer: x.Complainer, Reason: tally.DKGErrorCode(x.Err)})
 	}
 	return out
-}
-
-// dkgReasons are the error codes of docs/spec/dkg.md in table order: an
-// error's code is the first one it matches.
-var dkgReasons = []struct {
-	err  error
-	name string
-}{
-	{tally.ErrDKGUnknownTrustee, "unknown-trustee"},
-	{tally.ErrDKGDuplicate, "duplicate"},
-	{tally.ErrDKGCommitmentCount, "commitment-count"},
-	{tally.ErrDKGShareSet, "share-set"},
-	{tally.ErrDKGUndecryptable, "undecryptable"},
-	{tally.ErrDKGBadShare, "bad-share"},
-	{tally.ErrDKGNoDeal, "no-deal"},
-	{tally.ErrDKGUnanswered, "unanswered"},
-	{tally.ErrDKGTooManyComplaints, "too-many-complaints"},
-	{tally.ErrDKGUnsolicited, "unsolicited"},
-	{tally.ErrDKGNotEnoughQualified, "not-enough-qualified"},
-	{tally.ErrDKGMissingShare, "missing-share"},
-	{tally.ErrInvalidProof, "invalid-proof"},
-	{tally.ErrIdentity, "identity"},
-	{tally.ErrNonCanonical, "non-canonical"},
-	{tally.ErrWrongTag, "wrong-tag"},
-	{tally.ErrTrailingBytes, "trailing-bytes"},
-	{tally.ErrLimit, "limit"},
-	{tally.ErrMalformed, "malformed"},
-	{tally.ErrInvalidInput, "invalid-input"},
-}
-
-func dkgReason(err error) string {
-	for _, r := range dkgReasons {
-		if errors.Is(err, r.err) {
-			return r.name
-		}
-	}
-	return "error"
 }
 
 // loadDKGMessages reads every admitted deal (ascending dealer), complaint

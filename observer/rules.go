@@ -271,7 +271,7 @@ func (r *rulesEngine) finalizeDKG() {
 	if err != nil {
 		r.failure = "dkg-not-enough-qualified"
 		if qe == nil {
-			r.failure = "dkg-" + dkgReason(err)
+			r.failure = "dkg-" + tally.DKGErrorCode(err)
 		}
 		r.setPhase(election.PhaseFailed)
 		return
@@ -286,42 +286,6 @@ func (r *rulesEngine) finalizeDKG() {
 	if r.openDue {
 		r.setPhase(election.PhaseOpen)
 	}
-}
-
-// dkgReasons are the error codes of docs/spec/dkg.md in table order.
-var dkgReasons = []struct {
-	err  error
-	name string
-}{
-	{tally.ErrDKGUnknownTrustee, "unknown-trustee"},
-	{tally.ErrDKGDuplicate, "duplicate"},
-	{tally.ErrDKGCommitmentCount, "commitment-count"},
-	{tally.ErrDKGShareSet, "share-set"},
-	{tally.ErrDKGUndecryptable, "undecryptable"},
-	{tally.ErrDKGBadShare, "bad-share"},
-	{tally.ErrDKGNoDeal, "no-deal"},
-	{tally.ErrDKGUnanswered, "unanswered"},
-	{tally.ErrDKGTooManyComplaints, "too-many-complaints"},
-	{tally.ErrDKGUnsolicited, "unsolicited"},
-	{tally.ErrDKGNotEnoughQualified, "not-enough-qualified"},
-	{tally.ErrDKGMissingShare, "missing-share"},
-	{tally.ErrInvalidProof, "invalid-proof"},
-	{tally.ErrIdentity, "identity"},
-	{tally.ErrNonCanonical, "non-canonical"},
-	{tally.ErrWrongTag, "wrong-tag"},
-	{tally.ErrTrailingBytes, "trailing-bytes"},
-	{tally.ErrLimit, "limit"},
-	{tally.ErrMalformed, "malformed"},
-	{tally.ErrInvalidInput, "invalid-input"},
-}
-
-func dkgReason(err error) string {
-	for _, r := range dkgReasons {
-		if errors.Is(err, r.err) {
-			return r.name
-		}
-	}
-	return "error"
 }
 
 func sortedKeys[V any](m map[uint32]V) []uint32 {

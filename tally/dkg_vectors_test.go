@@ -16,7 +16,7 @@ var updateDkgVectors = flag.Bool("update-dkg", false, "rewrite testdata/vectors/
 // ceremonies with the messages a chain would carry and what Finalize and
 // each trustee must derive from them, including the failures; decoding
 // cases; Lagrange coefficients. Everything is drawn from seeded(seed + "/" +
-// case name). Errors are named by the codes of dkgErrorCodes.
+// case name). Errors are named by their codes (DKGErrorCode).
 
 const dkgVectorSeed = "evote/v1/dkg/vectors"
 
@@ -82,47 +82,13 @@ type dkgLagrangeVector struct {
 	Error       string   `json:"error,omitempty"`
 }
 
-type dkgErrorCode struct {
-	code string
-	err  error
-}
-
-// dkgErrorCodes names the errors in the vectors. An error's code is the
-// first entry it matches with errors.Is.
-func dkgErrorCodes() []dkgErrorCode {
-	return []dkgErrorCode{
-		{"unknown-trustee", ErrDKGUnknownTrustee},
-		{"duplicate", ErrDKGDuplicate},
-		{"commitment-count", ErrDKGCommitmentCount},
-		{"share-set", ErrDKGShareSet},
-		{"undecryptable", ErrDKGUndecryptable},
-		{"bad-share", ErrDKGBadShare},
-		{"no-deal", ErrDKGNoDeal},
-		{"unanswered", ErrDKGUnanswered},
-		{"too-many-complaints", ErrDKGTooManyComplaints},
-		{"unsolicited", ErrDKGUnsolicited},
-		{"not-enough-qualified", ErrDKGNotEnoughQualified},
-		{"missing-share", ErrDKGMissingShare},
-		{"invalid-proof", ErrInvalidProof},
-		{"identity", ErrIdentity},
-		{"non-canonical", ErrNonCanonical},
-		{"wrong-tag", ErrWrongTag},
-		{"trailing-bytes", ErrTrailingBytes},
-		{"limit", ErrLimit},
-		{"malformed", ErrMalformed},
-		{"invalid-input", ErrInvalidInput},
-	}
-}
-
 func dkgCodeOf(t testing.TB, err error) string {
 	t.Helper()
 	if err == nil {
 		return ""
 	}
-	for _, c := range dkgErrorCodes() {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
+	if code := DKGErrorCode(err); code != "error" {
+		return code
 	}
 	t.Fatalf("error without a code: %v", err)
 	return ""
@@ -136,8 +102,8 @@ func dkgWantCode(t testing.TB, what string, err error, code string) {
 		}
 		return
 	}
-	for _, c := range dkgErrorCodes() {
-		if c.code == code {
+	for _, c := range dkgErrorCodes {
+		if c.name == code {
 			if !errors.Is(err, c.err) {
 				t.Fatalf("%s: got %v, want %s", what, err, code)
 			}

@@ -47,3 +47,42 @@ type BatchError struct {
 
 func (e *BatchError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
 func (e *BatchError) Unwrap() error { return e.Err }
+
+// dkgErrorCodes are the error codes of docs/spec/dkg.md in table order: an
+// error's code is the first one it matches.
+var dkgErrorCodes = []struct {
+	err  error
+	name string
+}{
+	{ErrDKGUnknownTrustee, "unknown-trustee"},
+	{ErrDKGDuplicate, "duplicate"},
+	{ErrDKGCommitmentCount, "commitment-count"},
+	{ErrDKGShareSet, "share-set"},
+	{ErrDKGUndecryptable, "undecryptable"},
+	{ErrDKGBadShare, "bad-share"},
+	{ErrDKGNoDeal, "no-deal"},
+	{ErrDKGUnanswered, "unanswered"},
+	{ErrDKGTooManyComplaints, "too-many-complaints"},
+	{ErrDKGUnsolicited, "unsolicited"},
+	{ErrDKGNotEnoughQualified, "not-enough-qualified"},
+	{ErrDKGMissingShare, "missing-share"},
+	{ErrInvalidProof, "invalid-proof"},
+	{ErrIdentity, "identity"},
+	{ErrNonCanonical, "non-canonical"},
+	{ErrWrongTag, "wrong-tag"},
+	{ErrTrailingBytes, "trailing-bytes"},
+	{ErrLimit, "limit"},
+	{ErrMalformed, "malformed"},
+	{ErrInvalidInput, "invalid-input"},
+}
+
+// DKGErrorCode is the error code of docs/spec/dkg.md for an error of the
+// key ceremony (an exclusion's reason, a failed ceremony), or "error".
+func DKGErrorCode(err error) string {
+	for _, r := range dkgErrorCodes {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "error"
+}
