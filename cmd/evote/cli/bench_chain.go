@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -148,63 +147,24 @@ func freePortBlock(n int) (int, error) {
 	return 0, errors.New("no block of free ports on 127.0.0.1")
 }
 
-type benchNode struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
-}
-
 func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string, ...any)) (*ChainBench, error) {
 	dir, err := os.MkdirTemp("", "evote-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	base, err := freePortBlock(3 * cfg.Validators)
+	var nodeArgs func(int) []string
+	if cfg.Profile != "" {
+		nodeArgs = func(i int) []string {
+			return []string{"--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i))}
+		}
+	}
+	net, err := startLocalNet(dir, "evote-bench", cfg.Validators, nodeArgs, nil)
 	if err != nil {
 		return nil, err
 	}
-	tn := TestnetConfig{Validators: cfg.Validators, Dir: dir, ChainID: "evote-bench", BasePort: base, HTTPPort: base + 2*cfg.Validators}
-	if err := tn.Validate(); err != nil {
-		return nil, err
-	}
-	if err := writeTestnet(tn, io.Discard); err != nil {
-		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	nodes := make([]*benchNode, cfg.Validators)
-	defer func() {
-		for _, n := range nodes {
-			if n != nil {
-				// SIGTERM lets a node flush its profile; SIGKILL if it hangs.
-				n.cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-n.done:
-				case <-time.After(15 * time.Second):
-					n.cmd.Process.Kill()
-					<-n.done
-				}
-			}
-		}
-	}()
-	for i := range nodes {
-		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
-		args := []string{"node", "--home", home}
-		if cfg.Profile != "" {
-			args = append(args, "--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i)))
-		}
-		c := exec.Command(self, args...)
-		c.Stdout, c.Stderr = io.Discard, io.Discard
-		if err := c.Start(); err != nil {
-			return nil, err
-		}
-		n := &benchNode{cmd: c, url: fmt.Sprintf("http://127.0.0.1:%d", tn.HTTPPort+i), done: make(chan struct{})}
-		go func() { c.Wait(); close(n.done) }()
-		nodes[i] = n
-	}
+	defer net.stop()
+	nodes := net.nodes
 	subs := make([]*httpSubmitter, len(nodes))
 	for i, n := range nodes {
 		subs[i] = newHTTPSubmitter(n.url)
@@ -213,7 +173,7 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 		}
 	}
 	progress("%d node(s) up; creating an election with %d voters and running its key ceremony ...", len(nodes), cfg.Ballots)
-	authority, err := readAuthorityKey(filepath.Join(dir, "authority.key"))
+	authority, err := readAuthorityKey(net.authorityKey())
 	if err != nil {
 		return nil, err
 	}

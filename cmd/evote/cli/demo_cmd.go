@@ -13,7 +13,6 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -240,62 +239,20 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 		}
 		return n, nil
 	}
-	base, err := freePortBlock(3 * validators)
+	net, err := startLocalNet(filepath.Join(dir, "net"), chainID, validators, nil, func(home string) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(home, "process.log"))
+	})
 	if err != nil {
 		return nil, err
 	}
-	tn := TestnetConfig{Validators: validators, Dir: filepath.Join(dir, "net"), ChainID: chainID, BasePort: base, HTTPPort: base + 2*validators}
-	if err := tn.Validate(); err != nil {
-		return nil, err
-	}
-	if err := writeTestnet(tn, io.Discard); err != nil {
-		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	var nodes []*benchNode
-	stop := func() error {
-		for _, n := range nodes {
-			n.cmd.Process.Signal(os.Interrupt)
-		}
-		for _, n := range nodes {
-			select {
-			case <-n.done:
-			case <-time.After(15 * time.Second):
-				n.cmd.Process.Kill()
-				<-n.done
-			}
-		}
-		return nil
-	}
-	for i := 0; i < validators; i++ {
-		home := filepath.Join(tn.Dir, fmt.Sprintf("node%d", i))
-		logf, err := os.Create(filepath.Join(home, "process.log"))
-		if err != nil {
-			stop()
-			return nil, err
-		}
-		c := exec.Command(self, "node", "--home", home)
-		c.Stdout, c.Stderr = logf, logf
-		if err := c.Start(); err != nil {
-			logf.Close()
-			stop()
-			return nil, err
-		}
-		n := &benchNode{cmd: c, url: fmt.Sprintf("http://127.0.0.1:%d", tn.HTTPPort+i), done: make(chan struct{})}
-		go func() { c.Wait(); logf.Close(); close(n.done) }()
-		nodes = append(nodes, n)
-	}
+	nodes, stop := net.nodes, net.stop
 	for i, n := range nodes {
 		if err := waitNodeReady(ctx, newAPINode(n.url), n.done); err != nil {
 			stop()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 	}
-	return &demoNetwork{url: nodes[0].url, authority: filepath.Join(tn.Dir, "authority.key"),
-		genesis: filepath.Join(tn.Dir, "node0", "config", "genesis.json"), stop: stop}, nil
+	return &demoNetwork{url: nodes[0].url, authority: net.authorityKey(), genesis: net.genesis(), stop: stop}, nil
 }
 
 // waitNodeReady polls a node's status until it has a first block.
