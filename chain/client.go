@@ -84,7 +84,7 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 	go func() {
 		defer func() { <-c.slots; c.inflight.Done() }()
 		c.app.asyncChecks.Add(1)
-		// The mempool's context is context.TODO(): nothing cancels a check.
+		// The mempool passes a context that is never cancelled; the check must not be either.
 		res, err := c.app.checkTx(context.WithoutCancel(ctx), req.Tx, hash)
 		if err != nil { // App.CheckTx answers its own faults with a code
 			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}

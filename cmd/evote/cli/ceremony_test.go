@@ -373,9 +373,9 @@ func TestOfficialCommands(t *testing.T) {
 		mixed = append(mixed, election.RollEntry{Voter: v.Key(), Weight: 1})
 	}
 	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
-		todo, err := o.notOnRoll(t.Context(), eid, mixed, how)
-		if err != nil || len(todo) != 2 || todo[0] != mixed[7] || todo[1] != mixed[8] {
-			t.Errorf("notOnRoll (way %d): %v, %v", how, todo, err)
+		pending, err := o.notOnRoll(t.Context(), eid, mixed, how)
+		if err != nil || len(pending) != 2 || pending[0] != mixed[7] || pending[1] != mixed[8] {
+			t.Errorf("notOnRoll (way %d): %v, %v", how, pending, err)
 		}
 	}
 	out = mustCLI(t, append(append([]string{"roll", "show", "--limit", "5"}, el...), node...)...)

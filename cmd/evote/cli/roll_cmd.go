@@ -171,21 +171,21 @@ voters already on the roll are skipped.`,
 // appendRoll appends the entries not yet on the roll, in batches, and
 // returns how many it appended.
 func (o *official) appendRoll(ctx context.Context, id election.ID, entries []election.RollEntry, batch int) (int, error) {
-	todo, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
+	pending, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
 	if err != nil {
 		return 0, err
 	}
-	if skipped := len(entries) - len(todo); skipped > 0 {
+	if skipped := len(entries) - len(pending); skipped > 0 {
 		fmt.Fprintf(o.out, "%d of the %d voters are already on the roll: skipped\n", skipped, len(entries))
 	}
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		fmt.Fprintln(o.out, "nothing to append")
 		return 0, nil
 	}
-	batches := (len(todo) + batch - 1) / batch
+	batches := (len(pending) + batch - 1) / batch
 	done := 0
 	for b := 0; b < batches; b++ {
-		part := todo[b*batch : min((b+1)*batch, len(todo))]
+		part := pending[b*batch : min((b+1)*batch, len(pending))]
 		tx, err := election.NewAppendVotersTx(o.chainID, id, part, o.authority)
 		if err != nil {
 			return done, err
@@ -245,13 +245,13 @@ func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []elec
 	if err != nil {
 		return nil, err
 	}
-	var todo []election.RollEntry
+	var pending []election.RollEntry
 	for i, en := range entries {
 		if !on[i] {
-			todo = append(todo, en)
+			pending = append(pending, en)
 		}
 	}
-	return todo, nil
+	return pending, nil
 }
 
 // votersOnRoll asks the node about each entry.

@@ -398,7 +398,7 @@ func (r *trusteeRunner) respond(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var todo []*tally.DKGResponse
+	var pending []*tally.DKGResponse
 	for _, c := range complaints {
 		if c.Dealer != r.index {
 			continue
@@ -414,13 +414,13 @@ func (r *trusteeRunner) respond(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		todo = append(todo, resp)
+		pending = append(pending, resp)
 	}
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		r.once("wait-responses", "no complaint against it to answer; waiting for the response round to end")
 		return nil
 	}
-	tx, err := election.NewDKGResponsesTx(r.chainID, r.id, todo, r.keys.identity)
+	tx, err := election.NewDKGResponsesTx(r.chainID, r.id, pending, r.keys.identity)
 	if err != nil {
 		return err
 	}
@@ -432,7 +432,7 @@ func (r *trusteeRunner) respond(ctx context.Context) error {
 		return err
 	}
 	var to []uint32
-	for _, x := range todo {
+	for _, x := range pending {
 		to = append(to, x.Complainer)
 	}
 	r.logf("answered the complaints of trustee(s) %v by revealing their shares (block %d)", to, c.Height)
