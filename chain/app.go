@@ -66,6 +66,7 @@ type App struct {
 
 	batcher     precheckBatcher // Precheck's batches of concurrent transactions
 	asyncChecks atomic.Int64    // CheckTx calls answered asynchronously (parallelCheckTxClient)
+	retries     retries         // gossiped transactions refused for a moment (retry.go)
 
 	sigMu    sync.Mutex
 	commitCh chan struct{} // closed, and replaced, after each durable Commit

@@ -2,9 +2,12 @@ package chain
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/mempool"
 	"sync"
 	"testing"
 	"time"
@@ -139,5 +142,87 @@ func TestPrecheckOncePerTransaction(t *testing.T) {
 	wg.Wait()
 	if n := machine.prechecks.Load(); n != 2 {
 		t.Fatalf("%d prechecks for two transactions", n)
+	}
+}
+
+// TestGossipRefusedForAMomentIsRetried: a transaction that arrives from a
+// peer before the transaction it depends on is committed here is refused
+// with a transient code; the node checks it again after its next commit,
+// admits it and commits it. Without the retry it would never be admitted
+// (the mempool does not ask a peer again).
+func TestGossipRefusedForAMomentIsRetried(t *testing.T) {
+	n := startNodeWith(t, initHome(t), func(appState json.RawMessage, chainID string) (StateMachine, error) {
+		m, err := newTestMachine(appState, chainID)
+		if err != nil {
+			return nil, err
+		}
+		return &batchTestMachine{testMachine: m.(*testMachine)}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	later := setTx(testKey(2), "b", "after:a")
+	codes := make(chan uint32, 1)
+	// As the mempool reactor hands over a peer's transaction.
+	if err := n.CometBFT().Mempool().CheckTx(later, func(r *abci.ResponseCheckTx) { codes <- r.Code }, mempool.TxInfo{SenderID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if c := election.Code(<-codes); c != election.CodeUnknownElection {
+		t.Fatalf("first check: %v, want unknown-election", c)
+	}
+	first := setTx(testKey(1), "a", "v")
+	if _, res, err := n.Submit(ctx, first); err != nil || !res.OK() {
+		t.Fatalf("Submit: %v, %v", res, err)
+	}
+	h := HashTx(later)
+	r, err := n.WaitForReceipt(ctx, h[:])
+	if err != nil {
+		t.Fatalf("the refused transaction was never committed: %v", err)
+	}
+	if r.Code != election.CodeOK {
+		t.Fatalf("committed with %v (%s)", r.Code, r.Log)
+	}
+	if mustGet(t, n.App().Store().Reader(), "d/b") == nil {
+		t.Fatal("its write is not in the state")
+	}
+}
+
+// TestRetriesAreBounded: a transaction is checked again at most
+// maxRetryCommits times, any other outcome ends its retries, and at most
+// maxRetryTxs are kept (the oldest go first).
+func TestRetriesAreBounded(t *testing.T) {
+	var r retries
+	tx := []byte("tx")
+	h := HashTx(tx)
+	r.first(h, tx, codeBadSig)
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("a final refusal queued: %d", len(got))
+	}
+	r.first(h, tx, election.CodeNotOpen)
+	for attempt := 1; attempt < maxRetryCommits; attempt++ {
+		if got := r.take(); len(got) != 1 {
+			t.Fatalf("attempt %d: %d queued", attempt, len(got))
+		}
+		r.again(h, election.CodeNotOpen)
+	}
+	if got := r.take(); len(got) != 1 {
+		t.Fatalf("last attempt: %d queued", len(got))
+	}
+	r.again(h, election.CodeNotOpen)
+	if got := r.take(); len(got) != 0 || len(r.txs) != 0 {
+		t.Fatalf("retried more than %d times", maxRetryCommits)
+	}
+	r.first(h, tx, election.CodeNotOpen)
+	r.take()
+	r.again(h, election.CodeOK)
+	if len(r.txs) != 0 {
+		t.Fatal("kept after it was admitted")
+	}
+	for i := range maxRetryTxs + 10 {
+		b := []byte(fmt.Sprint(i))
+		r.first(HashTx(b), b, election.CodeUnknownElection)
+	}
+	got := r.take()
+	if len(got) != maxRetryTxs || string(got[0]) != "10" {
+		t.Fatalf("%d kept, the oldest %q", len(got), got[0])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/evote/evote/election"
 )
 
 // clientCreator gives CometBFT local ABCI clients over the App in which
@@ -89,6 +90,7 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 		if err != nil { // App.CheckTx answers its own faults with a code
 			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}
 		}
+		c.app.retries.first(hash, req.Tx, election.Code(res.Code))
 		c.complete(rr, request, res)
 	}()
 	return rr, nil

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -134,6 +135,9 @@ func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, 
 	}
 	op, _ := decodeTestTx(tx)
 	if op.op == 'S' {
+		if res := needs(st, op); !res.OK() {
+			return res
+		}
 		v, err := st.Get(dataKey(op.key))
 		if err != nil {
 			return election.Result{Code: 99, Log: err.Error()}
@@ -141,6 +145,24 @@ func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, 
 		if v != nil {
 			return election.Result{Code: codeTaken, Log: "key taken"}
 		}
+	}
+	return election.Result{}
+}
+
+// needs refuses, with a transient code, a set whose value is "after:K"
+// while key K is not set: a transaction that only becomes valid once
+// another is committed (as a ballot for an election just created).
+func needs(st election.ReadStore, op testOp) election.Result {
+	k, ok := bytes.CutPrefix(op.value, []byte("after:"))
+	if !ok {
+		return election.Result{}
+	}
+	v, err := st.Get(dataKey(k))
+	if err != nil {
+		return election.Result{Code: 99, Log: err.Error()}
+	}
+	if v == nil {
+		return election.Result{Code: election.CodeUnknownElection, Log: fmt.Sprintf("%s is not set yet", k)}
 	}
 	return election.Result{}
 }
@@ -163,6 +185,9 @@ func (m *testMachine) Deliver(st election.Store, b election.Block, tx []byte, pr
 	case 'F':
 		st.Set([]byte("d/fail"), []byte("written by a rejected transaction"))
 		return election.Result{Code: codeFails, Log: "fails on purpose"}
+	}
+	if res := needs(st, op); !res.OK() {
+		return res
 	}
 	v, err := st.Get(dataKey(op.key))
 	if err != nil {

@@ -56,7 +56,9 @@ type Node struct {
 	proofs blockProofCache // receipts' per-block material, built once per height
 
 	stopOnce sync.Once
-	stopErr  error
+	// stopRetries ends retryLoop (retry.go).
+	stopRetries chan struct{}
+	stopErr     error
 }
 
 // NewNode builds the node of the home written by Init or GenerateTestnet:
@@ -126,6 +128,8 @@ func (n *Node) Start() error {
 	if err := n.cmt.Start(); err != nil {
 		return fmt.Errorf("chain: start: %w", err)
 	}
+	n.stopRetries = make(chan struct{})
+	go n.retryLoop(n.stopRetries)
 	return nil
 }
 
@@ -135,6 +139,9 @@ func (n *Node) Start() error {
 // Calling Stop again returns the first call's result.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
+		if n.stopRetries != nil {
+			close(n.stopRetries)
+		}
 		var err error
 		if n.cmt.IsRunning() {
 			err = n.cmt.Stop()

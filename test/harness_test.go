@@ -66,15 +66,25 @@ func evoteBinary(t *testing.T) string {
 // returns its standard output; a failure fails the test with all output.
 func runEvote(t *testing.T, timeout time.Duration, args ...string) string {
 	t.Helper()
+	out, err := tryEvote(t, timeout, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// tryEvote runs evote like runEvote and returns its failure as an error.
+func tryEvote(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, evoteBinary(t), args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("evote %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		return "", fmt.Errorf("evote %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
-	return stdout.String()
+	return stdout.String(), nil
 }
 
 // nodeProc is one evote node process, started, killed and restarted from

@@ -294,8 +294,11 @@ type sampleElection struct {
 func (tn *testnet) sample(voters int) *sampleElection {
 	tn.t.Helper()
 	keys := filepath.Join(tn.dir, "keys")
-	out := runEvote(tn.t, 3*time.Minute, "sample", "--node", tn.urls[0], "--authority", filepath.Join(tn.dir, "authority.key"),
+	out, err := tryEvote(tn.t, 3*time.Minute, "sample", "--node", tn.urls[0], "--authority", filepath.Join(tn.dir, "authority.key"),
 		"--voters", strconv.Itoa(voters), "--keys", keys)
+	if err != nil {
+		tn.fatalf("%v", err)
+	}
 	id := strings.TrimSpace(out)
 	if _, err := election.ParseID(id); err != nil {
 		tn.fatalf("evote sample printed %q, not an election id: %v", out, err)
