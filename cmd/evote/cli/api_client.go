@@ -41,6 +41,7 @@ func newAPIClient(base string) (*apiClient, error) {
 
 // apiError is a non-2xx answer with the API's error body.
 type apiError struct {
+	Method, Path string
 	Status       int
 	Message      string  `json:"error"`
 	Code         *uint32 `json:"code"`
@@ -52,7 +53,7 @@ func (e *apiError) Error() string {
 	if e.CodeName != "" {
 		return fmt.Sprintf("%s (code %d): %s", e.CodeName, *e.Code, e.Message)
 	}
-	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+	return fmt.Sprintf("%s %s: %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Message)
 }
 
 // do sends a request and decodes a 2xx answer into v; other answers are
@@ -79,7 +80,7 @@ func (c *apiClient) do(ctx context.Context, method, path, contentType string, bo
 		return resp.StatusCode, fmt.Errorf("node %s: %w", c.base, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		ae := &apiError{Status: resp.StatusCode}
+		ae := &apiError{Method: method, Path: path, Status: resp.StatusCode}
 		if json.Unmarshal(raw, ae) != nil || ae.Message == "" {
 			ae.Message = strings.TrimSpace(string(raw))
 		}
@@ -102,6 +103,14 @@ func (c *apiClient) get(ctx context.Context, path string, v any) error {
 func notFound(err error) bool {
 	var ae *apiError
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// transientNodeError reports whether err may pass by itself: the node
+// unreachable, or answering 5xx.
+func transientNodeError(err error) bool {
+	var ue *url.Error
+	var ae *apiError
+	return errors.As(err, &ue) || (errors.As(err, &ae) && ae.Status >= 500)
 }
 
 // nodeStatus is GET /api/v1/status.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -19,38 +18,10 @@ import (
 
 // apiNode is the officials' and trustees' client of a polling node's HTTP
 // API: queries, and signed transactions submitted and waited for.
-type apiNode struct {
-	base   string
-	client *http.Client
-}
+type apiNode struct{ *apiClient }
 
 func newAPINode(base string) *apiNode {
-	return &apiNode{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second}}
-}
-
-// apiStatusError is an answer other than 200 to a query.
-type apiStatusError struct {
-	Path    string
-	Status  int
-	Message string
-}
-
-func (e *apiStatusError) Error() string {
-	return fmt.Sprintf("GET %s: %d %s: %s", e.Path, e.Status, http.StatusText(e.Status), e.Message)
-}
-
-// transientNodeError reports whether err may pass by itself: the node unreachable,
-// or answering 5xx.
-func transientNodeError(err error) bool {
-	var ue *url.Error
-	var se *apiStatusError
-	return errors.As(err, &ue) || (errors.As(err, &se) && se.Status >= 500)
-}
-
-// isAPINotFound reports whether err is a 404 answer.
-func isAPINotFound(err error) bool {
-	var se *apiStatusError
-	return errors.As(err, &se) && se.Status == http.StatusNotFound
+	return &apiNode{&apiClient{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 90 * time.Second}}}
 }
 
 // txRejectedError is a transaction the chain refused, at admission or in
@@ -78,36 +49,6 @@ func rejectionCode(err error) (election.Code, bool) {
 		return re.Code, true
 	}
 	return 0, false
-}
-
-// get fetches path and decodes its JSON answer into v.
-func (a *apiNode) get(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("node %s: %w", a.base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) != nil || e.Error == "" {
-			e.Error = string(bytes.TrimSpace(body))
-		}
-		return &apiStatusError{Path: path, Status: resp.StatusCode, Message: e.Error}
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: decoding the answer: %w", path, err)
-	}
-	return nil
 }
 
 // txAnswer is what POST /api/v1/transactions answers, in the fields used
@@ -150,7 +91,7 @@ func (a *apiNode) submit(ctx context.Context, what string, tx []byte) (*txCommit
 			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err := a.client.Do(req)
+		resp, err := a.hc.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("%s: node %s: %w", what, a.base, err)
 		}
@@ -217,7 +158,7 @@ func (a *apiNode) awaitReceipt(ctx context.Context, what, code string) (*txCommi
 			}
 			return &txCommitted{Height: rec.Height, TrackingCode: code}, nil
 		}
-		var se *apiStatusError
+		var se *apiError
 		if !errors.As(err, &se) || (se.Status != http.StatusGatewayTimeout && se.Status != http.StatusNotFound) || time.Now().After(deadline) {
 			return nil, fmt.Errorf("%s: waiting for its commit: %w", what, err)
 		}

@@ -89,7 +89,7 @@ func fetchResults(ctx context.Context, api *apiNode, id election.ID) (*ResultsJS
 	case err == nil:
 		r.Decrypted, r.Height, r.Trustees = true, res.Height, res.Trustees
 		r.Voters, r.WeightCast = res.Voters, res.WeightCast
-	case isAPINotFound(err):
+	case notFound(err):
 	default:
 		return nil, err
 	}

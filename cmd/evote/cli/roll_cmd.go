@@ -270,7 +270,7 @@ func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []e
 				var vs election.VoterStatus
 				err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(entries[i].Voter.String())), &vs)
 				switch {
-				case isAPINotFound(err):
+				case notFound(err):
 				case err != nil:
 					errs[w] = err
 					return

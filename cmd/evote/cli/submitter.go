@@ -50,10 +50,7 @@ func (l localSubmitter) submit(ctx context.Context, what string, tx []byte) erro
 }
 
 // httpSubmitter submits to a node's HTTP API.
-type httpSubmitter struct {
-	base   string // e.g. http://127.0.0.1:8080
-	client *http.Client
-}
+type httpSubmitter struct{ *apiClient }
 
 func newHTTPSubmitter(base string) *httpSubmitter {
 	// Keep a connection per concurrent caller: the default transport keeps
@@ -62,7 +59,7 @@ func newHTTPSubmitter(base string) *httpSubmitter {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
 	tr.MaxIdleConnsPerHost = 4096
-	return &httpSubmitter{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 90 * time.Second, Transport: tr}}
+	return &httpSubmitter{&apiClient{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 90 * time.Second, Transport: tr}}}
 }
 
 func (h *httpSubmitter) chainID(ctx context.Context) (string, error) {
@@ -73,26 +70,6 @@ func (h *httpSubmitter) chainID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return st.ChainID, nil
-}
-
-func (h *httpSubmitter) get(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, bytes.TrimSpace(body))
-	}
-	return json.Unmarshal(body, v)
 }
 
 // submitResult is what POST /api/v1/transactions answers.
@@ -113,7 +90,7 @@ func (h *httpSubmitter) post(ctx context.Context, tx []byte) (int, *submitResult
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := h.client.Do(req)
+	resp, err := h.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
