@@ -742,6 +742,7 @@ func TestFailedElection(t *testing.T) {
 // before they reach any node.
 func TestCommandsRejectBadFlags(t *testing.T) {
 	t.Setenv("EVOTE_PASSPHRASE", "")
+	os.Unsetenv("EVOTE_PASSPHRASE") // t.Setenv restores it afterwards
 	// No terminal to ask a passphrase on, wherever the tests run.
 	null, err := os.Open(os.DevNull)
 	if err != nil {
@@ -760,9 +761,9 @@ func TestCommandsRejectBadFlags(t *testing.T) {
 	}{
 		{[]string{"trustee", "init", "--name", "A"}, "--dir is required"},
 		{[]string{"trustee", "init", "--dir", dir}, "--name is required"},
-		{[]string{"trustee", "init", "--name", "A", "--dir", dir}, "no passphrase: set EVOTE_PASSPHRASE, give --passphrase-file, or run in a terminal"},
-		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", empty}, "--passphrase-file " + empty + " is empty"},
-		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", filepath.Join(dir, "none")}, "--passphrase-file: open"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir}, "no passphrase: set EVOTE_PASSPHRASE or use --passphrase-file (standard input is not a terminal to ask on)"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", empty}, "passphrase file " + empty + ": the first line is empty"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", filepath.Join(dir, "none")}, "passphrase file: open"},
 		{[]string{"trustee", "run", "--election", id}, "--dir is required"},
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--poll", "1ms"}, "--poll must be"},
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "lie"}, "--fault must be"},

@@ -10,9 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/tally"
@@ -233,36 +230,10 @@ func (s *trusteeStore) save() error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, trusteeSealed)
-	tmp, err := os.CreateTemp(s.dir, trusteeSealed+".tmp-*")
-	if err != nil {
+	return writeFileAtomic(filepath.Join(s.dir, trusteeSealed), 0o600, func(w io.Writer) error {
+		_, err := w.Write(sealed)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(sealed); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	})
 }
 
 // election returns the trustee's entry for id, making it if needed.
@@ -292,43 +263,6 @@ var testKDF = wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 // trusteePassphrase reads the passphrase: --passphrase-file, else
 // EVOTE_PASSPHRASE, else a prompt on the terminal (twice if confirm).
 func trusteePassphrase(e *env, confirm bool) ([]byte, error) {
-	if path := e.v.GetString("passphrase-file"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("--passphrase-file: %w", err)
-		}
-		p := []byte(strings.TrimRight(string(b), "\r\n"))
-		if len(p) == 0 {
-			return nil, fmt.Errorf("--passphrase-file %s is empty", path)
-		}
-		return p, nil
-	}
-	if p := os.Getenv("EVOTE_PASSPHRASE"); p != "" {
-		return []byte(p), nil
-	}
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return nil, errors.New("no passphrase: set EVOTE_PASSPHRASE, give --passphrase-file, or run in a terminal to be asked")
-	}
-	fmt.Fprint(e.stderr, "passphrase of the trustee's sealed secrets: ")
-	p, err := term.ReadPassword(fd)
-	fmt.Fprintln(e.stderr)
-	if err != nil {
-		return nil, err
-	}
-	if len(p) == 0 {
-		return nil, errors.New("empty passphrase")
-	}
-	if confirm {
-		fmt.Fprint(e.stderr, "again: ")
-		q, err := term.ReadPassword(fd)
-		fmt.Fprintln(e.stderr)
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(p, q) {
-			return nil, errors.New("the passphrases differ")
-		}
-	}
-	return p, nil
+	return e.readPassphrase(passphraseSource{file: e.v.GetString("passphrase-file"), envVar: "EVOTE_PASSPHRASE",
+		what: "passphrase of the trustee's sealed secrets"}, confirm)
 }
