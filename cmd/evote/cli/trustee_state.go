@@ -139,6 +139,21 @@ func initTrusteeStore(dir, name string, passphrase []byte, kdf wallet.KDFParams)
 	return s, nil
 }
 
+// lockTrusteeDir takes an exclusive lock on DIR/trustee.lock, so that two
+// runs of one trustee never act on its sealed state at once (two deals
+// made by two processes would leave one of them without the polynomial of
+// the deal on the chain).
+func lockTrusteeDir(dir string) (*os.File, error) {
+	f, err := lockFile(filepath.Join(dir, "trustee.lock"), false)
+	if errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("another evote process is using the trustee in %s", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	return f, nil
+}
+
 // openTrusteeStore opens dir's sealed state with the passphrase and holds
 // the directory's lock until close.
 func openTrusteeStore(dir string, passphrase []byte) (*trusteeStore, error) {

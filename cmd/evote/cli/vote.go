@@ -134,6 +134,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 		return err
 	}
 	key, err := w.key(cfg.Key)
+	w.close() // only read: other commands may change the keystore meanwhile
 	if err != nil {
 		return err
 	}

@@ -33,31 +33,6 @@ func addKDFFlags(cmd *cobra.Command) {
 	cmd.Flags().Uint32("kdf-memory", wallet.DefaultKDF.MemoryKiB, "Argon2id memory in KiB, for a new keystore")
 }
 
-// createOrOpenWallet opens the keystore, or starts a new empty one (asking
-// for a new passphrase twice) if the file does not exist yet.
-func (e *env) createOrOpenWallet() (*openedWallet, bool, error) {
-	w, err := e.openWallet()
-	if !errors.Is(err, errNoWallet) {
-		return w, false, err
-	}
-	path, err := walletPath(e)
-	if err != nil {
-		return nil, false, err
-	}
-	kdf := wallet.KDFParams{Time: e.v.GetUint32("kdf-time"), MemoryKiB: e.v.GetUint32("kdf-memory"), Threads: wallet.DefaultKDF.Threads}
-	if kdf.MemoryKiB < 8*uint32(kdf.Threads) {
-		kdf.Threads = 1
-	}
-	if err := kdf.Validate(); err != nil {
-		return nil, false, fmt.Errorf("--kdf-time, --kdf-memory: %w", err)
-	}
-	pass, err := e.readPassphrase(e.walletPassphrase(), true)
-	if err != nil {
-		return nil, false, err
-	}
-	return &openedWallet{path: path, ks: wallet.NewKeystore(), passphrase: pass, kdf: kdf}, true, nil
-}
-
 func newWalletNewCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "new NAME",
@@ -72,6 +47,7 @@ func newWalletNewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer w.close()
 			k, err := w.ks.Generate(name, rand.Reader)
 			if err != nil {
 				return err
@@ -102,6 +78,7 @@ func newWalletListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer w.close()
 			fmt.Fprintf(e.stdout, "%s: %d key(s)\n", w.path, w.ks.Len())
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			for _, k := range w.ks.Entries() {
@@ -175,6 +152,7 @@ or a key is in the wallet already. The wallet is created if it does not exist.`,
 			if err != nil {
 				return err
 			}
+			defer w.close()
 			added, err := w.ks.Merge(incoming)
 			if err != nil {
 				return err
@@ -212,6 +190,7 @@ func newWalletExportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer w.close()
 			k, err := w.ks.Key(args[0])
 			if err != nil {
 				return err
@@ -240,6 +219,7 @@ func newWalletRemoveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer w.close()
 			k, err := w.ks.Key(name)
 			if err != nil {
 				return err

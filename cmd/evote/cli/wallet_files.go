@@ -121,46 +121,100 @@ func (e *env) readPassphrase(src passphraseSource, confirm bool) ([]byte, error)
 	return p, nil
 }
 
-// openedWallet is an opened keystore with what is needed to write it back.
+// openedWallet is an opened keystore with what is needed to write it back,
+// and the keystore's lock, held until close: a command reads, changes and
+// writes the keystore while no other evote process does.
 type openedWallet struct {
 	path       string
 	ks         *wallet.Keystore
 	passphrase []byte
 	kdf        wallet.KDFParams
+	lock       *os.File
+}
+
+// close lets go of the keystore.
+func (w *openedWallet) close() {
+	if w != nil && w.lock != nil {
+		w.lock.Close()
+		w.lock = nil
+	}
 }
 
 // errNoWallet: the keystore file does not exist.
 var errNoWallet = errors.New("no wallet")
 
+// errLocked: another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
 // openWallet reads and opens the keystore.
 func (e *env) openWallet() (*openedWallet, error) {
+	w, _, err := e.loadWallet(false)
+	return w, err
+}
+
+// createOrOpenWallet opens the keystore, or starts a new empty one (asking
+// for a new passphrase twice) if the file does not exist yet.
+func (e *env) createOrOpenWallet() (*openedWallet, bool, error) {
+	return e.loadWallet(true)
+}
+
+// loadWallet locks the keystore (PATH.lock, waiting for another evote
+// process that holds it), then opens it, or with create starts a new one if
+// there is none.
+func (e *env) loadWallet(create bool) (w *openedWallet, created bool, err error) {
 	path, err := walletPath(e)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, err
+	}
+	lock, err := lockFile(path+".lock", true)
+	if err != nil {
+		return nil, false, fmt.Errorf("locking %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 	sealed, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s: create one with `evote wallet new NAME`", errNoWallet, path)
+		if !create {
+			return nil, false, fmt.Errorf("%w at %s: create one with `evote wallet new NAME`", errNoWallet, path)
+		}
+		kdf := wallet.KDFParams{Time: e.v.GetUint32("kdf-time"), MemoryKiB: e.v.GetUint32("kdf-memory"), Threads: wallet.DefaultKDF.Threads}
+		if kdf.MemoryKiB < 8*uint32(kdf.Threads) {
+			kdf.Threads = 1
+		}
+		if err := kdf.Validate(); err != nil {
+			return nil, false, fmt.Errorf("--kdf-time, --kdf-memory: %w", err)
+		}
+		pass, err := e.readPassphrase(e.walletPassphrase(), true)
+		if err != nil {
+			return nil, false, err
+		}
+		return &openedWallet{path: path, ks: wallet.NewKeystore(), passphrase: pass, kdf: kdf, lock: lock}, true, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	kdf, err := wallet.SealedParams(sealed)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	pass, err := e.readPassphrase(e.walletPassphrase(), false)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ks, err := wallet.OpenKeystore(pass, sealed)
 	if errors.Is(err, wallet.ErrPassphrase) {
-		return nil, fmt.Errorf("%s: wrong passphrase (or the file was changed)", path)
+		return nil, false, fmt.Errorf("%s: wrong passphrase (or the file was changed)", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
-	return &openedWallet{path: path, ks: ks, passphrase: pass, kdf: kdf}, nil
+	return &openedWallet{path: path, ks: ks, passphrase: pass, kdf: kdf, lock: lock}, false, nil
 }
 
 // save seals the keystore afresh and replaces the file atomically.
