@@ -1,7 +1,7 @@
 package election
 
 import (
-	"github.com/evote/evote/tally/wire"
+	"github.com/evote/evote/internal/wire"
 )
 
 // The canonical encoding of election messages and state values follows

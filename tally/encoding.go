@@ -5,7 +5,7 @@ import (
 
 	"github.com/cloudflare/circl/group"
 
-	"github.com/evote/evote/tally/wire"
+	"github.com/evote/evote/internal/wire"
 )
 
 // The canonical encoding (docs/spec/encoding.md):

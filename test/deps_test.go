@@ -22,6 +22,7 @@ const module = "github.com/evote/evote"
 // circl and its own dependencies, and edwards25519 for the verification path.
 var tallyAllowed = []string{
 	module + "/tally",
+	module + "/internal/wire",
 	"github.com/cloudflare/circl",
 	"filippo.io/edwards25519",
 	"golang.org/x/crypto",
@@ -40,8 +41,8 @@ var pureForbidden = []string{
 
 // pureEvote are the evote packages each pure package may depend on.
 var pureEvote = map[string][]string{
-	"tally":    {module + "/tally"},
-	"election": {module + "/election", module + "/tally"},
+	"tally":    {module + "/tally", module + "/internal/wire"},
+	"election": {module + "/election", module + "/tally", module + "/internal/wire"},
 }
 
 // dep is one line of `go list -deps`.
