@@ -176,13 +176,12 @@ func (a *App) precheckHashed(hash TxHash, tx []byte) (election.Result, error) {
 	return a.precheck(m, a.store.Reader(), hash, tx)
 }
 
-// precheck runs m.Precheck and caches its verdict, unless the store failed
-// meanwhile.
+// precheck runs m.Precheck and caches its verdict; a node fault is no
+// verdict and is not cached.
 func (a *App) precheck(m StateMachine, st election.ReadStore, hash TxHash, tx []byte) (election.Result, error) {
-	watched := &watchedReader{st: st}
-	res := m.Precheck(watched, tx)
-	if watched.err != nil {
-		return election.Result{}, fmt.Errorf("chain: precheck: %w", watched.err)
+	res, err := m.Precheck(st, tx)
+	if err != nil {
+		return election.Result{}, fmt.Errorf("chain: precheck: %w", err)
 	}
 	// A transient verdict (the election, its key or its aggregates do not
 	// exist yet) may change as the chain advances: caching it would let
@@ -191,34 +190,6 @@ func (a *App) precheck(m StateMachine, st election.ReadStore, hash TxHash, tx []
 		a.cache.Put(hash, res)
 	}
 	return res, nil
-}
-
-// watchedReader remembers the first error of the store it reads: the
-// machine can only answer a failing store with a Result, which must not
-// pass for a verdict.
-type watchedReader struct {
-	st  election.ReadStore
-	err error
-}
-
-func (w *watchedReader) Get(key []byte) ([]byte, error) {
-	v, err := w.st.Get(key)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	return v, err
-}
-
-func (w *watchedReader) Iterate(prefix []byte, fn func(key, value []byte) error) error {
-	var fnErr error
-	err := w.st.Iterate(prefix, func(k, v []byte) error {
-		fnErr = fn(k, v)
-		return fnErr
-	})
-	if err != nil && fnErr == nil && w.err == nil {
-		w.err = err
-	}
-	return err
 }
 
 var emptyTxResult = election.Result{Code: CodeEmptyTx, Log: "empty transaction"}
@@ -289,9 +260,9 @@ func (a *App) checkTx(ctx context.Context, tx []byte, hash TxHash) (*abci.Respon
 	m, chainID := a.current()
 	err = a.store.View(ctx, func(meta Meta, st election.ReadStore) error {
 		b := election.Block{ChainID: chainID, Height: meta.Height + 1, Time: meta.Time}
-		watched := &watchedReader{st: st}
-		res = m.Check(watched, b, tx, true)
-		return watched.err
+		var err error
+		res, err = m.Check(st, b, tx, true)
+		return err
 	})
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}, nil
@@ -454,7 +425,7 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.R
 // FinalizeBlock executes the decided block and stages its writes: the
 // Precheck verdicts (cache misses computed in parallel first), BeginBlock,
 // Deliver of every transaction that passed Precheck (a rejected one's
-// writes are rolled back), EndBlock, and the new app hash. Nothing is
+// writes are rolled back), the block's End, and the new app hash. Nothing is
 // durable until Commit. A store failure is a node fault: FinalizeBlock
 // returns an error and CometBFT stops.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
@@ -486,7 +457,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		b.Rollback()
 		return nil, fmt.Errorf("chain: block %d: %w", req.Height, err)
 	}
-	if err := m.BeginBlock(b, blk); err != nil {
+	exec, err := m.BeginBlock(b, blk)
+	if err != nil {
 		return fail(fmt.Errorf("BeginBlock: %w", err))
 	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
@@ -499,7 +471,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			if err := b.BeginTx(); err != nil {
 				return fail(err)
 			}
-			res = m.Deliver(b, blk, tx, res.OK())
+			res, err = exec.Deliver(tx, res.OK())
+			if err != nil { // a node fault: the whole block rolls back
+				return fail(fmt.Errorf("transaction %d: %w", i, err))
+			}
 			if err := b.EndTx(res.OK()); err != nil {
 				return fail(err)
 			}
@@ -512,8 +487,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 		results[i] = &abci.ExecTxResult{Code: uint32(res.Code), Log: res.Log, Events: events(res), GasWanted: 1}
 	}
-	if err := m.EndBlock(b, blk); err != nil {
-		return fail(fmt.Errorf("EndBlock: %w", err))
+	if err := exec.End(); err != nil {
+		return fail(fmt.Errorf("End: %w", err))
 	}
 	if err := b.Err(); err != nil {
 		return fail(err)

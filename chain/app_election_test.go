@@ -2,7 +2,9 @@ package chain
 
 import (
 	"bytes"
+	"crypto/sha3"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,14 +21,7 @@ func electionApp(t *testing.T, authority *election.PrivateKey) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory := func(appState json.RawMessage, chainID string) (StateMachine, error) {
-		g, err := election.ParseGenesis(appState)
-		if err != nil {
-			return nil, err
-		}
-		return election.NewMachine(*g)
-	}
-	a, err := NewApp(s, factory, 0)
+	a, err := NewApp(s, ElectionMachines(election.Options{Rand: testRand("election app")}), 0)
 	if err != nil {
 		s.Close()
 		t.Fatal(err)
@@ -95,4 +90,12 @@ func TestTransientVerdictsAreNotCached(t *testing.T) {
 	if !bytes.Equal(hashes[0], hashes[1]) {
 		t.Fatalf("app hashes part: %x vs %x", hashes[0], hashes[1])
 	}
+}
+
+// testRand is a seeded reader: the randomness of batch verification in
+// tests.
+func testRand(seed string) io.Reader {
+	h := sha3.NewSHAKE256()
+	h.Write([]byte(seed))
+	return h
 }

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -12,7 +13,7 @@ import (
 // at once with the verdicts Precheck gives each alone (election.Machine
 // verifies the ballots of a batch with one random linear combination).
 type BatchPrechecker interface {
-	PrecheckBatch(st election.ReadStore, txs [][]byte) []election.Result
+	PrecheckBatch(st election.ReadStore, txs [][]byte) ([]election.Result, error)
 }
 
 // maxPrecheckBatch bounds the transactions one batch verifies: a batch of
@@ -138,11 +139,10 @@ func (a *App) precheckBatch(batch []*precheckReq) {
 	for i, r := range batch {
 		txs[i] = r.tx
 	}
-	watched := &watchedReader{st: a.store.Reader()}
-	results := bp.PrecheckBatch(watched, txs)
+	results, err := bp.PrecheckBatch(a.store.Reader(), txs)
 	for i, r := range batch {
-		if watched.err != nil {
-			r.err = watched.err
+		if err != nil {
+			r.err = fmt.Errorf("chain: precheck: %w", err)
 			continue
 		}
 		r.res = results[i]

@@ -38,7 +38,6 @@ type testGenesis struct {
 type testMachine struct {
 	work       int
 	prechecks  atomic.Int64 // how often Precheck ran
-	delivered  int          // accepted transactions in the current block
 	onEndBlock func(b election.Block, delivered int)
 }
 
@@ -105,14 +104,14 @@ func decodeTestTx(tx []byte) (testOp, election.Result) {
 	return op, election.Result{}
 }
 
-func (m *testMachine) Precheck(st election.ReadStore, tx []byte) election.Result {
+func (m *testMachine) Precheck(st election.ReadStore, tx []byte) (election.Result, error) {
 	m.prechecks.Add(1)
 	if _, res := decodeTestTx(tx); !res.OK() {
-		return res
+		return res, nil
 	}
 	// Stands for reading immutable election data (keys, roll).
 	if _, err := st.Get([]byte("params")); err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
 	h := sha256.Sum256(tx)
 	for range m.work {
@@ -122,101 +121,109 @@ func (m *testMachine) Precheck(st election.ReadStore, tx []byte) election.Result
 	sig := tx[ed25519.PublicKeySize : ed25519.PublicKeySize+ed25519.SignatureSize]
 	msg := append([]byte(testSigTag), tx[ed25519.PublicKeySize+ed25519.SignatureSize:]...)
 	if !ed25519.Verify(pub, msg, sig) {
-		return election.Result{Code: codeBadSig, Log: "bad signature"}
+		return election.Result{Code: codeBadSig, Log: "bad signature"}, nil
 	}
-	return election.Result{}
+	return election.Result{}, nil
 }
 
-func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, prechecked bool) election.Result {
+func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, prechecked bool) (election.Result, error) {
 	if !prechecked {
-		if res := m.Precheck(st, tx); !res.OK() {
-			return res
+		if res, err := m.Precheck(st, tx); err != nil || !res.OK() {
+			return res, err
 		}
 	}
 	op, _ := decodeTestTx(tx)
 	if op.op == 'S' {
-		if res := needs(st, op); !res.OK() {
-			return res
+		if res, err := needs(st, op); err != nil || !res.OK() {
+			return res, err
 		}
 		v, err := st.Get(dataKey(op.key))
 		if err != nil {
-			return election.Result{Code: 99, Log: err.Error()}
+			return election.Result{}, err
 		}
 		if v != nil {
-			return election.Result{Code: codeTaken, Log: "key taken"}
+			return election.Result{Code: codeTaken, Log: "key taken"}, nil
 		}
 	}
-	return election.Result{}
+	return election.Result{}, nil
 }
 
 // needs refuses, with a transient code, a set whose value is "after:K"
 // while key K is not set: a transaction that only becomes valid once
 // another is committed (as a ballot for an election just created).
-func needs(st election.ReadStore, op testOp) election.Result {
+func needs(st election.ReadStore, op testOp) (election.Result, error) {
 	k, ok := bytes.CutPrefix(op.value, []byte("after:"))
 	if !ok {
-		return election.Result{}
+		return election.Result{}, nil
 	}
 	v, err := st.Get(dataKey(k))
 	if err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
 	if v == nil {
-		return election.Result{Code: election.CodeUnknownElection, Log: fmt.Sprintf("%s is not set yet", k)}
+		return election.Result{Code: election.CodeUnknownElection, Log: fmt.Sprintf("%s is not set yet", k)}, nil
 	}
-	return election.Result{}
+	return election.Result{}, nil
 }
 
-func (m *testMachine) BeginBlock(election.Store, election.Block) error {
-	m.delivered = 0
-	return nil
+func (m *testMachine) BeginBlock(st election.Store, b election.Block) (election.BlockExec, error) {
+	return &testBlock{m: m, st: st, b: b}, nil
 }
 
-func (m *testMachine) Deliver(st election.Store, b election.Block, tx []byte, prechecked bool) election.Result {
+// testBlock is a block of testMachine under way.
+type testBlock struct {
+	m         *testMachine
+	st        election.Store
+	b         election.Block
+	delivered int // accepted transactions so far
+}
+
+func (x *testBlock) Deliver(tx []byte, prechecked bool) (election.Result, error) {
+	st := x.st
 	if !prechecked {
-		if res := m.Precheck(st, tx); !res.OK() {
-			return res
+		if res, err := x.m.Precheck(st, tx); err != nil || !res.OK() {
+			return res, err
 		}
 	}
 	op, _ := decodeTestTx(tx)
 	switch op.op {
 	case 'N':
-		return election.Result{Log: "no-op"}
+		return election.Result{Log: "no-op"}, nil
 	case 'F':
 		st.Set([]byte("d/fail"), []byte("written by a rejected transaction"))
-		return election.Result{Code: codeFails, Log: "fails on purpose"}
+		return election.Result{Code: codeFails, Log: "fails on purpose"}, nil
 	}
-	if res := needs(st, op); !res.OK() {
-		return res
+	if res, err := needs(st, op); err != nil || !res.OK() {
+		return res, err
 	}
 	v, err := st.Get(dataKey(op.key))
 	if err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
 	if v != nil {
-		return election.Result{Code: codeTaken, Log: "key taken"}
+		return election.Result{Code: codeTaken, Log: "key taken"}, nil
 	}
 	if err := st.Set(dataKey(op.key), op.value); err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
 	n, err := st.Get([]byte("count"))
 	if err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
 	var c uint64
 	if len(n) == 8 {
 		c = binary.BigEndian.Uint64(n)
 	}
 	if err := st.Set([]byte("count"), binary.BigEndian.AppendUint64(nil, c+1)); err != nil {
-		return election.Result{Code: 99, Log: err.Error()}
+		return election.Result{}, err
 	}
-	m.delivered++
-	return election.Result{Log: "set", Events: []election.Attribute{{Key: "key", Value: string(op.key)}}}
+	x.delivered++
+	return election.Result{Log: "set", Events: []election.Attribute{{Key: "key", Value: string(op.key)}}}, nil
 }
 
-func (m *testMachine) EndBlock(_ election.Store, b election.Block) error {
-	if m.onEndBlock != nil {
-		m.onEndBlock(b, m.delivered)
+func (x *testBlock) End() error {
+	if x.m.onEndBlock != nil {
+		x.m.onEndBlock(x.b, x.delivered)
 	}
 	return nil
 }
@@ -233,7 +240,7 @@ type batchTestMachine struct {
 	batchHook func(n int) // tests: called with each batch's size before it runs
 }
 
-func (m *batchTestMachine) PrecheckBatch(st election.ReadStore, txs [][]byte) []election.Result {
+func (m *batchTestMachine) PrecheckBatch(st election.ReadStore, txs [][]byte) ([]election.Result, error) {
 	if m.batchHook != nil {
 		m.batchHook(len(txs))
 	}
@@ -247,7 +254,11 @@ func (m *batchTestMachine) PrecheckBatch(st election.ReadStore, txs [][]byte) []
 	}
 	out := make([]election.Result, len(txs))
 	for i, tx := range txs {
-		out[i] = m.Precheck(st, tx)
+		res, err := m.Precheck(st, tx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
 	}
-	return out
+	return out, nil
 }

@@ -400,7 +400,7 @@ type barrierMachine struct {
 	allHere chan struct{}
 }
 
-func (m *barrierMachine) Precheck(st election.ReadStore, tx []byte) election.Result {
+func (m *barrierMachine) Precheck(st election.ReadStore, tx []byte) (election.Result, error) {
 	m.mu.Lock()
 	m.inside++
 	if m.inside == m.want {
@@ -411,7 +411,7 @@ func (m *barrierMachine) Precheck(st election.ReadStore, tx []byte) election.Res
 	case <-m.allHere:
 		return m.testMachine.Precheck(st, tx)
 	case <-time.After(10 * time.Second):
-		return election.Result{Code: 77, Log: "Precheck calls did not run in parallel"}
+		return election.Result{Code: 77, Log: "Precheck calls did not run in parallel"}, nil
 	}
 }
 

@@ -60,3 +60,19 @@ type Code uint32
 
 // CodeOK means the transaction was accepted.
 const CodeOK Code = 0
+
+// BlockExec is a block under way: Machine.BeginBlock returns it, the node
+// delivers the block's transactions to it in order and then ends it. It
+// holds the block's running state (the running sums of the aggregates);
+// the machine keeps none between blocks. Only one goroutine uses it.
+type BlockExec interface {
+	// Deliver executes one transaction of the block. prechecked says that
+	// the node holds Precheck's CodeOK for these bytes, so the signature
+	// and proofs need not be verified again. A rejected transaction writes
+	// nothing. A Go error is a node fault (the store failed, or holds
+	// corrupted state): the node must stop.
+	Deliver(tx []byte, prechecked bool) (Result, error)
+	// End ends the block; its writes are part of the block. A Go error is
+	// a node fault.
+	End() error
+}

@@ -32,23 +32,23 @@ func benchBallots(b testing.TB, n int, weight uint32) (*runner, [][]byte) {
 		}
 		txs = append(txs, bal.Tx)
 	}
+	var appends [][]byte
 	for i := 0; i < len(roll); i += election.MaxRollBatch {
 		tx, err := election.NewAppendVotersTx(r.chainID, id, roll[i:min(i+election.MaxRollBatch, len(roll))], actorKey("official"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res := r.m.Deliver(r.st, r.block, tx, false); !res.OK() {
-			b.Fatal(res.Log)
-		}
+		appends = append(appends, tx)
 	}
+	r.deliverBlock(appends...)
 	return r, txs
 }
 
 func BenchmarkPrecheckBallot(b *testing.B) {
 	r, txs := benchBallots(b, 1, 1)
 	for b.Loop() {
-		if res := r.m.Precheck(r.st, txs[0]); !res.OK() {
-			b.Fatal(res.Log)
+		if res, err := r.m.Precheck(r.st, txs[0]); err != nil || !res.OK() {
+			b.Fatal(res.Log, err)
 		}
 	}
 }
@@ -60,11 +60,15 @@ func BenchmarkDeliverPrecheckedBallot(b *testing.B) {
 	for _, w := range []uint32{1, 3} {
 		b.Run(fmt.Sprintf("weight=%d", w), func(b *testing.B) {
 			r, txs := benchBallots(b, 300, w)
-			blk := election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Minute)}
+			blk, err := r.m.BeginBlock(r.st, election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Minute)})
+			if err != nil {
+				b.Fatal(err)
+			}
 			i := 0
 			for b.Loop() {
-				if res := r.m.Deliver(r.st, blk, txs[i%len(txs)], true); !res.OK() && i < len(txs) {
-					b.Fatal(res.Log)
+				res, err := blk.Deliver(txs[i%len(txs)], true)
+				if err != nil || !res.OK() && i < len(txs) {
+					b.Fatal(res.Log, err)
 				}
 				i++
 			}

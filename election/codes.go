@@ -93,8 +93,9 @@ const (
 	// append) is not a valid Ed25519 public key.
 	CodeInvalidKey Code = 30
 	// CodeInternal: the node's store failed while checking the transaction.
-	// It says nothing about the transaction; from Deliver it means the node
-	// must stop (see Machine.DeliverTx).
+	// It says nothing about the transaction. The machine never returns it
+	// (a store failure is a Go error, a node fault); the number stays
+	// reserved.
 	CodeInternal Code = 31
 )
 

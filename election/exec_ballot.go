@@ -50,7 +50,7 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 			return reject(CodeStaleSequence, "sequence number %d is not above the current ballot's %d", body.Seq, prev.Seq), nil
 		}
 	}
-	if t.checkOnly {
+	if t.admitting() {
 		// Admission ends here: the contests were verified by Precheck, and
 		// updating the aggregates is the block's work.
 		return Result{Log: fmt.Sprintf("ballot %d of %v admissible", body.Seq, voter)}, nil
@@ -65,7 +65,7 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 		}
 		cts = append(cts, c...)
 	}
-	sums, err := m.sumsOf(s, t.id)
+	sums, err := t.opts.blk.sumsOf(s, t.id)
 	if err != nil {
 		return Result{}, err
 	}
@@ -87,9 +87,7 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 		}
 		return reject(CodeBallotMismatch, "%v", err), nil
 	}
-	if err := m.storeSums(s, t.id, sums); err != nil {
-		return Result{}, err
-	}
+	// The block writes the sums in End.
 	rec := &ballotRecord{Seq: body.Seq, TxHash: t.hash, Height: b.Height, Ciphertexts: cts}
 	if err := s.Set(keyBallot(t.id, voter), rec.encode()); err != nil {
 		return Result{}, err

@@ -31,18 +31,28 @@ import (
 
 // Lifecycle scripts (testdata/lifecycle/*.txt) drive the state machine
 // through whole elections, block by block, and state the expected outcome
-// of every transaction. The language, one command per line ("#" starts a
-// comment):
+// of every transaction right under it. The language, one command per line
+// ("#" starts a comment), each followed by its expected output, one line
+// per item, each line starting with "=> ":
 //
-//	genesis [chain=ID] [authorities=a,b]     the chain (default: evote-test, authority "authority")
-//	manifest NAME [file=PATH]                 a manifest: the YAML in PATH, or the indented lines
-//	  <YAML lines>                            that follow; $actor is the actor's public key and
-//	                                          $actor.enc its DKG encryption key
-//	block TIME | block +DURATION              end the current block, begin the next at TIME
-//	ACTOR VERB ELECTION [ARGS] [MODS] -> CODE a transaction by ACTOR and its expected result code
-//	raw HEX | raw size=N -> CODE              raw transaction bytes
-//	replay LABEL -> CODE                      the bytes of an earlier transaction labelled as=LABEL
-//	expect WHAT ELECTION [VALUES]             a check of the state (see runExpect)
+//	genesis [chain=ID] [authorities=a,b]  the chain (default: evote-test, authority "authority")
+//	manifest NAME [file=PATH]              a manifest: the YAML in PATH, or the indented lines
+//	  <YAML lines>                         that follow; $actor is the actor's public key and
+//	                                       $actor.enc its DKG encryption key
+//	block TIME | block +DURATION           end the current block, begin the next at TIME;
+//	                                       output: the ended block's state digest
+//	end                                    end the last block (a script must); output: its digest
+//	ACTOR VERB ELECTION [ARGS] [MODS]      a transaction by ACTOR; output: its result code
+//	raw HEX | raw size=N                   raw transaction bytes; output: the code
+//	replay LABEL                           the bytes of an earlier transaction labelled as=LABEL
+//	expect WHAT ELECTION [VALUES]          a check of the state (see cmdExpect); no output
+//
+// For example:
+//
+//	block +1h
+//	=> block 3 state 9607b809...
+//	alice vote city 1,0|0,1
+//	=> ok
 //
 // Verbs: create, roll VOTER[:WEIGHT]..., open, close, deal, complain,
 // respond, vote CHOICES, decrypt. CHOICES lists the contests separated by
@@ -54,12 +64,13 @@ import (
 //
 // Actors' keys derive from their names (actorKey, actorEncryptionKey);
 // "@small-order" names a small-order key. Randomness is SHAKE256 of the
-// script name and line number. The runner checks, for every transaction,
+// script name and the command's line number, output lines not counted. The runner checks, for every transaction,
 // that Precheck, Check and Deliver agree and that a rejection writes
-// nothing. testdata/lifecycle/NAME.golden records each transaction's code
-// and each block's state digest; -update rewrites it.
+// nothing. A block's state digest is a SHA-256 of the whole store: a change
+// to the state layout or to an encoding shows up there. -update rewrites
+// every script's outputs with what this run produced.
 
-var update = flag.Bool("update", false, "rewrite testdata/lifecycle/*.golden")
+var update = flag.Bool("update", false, "rewrite the expected outputs in testdata/lifecycle/*.txt")
 
 // seenCodes collects the codes the scripts produced through Deliver.
 var (
@@ -72,13 +83,19 @@ func TestLifecycle(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no lifecycle scripts: %v", err)
 	}
+	// The state FuzzDeliver and the benchmarks start from is a script too.
+	files = append(files, "testdata/fuzz-deliver.txt")
 	t.Run("scripts", func(t *testing.T) {
 		for _, f := range files {
 			name := strings.TrimSuffix(filepath.Base(f), ".txt")
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				r := runScript(t, f, false)
-				checkGolden(t, strings.TrimSuffix(f, ".txt")+".golden", r.golden.String())
+				if *update {
+					if err := os.WriteFile(f, []byte(r.rewrite()), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 				seenMu.Lock()
 				for c := range r.codes {
 					seenCodes[c] = true
@@ -101,58 +118,29 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from this run (run with -update to accept):\n%s", path, diff(string(want), got))
-	}
-}
-
-func diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n  want %q\n  got  %q", i+1, a, b)
-		}
-	}
-	return ""
-}
-
 type runner struct {
 	t         testing.TB
 	path      string
 	name      string
 	line      int
+	cmdLine   int // line's number among the lines that are not outputs
 	chainID   string
 	auths     []string
 	m         *election.Machine
 	st        *election.MemStore
 	block     election.Block
-	inBlock   bool
+	blk       election.BlockExec // the block under way, or nil
 	manifests map[string]*election.Manifest
 	ids       map[string]election.ID
 	secrets   map[string]*tally.DealerSecret // "election/trustee"
 	labels    map[string][]byte
 	seqs      map[string]uint64 // "election/voter"
-	golden    strings.Builder
-	codes     map[election.Code]bool
+	lines     []string          // the script
+	// out holds, by line number, the output of the command that ends on
+	// that line; outputs records every output of the run, in order.
+	out     map[int][]string
+	outputs strings.Builder
+	codes   map[election.Code]bool
 	// prechecked makes Deliver trust a passed Precheck (the node's cached
 	// verdict) instead of checking again.
 	prechecked bool
@@ -172,14 +160,19 @@ func runScript(t testing.TB, path string, prechecked bool) *runner {
 		t: t, path: path, name: filepath.Base(path), chainID: "evote-test", auths: []string{"authority"},
 		st: election.NewMemStore(), manifests: map[string]*election.Manifest{}, ids: map[string]election.ID{},
 		secrets: map[string]*tally.DealerSecret{}, labels: map[string][]byte{}, seqs: map[string]uint64{},
-		codes: map[election.Code]bool{}, prechecked: prechecked,
+		codes: map[election.Code]bool{}, prechecked: prechecked, out: map[int][]string{},
 	}
 	lines := strings.Split(string(data), "\n")
+	r.lines = lines
+	outputs := 0 // output lines so far
 	for i := 0; i < len(lines); i++ {
-		r.line = i + 1
+		r.line, r.cmdLine = i+1, i+1-outputs
 		line := strings.TrimSpace(stripComment(lines[i]))
 		if line == "" {
 			continue
+		}
+		if isOutput(lines[i]) {
+			r.fatalf("output with no command above it")
 		}
 		f := strings.Fields(line)
 		switch f[0] {
@@ -194,17 +187,64 @@ func runScript(t testing.TB, path string, prechecked bool) *runner {
 			r.cmdManifest(f[1:], strings.Join(body, "\n"))
 		case "block":
 			r.cmdBlock(f[1:])
+		case "end":
+			if len(f) != 1 || r.blk == nil {
+				r.fatalf("end: takes no argument and ends a block under way")
+			}
+			r.endBlock()
 		case "expect":
 			r.cmdExpect(f[1:])
 		default:
 			r.cmdTx(line)
 		}
+		// The command's expected output: the "=> " lines right under it.
+		var want []string
+		for i+1 < len(lines) && isOutput(lines[i+1]) {
+			i++
+			outputs++
+			want = append(want, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(lines[i]), "=>")))
+		}
+		got := r.out[r.line]
+		for _, o := range got {
+			fmt.Fprintf(&r.outputs, "%s\n", o)
+		}
+		if !*update && !slices.Equal(got, want) {
+			r.errorf("%s: output\n  got  %q\n  want %q\n(run with -update to accept)", line, got, want)
+		}
 		if t.Failed() {
 			t.FailNow()
 		}
 	}
-	r.endBlock()
+	if r.blk != nil {
+		r.fatalf("the script ends inside a block: end it with \"end\"")
+	}
 	return r
+}
+
+func isOutput(line string) bool { return strings.HasPrefix(strings.TrimSpace(line), "=>") }
+
+// output records a line of the current command's output.
+func (r *runner) output(format string, args ...any) {
+	r.out[r.line] = append(r.out[r.line], fmt.Sprintf(format, args...))
+}
+
+// rewrite returns the script with the outputs of this run under each
+// command in place of the expected ones.
+func (r *runner) rewrite() string {
+	var b strings.Builder
+	for i, l := range r.lines {
+		if isOutput(l) {
+			continue
+		}
+		b.WriteString(l)
+		if i < len(r.lines)-1 {
+			b.WriteString("\n")
+		}
+		for _, o := range r.out[i+1] {
+			fmt.Fprintf(&b, "=> %s\n", o)
+		}
+	}
+	return b.String()
 }
 
 func stripComment(s string) string {
@@ -224,8 +264,9 @@ func (r *runner) errorf(format string, args ...any) {
 	r.t.Errorf("%s:%d: %s", r.path, r.line, fmt.Sprintf(format, args...))
 }
 
-// rnd is the randomness of the current line.
-func (r *runner) rnd() io.Reader { return stream(fmt.Sprintf("%s:%d", r.name, r.line)) }
+// rnd is the randomness of the current command. Output lines do not count
+// in its line number, so rewriting the outputs changes no randomness.
+func (r *runner) rnd() io.Reader { return stream(fmt.Sprintf("%s:%d", r.name, r.cmdLine)) }
 
 func (r *runner) machine() *election.Machine {
 	if r.m == nil {
@@ -233,7 +274,7 @@ func (r *runner) machine() *election.Machine {
 		for _, a := range r.auths {
 			g.Authorities = append(g.Authorities, actorKey(a).Public())
 		}
-		m, err := election.NewMachine(g)
+		m, err := election.NewMachine(g, election.Options{Rand: stream("lifecycle/batch/" + r.name)})
 		if err != nil {
 			r.fatalf("genesis: %v", err)
 		}
@@ -300,7 +341,7 @@ func (r *runner) cmdBlock(args []string) {
 	var at time.Time
 	if d, ok := strings.CutPrefix(args[0], "+"); ok {
 		dur, err := time.ParseDuration(d)
-		if err != nil || !r.inBlock && r.block.Height == 0 {
+		if err != nil || r.blk == nil && r.block.Height == 0 {
 			r.fatalf("block: bad relative time %q (the first block needs an absolute time)", args[0])
 		}
 		at = r.block.Time.Add(dur)
@@ -311,32 +352,59 @@ func (r *runner) cmdBlock(args []string) {
 		}
 	}
 	r.endBlock()
-	r.block = election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: at.UTC()}
-	if err := r.machine().BeginBlock(r.st, r.block); err != nil {
+	r.beginBlock(at.UTC())
+}
+
+// beginBlock begins the next block at time at.
+func (r *runner) beginBlock(at time.Time) {
+	r.block = election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: at}
+	blk, err := r.machine().BeginBlock(r.st, r.block)
+	if err != nil {
 		r.fatalf("BeginBlock: %v", err)
 	}
-	r.inBlock = true
+	r.blk = blk
 }
 
 // view is the state as the block under way sees it: the store and the
 // running sums the machine writes at the end of the block.
 func (r *runner) view() election.ReadStore {
-	v, err := r.machine().BlockView(r.st)
+	if r.blk == nil {
+		return r.st
+	}
+	v, err := election.BlockView(r.blk)
 	if err != nil {
 		r.fatalf("BlockView: %v", err)
 	}
 	return v
 }
 
+// endBlock ends the block under way, if any, and outputs its state digest.
 func (r *runner) endBlock() {
-	if !r.inBlock {
+	if r.blk == nil {
 		return
 	}
-	if err := r.machine().EndBlock(r.st, r.block); err != nil {
-		r.fatalf("EndBlock: %v", err)
+	if err := r.blk.End(); err != nil {
+		r.fatalf("End: %v", err)
 	}
-	r.inBlock = false
-	fmt.Fprintf(&r.golden, "block %d %s state %x\n", r.block.Height, r.block.Time.Format(time.RFC3339), digest(r.st))
+	r.blk = nil
+	r.output("block %d state %x", r.block.Height, digest(r.st))
+}
+
+// deliverBlock runs txs, which must be accepted, in a block of their own
+// a minute after the last one.
+func (r *runner) deliverBlock(txs ...[]byte) {
+	r.t.Helper()
+	r.beginBlock(r.block.Time.Add(time.Minute))
+	for i, tx := range txs {
+		res, err := r.blk.Deliver(tx, false)
+		if err != nil || !res.OK() {
+			r.t.Fatalf("transaction %d: %v (%s), %v", i, res.Code, res.Log, err)
+		}
+	}
+	if err := r.blk.End(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.blk = nil
 }
 
 // digest hashes the whole store in iteration order.
@@ -357,20 +425,11 @@ type txLine struct {
 	actor, verb, election string
 	args                  []string
 	mods                  map[string]string
-	want                  election.Code
 }
 
 func (r *runner) parseTx(line string) txLine {
-	lhs, rhs, ok := strings.Cut(line, "->")
-	if !ok {
-		r.fatalf("transaction without an expected code (-> CODE)")
-	}
-	want, err := election.ParseCode(strings.TrimSpace(rhs))
-	if err != nil {
-		r.fatalf("%v", err)
-	}
-	f := strings.Fields(lhs)
-	tl := txLine{mods: map[string]string{}, want: want}
+	f := strings.Fields(line)
+	tl := txLine{mods: map[string]string{}}
 	for i, w := range f {
 		switch {
 		case i == 0:
@@ -398,7 +457,7 @@ func isMod(w string) bool {
 }
 
 func (r *runner) cmdTx(line string) {
-	if !r.inBlock {
+	if r.blk == nil {
 		r.fatalf("a transaction outside a block")
 	}
 	tl := r.parseTx(line)
@@ -423,11 +482,8 @@ func (r *runner) cmdTx(line string) {
 		r.pending()
 	}
 	r.pending = nil
-	if res.Code != tl.want {
-		r.errorf("%s: got %v (%s), want %v", strings.TrimSpace(line), res.Code, res.Log, tl.want)
-	}
 	r.codes[res.Code] = true
-	fmt.Fprintf(&r.golden, "line %d %v\n", r.line, res.Code)
+	r.output("%v", res.Code)
 }
 
 // execute runs the transaction through Precheck, Check and Deliver and
@@ -436,13 +492,26 @@ func (r *runner) execute(raw []byte) election.Result {
 	m := r.machine()
 	// Precheck and Check see the state as the block so far has made it,
 	// as a node's would see the committed state.
-	pre := m.Precheck(r.view(), raw)
-	if batch := m.PrecheckBatch(r.view(), [][]byte{raw}); !reflect.DeepEqual(batch[0], pre) {
+	pre, err := m.Precheck(r.view(), raw)
+	if err != nil {
+		r.fatalf("Precheck: %v", err)
+	}
+	batch, err := m.PrecheckBatch(r.view(), [][]byte{raw})
+	if err != nil {
+		r.fatalf("PrecheckBatch: %v", err)
+	}
+	if !reflect.DeepEqual(batch[0], pre) {
 		r.errorf("PrecheckBatch says %v (%s), Precheck %v (%s)", batch[0].Code, batch[0].Log, pre.Code, pre.Log)
 	}
-	chk := m.Check(r.view(), r.block, raw, pre.OK())
+	chk, err := m.Check(r.view(), r.block, raw, pre.OK())
+	if err != nil {
+		r.fatalf("Check: %v", err)
+	}
 	before := digest(r.view())
-	res := m.Deliver(r.st, r.block, raw, r.prechecked && pre.OK())
+	res, err := r.blk.Deliver(raw, r.prechecked && pre.OK())
+	if err != nil {
+		r.fatalf("Deliver: %v", err)
+	}
 	if !pre.OK() && res.Code != pre.Code {
 		r.errorf("Precheck says %v, Deliver %v", pre.Code, res.Code)
 	}

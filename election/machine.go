@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/evote/evote/tally"
@@ -60,12 +61,24 @@ func ParseGenesis(b []byte) (*Genesis, error) {
 	return &g, nil
 }
 
+// Options are the machine's parameters besides the genesis.
+type Options struct {
+	// Rand is the randomness of batch verification: PrecheckBatch draws the
+	// coefficients of its random linear combinations from it. The node
+	// passes crypto/rand; tests pass a seeded reader. Reads are serialised
+	// by the machine. Without Rand, PrecheckBatch verifies each transaction
+	// alone (as Precheck does); the verdicts are the same.
+	Rand io.Reader
+}
+
 // Machine is the election state machine of one chain. It holds only the
-// genesis: all state is in the store it is given, so one Machine may serve
-// Precheck calls concurrently with each other and with one sequence of
-// BeginBlock, Deliver and EndBlock calls on a different store.
+// genesis and its options: all state is in the store it is given, and the
+// state of a block under way in the BlockExec that BeginBlock returns, so
+// one Machine may serve Precheck and Check calls concurrently with each
+// other and with one block at a time on a different store.
 type Machine struct {
-	g Genesis
+	g   Genesis
+	rnd io.Reader // serialised Options.Rand, or nil
 	// manifests caches decoded manifests by election id. A manifest is
 	// stored under its own hash and never changes, so the cache can never
 	// be stale, whatever store it was read from.
@@ -75,10 +88,18 @@ type Machine struct {
 	// the cached key only if the bytes are the same, so the cache can
 	// never answer for state the store does not hold.
 	jointKeys sync.Map // ID -> cachedKey
+}
 
-	// block is the state of the block under way between BeginBlock and
-	// EndBlock; only the goroutine that delivers blocks touches it.
-	block *blockSums
+// lockedReader serialises the reads of a reader shared by goroutines.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }
 
 type cachedKey struct {
@@ -104,12 +125,31 @@ func (m *Machine) jointKey(r ReadStore, id ID) (*tally.PublicKey, error) {
 }
 
 // NewMachine returns the state machine of the chain described by g.
-func NewMachine(g Genesis) (*Machine, error) {
+func NewMachine(g Genesis, opts Options) (*Machine, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
 	g.Authorities = append([]PublicKey(nil), g.Authorities...)
-	return &Machine{g: g}, nil
+	m := &Machine{g: g}
+	if opts.Rand != nil {
+		m.rnd = &lockedReader{r: opts.Rand}
+	}
+	return m, nil
+}
+
+// NewMachineFromAppState returns the state machine of the chain whose
+// genesis document has chain id chainID and app_state appState (the JSON of
+// Genesis, read by ParseGenesis). The two chain ids must agree. It is the
+// node's machine factory, and that of every tool that replays a chain.
+func NewMachineFromAppState(appState json.RawMessage, chainID string, opts Options) (*Machine, error) {
+	g, err := ParseGenesis(appState)
+	if err != nil {
+		return nil, err
+	}
+	if g.ChainID != chainID {
+		return nil, fmt.Errorf("election: genesis app state names chain %q, the network is %q", g.ChainID, chainID)
+	}
+	return NewMachine(*g, opts)
 }
 
 // manifest returns the election's manifest, or nil if there is no such
@@ -151,18 +191,33 @@ type txCtx struct {
 	id      ID        // the election it concerns
 	man     *Manifest // the election's manifest (the new one, for create-election)
 	trustee uint32    // the signer's trustee index, for trustee transactions
-	// checkOnly: the transaction is being admitted (Check), not executed;
-	// handlers may stop once every rule is checked and skip the effects.
-	checkOnly bool
-	// deliver: the transaction is being executed in a block (Deliver), so
-	// it sees the block's running sums.
-	deliver bool
-	// deferProofs: precheckBallot collects the contests to verify in
-	// contests (under key) instead of verifying them (PrecheckBatch).
-	deferProofs bool
-	contests    []tally.ContestItem
-	key         *tally.PublicKey
+	opts    checkOpts
+	// contests and key: with opts.batch, the ballot's contests to verify
+	// and the key to verify them under.
+	contests []tally.ContestItem
+	key      *tally.PublicKey
 }
+
+// checkOpts says how a transaction is checked and what for. The zero value
+// is Precheck: every stateless check, proofs verified one by one, against
+// committed state.
+type checkOpts struct {
+	// prechecked: the node holds Precheck's CodeOK for these bytes, so the
+	// signature and the proofs are not verified again.
+	prechecked bool
+	// batch: precheckBallot collects the contests to verify in
+	// txCtx.contests instead of verifying them (PrecheckBatch).
+	batch bool
+	// blk is the block that executes the transaction (Deliver), whose
+	// running sums it sees and updates. Nil for Precheck and for Check,
+	// which admits against committed state: handlers then stop once every
+	// rule is checked and skip the effects.
+	blk *blockExec
+}
+
+// admitting reports whether the transaction is only being admitted (Check),
+// not executed in a block.
+func (t *txCtx) admitting() bool { return t.opts.blk == nil }
 
 // Precheck runs the checks whose verdict depends only on the transaction and
 // on immutable state: size, decoding, signature, the signer's role, and the
@@ -170,86 +225,47 @@ type txCtx struct {
 // election's joint key; a deal's proof of knowledge; decryption shares
 // against the verification keys and the final aggregates). The node may run
 // it in parallel, outside the consensus lock, and cache its verdict by
-// transaction hash, except for verdicts whose code is Transient.
-func (m *Machine) Precheck(st ReadStore, tx []byte) Result {
-	_, res, err := m.precheck(st, tx, true, false, false)
-	if err != nil {
-		return reject(CodeInternal, "store: %v", err)
-	}
-	return res
+// transaction hash, except for verdicts whose code is Transient. An error
+// is a node fault (the store failed, or holds corrupted state), never a
+// verdict on the transaction.
+func (m *Machine) Precheck(st ReadStore, tx []byte) (Result, error) {
+	_, res, err := m.precheck(st, tx, checkOpts{})
+	return res, err
 }
 
 // Check is mempool admission against committed state: Precheck unless
 // prechecked (the node already has Precheck's CodeOK for these bytes), then
 // the stateful rules (roll, phase, duplicates, ...). b is the last
-// committed block. Check writes nothing.
-func (m *Machine) Check(st ReadStore, b Block, tx []byte, prechecked bool) Result {
-	res, err := m.execute(newStage(st), b, tx, prechecked, true)
-	if err != nil {
-		return reject(CodeInternal, "store: %v", err)
-	}
-	return res
+// committed block. Check writes nothing. An error is a node fault.
+func (m *Machine) Check(st ReadStore, b Block, tx []byte, prechecked bool) (Result, error) {
+	return m.execute(newStage(st), b, tx, checkOpts{prechecked: prechecked})
 }
 
-// Deliver executes one transaction of the block b. A rejected transaction
-// writes nothing. A store failure is reported as CodeInternal: the node
-// must then stop (use DeliverTx to receive the error itself).
-func (m *Machine) Deliver(st Store, b Block, tx []byte, prechecked bool) Result {
-	res, err := m.DeliverTx(st, b, tx, prechecked)
-	if err != nil {
-		return reject(CodeInternal, "store: %v", err)
-	}
-	return res
-}
-
-// DeliverTx is Deliver with store failures returned as errors.
-func (m *Machine) DeliverTx(st Store, b Block, tx []byte, prechecked bool) (Result, error) {
-	s := newStage(st)
-	res, err := m.execute(s, b, tx, prechecked, false)
-	if err != nil || !res.OK() {
-		return res, err
-	}
-	return res, s.flush(st)
-}
-
-// BeginBlock applies, before the block's transactions, every scheduled
-// transition whose time has come (b.Time at or after it), oldest first: the
-// end of the deal round and of the complaint and response windows, the
-// scheduled opening and closing.
-func (m *Machine) BeginBlock(st Store, b Block) error {
+// BeginBlock starts the block b on st and applies, before the block's
+// transactions, every scheduled transition whose time has come (b.Time at
+// or after it), oldest first: the end of the deal round and of the
+// complaint and response windows, the scheduled opening and closing. The
+// returned BlockExec delivers the block's transactions and ends it; it
+// holds the block's running state, so the machine may start the next block
+// only after End. An error is a node fault.
+func (m *Machine) BeginBlock(st Store, b Block) (BlockExec, error) {
 	if b.ChainID != "" && b.ChainID != m.g.ChainID {
-		return fmt.Errorf("election: block of chain %q on a machine of chain %q", b.ChainID, m.g.ChainID)
+		return nil, fmt.Errorf("election: block of chain %q on a machine of chain %q", b.ChainID, m.g.ChainID)
 	}
-	m.block = &blockSums{sums: make(map[ID]*tally.CiphertextSum)}
 	s := newStage(st)
 	if err := m.runTimers(s, b); err != nil {
-		return err
+		return nil, err
 	}
-	return s.flush(st)
+	if err := s.flush(st); err != nil {
+		return nil, err
+	}
+	return &blockExec{m: m, st: st, b: b, sums: make(map[ID]*tally.CiphertextSum)}, nil
 }
 
-// EndBlock advances, after the block's transactions, every election whose
-// transactions completed a step: the deal round once every trustee has
-// dealt, the complaint round once every trustee has posted its complaints,
-// the response round once every complaint is answered (then the ceremony is
-// finalized and the joint key fixed), and the result once a threshold of
-// decryption share sets is in.
-func (m *Machine) EndBlock(st Store, b Block) error {
-	s := newStage(st)
-	if err := m.flushSums(s); err != nil {
-		return err
-	}
-	m.block = nil
-	if err := m.runWork(s, b); err != nil {
-		return err
-	}
-	return s.flush(st)
-}
-
-// precheck decodes tx and runs the stateless checks; with verify false it
-// skips the signature and the proofs (the transaction passed Precheck
-// before). A rejection returns a nil context.
-func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProofs bool) (*txCtx, Result, error) {
+// precheck decodes tx and runs the stateless checks as opts says: every
+// path to a verdict on a transaction starts here (Precheck, PrecheckBatch,
+// Check and Deliver). A rejection returns a nil context.
+func (m *Machine) precheck(st ReadStore, raw []byte, opts checkOpts) (*txCtx, Result, error) {
 	if len(raw) > MaxTxSize {
 		return nil, reject(CodeOversized, "transaction of %d bytes exceeds %d", len(raw), MaxTxSize), nil
 	}
@@ -262,7 +278,7 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProof
 	case err != nil:
 		return nil, reject(CodeMalformed, "%v", err), nil
 	}
-	if verify && !tx.Verify(m.g.ChainID) {
+	if !opts.prechecked && !tx.Verify(m.g.ChainID) {
 		return nil, reject(CodeBadSignature, "the signature of %v does not verify for this %s transaction on chain %q", tx.Signer, tx.Kind, m.g.ChainID), nil
 	}
 	body, err := DecodeBody(tx.Kind, tx.Body)
@@ -272,8 +288,8 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProof
 	case err != nil:
 		return nil, reject(CodeMalformed, "%s body: %v", tx.Kind, err), nil
 	}
-	t := &txCtx{raw: raw, tx: tx, body: body, deliver: deliver, deferProofs: deferProofs}
-	res, err := m.precheckBody(st, t, verify)
+	t := &txCtx{raw: raw, tx: tx, body: body, opts: opts}
+	res, err := m.precheckBody(st, t)
 	if err != nil || !res.OK() {
 		return nil, res, err
 	}
@@ -281,7 +297,7 @@ func (m *Machine) precheck(st ReadStore, raw []byte, verify, deliver, deferProof
 }
 
 // precheckBody runs the kind's checks against immutable state.
-func (m *Machine) precheckBody(st ReadStore, t *txCtx, verify bool) (Result, error) {
+func (m *Machine) precheckBody(st ReadStore, t *txCtx) (Result, error) {
 	signer := t.tx.Signer
 	if c, ok := t.body.(*CreateElectionBody); ok {
 		t.man = c.Manifest
@@ -312,9 +328,9 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx, verify bool) (Result, err
 		}
 		return Result{}, nil
 	case *BallotBody:
-		return m.precheckBallot(st, t, body, verify)
+		return m.precheckBallot(st, t, body)
 	case *DecryptionSharesBody:
-		return m.precheckShares(st, t, body, verify)
+		return m.precheckShares(st, t, body)
 	}
 	// The key ceremony's transactions.
 	t.trustee = man.TrusteeIndex(signer)
@@ -326,7 +342,7 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx, verify bool) (Result, err
 		if body.Deal.Dealer != t.trustee {
 			return reject(CodeUnauthorized, "trustee %d signed the deal of dealer %d", t.trustee, body.Deal.Dealer), nil
 		}
-		if verify {
+		if !t.opts.prechecked {
 			params, err := man.DKGParams(t.id)
 			if err != nil {
 				return Result{}, stateErr("manifest", err)
@@ -394,8 +410,8 @@ func (m *Machine) precheckAppend(t *txCtx, body *AppendVotersBody) Result {
 	return Result{}
 }
 
-func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verify bool) (Result, error) {
-	if !verify {
+func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody) (Result, error) {
+	if t.opts.prechecked {
 		// A passed Precheck found the joint key, which is never removed,
 		// and the contests, which match the immutable manifest.
 		return Result{}, nil
@@ -412,7 +428,7 @@ func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verif
 	}
 	for i, enc := range body.Contests {
 		cc := tally.ContestContext{ElectionID: t.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
-		if t.deferProofs {
+		if t.opts.batch {
 			t.key = key
 			t.contests = append(t.contests, tally.ContestItem{Context: cc, Rules: t.man.Contests[i].Rules(), Encoded: enc})
 			continue
@@ -428,7 +444,7 @@ func (m *Machine) precheckBallot(st ReadStore, t *txCtx, body *BallotBody, verif
 	return Result{}, nil
 }
 
-func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesBody, verify bool) (Result, error) {
+func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesBody) (Result, error) {
 	t.trustee = t.man.TrusteeIndex(t.tx.Signer)
 	if t.trustee == 0 {
 		return reject(CodeNotTrustee, "%v is not a trustee of election %v", t.tx.Signer, t.id), nil
@@ -451,7 +467,7 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 	if n := t.man.TotalOptions(); len(body.Shares) != n {
 		return reject(CodeWrongShareCount, "%d shares, the election has %d aggregates", len(body.Shares), n), nil
 	}
-	if !verify {
+	if t.opts.prechecked {
 		return Result{}, nil
 	}
 	q, err := loadQualification(st, t.id)
@@ -465,7 +481,7 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 	if err != nil {
 		return Result{}, stateErr("verification key", err)
 	}
-	aggs, err := m.aggregates(st, t.id, t.deliver)
+	aggs, err := t.opts.blk.aggregates(st, t.id)
 	if err != nil {
 		return Result{}, err
 	}
@@ -476,13 +492,13 @@ func (m *Machine) precheckShares(st ReadStore, t *txCtx, body *DecryptionSharesB
 }
 
 // execute runs a transaction on s: Precheck (or only decoding, if
-// prechecked), then the stateful rules and, if accepted, the writes.
-func (m *Machine) execute(s *stage, b Block, raw []byte, prechecked, checkOnly bool) (Result, error) {
-	t, res, err := m.precheck(s, raw, !prechecked, !checkOnly, false)
+// prechecked), then the stateful rules and, if accepted and executed in a
+// block (opts.blk), the writes.
+func (m *Machine) execute(s *stage, b Block, raw []byte, opts checkOpts) (Result, error) {
+	t, res, err := m.precheck(s, raw, opts)
 	if err != nil || t == nil {
 		return res, err
 	}
-	t.checkOnly = checkOnly
 	t.hash = Hash(raw)
 	if old, err := s.Get(keyTx(t.hash)); err != nil {
 		return Result{}, err

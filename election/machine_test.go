@@ -46,17 +46,21 @@ func TestEmptyBlocksWriteNothing(t *testing.T) {
 	before := digest(r.st)
 	for i := range 3 {
 		b := election.Block{ChainID: r.chainID, Height: r.block.Height + 1 + int64(i), Time: r.block.Time.Add(time.Duration(i+1) * time.Hour)}
-		if err := r.m.BeginBlock(r.st, b); err != nil {
+		blk, err := r.m.BeginBlock(r.st, b)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.m.EndBlock(r.st, b); err != nil {
+		if err := blk.End(); err != nil {
 			t.Fatal(err)
+		}
+		if err := blk.End(); err == nil {
+			t.Error("a block ended twice")
 		}
 	}
 	if string(before) != string(digest(r.st)) {
 		t.Error("an empty block changed the state")
 	}
-	if err := r.m.BeginBlock(r.st, election.Block{ChainID: "another-chain", Height: 99, Time: r.block.Time}); err == nil {
+	if _, err := r.m.BeginBlock(r.st, election.Block{ChainID: "another-chain", Height: 99, Time: r.block.Time}); err == nil {
 		t.Error("BeginBlock accepted a block of another chain")
 	}
 }
@@ -98,9 +102,9 @@ func (f *failingStore) Iterate(p []byte, fn func(k, v []byte) error) error {
 	return f.Store.Iterate(p, fn)
 }
 
-// TestStoreFailure: a failing store is CodeInternal from Precheck, Check
-// and Deliver, an error from DeliverTx, BeginBlock and EndBlock, and never
-// a rejection of the transaction.
+// TestStoreFailure: a failing store is an error (a node fault) from
+// Precheck, Check, BeginBlock, Deliver and End, and never a verdict on the
+// transaction.
 func TestStoreFailure(t *testing.T) {
 	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
 	id := r.ids["city"]
@@ -113,32 +117,51 @@ func TestStoreFailure(t *testing.T) {
 	}
 	// A fresh machine each time: a machine caches the manifests it has read.
 	fresh := func() *election.Machine {
-		fm, err := election.NewMachine(m.Genesis())
+		fm, err := election.NewMachine(m.Genesis(), election.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return fm
 	}
 	for left := 0; left < 3; left++ { // the manifest, the transaction index, the status
-		fs := &failingStore{Store: r.st.Clone(), left: left}
-		for name, res := range map[string]election.Result{
-			"Precheck": fresh().Precheck(fs, raw),
-			"Check":    fresh().Check(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false),
-			"Deliver":  fresh().Deliver(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false),
-		} {
-			if res.Code != election.CodeInternal && !(name == "Precheck" && res.OK()) {
-				t.Errorf("%s with %d good calls: %v (%s)", name, left, res.Code, res.Log)
+		type outcome struct {
+			res election.Result
+			err error
+		}
+		var out = map[string]outcome{}
+		res, err := fresh().Precheck(&failingStore{Store: r.st.Clone(), left: left}, raw)
+		out["Precheck"] = outcome{res, err}
+		res, err = fresh().Check(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false)
+		out["Check"] = outcome{res, err}
+		fs := &failingStore{Store: r.st.Clone(), left: 1 << 30}
+		blk, err := fresh().BeginBlock(fs, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs.left = left
+		res, err = blk.Deliver(raw, false)
+		out["Deliver"] = outcome{res, err}
+		for name, o := range out {
+			// Precheck reads only the manifest: with a good call, it passes.
+			if name == "Precheck" && left > 0 && o.err == nil && o.res.OK() {
+				continue
+			}
+			if !errors.Is(o.err, errDisk) {
+				t.Errorf("%s with %d good calls: %v (%s), %v", name, left, o.res.Code, o.res.Log, o.err)
 			}
 		}
-		if _, err := fresh().DeliverTx(&failingStore{Store: r.st.Clone(), left: left}, b, raw, false); !errors.Is(err, errDisk) {
-			t.Errorf("DeliverTx with %d good calls: %v", left, err)
-		}
 	}
-	if err := m.BeginBlock(&failingStore{Store: r.st.Clone()}, b); !errors.Is(err, errDisk) {
+	if _, err := m.BeginBlock(&failingStore{Store: r.st.Clone()}, b); !errors.Is(err, errDisk) {
 		t.Errorf("BeginBlock: %v", err)
 	}
-	if err := m.EndBlock(&failingStore{Store: r.st.Clone()}, b); !errors.Is(err, errDisk) {
-		t.Errorf("EndBlock: %v", err)
+	fs := &failingStore{Store: r.st.Clone(), left: 1 << 30}
+	blk, err := m.BeginBlock(fs, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.left = 0
+	if err := blk.End(); !errors.Is(err, errDisk) {
+		t.Errorf("End: %v", err)
 	}
 	if _, err := election.QueryElections(&failingStore{Store: r.st.Clone()}); !errors.Is(err, errDisk) {
 		t.Errorf("QueryElections: %v", err)
@@ -281,8 +304,20 @@ func TestIDAndGenesisJSON(t *testing.T) {
 			t.Errorf("ParseGenesis(%s) accepted", bad)
 		}
 	}
-	if _, err := election.NewMachine(election.Genesis{ChainID: "x"}); err == nil {
+	if _, err := election.NewMachine(election.Genesis{ChainID: "x"}, election.Options{}); err == nil {
 		t.Error("NewMachine without authorities")
+	}
+	// The node's factory: the genesis document's chain id must be the app
+	// state's.
+	m, err := election.NewMachineFromAppState(gj, "evote-test", election.Options{})
+	if err != nil || m.Genesis().ChainID != "evote-test" || len(m.Genesis().Authorities) != 2 {
+		t.Errorf("NewMachineFromAppState: %v", err)
+	}
+	if _, err := election.NewMachineFromAppState(gj, "another-chain", election.Options{}); err == nil {
+		t.Error("NewMachineFromAppState accepted another chain's app state")
+	}
+	if _, err := election.NewMachineFromAppState([]byte(`{"chain_id":"evote-test"}`), "evote-test", election.Options{}); err == nil {
+		t.Error("NewMachineFromAppState accepted a genesis without authorities")
 	}
 }
 
@@ -293,34 +328,42 @@ func TestParallelPrecheck(t *testing.T) {
 	r := runScript(t, "testdata/lifecycle/full-election.txt", false)
 	var txs [][]byte
 	for i, line := range []string{
-		"alice vote city 1,0|1,1,0,0,0|5,0,3 -> ok",
-		"bob vote city 0,1|0,1,1,1,0|2,2,2 -> ok",
-		"carol vote city 1,0|0,0,0,0,1|0,5,0 proof-for=dave -> bad-proof",
-		"dave vote city 1,0|0,0,0,0,1|0,5,0 drop-contest -> ballot-mismatch",
-		"trustee-c decrypt city -> ok",
-		"trustee-c decrypt city wrong -> bad-decryption-share",
-		"trustee-a deal city -> ok",
-		"trustee-a deal city bad-proof -> bad-deal",
+		"alice vote city 1,0|1,1,0,0,0|5,0,3",                // ok
+		"bob vote city 0,1|0,1,1,1,0|2,2,2",                  // ok
+		"carol vote city 1,0|0,0,0,0,1|0,5,0 proof-for=dave", // bad-proof
+		"dave vote city 1,0|0,0,0,0,1|0,5,0 drop-contest",    // ballot-mismatch
+		"trustee-c decrypt city",                             // ok
+		"trustee-c decrypt city wrong",                       // bad-decryption-share
+		"trustee-a deal city",                                // ok
+		"trustee-a deal city bad-proof",                      // bad-deal
 	} {
-		r.line = 1000 + i
+		r.line, r.cmdLine = 1000+i, 1000+i
 		txs = append(txs, r.buildTx(r.parseTx(line)))
 	}
-	m, _ := election.NewMachine(r.m.Genesis())
+	m, _ := election.NewMachine(r.m.Genesis(), election.Options{})
 	want := make([]election.Code, len(txs))
 	for i, tx := range txs {
-		want[i] = m.Precheck(r.st, tx).Code
+		res, err := m.Precheck(r.st, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res.Code
 	}
 	if want[0] != election.CodeOK || want[2] != election.CodeBadProof || want[5] != election.CodeBadDecryptionShare || want[7] != election.CodeBadDeal {
 		t.Fatalf("sequential verdicts %v", want)
 	}
-	fresh, _ := election.NewMachine(r.m.Genesis())
+	fresh, _ := election.NewMachine(r.m.Genesis(), election.Options{})
 	got := make([]election.Code, 4*len(txs))
 	var wg sync.WaitGroup
 	for i := range got {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = fresh.Precheck(r.st, txs[i%len(txs)]).Code
+			res, err := fresh.Precheck(r.st, txs[i%len(txs)])
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = res.Code
 		}()
 	}
 	wg.Wait()
@@ -351,23 +394,30 @@ func TestCodeTextRoundTrip(t *testing.T) {
 	}
 }
 
-// TestBlockSumsMatchPerBallotWrites: inside a block the machine keeps the
-// aggregates decoded and writes them in EndBlock; outside one, every ballot
-// writes them. Both give the same state, and in the block the running sums
-// are visible through BlockView before EndBlock writes them.
+// TestBlockSumsMatchPerBallotWrites: a block keeps the aggregates decoded
+// and writes them in End. Many ballots in one block and each ballot in a
+// block of its own give the same state, and in the block the running sums
+// are visible through the block's view before End writes them.
 func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
 	r, txs := benchBallots(t, 12, 3)
 	id := r.ids["m"]
 	plain := r.st.Clone()
 	blk := election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Minute)}
 
-	m2, err := election.NewMachine(r.m.Genesis())
+	m2, err := election.NewMachine(r.m.Genesis(), election.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tx := range txs {
-		if res := m2.Deliver(plain, blk, tx, false); !res.OK() {
-			t.Fatal(res.Log)
+		x, err := m2.BeginBlock(plain, blk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := x.Deliver(tx, false); err != nil || !res.OK() {
+			t.Fatal(res.Log, err)
+		}
+		if err := x.End(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	want, err := election.Aggregates(plain, id)
@@ -379,16 +429,17 @@ func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.m.BeginBlock(r.st, blk); err != nil {
+	x, err := r.m.BeginBlock(r.st, blk)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tx := range txs {
-		if res := r.m.Deliver(r.st, blk, tx, true); !res.OK() {
-			t.Fatal(res.Log)
+		if res, err := x.Deliver(tx, true); err != nil || !res.OK() {
+			t.Fatal(res.Log, err)
 		}
 	}
 	stored, _ := election.Aggregates(r.st, id)
-	view, err := r.m.BlockView(r.st)
+	view, err := election.BlockView(x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +455,7 @@ func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
 			t.Fatalf("aggregate %d: the block view differs from per-ballot writes", p)
 		}
 	}
-	if err := r.m.EndBlock(r.st, blk); err != nil {
+	if err := x.End(); err != nil {
 		t.Fatal(err)
 	}
 	if !r.st.Equal(plain) {
@@ -449,9 +500,15 @@ func TestPrecheckBatchMatchesPrecheck(t *testing.T) {
 	mixed := [][]byte{txs[0], txs[1], brokenTx, txs[2], copiedTx, {1, 2, 3}, txs[3], rollTx, txs[7], txs[8]}
 	wantCodes := []election.Code{0, 0, election.CodeBadProof, 0, election.CodeBadProof, election.CodeMalformed, 0, 0, 0, 0}
 
-	got := r.m.PrecheckBatch(r.st, mixed)
+	got, err := r.m.PrecheckBatch(r.st, mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, tx := range mixed {
-		want := r.m.Precheck(r.st, tx)
+		want, err := r.m.Precheck(r.st, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("transaction %d: batch %+v, alone %+v", i, got[i], want)
 		}
@@ -460,12 +517,26 @@ func TestPrecheckBatchMatchesPrecheck(t *testing.T) {
 		}
 	}
 	// A batch of only valid ballots, and an empty one.
-	for i, res := range r.m.PrecheckBatch(r.st, txs) {
+	all, err := r.m.PrecheckBatch(r.st, txs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range all {
 		if !res.OK() {
 			t.Errorf("ballot %d: %v (%s)", i, res.Code, res.Log)
 		}
 	}
-	if len(r.m.PrecheckBatch(r.st, nil)) != 0 {
-		t.Error("results for no transactions")
+	if none, err := r.m.PrecheckBatch(r.st, nil); err != nil || len(none) != 0 {
+		t.Error("results for no transactions", err)
+	}
+	// A machine without Options.Rand prechecks each transaction alone, with
+	// the same verdicts.
+	alone, _ := election.NewMachine(r.m.Genesis(), election.Options{})
+	got2, err := alone.PrecheckBatch(r.st, mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got2, got) {
+		t.Error("without Rand, PrecheckBatch gives other verdicts")
 	}
 }

@@ -10,9 +10,21 @@ import (
 // of 8 scalar multiplications per contest), and a transaction with a
 // contest in a failing batch is prechecked again on its own, so that its
 // verdict and message are exactly Precheck's. The transactions are read
-// from st, which must be committed state, as for Precheck.
-func (m *Machine) PrecheckBatch(st ReadStore, txs [][]byte) []Result {
+// from st, which must be committed state, as for Precheck. The random
+// coefficients come from Options.Rand; a machine without it prechecks each
+// transaction alone. An error is a node fault, as for Precheck.
+func (m *Machine) PrecheckBatch(st ReadStore, txs [][]byte) ([]Result, error) {
 	out := make([]Result, len(txs))
+	if m.rnd == nil {
+		for i, tx := range txs {
+			res, err := m.Precheck(st, tx)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
+	}
 	type batch struct {
 		key    *tally.PublicKey
 		items  []tally.ContestItem
@@ -21,16 +33,14 @@ func (m *Machine) PrecheckBatch(st ReadStore, txs [][]byte) []Result {
 	var batches []*batch
 	byKey := map[string]*batch{}
 	for i, raw := range txs {
-		t, res, err := m.precheck(st, raw, true, false, true)
-		switch {
-		case err != nil:
-			out[i] = reject(CodeInternal, "store: %v", err)
-			continue
-		case t == nil || len(t.contests) == 0:
-			out[i] = res
-			continue
+		t, res, err := m.precheck(st, raw, checkOpts{batch: true})
+		if err != nil {
+			return nil, err
 		}
 		out[i] = res
+		if t == nil || len(t.contests) == 0 {
+			continue
+		}
 		k := string(t.key.Bytes())
 		b := byKey[k]
 		if b == nil {
@@ -44,7 +54,7 @@ func (m *Machine) PrecheckBatch(st ReadStore, txs [][]byte) []Result {
 		}
 	}
 	for _, b := range batches {
-		if tally.VerifyContestBatch(b.key, b.items, nil) == nil {
+		if tally.VerifyContestBatch(b.key, b.items, m.rnd) == nil {
 			continue
 		}
 		// Rare (a forged or broken ballot): every transaction with an item
@@ -53,9 +63,13 @@ func (m *Machine) PrecheckBatch(st ReadStore, txs [][]byte) []Result {
 		for _, i := range b.owners {
 			if !again[i] {
 				again[i] = true
-				out[i] = m.Precheck(st, txs[i])
+				res, err := m.Precheck(st, txs[i])
+				if err != nil {
+					return nil, err
+				}
+				out[i] = res
 			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -2,6 +2,7 @@ package observer
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -17,24 +18,42 @@ type machineEngine struct {
 	id      election.ID
 	machine *election.Machine
 	store   *election.MemStore
+	blk     election.BlockExec // the block under way
 }
 
-func newMachineEngine(g *election.Genesis, id election.ID) (*machineEngine, error) {
-	m, err := election.NewMachine(*g)
+// newMachineEngine builds the machine from the record's genesis, as a
+// node does. It never batches, so it needs no randomness.
+func newMachineEngine(appState json.RawMessage, chainID string, id election.ID) (*machineEngine, error) {
+	m, err := election.NewMachineFromAppState(appState, chainID, election.Options{})
 	if err != nil {
 		return nil, err
 	}
 	return &machineEngine{id: id, machine: m, store: election.NewMemStore()}, nil
 }
 
-func (e *machineEngine) beginBlock(b election.Block) error { return e.machine.BeginBlock(e.store, b) }
-func (e *machineEngine) endBlock(b election.Block) error   { return e.machine.EndBlock(e.store, b) }
+func (e *machineEngine) beginBlock(b election.Block) error {
+	blk, err := e.machine.BeginBlock(e.store, b)
+	e.blk = blk
+	return err
+}
 
-func (e *machineEngine) deliver(b election.Block, t *vtx) error {
+func (e *machineEngine) endBlock(election.Block) error {
+	if e.blk == nil {
+		return errors.New("observer: end of a block that did not begin")
+	}
+	err := e.blk.End()
+	e.blk = nil
+	return err
+}
+
+func (e *machineEngine) deliver(_ election.Block, t *vtx) error {
+	if e.blk == nil {
+		return errors.New("observer: a transaction outside a block")
+	}
 	// A ballot whose signature and proofs the verifier checked is
 	// delivered as prechecked; everything else the machine checks in full.
 	_, isBallot := t.body.(*election.BallotBody)
-	res, err := e.machine.DeliverTx(e.store, b, t.raw, isBallot && t.checked)
+	res, err := e.blk.Deliver(t.raw, isBallot && t.checked)
 	if err != nil {
 		return err
 	}

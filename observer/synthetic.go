@@ -155,7 +155,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		return nil, err
 	}
 	s.genHash = chain.GenesisAppHash(s.chainID, canon)
-	if s.machine, err = election.NewMachine(gen); err != nil {
+	if s.machine, err = election.NewMachineFromAppState(canon, s.chainID, election.Options{}); err != nil {
 		return nil, err
 	}
 	s.store = election.NewMemStore()
@@ -496,7 +496,8 @@ func (s *synth) block(txs [][]byte) error {
 	}
 	s.last = t
 	b := election.Block{ChainID: s.chainID, Height: h, Time: t}
-	if err := s.machine.BeginBlock(s.store, b); err != nil {
+	blk, err := s.machine.BeginBlock(s.store, b)
+	if err != nil {
 		return err
 	}
 	for i, tx := range txs {
@@ -511,11 +512,15 @@ func (s *synth) block(txs [][]byte) error {
 			}
 			s.kinds[kind]++
 		}
-		if res := s.machine.Deliver(s.store, b, tx, prechecked); !res.OK() && !mutated {
+		res, err := blk.Deliver(tx, prechecked)
+		if err != nil {
+			return err
+		}
+		if !res.OK() && !mutated {
 			return fmt.Errorf("observer: synthetic block %d: %s rejected: %s (%s)", h, kind, res.Code, res.Log)
 		}
 	}
-	if err := s.machine.EndBlock(s.store, b); err != nil {
+	if err := blk.End(); err != nil {
 		return err
 	}
 	ctxs := make(cmttypes.Txs, len(txs))

@@ -311,7 +311,7 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	}
 	v.man = man
 	if opts.Machine {
-		v.engine, err = newMachineEngine(g, id)
+		v.engine, err = newMachineEngine(head.Genesis.AppState, head.ChainID, id)
 	} else {
 		v.engine, err = newRulesEngine(g, id, man)
 		v.cts = true

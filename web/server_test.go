@@ -45,19 +45,6 @@ import (
 
 const testChainID = "evote-web-test"
 
-// newElectionMachine is the node's factory for the election state machine,
-// as cmd/evote/cli/node.go has it (web must not import cmd).
-func newElectionMachine(appState json.RawMessage, chainID string) (chain.StateMachine, error) {
-	g, err := election.ParseGenesis(appState)
-	if err != nil {
-		return nil, err
-	}
-	if g.ChainID != chainID {
-		return nil, fmt.Errorf("genesis app state names chain %q, the network is %q", g.ChainID, chainID)
-	}
-	return election.NewMachine(*g)
-}
-
 // testLog is where the node logs: nowhere, unless EVOTE_TEST_LOG is set.
 func testLog() io.Writer {
 	if os.Getenv("EVOTE_TEST_LOG") != "" {
@@ -159,7 +146,7 @@ func startTestNode(t *testing.T) *testNode {
 // start opens the home and serves a new Server over the node.
 func (tn *testNode) start(t *testing.T) {
 	t.Helper()
-	n, err := chain.NewNode(tn.home, chain.Options{NewMachine: newElectionMachine, LogOutput: testLog(), LogLevel: "error"})
+	n, err := chain.NewNode(tn.home, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: testLog(), LogLevel: "error"})
 	if err != nil {
 		t.Fatal(err)
 	}

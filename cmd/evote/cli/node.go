@@ -55,18 +55,6 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().String("log-level", "error", "consensus log level: debug, info, error or none (written to HOME/node.log)")
 }
 
-// newElectionMachine is the chain's factory for the election state machine.
-func newElectionMachine(appState json.RawMessage, chainID string) (chain.StateMachine, error) {
-	g, err := election.ParseGenesis(appState)
-	if err != nil {
-		return nil, err
-	}
-	if g.ChainID != chainID {
-		return nil, fmt.Errorf("genesis app state names chain %q, the network is %q", g.ChainID, chainID)
-	}
-	return election.NewMachine(*g)
-}
-
 // shutdownGrace is how long a stopping node lets HTTP requests under way
 // finish.
 const shutdownGrace = 5 * time.Second
@@ -86,7 +74,7 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := chain.NewNode(cfg.Home, chain.Options{NewMachine: newElectionMachine, LogOutput: logFile, LogLevel: cfg.LogLevel})
+	n, err := chain.NewNode(cfg.Home, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
 	if err != nil {
 		logFile.Close()
 		return nil, err
