@@ -7,7 +7,8 @@
 //
 // chain holds no election rules: it runs whatever implements StateMachine,
 // the method set of *election.Machine, and uses package election only for
-// the contract types (Store, ReadStore, Block, Result, Code). It must not
+// the contract types (Store, ReadStore, Block, BlockExec, Result, Code) and
+// for the factory of the election machine (ElectionMachines). It must not
 // import observer, web or cmd; test/deps_test.go fails if it does.
 //
 // The design, the configuration and the crash-consistency argument are in

@@ -52,6 +52,11 @@ func ElectionMachines(opts election.Options) MachineFactory {
 	}
 }
 
+var (
+	_ StateMachine    = (*election.Machine)(nil)
+	_ BatchPrechecker = (*election.Machine)(nil)
+)
+
 // MachineFactory builds the state machine from the genesis: appState is the
 // app_state of the CometBFT genesis document (the JSON of election.Genesis),
 // chainID its chain id. It is called at InitChain and again at every start

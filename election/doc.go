@@ -5,12 +5,15 @@
 // the phases of an election, the trustees' key ceremony, the running
 // encrypted tally and the result.
 //
-// The node drives a Machine (machine.go) per block: BeginBlock applies the
-// schedule, Deliver executes each transaction, EndBlock completes the steps
-// the block's transactions finished. Precheck is the costly, cacheable part
-// of checking a transaction (signature, proofs), Check is mempool admission.
-// Every rejection is a Result with a Code (codes.go); Go errors are store
-// failures. The queries (query.go) serve the HTTP API, the wallet and the
+// The node builds a Machine (machine.go) from its genesis
+// (NewMachineFromAppState) and drives it per block: BeginBlock applies the
+// schedule and returns the block under way (BlockExec, block_sums.go), whose
+// Deliver executes each transaction and whose End completes the steps the
+// block's transactions finished. Precheck is the costly, cacheable part of
+// checking a transaction (signature, proofs), PrecheckBatch the same for
+// many at once, Check is mempool admission. Every verdict is a Result with
+// a Code (codes.go); a Go error is a node fault (a failing store, corrupted
+// state), never a verdict. The queries (query.go) serve the HTTP API, the wallet and the
 // trustees' tools. MemStore is an in-memory Store.
 //
 // An election goes through the phases dkg-deals, dkg-complaints,

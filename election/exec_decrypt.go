@@ -9,8 +9,8 @@ import (
 // Decryption: after the election closes, each trustee posts one share set,
 // a tally.DecryptionShare for every aggregate in aggregate order, checked in
 // Precheck against its verification key with the election id as context.
-// Once a threshold of share sets is in, EndBlock combines them and solves
-// the discrete logarithms.
+// Once a threshold of share sets is in, the block's End combines them and
+// solves the discrete logarithms.
 
 func (m *Machine) execShares(s *stage, b Block, t *txCtx, body *DecryptionSharesBody) (Result, error) {
 	st, err := loadStatus(s, t.id)

@@ -10,7 +10,8 @@ import (
 // "timers/" || u64 time || id || u8 event, so that the store's order is the
 // order of firing; BeginBlock fires every timer at or before the block time.
 // A work marker "work/" || id says that a transaction of the block may have
-// completed a step of the election; EndBlock looks at each and removes it.
+// completed a step of the election; the block's End looks at each and
+// removes it.
 
 var errStop = errors.New("stop")
 
