@@ -20,7 +20,7 @@ help:
 	@echo "make test     gofmt check, go vet, go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
-	@echo "make vectors  regenerate the test vectors under tally/testdata/vectors and the lifecycle goldens"
+	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
 	@echo "make clean    remove bin/"
 
@@ -59,7 +59,7 @@ fuzz:
 
 vectors:
 	$(GO) test ./tally -run 'Vectors|FuzzSeedCorpora' -update-dkg -update-decrypt -update-ballot -update-fuzz-seeds
-	$(GO) test ./election -run TestLifecycle -update
+	$(GO) test ./election -run 'TestLifecycle|TestElectionVectors' -update
 
 build:
 	$(GO) build -o bin/evote ./cmd/evote

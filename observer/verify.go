@@ -37,17 +37,124 @@ import (
 // ErrVerify is wrapped by every verification failure.
 var ErrVerify = errors.New("the record does not verify")
 
-// VerifyError names the first item of a record that fails and why.
+// VerifyError names the first item of a record that fails, the kind of
+// failure (a stable code) and why.
 type VerifyError struct {
-	Item string // e.g. "block 12 tx 3 (ballot of evote-voter:ab12cd34…)"
+	Item string     // e.g. "block 12 tx 3 (ballot of evote-voter:ab12cd34…)"
+	Code VerifyCode // the kind of check that failed
+	// Rule is the election's result code when its rules reject a
+	// transaction (Code CodeRejected, CodeNotOnRoll or CodeBadShare), and
+	// election.CodeOK otherwise.
+	Rule election.Code
 	Err  error
 }
 
 func (e *VerifyError) Error() string   { return e.Item + ": " + e.Err.Error() }
 func (e *VerifyError) Unwrap() []error { return []error{ErrVerify, e.Err} }
 
-func fail(item string, format string, args ...any) *VerifyError {
-	return &VerifyError{Item: item, Err: fmt.Errorf(format, args...)}
+// Is reports whether target is e's code, so that errors.Is(err, CodeX)
+// tells the kind of failure.
+func (e *VerifyError) Is(target error) bool {
+	c, ok := target.(VerifyCode)
+	return ok && c == e.Code
+}
+
+// VerifyCode is the kind of a verification failure: stable, for programs
+// and tests to branch on (errors.Is(err, observer.CodeBadBallotProof)); the
+// table of docs/verifier.md lists them. The message says the rest.
+type VerifyCode string
+
+func (c VerifyCode) Error() string { return string(c) }
+
+// The verification failure codes, in the order the checks run.
+const (
+	// The genesis app state or validators are malformed, or are not the
+	// trusted genesis's.
+	CodeBadGenesis VerifyCode = "bad-genesis"
+	// The manifest does not decode, is not canonical, does not hash to the
+	// record's election id, or gives no key ceremony parameters.
+	CodeBadManifest VerifyCode = "bad-manifest"
+	// The record's own structure: no blocks, blocks or transactions out of
+	// order, a recorded kind or replaced mark out of place.
+	CodeRecordMalformed VerifyCode = "record-malformed"
+	// A block header does not decode or does not fit: its height, chain,
+	// validators, genesis app hash, time or link to the previous header.
+	CodeBadHeader VerifyCode = "bad-header"
+	// The commit does not decode or is not for this header.
+	CodeCommitMismatch VerifyCode = "commit-mismatch"
+	// The commit does not carry valid signatures of more than 2/3 of the
+	// voting power.
+	CodeBadCommitSignature VerifyCode = "bad-commit-signature"
+	// The block's transaction hashes do not add up to its data hash.
+	CodeDataHashMismatch VerifyCode = "data-hash-mismatch"
+	// A transaction's hash is not at its position among the block's.
+	CodeTxHashMismatch VerifyCode = "tx-hash-mismatch"
+	// A transaction or its body does not decode.
+	CodeTxMalformed VerifyCode = "tx-malformed"
+	// A transaction of another election.
+	CodeWrongElection VerifyCode = "wrong-election"
+	// A transaction's signature does not verify.
+	CodeBadTxSignature VerifyCode = "bad-tx-signature"
+	// A ballot not of the election's shape, or whose ciphertexts do not
+	// decode.
+	CodeBallotMalformed VerifyCode = "ballot-malformed"
+	// A ballot's proof for a contest does not verify.
+	CodeBadBallotProof VerifyCode = "bad-ballot-proof"
+	// The election rules reject a ballot whose signer is not on the roll
+	// (result code not-on-roll).
+	CodeNotOnRoll VerifyCode = "not-on-roll"
+	// The election rules reject a decryption share set (result code
+	// bad-decryption-share).
+	CodeBadShare VerifyCode = "bad-share"
+	// The election rules reject a transaction for another reason; Rule is
+	// the result code.
+	CodeRejected VerifyCode = "rejected"
+	// Applying the rules fails on a block or on the outcome (not a
+	// rejected transaction).
+	CodeStateMachine VerifyCode = "state-machine"
+	// A ballot's replaced mark is not what the later ballots say.
+	CodeReplacedMark VerifyCode = "replaced-mark"
+	// The blocks never create the election.
+	CodeNotCreated VerifyCode = "not-created"
+	// The key ceremony's messages do not give the joint key the rules fixed.
+	CodeKeyMismatch VerifyCode = "key-mismatch"
+	// A claim (phase, joint key, qualified set, share sets, counts) is not
+	// what the blocks give.
+	CodeClaimMismatch VerifyCode = "claim-mismatch"
+	// A claimed aggregate is not the sum of the counted ballots.
+	CodeAggregateMismatch VerifyCode = "aggregate-mismatch"
+	// The claimed result is not the one the blocks derive.
+	CodeResultMismatch VerifyCode = "result-mismatch"
+)
+
+// VerifyCodes lists every code, in the order the checks run.
+var VerifyCodes = []VerifyCode{
+	CodeBadGenesis, CodeBadManifest, CodeRecordMalformed, CodeBadHeader, CodeCommitMismatch,
+	CodeBadCommitSignature, CodeDataHashMismatch, CodeTxHashMismatch, CodeTxMalformed, CodeWrongElection,
+	CodeBadTxSignature, CodeBallotMalformed, CodeBadBallotProof, CodeNotOnRoll, CodeBadShare, CodeRejected,
+	CodeStateMachine, CodeReplacedMark, CodeNotCreated, CodeKeyMismatch, CodeClaimMismatch,
+	CodeAggregateMismatch, CodeResultMismatch,
+}
+
+func fail(item string, code VerifyCode, format string, args ...any) *VerifyError {
+	return &VerifyError{Item: item, Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// rejected is the failure of a transaction the rules engine refused: a
+// rejection by the election rules carries its result code.
+func rejected(item string, err error) *VerifyError {
+	var r *rejection
+	if !errors.As(err, &r) {
+		return &VerifyError{Item: item, Code: CodeStateMachine, Err: err}
+	}
+	code := CodeRejected
+	switch r.code {
+	case election.CodeNotOnRoll:
+		code = CodeNotOnRoll
+	case election.CodeBadDecryptionShare:
+		code = CodeBadShare
+	}
+	return &VerifyError{Item: item, Code: code, Rule: r.code, Err: err}
 }
 
 // VerifyOptions tune Verify.
@@ -119,6 +226,7 @@ type vtx struct {
 	body     election.Body
 	replaced *bool
 	err      error
+	code     VerifyCode          // the kind of err
 	checked  bool                // the ballot's proofs were verified (with the joint key)
 	cts      []*tally.Ciphertext // the ballot's ciphertexts, decoded on a worker
 	summed   bool                // its ciphertexts are in its batch's sum
@@ -259,55 +367,55 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	v.sum = &Summary{ChainID: head.ChainID, Election: head.Election, Kinds: map[string]int{}}
 	g, err := election.ParseGenesis(head.Genesis.AppState)
 	if err != nil {
-		return nil, fail("genesis", "app state: %v", err)
+		return nil, fail("genesis", CodeBadGenesis, "app state: %v", err)
 	}
 	if g.ChainID != head.ChainID {
-		return nil, fail("genesis", "the app state names chain %q, the record %q", g.ChainID, head.ChainID)
+		return nil, fail("genesis", CodeBadGenesis, "the app state names chain %q, the record %q", g.ChainID, head.ChainID)
 	}
 	canon, err := chain.CanonicalAppState(head.Genesis.AppState)
 	if err != nil {
-		return nil, fail("genesis", "%v", err)
+		return nil, fail("genesis", CodeBadGenesis, "%v", err)
 	}
 	if opts.Genesis != nil {
 		want, err := chain.CanonicalAppState(opts.Genesis)
 		if err != nil || !bytes.Equal(want, canon) {
-			return nil, fail("genesis", "the app state is not the trusted genesis's")
+			return nil, fail("genesis", CodeBadGenesis, "the app state is not the trusted genesis's")
 		}
 	}
 	v.genHash = chain.GenesisAppHash(head.ChainID, canon)
 	v.gen = g
 	if len(head.Genesis.Validators) == 0 {
-		return nil, fail("genesis", "no validators")
+		return nil, fail("genesis", CodeBadGenesis, "no validators")
 	}
 	var vals []*cmttypes.Validator
 	for i, gv := range head.Genesis.Validators {
 		if len(gv.PubKey) != ed25519.PubKeySize || gv.Power <= 0 {
-			return nil, fail("genesis", "validator %d: key of %d bytes, power %d", i, len(gv.PubKey), gv.Power)
+			return nil, fail("genesis", CodeBadGenesis, "validator %d: key of %d bytes, power %d", i, len(gv.PubKey), gv.Power)
 		}
 		vals = append(vals, cmttypes.NewValidator(ed25519.PubKey(bytes.Clone(gv.PubKey)), gv.Power))
 	}
 	if opts.Validators != nil && !sameValidators(opts.Validators, head.Genesis.Validators) {
-		return nil, fail("genesis", "the validators are not the trusted genesis's")
+		return nil, fail("genesis", CodeBadGenesis, "the validators are not the trusted genesis's")
 	}
 	if err := noPanic(func() error {
 		v.vals = cmttypes.NewValidatorSet(vals)
 		return v.vals.ValidateBasic()
 	}); err != nil {
-		return nil, fail("genesis", "validators: %v", err)
+		return nil, fail("genesis", CodeBadGenesis, "validators: %v", err)
 	}
 	man, err := election.DecodeManifest(head.Manifest)
 	if err != nil {
-		return nil, fail("manifest", "%v", err)
+		return nil, fail("manifest", CodeBadManifest, "%v", err)
 	}
 	if enc, err := man.MarshalBinary(); err != nil || !bytes.Equal(enc, head.Manifest) {
-		return nil, fail("manifest", "not in canonical form")
+		return nil, fail("manifest", CodeBadManifest, "not in canonical form")
 	}
 	id, err := man.ID()
 	if err != nil {
-		return nil, fail("manifest", "%v", err)
+		return nil, fail("manifest", CodeBadManifest, "%v", err)
 	}
 	if id != head.Election {
-		return nil, fail("manifest", "it hashes to election %v, the record names %v", id, head.Election)
+		return nil, fail("manifest", CodeBadManifest, "it hashes to election %v, the record names %v", id, head.Election)
 	}
 	v.man = man
 	if opts.Machine {
@@ -317,7 +425,7 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 		v.cts = true
 	}
 	if err != nil {
-		return nil, fail("manifest", "%v", err)
+		return nil, fail("manifest", CodeBadManifest, "%v", err)
 	}
 	v.sum.Title = man.Title.In("", man.Languages)
 	v.sum.Validators = len(vals)
@@ -368,7 +476,7 @@ func (v *verifier) readBlocks(ctx context.Context, rr *RecordReader, out chan<- 
 		}
 		if rb == nil {
 			if n == 0 {
-				return fail("blocks", "the record has no blocks")
+				return fail("blocks", CodeRecordMalformed, "the record has no blocks")
 			}
 			return nil
 		}
@@ -391,18 +499,19 @@ func (v *verifier) readBlocks(ctx context.Context, rr *RecordReader, out chan<- 
 func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	vb := &vblock{height: rb.Height}
 	item := fmt.Sprintf("block %d", rb.Height)
-	failb := func(format string, args ...any) *vblock {
-		vb.err = fail(item, format, args...)
+	failb := func(code VerifyCode, format string, args ...any) *vblock {
+		vb.err = fail(item, code, format, args...)
 		return vb
 	}
 	switch {
 	case first && rb.Height != 1:
-		return failb("the record must start with block 1 (the genesis anchor)")
+		return failb(CodeRecordMalformed, "the record must start with block 1 (the genesis anchor)")
 	case !first && rb.Height <= prev:
-		return failb("out of order: it follows block %d", prev)
+		return failb(CodeRecordMalformed, "out of order: it follows block %d", prev)
 	}
 	var h cmttypes.Header
 	var c cmttypes.Commit
+	code := CodeBadHeader
 	err := noPanic(func() error {
 		if err := cmtjson.Unmarshal(rb.Header, &h); err != nil {
 			return fmt.Errorf("header: %w", err)
@@ -410,6 +519,7 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		if err := h.ValidateBasic(); err != nil {
 			return fmt.Errorf("header: %w", err)
 		}
+		code = CodeCommitMismatch
 		if err := cmtjson.Unmarshal(rb.Commit, &c); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
@@ -419,28 +529,28 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		return c.BlockID.ValidateBasic()
 	})
 	if err != nil {
-		return failb("%v", err)
+		return failb(code, "%v", err)
 	}
 	switch {
 	case h.Height != rb.Height:
-		return failb("the header is of height %d", h.Height)
+		return failb(CodeBadHeader, "the header is of height %d", h.Height)
 	case h.ChainID != v.chainID:
-		return failb("the header is of chain %q", h.ChainID)
+		return failb(CodeBadHeader, "the header is of chain %q", h.ChainID)
 	case !bytes.Equal(h.ValidatorsHash, v.vals.Hash()):
-		return failb("the header names other validators than the genesis")
+		return failb(CodeBadHeader, "the header names other validators than the genesis")
 	case first && !bytes.Equal(h.AppHash, v.genHash):
-		return failb("the header's app hash is not that of the genesis app state")
+		return failb(CodeBadHeader, "the header's app hash is not that of the genesis app state")
 	case v.prevH != nil && !h.Time.After(v.prevH.Time):
-		return failb("its time %v is not after block %d's", h.Time, v.prevH.Height)
+		return failb(CodeBadHeader, "its time %v is not after block %d's", h.Time, v.prevH.Height)
 	case v.prevH != nil && h.Height == v.prevH.Height+1 && !bytes.Equal(h.LastBlockID.Hash, v.prevH.Hash()):
-		return failb("its header does not link to block %d's", v.prevH.Height)
+		return failb(CodeBadHeader, "its header does not link to block %d's", v.prevH.Height)
 	case c.Height != h.Height || !bytes.Equal(c.BlockID.Hash, h.Hash()):
-		return failb("the commit is not for this header")
+		return failb(CodeCommitMismatch, "the commit is not for this header")
 	}
 	if err := noPanic(func() error {
 		return v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, &c)
 	}); err != nil {
-		return failb("commit signatures: %v", err)
+		return failb(CodeBadCommitSignature, "commit signatures: %v", err)
 	}
 	var root []byte
 	leaves := make([][]byte, len(rb.TxHashes))
@@ -448,10 +558,10 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		leaves[i] = h
 	}
 	if err := noPanic(func() error { root = merkle.HashFromByteSlices(leaves); return nil }); err != nil {
-		return failb("tx_hashes: %v", err)
+		return failb(CodeDataHashMismatch, "tx_hashes: %v", err)
 	}
 	if !bytes.Equal(root, h.DataHash) {
-		return failb("its transaction hashes do not add up to the header's data hash")
+		return failb(CodeDataHashMismatch, "its transaction hashes do not add up to the header's data hash")
 	}
 	v.prevH = &h
 	vb.time = h.Time
@@ -461,11 +571,11 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		t := &vtx{index: rt.Index, pos: fmt.Sprintf("block %d tx %d", rb.Height, rt.Index), raw: rt.Tx, replaced: rt.Replaced}
 		vb.txs = append(vb.txs, t)
 		if rt.Index <= last {
-			t.err = fmt.Errorf("out of order: it follows tx %d", last)
+			t.code, t.err = CodeRecordMalformed, fmt.Errorf("out of order: it follows tx %d", last)
 			return vb
 		}
 		last = rt.Index
-		if t.err = v.checkTx(rb.TxHashes, rt, t); t.err != nil {
+		if t.code, t.err = v.checkTx(rb.TxHashes, rt, t); t.err != nil {
 			return vb
 		}
 	}
@@ -475,38 +585,38 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 // checkTx checks a transaction's inclusion (its hash at its position
 // among the block's, which checkBlock added up to the data hash), decoding
 // and election, and names it.
-func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) error {
+func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) (VerifyCode, error) {
 	tx, decErr := election.DecodeTx(rt.Tx)
 	if decErr == nil {
 		t.label = v.label(tx)
 	}
 	txHash := sha256.Sum256(rt.Tx)
 	if rt.Index < 0 || rt.Index >= len(hashes) || !bytes.Equal(hashes[rt.Index], txHash[:]) {
-		return fmt.Errorf("it is not transaction %d of the block (its hash is not there)", rt.Index)
+		return CodeTxHashMismatch, fmt.Errorf("it is not transaction %d of the block (its hash is not there)", rt.Index)
 	}
 	if decErr != nil {
-		return fmt.Errorf("transaction: %v", decErr)
+		return CodeTxMalformed, fmt.Errorf("transaction: %v", decErr)
 	}
 	t.tx = tx
 	if rt.Kind != tx.Kind.String() {
-		return fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
+		return CodeRecordMalformed, fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
 	}
 	if (tx.Kind == election.KindBallot) != (rt.Replaced != nil) {
-		return errors.New("the replaced mark belongs on ballots, and only there")
+		return CodeRecordMalformed, errors.New("the replaced mark belongs on ballots, and only there")
 	}
 	body, err := election.DecodeBody(tx.Kind, tx.Body)
 	if err != nil {
-		return fmt.Errorf("body: %v", err)
+		return CodeTxMalformed, fmt.Errorf("body: %v", err)
 	}
 	t.body = body
 	if c, ok := body.(*election.CreateElectionBody); ok {
 		if id, err := c.Manifest.ID(); err != nil || id != v.id {
-			return errors.New("it creates another election")
+			return CodeWrongElection, errors.New("it creates another election")
 		}
 	} else if !bytes.Equal(tx.Body[:election.IDSize], v.id[:]) {
-		return errors.New("it is of another election")
+		return CodeWrongElection, errors.New("it is of another election")
 	}
-	return nil
+	return "", nil
 }
 
 // label names a transaction by its kind and signer.
@@ -586,7 +696,7 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 	var contest []int
 	for _, t := range txs {
 		if !t.tx.Verify(v.chainID) {
-			t.err = fmt.Errorf("the signature of %v does not verify", t.tx.Signer)
+			t.code, t.err = CodeBadTxSignature, fmt.Errorf("the signature of %v does not verify", t.tx.Signer)
 			continue
 		}
 		b, ok := t.body.(*election.BallotBody)
@@ -594,7 +704,7 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 			continue
 		}
 		if len(b.Contests) != len(v.man.Contests) {
-			t.err = fmt.Errorf("%d contests, the election has %d", len(b.Contests), len(v.man.Contests))
+			t.code, t.err = CodeBallotMalformed, fmt.Errorf("%d contests, the election has %d", len(b.Contests), len(v.man.Contests))
 			continue
 		}
 		for i, enc := range b.Contests {
@@ -624,7 +734,7 @@ func (v *verifier) checkBatch(txs []*vtx, key *tally.PublicKey) {
 			for _, t := range txs {
 				if b, ok := t.body.(*election.BallotBody); ok && t.checked && t.err == nil {
 					if t.cts, t.err = ballotCiphertexts(v.man, b); t.err != nil {
-						t.err = fmt.Errorf("ciphertexts: %w", t.err)
+						t.code, t.err = CodeBallotMalformed, fmt.Errorf("ciphertexts: %w", t.err)
 					}
 				}
 			}
@@ -664,7 +774,7 @@ func (v *verifier) blame(items []tally.ContestItem, owner []*vtx, contest []int,
 		for i, it := range items {
 			if owner[i].err == nil {
 				if err := tally.VerifyContest(key, it.Context, it.Rules, it.Encoded); err != nil {
-					owner[i].err = contestErr(contest[i], err)
+					owner[i].code, owner[i].err = CodeBadBallotProof, contestErr(contest[i], err)
 				}
 			}
 		}
@@ -681,7 +791,7 @@ func (v *verifier) blame(items []tally.ContestItem, owner []*vtx, contest []int,
 				reason = tally.ErrInvalidProof
 			}
 		}
-		owner[i].err = contestErr(contest[i], reason)
+		owner[i].code, owner[i].err = CodeBadBallotProof, contestErr(contest[i], reason)
 	}
 }
 
@@ -717,7 +827,7 @@ func (v *verifier) replayBlock(vb *vblock) error {
 	}
 	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
 	if err := v.engine.beginBlock(b); err != nil {
-		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
 	}
 	for _, t := range vb.txs {
 		if err := v.replayTx(b, t); err != nil {
@@ -725,7 +835,7 @@ func (v *verifier) replayBlock(vb *vblock) error {
 		}
 	}
 	if err := v.engine.endBlock(b); err != nil {
-		return fail(fmt.Sprintf("block %d", vb.height), "state machine: %v", err)
+		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
 	}
 	v.sum.Blocks++
 	v.sum.Commits++
@@ -739,19 +849,19 @@ func (v *verifier) replayBlock(vb *vblock) error {
 
 func (v *verifier) replayTx(b election.Block, t *vtx) error {
 	if t.err != nil {
-		return &VerifyError{Item: t.item(), Err: t.err}
+		return &VerifyError{Item: t.item(), Code: t.code, Err: t.err}
 	}
 	ballot, isBallot := t.body.(*election.BallotBody)
 	if isBallot && !t.checked {
 		// Checked before the joint key was known: check it now.
 		if key := v.jointKey(); key != nil {
 			if len(ballot.Contests) != len(v.man.Contests) {
-				return fail(t.item(), "%d contests, the election has %d", len(ballot.Contests), len(v.man.Contests))
+				return fail(t.item(), CodeBallotMalformed, "%d contests, the election has %d", len(ballot.Contests), len(v.man.Contests))
 			}
 			for i, enc := range ballot.Contests {
 				cc := tally.ContestContext{ElectionID: v.id[:], Voter: t.tx.Signer[:], Contest: uint32(i)}
 				if err := tally.VerifyContest(key, cc, v.man.Contests[i].Rules(), enc); err != nil {
-					return &VerifyError{Item: t.item(), Err: contestErr(i, err)}
+					return &VerifyError{Item: t.item(), Code: CodeBadBallotProof, Err: contestErr(i, err)}
 				}
 			}
 			t.checked = true
@@ -760,7 +870,7 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 	// Signatures and ballot proofs are verified above; the engine checks
 	// everything else.
 	if err := v.engine.deliver(b, t); err != nil {
-		return &VerifyError{Item: t.item(), Err: err}
+		return rejected(t.item(), err)
 	}
 	v.sum.Txs++
 	v.sum.Kinds[t.tx.Kind.String()]++
@@ -770,7 +880,7 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 		voter := t.tx.Signer
 		if prev, ok := v.lastBallot[voter]; ok {
 			if !prev.replaced {
-				return fail(prev.item(voter), "marked as not replaced, but %s replaces it", t.pos)
+				return fail(prev.item(voter), CodeReplacedMark, "marked as not replaced, but %s replaces it", t.pos)
 			}
 			v.sum.Replaced++
 		}
@@ -797,20 +907,21 @@ func (v *verifier) finish(c *RecordClaims) error {
 		}
 	}
 	if first != nil {
-		return fail(first.item(firstVoter), "marked as replaced, but no later ballot of this voter is in the record")
+		return fail(first.item(firstVoter), CodeReplacedMark, "marked as replaced, but no later ballot of this voter is in the record")
 	}
 	o, err := v.engine.outcome()
 	if err != nil {
-		return fail("rules", "%v", err)
+		return fail("rules", CodeStateMachine, "%v", err)
 	}
 	if !o.created {
-		return fail("blocks", "the record does not create election %v", v.id)
+		return fail("blocks", CodeNotCreated, "the record does not create election %v", v.id)
 	}
 	v.sum.Phase = o.phase.String()
 	v.sum.Voters, v.sum.RollSize = o.voters, o.rollSize
-	claim := func(what string, got, want any) error {
-		return fail("claims: "+what, "the record claims %v, the blocks give %v", got, want)
+	claimAs := func(code VerifyCode, what string, got, want any) error {
+		return fail("claims: "+what, code, "the record claims %v, the blocks give %v", got, want)
 	}
+	claim := func(what string, got, want any) error { return claimAs(CodeClaimMismatch, what, got, want) }
 	if c.Phase != o.phase.String() || c.Failure != o.failure {
 		return claim("phase", strings.TrimSpace(c.Phase+" "+c.Failure), strings.TrimSpace(o.phase.String()+" "+o.failure))
 	}
@@ -840,40 +951,40 @@ func (v *verifier) finish(c *RecordClaims) error {
 	if o.jointKey != "" {
 		params, err := v.man.DKGParams(v.id)
 		if err != nil {
-			return fail("manifest", "%v", err)
+			return fail("manifest", CodeBadManifest, "%v", err)
 		}
 		res, err := tally.Finalize(params, v.deals, v.complaints, v.responses)
 		if err != nil {
-			return fail("key ceremony", "the deals, complaints and responses do not fix a key: %v", err)
+			return fail("key ceremony", CodeKeyMismatch, "the deals, complaints and responses do not fix a key: %v", err)
 		}
 		if got := hex.EncodeToString(res.PublicKey.Bytes()); got != o.jointKey {
-			return fail("key ceremony", "the messages give joint key %s, the rules %s", got, o.jointKey)
+			return fail("key ceremony", CodeKeyMismatch, "the messages give joint key %s, the rules %s", got, o.jointKey)
 		}
 	}
 	if len(c.Aggregates) != len(o.aggregates) {
-		return claim("aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(o.aggregates)))
+		return claimAs(CodeAggregateMismatch, "aggregates", fmt.Sprintf("%d aggregates", len(c.Aggregates)), fmt.Sprintf("%d", len(o.aggregates)))
 	}
 	for i, want := range o.aggregates {
 		if c.Aggregates[i] != want {
-			return fail(fmt.Sprintf("claims: aggregate %d", i), "the record claims %s, the counted ballots add up to %s", short(c.Aggregates[i]), short(want))
+			return fail(fmt.Sprintf("claims: aggregate %d", i), CodeAggregateMismatch, "the record claims %s, the counted ballots add up to %s", short(c.Aggregates[i]), short(want))
 		}
 	}
 	v.sum.Aggregates = len(o.aggregates)
 	switch {
 	case o.result == nil && c.Result != nil:
-		return fail("claims: result", "the record claims a result, the blocks derive none")
+		return fail("claims: result", CodeResultMismatch, "the record claims a result, the blocks derive none")
 	case o.result != nil && c.Result == nil:
-		return fail("claims: result", "missing, the blocks derive one")
+		return fail("claims: result", CodeResultMismatch, "missing, the blocks derive one")
 	case o.result != nil:
 		if !slices.Equal(c.Result.Trustees, o.result.Trustees) {
-			return claim("result trustees", c.Result.Trustees, o.result.Trustees)
+			return claimAs(CodeResultMismatch, "result trustees", c.Result.Trustees, o.result.Trustees)
 		}
 		if len(c.Result.Totals) != len(o.result.Totals) {
-			return claim("result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(o.result.Totals))
+			return claimAs(CodeResultMismatch, "result", fmt.Sprintf("%d contests", len(c.Result.Totals)), len(o.result.Totals))
 		}
 		for i, want := range o.result.Totals {
 			if !slices.Equal(c.Result.Totals[i], want) {
-				return fail(fmt.Sprintf("claims: result contest %d", i), "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], want)
+				return fail(fmt.Sprintf("claims: result contest %d", i), CodeResultMismatch, "the record claims totals %v, the decryption gives %v", c.Result.Totals[i], want)
 			}
 		}
 		v.sum.Result = c.Result

@@ -250,3 +250,25 @@ func TestVerifyFailedCeremony(t *testing.T) {
 		t.Fatalf("claims: %s", buf.Bytes()[bytes.LastIndex(buf.Bytes(), []byte(`"claims"`)):])
 	}
 }
+
+// TestVerifyCodesDocumented: docs/verifier.md's table lists every code.
+func TestVerifyCodesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/verifier.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[VerifyCode]bool{}
+	for _, c := range VerifyCodes {
+		if seen[c] {
+			t.Errorf("code %s twice", c)
+		}
+		seen[c] = true
+		if !bytes.Contains(doc, []byte("| `"+string(c)+"` |")) {
+			t.Errorf("docs/verifier.md does not list %s", c)
+		}
+	}
+	var ve error = &VerifyError{Item: "x", Code: CodeBadShare, Err: errors.New("y")}
+	if !errors.Is(ve, CodeBadShare) || errors.Is(ve, CodeRejected) || !errors.Is(ve, ErrVerify) {
+		t.Error("errors.Is does not tell the code")
+	}
+}

@@ -326,8 +326,15 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "genesis.json")
 	g, _ := os.ReadFile(genesis)
 	os.WriteFile(other, bytes.Replace(g, []byte(`"power": "10"`), []byte(`"power": "11"`), 1), 0o644)
-	if code, _, errs := run(t, "verify", "--genesis", other, f.record); code != 2 || !strings.Contains(errs, "genesis: the validators are not the trusted genesis's") {
+	if code, _, errs := run(t, "verify", "--genesis", other, f.record); code != 2 {
 		t.Fatalf("verify against another genesis: exit %d: %s", code, errs)
+	}
+	var opts observer.VerifyOptions
+	if err := trustGenesis(other, &opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := observer.Verify(context.Background(), bytes.NewReader(orig), opts); !errors.Is(err, observer.CodeBadGenesis) {
+		t.Fatalf("verify against another genesis: %v", err)
 	}
 
 	// The record's structure matches its schema.
@@ -375,13 +382,23 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 			}
 			code, _, errs := run(t, "verify", path)
 			t.Log(strings.TrimSpace(errs))
-			if code != 2 || !strings.Contains(errs, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want exit 2 naming %q", code, errs, tc.want)
+			_, rerr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{})
+			var ve *observer.VerifyError
+			switch {
+			case tc.code == "":
+				if !errors.Is(rerr, observer.ErrRecordFormat) {
+					t.Fatalf("got %v; want a malformed record", rerr)
+				}
+			case !errors.As(rerr, &ve) || !errors.Is(rerr, tc.code) || !strings.HasPrefix(ve.Item, tc.item):
+				t.Fatalf("got %v (code %s); want code %s at %q", rerr, codeOf(rerr), tc.code, tc.item)
+			}
+			// evote verify exits 2 and names the item.
+			if code != 2 || ve != nil && !strings.Contains(errs, ve.Item) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 naming %q", code, errs, itemOf(rerr))
 			}
 			// The state machine, run on the same record, agrees.
-			_, rerr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{})
 			_, merr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{Machine: true})
-			if merr == nil || itemOf(merr) != itemOf(rerr) {
+			if merr == nil || itemOf(merr) != itemOf(rerr) || codeOf(merr) != codeOf(rerr) {
 				t.Fatalf("rules engine: %v\nmachine: %v", rerr, merr)
 			}
 		})
@@ -390,6 +407,14 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	if _, err := observer.Verify(context.Background(), bytes.NewReader(orig), observer.VerifyOptions{Machine: true}); err != nil {
 		t.Fatalf("machine engine: %v", err)
 	}
+}
+
+func codeOf(err error) observer.VerifyCode {
+	var ve *observer.VerifyError
+	if errors.As(err, &ve) {
+		return ve.Code
+	}
+	return ""
 }
 
 func itemOf(err error) string {
@@ -406,16 +431,17 @@ func itemOf(err error) string {
 type tamper struct {
 	name   string
 	record []byte
-	want   string // in evote verify's message
+	item   string              // the start of the failing item the verifier names
+	code   observer.VerifyCode // "" for a record that does not parse (observer.ErrRecordFormat)
 }
 
 // recordTampers changes each kind of value of the record in turn.
 func recordTampers(t *testing.T, orig []byte) []tamper {
 	var out []tamper
-	add := func(name, want string, edit func(r *recordLines)) {
+	add := func(name, item string, code observer.VerifyCode, edit func(r *recordLines)) {
 		r := splitRecord(t, orig)
 		edit(r)
-		out = append(out, tamper{name, r.join(), want})
+		out = append(out, tamper{name, r.join(), item, code})
 	}
 	flip := func(b []byte, i int) []byte {
 		c := bytes.Clone(b)
@@ -431,7 +457,7 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 	}
 	txItem := func(h int64, i int) string { return fmt.Sprintf("block %d tx %d", h, i) }
 
-	add("manifest byte", "manifest: it hashes to election", func(r *recordLines) {
+	add("manifest byte", "manifest", observer.CodeBadManifest, func(r *recordLines) {
 		for i, l := range r.head {
 			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
 				m, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(rest, `",`))
@@ -444,51 +470,51 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 			}
 		}
 	})
-	add("manifest text", "manifest: base64", func(r *recordLines) {
+	add("manifest text", "", "", func(r *recordLines) {
 		for i, l := range r.head {
 			if rest, ok := strings.CutPrefix(l, `"manifest": "`); ok {
 				r.head[i] = `"manifest": "` + rest[:40] + string(rest[40]^1) + rest[41:]
 			}
 		}
 	})
-	var want string
-	add("roll key", "", func(r *recordLines) {
+	var item string
+	add("roll key", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "append-voters", 0, func(tx []byte) []byte { return flip(tx, len(tx)-64-10) })
-		want = txItem(h, i) + " (append-voters"
+		item = txItem(h, i) + " (append-voters"
 	})
-	out[len(out)-1].want = want
-	add("dkg deal", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("dkg deal", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "dkg-deal", 1, func(tx []byte) []byte { return flip(tx, 200) })
-		want = txItem(h, i) + " (dkg-deal of trustee 2)"
+		item = txItem(h, i) + " (dkg-deal of trustee 2)"
 	})
-	out[len(out)-1].want = want
+	out[len(out)-1].item = item
 	// A ballot: envelope (12 tag + 1 kind + 32 signer + 4 length), body
 	// (32 election + 8 seq + 4 count + 4 length), contest 0 (1+16 tag + 2
 	// count), then option 0's ciphertext, then its proof.
 	const contest0 = 12 + 1 + 32 + 4 + 32 + 8 + 4 + 4 + 17 + 2
-	add("ballot ciphertext", "", func(r *recordLines) {
+	add("ballot ciphertext", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "ballot", 2, func(tx []byte) []byte { return flip(tx, contest0+40) })
-		want = txItem(h, i) + " (ballot of evote-voter:"
+		item = txItem(h, i) + " (ballot of evote-voter:"
 	})
-	out[len(out)-1].want = want
-	add("ballot proof", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("ballot proof", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "ballot", 3, func(tx []byte) []byte { return flip(tx, contest0+64+70) })
-		want = txItem(h, i) + " (ballot of evote-voter:"
+		item = txItem(h, i) + " (ballot of evote-voter:"
 	})
-	out[len(out)-1].want = want
-	add("ballot signature", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("ballot signature", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "ballot", 4, func(tx []byte) []byte { return flip(tx, len(tx)-5) })
-		want = txItem(h, i) + " (ballot of evote-voter:"
+		item = txItem(h, i) + " (ballot of evote-voter:"
 	})
-	out[len(out)-1].want = want
-	add("replaced mark set", "marked as replaced, but no later ballot", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("replaced mark set", "block ", observer.CodeReplacedMark, func(r *recordLines) {
 		bi, ti, _ := r.find(t, "ballot", 5)
 		b := r.block(t, bi)
 		yes := true
 		b.Txs[ti].Replaced = &yes
 		r.setBlock(t, bi, b)
 	})
-	add("replaced mark cleared", "marked as not replaced, but block", func(r *recordLines) {
+	add("replaced mark cleared", "block ", observer.CodeReplacedMark, func(r *recordLines) {
 		for i := range r.blocks {
 			b := r.block(t, i)
 			for j := range b.Txs {
@@ -500,7 +526,7 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 			r.setBlock(t, i, b)
 		}
 	})
-	add("aggregate", "claims: aggregate 3: the record claims", func(r *recordLines) {
+	add("aggregate", "claims: aggregate 3", observer.CodeAggregateMismatch, func(r *recordLines) {
 		var c map[string]any
 		json.Unmarshal([]byte(strings.TrimPrefix(r.tail[1], `"claims": `)), &c)
 		aggs := c["aggregates"].([]any)
@@ -509,12 +535,12 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		enc, _ := json.Marshal(c)
 		r.tail[1] = `"claims": ` + string(enc)
 	})
-	add("decryption share", "", func(r *recordLines) {
+	add("decryption share", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		h, i := editTx(r, "decryption-shares", 0, func(tx []byte) []byte { return flip(tx, 150) })
-		want = txItem(h, i) + " (decryption-shares of trustee 1)"
+		item = txItem(h, i) + " (decryption-shares of trustee 1)"
 	})
-	out[len(out)-1].want = want
-	add("result count", "claims: result contest 1: the record claims totals", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("result count", "claims: result contest 1", observer.CodeResultMismatch, func(r *recordLines) {
 		var c map[string]any
 		json.Unmarshal([]byte(strings.TrimPrefix(r.tail[1], `"claims": `)), &c)
 		res := c["result"].(map[string]any)
@@ -532,23 +558,23 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		r.setBlock(t, bi, b)
 		return b.Height
 	}
-	add("header field", "", func(r *recordLines) {
+	add("header field", "", observer.CodeCommitMismatch, func(r *recordLines) {
 		bi, _, _ := r.find(t, "ballot", 0)
 		h := editHeader(r, bi, func(h map[string]any) {
 			h["app_hash"] = strings.Repeat("AB", 32)
 		})
-		want = fmt.Sprintf("block %d: the commit is not for this header", h)
+		item = fmt.Sprintf("block %d", h)
 	})
-	out[len(out)-1].want = want
-	add("header time", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("header time", "", observer.CodeBadHeader, func(r *recordLines) {
 		bi, _, _ := r.find(t, "close", 0)
 		h := editHeader(r, bi, func(h map[string]any) {
 			h["time"] = "2020-01-01T00:00:00Z"
 		})
-		want = fmt.Sprintf("block %d: its time", h)
+		item = fmt.Sprintf("block %d", h)
 	})
-	out[len(out)-1].want = want
-	add("commit signature", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("commit signature", "", observer.CodeBadCommitSignature, func(r *recordLines) {
 		bi, _, h := r.find(t, "open", 0)
 		b := r.block(t, bi)
 		var c map[string]any
@@ -561,66 +587,66 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		}
 		b.Commit, _ = json.Marshal(c)
 		r.setBlock(t, bi, b)
-		want = fmt.Sprintf("block %d: commit signatures", h)
+		item = fmt.Sprintf("block %d", h)
 	})
-	out[len(out)-1].want = want
-	add("merkle leaf", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("merkle leaf", "", observer.CodeDataHashMismatch, func(r *recordLines) {
 		bi, _, h := r.find(t, "ballot", 0)
 		b := r.block(t, bi)
 		b.TxHashes[0] = flip(b.TxHashes[0], 3)
 		r.setBlock(t, bi, b)
-		want = fmt.Sprintf("block %d: its transaction hashes do not add up", h)
+		item = fmt.Sprintf("block %d", h)
 	})
-	out[len(out)-1].want = want
-	add("tx index", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("tx index", "", observer.CodeTxHashMismatch, func(r *recordLines) {
 		bi, ti, h := r.find(t, "ballot", 1)
 		b := r.block(t, bi)
 		b.Txs[ti].Index = len(b.TxHashes) + 3
 		r.setBlock(t, bi, b)
-		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+		item = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
 	})
-	out[len(out)-1].want = want
-	add("tx removed", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("tx removed", "", observer.CodeBadShare, func(r *recordLines) {
 		bi, ti, _ := r.find(t, "ballot", 6)
 		b := r.block(t, bi)
 		b.Txs = append(b.Txs[:ti], b.Txs[ti+1:]...)
 		r.setBlock(t, bi, b)
 		// The trustees decrypted the aggregates with that ballot in.
 		_, _, hs := r.find(t, "decryption-shares", 0)
-		want = fmt.Sprintf("block %d tx", hs)
+		item = fmt.Sprintf("block %d tx", hs)
 	})
-	out[len(out)-1].want = want
-	add("tx duplicated", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("tx duplicated", "", observer.CodeRecordMalformed, func(r *recordLines) {
 		bi, ti, h := r.find(t, "ballot", 7)
 		b := r.block(t, bi)
 		b.Txs = append(b.Txs[:ti+1], b.Txs[ti:]...)
 		r.setBlock(t, bi, b)
-		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+		item = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
 	})
-	out[len(out)-1].want = want
-	add("kind", "", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("kind", "", observer.CodeRecordMalformed, func(r *recordLines) {
 		bi, ti, h := r.find(t, "open", 0)
 		b := r.block(t, bi)
 		b.Txs[ti].Kind = "close"
 		r.setBlock(t, bi, b)
-		want = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
+		item = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
 	})
-	out[len(out)-1].want = want
-	add("block reordered", "out of order: it follows block", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("block reordered", "block ", observer.CodeRecordMalformed, func(r *recordLines) {
 		// The revote's block before the first ballots' block: the revote
 		// counts as a first ballot, then the blocks go back in height.
 		first, _, _ := r.find(t, "ballot", 0)
 		revote, _, _ := r.find(t, "ballot", 9)
 		r.blocks[first], r.blocks[revote] = r.blocks[revote], r.blocks[first]
 	})
-	add("block removed", "", func(r *recordLines) {
+	add("block removed", "", observer.CodeRejected, func(r *recordLines) {
 		bi, _, _ := r.find(t, "open", 0)
 		r.blocks = append(r.blocks[:bi], r.blocks[bi+1:]...)
 		_, _, h := r.find(t, "ballot", 0)
-		want = fmt.Sprintf("block %d tx", h) // ballots before the election opens
+		item = fmt.Sprintf("block %d tx", h) // ballots before the election opens
 	})
-	out[len(out)-1].want = want
-	add("truncated", "the record ends early", func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("truncated", "", "", func(r *recordLines) {
 		r.tail = nil
 	})
 	return out
