@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 	"github.com/evote/evote/trustee"
 )
 
@@ -59,7 +57,7 @@ func (n *trusteeNode) view(ctx context.Context, tr *trustee.Trustee) (*trustee.V
 			return nil, err
 		}
 		v.Manifest = man
-		if v.Messages, err = decodeDKGMessages(m); err != nil {
+		if v.Messages, err = trustee.DecodeMessages(m); err != nil {
 			return nil, err
 		}
 	}
@@ -78,40 +76,6 @@ func (n *trusteeNode) view(ctx context.Context, tr *trustee.Trustee) (*trustee.V
 		v.Result = &res
 	}
 	return v, nil
-}
-
-// decodeDKGMessages decodes the ceremony's messages as the node serves
-// them.
-func decodeDKGMessages(m *election.DKGMessages) (*trustee.Messages, error) {
-	out := &trustee.Messages{}
-	for _, d := range m.Deals {
-		b, err := hex.DecodeString(d.Deal)
-		if err != nil {
-			return nil, fmt.Errorf("deal of trustee %d: %w", d.Dealer, err)
-		}
-		deal := new(tally.DKGDeal)
-		if err := deal.UnmarshalBinary(b); err != nil || deal.Dealer != d.Dealer {
-			return nil, fmt.Errorf("deal of trustee %d does not decode: %v", d.Dealer, err)
-		}
-		out.Deals = append(out.Deals, deal)
-	}
-	for _, cs := range m.ComplaintSets {
-		for _, dealer := range cs.Dealers {
-			out.Complaints = append(out.Complaints, &tally.DKGComplaint{Complainer: cs.Complainer, Dealer: dealer})
-		}
-	}
-	for _, rs := range m.Responses {
-		b, err := hex.DecodeString(rs.Response)
-		if err != nil {
-			return nil, fmt.Errorf("response: %w", err)
-		}
-		resp := new(tally.DKGResponse)
-		if err := resp.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("response of trustee %d: %w", rs.Dealer, err)
-		}
-		out.Responses = append(out.Responses, resp)
-	}
-	return out, nil
 }
 
 // submit posts a trustee's transaction and waits for its commit.
