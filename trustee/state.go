@@ -181,5 +181,3 @@ func (s *State) PublicYAML() string {
 	return fmt.Sprintf("# The public keys of trustee %q: an official lists them under\n# trustees.members in the election manifest.\n- name: %q\n  identity: %s\n  encryption_key: %s\n",
 		s.Name, s.Name, k.Identity.Public(), election.EncryptionKeyOf(k.Encryption.Public()))
 }
-
-func jsonOf(s *State) ([]byte, error) { return json.Marshal(s) }

@@ -1,7 +1,6 @@
 package trustee
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -202,7 +201,8 @@ type pending struct {
 	about                     []uint32
 }
 
-// New starts the trustee of state in election id. rnd is its randomness
+// New starts the trustee of state in election id; the trustee owns state
+// from then on (a Ready hands out copies to persist). rnd is its randomness
 // (deals, proofs): the same state, views, outcomes and randomness give the
 // same Readys.
 func New(state *State, id election.ID, opts Options, rnd io.Reader) (*Trustee, error) {
@@ -248,6 +248,19 @@ func (t *Trustee) Step(v *View) (Ready, error) {
 	if t.pending != nil {
 		return r, errors.New("trustee: Step before Advance")
 	}
+	// A step that fails leaves the state as it was: nothing it made is
+	// kept unless it is handed out to be persisted.
+	saved := t.state.Clone()
+	r, err := t.step(v)
+	if err != nil {
+		t.state = saved
+		return Ready{}, err
+	}
+	return r, nil
+}
+
+func (t *Trustee) step(v *View) (Ready, error) {
+	var r Ready
 	if err := t.checkView(v, &r); err != nil {
 		return Ready{}, err
 	}
@@ -691,13 +704,6 @@ func (t *Trustee) Advance(o Outcome) (Progress, error) {
 		r.Done = t.opts.Once
 	}
 	return r.Progress, nil
-}
-
-// Equal reports whether two states hold the same bytes when encoded.
-func Equal(a, b *State) bool {
-	x, err1 := jsonOf(a)
-	y, err2 := jsonOf(b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // refusal is an error of one of the kinds above whose message is its own.
