@@ -57,6 +57,10 @@ type trusteeLoop struct {
 	store *trusteeStore
 	out   io.Writer
 	said  map[string]bool // the loop's own progress lines already printed
+	// started: the trustee has taken a first step. Before it, a node that
+	// does not answer ends the run (the first look is the setup); after
+	// it, the loop looks again.
+	started bool
 }
 
 // runTrustee runs a trustee until the result is on the chain (or, with
@@ -69,9 +73,9 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 		return err
 	}
 	l := &trusteeLoop{node: newTrusteeNode(cfg.Node, cfg.Election), tr: tr, store: store, out: out, said: map[string]bool{}}
-	for first := true; ; first = false {
+	for {
 		done, err := l.step(ctx)
-		if err != nil && !first && transientNodeError(err) && ctx.Err() == nil {
+		if err != nil && l.started && transientNodeError(err) && ctx.Err() == nil {
 			// A node restarting or briefly unreachable: look again.
 			l.once("unreachable:"+err.Error(), "the node does not answer (%v); trying again", err)
 			err = nil
@@ -116,6 +120,7 @@ func (l *trusteeLoop) step(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	l.started = true
 	if rd.State != nil {
 		if err := l.store.persist(rd.State); err != nil {
 			l.tr.Advance(trustee.Outcome{Lost: true})
