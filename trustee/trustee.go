@@ -219,13 +219,23 @@ func (t *Trustee) Index() uint32 { return t.index }
 // Name is the trustee's name.
 func (t *Trustee) Name() string { return t.state.Name }
 
-// Wants says what else the view of the election in phase p must hold.
-func (t *Trustee) Wants(p election.Phase) Wants {
+// Wants says what else v, a view that holds the election's detail so far,
+// must hold for the next Step: the ceremony's messages while the trustee
+// checks deals, answers complaints or derives its share; the aggregates
+// while its decryption shares are not on the chain; the result once it is
+// derived.
+func (t *Trustee) Wants(v *View) Wants {
 	es := t.state.Elections[t.id.String()]
 	noShare := es == nil || es.Share == ""
+	var me election.TrusteeStatus
+	if t.index >= 1 && int(t.index) <= len(v.Trustees) {
+		me = v.Trustees[t.index-1]
+	}
+	p := v.Phase
 	return Wants{
-		Messages:   p == election.PhaseDKGComplaints || p == election.PhaseDKGResponses || (noShare && (p == election.PhaseReady || p == election.PhaseOpen || p == election.PhaseClosed)),
-		Aggregates: p == election.PhaseClosed,
+		Messages: (p == election.PhaseDKGComplaints && !me.ComplaintsPosted) || p == election.PhaseDKGResponses ||
+			(noShare && (p == election.PhaseReady || p == election.PhaseOpen || p == election.PhaseClosed)),
+		Aggregates: p == election.PhaseClosed && !me.SharesPosted,
 		Result:     p == election.PhaseTallied,
 	}
 }

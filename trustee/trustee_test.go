@@ -499,7 +499,7 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 	}
 	v := &trustee.View{ChainID: chainID, Election: id, Manifest: d.Manifest, Phase: d.Phase, Failure: d.Failure,
 		Deadline: d.Deadline, JointKey: d.JointKey, Trustees: d.Trustees}
-	want := tr.Wants(v.Phase)
+	want := tr.Wants(v)
 	if want.Messages || lie == "other-deal" {
 		m, err := election.QueryDKG(w.st, id)
 		if err != nil {

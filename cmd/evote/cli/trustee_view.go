@@ -48,7 +48,7 @@ func (n *trusteeNode) view(ctx context.Context, tr *trustee.Trustee) (*trustee.V
 	if err := v.Phase.UnmarshalText([]byte(d.Phase)); err != nil {
 		return nil, fmt.Errorf("election %v in unknown phase %q", n.id, d.Phase)
 	}
-	want := tr.Wants(v.Phase)
+	want := tr.Wants(v)
 	if want.Messages {
 		// The detail and the messages are two reads: take the messages
 		// after the detail, so that they hold at least what it counts.
