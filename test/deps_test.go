@@ -13,7 +13,7 @@ import (
 // The dependency guard keeps the design's import rules (DESIGN.md, "Layout and
 // dependency direction"): tally imports only circl, filippo.io/edwards25519
 // and the standard library (plus circl's own dependencies), and the pure
-// packages, election and tally, import no server, database, configuration or
+// packages, election, tally and trustee, import no server, database, configuration or
 // consensus code.
 
 const module = "github.com/evote/evote"
@@ -43,6 +43,22 @@ var pureForbidden = []string{
 var pureEvote = map[string][]string{
 	"tally":    {module + "/tally", module + "/internal/wire"},
 	"election": {module + "/election", module + "/tally", module + "/internal/wire"},
+	"trustee":  {module + "/trustee", module + "/wallet", module + "/election", module + "/tally", module + "/internal/wire"},
+}
+
+// ioImports are the standard packages a package that does no I/O at all
+// (trustee: no files, no network, no clock, randomness given) must not
+// import itself. Its dependencies may (fmt imports os), but it may not.
+var ioImports = []string{"os", "net", "io/fs", "io/ioutil", "path/filepath", "crypto/rand", "math/rand", "syscall", "os/exec", "log"}
+
+// ioViolation says why the package that imports imports must not, or "".
+func ioViolation(imports []string) string {
+	for _, imp := range imports {
+		if underAny(imp, ioImports) {
+			return "imports " + imp + ": it does no I/O (no files, no network, no clock, no randomness of its own)"
+		}
+	}
+	return ""
 }
 
 // dep is one line of `go list -deps`.
@@ -223,7 +239,7 @@ func TestTallyImportsOnlyCirclAndStandardLibrary(t *testing.T) {
 
 func TestPurePackagesImportNoIO(t *testing.T) {
 	root := moduleRoot(t)
-	for _, pkg := range []string{"tally", "election"} {
+	for _, pkg := range []string{"tally", "election", "trustee"} {
 		t.Run(pkg, func(t *testing.T) {
 			if !hasGoFiles(t, filepath.Join(root, pkg)) {
 				t.Fatalf("%s/ has no Go files: the guard would check nothing", pkg)
@@ -233,6 +249,20 @@ func TestPurePackagesImportNoIO(t *testing.T) {
 			checkListed(t, deps, module+"/"+pkg)
 			report(t, pkg, deps, func(d dep) string { return pureViolation(pkg, d) })
 		})
+	}
+}
+
+func TestTrusteeDoesNoIO(t *testing.T) {
+	root := moduleRoot(t)
+	watchInputs(t, root, "trustee")
+	deps := listDeps(t, root, "./trustee")
+	checkListed(t, deps, module+"/trustee")
+	for _, d := range deps {
+		if d.path == module+"/trustee" {
+			if why := ioViolation(d.imports); why != "" {
+				t.Errorf("trustee %s", why)
+			}
+		}
 	}
 }
 
@@ -287,6 +317,12 @@ func TestGuardRules(t *testing.T) {
 	}
 	if pureViolation("election", dep{path: module + "/tally"}) != "" {
 		t.Error("election may depend on tally")
+	}
+	if pureViolation("trustee", dep{path: module + "/wallet"}) != "" || pureViolation("trustee", dep{path: module + "/chain"}) == "" {
+		t.Error("trustee may depend on wallet, not on chain")
+	}
+	if ioViolation([]string{"fmt", "crypto/rand"}) == "" || ioViolation([]string{"fmt", "io", "time"}) != "" {
+		t.Error("the I/O rule: crypto/rand is I/O, fmt, io and time (for its types) are not")
 	}
 	if pureViolation("tally", dep{path: module + "/election"}) == "" {
 		t.Error("tally may not depend on election")

@@ -19,12 +19,19 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/observer"
+	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
 
 // The tests of the officials', trustees' and results commands and of
 // `evote demo` run real nodes (one validator in the test process, serving
 // the HTTP API on loopback) and drive the commands through Run.
+
+// TestMain seals the trustees' secrets of every test with a cheap KDF.
+func TestMain(m *testing.M) {
+	trusteeKDF = testKDF
+	os.Exit(m.Run())
+}
 
 // startTestNetwork starts a one-validator network whose genesis names a
 // fresh authority key, written to dir/authority.key.
@@ -79,7 +86,7 @@ var totalLine = regexp.MustCompile(`(?m)^   (\S.*?)\s+(\d+)\s+[\d.]+% of voters$
 // totals must equal the sums of the last ballots recorded in expected.json.
 func TestDemoElection(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	out := mustCLI(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--insecure-test-kdf", "--out", dir)
+	out := mustCLI(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--out", dir)
 	for _, want := range []string{
 		"key ceremony done on the chain",
 		"2 voters cast a second ballot with other choices",
@@ -181,8 +188,16 @@ func TestDemoElection(t *testing.T) {
 // bad-decryption-share; trustees 1 and 2 decrypt, and the totals are
 // right.
 func TestDemoFaults(t *testing.T) {
-	out := mustCLI(t, "demo", "--voters", "6", "--trustees", "3", "--threshold", "2", "--insecure-test-kdf",
-		"--out", filepath.Join(t.TempDir(), "demo"), "--fault", "1=bad-share", "--fault", "3=bad-decryption")
+	cfg := ElectionDemoConfig{Voters: 6, Trustees: 3, Threshold: 2, Validators: 1, Out: filepath.Join(t.TempDir(), "demo"),
+		Faults: map[int]trustee.Fault{1: trustee.FaultBadShare, 3: trustee.FaultBadDecryption}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := runDemo(t.Context(), cfg, &lockedWriter{w: &b}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, b.String())
+	}
+	out := b.String()
 	for _, want := range []string{
 		"trustee 2 complained about trustee(s) [1]",
 		"1 complaint(s) answered on the chain by revealing the share",
@@ -205,13 +220,22 @@ func TestDemoRejectsBadConfig(t *testing.T) {
 		{"--threshold", "4", "--trustees", "3"},
 		{"--voters", "0"},
 		{"--validators", "0"},
-		{"--trustees", "3", "--threshold", "3", "--fault", "2=bad-decryption"},
-		{"--fault", "9=bad-share"},
-		{"--fault", "1=lie"},
+		{"--fault", "1=bad-share"},               // test options are no flags
+		{"--insecure-test-kdf", "--voters", "1"}, // nor is the test KDF
 	} {
 		code, _, errs := runCLI(t, t.Context(), append([]string{"demo"}, args...)...)
 		if code != 1 || !strings.Contains(errs, "--") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	for _, faults := range []map[int]trustee.Fault{
+		{2: trustee.FaultBadDecryption, 3: trustee.FaultBadDecryption},
+		{9: trustee.FaultBadShare},
+		{1: trustee.Fault(7)},
+	} {
+		cfg := ElectionDemoConfig{Voters: 1, Trustees: 3, Threshold: 2, Validators: 1, Faults: faults}
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("faults %v: accepted", faults)
 		}
 	}
 }
@@ -222,7 +246,7 @@ func testTrustees(t *testing.T, dir string, n int) string {
 	t.Helper()
 	var b strings.Builder
 	for i := 1; i <= n; i++ {
-		out := mustCLI(t, "trustee", "init", "--name", fmt.Sprintf("T%d", i), "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--insecure-test-kdf")
+		out := mustCLI(t, "trustee", "init", "--name", fmt.Sprintf("T%d", i), "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)))
 		if !strings.Contains(out, "give the official these lines") {
 			t.Fatalf("trustee init: %s", out)
 		}
@@ -421,22 +445,36 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	os.WriteFile(manifest, []byte(testManifest(key.Public(), "restart", testTrustees(t, dir, 3))), 0o644)
 	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
 	id := electionCreated.FindStringSubmatch(out)[1]
-	trustee := func(i int, extra ...string) []string {
+	trusteeArgs := func(i int, extra ...string) []string {
 		return append([]string{"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--poll", "50ms"}, extra...)
 	}
 
 	// A wrong passphrase, from a file: refused, nothing posted.
 	wrong := filepath.Join(dir, "wrong")
 	os.WriteFile(wrong, []byte("not it\n"), 0o600)
-	wantRejected(t, []string{"trustee.sealed: wrong passphrase"}, trustee(1, "--passphrase-file", wrong)...)
-	wantRejected(t, []string{"no trustee in"}, append(trustee(1), "--dir", filepath.Join(dir, "nobody"))...)
+	wantRejected(t, []string{"trustee.sealed: wrong passphrase"}, trusteeArgs(1, "--passphrase-file", wrong)...)
+	wantRejected(t, []string{"no trustee in"}, append(trusteeArgs(1), "--dir", filepath.Join(dir, "nobody"))...)
 
 	// Trustee 1 stops after sealing its deal, before submitting it.
-	if out := mustCLI(t, trustee(1, "--stop-at", "deal-saved")...); !strings.Contains(out, "made its deal and sealed it") || !strings.Contains(out, "stopped at deal-saved") {
+	eid, _ := election.ParseID(id)
+	stopAt := func(i int, stop trustee.Stop) string {
+		t.Helper()
+		store, err := openTrusteeStore(filepath.Join(dir, fmt.Sprintf("t%d", i)), []byte("trustee passphrase"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.close()
+		var b bytes.Buffer
+		cfg := TrusteeRunConfig{Node: net.url, Election: eid, Dir: store.dir, Poll: 50 * time.Millisecond, Test: trustee.Options{StopAt: stop}}
+		if err := runTrustee(t.Context(), cfg, store, &b); !errors.Is(err, errStopped) {
+			t.Fatalf("stop at %v: %v\n%s", stop, err, b.String())
+		}
+		return b.String()
+	}
+	if out := stopAt(1, trustee.StopDealSaved); !strings.Contains(out, "made its deal and sealed it") {
 		t.Fatalf("stop at deal-saved: %s", out)
 	}
 	api := newAPINode(net.url)
-	eid, _ := election.ParseID(id)
 	d, err := api.detail(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +483,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 		t.Fatal("trustee 1 dealt although it stopped before submitting")
 	}
 	// Trustee 2 stops after its deal is committed.
-	if out := mustCLI(t, trustee(2, "--stop-at", "dealt")...); !strings.Contains(out, "dealt in block") {
+	if out := stopAt(2, trustee.StopDealt); !strings.Contains(out, "dealt in block") {
 		t.Fatalf("stop at dealt: %s", out)
 	}
 
@@ -459,7 +497,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	results := make([]result, 4)
 	var wg sync.WaitGroup
 	for i := 1; i <= 3; i++ {
-		args := trustee(i)
+		args := trusteeArgs(i)
 		if i == 3 {
 			args = append(args, "--once")
 		}
@@ -614,14 +652,14 @@ func FuzzDecodeTrusteeState(f *testing.F) {
 	f.Add([]byte(`{"version":"evote/v1/trustee-state"}`))
 	f.Add([]byte(`{"version":"evote/v1/trustee-state","elections":{"zz":null}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := decodeTrusteeState(b)
+		st, err := trustee.DecodeState(b)
 		if err != nil {
 			return
 		}
-		if st.Version != trusteeStateTag || st.Elections == nil {
+		if st.Version != trustee.StateTag || st.Elections == nil {
 			t.Fatalf("%q decoded to %+v", b, st)
 		}
-		if _, err := st.keys(); err != nil {
+		if _, err := st.Keys(); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -771,8 +809,9 @@ func TestCommandsRejectBadFlags(t *testing.T) {
 		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--passphrase-file", filepath.Join(dir, "none")}, "passphrase file: open"},
 		{[]string{"trustee", "run", "--election", id}, "--dir is required"},
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--poll", "1ms"}, "--poll must be"},
-		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "lie"}, "--fault must be"},
-		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "never"}, "--stop-at must be"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "bad-share"}, "unknown flag: --fault"},
+		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "dealt"}, "unknown flag: --stop-at"},
+		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--insecure-test-kdf"}, "unknown flag: --insecure-test-kdf"},
 		{[]string{"trustee", "run", "--dir", dir}, "--election is required"},
 		{[]string{"results"}, "--election is required"},
 		{[]string{"roll", "show", "--election", id, "--limit", "0"}, "--limit 1..1000"},

@@ -25,6 +25,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
 
@@ -43,8 +44,8 @@ type ElectionDemoConfig struct {
 	Voters, Trustees, Threshold, Validators int
 	Out                                     string // "" makes a temporary directory
 	// Faults makes trustees misbehave (by index), for tests of the
-	// chain's checks.
-	Faults map[int]trusteeFault
+	// chain's checks; no flag sets it.
+	Faults map[int]trustee.Fault
 	// FastKDF seals the trustees' secrets with a cheap Argon2id setting.
 	FastKDF bool
 }
@@ -64,30 +65,20 @@ func (c ElectionDemoConfig) Validate() error {
 	bad := 0
 	for i, f := range c.Faults {
 		if i < 1 || i > c.Trustees {
-			return fmt.Errorf("--fault names trustee %d of %d", i, c.Trustees)
+			return fmt.Errorf("demo faults: name trustee %d of %d", i, c.Trustees)
 		}
-		if f == faultBadDecryption {
+		switch f {
+		case trustee.FaultBadShare:
+		case trustee.FaultBadDecryption:
 			bad++
+		default:
+			return fmt.Errorf("demo faults: trustee %d: %v is not a fault a demo plays", i, f)
 		}
 	}
 	if c.Trustees-bad < c.Threshold {
-		return fmt.Errorf("--fault: with %d trustee(s) posting wrong decryptions, fewer than --threshold %d honest ones remain", bad, c.Threshold)
+		return fmt.Errorf("demo faults: with %d trustee(s) posting wrong decryptions, fewer than --threshold %d honest ones remain", bad, c.Threshold)
 	}
 	return nil
-}
-
-// parseFaults reads --fault values of the form INDEX=FAULT.
-func parseFaults(list []string) (map[int]trusteeFault, error) {
-	out := map[int]trusteeFault{}
-	for _, s := range list {
-		i, f, ok := strings.Cut(s, "=")
-		n, err := strconv.Atoi(i)
-		if !ok || err != nil || (trusteeFault(f) != faultBadShare && trusteeFault(f) != faultBadDecryption) {
-			return nil, fmt.Errorf("--fault %q: want INDEX=bad-share or INDEX=bad-decryption", s)
-		}
-		out[n] = trusteeFault(f)
-	}
-	return out, nil
 }
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -103,13 +94,9 @@ there are more trustees than the threshold, one is offline at decryption. The ch
 in DIR/expected.json; the demo prints the result table and exits 2 if the totals differ from them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			faults, err := parseFaults(e.v.GetStringSlice("fault"))
-			if err != nil {
-				return err
-			}
 			cfg := ElectionDemoConfig{
 				Voters: e.v.GetInt("voters"), Trustees: e.v.GetInt("trustees"), Threshold: e.v.GetInt("threshold"),
-				Validators: e.v.GetInt("validators"), Out: e.v.GetString("out"), Faults: faults, FastKDF: e.v.GetBool("insecure-test-kdf"),
+				Validators: e.v.GetInt("validators"), Out: e.v.GetString("out"),
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -122,10 +109,6 @@ in DIR/expected.json; the demo prints the result table and exits 2 if the totals
 	cmd.Flags().Int("threshold", 2, "how many trustees decrypt")
 	cmd.Flags().Int("validators", 1, "validators of the network (more than one: node processes on 127.0.0.1)")
 	cmd.Flags().String("out", "", "directory for every key, the manifest, the logs and expected.json (default: a new temporary directory)")
-	cmd.Flags().StringSlice("fault", nil, "INDEX=bad-share or INDEX=bad-decryption: a misbehaving trustee")
-	cmd.Flags().Bool("insecure-test-kdf", false, "seal the trustees' secrets with a cheap Argon2id setting (tests only)")
-	cmd.Flags().MarkHidden("fault")
-	cmd.Flags().MarkHidden("insecure-test-kdf")
 	return cmd
 }
 
@@ -281,7 +264,7 @@ type demoTrustee struct {
 	dir    string
 	pass   []byte
 	store  *trusteeStore
-	fault  trusteeFault
+	fault  trustee.Fault
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the run ends, err set
 	err    error
@@ -312,7 +295,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	d.official = &official{api: d.api, chainID: st.ChainID, authority: authority, out: prefixWriter(out, "  official: ")}
 
 	// The trustees make their keys, each in its own directory.
-	kdf := wallet.DefaultKDF
+	kdf := trusteeKDF
 	if cfg.FastKDF {
 		kdf = testKDF
 	}
@@ -329,8 +312,11 @@ func (d *demoRun) run(ctx context.Context) error {
 		if err := os.WriteFile(t.dir+".passphrase", append(bytes.Clone(t.pass), '\n'), 0o600); err != nil {
 			return err
 		}
-		k, _ := t.store.state.keys()
-		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.identity.Public().String(), EncryptionKey: election.EncryptionKeyOf(k.enc.Public()).String()})
+		k, err := t.store.state.Keys()
+		if err != nil {
+			return err
+		}
+		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.Identity.Public().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
 		trustees[i] = t
 	}
 	fmt.Fprintf(out, "%d trustees made their identity and encryption keys, sealed in %s\n", len(trustees), filepath.Join(d.dir, "trustees"))
@@ -419,13 +405,13 @@ func (d *demoRun) run(ctx context.Context) error {
 	// One trustee goes offline before the close when the others suffice.
 	bad := 0
 	for _, f := range cfg.Faults {
-		if f == faultBadDecryption {
+		if f == trustee.FaultBadDecryption {
 			bad++
 		}
 	}
 	if cfg.Trustees-bad > cfg.Threshold {
 		for i := len(trustees) - 1; i >= 0; i-- {
-			if t := trustees[i]; t.fault == faultNone {
+			if t := trustees[i]; t.fault == trustee.FaultNone {
 				t.cancel()
 				<-t.done
 				d.expected.Offline = append(d.expected.Offline, uint32(t.index))
@@ -493,7 +479,7 @@ func (d *demoRun) startTrustee(ctx context.Context, t *demoTrustee) error {
 	}
 	tctx, cancel := context.WithCancel(ctx)
 	t.cancel, t.done, t.log = cancel, make(chan struct{}), log
-	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Fault: t.fault}
+	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Test: trustee.Options{Fault: t.fault}}
 	go func() {
 		err := runTrustee(tctx, cfg, store, &lockedWriter{w: log})
 		store.close()
@@ -556,9 +542,9 @@ func (d *demoRun) reportDecryption(ts []*demoTrustee) error {
 		}
 		code, rejected := rejectionCode(err)
 		switch {
-		case t.fault == faultBadDecryption && rejected && code == election.CodeBadDecryptionShare:
+		case t.fault == trustee.FaultBadDecryption && rejected && code == election.CodeBadDecryptionShare:
 			fmt.Fprintf(d.out, "  trustee %d's wrong partial decryptions were rejected: %v\n", t.index, err)
-		case t.fault == faultBadDecryption:
+		case t.fault == trustee.FaultBadDecryption:
 			return fmt.Errorf("trustee %d posted wrong decryptions and was not refused with bad-decryption-share: %v", t.index, err)
 		case err != nil:
 			return fmt.Errorf("trustee %d: %w", t.index, err)
@@ -614,7 +600,7 @@ func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
 	if len(d.cfg.Faults) > 0 {
 		exp.Faults = map[int]string{}
 		for i, f := range d.cfg.Faults {
-			exp.Faults[i] = string(f)
+			exp.Faults[i] = f.String()
 		}
 	}
 	for i, v := range voters {

@@ -84,14 +84,14 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	if err := newAPINode(net.url).get(t.Context(), "/api/v1/elections/"+ids["other"]+"/dkg", &other); err != nil {
 		t.Fatal(err)
 	}
-	trustee := func(i int, node string) []string {
+	trusteeArgs := func(i int, node string) []string {
 		return []string{"trustee", "run", "--node", node, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--poll", "50ms"}
 	}
 
 	// A trustee the manifest does not name, and one the manifest names
 	// with another encryption key.
-	mustCLI(t, "trustee", "init", "--name", "T4", "--dir", filepath.Join(dir, "t4"), "--insecure-test-kdf")
-	wantRejected(t, []string{"is not a trustee of election " + id}, trustee(4, net.url)...)
+	mustCLI(t, "trustee", "init", "--name", "T4", "--dir", filepath.Join(dir, "t4"))
+	wantRejected(t, []string{"is not a trustee of election " + id}, trusteeArgs(4, net.url)...)
 	lines := strings.Split(members, "\n")
 	lines[2], lines[5] = lines[5], lines[2] // T1's identity with T2's encryption key, and the reverse
 	mixed := filepath.Join(dir, "mixed.yaml")
@@ -103,7 +103,7 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 
 	// Another election's manifest under this election's id.
 	swapped := lyingNode(t, net.url, "/api/v1/elections/"+id+"/dkg", func(v map[string]any) { v["manifest"] = other.Manifest })
-	wantRejected(t, []string{"served a manifest that is not the one of election " + id}, trustee(1, swapped)...)
+	wantRejected(t, []string{"served a manifest that is not the one of election " + id}, trusteeArgs(1, swapped)...)
 
 	// A joint key that is not the ceremony's: trustee 1 takes part in the
 	// ceremony through the lying node, then refuses to derive a share.
@@ -116,9 +116,9 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := 2; i <= 3; i++ {
-		wg.Go(func() { runCLI(t, ctx, append(trustee(i, net.url), "--once")...) })
+		wg.Go(func() { runCLI(t, ctx, append(trusteeArgs(i, net.url), "--once")...) })
 	}
-	code, out, errs := runCLI(t, ctx, trustee(1, wrongKey)...)
+	code, out, errs := runCLI(t, ctx, trusteeArgs(1, wrongKey)...)
 	cancel()
 	wg.Wait()
 	if code != 1 || !strings.Contains(out, "dealt in block") || !strings.Contains(errs, "the ceremony's messages give the joint key") || !strings.Contains(errs, "the node says "+strings.Repeat("e2", 32)) {
@@ -153,5 +153,5 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.close()
-	wantRejected(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trustee(1, net.url)...)
+	wantRejected(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trusteeArgs(1, net.url)...)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/wallet"
 )
 
 // `evote trustee init|run`: a trustee's keys and its part in elections.
@@ -35,31 +34,28 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 			if name == "" {
 				return errors.New("--name is required (as the manifest will show it)")
 			}
-			kdf := wallet.DefaultKDF
-			if e.v.GetBool("insecure-test-kdf") {
-				kdf = testKDF
-			}
 			pass, err := trusteePassphrase(e, true)
 			if err != nil {
 				return err
 			}
-			s, err := initTrusteeStore(dir, name, pass, kdf)
+			s, err := initTrusteeStore(dir, name, pass, trusteeKDF)
 			if err != nil {
 				return err
 			}
-			k, _ := s.state.keys()
+			k, err := s.state.Keys()
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(e.stdout, "trustee %q initialised in %s\n", name, dir)
-			fmt.Fprintf(e.stdout, "  identity        %s\n", k.identity.Public())
-			fmt.Fprintf(e.stdout, "  encryption key  %s\n", election.EncryptionKeyOf(k.enc.Public()))
+			fmt.Fprintf(e.stdout, "  identity        %s\n", k.Identity.Public())
+			fmt.Fprintf(e.stdout, "  encryption key  %s\n", election.EncryptionKeyOf(k.Encryption.Public()))
 			fmt.Fprintf(e.stdout, "  secrets         %s (sealed under the passphrase; keep it and a backup)\n", filepath.Join(dir, trusteeSealed))
 			fmt.Fprintf(e.stdout, "give the official these lines for trustees.members of the manifest (also in %s):\n\n", filepath.Join(dir, trusteePublic))
-			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.identity.Public(), election.EncryptionKeyOf(k.enc.Public()))
+			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.Identity.Public(), election.EncryptionKeyOf(k.Encryption.Public()))
 			return nil
 		},
 	}
 	initCmd.Flags().String("name", "", "the trustee's name, as the manifest shows it")
-	initCmd.Flags().Bool("insecure-test-kdf", false, "seal with a cheap Argon2id setting (tests only)")
-	initCmd.Flags().MarkHidden("insecure-test-kdf")
 
 	runCmd := &cobra.Command{
 		Use:   "run --election ID --dir DIR",
@@ -80,7 +76,7 @@ it was and posts the deal it kept, never a second one.`,
 			}
 			cfg := TrusteeRunConfig{
 				Node: e.v.GetString("node"), Election: id, Dir: e.v.GetString("dir"), Once: e.v.GetBool("once"),
-				Poll: e.v.GetDuration("poll"), Fault: trusteeFault(e.v.GetString("fault")), StopAt: trusteeStop(e.v.GetString("stop-at")),
+				Poll: e.v.GetDuration("poll"),
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -94,22 +90,13 @@ it was and posts the deal it kept, never a second one.`,
 				return err
 			}
 			defer store.close()
-			err = runTrustee(cmd.Context(), cfg, store, e.stdout)
-			if errors.Is(err, errStopped) {
-				fmt.Fprintf(e.stdout, "stopped at %s, as asked\n", cfg.StopAt)
-				return nil
-			}
-			return err
+			return runTrustee(cmd.Context(), cfg, store, e.stdout)
 		},
 	}
 	addNodeURLFlag(runCmd)
 	addElectionFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
 	runCmd.Flags().Duration("poll", chainPoll, "how often to look at the chain")
-	runCmd.Flags().String("fault", "", "misbehave: bad-share or bad-decryption (tests of the chain's checks)")
-	runCmd.Flags().String("stop-at", "", "stop at deal-saved or dealt (tests of restarts)")
-	runCmd.Flags().MarkHidden("fault")
-	runCmd.Flags().MarkHidden("stop-at")
 	for _, c := range []*cobra.Command{initCmd, runCmd} {
 		c.Flags().String("dir", "", "the trustee's directory (its sealed secrets)")
 		c.Flags().String("passphrase-file", "", "read the passphrase from this file (else EVOTE_PASSPHRASE, else the terminal)")
