@@ -35,6 +35,27 @@ func TestMain(m *testing.M) {
 			stop()
 			os.Exit(code)
 		},
+		// expect-exit N evote ARGS...: runs evote and exits 0 if its exit
+		// status is N (a script's `! exec` asserts only that it is not 0).
+		"expect-exit": func() {
+			if len(os.Args) < 3 || os.Args[2] != "evote" {
+				fmt.Fprintln(os.Stderr, "usage: expect-exit N evote ARGS...")
+				os.Exit(1)
+			}
+			want, err := strconv.Atoi(os.Args[1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "expect-exit:", err)
+				os.Exit(1)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := cli.Run(ctx, os.Args[3:], os.Stdout, os.Stderr)
+			stop()
+			if code != want {
+				fmt.Fprintf(os.Stderr, "expect-exit: evote exited %d, want %d\n", code, want)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		},
 	})
 }
 
