@@ -24,17 +24,22 @@ import (
 // testdata/script run `evote` as a process (this test binary, entered
 // through cli.Run as cmd/evote's main does) and check what it prints and
 // its exit status. A script that needs a network writes one with `evote
-// testnet` on the free ports that Setup puts in $P2P_PORT and $HTTP_PORT,
-// runs `evote node` in the background, and waits for it with waitnode.
+// testnet` on the free ports that Setup puts in $P2P_PORT and $HTTP_PORT
+// ($NODE is the API's address), runs `evote node` in the background, and
+// waits for it with waitnode.
+//
+// Besides testscript's own commands, the scripts have:
+//
+//	exec expect-exit N evote ARGS...   evote must exit with status N
+//	waitnode URL                       the node answers with a committed block
+//	waitphase URL ELECTION PHASE       the node shows the election in PHASE
+//	setenvre NAME REGEXP               NAME = REGEXP's first group in stdout
+//	expand IN OUT                      OUT = IN with $VARs replaced
+//	replace FILE REGEXP REPLACEMENT    change FILE's first match (tampering)
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"evote": func() {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-			stop()
-			os.Exit(code)
-		},
+		"evote": func() { os.Exit(runEvote(os.Args[1:])) },
 		// expect-exit N evote ARGS...: runs evote and exits 0 if its exit
 		// status is N (a script's `! exec` asserts only that it is not 0).
 		"expect-exit": func() {
@@ -47,16 +52,21 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "expect-exit:", err)
 				os.Exit(1)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			code := cli.Run(ctx, os.Args[3:], os.Stdout, os.Stderr)
-			stop()
-			if code != want {
+			if code := runEvote(os.Args[3:]); code != want {
 				fmt.Fprintf(os.Stderr, "expect-exit: evote exited %d, want %d\n", code, want)
 				os.Exit(1)
 			}
 			os.Exit(0)
 		},
 	})
+}
+
+// runEvote is cmd/evote's main: Ctrl-C (SIGINT) or SIGTERM cancels the
+// command's context.
+func runEvote(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cli.Run(ctx, args, os.Stdout, os.Stderr)
 }
 
 func TestScript(t *testing.T) {
