@@ -27,11 +27,10 @@ import (
 // `evote demo` run real nodes (one validator in the test process, serving
 // the HTTP API on loopback) and drive the commands through Run.
 
-// TestMain seals the trustees' secrets of every test with a cheap KDF.
-func TestMain(m *testing.M) {
-	trusteeKDF = testKDF
-	os.Exit(m.Run())
-}
+// The test binary seals trustees' secrets with a cheap KDF, in the tests
+// and in the evote processes that the scripts (script_test.go) run from it.
+// The evote binary itself has no such setting.
+func init() { trusteeKDF = testKDF }
 
 // startTestNetwork starts a one-validator network whose genesis names a
 // fresh authority key, written to dir/authority.key.
