@@ -62,7 +62,7 @@ trustees:
 
 	// The chain's genesis names the official as an election authority.
 	const chainID = "evote-example"
-	m, err := election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{official.Public()}})
+	m, err := election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{official.Public()}}, election.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -87,20 +87,21 @@ trustees:
 	byVoter, _ := election.NewAppendVotersTx(chainID, id, roll, election.DeriveKey("example/alice"))
 
 	b := election.Block{ChainID: chainID, Height: 1, Time: time.Date(2030, 2, 1, 9, 0, 0, 0, time.UTC)}
-	if err := m.BeginBlock(store, b); err != nil {
+	blk, err := m.BeginBlock(store, b)
+	if err != nil {
 		panic(err)
 	}
 	for _, tx := range []struct {
 		name string
 		raw  []byte
 	}{{"create-election", create}, {"append-voters", appendVoters}, {"append-voters for another chain", otherChain}, {"append-voters by a voter", byVoter}} {
-		res, err := m.DeliverTx(store, b, tx.raw, false)
+		res, err := blk.Deliver(tx.raw, false)
 		if err != nil {
 			panic(err) // a node fault (the store), never a rejection
 		}
 		fmt.Printf("%s: %s\n", tx.name, res.Code)
 	}
-	if err := m.EndBlock(store, b); err != nil {
+	if err := blk.End(); err != nil {
 		panic(err)
 	}
 
