@@ -34,6 +34,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
@@ -159,7 +160,11 @@ func startTestNode(t *testing.T) *testNode {
 // start opens the home and serves a new Server over the node.
 func (tn *testNode) start(t *testing.T) {
 	t.Helper()
-	n, err := chain.NewNode(tn.home, chain.Options{NewMachine: newElectionMachine, LogOutput: testLog(), LogLevel: "error"})
+	conf, err := cometconf.Load(tn.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := chain.NewNode(conf, chain.Options{NewMachine: newElectionMachine, LogOutput: testLog(), LogLevel: "error"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/web"
 )
 
@@ -86,7 +87,12 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := chain.NewNode(cfg.Home, chain.Options{NewMachine: newElectionMachine, LogOutput: logFile, LogLevel: cfg.LogLevel})
+	conf, err := cometconf.Load(cfg.Home)
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	n, err := chain.NewNode(conf, chain.Options{NewMachine: newElectionMachine, LogOutput: logFile, LogLevel: cfg.LogLevel})
 	if err != nil {
 		logFile.Close()
 		return nil, err
