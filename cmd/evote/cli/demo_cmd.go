@@ -338,7 +338,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	// The official writes the manifest and creates the election.
 	var y bytes.Buffer
 	err = template.Must(template.New("manifest").Parse(demoManifest)).Execute(&y, map[string]any{
-		"Authority": authority.Public().String(), "Reference": "demo-" + hex.EncodeToString(randomBytes(8)),
+		"Authority": authority.AuthorityPublic().String(), "Reference": "demo-" + hex.EncodeToString(randomBytes(8)),
 		"DealsBy": time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second).Format(time.RFC3339), "Threshold": cfg.Threshold, "Trustees": tv,
 	})
 	if err != nil {

@@ -274,7 +274,7 @@ func writeTestnet(cfg TestnetConfig, out io.Writer) error {
 	for i, home := range homes {
 		fmt.Fprintf(out, "  evote node --home %s    # API on http://127.0.0.1:%d\n", home, cfg.HTTPPort+i)
 	}
-	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.Public())
+	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.AuthorityPublic())
 	fmt.Fprintf(out, "  the officials' commands sign with it: evote election create --authority-key %s ... (or EVOTE_AUTHORITY_KEY)\n", keyPath)
 	return nil
 }
@@ -313,7 +313,7 @@ func readAuthorityKey(path string) (*election.PrivateKey, error) {
 }
 
 func genesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
-	g := election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{authority.Public()}}
+	g := election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}

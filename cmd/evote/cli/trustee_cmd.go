@@ -49,7 +49,7 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 			}
 			k, _ := s.state.keys()
 			fmt.Fprintf(e.stdout, "trustee %q initialised in %s\n", name, dir)
-			fmt.Fprintf(e.stdout, "  identity        %s\n", k.identity.Public())
+			fmt.Fprintf(e.stdout, "  identity        %s\n", k.identity.TrusteePublic())
 			fmt.Fprintf(e.stdout, "  encryption key  %s\n", election.EncryptionKeyOf(k.enc.Public()))
 			fmt.Fprintf(e.stdout, "  secrets         %s (sealed under the passphrase; keep it and a backup)\n", filepath.Join(dir, trusteeSealed))
 			fmt.Fprintf(e.stdout, "give the official these lines for trustees.members of the manifest (also in %s):\n\n", filepath.Join(dir, trusteePublic))

@@ -149,7 +149,7 @@ func (r *trusteeRunner) setup(ctx context.Context) error {
 	if r.params, err = man.DKGParams(r.id); err != nil {
 		return err
 	}
-	me := r.keys.identity.Public()
+	me := r.keys.identity.TrusteePublic()
 	for i, t := range man.Trustees.Members {
 		if t.Identity == me {
 			if t.EncryptionKey != election.EncryptionKeyOf(r.keys.enc.Public()) {
