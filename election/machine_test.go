@@ -223,7 +223,7 @@ func TestQueries(t *testing.T) {
 	var hash [32]byte
 	hex.Decode(hash[:], []byte(vs.TxHash))
 	tx, err := election.QueryTx(st, hash)
-	if err != nil || tx.Kind != election.KindBallot || tx.Signer != actorKey("alice").Public() || tx.Election != id {
+	if err != nil || tx.Kind != election.KindBallot || tx.Signer != (election.SignerKey{Role: election.RoleVoter, Key: actorKey("alice").Public()}) || tx.Election != id {
 		t.Fatalf("QueryTx: %+v, %v", tx, err)
 	}
 

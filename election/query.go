@@ -457,7 +457,7 @@ type TxInfo struct {
 	Height   int64     `json:"height"`
 	Kind     Kind      `json:"kind"`
 	Election ID        `json:"election"`
-	Signer   PublicKey `json:"signer"`
+	Signer   SignerKey `json:"signer"` // in the text form of its kind's signer role
 }
 
 // QueryTx looks up an accepted transaction by its hash (Hash).
@@ -473,5 +473,5 @@ func QueryTx(r ReadStore, hash [32]byte) (*TxInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TxInfo{Hash: hex.EncodeToString(hash[:]), Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: rec.Signer}, nil
+	return &TxInfo{Hash: hex.EncodeToString(hash[:]), Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: SignerOf(rec.Kind, rec.Signer)}, nil
 }

@@ -233,3 +233,44 @@ func (r Role) KeyText(k PublicKey) string {
 	}
 	return roleKeyText(r, k)
 }
+
+// SignerKey is a transaction's signer with the role its kind gives it
+// (Kind.SignerRole), for showing the signer in text: its text form is the
+// role's ("evote-voter:..." for a ballot's signer). UnmarshalText reads any
+// role's form, or the older "ed25519:" form (Role 0).
+type SignerKey struct {
+	Role Role
+	Key  PublicKey
+}
+
+// SignerOf returns the signer of a transaction of kind k.
+func SignerOf(k Kind, signer PublicKey) SignerKey {
+	return SignerKey{Role: k.SignerRole(), Key: signer}
+}
+
+// String returns the text form.
+func (s SignerKey) String() string { return s.Role.KeyText(s.Key) }
+
+// MarshalText returns the text form.
+func (s SignerKey) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses the text form of a key of any role.
+func (s *SignerKey) UnmarshalText(b []byte) error {
+	text := string(b)
+	for r := RoleVoter; r <= RoleAuthority; r++ {
+		if strings.HasPrefix(text, r.Prefix()) {
+			k, err := parseRoleKey(text, r)
+			if err != nil {
+				return err
+			}
+			*s = SignerKey{Role: r, Key: k}
+			return nil
+		}
+	}
+	k, err := ParsePublicKey(text)
+	if err != nil {
+		return err
+	}
+	*s = SignerKey{Key: k}
+	return nil
+}

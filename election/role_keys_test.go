@@ -195,3 +195,31 @@ func FuzzParseRoleKey(f *testing.F) {
 		}
 	})
 }
+
+// A transaction's signer is shown in the form of the role its kind gives
+// it, and that text parses back, as does the older form (with no role).
+func TestSignerKeyText(t *testing.T) {
+	k := election.DeriveKey("signer key")
+	for kind, want := range map[election.Kind]string{
+		election.KindBallot:           k.VoterPublic().String(),
+		election.KindDKGDeal:          k.TrusteePublic().String(),
+		election.KindDecryptionShares: k.TrusteePublic().String(),
+		election.KindCreateElection:   k.AuthorityPublic().String(),
+		election.KindClose:            k.AuthorityPublic().String(),
+		election.Kind(200):            k.Public().String(),
+	} {
+		s := election.SignerOf(kind, k.Public())
+		b, err := s.MarshalText()
+		if err != nil || string(b) != want {
+			t.Errorf("signer of %v: %s, want %s", kind, b, want)
+		}
+		var back election.SignerKey
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Errorf("signer of %v: round trip %+v: %v", kind, back, err)
+		}
+	}
+	var s election.SignerKey
+	if err := s.UnmarshalText([]byte("evote-trustee:00")); !errors.Is(err, election.ErrInvalidKey) {
+		t.Errorf("a short key: %v", err)
+	}
+}
