@@ -330,7 +330,7 @@ func (d *demoRun) run(ctx context.Context) error {
 			return err
 		}
 		k, _ := t.store.state.keys()
-		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.identity.Public().String(), EncryptionKey: election.EncryptionKeyOf(k.enc.Public()).String()})
+		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.identity.TrusteePublic().String(), EncryptionKey: election.EncryptionKeyOf(k.enc.Public()).String()})
 		trustees[i] = t
 	}
 	fmt.Fprintf(out, "%d trustees made their identity and encryption keys, sealed in %s\n", len(trustees), filepath.Join(d.dir, "trustees"))

@@ -53,7 +53,7 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 			fmt.Fprintf(e.stdout, "  encryption key  %s\n", election.EncryptionKeyOf(k.enc.Public()))
 			fmt.Fprintf(e.stdout, "  secrets         %s (sealed under the passphrase; keep it and a backup)\n", filepath.Join(dir, trusteeSealed))
 			fmt.Fprintf(e.stdout, "give the official these lines for trustees.members of the manifest (also in %s):\n\n", filepath.Join(dir, trusteePublic))
-			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.identity.Public(), election.EncryptionKeyOf(k.enc.Public()))
+			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.identity.TrusteePublic(), election.EncryptionKeyOf(k.enc.Public()))
 			return nil
 		},
 	}

@@ -268,7 +268,7 @@ func (s *trusteeStore) publicYAML() string {
 		return ""
 	}
 	return fmt.Sprintf("# The public keys of trustee %q: an official lists them under\n# trustees.members in the election manifest.\n- name: %q\n  identity: %s\n  encryption_key: %s\n",
-		s.state.Name, s.state.Name, k.identity.Public(), election.EncryptionKeyOf(k.enc.Public()))
+		s.state.Name, s.state.Name, k.identity.TrusteePublic(), election.EncryptionKeyOf(k.enc.Public()))
 }
 
 // testKDF is the Argon2id setting of --insecure-test-kdf: cheap enough for
