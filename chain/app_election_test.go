@@ -27,7 +27,7 @@ func electionApp(t *testing.T, authority *election.PrivateKey) *App {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	appState, _ := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.PublicKey{authority.Public()}})
+	appState, _ := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}})
 	if _, err := a.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: appState}); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestTransientVerdictsAreNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	voter := func(n byte) []election.RollEntry {
-		return []election.RollEntry{{Voter: election.DeriveKey(string([]byte{'v', n})).Public(), Weight: 1}}
+		return []election.RollEntry{{Voter: election.DeriveKey(string([]byte{'v', n})).VoterPublic(), Weight: 1}}
 	}
 	appendEarly, _ := election.NewAppendVotersTx(testChainID, id, voter(1), authority)
 	appendSame, _ := election.NewAppendVotersTx(testChainID, id, voter(2), authority)

@@ -178,7 +178,7 @@ func killedNode(home, point string) {
 			}
 		}
 	}
-	n, err := NewNode(home, opts)
+	n, err := openNode(home, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -14,7 +14,6 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
-	"github.com/spf13/viper"
 )
 
 // A node home is CometBFT's layout: config/config.toml, config/genesis.json,
@@ -229,25 +228,6 @@ func writeConfig(c *cfg.Config) error {
 		return fmt.Errorf("chain: write config: %w", err)
 	}
 	return nil
-}
-
-// loadConfig reads home/config/config.toml over CometBFT's defaults.
-func loadConfig(home string) (*cfg.Config, error) {
-	path := filepath.Join(home, "config", "config.toml")
-	v := viper.New()
-	v.SetConfigFile(path)
-	if err := v.ReadInConfig(); err != nil {
-		return nil, fmt.Errorf("chain: read %s: %w", path, err)
-	}
-	c := cfg.DefaultConfig()
-	if err := v.Unmarshal(c); err != nil {
-		return nil, fmt.Errorf("chain: read %s: %w", path, err)
-	}
-	c.SetRoot(home)
-	if err := c.ValidateBasic(); err != nil {
-		return nil, fmt.Errorf("chain: %s: %w", path, err)
-	}
-	return c, nil
 }
 
 // loadFilePV reads the validator key and last-sign state. privval's own

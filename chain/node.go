@@ -61,19 +61,23 @@ type Node struct {
 	stopErr     error
 }
 
-// NewNode builds the node of the home written by Init or GenerateTestnet:
-// CometBFT's configuration from config/config.toml, the validator key, the
+// NewNode builds the node of the home written by Init or GenerateTestnet
+// (conf.RootDir), with conf its CometBFT configuration as read from
+// config/config.toml by the caller (internal/cometconf.Load): the validator key, the
 // node key, the genesis and CometBFT's databases, and the SQLite store
 // data/evote.db. The handshake with the app (replaying blocks the app
 // lacks) runs here. Start it with Start.
-func NewNode(home string, opts Options) (*Node, error) {
+func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if opts.NewMachine == nil {
 		return nil, errors.New("chain: NewNode: Options.NewMachine is nil")
 	}
-	conf, err := loadConfig(home)
-	if err != nil {
-		return nil, err
+	if conf == nil || conf.RootDir == "" {
+		return nil, errors.New("chain: NewNode: no configuration, or one without its home (RootDir)")
 	}
+	if err := conf.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("chain: configuration of %s: %w", conf.RootDir, err)
+	}
+	home := conf.RootDir
 	logger, err := newLogger(opts.LogOutput, opts.LogLevel)
 	if err != nil {
 		return nil, err

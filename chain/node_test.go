@@ -69,7 +69,7 @@ func startNode(t testing.TB, home string) *Node {
 
 func startNodeWith(t testing.TB, home string, newMachine MachineFactory) *Node {
 	t.Helper()
-	n, err := NewNode(home, Options{NewMachine: newMachine, LogOutput: testLog(), LogLevel: "info"})
+	n, err := openNode(home, Options{NewMachine: newMachine, LogOutput: testLog(), LogLevel: "info"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func testTamperedReceipts(t *testing.T, good *Receipt, trusted *cmttypes.Validat
 func TestNodeStopWithoutStart(t *testing.T) {
 	home := initHome(t)
 	for range 2 {
-		n, err := NewNode(home, Options{NewMachine: newTestMachine})
+		n, err := openNode(home, Options{NewMachine: newTestMachine})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +386,7 @@ func TestNodeStopWithoutStart(t *testing.T) {
 	if err := Init(home, "again", InitOptions{ChainID: testChainID}); err == nil {
 		t.Fatal("Init over an existing home succeeded")
 	}
-	if _, err := NewNode(t.TempDir(), Options{NewMachine: newTestMachine}); err == nil {
+	if _, err := openNode(t.TempDir(), Options{NewMachine: newTestMachine}); err == nil {
 		t.Fatal("NewNode on an empty directory succeeded")
 	}
 }
@@ -420,7 +420,7 @@ func (m *barrierMachine) Precheck(st election.ReadStore, tx []byte) (election.Re
 func TestNodeChecksTxsInParallel(t *testing.T) {
 	const parallel = 4
 	home := initHome(t)
-	n, err := NewNode(home, Options{NewMachine: func(appState json.RawMessage, chainID string) (StateMachine, error) {
+	n, err := openNode(home, Options{NewMachine: func(appState json.RawMessage, chainID string) (StateMachine, error) {
 		m, err := newTestMachine(appState, chainID)
 		if err != nil {
 			return nil, err

@@ -25,7 +25,7 @@ func benchBallots(b testing.TB, n int, weight uint32) (*runner, [][]byte) {
 	var txs [][]byte
 	for i := range n {
 		v := wallet.NewVoterKey(election.DeriveKey(fmt.Sprintf("bench voter %d", i)))
-		roll = append(roll, election.RollEntry{Voter: v.Public().Key(), Weight: weight})
+		roll = append(roll, election.RollEntry{Voter: v.Public(), Weight: weight})
 		bal, err := wallet.BuildBallot(e, v, 1, [][]uint64{{1, 0}}, stream("bench"))
 		if err != nil {
 			b.Fatal(err)

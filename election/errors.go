@@ -36,10 +36,12 @@ var (
 
 // ManifestError is a manifest rule that does not hold, with the place in
 // the manifest it concerns (for example "contests[1].max_selections"). It
-// matches ErrInvalidManifest with errors.Is.
+// matches ErrInvalidManifest with errors.Is, and its cause (Err) if it has
+// one, for example ErrWrongRole for a key of another role.
 type ManifestError struct {
 	Field string
 	Msg   string
+	Err   error // the cause, or nil
 }
 
 func (e *ManifestError) Error() string {
@@ -49,7 +51,12 @@ func (e *ManifestError) Error() string {
 	return fmt.Sprintf("%v: %s: %s", ErrInvalidManifest, e.Field, e.Msg)
 }
 
-func (e *ManifestError) Unwrap() error { return ErrInvalidManifest }
+func (e *ManifestError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidManifest}
+	}
+	return []error{ErrInvalidManifest, e.Err}
+}
 
 func manifestErr(field, format string, args ...any) error {
 	return &ManifestError{Field: field, Msg: fmt.Sprintf(format, args...)}

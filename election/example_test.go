@@ -28,7 +28,7 @@ func Example() {
 			panic(err)
 		}
 		trustees += fmt.Sprintf("    - name: Trustee %d\n      identity: %s\n      encryption_key: %s\n",
-			i+1, id.Public(), election.EncryptionKeyOf(enc.Public()))
+			i+1, id.TrusteePublic(), election.EncryptionKeyOf(enc.Public()))
 	}
 
 	// The manifest and its id.
@@ -50,7 +50,7 @@ trustees:
     min_selections: 1
     title: {en: "Should the city build a tram line?"}
     options: [{en: "Yes"}, {en: "No"}]
-`, official.Public(), trustees))
+`, official.AuthorityPublic(), trustees))
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +62,7 @@ trustees:
 
 	// The chain's genesis names the official as an election authority.
 	const chainID = "evote-example"
-	m, err := election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{official.Public()}}, election.Options{})
+	m, err := election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{official.AuthorityPublic()}}, election.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -73,7 +73,7 @@ trustees:
 	if err != nil {
 		panic(err)
 	}
-	alice, bob := election.DeriveKey("example/alice").Public(), election.DeriveKey("example/bob").Public()
+	alice, bob := election.DeriveKey("example/alice").VoterPublic(), election.DeriveKey("example/bob").VoterPublic()
 	roll := []election.RollEntry{{Voter: alice, Weight: 1}, {Voter: bob, Weight: 1}}
 	if string(alice[:]) > string(bob[:]) {
 		roll[0], roll[1] = roll[1], roll[0] // the roll is in key order

@@ -63,7 +63,7 @@ func (m *Machine) execAppend(s *stage, b Block, t *txCtx, body *AppendVotersBody
 	}
 	var added uint64
 	for _, v := range body.Voters {
-		old, err := s.Get(keyRoll(t.id, v.Voter))
+		old, err := s.Get(keyRoll(t.id, v.Voter.Key()))
 		if err != nil {
 			return Result{}, err
 		}
@@ -77,7 +77,7 @@ func (m *Machine) execAppend(s *stage, b Block, t *txCtx, body *AppendVotersBody
 		return reject(CodeRollLimit, "a roll weight of %d with up to %d per option could exceed the tally bound %d", weight, t.man.MaxPerOption(), uint64(MaxTallyBound)), nil
 	}
 	for i, v := range body.Voters {
-		if err := s.Set(keyRoll(t.id, v.Voter), encodeRollValue(v.Weight, st.RollSize+uint64(i))); err != nil {
+		if err := s.Set(keyRoll(t.id, v.Voter.Key()), encodeRollValue(v.Weight, st.RollSize+uint64(i))); err != nil {
 			return Result{}, err
 		}
 	}

@@ -32,7 +32,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	for _, f := range []func() ([]byte, error){
 		func() ([]byte, error) { return election.NewCreateElectionTx("evote-test", man, key) },
 		func() ([]byte, error) {
-			return election.NewAppendVotersTx("evote-test", id, []election.RollEntry{{Voter: actorKey("v").Public(), Weight: 1}}, key)
+			return election.NewAppendVotersTx("evote-test", id, []election.RollEntry{{Voter: actorKey("v").VoterPublic(), Weight: 1}}, key)
 		},
 		func() ([]byte, error) { return election.NewDKGDealTx("evote-test", id, deal, key) },
 		func() ([]byte, error) {

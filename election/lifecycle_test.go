@@ -272,7 +272,7 @@ func (r *runner) machine() *election.Machine {
 	if r.m == nil {
 		g := election.Genesis{ChainID: r.chainID}
 		for _, a := range r.auths {
-			g.Authorities = append(g.Authorities, actorKey(a).Public())
+			g.Authorities = append(g.Authorities, actorKey(a).AuthorityPublic())
 		}
 		m, err := election.NewMachine(g, election.Options{Rand: stream("lifecycle/batch/" + r.name)})
 		if err != nil {
@@ -590,7 +590,7 @@ func (r *runner) buildTx(tl txLine) []byte {
 		var voters []election.RollEntry
 		for _, a := range tl.args {
 			name, w, _ := strings.Cut(a, ":")
-			e := election.RollEntry{Voter: r.voterKey(name), Weight: 1}
+			e := election.RollEntry{Voter: election.VoterPublicKey(r.voterKey(name)), Weight: 1}
 			if w != "" {
 				n, err := strconv.ParseUint(w, 10, 32)
 				if err != nil {

@@ -15,10 +15,10 @@ import (
 // every signature) and the authorities that may create elections. The node
 // keeps it in CometBFT's genesis app_state as JSON:
 //
-//	{"chain_id": "evote-test", "authorities": ["ed25519:<64 hex digits>", ...]}
+//	{"chain_id": "evote-test", "authorities": ["evote-authority:<64 hex digits>", ...]}
 type Genesis struct {
-	ChainID     string      `json:"chain_id"`
-	Authorities []PublicKey `json:"authorities"`
+	ChainID     string               `json:"chain_id"`
+	Authorities []AuthorityPublicKey `json:"authorities"`
 }
 
 // Validate checks the chain id (1 to 50 bytes) and that there is at least
@@ -31,7 +31,7 @@ func (g *Genesis) Validate() error {
 		return errors.New("election: genesis: no authorities")
 	}
 	for i, a := range g.Authorities {
-		if err := a.check(); err != nil || a.IsZero() {
+		if err := PublicKey(a).check(); err != nil || a.IsZero() {
 			return fmt.Errorf("election: genesis: authority %d: %w", i, ErrInvalidKey)
 		}
 		for _, p := range g.Authorities[:i] {
@@ -129,7 +129,7 @@ func NewMachine(g Genesis, opts Options) (*Machine, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	g.Authorities = append([]PublicKey(nil), g.Authorities...)
+	g.Authorities = append([]AuthorityPublicKey(nil), g.Authorities...)
 	m := &Machine{g: g}
 	if opts.Rand != nil {
 		m.rnd = &lockedReader{r: opts.Rand}
@@ -169,13 +169,13 @@ func (m *Machine) manifest(r ReadStore, id ID) (*Manifest, error) {
 // Genesis returns the chain's genesis.
 func (m *Machine) Genesis() Genesis {
 	g := m.g
-	g.Authorities = append([]PublicKey(nil), g.Authorities...)
+	g.Authorities = append([]AuthorityPublicKey(nil), g.Authorities...)
 	return g
 }
 
 func (m *Machine) isAuthority(k PublicKey) bool {
 	for _, a := range m.g.Authorities {
-		if a == k {
+		if a.Key() == k {
 			return true
 		}
 	}
@@ -305,7 +305,7 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx) (Result, error) {
 		if !m.isAuthority(signer) {
 			return reject(CodeUnauthorized, "%v is not an authority of this chain", signer), nil
 		}
-		if c.Manifest.Authority != signer {
+		if c.Manifest.Authority.Key() != signer {
 			return reject(CodeUnauthorized, "the manifest names authority %v, the transaction is signed by %v", c.Manifest.Authority, signer), nil
 		}
 		return Result{}, nil
@@ -323,7 +323,7 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx) (Result, error) {
 	case *AppendVotersBody:
 		return m.precheckAppend(t, body), nil
 	case *OpenBody, *CloseBody:
-		if signer != man.Authority {
+		if signer != man.Authority.Key() {
 			return reject(CodeUnauthorized, "%v is not the authority of election %v", signer, t.id), nil
 		}
 		return Result{}, nil
@@ -396,7 +396,7 @@ func bodyElection(b Body) ID {
 }
 
 func (m *Machine) precheckAppend(t *txCtx, body *AppendVotersBody) Result {
-	if t.tx.Signer != t.man.Authority {
+	if t.tx.Signer != t.man.Authority.Key() {
 		return reject(CodeUnauthorized, "%v is not the authority of election %v", t.tx.Signer, t.id)
 	}
 	for i, v := range body.Voters {

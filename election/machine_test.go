@@ -111,7 +111,7 @@ func TestStoreFailure(t *testing.T) {
 	m := r.m
 	b := election.Block{ChainID: r.chainID, Height: r.block.Height + 1, Time: r.block.Time.Add(time.Hour)}
 	// A roll append reads the manifest, the status and the roll, then writes.
-	raw, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: actorKey("late").Public(), Weight: 1}}, actorKey("city-clerk"))
+	raw, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: actorKey("late").VoterPublic(), Weight: 1}}, actorKey("city-clerk"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"phase":"tallied"`, `"type":"approval"`, `"dkg_complaint_window":"24h0m0s"`, `"identity":"ed25519:`, `"encryption_key":"x25519:`} {
+	for _, want := range []string{`"phase":"tallied"`, `"type":"approval"`, `"dkg_complaint_window":"24h0m0s"`, `"identity":"evote-trustee:`, `"encryption_key":"x25519:`} {
 		if !strings.Contains(string(js), want) {
 			t.Errorf("detail JSON lacks %s", want)
 		}
@@ -246,7 +246,7 @@ func TestQueries(t *testing.T) {
 	var hash [32]byte
 	hex.Decode(hash[:], []byte(vs.TxHash))
 	tx, err := election.QueryTx(st, hash)
-	if err != nil || tx.Kind != election.KindBallot || tx.Signer != actorKey("alice").Public() || tx.Election != id {
+	if err != nil || tx.Kind != election.KindBallot || tx.Signer != (election.SignerKey{Role: election.RoleVoter, Key: actorKey("alice").Public()}) || tx.Election != id {
 		t.Fatalf("QueryTx: %+v, %v", tx, err)
 	}
 
@@ -279,12 +279,12 @@ func TestIDAndGenesisJSON(t *testing.T) {
 		t.Error("upper-case id accepted")
 	}
 
-	g := election.Genesis{ChainID: "evote-test", Authorities: []election.PublicKey{actorKey("a").Public(), actorKey("b").Public()}}
+	g := election.Genesis{ChainID: "evote-test", Authorities: []election.AuthorityPublicKey{actorKey("a").AuthorityPublic(), actorKey("b").AuthorityPublic()}}
 	gj, err := json.Marshal(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"chain_id":"evote-test","authorities":["` + actorKey("a").Public().String() + `","` + actorKey("b").Public().String() + `"]}`
+	want := `{"chain_id":"evote-test","authorities":["` + actorKey("a").AuthorityPublic().String() + `","` + actorKey("b").AuthorityPublic().String() + `"]}`
 	if string(gj) != want {
 		t.Errorf("genesis JSON %s", gj)
 	}
@@ -493,7 +493,7 @@ func TestPrecheckBatchMatchesPrecheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rollTx, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: voter(99).Public(), Weight: 1}}, actorKey("official"))
+	rollTx, err := election.NewAppendVotersTx(r.chainID, id, []election.RollEntry{{Voter: voter(99).VoterPublic(), Weight: 1}}, actorKey("official"))
 	if err != nil {
 		t.Fatal(err)
 	}

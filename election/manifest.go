@@ -107,7 +107,7 @@ type Manifest struct {
 	Reference string `json:"reference"`
 	// Authority is the official's key: it signs the create-election,
 	// append-voters, open and close transactions.
-	Authority PublicKey `json:"authority"`
+	Authority AuthorityPublicKey `json:"authority"`
 	// Languages lists the languages of every text; the first is the default.
 	Languages   []string  `json:"languages"`
 	Title       Text      `json:"title"`
@@ -168,7 +168,7 @@ type Trustees struct {
 type Trustee struct {
 	Name string `json:"name"`
 	// Identity signs the trustee's transactions.
-	Identity PublicKey `json:"identity"`
+	Identity TrusteePublicKey `json:"identity"`
 	// EncryptionKey receives the trustee's sealed DKG shares.
 	EncryptionKey EncryptionKey `json:"encryption_key"`
 }
@@ -296,7 +296,7 @@ func (m *Manifest) MaxPerOption() uint32 {
 // identity key, or 0 if none has it.
 func (m *Manifest) TrusteeIndex(identity PublicKey) uint32 {
 	for i, t := range m.Trustees.Members {
-		if t.Identity == identity {
+		if t.Identity.Key() == identity {
 			return uint32(i + 1)
 		}
 	}

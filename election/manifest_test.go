@@ -32,7 +32,7 @@ func TestSampleManifest(t *testing.T) {
 	if got := m.Languages; !reflect.DeepEqual(got, []string{"en", "de"}) {
 		t.Errorf("languages %v", got)
 	}
-	if m.Authority != actorKey("city-clerk").Public() {
+	if m.Authority != actorKey("city-clerk").AuthorityPublic() {
 		t.Error("the sample's authority is not the test key of city-clerk")
 	}
 	for i, name := range []string{"trustee-a", "trustee-b", "trustee-c"} {
@@ -155,7 +155,7 @@ func TestManifestValidate(t *testing.T) {
 		edit  func(m *election.Manifest)
 	}{
 		{"reference", func(m *election.Manifest) { m.Reference = strings.Repeat("x", election.MaxReferenceLen+1) }},
-		{"authority", func(m *election.Manifest) { m.Authority = election.PublicKey{} }},
+		{"authority", func(m *election.Manifest) { m.Authority = election.AuthorityPublicKey{} }},
 		{"languages", func(m *election.Manifest) { m.Languages = nil }},
 		{"languages[1]", func(m *election.Manifest) { m.Languages[1] = "en" }},
 		{"languages[1]", func(m *election.Manifest) { m.Languages[1] = "d e" }},

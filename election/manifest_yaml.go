@@ -95,8 +95,8 @@ func (y *manifestYAML) manifest() (*Manifest, error) {
 		Weights:   y.Weights,
 	}
 	var err error
-	if m.Authority, err = ParsePublicKey(y.Authority); err != nil {
-		return nil, manifestErr("authority", "%v", err)
+	if m.Authority, err = ParseAuthorityPublicKey(y.Authority); err != nil {
+		return nil, &ManifestError{Field: "authority", Msg: err.Error(), Err: err}
 	}
 	m.Title = Text(y.Title)
 	m.Description = m.optionalText(y.Description)
@@ -120,8 +120,8 @@ func (y *manifestYAML) manifest() (*Manifest, error) {
 	for i, t := range y.Trustees.Members {
 		f := fmt.Sprintf("trustees.members[%d]", i)
 		tr := Trustee{Name: t.Name}
-		if tr.Identity, err = ParsePublicKey(t.Identity); err != nil {
-			return nil, manifestErr(f+".identity", "%v", err)
+		if tr.Identity, err = ParseTrusteePublicKey(t.Identity); err != nil {
+			return nil, &ManifestError{Field: f + ".identity", Msg: err.Error(), Err: err}
 		}
 		if err := tr.EncryptionKey.UnmarshalText([]byte(t.EncryptionKey)); err != nil {
 			return nil, manifestErr(f+".encryption_key", "%v", err)

@@ -67,16 +67,16 @@ type PhaseTime struct {
 
 // TrusteeStatus is a trustee's part in the ceremony and the decryption.
 type TrusteeStatus struct {
-	Index            uint32     `json:"index"`
-	Name             string     `json:"name"`
-	Identity         PublicKey  `json:"identity"`
-	Dealt            bool       `json:"dealt"`
-	ComplaintsPosted bool       `json:"complaints_posted"`
-	ComplaintsAbout  []uint32   `json:"complaints_about,omitempty"` // the dealers it complained about
-	Qualified        bool       `json:"qualified"`
-	Excluded         *Exclusion `json:"excluded,omitempty"`
-	VerificationKey  string     `json:"verification_key,omitempty"` // hex, once the key is fixed
-	SharesPosted     bool       `json:"shares_posted"`
+	Index            uint32           `json:"index"`
+	Name             string           `json:"name"`
+	Identity         TrusteePublicKey `json:"identity"`
+	Dealt            bool             `json:"dealt"`
+	ComplaintsPosted bool             `json:"complaints_posted"`
+	ComplaintsAbout  []uint32         `json:"complaints_about,omitempty"` // the dealers it complained about
+	Qualified        bool             `json:"qualified"`
+	Excluded         *Exclusion       `json:"excluded,omitempty"`
+	VerificationKey  string           `json:"verification_key,omitempty"` // hex, once the key is fixed
+	SharesPosted     bool             `json:"shares_posted"`
 }
 
 // ElectionDetail is everything about one election but its roll, ballots
@@ -206,9 +206,9 @@ func has(r ReadStore, k []byte) (bool, error) {
 
 // RollVoter is one voter of the roll.
 type RollVoter struct {
-	Voter    PublicKey `json:"voter"`
-	Weight   uint32    `json:"weight"`
-	Position uint64    `json:"position"` // order of appending, from 0
+	Voter    VoterPublicKey `json:"voter"`
+	Weight   uint32         `json:"weight"`
+	Position uint64         `json:"position"` // order of appending, from 0
 }
 
 // RollPage is a page of the roll, sorted by voter key.
@@ -409,14 +409,14 @@ func QueryResult(r ReadStore, id ID) (*ResultInfo, error) {
 
 // VoterStatus is a voter's standing in an election.
 type VoterStatus struct {
-	Election ID        `json:"election"`
-	Voter    PublicKey `json:"voter"`
-	OnRoll   bool      `json:"on_roll"`
-	Weight   uint32    `json:"weight,omitempty"`
-	Voted    bool      `json:"voted"`
-	Seq      uint64    `json:"seq,omitempty"`     // of the counted ballot
-	TxHash   string    `json:"tx_hash,omitempty"` // hex, of the counted ballot
-	Height   int64     `json:"height,omitempty"`  // where it was accepted
+	Election ID             `json:"election"`
+	Voter    VoterPublicKey `json:"voter"`
+	OnRoll   bool           `json:"on_roll"`
+	Weight   uint32         `json:"weight,omitempty"`
+	Voted    bool           `json:"voted"`
+	Seq      uint64         `json:"seq,omitempty"`     // of the counted ballot
+	TxHash   string         `json:"tx_hash,omitempty"` // hex, of the counted ballot
+	Height   int64          `json:"height,omitempty"`  // where it was accepted
 }
 
 // QueryVoter returns a voter's status: whether the voter is on the roll and
@@ -425,7 +425,7 @@ func QueryVoter(r ReadStore, id ID, voter PublicKey) (*VoterStatus, error) {
 	if _, _, err := loadElection(r, id); err != nil {
 		return nil, err
 	}
-	vs := &VoterStatus{Election: id, Voter: voter}
+	vs := &VoterStatus{Election: id, Voter: VoterPublicKey(voter)}
 	rv, err := r.Get(keyRoll(id, voter))
 	if err != nil {
 		return nil, err
@@ -457,7 +457,7 @@ type TxInfo struct {
 	Height   int64     `json:"height"`
 	Kind     Kind      `json:"kind"`
 	Election ID        `json:"election"`
-	Signer   PublicKey `json:"signer"`
+	Signer   SignerKey `json:"signer"` // in the text form of its kind's signer role
 }
 
 // QueryTx looks up an accepted transaction by its hash (Hash).
@@ -473,5 +473,5 @@ func QueryTx(r ReadStore, hash [32]byte) (*TxInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TxInfo{Hash: hex.EncodeToString(hash[:]), Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: rec.Signer}, nil
+	return &TxInfo{Hash: hex.EncodeToString(hash[:]), Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: SignerOf(rec.Kind, rec.Signer)}, nil
 }

@@ -35,8 +35,8 @@ func (b *CreateElectionBody) MarshalBinary() ([]byte, error) { return b.Manifest
 // RollEntry is a voter on the roll: the voter's credential key and weight
 // (1 unless the manifest enables weights).
 type RollEntry struct {
-	Voter  PublicKey `json:"voter"`
-	Weight uint32    `json:"weight"`
+	Voter  VoterPublicKey `json:"voter"`
+	Weight uint32         `json:"weight"`
 }
 
 // AppendVotersBody adds voters to the roll.

@@ -83,7 +83,7 @@ func TestBodyRoundTripsAndRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, _ := secret.Respond(params, &tally.DKGComplaint{Complainer: 2, Dealer: 1})
-	v1, v2 := actorKey("v1").Public(), actorKey("v2").Public()
+	v1, v2 := actorKey("v1").VoterPublic(), actorKey("v2").VoterPublic()
 	if bytes.Compare(v1[:], v2[:]) > 0 {
 		v1, v2 = v2, v1
 	}

@@ -323,7 +323,7 @@ func makeElectionVectors(t *testing.T) (*manifestVectorFile, *txVectorFile) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, v2 := voter.Public(), actorKey("vector-voter-2").Public()
+	v1, v2 := voter.VoterPublic(), actorKey("vector-voter-2").VoterPublic()
 	if bytes.Compare(v1[:], v2[:]) > 0 {
 		v1, v2 = v2, v1
 	}

@@ -346,10 +346,10 @@ func (r *rulesEngine) jointKey() *tally.PublicKey { return r.key }
 func (r *rulesEngine) deliver(b election.Block, t *vtx) error {
 	signer := t.tx.Signer
 	if c, ok := t.body.(*election.CreateElectionBody); ok {
-		if !slices.Contains(r.gen.Authorities, signer) {
+		if !slices.Contains(r.gen.Authorities, election.AuthorityPublicKey(signer)) {
 			return reject(election.CodeUnauthorized, "%v is not an authority of this chain", signer)
 		}
-		if c.Manifest.Authority != signer {
+		if c.Manifest.Authority.Key() != signer {
 			return reject(election.CodeUnauthorized, "the manifest names authority %v, the transaction is signed by %v", c.Manifest.Authority, signer)
 		}
 	} else if !r.created {
@@ -362,7 +362,7 @@ func (r *rulesEngine) deliver(b election.Block, t *vtx) error {
 	case *election.AppendVotersBody:
 		err = r.precheckAppend(signer, body)
 	case *election.OpenBody, *election.CloseBody:
-		if signer != r.man.Authority {
+		if signer != r.man.Authority.Key() {
 			err = reject(election.CodeUnauthorized, "%v is not the authority of election %v", signer, r.id)
 		}
 	case *election.BallotBody:
@@ -450,7 +450,7 @@ func (r *rulesEngine) execCreate(b election.Block) error {
 }
 
 func (r *rulesEngine) precheckAppend(signer election.PublicKey, body *election.AppendVotersBody) error {
-	if signer != r.man.Authority {
+	if signer != r.man.Authority.Key() {
 		return reject(election.CodeUnauthorized, "%v is not the authority of election %v", signer, r.id)
 	}
 	for i, v := range body.Voters {
@@ -470,7 +470,7 @@ func (r *rulesEngine) execAppend(body *election.AppendVotersBody) error {
 	}
 	var added uint64
 	for _, v := range body.Voters {
-		if _, ok := r.voters[v.Voter]; ok {
+		if _, ok := r.voters[v.Voter.Key()]; ok {
 			return reject(election.CodeDuplicateVoter, "voter %v is already on the roll", v.Voter)
 		}
 		added += uint64(v.Weight)
@@ -480,7 +480,7 @@ func (r *rulesEngine) execAppend(body *election.AppendVotersBody) error {
 		return reject(election.CodeRollLimit, "a roll weight of %d could exceed the tally bound", weight)
 	}
 	for _, v := range body.Voters {
-		r.voters[v.Voter] = &voterState{weight: v.Weight}
+		r.voters[v.Voter.Key()] = &voterState{weight: v.Weight}
 	}
 	r.rollSize += uint64(len(body.Voters))
 	r.rollW = weight

@@ -145,7 +145,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	s.val = ed25519.GenPrivKeyFromSecret([]byte("evote/v1/synthetic/validator/" + opts.Seed))
 	s.vals = cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(s.val.PubKey(), 10)})
 	authority := election.DeriveKey("synthetic authority " + opts.Seed)
-	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.PublicKey{authority.Public()}}
+	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
 	appState, err := json.Marshal(gen)
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		var roll []election.RollEntry
 		for j := i; j < min(i+election.MaxRollBatch, opts.Voters); j++ {
 			voters[j] = wallet.NewVoterKey(election.DeriveKey(fmt.Sprintf("synthetic voter %d %s", j, opts.Seed)))
-			roll = append(roll, election.RollEntry{Voter: voters[j].Public().Key(), Weight: weightOf(opts, j)})
+			roll = append(roll, election.RollEntry{Voter: voters[j].Public(), Weight: weightOf(opts, j)})
 		}
 		tx, err := election.NewAppendVotersTx(s.chainID, s.id, roll, authority)
 		if err != nil {

@@ -290,7 +290,7 @@ type ballotMark struct {
 }
 
 func (m ballotMark) item(voter election.PublicKey) string {
-	return fmt.Sprintf("block %d tx %d (ballot of evote-voter:%s…)", m.height, m.index, hex.EncodeToString(voter[:4]))
+	return fmt.Sprintf("block %d tx %d (ballot of %s%s…)", m.height, m.index, election.RoleVoter.Prefix(), hex.EncodeToString(voter[:4]))
 }
 
 // Verify checks the record read from r and returns what it checked, or an
@@ -619,18 +619,21 @@ func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) (VerifyCode, er
 	return "", nil
 }
 
-// label names a transaction by its kind and signer.
+// label names a transaction by its kind and signer, the signer's key
+// abbreviated in its role's text form ("evote-voter:ab12cd34…").
 func (v *verifier) label(tx *election.Tx) string {
-	signer := hex.EncodeToString(tx.Signer[:4]) + "…"
+	role := tx.Kind.SignerRole()
+	signer := role.KeyText(tx.Signer)
+	signer = signer[:len(signer)-2*election.PublicKeySize+8] + "…"
 	switch tx.Kind {
 	case election.KindBallot:
-		return "ballot of evote-voter:" + signer
+		return "ballot of " + signer
 	case election.KindDKGDeal, election.KindDKGComplaints, election.KindDKGResponses, election.KindDecryptionShares:
 		if i := v.man.TrusteeIndex(tx.Signer); i > 0 {
 			return fmt.Sprintf("%s of trustee %d", tx.Kind, i)
 		}
 	}
-	return fmt.Sprintf("%s by ed25519:%s", tx.Kind, signer)
+	return fmt.Sprintf("%s by %s", tx.Kind, signer)
 }
 
 // jointKey is the joint key as the replay has fixed it so far, or nil.

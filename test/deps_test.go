@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,10 +12,21 @@ import (
 )
 
 // The dependency guard keeps the design's import rules (DESIGN.md, "Layout and
-// dependency direction"): tally imports only circl, filippo.io/edwards25519
-// and the standard library (plus circl's own dependencies), and the pure
-// packages, election, tally and trustee, import no server, database, configuration or
-// consensus code.
+// dependency direction"):
+//   - an import only points down the layers: cmd > web > observer > api >
+//     chain > trustee > wallet > election > tally > internal/wire, and nothing
+//     imports test/ (direction);
+//   - tally imports only circl, filippo.io/edwards25519 and the standard
+//     library (plus circl's own dependencies);
+//   - the pure packages, tally, election, wallet, trustee and api, do no I/O:
+//     no server, database, process, configuration or consensus code, and none
+//     of their evote packages imports os, net or a logger (api alone may use
+//     net/http, for its client);
+//   - chain reads no configuration: no viper, no cobra;
+//   - the pure packages build with GOOS=js GOARCH=wasm without SQLite, viper
+//     or CometBFT.
+// Rules name packages that may not exist yet (trustee, api): they apply as
+// soon as the package appears.
 
 const module = "github.com/evote/evote"
 
@@ -30,33 +42,85 @@ var tallyAllowed = []string{
 	"github.com/bwesterb/go-ristretto",
 }
 
-// pureForbidden are the import path prefixes that election and tally must
-// never depend on.
+// layers are the evote packages from the top of the layout down; a package
+// may import only packages of its own layer or below.
+var layers = []string{"cmd", "web", "observer", "api", "chain", "trustee", "wallet", "election", "tally", "internal/wire"}
+
+// layerOf returns the rank of path's layer (0 is the top), or -1 if path is
+// in none (another internal package, or not an evote package).
+func layerOf(path string) int {
+	for i, l := range layers {
+		if under(path, module+"/"+l) {
+			return i
+		}
+	}
+	return -1
+}
+
+// directionViolation says why the package pkg (a layer name) must not depend
+// on d, or "" if it may.
+func directionViolation(pkg string, d dep) string {
+	if under(d.path, module+"/test") {
+		return "nothing imports test/"
+	}
+	if j := layerOf(d.path); j >= 0 && j < layerOf(module+"/"+pkg) {
+		return fmt.Sprintf("%s is above %s in the layout: an import may only point down", layers[j], pkg)
+	}
+	return ""
+}
+
+// pure are the packages that do no I/O, and whether each must exist today.
+var pure = []struct {
+	pkg      string
+	required bool
+}{
+	{"tally", true},
+	{"election", true},
+	{"wallet", true},
+	{"trustee", true},
+	{"api", false},
+}
+
+// pureForbidden are the import path prefixes a pure package must never
+// depend on, even through another package.
 var pureForbidden = []string{
 	"net/http",
 	"database/sql",
+	"os/exec",
 	"github.com/spf13",
 	"github.com/cometbft",
+	"github.com/mattn/go-sqlite3",
+	"github.com/gorilla/websocket",
 }
 
-// pureEvote are the evote packages each pure package may depend on.
-var pureEvote = map[string][]string{
-	"tally":    {module + "/tally", module + "/internal/wire"},
-	"election": {module + "/election", module + "/tally", module + "/internal/wire"},
-	"trustee":  {module + "/trustee", module + "/wallet", module + "/election", module + "/tally", module + "/internal/wire"},
-}
+// apiAllowed are the prefixes of pureForbidden api may depend on: its client
+// speaks HTTP.
+var apiAllowed = []string{"net/http"}
 
-// ioImports are the standard packages a package that does no I/O at all
-// (trustee: no files, no network, no clock, randomness given) must not
-// import itself. Its dependencies may (fmt imports os), but it may not.
-var ioImports = []string{"os", "net", "io/fs", "io/ioutil", "path/filepath", "crypto/rand", "math/rand", "syscall", "os/exec", "log"}
+// ioImports are the standard packages the evote packages of a pure package
+// may not import themselves (the standard library uses some of them inside,
+// fmt imports os, so they are checked on evote's own imports only).
+var ioImports = []string{"os", "net", "io/ioutil", "syscall", "plugin", "log", "database/sql"}
 
-// ioViolation says why the package that imports imports must not, or "".
-func ioViolation(imports []string) string {
-	for _, imp := range imports {
-		if underAny(imp, ioImports) {
-			return "imports " + imp + ": it does no I/O (no files, no network, no clock, no randomness of its own)"
+// apiIOAllowed are the prefixes of ioImports api may import: net, for its
+// client's transport.
+var apiIOAllowed = []string{"net"}
+
+// pureViolation says why the pure package pkg must not depend on d, or "" if
+// it may.
+func pureViolation(pkg string, d dep) string {
+	if underAny(d.path, pureForbidden) && !(pkg == "api" && underAny(d.path, apiAllowed)) {
+		return pkg + " is pure: no HTTP, SQL, process, configuration or consensus code"
+	}
+	if under(d.path, module) {
+		for _, imp := range d.imports {
+			if underAny(imp, ioImports) && !(pkg == "api" && underAny(imp, apiIOAllowed)) {
+				return fmt.Sprintf("%s is pure: %s does I/O through %s", pkg, d.path, imp)
+			}
 		}
+	}
+	if why := directionViolation(pkg, d); why != "" {
+		return pkg + " may import no evote package above it: " + why
 	}
 	return ""
 }
@@ -90,21 +154,11 @@ func tallyViolation(d dep) string {
 	return "tally may import only the standard library, circl (and its dependencies) and filippo.io/edwards25519"
 }
 
-// pureViolation says why the pure package pkg ("tally" or "election") must
-// not depend on d, or "" if it may.
-func pureViolation(pkg string, d dep) string {
-	if underAny(d.path, pureForbidden) {
-		return pkg + " is pure: no HTTP, SQL, configuration or consensus code"
-	}
-	if under(d.path, module) && !underAny(d.path, pureEvote[pkg]) {
-		return pkg + " may import no evote package above it"
-	}
-	return ""
-}
-
 // report fails the test for every dependency that violates the rule and is
 // imported by at least one package that does not: the forbidden packages'
-// own dependencies would only repeat the same finding.
+// own dependencies would only repeat the same finding. A violating package
+// that nothing in deps imports (the package under test itself) is reported
+// too.
 func report(t *testing.T, pkg string, deps []dep, violation func(dep) string) {
 	t.Helper()
 	bad := map[string]bool{}
@@ -119,12 +173,18 @@ func report(t *testing.T, pkg string, deps []dep, violation func(dep) string) {
 			continue
 		}
 		var by []string
+		imported := false
 		for _, imp := range deps {
-			if !bad[imp.path] && slices.Contains(imp.imports, d.path) {
-				by = append(by, imp.path)
+			if slices.Contains(imp.imports, d.path) {
+				imported = true
+				if !bad[imp.path] {
+					by = append(by, imp.path)
+				}
 			}
 		}
-		if len(by) > 0 {
+		if !imported {
+			t.Errorf("%s: %s: %s", pkg, d.path, why)
+		} else if len(by) > 0 {
 			t.Errorf("%s depends on %s (imported by %s): %s", pkg, d.path, strings.Join(by, ", "), why)
 		}
 	}
@@ -165,12 +225,14 @@ func goCommand(t *testing.T) string {
 	return ""
 }
 
-// listDeps runs `go list -deps` on pattern from the module root.
-func listDeps(t *testing.T, root, pattern string) []dep {
+// listDeps runs `go list -deps` on pattern from the module root, with env
+// added to the environment (GOOS and GOARCH for the wasm build).
+func listDeps(t *testing.T, root, pattern string, env ...string) []dep {
 	t.Helper()
 	cmd := exec.Command(goCommand(t), "list", "-deps",
 		"-f", `{{.ImportPath}} {{.Standard}} {{join .Imports " "}}`, pattern)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -237,19 +299,51 @@ func TestTallyImportsOnlyCirclAndStandardLibrary(t *testing.T) {
 	report(t, "tally", deps, tallyViolation)
 }
 
+// present reports whether the package directory pkg holds Go files; a
+// required package without them fails the test, since the guard would check
+// nothing.
+func present(t *testing.T, root, pkg string, required bool) bool {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(root, pkg)); os.IsNotExist(err) && !required {
+		return false
+	}
+	if !hasGoFiles(t, filepath.Join(root, pkg)) {
+		if required {
+			t.Fatalf("%s/ has no Go files: the guard would check nothing", pkg)
+		}
+		return false
+	}
+	return true
+}
+
 func TestPurePackagesImportNoIO(t *testing.T) {
 	root := moduleRoot(t)
-	for _, pkg := range []string{"tally", "election", "trustee"} {
-		t.Run(pkg, func(t *testing.T) {
-			if !hasGoFiles(t, filepath.Join(root, pkg)) {
-				t.Fatalf("%s/ has no Go files: the guard would check nothing", pkg)
+	for _, p := range pure {
+		t.Run(p.pkg, func(t *testing.T) {
+			if !present(t, root, p.pkg, p.required) {
+				return // the rule applies once the package exists
 			}
-			watchInputs(t, root, pkg)
-			deps := listDeps(t, root, "./"+pkg+"/...")
-			checkListed(t, deps, module+"/"+pkg)
-			report(t, pkg, deps, func(d dep) string { return pureViolation(pkg, d) })
+			watchInputs(t, root, p.pkg)
+			deps := listDeps(t, root, "./"+p.pkg+"/...")
+			checkListed(t, deps, module+"/"+p.pkg)
+			report(t, p.pkg, deps, func(d dep) string { return pureViolation(p.pkg, d) })
 		})
 	}
+}
+
+// strictIOImports are the standard packages that trustee, which does no I/O
+// at all (no files, no network, no clock, randomness given), must not import
+// itself. Its dependencies may (fmt imports os), but it may not.
+var strictIOImports = []string{"os", "net", "io/fs", "io/ioutil", "path/filepath", "crypto/rand", "math/rand", "syscall", "os/exec", "log"}
+
+// strictIOViolation says why a package that imports imports does I/O, or "".
+func strictIOViolation(imports []string) string {
+	for _, imp := range imports {
+		if underAny(imp, strictIOImports) {
+			return "imports " + imp + ": it does no I/O (no files, no network, no clock, no randomness of its own)"
+		}
+	}
+	return ""
 }
 
 func TestTrusteeDoesNoIO(t *testing.T) {
@@ -259,7 +353,7 @@ func TestTrusteeDoesNoIO(t *testing.T) {
 	checkListed(t, deps, module+"/trustee")
 	for _, d := range deps {
 		if d.path == module+"/trustee" {
-			if why := ioViolation(d.imports); why != "" {
+			if why := strictIOViolation(d.imports); why != "" {
 				t.Errorf("trustee %s", why)
 			}
 		}
@@ -270,12 +364,62 @@ func TestTrusteeDoesNoIO(t *testing.T) {
 // depend on them.
 var above = []string{module + "/cmd", module + "/web", module + "/observer"}
 
+// wasmEnv is the environment of the browser build.
+var wasmEnv = []string{"GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0"}
+
+// The pure packages are what the browser runs (the wasm wallet, trustee and
+// verifier): they build for GOOS=js GOARCH=wasm, and that build pulls in no
+// SQLite, HTTP server, configuration or consensus code either (build tags
+// can make its dependencies differ from the native build's).
+func TestPurePackagesBuildForWasm(t *testing.T) {
+	root := moduleRoot(t)
+	var patterns []string
+	for _, p := range pure {
+		if !present(t, root, p.pkg, p.required) {
+			continue
+		}
+		watchInputs(t, root, p.pkg)
+		patterns = append(patterns, "./"+p.pkg+"/...")
+		t.Run(p.pkg, func(t *testing.T) {
+			deps := listDeps(t, root, "./"+p.pkg+"/...", wasmEnv...)
+			checkListed(t, deps, module+"/"+p.pkg)
+			report(t, p.pkg+" (js/wasm)", deps, func(d dep) string { return pureViolation(p.pkg, d) })
+		})
+	}
+	cmd := exec.Command(goCommand(t), append([]string{"build"}, patterns...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), wasmEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("GOOS=js GOARCH=wasm go build %s: %v\n%s", strings.Join(patterns, " "), err, out)
+	}
+}
+
+// Every layer imports only the layers below it.
+func TestLayersImportOnlyDown(t *testing.T) {
+	root := moduleRoot(t)
+	for _, pkg := range layers {
+		t.Run(pkg, func(t *testing.T) {
+			if !present(t, root, pkg, false) {
+				return // the rule applies once the package exists
+			}
+			watchInputs(t, root, pkg)
+			deps := listDeps(t, root, "./"+pkg+"/...")
+			checkListed(t, deps, module+"/"+pkg)
+			report(t, pkg, deps, func(d dep) string { return directionViolation(pkg, d) })
+		})
+	}
+}
+
+// chainForbidden are what chain must not depend on beside the layers above
+// it: configuration is read by cmd, which hands chain a plain struct.
+var chainForbidden = []string{"github.com/spf13"}
+
 // chainViolation says why chain must not depend on d, or "" if it may.
 func chainViolation(d dep) string {
-	if underAny(d.path, above) {
-		return "chain may not import cmd, web or observer (they are above it)"
+	if underAny(d.path, chainForbidden) {
+		return "chain reads no configuration (no viper, no cobra): cmd fills its plain config struct"
 	}
-	return ""
+	return directionViolation("chain", d)
 }
 
 func TestChainImportsNothingAbove(t *testing.T) {
@@ -304,7 +448,16 @@ func TestGuardRules(t *testing.T) {
 		{dep{path: "github.com/bwesterb/go-ristretto/edwards25519"}, true, true},
 		{dep{path: "github.com/spf13/viper"}, false, false},
 		{dep{path: "github.com/cometbft/cometbft/abci/types"}, false, false},
-		{dep{path: "github.com/gorilla/websocket"}, false, true},
+		{dep{path: "github.com/gorilla/websocket"}, false, false},
+		{dep{path: "os/exec", standard: true}, true, false},
+		{dep{path: "github.com/mattn/go-sqlite3"}, false, false},
+		{dep{path: "os", standard: true}, true, true},                                     // fmt imports it
+		{dep{path: "internal/poll", standard: true, imports: []string{"os"}}, true, true}, // so does the standard library
+		{dep{path: module + "/tally", imports: []string{"os"}}, true, false},
+		{dep{path: module + "/internal/wire", imports: []string{"net"}}, true, false},
+		{dep{path: module + "/tally", imports: []string{"log/slog"}}, true, false},
+		{dep{path: module + "/tally", imports: []string{"syscall"}}, true, false},
+		{dep{path: module + "/test"}, false, false},
 		{dep{path: module + "/tally"}, true, true},
 		{dep{path: module + "/chain"}, false, false},
 	} {
@@ -321,7 +474,7 @@ func TestGuardRules(t *testing.T) {
 	if pureViolation("trustee", dep{path: module + "/wallet"}) != "" || pureViolation("trustee", dep{path: module + "/chain"}) == "" {
 		t.Error("trustee may depend on wallet, not on chain")
 	}
-	if ioViolation([]string{"fmt", "crypto/rand"}) == "" || ioViolation([]string{"fmt", "io", "time"}) != "" {
+	if strictIOViolation([]string{"fmt", "crypto/rand"}) == "" || strictIOViolation([]string{"fmt", "io", "time"}) != "" {
 		t.Error("the I/O rule: crypto/rand is I/O, fmt, io and time (for its types) are not")
 	}
 	if pureViolation("tally", dep{path: module + "/election"}) == "" {
@@ -329,7 +482,11 @@ func TestGuardRules(t *testing.T) {
 	}
 	for path, ok := range map[string]bool{
 		module + "/election":                     true,
+		module + "/trustee":                      true,
 		"github.com/cometbft/cometbft/node":      true,
+		module + "/api":                          false,
+		"github.com/spf13/viper":                 false,
+		"github.com/spf13/cobra":                 false,
 		module + "/web":                          false,
 		module + "/observer/feed":                false,
 		module + "/cmd/evote":                    false,
@@ -339,6 +496,74 @@ func TestGuardRules(t *testing.T) {
 	} {
 		if got := chainViolation(dep{path: path}) == ""; got != ok {
 			t.Errorf("chain may depend on %s: got %v, want %v", path, got, ok)
+		}
+	}
+}
+
+// TestGuardRulesPerRole checks the rules of the packages beside tally on
+// made-up dependencies: each rule fails on an edge that breaks it.
+func TestGuardRulesPerRole(t *testing.T) {
+	for _, tc := range []struct {
+		pkg string
+		d   dep
+		ok  bool
+	}{
+		{"wallet", dep{path: module + "/election"}, true},
+		{"wallet", dep{path: module + "/tally"}, true},
+		{"wallet", dep{path: module + "/trustee"}, false},
+		{"wallet", dep{path: module + "/chain"}, false},
+		{"wallet", dep{path: module + "/wallet", imports: []string{"os"}}, false},
+		{"wallet", dep{path: module + "/wallet", imports: []string{"encoding/json", "io"}}, true},
+		{"wallet", dep{path: "net/http", standard: true}, false},
+		{"wallet", dep{path: "golang.org/x/crypto/argon2"}, true},
+		{"election", dep{path: module + "/wallet"}, false},
+		{"election", dep{path: "github.com/spf13/viper"}, false},
+		{"trustee", dep{path: module + "/wallet"}, true},
+		{"trustee", dep{path: module + "/chain"}, false},
+		{"trustee", dep{path: "github.com/cometbft/cometbft/types"}, false},
+		{"trustee", dep{path: module + "/trustee", imports: []string{"net"}}, false},
+		{"api", dep{path: module + "/chain"}, true},
+		{"api", dep{path: module + "/observer"}, false},
+		{"api", dep{path: "net/http", standard: true}, true},
+		{"api", dep{path: module + "/api", imports: []string{"net/http", "net/url"}}, true},
+		{"api", dep{path: module + "/api", imports: []string{"os"}}, false},
+		{"api", dep{path: "database/sql", standard: true}, false},
+		{"api", dep{path: "github.com/mattn/go-sqlite3"}, false},
+		{"api", dep{path: "github.com/spf13/viper"}, false},
+		{"api", dep{path: "github.com/cometbft/cometbft/types"}, false},
+	} {
+		if got := pureViolation(tc.pkg, tc.d) == ""; got != tc.ok {
+			t.Errorf("%s may depend on %s (imports %v): got %v, want %v", tc.pkg, tc.d.path, tc.d.imports, got, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		pkg, path string
+		ok        bool
+	}{
+		{"cmd", module + "/web", true},
+		{"cmd", module + "/internal/cometconf", true},
+		{"web", module + "/cmd/evote/cli", false},
+		{"web", module + "/observer", true},
+		{"observer", module + "/web", false},
+		{"observer", module + "/cmd", false},
+		{"observer", module + "/api", true},
+		{"observer", module + "/chain", true},
+		{"api", module + "/observer", false},
+		{"api", module + "/chain", true},
+		{"chain", module + "/api", false},
+		{"chain", module + "/trustee", true},
+		{"trustee", module + "/chain", false},
+		{"trustee", module + "/wallet", true},
+		{"wallet", module + "/trustee", false},
+		{"election", module + "/wallet", false},
+		{"tally", module + "/election", false},
+		{"tally", module + "/internal/wire", true},
+		{"internal/wire", module + "/tally", false},
+		{"cmd", module + "/test", false},
+		{"web", "github.com/gorilla/websocket", true},
+	} {
+		if got := directionViolation(tc.pkg, dep{path: tc.path}) == ""; got != tc.ok {
+			t.Errorf("%s may import %s: got %v, want %v", tc.pkg, tc.path, got, tc.ok)
 		}
 	}
 }

@@ -179,5 +179,5 @@ func (s *State) PublicYAML() string {
 		return ""
 	}
 	return fmt.Sprintf("# The public keys of trustee %q: an official lists them under\n# trustees.members in the election manifest.\n- name: %q\n  identity: %s\n  encryption_key: %s\n",
-		s.Name, s.Name, k.Identity.Public(), election.EncryptionKeyOf(k.Encryption.Public()))
+		s.Name, s.Name, k.Identity.TrusteePublic(), election.EncryptionKeyOf(k.Encryption.Public()))
 }

@@ -383,7 +383,7 @@ func (t *Trustee) setup(man *election.Manifest, r *Ready) error {
 	if err != nil {
 		return err
 	}
-	me := t.keys.Identity.Public()
+	me := t.keys.Identity.TrusteePublic()
 	var index uint32
 	for i, m := range man.Trustees.Members {
 		if m.Identity == me {

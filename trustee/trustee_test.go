@@ -344,9 +344,9 @@ func (w *world) manifest(ref string, swap [2]int) *election.Manifest {
 		case swap[1]:
 			enc = keys[swap[0]-1].Encryption
 		}
-		fmt.Fprintf(&members, "    - name: %s\n      identity: %s\n      encryption_key: %s\n", name, keys[i].Identity.Public(), election.EncryptionKeyOf(enc.Public()))
+		fmt.Fprintf(&members, "    - name: %s\n      identity: %s\n      encryption_key: %s\n", name, keys[i].Identity.TrusteePublic(), election.EncryptionKeyOf(enc.Public()))
 	}
-	y := fmt.Sprintf(manifestYAML, ref, w.authority.Public(), ref, w.now.Add(24*time.Hour).Format(time.RFC3339),
+	y := fmt.Sprintf(manifestYAML, ref, w.authority.AuthorityPublic(), ref, w.now.Add(24*time.Hour).Format(time.RFC3339),
 		w.now.Add(30*24*time.Hour).Format(time.RFC3339), w.threshold, strings.TrimRight(members.String(), "\n"))
 	man, err := election.ParseManifestYAML([]byte(y))
 	if err != nil {
@@ -374,7 +374,7 @@ func (w *world) setup(args map[string]string) []string {
 	w.voters, _ = strconv.Atoi(args["voters"])
 	w.authority = election.DeriveKey("authority")
 	var err error
-	if w.m, err = election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{w.authority.Public()}}, election.Options{}); err != nil {
+	if w.m, err = election.NewMachine(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{w.authority.AuthorityPublic()}}, election.Options{}); err != nil {
 		w.t.Fatal(err)
 	}
 	w.st, w.height, w.order = election.NewMemStore(), 0, nil
@@ -413,7 +413,7 @@ func (w *world) setup(args map[string]string) []string {
 	if w.voters > 0 {
 		var roll []election.RollEntry
 		for i := range w.voters {
-			roll = append(roll, election.RollEntry{Voter: w.voter(i).Public().Key(), Weight: 1})
+			roll = append(roll, election.RollEntry{Voter: w.voter(i).Public(), Weight: 1})
 		}
 		tx, err := election.NewAppendVotersTx(chainID, w.elections["main"], roll, w.authority)
 		if err != nil {

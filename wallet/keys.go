@@ -9,11 +9,8 @@ import (
 	"github.com/evote/evote/election"
 )
 
-// Text prefixes of voter keys.
-const (
-	voterSecretPrefix = "evote-voter-secret:"
-	voterPublicPrefix = "evote-voter:"
-)
+// Text prefix of a secret voter key.
+const voterSecretPrefix = "evote-voter-secret:"
 
 // VoterKey is a voter's credential key: the Ed25519 key that signs the
 // voter's ballots and whose public half is on the roll. Its text form is
@@ -69,7 +66,7 @@ func (k *VoterKey) UnmarshalText(b []byte) error {
 func (k *VoterKey) String() string { return "voter key of " + k.Public().String() }
 
 // Public returns the public half, as listed on the roll.
-func (k *VoterKey) Public() VoterPublicKey { return VoterPublicKey(k.k.Public()) }
+func (k *VoterKey) Public() VoterPublicKey { return k.k.VoterPublic() }
 
 // Equal reports whether two voter keys are the same.
 func (k *VoterKey) Equal(o *VoterKey) bool { return k.k.Equal(o.k) }
@@ -77,38 +74,15 @@ func (k *VoterKey) Equal(o *VoterKey) bool { return k.k.Equal(o.k) }
 // SigningKey returns the Ed25519 key that signs the voter's transactions.
 func (k *VoterKey) SigningKey() *election.PrivateKey { return k.k }
 
-// VoterPublicKey is the public half of a voter key. Its text form is
-// "evote-voter:" and 64 lowercase hex digits.
-type VoterPublicKey election.PublicKey
+// VoterPublicKey is the public half of a voter key, as the roll lists it:
+// election.VoterPublicKey, whose text form is "evote-voter:" and 64
+// lowercase hex digits.
+type VoterPublicKey = election.VoterPublicKey
 
-// ParseVoterPublicKey parses the text form.
-func ParseVoterPublicKey(s string) (VoterPublicKey, error) {
-	rest, ok := strings.CutPrefix(s, voterPublicPrefix)
-	if !ok {
-		return VoterPublicKey{}, fmt.Errorf("%w: voter public key does not start with %q", election.ErrInvalidKey, voterPublicPrefix)
-	}
-	k, err := election.ParsePublicKey("ed25519:" + rest)
-	return VoterPublicKey(k), err
-}
-
-// Key returns the key as the roll and the transactions hold it.
-func (k VoterPublicKey) Key() election.PublicKey { return election.PublicKey(k) }
-
-// String returns the text form.
-func (k VoterPublicKey) String() string { return voterPublicPrefix + hex.EncodeToString(k[:]) }
-
-// MarshalText returns the text form.
-func (k VoterPublicKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// UnmarshalText parses the text form.
-func (k *VoterPublicKey) UnmarshalText(b []byte) error {
-	p, err := ParseVoterPublicKey(string(b))
-	if err != nil {
-		return err
-	}
-	*k = p
-	return nil
-}
+// ParseVoterPublicKey parses the text form of a voter's public key. It
+// refuses another role's key (election.ErrWrongRole) and accepts the older
+// "ed25519:" form.
+func ParseVoterPublicKey(s string) (VoterPublicKey, error) { return election.ParseVoterPublicKey(s) }
 
 // voterKeyFromSeed makes the voter key of a 32-byte Ed25519 seed.
 func voterKeyFromSeed(seed []byte) (*VoterKey, error) {

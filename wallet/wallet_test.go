@@ -75,8 +75,13 @@ func TestVoterKeys(t *testing.T) {
 			t.Errorf("ParseVoterKey(%q): %v", bad, err)
 		}
 	}
-	if _, err := wallet.ParseVoterPublicKey(k.SigningKey().Public().String()); !errors.Is(err, election.ErrInvalidKey) {
-		t.Error("a generic ed25519 key parses as a voter key")
+	if _, err := wallet.ParseVoterPublicKey(k.SigningKey().TrusteePublic().String()); !errors.Is(err, election.ErrInvalidKey) || !errors.Is(err, election.ErrWrongRole) {
+		t.Errorf("a trustee's key parses as a voter key: %v", err)
+	}
+	// The "ed25519:" form of keys written before the roles had their own
+	// still parses, as the same key.
+	if old, err := wallet.ParseVoterPublicKey(k.SigningKey().Public().String()); err != nil || old != pub {
+		t.Errorf("the older ed25519: form: %v", err)
 	}
 }
 

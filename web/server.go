@@ -241,12 +241,12 @@ func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	key, err := election.ParsePublicKey(r.PathValue("key"))
+	key, err := election.ParseVoterPublicKey(r.PathValue("key"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "voter key: "+err.Error(), nil)
 		return
 	}
-	vs, err := election.QueryVoter(s.reader(), id, key)
+	vs, err := election.QueryVoter(s.reader(), id, key.Key())
 	if err == nil && !vs.OnRoll && !vs.Voted {
 		// As documented: no such voter in this election.
 		writeError(w, http.StatusNotFound, "not on the roll of this election", nil)

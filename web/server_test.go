@@ -34,6 +34,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
@@ -109,7 +110,7 @@ func startTestNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	appState, err := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.PublicKey{auth.Public()}})
+	appState, err := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.AuthorityPublicKey{auth.AuthorityPublic()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,11 @@ func startTestNode(t *testing.T) *testNode {
 // start opens the home and serves a new Server over the node.
 func (tn *testNode) start(t *testing.T) {
 	t.Helper()
-	n, err := chain.NewNode(tn.home, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: testLog(), LogLevel: "error"})
+	conf, err := cometconf.Load(tn.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: testLog(), LogLevel: "error"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,7 +529,7 @@ func (e *testElection) closeTx(t *testing.T) []byte {
 func (e *testElection) rollTx(t *testing.T, weight uint32, voters ...*wallet.VoterKey) []byte {
 	var roll []election.RollEntry
 	for _, v := range voters {
-		roll = append(roll, election.RollEntry{Voter: v.Public().Key(), Weight: weight})
+		roll = append(roll, election.RollEntry{Voter: v.Public(), Weight: weight})
 	}
 	return must(t)(election.NewAppendVotersTx(testChainID, e.id, roll, e.authority))
 }
@@ -1069,7 +1074,7 @@ func testResultCodes(t *testing.T, tn *testNode, e1, e2 *testElection) {
 			{name: "a voter key of small order", want: election.CodeInvalidKey, tx: func(t *testing.T) []byte {
 				var k election.PublicKey
 				copy(k[:], election.SmallOrderKeys()[3])
-				return must(t)(election.NewAppendVotersTx(testChainID, e1.id, []election.RollEntry{{Voter: k, Weight: 1}}, tn.authority))
+				return must(t)(election.NewAppendVotersTx(testChainID, e1.id, []election.RollEntry{{Voter: election.VoterPublicKey(k), Weight: 1}}, tn.authority))
 			}},
 			{name: "a voter already on the roll", want: election.CodeDuplicateVoter, tx: func(t *testing.T) []byte { return e1.rollTx(t, 1, newVoter(t), v1) }},
 			{name: "a roll heavier than the tally can count", want: election.CodeRollLimit, tx: func(t *testing.T) []byte {
@@ -1369,7 +1374,7 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	// The roll: pages of two cover it in key order; bad pages are refused.
 	want := make([]string, 0, len(e1.voters))
 	for _, v := range e1.voters {
-		want = append(want, v.Public().Key().String())
+		want = append(want, v.Public().String())
 	}
 	slices.Sort(want)
 	var got []string

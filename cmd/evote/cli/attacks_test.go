@@ -98,7 +98,7 @@ func TestBallotAttacks(t *testing.T) {
 	// A's ballot carried into election 2, where A is on the roll too:
 	// re-addressed under A's old signature, or re-signed by A itself.
 	o := &official{api: api, chainID: e1.ChainID, authority: authority, out: testWriter{t}}
-	if _, err := o.appendRoll(ctx, e2.ID, []election.RollEntry{{Voter: a.Public().Key(), Weight: 1}}, rollBatch); err != nil {
+	if _, err := o.appendRoll(ctx, e2.ID, []election.RollEntry{{Voter: a.Public(), Weight: 1}}, rollBatch); err != nil {
 		t.Fatal(err)
 	}
 	env, _ := election.DecodeTx(txA)

@@ -370,7 +370,9 @@ func TestOfficialCommands(t *testing.T) {
 		{[]string{"# comment", keys[0], keys[1] + " 0"}, "line 3: weight"},
 		{[]string{keys[0], keys[1] + " 1 2"}, "line 2: want a voter key"},
 		{[]string{keys[0], "", keys[0]}, "line 3: voter " + keys[0] + " is already on line 1"},
-		{[]string{"ed25519:" + strings.Repeat("ab", 32)}, "line 1:"},
+		{[]string{"evote-trustee:" + strings.Repeat("ab", 32)}, "line 1: election: invalid key: election: key of another role"},
+		{[]string{keys[0], "evote-authority:" + strings.Repeat("ab", 32)}, "line 2: election: invalid key: election: key of another role"},
+		{[]string{"ab" + strings.Repeat("ab", 31)}, "line 1:"},
 		{[]string{"# nothing"}, "lists no voters"},
 	} {
 		wantRejected(t, []string{c.want}, append(append([]string{"roll", "append", "--file", rollFile("bad-roll.txt", c.lines...)}, el...), auth...)...)
@@ -398,7 +400,7 @@ func TestOfficialCommands(t *testing.T) {
 	var mixed []election.RollEntry
 	for _, k := range append(keys, newVoterKeys(t, 2)...) {
 		v, _ := wallet.ParseVoterPublicKey(k)
-		mixed = append(mixed, election.RollEntry{Voter: v.Key(), Weight: 1})
+		mixed = append(mixed, election.RollEntry{Voter: v, Weight: 1})
 	}
 	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
 		pending, err := o.notOnRoll(t.Context(), eid, mixed, how)
@@ -557,7 +559,7 @@ func TestParseRollFile(t *testing.T) {
 	w, _ := wallet.GenerateVoterKey(rand.Reader)
 	in := "# roll\n\n" + v.Public().String() + "\n  " + w.Public().String() + "\t 7 \n"
 	got, err := parseRollFile(strings.NewReader(in))
-	if err != nil || len(got) != 2 || got[0].Voter != v.Public().Key() || got[0].Weight != 1 || got[1].Weight != 7 {
+	if err != nil || len(got) != 2 || got[0].Voter != v.Public() || got[0].Weight != 1 || got[1].Weight != 7 {
 		t.Fatalf("%+v %v", got, err)
 	}
 	for _, bad := range []string{
@@ -583,7 +585,7 @@ func FuzzParseRollFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := map[election.PublicKey]bool{}
+		seen := map[election.VoterPublicKey]bool{}
 		for _, e := range got {
 			if seen[e.Voter] || e.Weight == 0 {
 				t.Fatalf("%q: %+v", s, got)

@@ -316,7 +316,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.Identity.Public().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
+		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.Identity.TrusteePublic().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
 		trustees[i] = t
 	}
 	fmt.Fprintf(out, "%d trustees made their identity and encryption keys, sealed in %s\n", len(trustees), filepath.Join(d.dir, "trustees"))
@@ -324,7 +324,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	// The official writes the manifest and creates the election.
 	var y bytes.Buffer
 	err = template.Must(template.New("manifest").Parse(demoManifest)).Execute(&y, map[string]any{
-		"Authority": authority.Public().String(), "Reference": "demo-" + hex.EncodeToString(randomBytes(8)),
+		"Authority": authority.AuthorityPublic().String(), "Reference": "demo-" + hex.EncodeToString(randomBytes(8)),
 		"DealsBy": time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second).Format(time.RFC3339), "Threshold": cfg.Threshold, "Trustees": tv,
 	})
 	if err != nil {

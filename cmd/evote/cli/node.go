@@ -20,6 +20,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/web"
 )
 
@@ -74,7 +75,12 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := chain.NewNode(cfg.Home, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
+	conf, err := cometconf.Load(cfg.Home)
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
 	if err != nil {
 		logFile.Close()
 		return nil, err
@@ -256,7 +262,7 @@ func writeTestnet(cfg TestnetConfig, out io.Writer) error {
 	for i, home := range homes {
 		fmt.Fprintf(out, "  evote node --home %s    # API on http://127.0.0.1:%d\n", home, cfg.HTTPPort+i)
 	}
-	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.Public())
+	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.AuthorityPublic())
 	fmt.Fprintf(out, "  the officials' commands sign with it: evote election create --authority-key %s ... (or EVOTE_AUTHORITY_KEY)\n", keyPath)
 	return nil
 }
@@ -295,7 +301,7 @@ func readAuthorityKey(path string) (*election.PrivateKey, error) {
 }
 
 func genesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
-	g := election.Genesis{ChainID: chainID, Authorities: []election.PublicKey{authority.Public()}}
+	g := election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}

@@ -75,14 +75,14 @@ func setupElection(ctx context.Context, sub submitter, spec electionSpec) (*elec
 		trustees[i] = sampleTrustee{identity: id, enc: enc}
 		tv = append(tv, trusteeVars{
 			Name:          fmt.Sprintf("Sample trustee %d", i+1),
-			Identity:      id.Public().String(),
+			Identity:      id.TrusteePublic().String(),
 			EncryptionKey: election.EncryptionKeyOf(enc.Public()).String(),
 		})
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	var yaml bytes.Buffer
 	err = template.Must(template.New("manifest").Parse(spec.Template)).Execute(&yaml, map[string]any{
-		"Authority": spec.Authority.Public().String(),
+		"Authority": spec.Authority.AuthorityPublic().String(),
 		"Reference": spec.Reference,
 		"DealsBy":   now.Add(time.Hour).Format(time.RFC3339),
 		"Close":     now.Add(30 * 24 * time.Hour).Format(time.RFC3339),
@@ -113,7 +113,7 @@ func setupElection(ctx context.Context, sub submitter, spec electionSpec) (*elec
 				return nil, err
 			}
 			set.Voters = append(set.Voters, v)
-			roll = append(roll, election.RollEntry{Voter: v.Public().Key(), Weight: 1})
+			roll = append(roll, election.RollEntry{Voter: v.Public(), Weight: 1})
 		}
 		tx, err := election.NewAppendVotersTx(chainID, id, roll, spec.Authority)
 		if err := step(ctx, sub, "append voters", tx, err); err != nil {

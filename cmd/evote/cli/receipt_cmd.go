@@ -17,7 +17,6 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/chain"
-	"github.com/evote/evote/wallet"
 )
 
 func newReceiptCmd(e *env) *cobra.Command {
@@ -152,8 +151,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		return bad("node %s's receipt: %v", node, err)
 	}
 	fmt.Fprintf(out, "  ok on node %s: it holds the ballot in block %d\n", node, rec.Height)
-	voter, _ := wallet.ParseVoterPublicKey(r.Voter)
-	vs, err := client.voterStatus(ctx, r.Election, voter.Key())
+	vs, err := client.voterStatus(ctx, r.Election, r.Voter.Key())
 	if err != nil {
 		return err
 	}

@@ -30,17 +30,17 @@ const maxReceiptFile = 8 << 20
 // whom it was cast, the validator set the wallet trusted when it cast it,
 // and the chain's receipt (nil while the ballot is not known committed).
 type walletReceipt struct {
-	Version      string           `json:"version"`
-	Node         string           `json:"node"`
-	ChainID      string           `json:"chain_id"`
-	Election     election.ID      `json:"election"`
-	Voter        string           `json:"voter"` // evote-voter:...
-	KeyName      string           `json:"key_name"`
-	Seq          uint64           `json:"seq"`
-	TrackingCode string           `json:"tracking_code"`
-	CastAt       time.Time        `json:"cast_at"`
-	Validators   []validatorEntry `json:"trusted_validators"`
-	Receipt      *chain.Receipt   `json:"receipt"`
+	Version      string                `json:"version"`
+	Node         string                `json:"node"`
+	ChainID      string                `json:"chain_id"`
+	Election     election.ID           `json:"election"`
+	Voter        wallet.VoterPublicKey `json:"voter"` // "evote-voter:..." (or "ed25519:..."); another role's key is refused
+	KeyName      string                `json:"key_name"`
+	Seq          uint64                `json:"seq"`
+	TrackingCode string                `json:"tracking_code"`
+	CastAt       time.Time             `json:"cast_at"`
+	Validators   []validatorEntry      `json:"trusted_validators"`
+	Receipt      *chain.Receipt        `json:"receipt"`
 }
 
 // errBadWalletReceipt wraps every failure of a receipt file's checks.
@@ -73,8 +73,8 @@ func parseWalletReceipt(raw []byte) (*walletReceipt, error) {
 	if r.Version != walletReceiptTag {
 		return nil, fmt.Errorf("%w: version %q, want %q", errBadWalletReceipt, r.Version, walletReceiptTag)
 	}
-	if _, err := wallet.ParseVoterPublicKey(r.Voter); err != nil {
-		return nil, fmt.Errorf("%w: voter: %v", errBadWalletReceipt, err)
+	if r.Voter.IsZero() {
+		return nil, fmt.Errorf("%w: no voter", errBadWalletReceipt)
 	}
 	if b, err := hex.DecodeString(r.TrackingCode); err != nil || len(b) != 32 {
 		return nil, fmt.Errorf("%w: tracking code %q is not 64 hex digits", errBadWalletReceipt, r.TrackingCode)
@@ -129,8 +129,7 @@ func (r *walletReceipt) checkOffline(trusted *cmttypes.ValidatorSet) (*election.
 	if err != nil {
 		return nil, bad("the transaction: %v", err)
 	}
-	voter, _ := wallet.ParseVoterPublicKey(r.Voter)
-	if env.Kind != election.KindBallot || env.Signer != voter.Key() || !env.Verify(r.ChainID) {
+	if env.Kind != election.KindBallot || env.Signer != r.Voter.Key() || !env.Verify(r.ChainID) {
 		return nil, bad("the transaction is not a ballot signed by %s", r.Voter)
 	}
 	body, err := election.DecodeBody(env.Kind, env.Body)

@@ -37,7 +37,7 @@ func receiptFileSeed(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	voter, _ := wallet.GenerateVoterKey(strings.NewReader(strings.Repeat("receipt seed", 8)))
-	r := walletReceipt{Version: walletReceiptTag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public().String(),
+	r := walletReceipt{Version: walletReceiptTag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public(),
 		KeyName: "k", Seq: 1, TrackingCode: v.Receipt.TrackingCode, Receipt: v.Receipt}
 	for _, val := range trusted.Validators {
 		r.Validators = append(r.Validators, validatorEntry{Address: val.Address.String(), PubKey: base64.StdEncoding.EncodeToString(val.PubKey.Bytes()), Power: val.VotingPower})

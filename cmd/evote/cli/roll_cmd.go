@@ -34,7 +34,7 @@ func parseRollFile(r io.Reader) ([]election.RollEntry, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 256), maxRollFileLine)
 	var out []election.RollEntry
-	seen := map[election.PublicKey]int{}
+	seen := map[election.VoterPublicKey]int{}
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -48,7 +48,7 @@ func parseRollFile(r io.Reader) ([]election.RollEntry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		entry := election.RollEntry{Voter: k.Key(), Weight: 1}
+		entry := election.RollEntry{Voter: k, Weight: 1}
 		if len(f) == 2 {
 			w, err := strconv.ParseUint(f[1], 10, 32)
 			if err != nil || w == 0 {
@@ -149,7 +149,7 @@ voters already on the roll are skipped.`,
 			}
 			fmt.Fprintln(e.stdout)
 			for _, v := range page.Voters {
-				fmt.Fprintf(e.stdout, "%s %d\n", wallet.VoterPublicKey(v.Voter), v.Weight)
+				fmt.Fprintf(e.stdout, "%s %d\n", v.Voter, v.Weight)
 			}
 			if uint64(end) < page.Total {
 				fmt.Fprintf(e.stdout, "... %d more (--offset %d)\n", page.Total-uint64(end), end)
@@ -289,7 +289,7 @@ func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []e
 
 // readRoll reads the whole roll from its first page.
 func (o *official) readRoll(ctx context.Context, id election.ID, first *election.RollPage, entries []election.RollEntry) ([]bool, error) {
-	roll := make(map[election.PublicKey]bool, first.Total)
+	roll := make(map[election.VoterPublicKey]bool, first.Total)
 	page := first
 	for {
 		for _, v := range page.Voters {

@@ -47,11 +47,11 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 				return err
 			}
 			fmt.Fprintf(e.stdout, "trustee %q initialised in %s\n", name, dir)
-			fmt.Fprintf(e.stdout, "  identity        %s\n", k.Identity.Public())
+			fmt.Fprintf(e.stdout, "  identity        %s\n", k.Identity.TrusteePublic())
 			fmt.Fprintf(e.stdout, "  encryption key  %s\n", election.EncryptionKeyOf(k.Encryption.Public()))
 			fmt.Fprintf(e.stdout, "  secrets         %s (sealed under the passphrase; keep it and a backup)\n", filepath.Join(dir, trusteeSealed))
 			fmt.Fprintf(e.stdout, "give the official these lines for trustees.members of the manifest (also in %s):\n\n", filepath.Join(dir, trusteePublic))
-			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.Identity.Public(), election.EncryptionKeyOf(k.Encryption.Public()))
+			fmt.Fprintf(e.stdout, "    - name: %q\n      identity: %s\n      encryption_key: %s\n", name, k.Identity.TrusteePublic(), election.EncryptionKeyOf(k.Encryption.Public()))
 			return nil
 		},
 	}

@@ -78,7 +78,7 @@ func runUp(ctx context.Context, cfg NodeConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "polling node running: chain %s, height %d, app hash %s\n", st.ChainID, st.Height, st.AppHash)
 	fmt.Fprintf(out, "  home          %s (log: %s)\n", cfg.Home, filepath.Join(cfg.Home, "node.log"))
-	fmt.Fprintf(out, "  authority key %s (%s)\n", keyPath, authority.Public())
+	fmt.Fprintf(out, "  authority key %s (%s)\n", keyPath, authority.AuthorityPublic())
 	fmt.Fprintln(out, "                `evote election` and `evote roll` sign with it (found under --home; elsewhere give --authority-key or EVOTE_AUTHORITY_KEY)")
 	list, err := election.QueryElections(rn.node.App().Store().Reader())
 	if err != nil {

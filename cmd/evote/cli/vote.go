@@ -333,7 +333,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	}
 	wr := &walletReceipt{
 		Version: walletReceiptTag, Node: s.cfg.Node, ChainID: s.el.ChainID, Election: s.el.ID,
-		Voter: s.key.Key.Public().String(), KeyName: s.key.Name, Seq: seq,
+		Voter: s.key.Key.Public(), KeyName: s.key.Name, Seq: seq,
 		TrackingCode: fmt.Sprintf("%x", b.Hash), CastAt: time.Now().UTC().Truncate(time.Second), Validators: s.trusted,
 	}
 	path := receiptPath(dir, wr)
