@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/evote/evote/election"
 )
@@ -51,7 +52,7 @@ func (e *RefusedError) Error() string {
 	if e.Height > 0 {
 		where = fmt.Sprintf("in block %d", e.Height)
 	}
-	return fmt.Sprintf("refused %s: %s (code %d): %s", where, e.Code, uint32(e.Code), e.Message)
+	return fmt.Sprintf("rejected %s: %s (code %d): %s", where, e.Code, uint32(e.Code), e.Message)
 }
 
 // Is reports whether target is ErrRefused, or a *RefusedError with the
@@ -71,4 +72,12 @@ func RefusalCode(err error) (election.Code, bool) {
 		return re.Code, true
 	}
 	return 0, false
+}
+
+// Transient reports whether err may pass by itself: the node unreachable,
+// or answering 5xx.
+func Transient(err error) bool {
+	var ue *url.Error
+	var e *Error
+	return errors.As(err, &ue) || (errors.As(err, &e) && e.Transient())
 }

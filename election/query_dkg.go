@@ -17,35 +17,35 @@ import (
 // DKGMessages is every admitted message of an election's key ceremony,
 // with the canonical manifest they are checked against.
 type DKGMessages struct {
-	Election ID    `json:"election"`
-	Phase    Phase `json:"phase"`
+	Election ID
+	Phase    Phase
 	// Manifest is the hex of the manifest's canonical encoding (tag
 	// "evote/v1/manifest"): the election id derives from it, and it fixes
 	// the ceremony's parameters (Manifest.DKGParams).
-	Manifest      string            `json:"manifest"`
-	Deals         []DKGDealEntry    `json:"deals"`
-	ComplaintSets []DKGComplaintSet `json:"complaint_sets"`
-	Responses     []DKGResponseItem `json:"responses"`
+	Manifest      string
+	Deals         []DKGDealEntry
+	ComplaintSets []DKGComplaintSet
+	Responses     []DKGResponseItem
 }
 
 // DKGDealEntry is one dealer's deal.
 type DKGDealEntry struct {
-	Dealer uint32 `json:"dealer"`
-	Deal   string `json:"deal"` // hex of the tally encoding (tag "evote/v1/dkg/deal")
+	Dealer uint32
+	Deal   string // hex of the tally encoding (tag "evote/v1/dkg/deal")
 }
 
 // DKGComplaintSet is what one trustee posted in the complaint round: the
 // dealers it complains about, possibly none.
 type DKGComplaintSet struct {
-	Complainer uint32   `json:"complainer"`
-	Dealers    []uint32 `json:"dealers"`
+	Complainer uint32
+	Dealers    []uint32
 }
 
 // DKGResponseItem is a dealer's answer to one complaint.
 type DKGResponseItem struct {
-	Dealer     uint32 `json:"dealer"`
-	Complainer uint32 `json:"complainer"`
-	Response   string `json:"response"` // hex of the tally encoding (tag "evote/v1/dkg/response")
+	Dealer     uint32
+	Complainer uint32
+	Response   string // hex of the tally encoding (tag "evote/v1/dkg/response")
 }
 
 // QueryDKG returns the election's key-ceremony messages: deals by

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -366,7 +367,7 @@ func TestOfficialCommands(t *testing.T) {
 	}
 	// Both ways of asking the node find the same voters missing.
 	eid, _ := election.ParseID(id)
-	o := &official{api: newAPINode(net.url)}
+	o := &official{api: testClient(t, net.url)}
 	var mixed []election.RollEntry
 	for _, k := range append(keys, newVoterKeys(t, 2)...) {
 		v, _ := wallet.ParseVoterPublicKey(k)
@@ -430,9 +431,9 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if out := mustCLI(t, trustee(1, "--stop-at", "deal-saved")...); !strings.Contains(out, "made its deal and sealed it") || !strings.Contains(out, "stopped at deal-saved") {
 		t.Fatalf("stop at deal-saved: %s", out)
 	}
-	api := newAPINode(net.url)
+	api := testClient(t, net.url)
 	eid, _ := election.ParseID(id)
-	d, err := api.detail(t.Context(), eid)
+	d, err := api.Election(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,8 +464,8 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 			results[i] = result{code, out, errs}
 		})
 	}
-	d, err = api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" || x.Phase == "failed" })
-	if err != nil || d.Phase != "ready" {
+	d, err = api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady, election.PhaseFailed))
+	if err != nil || d.Phase != election.PhaseReady {
 		cancel()
 		wg.Wait()
 		t.Fatalf("key ceremony: %v %v\n%+v", err, d, results)
@@ -497,11 +498,12 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	}
 	defer store.close()
 	es := store.state.Elections[id]
-	m, _, err := api.dkg(t.Context(), eid)
+	m, err := api.DKG(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if es == nil || len(m.Deals) != 3 || m.Deals[0].Deal != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != d.JointKey {
+	deal0, _ := m.Deals[0].Deal.MarshalBinary()
+	if es == nil || len(m.Deals) != 3 || hex.EncodeToString(deal0) != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != hex.EncodeToString(d.JointKey.Bytes()) {
 		t.Fatalf("trustee 1's sealed state after the election: %+v", es)
 	}
 	res, err := fetchResults(t.Context(), api, eid)
@@ -652,8 +654,8 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { rn.stop() }()
-	api := newAPINode(rn.url)
-	if err := waitNodeReady(t.Context(), api, nil); err != nil {
+	api := testClient(t, rn.url)
+	if err := waitNodeReady(t.Context(), rn.url, nil); err != nil {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "manifest.yaml")
@@ -674,7 +676,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 			outs[i] += errs
 		})
 	}
-	if _, err := api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" }); err != nil {
+	if _, err := api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady)); err != nil {
 		t.Fatal(err)
 	}
 	if err := rn.stop(); err != nil {
@@ -684,7 +686,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	if rn, err = startNode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitNodeReady(ctx, api, nil); err != nil {
+	if err := waitNodeReady(ctx, api.Base(), nil); err != nil {
 		t.Fatal(err)
 	}
 	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)

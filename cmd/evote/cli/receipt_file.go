@@ -13,6 +13,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
@@ -30,17 +31,17 @@ const maxReceiptFile = 8 << 20
 // whom it was cast, the validator set the wallet trusted when it cast it,
 // and the chain's receipt (nil while the ballot is not known committed).
 type walletReceipt struct {
-	Version      string           `json:"version"`
-	Node         string           `json:"node"`
-	ChainID      string           `json:"chain_id"`
-	Election     election.ID      `json:"election"`
-	Voter        string           `json:"voter"` // evote-voter:...
-	KeyName      string           `json:"key_name"`
-	Seq          uint64           `json:"seq"`
-	TrackingCode string           `json:"tracking_code"`
-	CastAt       time.Time        `json:"cast_at"`
-	Validators   []validatorEntry `json:"trusted_validators"`
-	Receipt      *chain.Receipt   `json:"receipt"`
+	Version      string          `json:"version"`
+	Node         string          `json:"node"`
+	ChainID      string          `json:"chain_id"`
+	Election     election.ID     `json:"election"`
+	Voter        string          `json:"voter"` // evote-voter:...
+	KeyName      string          `json:"key_name"`
+	Seq          uint64          `json:"seq"`
+	TrackingCode string          `json:"tracking_code"`
+	CastAt       time.Time       `json:"cast_at"`
+	Validators   []api.Validator `json:"trusted_validators"`
+	Receipt      *chain.Receipt  `json:"receipt"`
 }
 
 // errBadWalletReceipt wraps every failure of a receipt file's checks.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
 )
@@ -105,7 +106,7 @@ it was and posts the deal it kept, never a second one.`,
 	addNodeURLFlag(runCmd)
 	addElectionFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
-	runCmd.Flags().Duration("poll", chainPoll, "how often to look at the chain")
+	runCmd.Flags().Duration("poll", api.PollEvery, "how often to look at the chain")
 	runCmd.Flags().String("fault", "", "misbehave: bad-share or bad-decryption (tests of the chain's checks)")
 	runCmd.Flags().String("stop-at", "", "stop at deal-saved or dealt (tests of restarts)")
 	runCmd.Flags().MarkHidden("fault")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/tally"
 )
@@ -79,7 +80,7 @@ func (c TrusteeRunConfig) Validate() error {
 // trusteeRunner is one trustee's run over one election.
 type trusteeRunner struct {
 	cfg     TrusteeRunConfig
-	api     *apiNode
+	api     *api.Client
 	store   *trusteeStore
 	keys    *trusteeKeys
 	out     io.Writer
@@ -99,13 +100,17 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 	if err != nil {
 		return err
 	}
-	r := &trusteeRunner{cfg: cfg, api: newAPINode(cfg.Node), store: store, keys: keys, out: out, id: cfg.Election, said: map[string]bool{}}
+	c, err := newNodeClient(cfg.Node)
+	if err != nil {
+		return err
+	}
+	r := &trusteeRunner{cfg: cfg, api: c, store: store, keys: keys, out: out, id: cfg.Election, said: map[string]bool{}}
 	if err := r.setup(ctx); err != nil {
 		return err
 	}
 	for {
 		done, err := r.step(ctx)
-		if err != nil && transientNodeError(err) && ctx.Err() == nil {
+		if err != nil && api.Transient(err) && ctx.Err() == nil {
 			// A node restarting or briefly unreachable: look again.
 			r.once("unreachable:"+err.Error(), "the node does not answer (%v); trying again", err)
 			err = nil
@@ -136,15 +141,16 @@ func (r *trusteeRunner) once(key, format string, args ...any) {
 // setup fetches the chain id and the manifest, checks it against the
 // election id, and finds this trustee in it by both of its keys.
 func (r *trusteeRunner) setup(ctx context.Context) error {
-	st, err := r.api.status(ctx)
+	st, err := r.api.Status(ctx)
 	if err != nil {
 		return err
 	}
 	r.chainID = st.ChainID
-	_, man, err := r.api.dkg(ctx, r.id)
+	m, err := r.api.DKG(ctx, r.id)
 	if err != nil {
 		return err
 	}
+	man := m.Manifest.Manifest
 	r.man = man
 	if r.params, err = man.DKGParams(r.id); err != nil {
 		return err
@@ -172,7 +178,7 @@ func (r *trusteeRunner) setup(ctx context.Context) error {
 // step looks at the election once and does what its phase asks of this
 // trustee. It reports whether the trustee's part is over.
 func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
-	d, err := r.api.detail(ctx, r.id)
+	d, err := r.api.Election(ctx, r.id)
 	if err != nil {
 		return false, err
 	}
@@ -180,7 +186,7 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("the node lists %d trustees", len(d.Trustees))
 	}
 	me := d.Trustees[r.index-1]
-	switch d.Phase {
+	switch d.Phase.String() {
 	case "dkg-deals":
 		if !me.Dealt {
 			return false, r.deal(ctx)
@@ -217,8 +223,8 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 		}
 		r.once("wait-result", "waiting for enough trustees' decryption shares")
 	case "tallied":
-		var res election.ResultInfo
-		if err := r.api.get(ctx, "/api/v1/elections/"+r.id.String()+"/result", &res); err != nil {
+		res, err := r.api.Result(ctx, r.id)
+		if err != nil {
 			return false, err
 		}
 		r.logf("the result is on the chain (block %d), from the shares of trustees %v; done", res.Height, res.Trustees)
@@ -231,7 +237,7 @@ func (r *trusteeRunner) step(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func roundEnd(d *electionDetailJSON) string {
+func roundEnd(d *api.ElectionDetail) string {
 	if d.Deadline == nil {
 		return "when all are in"
 	}
@@ -278,8 +284,8 @@ func (r *trusteeRunner) deal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := r.api.submit(ctx, "deal", tx)
-	if code, ok := rejectionCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
+	c, err := commitTx(ctx, r.api, "deal", tx)
+	if code, ok := api.RefusalCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
 		return nil // on the chain already, or the round is over: the next look says which
 	}
 	if err != nil {
@@ -312,21 +318,17 @@ func (r *trusteeRunner) ownDeal() (*tally.DKGDeal, error) {
 // chainDKG fetches the ceremony's messages and decodes them; it checks
 // that the chain's deal of this trustee is the one it keeps.
 func (r *trusteeRunner) chainDKG(ctx context.Context) ([]*tally.DKGDeal, []*tally.DKGComplaint, []*tally.DKGResponse, error) {
-	m, _, err := r.api.dkg(ctx, r.id)
+	m, err := r.api.DKG(ctx, r.id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var deals []*tally.DKGDeal
 	for _, d := range m.Deals {
-		b, err := hex.DecodeString(d.Deal)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("deal of trustee %d: %w", d.Dealer, err)
+		deal := d.Deal
+		if deal == nil || deal.Dealer != d.Dealer {
+			return nil, nil, nil, fmt.Errorf("deal of trustee %d is not its", d.Dealer)
 		}
-		deal := new(tally.DKGDeal)
-		if err := deal.UnmarshalBinary(b); err != nil || deal.Dealer != d.Dealer {
-			return nil, nil, nil, fmt.Errorf("deal of trustee %d does not decode: %v", d.Dealer, err)
-		}
-		if d.Dealer == r.index && d.Deal != r.es.Deal {
+		if b, err := deal.MarshalBinary(); err != nil || (d.Dealer == r.index && hex.EncodeToString(b) != r.es.Deal) {
 			return nil, nil, nil, fmt.Errorf("the chain holds a deal of trustee %d that is not the one in this trustee's sealed state: was the state replaced?", r.index)
 		}
 		deals = append(deals, deal)
@@ -339,15 +341,10 @@ func (r *trusteeRunner) chainDKG(ctx context.Context) ([]*tally.DKGDeal, []*tall
 	}
 	var responses []*tally.DKGResponse
 	for _, rs := range m.Responses {
-		b, err := hex.DecodeString(rs.Response)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("response: %w", err)
+		if rs.Response == nil {
+			return nil, nil, nil, fmt.Errorf("response of trustee %d: none", rs.Dealer)
 		}
-		resp := new(tally.DKGResponse)
-		if err := resp.UnmarshalBinary(b); err != nil {
-			return nil, nil, nil, fmt.Errorf("response of trustee %d: %w", rs.Dealer, err)
-		}
-		responses = append(responses, resp)
+		responses = append(responses, rs.Response)
 	}
 	return deals, complaints, responses, nil
 }
@@ -368,8 +365,8 @@ func (r *trusteeRunner) complain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := r.api.submit(ctx, "complaints", tx)
-	if code, ok := rejectionCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
+	c, err := commitTx(ctx, r.api, "complaints", tx)
+	if code, ok := api.RefusalCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
 		return nil
 	}
 	if err != nil {
@@ -424,8 +421,8 @@ func (r *trusteeRunner) respond(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := r.api.submit(ctx, "responses", tx)
-	if code, ok := rejectionCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
+	c, err := commitTx(ctx, r.api, "responses", tx)
+	if code, ok := api.RefusalCode(err); ok && (code == election.CodeDKGDuplicate || code == election.CodeWrongPhase) {
 		return nil
 	}
 	if err != nil {
@@ -458,10 +455,14 @@ func (r *trusteeRunner) dealerSecret() (*tally.DealerSecret, error) {
 // messages once the joint key is fixed, checks that the messages give the
 // chain's joint key, and seals the share; the dealer's polynomial is then
 // erased.
-func (r *trusteeRunner) deriveShare(ctx context.Context, d *electionDetailJSON) error {
+func (r *trusteeRunner) deriveShare(ctx context.Context, d *api.ElectionDetail) error {
+	if d.JointKey == nil {
+		return fmt.Errorf("election %v is %s without a joint key", r.id, d.Phase)
+	}
+	jointKey := hex.EncodeToString(d.JointKey.Bytes())
 	if r.es.Share != "" {
-		if r.es.JointKey != d.JointKey {
-			return fmt.Errorf("the chain's joint key %s is not the one this trustee's share belongs to (%s)", d.JointKey, r.es.JointKey)
+		if r.es.JointKey != jointKey {
+			return fmt.Errorf("the chain's joint key %s is not the one this trustee's share belongs to (%s)", jointKey, r.es.JointKey)
 		}
 		return nil
 	}
@@ -473,8 +474,8 @@ func (r *trusteeRunner) deriveShare(ctx context.Context, d *electionDetailJSON) 
 	if err != nil {
 		return fmt.Errorf("the key ceremony on the chain does not finalize here: %w", err)
 	}
-	if hex.EncodeToString(res.PublicKey.Bytes()) != d.JointKey {
-		return fmt.Errorf("the ceremony's messages give the joint key %x, the node says %s", res.PublicKey.Bytes(), d.JointKey)
+	if hex.EncodeToString(res.PublicKey.Bytes()) != jointKey {
+		return fmt.Errorf("the ceremony's messages give the joint key %x, the node says %s", res.PublicKey.Bytes(), jointKey)
 	}
 	var own *tally.DealerSecret
 	if slices.Contains(res.Qualified, r.index) {
@@ -490,7 +491,7 @@ func (r *trusteeRunner) deriveShare(ctx context.Context, d *electionDetailJSON) 
 	if err != nil {
 		return err
 	}
-	r.es.Share, r.es.JointKey, r.es.DealerSecret = hex.EncodeToString(sb), d.JointKey, ""
+	r.es.Share, r.es.JointKey, r.es.DealerSecret = hex.EncodeToString(sb), jointKey, ""
 	if err := r.store.save(); err != nil {
 		return fmt.Errorf("sealing its share: %w", err)
 	}
@@ -502,7 +503,7 @@ func (r *trusteeRunner) deriveShare(ctx context.Context, d *electionDetailJSON) 
 			r.logf("uses the share trustee %d revealed on the chain after its complaint", rv.Dealer)
 		}
 	}
-	r.logf("key ceremony done: joint key %s from trustees %v; its share matches its verification key and is sealed", d.JointKey, res.Qualified)
+	r.logf("key ceremony done: joint key %s from trustees %v; its share matches its verification key and is sealed", jointKey, res.Qualified)
 	return nil
 }
 
@@ -517,10 +518,11 @@ func (r *trusteeRunner) decrypt(ctx context.Context) error {
 	if err := share.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("sealed share: %w", err)
 	}
-	info, aggs, err := r.api.aggregates(ctx, r.id)
+	info, err := r.api.Tally(ctx, r.id)
 	if err != nil {
 		return err
 	}
+	aggs := info.Aggregates()
 	if info.Phase != election.PhaseClosed {
 		return nil // tallied meanwhile: the next look says so
 	}
@@ -542,12 +544,12 @@ func (r *trusteeRunner) decrypt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := r.api.submit(ctx, "decryption shares", tx)
-	if code, ok := rejectionCode(err); ok && code == election.CodeWrongPhase {
+	c, err := commitTx(ctx, r.api, "decryption shares", tx)
+	if code, ok := api.RefusalCode(err); ok && code == election.CodeWrongPhase {
 		r.logf("the result was derived before its decryption shares were in: they are not needed")
 		return nil
 	}
-	if code, ok := rejectionCode(err); ok && code == election.CodeDKGDuplicate {
+	if code, ok := api.RefusalCode(err); ok && code == election.CodeDKGDuplicate {
 		return nil
 	}
 	if err != nil {
