@@ -87,7 +87,7 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 }
 
 func (c *Client) errorOf(method, path string, status int, raw []byte) *Error {
-	e := &Error{Method: method, Path: path, Status: status}
+	e := &Error{Method: method, Path: path, Status: status, raw: raw}
 	if json.Unmarshal(raw, &e.Body) != nil || e.Body.Error == "" {
 		e.Body = ErrorBody{Error: strings.TrimSpace(string(raw))}
 	}
@@ -223,6 +223,10 @@ func (c *Client) Receipt(ctx context.Context, code TxHash, wait time.Duration) (
 type SubmitOptions struct {
 	// Wait for the commit (the node waits at most 60 s).
 	Wait bool
+	// WaitFor, with Wait, bounds the node's wait below its own; an
+	// answer not committed by then is an *Error of status 504 whose body
+	// carries the tracking code.
+	WaitFor time.Duration
 	// NoReceipt: with Wait, answer without the receipt.
 	NoReceipt bool
 }
@@ -237,6 +241,9 @@ func (c *Client) Submit(ctx context.Context, tx []byte, opt SubmitOptions) (*Sub
 	q := url.Values{}
 	if opt.Wait {
 		q.Set("wait", "commit")
+		if opt.WaitFor > 0 {
+			q.Set("wait", opt.WaitFor.String())
+		}
 		if opt.NoReceipt {
 			q.Set("receipt", "false")
 		}
@@ -249,7 +256,7 @@ func (c *Client) Submit(ctx context.Context, tx []byte, opt SubmitOptions) (*Sub
 	_, err := c.do(ctx, http.MethodPost, path, "application/octet-stream", tx, &a)
 	var e *Error
 	if errors.As(err, &e) && e.Status == http.StatusUnprocessableEntity {
-		return c.refusal(path, tx, e)
+		return c.refusal(e)
 	}
 	if err != nil {
 		return nil, err
@@ -261,18 +268,21 @@ func (c *Client) Submit(ctx context.Context, tx []byte, opt SubmitOptions) (*Sub
 }
 
 // refusal reads a 422 answer: an ErrorBody (refused at admission) or a
-// SubmitResponse (refused in its block).
-func (c *Client) refusal(path string, tx []byte, e *Error) (*SubmitResponse, error) {
-	a := &SubmitResponse{Error: e.Body.Error, CodeName: e.Body.CodeName}
-	if e.Body.TrackingCode != nil {
-		a.TrackingCode = *e.Body.TrackingCode
+// SubmitResponse (refused in its block, committed).
+func (c *Client) refusal(e *Error) (*SubmitResponse, error) {
+	var a SubmitResponse
+	if err := json.Unmarshal(e.raw, &a); err != nil {
+		return nil, fmt.Errorf("node %s: %s %s: %d answer: %w", c.base, e.Method, e.Path, e.Status, err)
 	}
-	if e.Body.Code != nil {
-		a.Code = *e.Body.Code
-	} else if code, err := election.ParseCode(e.Body.CodeName); err == nil {
-		a.Code = CodeNum(code)
+	code := a.Code.Code()
+	if parsed, err := election.ParseCode(a.CodeName); err == nil && code == election.CodeOK {
+		code = parsed
 	}
-	return a, &RefusedError{Code: a.Code.Code(), Message: a.Error, TrackingCode: a.TrackingCode}
+	re := &RefusedError{Code: code, Message: a.Error, TrackingCode: a.TrackingCode}
+	if a.Committed {
+		re.Height = a.Height
+	}
+	return &a, re
 }
 
 // Committed is a transaction in a block.

@@ -9,7 +9,7 @@
 // hex or compares phase names by hand.
 //
 // api must build with GOOS=js GOARCH=wasm: it imports election and tally,
-// never chain, web, cmd, CometBFT, SQLite or viper (api_test checks). The
-// CometBFT parts of a receipt are therefore kept as raw JSON here; package
-// chain decodes and verifies them (docs/deviations.md).
+// never chain, web, cmd, CometBFT, SQLite or viper (TestDependencies
+// checks). The CometBFT parts of a receipt are therefore kept as raw JSON
+// here; package chain decodes and verifies them (docs/deviations.md).
 package api

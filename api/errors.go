@@ -22,6 +22,7 @@ type Error struct {
 	Path   string
 	Status int
 	Body   ErrorBody
+	raw    []byte // the answer as read
 }
 
 func (e *Error) Error() string {

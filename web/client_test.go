@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newTestElection(t, tn.authority, "client", false, false, 1, 1, 2)
+	e := newTestElection(t, tn.authority, "client", false, false, 1, 1, 8)
 
 	// Status and the empty list.
 	st, err := c.Status(ctx)
@@ -122,7 +123,7 @@ func TestClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	page, err := c.Roll(ctx, e.id, 1, 1)
-	if err != nil || page.Total != 2 || page.Offset != 1 || len(page.Voters) != 1 {
+	if err != nil || page.Total != uint64(len(e.voters)) || page.Offset != 1 || len(page.Voters) != 1 {
 		t.Fatalf("roll page %+v, %v", page, err)
 	}
 	roundTrip(t, tn, "/api/v1/elections/"+e.id.String()+"/roll?offset=1&limit=1", page, nil)
@@ -167,6 +168,62 @@ func TestClient(t *testing.T) {
 		t.Errorf("Commit of a refused ballot: %v", err)
 	}
 
+	// A wait that ends before the commit: a 504 carrying the tracking
+	// code, whose receipt comes later.
+	late := e.ballot(t, e.voters[2], 1, choices, nil)
+	_, err = c.Submit(ctx, late, api.SubmitOptions{Wait: true, WaitFor: time.Nanosecond})
+	if !errors.As(err, &ae) || ae.Status != http.StatusGatewayTimeout || !api.Transient(err) || ae.Body.TrackingCode == nil || ae.Body.TrackingCode.String() != trackingCode(late) {
+		t.Fatalf("a wait of 1ns: %v", err)
+	}
+	if _, err := c.Receipt(ctx, *ae.Body.TrackingCode, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// A refusal in the block: two ballots of one voter both admitted (the
+	// mempool checks against committed state); the one the block holds
+	// second is refused there, with the block's height.
+	counted := uint64(3) // voters 1 to 3
+	for attempt := 0; ; attempt++ {
+		counted++ // the first ballot of each attempt counts
+		if attempt == 5 {
+			t.Fatal("two ballots of one voter never met before a commit")
+		}
+		v := e.voters[3+attempt]
+		txs := [2][]byte{e.ballot(t, v, 1, choices, nil), e.ballot(t, v, 1, choices, nil)}
+		// A block that changes the app hash is followed, a commit timeout
+		// later, by another: ballots submitted as soon as it is committed
+		// usually wait for that one together (see testInBlock).
+		if _, err := c.Commit(ctx, e.rollTx(t, 1, newVoter(t))); err != nil {
+			t.Fatal(err)
+		}
+		var answers [2]*api.SubmitResponse
+		var errs [2]error
+		var wg sync.WaitGroup
+		for i := range txs {
+			wg.Go(func() { answers[i], errs[i] = c.Submit(ctx, txs[i], api.SubmitOptions{Wait: true}) })
+		}
+		wg.Wait()
+		second := 1
+		if errs[1] == nil {
+			second = 0
+		}
+		if errs[1-second] != nil {
+			t.Fatalf("neither ballot counted: %v", errors.Join(errs[:]...))
+		}
+		a, err := answers[second], errs[second]
+		if !errors.As(err, &re) || re.Code != election.CodeAlreadyVoted {
+			t.Fatalf("the second ballot: %+v, %v", a, err)
+		}
+		if re.Height == 0 {
+			t.Logf("attempt %d: the second ballot was refused at admission", attempt+1)
+			continue
+		}
+		if !a.Committed || a.Receipt == nil || a.Height != re.Height || re.TrackingCode.String() != trackingCode(txs[second]) {
+			t.Fatalf("refused in its block: %+v, %v", a, err)
+		}
+		break
+	}
+
 	// The voter, the tally, the result.
 	vs, err := c.Voter(ctx, e.id, e.voters[0].Public().Key())
 	if err != nil || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.TxHash == nil || vs.TxHash.String() != trackingCode(b1) {
@@ -177,7 +234,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("a voter not on the roll: %v", err)
 	}
 	ti, err := c.Tally(ctx, e.id)
-	if err != nil || ti.Voters != 2 || ti.Phase != election.PhaseOpen {
+	if err != nil || ti.Voters != counted || ti.Phase != election.PhaseOpen {
 		t.Fatalf("tally %+v, %v", ti, err)
 	}
 	aggs, err := election.Aggregates(tn.store(), e.id)
@@ -200,7 +257,7 @@ func TestClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := c.Result(ctx, e.id)
-	if err != nil || res.Voters != 2 || len(res.Contests) != 2 || res.Contests[0].Totals[0] != 2 || res.Contests[1].Totals[1] != 2 {
+	if err != nil || res.Voters != counted || len(res.Contests) != 2 || res.Contests[0].Totals[0] != counted || res.Contests[1].Totals[1] != counted {
 		t.Fatalf("result %+v, %v", res, err)
 	}
 	roundTrip(t, tn, "/api/v1/elections/"+e.id.String()+"/result", res, nil)

@@ -123,30 +123,21 @@ func apiVoter(v *election.VoterStatus) (*api.VoterStatus, error) {
 	return out, nil
 }
 
-func apiDKG(m *election.DKGMessages) (*api.DKG, error) {
-	out := &api.DKG{Election: m.Election, Phase: m.Phase, Deals: make([]api.DKGDeal, 0, len(m.Deals)),
-		ComplaintSets: make([]api.DKGComplaintSet, 0, len(m.ComplaintSets)), Responses: make([]api.DKGResponse, 0, len(m.Responses))}
-	if err := out.Manifest.UnmarshalText([]byte(m.Manifest)); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
+func apiDKG(m *election.DKGMessages) *api.DKG {
+	out := &api.DKG{Election: m.Election, Phase: m.Phase, Manifest: api.CanonicalManifest{Manifest: m.Manifest},
+		Deals:         make([]api.DKGDeal, 0, len(m.Deals)),
+		ComplaintSets: make([]api.DKGComplaintSet, 0, len(m.ComplaintSets)),
+		Responses:     make([]api.DKGResponse, 0, len(m.Responses))}
 	for _, d := range m.Deals {
-		deal := new(tally.DKGDeal)
-		if err := deal.UnmarshalText([]byte(d.Deal)); err != nil {
-			return nil, fmt.Errorf("deal of %d: %w", d.Dealer, err)
-		}
-		out.Deals = append(out.Deals, api.DKGDeal{Dealer: d.Dealer, Deal: deal})
+		out.Deals = append(out.Deals, api.DKGDeal(d))
 	}
 	for _, c := range m.ComplaintSets {
 		out.ComplaintSets = append(out.ComplaintSets, api.DKGComplaintSet(c))
 	}
 	for _, r := range m.Responses {
-		resp := new(tally.DKGResponse)
-		if err := resp.UnmarshalText([]byte(r.Response)); err != nil {
-			return nil, fmt.Errorf("response of %d to %d: %w", r.Dealer, r.Complainer, err)
-		}
-		out.Responses = append(out.Responses, api.DKGResponse{Dealer: r.Dealer, Complainer: r.Complainer, Response: resp})
+		out.Responses = append(out.Responses, api.DKGResponse(r))
 	}
-	return out, nil
+	return out
 }
 
 // apiReceipt is a chain receipt in the API's form: chain writes the

@@ -11,6 +11,6 @@ import (
 func (s *Server) dkg(w http.ResponseWriter, r *http.Request) {
 	if id, ok := electionID(w, r); ok {
 		m, err := election.QueryDKG(s.reader(), id)
-		reply(s, w, r, m, err, apiDKG)
+		reply(s, w, r, m, err, infallible(apiDKG))
 	}
 }
