@@ -233,9 +233,7 @@ func checkErrorBody(t *testing.T, method, path string, r response) {
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("%s %s: %d answer of type %q, want application/json", method, path, r.status, ct)
 	}
-	var e struct {
-		Error string `json:"error"`
-	}
+	var e api.ErrorBody
 	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" {
 		t.Errorf("%s %s: %d answer is not a JSON error (%v): %s", method, path, r.status, err, r.body)
 	}
