@@ -11,18 +11,18 @@ import (
 )
 
 // Queries for the HTTP API, the wallet and the trustees' tools. They read
-// the state and return plain structs with JSON tags; a missing election,
-// voter or transaction is ErrNotFound.
+// the state and return plain Go values (the API's JSON is package api's);
+// a missing election, voter or transaction is ErrNotFound.
 
 // ElectionSummary is one line of the list of elections.
 type ElectionSummary struct {
-	ID            ID     `json:"id"`
-	Title         Text   `json:"title"`
-	Phase         Phase  `json:"phase"`
-	CreatedHeight int64  `json:"created_height"`
-	RollSize      uint64 `json:"roll_size"`
-	Voters        uint64 `json:"voters"`  // voters with a counted ballot
-	Ballots       uint64 `json:"ballots"` // ballots accepted, replaced ones included
+	ID            ID
+	Title         Text
+	Phase         Phase
+	CreatedHeight int64
+	RollSize      uint64
+	Voters        uint64 // voters with a counted ballot
+	Ballots       uint64 // ballots accepted, replaced ones included
 }
 
 // QueryElections lists every election in ascending order of id.
@@ -60,51 +60,51 @@ func QueryElections(r ReadStore) ([]ElectionSummary, error) {
 
 // PhaseTime is when an election entered a phase.
 type PhaseTime struct {
-	Phase  Phase     `json:"phase"`
-	Height int64     `json:"height"`
-	Time   time.Time `json:"time"`
+	Phase  Phase
+	Height int64
+	Time   time.Time
 }
 
 // TrusteeStatus is a trustee's part in the ceremony and the decryption.
 type TrusteeStatus struct {
-	Index            uint32           `json:"index"`
-	Name             string           `json:"name"`
-	Identity         TrusteePublicKey `json:"identity"`
-	Dealt            bool             `json:"dealt"`
-	ComplaintsPosted bool             `json:"complaints_posted"`
-	ComplaintsAbout  []uint32         `json:"complaints_about,omitempty"` // the dealers it complained about
-	Qualified        bool             `json:"qualified"`
-	Excluded         *Exclusion       `json:"excluded,omitempty"`
-	VerificationKey  string           `json:"verification_key,omitempty"` // hex, once the key is fixed
-	SharesPosted     bool             `json:"shares_posted"`
+	Index            uint32
+	Name             string
+	Identity         TrusteePublicKey
+	Dealt            bool
+	ComplaintsPosted bool
+	ComplaintsAbout  []uint32 // the dealers it complained about
+	Qualified        bool
+	Excluded         *Exclusion
+	VerificationKey  string // hex, once the key is fixed
+	SharesPosted     bool
 }
 
 // ElectionDetail is everything about one election but its roll, ballots
 // and aggregates.
 type ElectionDetail struct {
-	ID       ID              `json:"id"`
-	Manifest *Manifest       `json:"manifest"`
-	Phase    Phase           `json:"phase"`
-	Failure  string          `json:"failure,omitempty"`
-	Phases   []PhaseTime     `json:"phases"`
-	OpenDue  bool            `json:"open_due"`               // the scheduled opening passed before the key was fixed
-	Deadline *time.Time      `json:"dkg_deadline,omitempty"` // end of the current ceremony round
-	JointKey string          `json:"joint_key,omitempty"`    // hex of the 32-byte key, once fixed
-	Trustees []TrusteeStatus `json:"trustees"`
-	Counts   Counts          `json:"counts"`
+	ID       ID
+	Manifest *Manifest
+	Phase    Phase
+	Failure  string
+	Phases   []PhaseTime
+	OpenDue  bool       // the scheduled opening passed before the key was fixed
+	Deadline *time.Time // end of the current ceremony round
+	JointKey string     // hex of the 32-byte key, once fixed
+	Trustees []TrusteeStatus
+	Counts   Counts
 }
 
 // Counts are an election's counters.
 type Counts struct {
-	RollSize   uint64 `json:"roll_size"`
-	RollWeight uint64 `json:"roll_weight"`
-	Voters     uint64 `json:"voters"`
-	WeightCast uint64 `json:"weight_cast"`
-	Ballots    uint64 `json:"ballots"`
-	Deals      uint32 `json:"deals"`
-	Complaints uint32 `json:"complaint_sets"`
-	Responses  uint32 `json:"responses"`
-	ShareSets  uint32 `json:"share_sets"`
+	RollSize   uint64
+	RollWeight uint64
+	Voters     uint64
+	WeightCast uint64
+	Ballots    uint64
+	Deals      uint32
+	Complaints uint32
+	Responses  uint32
+	ShareSets  uint32
 }
 
 func (st *status) counts() Counts {
@@ -206,17 +206,17 @@ func has(r ReadStore, k []byte) (bool, error) {
 
 // RollVoter is one voter of the roll.
 type RollVoter struct {
-	Voter    VoterPublicKey `json:"voter"`
-	Weight   uint32         `json:"weight"`
-	Position uint64         `json:"position"` // order of appending, from 0
+	Voter    VoterPublicKey
+	Weight   uint32
+	Position uint64 // order of appending, from 0
 }
 
 // RollPage is a page of the roll, sorted by voter key.
 type RollPage struct {
-	Election ID          `json:"election"`
-	Total    uint64      `json:"total"`
-	Offset   int         `json:"offset"`
-	Voters   []RollVoter `json:"voters"`
+	Election ID
+	Total    uint64
+	Offset   int
+	Voters   []RollVoter
 }
 
 // MaxRollPage bounds a page of the roll.
@@ -260,26 +260,26 @@ func QueryRoll(r ReadStore, id ID, offset, limit int) (*RollPage, error) {
 
 // OptionTally is one option's running aggregate.
 type OptionTally struct {
-	Index     int    `json:"index"`
-	Aggregate string `json:"aggregate"` // hex of A || B (64 bytes); both may be the identity
-	Ballots   uint64 `json:"ballots"`   // ballots counted into it (every ballot covers every option)
+	Index     int
+	Aggregate string // hex of A || B (64 bytes); both may be the identity
+	Ballots   uint64 // ballots counted into it (every ballot covers every option)
 }
 
 // ContestTally is one contest's running aggregates.
 type ContestTally struct {
-	Index   int           `json:"index"`
-	Options []OptionTally `json:"options"`
+	Index   int
+	Options []OptionTally
 }
 
 // TallyInfo is the running encrypted tally of an election.
 type TallyInfo struct {
-	Election   ID             `json:"election"`
-	Phase      Phase          `json:"phase"`
-	RollSize   uint64         `json:"roll_size"`
-	Voters     uint64         `json:"voters"` // turnout
-	WeightCast uint64         `json:"weight_cast"`
-	Ballots    uint64         `json:"ballots"`
-	Contests   []ContestTally `json:"contests"` // empty until the key is fixed
+	Election   ID
+	Phase      Phase
+	RollSize   uint64
+	Voters     uint64 // turnout
+	WeightCast uint64
+	Ballots    uint64
+	Contests   []ContestTally // empty until the key is fixed
 }
 
 // QueryTally returns the running tally.
@@ -353,19 +353,19 @@ func LoadManifest(r ReadStore, id ID) (*Manifest, error) {
 
 // ContestResult is one contest's decrypted totals, by option.
 type ContestResult struct {
-	Index  int      `json:"index"`
-	Totals []uint64 `json:"totals"`
+	Index  int
+	Totals []uint64
 }
 
 // ResultInfo is the decrypted outcome of an election.
 type ResultInfo struct {
-	Election   ID              `json:"election"`
-	Height     int64           `json:"height"` // the block that derived it
-	Time       time.Time       `json:"time"`
-	Voters     uint64          `json:"voters"`      // turnout
-	WeightCast uint64          `json:"weight_cast"` // equal to voters without weights
-	Trustees   []uint32        `json:"trustees"`    // whose shares were combined
-	Contests   []ContestResult `json:"contests"`
+	Election   ID
+	Height     int64 // the block that derived it
+	Time       time.Time
+	Voters     uint64   // turnout
+	WeightCast uint64   // equal to voters without weights
+	Trustees   []uint32 // whose shares were combined
+	Contests   []ContestResult
 }
 
 // QueryResult returns the result, or ErrNotFound before it is derived.
@@ -409,14 +409,14 @@ func QueryResult(r ReadStore, id ID) (*ResultInfo, error) {
 
 // VoterStatus is a voter's standing in an election.
 type VoterStatus struct {
-	Election ID             `json:"election"`
-	Voter    VoterPublicKey `json:"voter"`
-	OnRoll   bool           `json:"on_roll"`
-	Weight   uint32         `json:"weight,omitempty"`
-	Voted    bool           `json:"voted"`
-	Seq      uint64         `json:"seq,omitempty"`     // of the counted ballot
-	TxHash   string         `json:"tx_hash,omitempty"` // hex, of the counted ballot
-	Height   int64          `json:"height,omitempty"`  // where it was accepted
+	Election ID
+	Voter    VoterPublicKey
+	OnRoll   bool
+	Weight   uint32
+	Voted    bool
+	Seq      uint64 // of the counted ballot
+	TxHash   string // hex, of the counted ballot
+	Height   int64  // where it was accepted
 }
 
 // QueryVoter returns a voter's status: whether the voter is on the roll and
@@ -453,11 +453,11 @@ func QueryVoter(r ReadStore, id ID, voter PublicKey) (*VoterStatus, error) {
 // TxInfo is the effect of an accepted transaction. Rejected transactions
 // leave no trace in the state.
 type TxInfo struct {
-	Hash     string    `json:"hash"` // hex
-	Height   int64     `json:"height"`
-	Kind     Kind      `json:"kind"`
-	Election ID        `json:"election"`
-	Signer   SignerKey `json:"signer"` // in the text form of its kind's signer role
+	Hash     string // hex
+	Height   int64
+	Kind     Kind
+	Election ID
+	Signer   SignerKey // in the text form of its kind's signer role
 }
 
 // QueryTx looks up an accepted transaction by its hash (Hash).

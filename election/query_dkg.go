@@ -2,7 +2,6 @@ package election
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/cloudflare/circl/group"
@@ -17,35 +16,35 @@ import (
 // DKGMessages is every admitted message of an election's key ceremony,
 // with the canonical manifest they are checked against.
 type DKGMessages struct {
-	Election ID    `json:"election"`
-	Phase    Phase `json:"phase"`
-	// Manifest is the hex of the manifest's canonical encoding (tag
-	// "evote/v1/manifest"): the election id derives from it, and it fixes
-	// the ceremony's parameters (Manifest.DKGParams).
-	Manifest      string            `json:"manifest"`
-	Deals         []DKGDealEntry    `json:"deals"`
-	ComplaintSets []DKGComplaintSet `json:"complaint_sets"`
-	Responses     []DKGResponseItem `json:"responses"`
+	Election ID
+	Phase    Phase
+	// Manifest is the election's manifest: the election id derives from
+	// its canonical encoding, and it fixes the ceremony's parameters
+	// (Manifest.DKGParams).
+	Manifest      *Manifest
+	Deals         []DKGDealEntry
+	ComplaintSets []DKGComplaintSet
+	Responses     []DKGResponseItem
 }
 
 // DKGDealEntry is one dealer's deal.
 type DKGDealEntry struct {
-	Dealer uint32 `json:"dealer"`
-	Deal   string `json:"deal"` // hex of the tally encoding (tag "evote/v1/dkg/deal")
+	Dealer uint32
+	Deal   *tally.DKGDeal
 }
 
 // DKGComplaintSet is what one trustee posted in the complaint round: the
 // dealers it complains about, possibly none.
 type DKGComplaintSet struct {
-	Complainer uint32   `json:"complainer"`
-	Dealers    []uint32 `json:"dealers"`
+	Complainer uint32
+	Dealers    []uint32
 }
 
 // DKGResponseItem is a dealer's answer to one complaint.
 type DKGResponseItem struct {
-	Dealer     uint32 `json:"dealer"`
-	Complainer uint32 `json:"complainer"`
-	Response   string `json:"response"` // hex of the tally encoding (tag "evote/v1/dkg/response")
+	Dealer     uint32
+	Complainer uint32
+	Response   *tally.DKGResponse
 }
 
 // QueryDKG returns the election's key-ceremony messages: deals by
@@ -56,18 +55,18 @@ func QueryDKG(r ReadStore, id ID) (*DKGMessages, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := man.MarshalBinary()
-	if err != nil {
-		return nil, stateErr("manifest", err)
-	}
-	out := &DKGMessages{Election: id, Phase: st.Phase, Manifest: hex.EncodeToString(enc),
+	out := &DKGMessages{Election: id, Phase: st.Phase, Manifest: man,
 		Deals: []DKGDealEntry{}, ComplaintSets: []DKGComplaintSet{}, Responses: []DKGResponseItem{}}
 	p := prefixDeals(id)
 	err = r.Iterate(p, func(k, v []byte) error {
 		if len(k) != len(p)+4 {
 			return stateErr("deal", fmt.Errorf("key of %d bytes", len(k)))
 		}
-		out.Deals = append(out.Deals, DKGDealEntry{Dealer: binary.BigEndian.Uint32(k[len(p):]), Deal: hex.EncodeToString(v)})
+		deal := new(tally.DKGDeal)
+		if err := deal.UnmarshalBinary(v); err != nil {
+			return stateErr("deal", err)
+		}
+		out.Deals = append(out.Deals, DKGDealEntry{Dealer: binary.BigEndian.Uint32(k[len(p):]), Deal: deal})
 		return nil
 	})
 	if err != nil {
@@ -92,11 +91,11 @@ func QueryDKG(r ReadStore, id ID) (*DKGMessages, error) {
 		return nil, err
 	}
 	err = r.Iterate(prefixResponses(id), func(_, v []byte) error {
-		var resp tally.DKGResponse
+		resp := new(tally.DKGResponse)
 		if err := resp.UnmarshalBinary(v); err != nil {
 			return stateErr("response", err)
 		}
-		out.Responses = append(out.Responses, DKGResponseItem{Dealer: resp.Dealer, Complainer: resp.Complainer, Response: hex.EncodeToString(v)})
+		out.Responses = append(out.Responses, DKGResponseItem{Dealer: resp.Dealer, Complainer: resp.Complainer, Response: resp})
 		return nil
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
 )
 
 // The fault-injection tests below run networks of the real evote binary on
@@ -57,12 +58,16 @@ func TestFourValidatorsAgree(t *testing.T) {
 			case err != nil:
 				errc <- fmt.Errorf("ballot %d to node %d: %v", i, node, err)
 				return
-			case a.Status != http.StatusOK || !a.Committed || a.Code != 0 || a.TrackingCode != b.code:
+			case a.Status != http.StatusOK || !a.Committed || a.Code.Code() != election.CodeOK || a.TrackingCode.String() != b.code || a.Receipt == nil:
 				errc <- fmt.Errorf("ballot %d to node %d: %d %s committed %v: %s", i, node, a.Status, a.CodeName, a.Committed, a.Error)
 				return
 			}
 			var r chain.Receipt
-			if err := json.Unmarshal(a.Receipt, &r); err != nil {
+			raw, err := json.Marshal(a.Receipt)
+			if err == nil {
+				err = json.Unmarshal(raw, &r)
+			}
+			if err != nil {
 				errc <- fmt.Errorf("ballot %d: the receipt in the answer: %v", i, err)
 				return
 			}
@@ -84,14 +89,14 @@ func TestFourValidatorsAgree(t *testing.T) {
 	all := []int{0, 1, 2, 3}
 	snap := tn.agree(all, se.id, top.Load(), time.Minute)
 	tc := parseTally(t, snap.Tally)
-	if tc.Phase != "open" || tc.Voters != voters || tc.Ballots != voters {
+	if tc.Phase != election.PhaseOpen || tc.Voters != voters || tc.Ballots != voters {
 		tn.fatalf("tally: phase %s, %d voters, %d ballots; want open, %d, %d", tc.Phase, tc.Voters, tc.Ballots, voters, voters)
 	}
 	tn.checkReceipts(all, bs)
 	for i := range all {
 		for _, b := range bs {
 			vs, err := tn.voter(ctx, i, se, b.voter)
-			if err != nil || !vs.Voted || vs.TxHash != b.code {
+			if err != nil || !vs.Voted || vs.TxHash == nil || vs.TxHash.String() != b.code {
 				tn.fatalf("node %d: voter %s: %+v %v; want counted with ballot %s", i, b.voter.Public().Key(), vs, err, b.code)
 			}
 		}
@@ -427,7 +432,7 @@ func TestSingleNodeSIGKILLRandomly(t *testing.T) {
 	tn.checkReceipts([]int{0}, committed)
 	for _, b := range committed {
 		vs, err := tn.voter(ctx, 0, se, b.voter)
-		if err != nil || !vs.Voted || vs.TxHash != b.code {
+		if err != nil || !vs.Voted || vs.TxHash == nil || vs.TxHash.String() != b.code {
 			tn.fatalf("voter %s: %+v %v; want counted with ballot %s", b.voter.Public().Key(), vs, err, b.code)
 		}
 	}

@@ -24,9 +24,9 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
 
@@ -98,28 +98,17 @@ func (tn *testnet) fatalf(format string, args ...any) {
 	tn.t.Fatalf(format+"\n\n%s", append(args, tn.logs())...)
 }
 
-// nodeStatus is GET /api/v1/status.
-type nodeStatus struct {
-	ChainID    string `json:"chain_id"`
-	Height     int64  `json:"height"`
-	AppHash    string `json:"app_hash"`
-	Validators []struct {
-		Address string `json:"address"`
-		Power   int64  `json:"power"`
-	} `json:"validators"`
-}
-
-func (tn *testnet) status(ctx context.Context, i int) (nodeStatus, error) {
-	var st nodeStatus
+func (tn *testnet) status(ctx context.Context, i int) (api.Status, error) {
+	var st api.Status
 	err := getJSON(ctx, tn.urls[i]+"/api/v1/status", &st)
 	return st, err
 }
 
 // waitUp waits until node i answers GET /api/v1/status; it fails at once
 // if the process exits.
-func (tn *testnet) waitUp(i int, timeout time.Duration) nodeStatus {
+func (tn *testnet) waitUp(i int, timeout time.Duration) api.Status {
 	tn.t.Helper()
-	var st nodeStatus
+	var st api.Status
 	err := eventually(timeout, 50*time.Millisecond, func() error {
 		if !tn.nodes[i].running() {
 			return halt(errExited)
@@ -189,8 +178,8 @@ func (tn *testnet) agree(nodes []int, electionID string, min int64, timeout time
 	ctx := context.Background()
 	var got snapshot
 	err := eventually(timeout, 200*time.Millisecond, func() error {
-		view := func() ([]nodeStatus, error) {
-			sts := make([]nodeStatus, len(nodes))
+		view := func() ([]api.Status, error) {
+			sts := make([]api.Status, len(nodes))
 			for j, i := range nodes {
 				var err error
 				if sts[j], err = tn.status(ctx, i); err != nil {
@@ -254,9 +243,9 @@ func (tn *testnet) agree(nodes []int, electionID string, min int64, timeout time
 // settle waits until node i's height and app hash stay the same for quiet:
 // the chain makes no block while no transaction comes, except the one that
 // follows a block that changed the app hash, to carry the new hash.
-func (tn *testnet) settle(i int, quiet, timeout time.Duration) nodeStatus {
+func (tn *testnet) settle(i int, quiet, timeout time.Duration) api.Status {
 	tn.t.Helper()
-	var last nodeStatus
+	var last api.Status
 	var since time.Time
 	err := eventually(timeout, 200*time.Millisecond, func() error {
 		if !tn.nodes[i].running() {
@@ -303,23 +292,16 @@ func (tn *testnet) sample(voters int) *sampleElection {
 	if _, err := election.ParseID(id); err != nil {
 		tn.fatalf("evote sample printed %q, not an election id: %v", out, err)
 	}
-	var detail struct {
-		Phase    string `json:"phase"`
-		JointKey string `json:"joint_key"`
-	}
+	var detail api.ElectionDetail
 	if err := getJSON(context.Background(), tn.urls[0]+"/api/v1/elections/"+id, &detail); err != nil {
 		tn.fatalf("%v", err)
 	}
-	if detail.Phase != "open" {
+	if detail.Phase != election.PhaseOpen {
 		tn.fatalf("election %s is %q after evote sample, want open", id, detail.Phase)
 	}
-	kb, err := hex.DecodeString(detail.JointKey)
-	if err != nil {
-		tn.fatalf("joint key %q: %v", detail.JointKey, err)
-	}
-	jointKey, err := tally.PublicKeyFromBytes(kb)
-	if err != nil {
-		tn.fatalf("joint key: %v", err)
+	jointKey := detail.JointKey
+	if jointKey == nil {
+		tn.fatalf("election %s has no joint key", id)
 	}
 	yaml, err := os.ReadFile(filepath.Join(keys, "manifest.yaml"))
 	if err != nil {
@@ -395,15 +377,12 @@ func (se *sampleElection) ballots(t *testing.T) []*ballot {
 	return out
 }
 
-// submitAnswer is the answer to POST /api/v1/transactions.
+// submitAnswer is an answer to POST /api/v1/transactions with its HTTP
+// status: a SubmitResponse, or an error body (whose error, code and
+// tracking code read into the same fields).
 type submitAnswer struct {
-	Status       int             `json:"-"`
-	Error        string          `json:"error"`
-	TrackingCode string          `json:"tracking_code"`
-	Code         uint32          `json:"code"`
-	CodeName     string          `json:"code_name"`
-	Committed    bool            `json:"committed"`
-	Receipt      json.RawMessage `json:"receipt"`
+	Status int
+	api.SubmitResponse
 }
 
 // submit posts tx as a raw body to the node at url and waits for its
@@ -424,7 +403,7 @@ func submit(ctx context.Context, url string, tx []byte) (*submitAnswer, error) {
 		return nil, err
 	}
 	a := &submitAnswer{Status: resp.StatusCode}
-	if err := json.Unmarshal(body, a); err != nil {
+	if err := json.Unmarshal(body, &a.SubmitResponse); err != nil {
 		return nil, fmt.Errorf("%d answer %q: %w", resp.StatusCode, body, err)
 	}
 	return a, nil
@@ -454,18 +433,18 @@ func cast(ctx context.Context, pick func(try int) string, b *ballot) (string, er
 		if err != nil {
 			continue
 		}
-		if a.TrackingCode != "" && a.TrackingCode != b.code {
+		if a.TrackingCode != (api.TxHash{}) && a.TrackingCode.String() != b.code {
 			return "", fmt.Errorf("%s: tracking code %s, the ballot's hash is %s", url, a.TrackingCode, b.code)
 		}
 		switch {
-		case a.Status == http.StatusOK && a.Committed && a.Code == 0:
+		case a.Status == http.StatusOK && a.Committed && a.Code.Code() == election.CodeOK:
 			return byAnswer, nil
 		case a.Status == http.StatusConflict:
 			status, _, err := get(ctx, url+"/api/v1/receipts/"+b.code+"?wait=20s")
 			if err == nil && status == http.StatusOK {
 				return byKnown, nil
 			}
-		case a.Status == http.StatusUnprocessableEntity && a.Code == uint32(election.CodeDuplicate):
+		case a.Status == http.StatusUnprocessableEntity && a.Code.Code() == election.CodeDuplicate:
 			status, body, err := get(ctx, url+"/api/v1/receipts/"+b.code)
 			if err == nil && status == http.StatusOK {
 				return byDuplicate, nil
@@ -534,30 +513,15 @@ func (tn *testnet) checkReceipts(nodes []int, bs []*ballot) {
 	}
 }
 
-// voterStatus is GET /api/v1/elections/{id}/voters/{key}.
-type voterStatus struct {
-	OnRoll bool   `json:"on_roll"`
-	Voted  bool   `json:"voted"`
-	Seq    uint64 `json:"seq"`
-	TxHash string `json:"tx_hash"`
-}
-
-func (tn *testnet) voter(ctx context.Context, i int, se *sampleElection, v *wallet.VoterKey) (voterStatus, error) {
-	var vs voterStatus
+func (tn *testnet) voter(ctx context.Context, i int, se *sampleElection, v *wallet.VoterKey) (api.VoterStatus, error) {
+	var vs api.VoterStatus
 	err := getJSON(ctx, tn.urls[i]+"/api/v1/elections/"+se.id+"/voters/"+v.Public().Key().String(), &vs)
 	return vs, err
 }
 
-// tallyCounts are the counters of GET /api/v1/elections/{id}/tally.
-type tallyCounts struct {
-	Phase   string `json:"phase"`
-	Voters  uint64 `json:"voters"`
-	Ballots uint64 `json:"ballots"`
-}
-
-func parseTally(t *testing.T, body []byte) tallyCounts {
+func parseTally(t *testing.T, body []byte) api.Tally {
 	t.Helper()
-	var tc tallyCounts
+	var tc api.Tally
 	if err := json.Unmarshal(body, &tc); err != nil {
 		t.Fatalf("tally %s: %v", body, err)
 	}

@@ -1,27 +1,21 @@
 package trustee
 
 import (
-	"encoding/hex"
-	"fmt"
-
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/tally"
 )
 
-// DecodeMessages decodes the ceremony's messages as a node serves them
-// (election.QueryDKG, GET /api/v1/elections/ID/dkg) into a view's Messages.
-func DecodeMessages(m *election.DKGMessages) (*Messages, error) {
+// MessagesOf gathers the ceremony's messages as the chain holds them
+// (election.QueryDKG, or api.DKG.Messages for a node's answer) into a
+// view's Messages. A deal or response that is missing or not its entry's is
+// refused.
+func MessagesOf(m *election.DKGMessages) (*Messages, error) {
 	out := &Messages{}
 	for _, d := range m.Deals {
-		b, err := hex.DecodeString(d.Deal)
-		if err != nil {
-			return nil, fmt.Errorf("deal of trustee %d: %w", d.Dealer, err)
+		if d.Deal == nil || d.Deal.Dealer != d.Dealer {
+			return nil, refuse(ErrBadView, "the deal listed as trustee %d's is not its", d.Dealer)
 		}
-		deal := new(tally.DKGDeal)
-		if err := deal.UnmarshalBinary(b); err != nil || deal.Dealer != d.Dealer {
-			return nil, fmt.Errorf("deal of trustee %d does not decode: %v", d.Dealer, err)
-		}
-		out.Deals = append(out.Deals, deal)
+		out.Deals = append(out.Deals, d.Deal)
 	}
 	for _, cs := range m.ComplaintSets {
 		for _, dealer := range cs.Dealers {
@@ -29,35 +23,20 @@ func DecodeMessages(m *election.DKGMessages) (*Messages, error) {
 		}
 	}
 	for _, rs := range m.Responses {
-		b, err := hex.DecodeString(rs.Response)
-		if err != nil {
-			return nil, fmt.Errorf("response: %w", err)
+		if rs.Response == nil || rs.Response.Dealer != rs.Dealer {
+			return nil, refuse(ErrBadView, "the response listed as trustee %d's is not its", rs.Dealer)
 		}
-		resp := new(tally.DKGResponse)
-		if err := resp.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("response of trustee %d: %w", rs.Dealer, err)
-		}
-		out.Responses = append(out.Responses, resp)
+		out.Responses = append(out.Responses, rs.Response)
 	}
 	return out, nil
 }
 
-// DecodeTally decodes the running tally as a node serves it
-// (election.QueryTally, GET /api/v1/elections/ID/tally).
-func DecodeTally(t *election.TallyInfo) (*Tally, error) {
-	out := &Tally{Phase: t.Phase, Voters: t.Voters}
-	for _, c := range t.Contests {
-		for _, o := range c.Options {
-			b, err := hex.DecodeString(o.Aggregate)
-			if err != nil {
-				return nil, fmt.Errorf("aggregate: %w", err)
-			}
-			ct, err := election.ParseAggregate(b)
-			if err != nil {
-				return nil, err
-			}
-			out.Aggregates = append(out.Aggregates, ct)
-		}
+// PostedOf says which messages of each trustee the detail of an election
+// shows (election.QueryElection), by index less one.
+func PostedOf(ts []election.TrusteeStatus) []Posted {
+	out := make([]Posted, len(ts))
+	for i, t := range ts {
+		out[i] = Posted{Dealt: t.Dealt, ComplaintsPosted: t.ComplaintsPosted, SharesPosted: t.SharesPosted}
 	}
-	return out, nil
+	return out
 }

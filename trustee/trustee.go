@@ -109,15 +109,29 @@ type View struct {
 	Manifest *election.Manifest
 	Phase    election.Phase
 	Failure  string
-	Deadline *time.Time // end of the current ceremony round, if any
-	JointKey string     // hex, once fixed
-	Trustees []election.TrusteeStatus
+	Deadline *time.Time       // end of the current ceremony round, if any
+	JointKey *tally.PublicKey // once fixed
+	// Trustees are the trustees' messages on the chain, by index (from 1)
+	// less one.
+	Trustees []Posted
 	// Messages are the ceremony's messages, decoded (Wants.Messages).
 	Messages *Messages
 	// Tally is the running tally (Wants.Aggregates).
 	Tally *Tally
 	// Result is the derived result (Wants.Result).
-	Result *election.ResultInfo
+	Result *Result
+}
+
+// Posted says which of a trustee's messages are on the chain.
+type Posted struct {
+	Dealt, ComplaintsPosted, SharesPosted bool
+}
+
+// Result is what the trustee reads of a derived result: the block that
+// derived it and whose shares were combined.
+type Result struct {
+	Height   int64
+	Trustees []uint32
 }
 
 // Messages are the key ceremony's messages on the chain.
@@ -186,8 +200,8 @@ type Trustee struct {
 	index   uint32
 	man     *election.Manifest
 	params  *tally.DKGParams
-	seen    election.Phase         // the latest phase a view showed
-	posted  election.TrusteeStatus // what views showed of its own messages
+	seen    election.Phase // the latest phase a view showed
+	posted  Posted         // what views showed of its own messages
 	said    map[string]bool
 	pending *pending
 }
@@ -227,7 +241,7 @@ func (t *Trustee) Name() string { return t.state.Name }
 func (t *Trustee) Wants(v *View) Wants {
 	es := t.state.Elections[t.id.String()]
 	noShare := es == nil || es.Share == ""
-	var me election.TrusteeStatus
+	var me Posted
 	if t.index >= 1 && int(t.index) <= len(v.Trustees) {
 		me = v.Trustees[t.index-1]
 	}
@@ -579,9 +593,13 @@ func (t *Trustee) dealerSecret() (*tally.DealerSecret, error) {
 // then erased.
 func (t *Trustee) deriveShare(v *View, r *Ready) error {
 	es := t.election()
+	if v.JointKey == nil {
+		return refuse(ErrBadView, "election %v is %s without a joint key", t.id, v.Phase)
+	}
+	jointKey := hex.EncodeToString(v.JointKey.Bytes())
 	if es.Share != "" {
-		if es.JointKey != v.JointKey {
-			return refuse(ErrJointKey, "the chain's joint key %s is not the one this trustee's share belongs to (%s)", v.JointKey, es.JointKey)
+		if es.JointKey != jointKey {
+			return refuse(ErrJointKey, "the chain's joint key %s is not the one this trustee's share belongs to (%s)", jointKey, es.JointKey)
 		}
 		return nil
 	}
@@ -593,8 +611,8 @@ func (t *Trustee) deriveShare(v *View, r *Ready) error {
 	if err != nil {
 		return fmt.Errorf("the key ceremony on the chain does not finalize here: %w", err)
 	}
-	if hex.EncodeToString(res.PublicKey.Bytes()) != v.JointKey {
-		return refuse(ErrJointKey, "the ceremony's messages give the joint key %x, the node says %s", res.PublicKey.Bytes(), v.JointKey)
+	if hex.EncodeToString(res.PublicKey.Bytes()) != jointKey {
+		return refuse(ErrJointKey, "the ceremony's messages give the joint key %x, the node says %s", res.PublicKey.Bytes(), jointKey)
 	}
 	var own *tally.DealerSecret
 	if slices.Contains(res.Qualified, t.index) {
@@ -610,7 +628,7 @@ func (t *Trustee) deriveShare(v *View, r *Ready) error {
 	if err != nil {
 		return err
 	}
-	es.Share, es.JointKey, es.DealerSecret = hex.EncodeToString(sb), v.JointKey, ""
+	es.Share, es.JointKey, es.DealerSecret = hex.EncodeToString(sb), jointKey, ""
 	r.State = t.state.Clone()
 	for _, x := range res.Excluded {
 		r.logf("trustee %d is EXCLUDED from the joint key: %v", x.Dealer, x)
@@ -620,7 +638,7 @@ func (t *Trustee) deriveShare(v *View, r *Ready) error {
 			r.logf("uses the share trustee %d revealed on the chain after its complaint", rv.Dealer)
 		}
 	}
-	r.logf("key ceremony done: joint key %s from trustees %v; its share matches its verification key and is sealed", v.JointKey, res.Qualified)
+	r.logf("key ceremony done: joint key %s from trustees %v; its share matches its verification key and is sealed", jointKey, res.Qualified)
 	return nil
 }
 

@@ -506,14 +506,23 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 		w.t.Fatal(err)
 	}
 	v := &trustee.View{ChainID: chainID, Election: id, Manifest: d.Manifest, Phase: d.Phase, Failure: d.Failure,
-		Deadline: d.Deadline, JointKey: d.JointKey, Trustees: d.Trustees}
+		Deadline: d.Deadline, Trustees: trustee.PostedOf(d.Trustees)}
+	if d.JointKey != "" {
+		b, err := hex.DecodeString(d.JointKey)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if v.JointKey, err = tally.PublicKeyFromBytes(b); err != nil {
+			w.t.Fatal(err)
+		}
+	}
 	want := tr.Wants(v)
 	if want.Messages || lie == "other-deal" {
 		m, err := election.QueryDKG(w.st, id)
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		if v.Messages, err = trustee.DecodeMessages(m); err != nil {
+		if v.Messages, err = trustee.MessagesOf(m); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -522,14 +531,18 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		if v.Tally, err = trustee.DecodeTally(ti); err != nil {
+		aggs, err := election.Aggregates(w.st, id)
+		if err != nil {
 			w.t.Fatal(err)
 		}
+		v.Tally = &trustee.Tally{Phase: ti.Phase, Voters: ti.Voters, Aggregates: aggs}
 	}
 	if want.Result {
-		if v.Result, err = election.QueryResult(w.st, id); err != nil {
+		res, err := election.QueryResult(w.st, id)
+		if err != nil {
 			w.t.Fatal(err)
 		}
+		v.Result = &trustee.Result{Height: res.Height, Trustees: res.Trustees}
 	}
 	switch lie {
 	case "":
@@ -550,13 +563,13 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 	case "phase-back":
 		v.Phase = election.PhaseDKGDeals
 	case "joint-key":
-		v.JointKey = strings.Repeat("e2", 32)
-	case "undealt":
-		for i := range v.Trustees {
-			if v.Trustees[i].Index == tr.Index() {
-				v.Trustees[i].Dealt = false
-			}
+		k, err := tally.GenerateKey(w.rnd("another joint key"))
+		if err != nil {
+			w.t.Fatal(err)
 		}
+		v.JointKey = k.Public()
+	case "undealt":
+		v.Trustees[tr.Index()-1].Dealt = false
 	default:
 		w.t.Fatalf("unknown lie %q", lie)
 	}

@@ -10,6 +10,7 @@ import (
 // every key-ceremony message the chain admitted (election.QueryDKG).
 func (s *Server) dkg(w http.ResponseWriter, r *http.Request) {
 	if id, ok := electionID(w, r); ok {
-		s.answer(w, r)(election.QueryDKG(s.reader(), id))
+		m, err := election.QueryDKG(s.reader(), id)
+		reply(s, w, r, m, err, infallible(apiDKG))
 	}
 }

@@ -6,38 +6,10 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/tally"
 )
-
-// dkgJSON is GET /api/v1/elections/{id}/dkg.
-type dkgJSON struct {
-	Election string `json:"election"`
-	Phase    string `json:"phase"`
-	Manifest string `json:"manifest"`
-	Deals    []struct {
-		Dealer uint32 `json:"dealer"`
-		Deal   string `json:"deal"`
-	} `json:"deals"`
-	ComplaintSets []struct {
-		Complainer uint32   `json:"complainer"`
-		Dealers    []uint32 `json:"dealers"`
-	} `json:"complaint_sets"`
-	Responses []struct {
-		Dealer     uint32 `json:"dealer"`
-		Complainer uint32 `json:"complainer"`
-		Response   string `json:"response"`
-	} `json:"responses"`
-}
-
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatalf("%q: %v", s, err)
-	}
-	return b
-}
 
 // TestDKGMessages takes a key ceremony with a complaint and its response
 // through the chain and checks that GET .../dkg shows every message as
@@ -52,16 +24,13 @@ func TestDKGMessages(t *testing.T) {
 	tn.wantStatus(t, path, http.StatusNotFound)
 
 	tn.commit(t, e.createTx(t))
-	var m dkgJSON
+	var m api.DKG
 	tn.getJSON(t, path, &m)
-	man, err := election.DecodeManifest(unhex(t, m.Manifest))
-	if err != nil {
-		t.Fatalf("manifest: %v", err)
-	}
-	if id, err := man.ID(); err != nil || id != e.id || m.Election != e.id.String() {
+	man := m.Manifest.Manifest
+	if id, err := man.ID(); err != nil || id != e.id || m.Election != e.id {
 		t.Fatalf("the manifest served is not the one of election %v", e.id)
 	}
-	if m.Phase != "dkg-deals" || len(m.Deals) != 0 || len(m.ComplaintSets) != 0 || len(m.Responses) != 0 {
+	if m.Phase != election.PhaseDKGDeals || len(m.Deals) != 0 || len(m.ComplaintSets) != 0 || len(m.Responses) != 0 {
 		t.Fatalf("before any deal: %+v", m)
 	}
 
@@ -70,13 +39,15 @@ func TestDKGMessages(t *testing.T) {
 	for _, tx := range deals {
 		tn.commit(t, tx)
 	}
+	raw := tn.get(t, path).body
 	tn.getJSON(t, path, &m)
-	if m.Phase != "dkg-complaints" || len(m.Deals) != 3 {
+	if m.Phase != election.PhaseDKGComplaints || len(m.Deals) != 3 {
 		t.Fatalf("after the deals: phase %s, %d deals", m.Phase, len(m.Deals))
 	}
 	for i, d := range m.Deals {
 		want, _ := e.trustees[i].deal.MarshalBinary()
-		if d.Dealer != uint32(i+1) || !bytes.Equal(unhex(t, d.Deal), want) {
+		got, _ := d.Deal.MarshalBinary()
+		if d.Dealer != uint32(i+1) || !bytes.Equal(got, want) || !bytes.Contains(raw, []byte(`"deal": "`+hex.EncodeToString(want)+`"`)) {
 			t.Errorf("deal %d: dealer %d, not the deal submitted", i, d.Dealer)
 		}
 	}
@@ -87,7 +58,7 @@ func TestDKGMessages(t *testing.T) {
 	tn.commit(t, must(t)(election.NewDKGComplaintsTx(testChainID, e.id, []*tally.DKGComplaint{complaint}, e.trustees[0].key)))
 	tn.commit(t, e.complaintsTx(t, 2), e.complaintsTx(t, 1))
 	tn.getJSON(t, path, &m)
-	if m.Phase != "dkg-responses" || len(m.ComplaintSets) != 3 {
+	if m.Phase != election.PhaseDKGResponses || len(m.ComplaintSets) != 3 {
 		t.Fatalf("after the complaints: phase %s, %d sets", m.Phase, len(m.ComplaintSets))
 	}
 	for i, cs := range m.ComplaintSets {
@@ -105,7 +76,7 @@ func TestDKGMessages(t *testing.T) {
 	}
 	tn.commit(t, must(t)(election.NewDKGResponsesTx(testChainID, e.id, []*tally.DKGResponse{resp}, e.trustees[1].key)))
 	tn.getJSON(t, path, &m)
-	if m.Phase != "ready" || len(m.Responses) != 1 || m.Responses[0].Dealer != 2 || m.Responses[0].Complainer != 1 {
+	if m.Phase != election.PhaseReady || len(m.Responses) != 1 || m.Responses[0].Dealer != 2 || m.Responses[0].Complainer != 1 {
 		t.Fatalf("after the response: phase %s, responses %+v", m.Phase, m.Responses)
 	}
 
@@ -116,11 +87,7 @@ func TestDKGMessages(t *testing.T) {
 	}
 	var ds []*tally.DKGDeal
 	for _, d := range m.Deals {
-		deal := new(tally.DKGDeal)
-		if err := deal.UnmarshalBinary(unhex(t, d.Deal)); err != nil {
-			t.Fatal(err)
-		}
-		ds = append(ds, deal)
+		ds = append(ds, d.Deal)
 	}
 	var cs []*tally.DKGComplaint
 	for _, set := range m.ComplaintSets {
@@ -130,11 +97,7 @@ func TestDKGMessages(t *testing.T) {
 	}
 	var rs []*tally.DKGResponse
 	for _, r := range m.Responses {
-		resp := new(tally.DKGResponse)
-		if err := resp.UnmarshalBinary(unhex(t, r.Response)); err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, resp)
+		rs = append(rs, r.Response)
 	}
 	res, err := tally.Finalize(params, ds, cs, rs)
 	if err != nil {

@@ -1,13 +1,17 @@
 // Package web is evote's HTTP surface: the JSON API under /api/v1 with request
 // size limits, the websocket feed endpoint, the embedded pages (wallet,
 // officials' console, observer) and the bridge between the browser and the
-// wallet compiled to WebAssembly. Browser-facing JSON types are kept apart
-// from the core types of election and tally.
+// wallet compiled to WebAssembly. The API's JSON types are package api's,
+// kept apart from the core types of election and tally: web converts the
+// plain values of election's queries and chain's receipts into them
+// (convert.go) and writes them; it declares no request or response type of
+// its own.
 //
 // web holds no election rules and must not import cmd.
 //
 // Built today: the JSON API over one polling node (Server, described by
-// openapi.yaml) and the node's status page. The websocket feed, the
+// openapi.yaml, which TestOpenAPISchemas checks against package api) and
+// the node's status page. The websocket feed, the
 // wallet, officials' and observer pages and the WebAssembly bridge come in
 // later milestones.
 package web

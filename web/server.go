@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 )
@@ -108,16 +109,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// apiError is the body of every error response.
-type apiError struct {
-	Error string `json:"error"`
-	// For a rejected transaction: its result code, by number and name.
-	Code     *uint32 `json:"code,omitempty"`
-	CodeName string  `json:"code_name,omitempty"`
-	// TrackingCode is set when the error concerns a transaction.
-	TrackingCode string `json:"tracking_code,omitempty"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -127,8 +118,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string, extra *apiError) {
-	body := apiError{Error: msg}
+func writeError(w http.ResponseWriter, status int, msg string, extra *api.ErrorBody) {
+	body := api.ErrorBody{Error: msg}
 	if extra != nil {
 		body = *extra
 		body.Error = msg
@@ -152,32 +143,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// statusBody is GET /api/v1/status.
-type statusBody struct {
-	ChainID    string          `json:"chain_id"`
-	Height     int64           `json:"height"`
-	AppHash    string          `json:"app_hash"`
-	BlockTime  time.Time       `json:"block_time"`
-	Validators []validatorBody `json:"validators"`
-}
-
-type validatorBody struct {
-	Address string `json:"address"`
-	PubKey  string `json:"pub_key"` // ed25519, base64
-	Power   int64  `json:"power"`
-}
-
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	st, err := s.node.Status(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body := statusBody{ChainID: st.ChainID, Height: st.Height, AppHash: st.AppHash, BlockTime: st.BlockTime, Validators: []validatorBody{}}
-	for _, v := range st.Validators {
-		body.Validators = append(body.Validators, validatorBody{Address: v.Address, PubKey: base64.StdEncoding.EncodeToString(v.PubKey), Power: v.Power})
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, apiStatus(st))
 }
 
 func (s *Server) reader() election.ReadStore { return s.node.App().Store().Reader() }
@@ -198,27 +170,27 @@ func (s *Server) elections(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []election.ElectionSummary{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"elections": list})
+	writeJSON(w, http.StatusOK, apiSummaries(list))
 }
 
 func (s *Server) election(w http.ResponseWriter, r *http.Request) {
 	if id, ok := electionID(w, r); ok {
-		s.answer(w, r)(election.QueryElection(s.reader(), id))
+		d, err := election.QueryElection(s.reader(), id)
+		reply(s, w, r, d, err, apiDetail)
 	}
 }
 
 func (s *Server) tally(w http.ResponseWriter, r *http.Request) {
 	if id, ok := electionID(w, r); ok {
-		s.answer(w, r)(election.QueryTally(s.reader(), id))
+		t, err := election.QueryTally(s.reader(), id)
+		reply(s, w, r, t, err, apiTally)
 	}
 }
 
 func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 	if id, ok := electionID(w, r); ok {
-		s.answer(w, r)(election.QueryResult(s.reader(), id))
+		res, err := election.QueryResult(s.reader(), id)
+		reply(s, w, r, res, err, infallible(apiResult))
 	}
 }
 
@@ -233,7 +205,8 @@ func (s *Server) roll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("offset must be >= 0 and limit 1..%d", maxRollPage), nil)
 		return
 	}
-	s.answer(w, r)(election.QueryRoll(s.reader(), id, offset, limit))
+	page, err := election.QueryRoll(s.reader(), id, offset, limit)
+	reply(s, w, r, page, err, infallible(apiRoll))
 }
 
 func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
@@ -252,18 +225,25 @@ func (s *Server) voter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not on the roll of this election", nil)
 		return
 	}
-	s.answer(w, r)(vs, err)
+	reply(s, w, r, vs, err, apiVoter)
 }
 
-// answer returns a function that writes a query's value or its error.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request) func(v any, err error) {
-	return func(v any, err error) {
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
+// reply writes a query's value in the API's form, or its error.
+func reply[Q, A any](s *Server, w http.ResponseWriter, r *http.Request, v Q, err error, conv func(Q) (A, error)) {
+	var out A
+	if err == nil {
+		out, err = conv(v)
 	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// infallible lifts a conversion that cannot fail.
+func infallible[Q, A any](f func(Q) A) func(Q) (A, error) {
+	return func(v Q) (A, error) { return f(v), nil }
 }
 
 func queryInt(r *http.Request, name string, def int) (int, error) {
@@ -291,25 +271,6 @@ func waitParam(r *http.Request) (time.Duration, error) {
 	return min(d, maxWait), nil
 }
 
-// submitRequest is the JSON form of POST /api/v1/transactions; the body may
-// instead be the raw transaction (Content-Type application/octet-stream).
-type submitRequest struct {
-	Tx string `json:"tx"` // base64 (standard encoding)
-}
-
-// submitResponse is the answer to an accepted transaction. Error is set
-// when it was admitted but refused in its block: every 4xx answer carries
-// an error message.
-type submitResponse struct {
-	Error        string         `json:"error,omitempty"`
-	TrackingCode string         `json:"tracking_code"`
-	Code         uint32         `json:"code"` // the stable result code (docs/spec/codes.md)
-	CodeName     string         `json:"code_name"`
-	Committed    bool           `json:"committed"`
-	Height       int64          `json:"height,omitempty"`  // the block that holds it, once committed
-	Receipt      *chain.Receipt `json:"receipt,omitempty"` // unless ?receipt=false
-}
-
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r)
 	if err != nil {
@@ -327,24 +288,24 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash, res, err := s.node.Submit(r.Context(), tx)
-	code := hex.EncodeToString(hash[:])
+	code := api.TxHash(hash)
 	switch {
 	case errors.Is(err, chain.ErrKnownTx):
-		writeError(w, http.StatusConflict, "transaction already submitted", &apiError{TrackingCode: code})
+		writeError(w, http.StatusConflict, "transaction already submitted", &api.ErrorBody{TrackingCode: &code})
 		return
 	case errors.Is(err, chain.ErrMempoolFull):
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "the node is busy; retry", &apiError{TrackingCode: code})
+		writeError(w, http.StatusServiceUnavailable, "the node is busy; retry", &api.ErrorBody{TrackingCode: &code})
 		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	case !res.OK():
-		c := uint32(res.Code)
-		writeError(w, http.StatusUnprocessableEntity, res.Log, &apiError{Code: &c, CodeName: res.Code.String(), TrackingCode: code})
+		c := api.CodeNum(res.Code)
+		writeError(w, http.StatusUnprocessableEntity, res.Log, &api.ErrorBody{Code: &c, CodeName: res.Code.String(), TrackingCode: &code})
 		return
 	}
-	body := submitResponse{TrackingCode: code, Code: uint32(res.Code), CodeName: res.Code.String()}
+	body := api.SubmitResponse{TrackingCode: code, Code: api.CodeNum(res.Code), CodeName: res.Code.String()}
 	if wait == 0 {
 		writeJSON(w, http.StatusAccepted, body)
 		return
@@ -362,17 +323,20 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// Admitted all the same: the tracking code finds its receipt later.
-		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &apiError{TrackingCode: code})
+		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &api.ErrorBody{TrackingCode: &code})
 		return
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body.Committed, body.Code, body.CodeName = true, uint32(rec.Code), rec.Code.String()
+	body.Committed, body.Code, body.CodeName = true, api.CodeNum(rec.Code), rec.Code.String()
 	body.Height = rec.Height
 	if rec.Header != nil {
-		body.Receipt = rec
+		if body.Receipt, err = apiReceipt(rec); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	status := http.StatusOK
 	if rec.Code != election.CodeOK {
@@ -393,10 +357,14 @@ func readTx(r *http.Request) ([]byte, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		var req submitRequest
+		var req api.SubmitRequest
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
+			var notB64 base64.CorruptInputError
+			if errors.As(err, &notB64) {
+				return nil, fmt.Errorf("tx: not base64: %w", err)
+			}
 			return nil, fmt.Errorf("body: %w", err)
 		}
 		if _, err := dec.Token(); err != io.EOF {
@@ -406,14 +374,10 @@ func readTx(r *http.Request) ([]byte, error) {
 			}
 			return nil, errors.New("body: data after the JSON object")
 		}
-		tx, err := base64.StdEncoding.DecodeString(req.Tx)
-		if err != nil {
-			return nil, fmt.Errorf("tx: not base64: %w", err)
-		}
-		if len(tx) == 0 {
+		if len(req.Tx) == 0 {
 			return nil, errors.New("tx: empty")
 		}
-		return tx, nil
+		return req.Tx, nil
 	case "application/octet-stream":
 		tx, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -447,11 +411,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		rec, err = s.node.WaitForReceipt(ctx, hash)
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+	reply(s, w, r, rec, err, apiReceipt)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {

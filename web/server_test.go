@@ -6,9 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +32,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
@@ -131,7 +132,7 @@ func startTestNode(t *testing.T) *testNode {
 	tn.url, tn.client = srv.URL, srv.Client()
 	tn.client.Timeout = 90 * time.Second
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		var st statusBody
+		var st api.Status
 		tn.getJSON(t, "/api/v1/status", &st)
 		if st.Height >= 1 {
 			break
@@ -224,9 +225,7 @@ func checkErrorBody(t *testing.T, method, path string, r response) {
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("%s %s: %d answer of type %q, want application/json", method, path, r.status, ct)
 	}
-	var e struct {
-		Error string `json:"error"`
-	}
+	var e api.ErrorBody
 	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" {
 		t.Errorf("%s %s: %d answer is not a JSON error (%v): %s", method, path, r.status, err, r.body)
 	}
@@ -274,68 +273,13 @@ func (tn *testNode) wantStatus(t *testing.T, path string, want int) response {
 	return r
 }
 
-// answer is the JSON of every answer of POST /api/v1/transactions: a
-// submitResponse or an apiError.
+// answer is an answer of POST /api/v1/transactions, read both as a
+// SubmitResponse and as an ErrorBody (whose Code says whether the answer
+// carries a code at all).
 type answer struct {
-	Error        string         `json:"error"`
-	Code         *uint32        `json:"code"`
-	CodeName     string         `json:"code_name"`
-	TrackingCode string         `json:"tracking_code"`
-	Committed    bool           `json:"committed"`
-	Height       int64          `json:"height"`
-	Receipt      *chain.Receipt `json:"receipt"`
+	api.SubmitResponse
+	Err api.ErrorBody
 }
-
-// What a client reads of the queries' answers.
-type (
-	summaryJSON struct {
-		ID            string            `json:"id"`
-		Title         map[string]string `json:"title"`
-		Phase         string            `json:"phase"`
-		CreatedHeight int64             `json:"created_height"`
-		RollSize      uint64            `json:"roll_size"`
-		Voters        uint64            `json:"voters"`
-		Ballots       uint64            `json:"ballots"`
-	}
-	detailJSON struct {
-		ID       string `json:"id"`
-		Manifest struct {
-			Reference string `json:"reference"`
-		} `json:"manifest"`
-		Phase  string `json:"phase"`
-		Phases []struct {
-			Phase  string `json:"phase"`
-			Height int64  `json:"height"`
-		} `json:"phases"`
-		JointKey string `json:"joint_key"`
-		Trustees []struct {
-			Index            uint32 `json:"index"`
-			Dealt            bool   `json:"dealt"`
-			ComplaintsPosted bool   `json:"complaints_posted"`
-			Qualified        bool   `json:"qualified"`
-			VerificationKey  string `json:"verification_key"`
-			SharesPosted     bool   `json:"shares_posted"`
-		} `json:"trustees"`
-		Counts struct {
-			RollSize uint64 `json:"roll_size"`
-			Voters   uint64 `json:"voters"`
-			Ballots  uint64 `json:"ballots"`
-		} `json:"counts"`
-	}
-	tallyJSON struct {
-		Phase      string `json:"phase"`
-		RollSize   uint64 `json:"roll_size"`
-		Voters     uint64 `json:"voters"`
-		WeightCast uint64 `json:"weight_cast"`
-		Ballots    uint64 `json:"ballots"`
-		Contests   []struct {
-			Options []struct {
-				Aggregate string `json:"aggregate"`
-				Ballots   uint64 `json:"ballots"`
-			} `json:"options"`
-		} `json:"contests"`
-	}
-)
 
 func trackingCode(tx []byte) string {
 	h := sha256.Sum256(tx)
@@ -353,7 +297,7 @@ func (tn *testNode) submit(t *testing.T, tx []byte, wait string, octet bool) (in
 	if octet {
 		r = tn.do(t, http.MethodPost, path, "application/octet-stream", tx)
 	} else {
-		body, err := json.Marshal(submitRequest{Tx: base64.StdEncoding.EncodeToString(tx)})
+		body, err := json.Marshal(api.SubmitRequest{Tx: tx})
 		if err != nil {
 			t.Error(err)
 			return 0, answer{}
@@ -361,12 +305,12 @@ func (tn *testNode) submit(t *testing.T, tx []byte, wait string, octet bool) (in
 		r = tn.do(t, http.MethodPost, path, "application/json", body)
 	}
 	var a answer
-	if err := json.Unmarshal(r.body, &a); err != nil {
+	if err := errors.Join(json.Unmarshal(r.body, &a.SubmitResponse), json.Unmarshal(r.body, &a.Err)); err != nil {
 		t.Errorf("POST %s: %d %v: %.200s", path, r.status, err, r.body)
 		return r.status, a
 	}
-	if r.status != http.StatusRequestEntityTooLarge && r.status != http.StatusBadRequest && a.TrackingCode != trackingCode(tx) {
-		t.Errorf("POST %s: %d with tracking code %q, want %s", path, r.status, a.TrackingCode, trackingCode(tx))
+	if r.status != http.StatusRequestEntityTooLarge && r.status != http.StatusBadRequest && a.TrackingCode.String() != trackingCode(tx) {
+		t.Errorf("POST %s: %d with tracking code %v, want %s", path, r.status, a.TrackingCode, trackingCode(tx))
 	}
 	return r.status, a
 }
@@ -382,12 +326,16 @@ func (tn *testNode) commit(t *testing.T, txs ...[]byte) []*chain.Receipt {
 		wg.Go(func() {
 			status, a := tn.submit(t, tx, "commit", false)
 			switch {
-			case status != http.StatusOK || !a.Committed || a.Code == nil || *a.Code != 0 || a.CodeName != "ok":
+			case status != http.StatusOK || !a.Committed || a.Err.Code == nil || *a.Err.Code != 0 || a.CodeName != "ok":
 				t.Errorf("transaction %d: %d committed=%v code %v %s: %s", i, status, a.Committed, a.CodeName, a.TrackingCode, a.Error)
-			case a.Receipt == nil || a.Receipt.Code != election.CodeOK || !bytes.Equal(a.Receipt.Tx(), tx):
-				t.Errorf("transaction %d: bad receipt %+v", i, a.Receipt)
+			case a.Receipt == nil:
+				t.Errorf("transaction %d: no receipt", i)
 			default:
-				receipts[i] = a.Receipt
+				r := chainReceipt(t, a.Receipt)
+				if r.Code != election.CodeOK || !bytes.Equal(r.Tx(), tx) {
+					t.Errorf("transaction %d: bad receipt %+v", i, r)
+				}
+				receipts[i] = r
 			}
 		})
 	}
@@ -396,6 +344,21 @@ func (tn *testNode) commit(t *testing.T, txs ...[]byte) []*chain.Receipt {
 		t.FailNow()
 	}
 	return receipts
+}
+
+// chainReceipt reads a receipt of the API as chain.Receipt, which
+// decodes its CometBFT parts.
+func chainReceipt(t *testing.T, r *api.Receipt) *chain.Receipt {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out chain.Receipt
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
 }
 
 // The elections of the tests.
@@ -581,15 +544,12 @@ func (e *testElection) complaintsTx(t *testing.T, i int) []byte {
 // fetchJointKey reads the joint key from the election's detail.
 func (e *testElection) fetchJointKey(t *testing.T, tn *testNode) {
 	t.Helper()
-	var d detailJSON
+	var d api.ElectionDetail
 	tn.getJSON(t, "/api/v1/elections/"+e.id.String(), &d)
-	b, err := hex.DecodeString(d.JointKey)
-	if err != nil {
-		t.Fatal(err)
+	if d.JointKey == nil {
+		t.Fatal("no joint key")
 	}
-	if e.jointKey, err = tally.PublicKeyFromBytes(b); err != nil {
-		t.Fatalf("joint key %q: %v", d.JointKey, err)
-	}
+	e.jointKey = d.JointKey
 }
 
 // ballot builds the voter's ballot as the wallet does, under key (the
@@ -623,25 +583,9 @@ func ballotBody(t *testing.T, tx []byte) *election.BallotBody {
 // and checks it against the node's state.
 func (e *testElection) aggregates(t *testing.T, tn *testNode) []*tally.Ciphertext {
 	t.Helper()
-	var info tallyJSON
+	var info api.Tally
 	tn.getJSON(t, "/api/v1/elections/"+e.id.String()+"/tally", &info)
-	var out []*tally.Ciphertext
-	for _, c := range info.Contests {
-		for _, o := range c.Options {
-			b, err := hex.DecodeString(o.Aggregate)
-			if err != nil || len(b) != 64 {
-				t.Fatalf("aggregate %q: %v", o.Aggregate, err)
-			}
-			ct := &tally.Ciphertext{A: group.Ristretto255.NewElement(), B: group.Ristretto255.NewElement()}
-			if err := ct.A.UnmarshalBinary(b[:32]); err != nil {
-				t.Fatal(err)
-			}
-			if err := ct.B.UnmarshalBinary(b[32:]); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ct)
-		}
-	}
+	out := info.Aggregates()
 	inState, err := election.Aggregates(tn.store(), e.id)
 	if err != nil {
 		t.Fatal(err)
@@ -735,9 +679,9 @@ func resign(t *testing.T, raw []byte, key *election.PrivateKey) []byte {
 // phase reads an election's phase over HTTP.
 func phase(t *testing.T, tn *testNode, e *testElection) string {
 	t.Helper()
-	var d detailJSON
+	var d api.ElectionDetail
 	tn.getJSON(t, "/api/v1/elections/"+e.id.String(), &d)
-	return d.Phase
+	return d.Phase.String()
 }
 
 func wantPhase(t *testing.T, tn *testNode, e *testElection, want string) {
@@ -779,7 +723,7 @@ func TestAPI(t *testing.T) {
 func testNoReceipt(t *testing.T, tn *testNode, e2 *testElection) {
 	tx := e2.ballot(t, e2.voters[0], 1000, [][]uint64{{1, 0}, {0, 0, 1}}, nil)
 	status, a := tn.submit(t, tx, "commit&receipt=false", false)
-	if status != http.StatusOK || !a.Committed || a.Height < 1 || a.Code == nil || *a.Code != 0 || a.CodeName != "ok" {
+	if status != http.StatusOK || !a.Committed || a.Height < 1 || a.Err.Code == nil || *a.Err.Code != 0 || a.CodeName != "ok" {
 		t.Fatalf("answer %d %+v", status, a)
 	}
 	if a.Receipt != nil {
@@ -798,7 +742,7 @@ func testNoReceipt(t *testing.T, tn *testNode, e2 *testElection) {
 }
 
 func testStatus(t *testing.T, tn *testNode) {
-	var st statusBody
+	var st api.Status
 	tn.getJSON(t, "/api/v1/status", &st)
 	if st.ChainID != testChainID || st.Height < 1 || st.BlockTime.IsZero() {
 		t.Errorf("status: %+v", st)
@@ -811,8 +755,7 @@ func testStatus(t *testing.T, tn *testNode) {
 		t.Fatalf("%d validators, genesis has %d", len(st.Validators), len(gen.Validators))
 	}
 	v, g := st.Validators[0], gen.Validators[0]
-	pk, err := base64.StdEncoding.DecodeString(v.PubKey)
-	if err != nil || !bytes.Equal(pk, g.PubKey.Bytes()) || v.Address != g.Address.String() || v.Power != g.Power {
+	if !bytes.Equal(v.PubKey, g.PubKey.Bytes()) || v.Address != g.Address.String() || v.Power != g.Power {
 		t.Errorf("validator %+v, genesis %v %X %d", v, g.PubKey, g.Address, g.Power)
 	}
 	// The answer is the node's own view.
@@ -1223,13 +1166,13 @@ func testResultCodes(t *testing.T, tn *testNode, e1, e2 *testElection) {
 						t.Errorf("answer %+v", a)
 					}
 					if want == http.StatusConflict {
-						if a.Code != nil || a.CodeName != "" {
+						if a.Err.Code != nil || a.CodeName != "" {
 							t.Errorf("409 with a code: %+v", a)
 						}
 						return
 					}
-					if a.Code == nil || election.Code(*a.Code) != c.want || a.CodeName != c.want.String() {
-						t.Errorf("code %v %q (%s), want %d %q", a.Code, a.CodeName, a.Error, c.want, c.want)
+					if a.Err.Code == nil || a.Err.Code.Code() != c.want || a.CodeName != c.want.String() {
+						t.Errorf("code %v %q (%s), want %d %q", a.Err.Code, a.CodeName, a.Error, c.want, c.want)
 					}
 					seen[c.want] = true
 				})
@@ -1278,22 +1221,25 @@ func testInBlock(t *testing.T, tn *testNode, e1, e2 *testElection) election.Code
 			t.Logf("attempt %d: answers %d and %d (%s, committed %v); again", attempt+1, statuses[first], statuses[second], b.CodeName, b.Committed)
 			continue
 		}
-		if !a.Committed || a.Receipt == nil || a.Receipt.Code != election.CodeOK {
+		if !a.Committed || a.Receipt == nil || a.Receipt.Code.Code() != election.CodeOK {
 			t.Fatalf("the counted ballot: %+v", a)
 		}
-		if b.Code == nil || election.Code(*b.Code) != election.CodeAlreadyVoted || b.CodeName != "already-voted" || b.Error == "" {
+		if b.Err.Code == nil || b.Err.Code.Code() != election.CodeAlreadyVoted || b.CodeName != "already-voted" || b.Error == "" {
 			t.Fatalf("the second ballot: %+v", b)
 		}
-		r := b.Receipt
-		if r == nil || r.Code != election.CodeAlreadyVoted || r.Height < a.Receipt.Height || !bytes.Equal(r.Tx(), txs[second]) {
+		if b.Receipt == nil {
+			t.Fatal("the second ballot has no receipt")
+		}
+		r := chainReceipt(t, b.Receipt)
+		if r.Code != election.CodeAlreadyVoted || r.Height < a.Receipt.Height || !bytes.Equal(r.Tx(), txs[second]) {
 			t.Fatalf("the second ballot's receipt: %+v (the first's at height %d)", r, a.Receipt.Height)
 		}
 		t.Logf("the ballots were committed at heights %d and %d", a.Receipt.Height, r.Height)
 		// Its receipt proves it is in the block; the state counts only the
 		// first.
-		var vs election.VoterStatus
+		var vs api.VoterStatus
 		tn.getJSON(t, "/api/v1/elections/"+e1.id.String()+"/voters/"+voter.Public().Key().String(), &vs)
-		if !vs.Voted || vs.TxHash != trackingCode(txs[first]) {
+		if !vs.Voted || vs.TxHash == nil || vs.TxHash.String() != trackingCode(txs[first]) {
 			t.Fatalf("voter status %+v, want the ballot %s", vs, trackingCode(txs[first]))
 		}
 		var got chain.Receipt
@@ -1316,7 +1262,7 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	// an attempt lost its race after counting one).
 	raced := uint64(0)
 	for _, v := range e1.voters[3:] {
-		var vs election.VoterStatus
+		var vs api.VoterStatus
 		tn.getJSON(t, voterPath(e1, v.Public().Key()), &vs)
 		if vs.Voted {
 			raced++
@@ -1327,24 +1273,22 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	}
 	voters := 2 + raced
 
-	var list struct {
-		Elections []summaryJSON `json:"elections"`
-	}
+	var list api.ElectionList
 	tn.getJSON(t, "/api/v1/elections", &list)
 	if len(list.Elections) != 2 {
 		t.Fatalf("%d elections, want 2", len(list.Elections))
 	}
-	if list.Elections[0].ID >= list.Elections[1].ID {
+	if bytes.Compare(list.Elections[0].ID[:], list.Elections[1].ID[:]) >= 0 {
 		t.Error("elections not in ascending order of id")
 	}
 	for _, s := range list.Elections {
 		switch s.ID {
-		case e1.id.String():
-			if s.Phase != "tallied" || s.Title["en"] != "Web test e1" || s.RollSize != 6 || s.Voters != voters || s.Ballots != voters || s.CreatedHeight < 1 {
+		case e1.id:
+			if s.Phase != election.PhaseTallied || s.Title["en"] != "Web test e1" || s.RollSize != 6 || s.Voters != voters || s.Ballots != voters || s.CreatedHeight < 1 {
 				t.Errorf("e1: %+v", s)
 			}
-		case e2.id.String():
-			if s.Phase != "open" || s.RollSize < 2 || s.Voters != 1 || s.Ballots != 1 {
+		case e2.id:
+			if s.Phase != election.PhaseOpen || s.RollSize < 2 || s.Voters != 1 || s.Ballots != 1 {
 				t.Errorf("e2: %+v", s)
 			}
 		default:
@@ -1352,20 +1296,20 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 		}
 	}
 
-	var d detailJSON
+	var d api.ElectionDetail
 	tn.getJSON(t, base1, &d)
-	if d.ID != e1.id.String() || d.Manifest.Reference != "e1" || d.Phase != "tallied" || len(d.JointKey) != 64 || len(d.Trustees) != 2 ||
+	if d.ID != e1.id || d.Manifest.Reference != "e1" || d.Phase != election.PhaseTallied || d.JointKey == nil || len(d.Trustees) != 2 ||
 		d.Counts.RollSize != 6 || d.Counts.Voters != voters {
 		t.Fatalf("detail: %+v", d)
 	}
 	for _, tr := range d.Trustees {
-		if !tr.Dealt || !tr.ComplaintsPosted || !tr.Qualified || !tr.SharesPosted || tr.VerificationKey == "" {
+		if !tr.Dealt || !tr.ComplaintsPosted || !tr.Qualified || !tr.SharesPosted || tr.VerificationKey == nil {
 			t.Errorf("trustee %+v", tr)
 		}
 	}
 	var phases []string
 	for _, p := range d.Phases {
-		phases = append(phases, p.Phase)
+		phases = append(phases, p.Phase.String())
 	}
 	if got := strings.Join(phases, " "); got != "dkg-deals dkg-complaints ready open closed tallied" {
 		t.Errorf("phases %q", got)
@@ -1379,7 +1323,7 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	slices.Sort(want)
 	var got []string
 	for offset := 0; offset <= len(want); offset += 2 {
-		var page election.RollPage
+		var page api.RollPage
 		tn.getJSON(t, fmt.Sprintf("%s/roll?offset=%d&limit=2", base1, offset), &page)
 		if page.Election != e1.id || page.Total != 6 || page.Offset != offset || len(page.Voters) > 2 {
 			t.Fatalf("page at %d: %+v", offset, page)
@@ -1394,7 +1338,7 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll pages %v, want %v", got, want)
 	}
-	var all election.RollPage
+	var all api.RollPage
 	tn.getJSON(t, base1+"/roll", &all)
 	if len(all.Voters) != 6 || all.Offset != 0 {
 		t.Errorf("default page: %d voters from %d", len(all.Voters), all.Offset)
@@ -1410,13 +1354,13 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 
 	// The running tally and the result: v1 (1,0|1,1,0), v2 (0,1|0,0,1)
 	// and the InBlock voters (1,0|0,1,0), each of weight 1.
-	var ti tallyJSON
+	var ti api.Tally
 	tn.getJSON(t, base1+"/tally", &ti)
-	if ti.Phase != "tallied" || ti.Voters != voters || ti.WeightCast != voters || ti.Ballots != voters || ti.RollSize != 6 || len(ti.Contests) != 2 {
+	if ti.Phase != election.PhaseTallied || ti.Voters != voters || ti.WeightCast != voters || ti.Ballots != voters || ti.RollSize != 6 || len(ti.Contests) != 2 {
 		t.Errorf("tally: %+v", ti)
 	}
 	e1.aggregates(t, tn)
-	var res election.ResultInfo
+	var res api.Result
 	tn.getJSON(t, base1+"/result", &res)
 	var totals []string
 	for _, c := range res.Contests {
@@ -1432,9 +1376,9 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	}
 
 	// Voters: on the roll and voted, on the roll only, unknown, bad keys.
-	var vs election.VoterStatus
+	var vs api.VoterStatus
 	tn.getJSON(t, voterPath(e1, e1.voters[0].Public().Key()), &vs)
-	if vs.Election != e1.id || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.Weight != 1 || vs.Height < 1 || len(vs.TxHash) != 64 {
+	if vs.Election != e1.id || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.Weight != 1 || vs.Height < 1 || vs.TxHash == nil {
 		t.Errorf("v1: %+v", vs)
 	}
 	tn.getJSON(t, voterPath(e1, e1.voters[2].Public().Key()), &vs)
@@ -1445,7 +1389,7 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	for _, k := range []string{"nokey", "ed25519:xyz", "ed25519:" + strings.Repeat("ab", 31), strings.Repeat("ab", 32)} {
 		tn.wantStatus(t, base1+"/voters/"+k, http.StatusBadRequest)
 	}
-	var ev election.VoterStatus
+	var ev api.VoterStatus
 	tn.getJSON(t, voterPath(e2, e2.voters[0].Public().Key()), &ev)
 	if !ev.Voted || ev.Seq != 2 {
 		t.Errorf("e2 voter: %+v", ev)
@@ -1455,9 +1399,12 @@ func testQueries(t *testing.T, tn *testNode, e1, e2 *testElection) {
 // testReceipt fetches a counted ballot's receipt and checks it offline
 // against the genesis validators, which are the node's validator set.
 func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
-	var vs election.VoterStatus
+	var vs api.VoterStatus
 	tn.getJSON(t, "/api/v1/elections/"+e1.id.String()+"/voters/"+e1.voters[0].Public().Key().String(), &vs)
-	r := tn.get(t, "/api/v1/receipts/"+vs.TxHash)
+	if vs.TxHash == nil {
+		t.Fatalf("voter status %+v", vs)
+	}
+	r := tn.get(t, "/api/v1/receipts/"+vs.TxHash.String())
 	if r.status != http.StatusOK {
 		t.Fatalf("receipt: %d %s", r.status, r.body)
 	}
@@ -1474,7 +1421,7 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	if err := chain.VerifyReceipt(&rec, trusted, testChainID); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Code != election.CodeOK || rec.TrackingCode != vs.TxHash || rec.Height != vs.Height || trackingCode(rec.Tx()) != vs.TxHash {
+	if rec.Code != election.CodeOK || rec.TrackingCode != vs.TxHash.String() || rec.Height != vs.Height || trackingCode(rec.Tx()) != vs.TxHash.String() {
 		t.Errorf("receipt: code %v, tracking code %s, height %d; voter %+v", rec.Code, rec.TrackingCode, rec.Height, vs)
 	}
 	if env, err := election.DecodeTx(rec.Tx()); err != nil || env.Kind != election.KindBallot || env.Signer != e1.voters[0].Public().Key() {
@@ -1482,15 +1429,14 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	}
 	// A client that takes the validator set from the status answer gets
 	// the same trust root.
-	var st statusBody
+	var st api.Status
 	tn.getJSON(t, "/api/v1/status", &st)
 	var shown []*cmttypes.Validator
 	for _, v := range st.Validators {
-		pk, err := base64.StdEncoding.DecodeString(v.PubKey)
-		if err != nil || len(pk) != cmted25519.PubKeySize {
-			t.Fatalf("validator key %q", v.PubKey)
+		if len(v.PubKey) != cmted25519.PubKeySize {
+			t.Fatalf("validator key %x", v.PubKey)
 		}
-		val := cmttypes.NewValidator(cmted25519.PubKey(pk), v.Power)
+		val := cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
 		if val.Address.String() != v.Address {
 			t.Errorf("validator address %s, its key's is %s", v.Address, val.Address)
 		}
@@ -1510,7 +1456,7 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 		t.Error("a changed receipt verifies")
 	}
 	// With ?wait, a committed transaction's receipt comes at once.
-	if r := tn.get(t, "/api/v1/receipts/"+vs.TxHash+"?wait=10s"); r.status != http.StatusOK {
+	if r := tn.get(t, "/api/v1/receipts/"+vs.TxHash.String()+"?wait=10s"); r.status != http.StatusOK {
 		t.Errorf("receipt with wait: %d", r.status)
 	}
 
@@ -1518,11 +1464,11 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	// tracking code, whose receipt comes later.
 	tx := e2.rollTx(t, 1, newVoter(t))
 	status, a := tn.submit(t, tx, "1ns", false)
-	if status != http.StatusGatewayTimeout || a.TrackingCode != trackingCode(tx) || a.Committed {
+	if status != http.StatusGatewayTimeout || a.TrackingCode.String() != trackingCode(tx) || a.Committed {
 		t.Fatalf("submission with ?wait=1ns: %d %+v", status, a)
 	}
 	var later chain.Receipt
-	tn.getJSON(t, "/api/v1/receipts/"+a.TrackingCode+"?wait=30s", &later)
+	tn.getJSON(t, "/api/v1/receipts/"+a.TrackingCode.String()+"?wait=30s", &later)
 	if later.Code != election.CodeOK || !bytes.Equal(later.Tx(), tx) {
 		t.Fatalf("its receipt: code %v", later.Code)
 	}

@@ -1,138 +1,111 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
-// apiClient is the voter's client of a node's HTTP API (web/openapi.yaml).
-// Nothing it is told is trusted further than it can be checked: the
+// The commands talk to a node through api.Client (web/openapi.yaml).
+// Nothing a node says is trusted further than it can be checked: the
 // manifest must hash to the election id, and receipts are verified against
 // the validator set.
-type apiClient struct {
-	base string
-	hc   *http.Client
-}
 
-func newAPIClient(base string) (*apiClient, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--node %q: want a URL such as http://127.0.0.1:8080", base)
-	}
-	// No overall timeout: a submission waits for its commit (the node
-	// bounds that wait at 60 s); the command's context ends everything.
-	return &apiClient{base: strings.TrimRight(base, "/"), hc: &http.Client{}}, nil
-}
-
-// apiError is a non-2xx answer with the API's error body.
-type apiError struct {
-	Method, Path string
-	Status       int
-	Message      string  `json:"error"`
-	Code         *uint32 `json:"code"`
-	CodeName     string  `json:"code_name"`
-	TrackingCode string  `json:"tracking_code"`
-}
-
-func (e *apiError) Error() string {
-	if e.CodeName != "" {
-		return fmt.Sprintf("%s (code %d): %s", e.CodeName, *e.Code, e.Message)
-	}
-	return fmt.Sprintf("%s %s: %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Message)
-}
-
-// do sends a request and decodes a 2xx answer into v; other answers are
-// *apiError.
-func (c *apiClient) do(ctx context.Context, method, path, contentType string, body []byte, v any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+// newVoterClient is the voter's client of the node at base: no overall
+// timeout (a submission waits for its commit, which the node bounds at
+// 60 s); the command's context ends everything.
+func newVoterClient(base string) (*api.Client, error) {
+	c, err := api.NewClient(base, nil)
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("--node: %w", err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.hc.Do(req)
+	return c, nil
+}
+
+// newNodeClient is the officials', trustees' and tools' client of the node
+// at base: every answer within 90 s.
+func newNodeClient(base string) (*api.Client, error) {
+	c, err := api.NewClient(base, &http.Client{Timeout: 90 * time.Second})
 	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", c.base, err)
+		return nil, fmt.Errorf("--node: %w", err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return c, nil
+}
+
+// commitTx submits a signed transaction and waits for its commit
+// (api.Client.Commit); what names it in errors. A refusal is an
+// *api.RefusedError.
+func commitTx(ctx context.Context, c *api.Client, what string, tx []byte) (*api.Committed, error) {
+	com, err := c.Commit(ctx, tx)
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("node %s: %w", c.base, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if resp.StatusCode/100 != 2 {
-		ae := &apiError{Method: method, Path: path, Status: resp.StatusCode}
-		if json.Unmarshal(raw, ae) != nil || ae.Message == "" {
-			ae.Message = strings.TrimSpace(string(raw))
+	return com, nil
+}
+
+// again says whether the node already held the transaction, for the
+// commands' messages.
+func again(c *api.Committed) string {
+	if c.Again {
+		return " (the same transaction, submitted before)"
+	}
+	return ""
+}
+
+// fetchJointKey returns the election's joint key, an error before the
+// ceremony fixed it.
+func fetchJointKey(ctx context.Context, c *api.Client, id election.ID) (*tally.PublicKey, error) {
+	d, err := c.Election(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.JointKey == nil {
+		return nil, fmt.Errorf("election %v has no joint key yet (phase %s)", id, d.Phase)
+	}
+	return d.JointKey, nil
+}
+
+// phaseIs is a WaitPhase predicate: the election is in one of phases.
+func phaseIs(phases ...election.Phase) func(*api.ElectionDetail) bool {
+	return func(d *api.ElectionDetail) bool {
+		for _, p := range phases {
+			if d.Phase == p {
+				return true
+			}
 		}
-		return resp.StatusCode, ae
+		return false
 	}
-	if v != nil {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return resp.StatusCode, fmt.Errorf("node %s: %s %s: %w", c.base, method, path, err)
-		}
+}
+
+// chainReceipt reads a receipt of the API as chain.Receipt, which decodes
+// its CometBFT parts for chain.VerifyReceipt.
+func chainReceipt(r *api.Receipt) (*chain.Receipt, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
 	}
-	return resp.StatusCode, nil
-}
-
-func (c *apiClient) get(ctx context.Context, path string, v any) error {
-	_, err := c.do(ctx, http.MethodGet, path, "", nil, v)
-	return err
-}
-
-// notFound reports whether err is the API's 404.
-func notFound(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
-}
-
-// transientNodeError reports whether err may pass by itself: the node
-// unreachable, or answering 5xx.
-func transientNodeError(err error) bool {
-	var ue *url.Error
-	var ae *apiError
-	return errors.As(err, &ue) || (errors.As(err, &ae) && ae.Status >= 500)
-}
-
-// nodeStatus is GET /api/v1/status.
-type nodeStatus struct {
-	ChainID    string           `json:"chain_id"`
-	Height     int64            `json:"height"`
-	AppHash    string           `json:"app_hash"`
-	BlockTime  time.Time        `json:"block_time"`
-	Validators []validatorEntry `json:"validators"`
-}
-
-// validatorEntry is a validator as the status shows it and as a wallet
-// receipt records it: address (hex), Ed25519 public key (base64), power.
-type validatorEntry struct {
-	Address string `json:"address"`
-	PubKey  string `json:"pub_key"`
-	Power   int64  `json:"power"`
+	var out chain.Receipt
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // validatorSet builds the CometBFT validator set of entries, checking that
 // every address is its key's.
-func validatorSet(entries []validatorEntry) (*cmttypes.ValidatorSet, error) {
+func validatorSet(entries []api.Validator) (*cmttypes.ValidatorSet, error) {
 	if len(entries) == 0 {
 		return nil, errors.New("no validators")
 	}
@@ -141,11 +114,10 @@ func validatorSet(entries []validatorEntry) (*cmttypes.ValidatorSet, error) {
 	}
 	var vals []*cmttypes.Validator
 	for _, v := range entries {
-		pk, err := base64.StdEncoding.DecodeString(v.PubKey)
-		if err != nil || len(pk) != cmted25519.PubKeySize {
-			return nil, fmt.Errorf("validator %s: public key %q is not a base64 Ed25519 key", v.Address, v.PubKey)
+		if len(v.PubKey) != cmted25519.PubKeySize {
+			return nil, fmt.Errorf("validator %s: public key of %d bytes is not an Ed25519 key", v.Address, len(v.PubKey))
 		}
-		val := cmttypes.NewValidator(cmted25519.PubKey(pk), v.Power)
+		val := cmttypes.NewValidator(cmted25519.PubKey(v.PubKey), v.Power)
 		if !strings.EqualFold(val.Address.String(), v.Address) {
 			return nil, fmt.Errorf("validator %s: its key's address is %s", v.Address, val.Address)
 		}
@@ -180,89 +152,4 @@ func newValidatorSet(vals []*cmttypes.Validator) (set *cmttypes.ValidatorSet, er
 		return nil, fmt.Errorf("validator set: %w", err)
 	}
 	return set, nil
-}
-
-func (c *apiClient) status(ctx context.Context) (*nodeStatus, error) {
-	var st nodeStatus
-	if err := c.get(ctx, "/api/v1/status", &st); err != nil {
-		return nil, err
-	}
-	if st.ChainID == "" {
-		return nil, fmt.Errorf("node %s: the status names no chain", c.base)
-	}
-	return &st, nil
-}
-
-// electionDetail is the part of GET /api/v1/elections/{id} a voter needs.
-type electionDetail struct {
-	ID       election.ID     `json:"id"`
-	Manifest json.RawMessage `json:"manifest"`
-	Phase    string          `json:"phase"`
-	JointKey string          `json:"joint_key"`
-}
-
-func (c *apiClient) election(ctx context.Context, id election.ID) (*electionDetail, error) {
-	var d electionDetail
-	err := c.get(ctx, "/api/v1/elections/"+id.String(), &d)
-	if notFound(err) {
-		return nil, fmt.Errorf("node %s has no election %s", c.base, id)
-	}
-	return &d, err
-}
-
-// voterStatus returns the voter's status, or nil if the node says the
-// voter is not on the roll (and has not voted).
-func (c *apiClient) voterStatus(ctx context.Context, id election.ID, voter election.PublicKey) (*election.VoterStatus, error) {
-	var vs election.VoterStatus
-	err := c.get(ctx, "/api/v1/elections/"+id.String()+"/voters/"+voter.String(), &vs)
-	if notFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &vs, nil
-}
-
-// receipt returns a transaction's receipt, waiting up to wait for its
-// commit; nil if the node does not know it.
-func (c *apiClient) receipt(ctx context.Context, trackingCode string, wait time.Duration) (*chain.Receipt, error) {
-	path := "/api/v1/receipts/" + trackingCode
-	if wait > 0 {
-		path += "?wait=" + wait.String()
-	}
-	var r chain.Receipt
-	err := c.get(ctx, path, &r)
-	if notFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-// submitAnswer is the answer to POST /api/v1/transactions.
-type submitAnswer struct {
-	Error        string         `json:"error"`
-	TrackingCode string         `json:"tracking_code"`
-	Code         uint32         `json:"code"`
-	CodeName     string         `json:"code_name"`
-	Committed    bool           `json:"committed"`
-	Height       int64          `json:"height"`
-	Receipt      *chain.Receipt `json:"receipt"`
-}
-
-// submit posts tx; with wait, the node answers once it is committed.
-// A rejection (at admission or in its block) is an *apiError carrying the
-// result code.
-func (c *apiClient) submit(ctx context.Context, tx []byte, wait bool) (int, *submitAnswer, error) {
-	path := "/api/v1/transactions"
-	if wait {
-		path += "?wait=commit"
-	}
-	body, _ := json.Marshal(map[string]string{"tx": base64.StdEncoding.EncodeToString(tx)})
-	var a submitAnswer
-	status, err := c.do(ctx, http.MethodPost, path, "application/json", body, &a)
-	return status, &a, err
 }

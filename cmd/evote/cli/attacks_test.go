@@ -23,7 +23,8 @@ func TestBallotAttacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := newHTTPSubmitter(net.url)
+	c0 := testClient(t, net.url)
+	sub := apiSubmitter{c0}
 	// The two elections are set up side by side.
 	sets := make([]*electionSetup, 2)
 	errs := make([]error, 2)
@@ -38,9 +39,9 @@ func TestBallotAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e1, e2 := sets[0], sets[1]
-	api := newAPINode(net.url)
+	api := c0
 	walletElection := func(s *electionSetup) *wallet.Election {
-		key, err := api.jointKey(ctx, s.ID)
+		key, err := fetchJointKey(ctx, api, s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,8 +62,8 @@ func TestBallotAttacks(t *testing.T) {
 	}
 	want := func(what string, tx []byte, code election.Code) {
 		t.Helper()
-		_, err := api.submit(ctx, what, tx)
-		got, ok := rejectionCode(err)
+		_, err := commitTx(ctx, api, what, tx)
+		got, ok := refusalCode(err)
 		if !ok || got != code {
 			t.Errorf("%s: %v, want %s (code %d)", what, err, code, uint32(code))
 		}
@@ -83,7 +84,7 @@ func TestBallotAttacks(t *testing.T) {
 
 	// Voter A's ballot is valid.
 	txA := build(a, 1)
-	if _, err := api.submit(ctx, "A's ballot", txA); err != nil {
+	if _, err := commitTx(ctx, api, "A's ballot", txA); err != nil {
 		t.Fatal(err)
 	}
 
@@ -122,22 +123,22 @@ func TestBallotAttacks(t *testing.T) {
 
 	// C revotes; a fresh ballot with the old sequence number is refused,
 	// and the node counts C's second ballot.
-	if _, err := api.submit(ctx, "C's ballot", build(c, 1)); err != nil {
+	if _, err := commitTx(ctx, api, "C's ballot", build(c, 1)); err != nil {
 		t.Fatal(err)
 	}
 	second := build(c, 2)
-	if _, err := api.submit(ctx, "C's revote", second); err != nil {
+	if _, err := commitTx(ctx, api, "C's revote", second); err != nil {
 		t.Fatal(err)
 	}
 	want("an older ballot after a revote", build(c, 1), election.CodeStaleSequence)
-	var vs election.VoterStatus
-	if err := api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%v", e1.ID, c.Public().Key()), &vs); err != nil {
+	vs, err := api.Voter(ctx, e1.ID, c.Public())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if h := election.Hash(second); !vs.Voted || vs.Seq != 2 || vs.TxHash != fmt.Sprintf("%x", h[:]) {
+	if h := election.Hash(second); !vs.Voted || vs.Seq != 2 || hashText(vs.TxHash) != fmt.Sprintf("%x", h[:]) {
 		t.Errorf("C's counted ballot: %+v", vs)
 	}
-	d, err := api.detail(ctx, e1.ID)
+	d, err := api.Election(ctx, e1.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/wallet"
 )
 
@@ -92,33 +93,41 @@ func checkAudit(ctx context.Context, e *env, path, node, lang string) error {
 		fmt.Fprintln(out, "  (the joint key was taken from the file: add --node to check it against the chain)")
 		return nil
 	}
-	client, err := newAPIClient(node)
+	client, err := newVoterClient(node)
 	if err != nil {
 		return err
 	}
-	st, err := client.status(ctx)
+	st, err := client.Status(ctx)
 	if err != nil {
 		return err
 	}
 	if st.ChainID != a.ChainID {
 		return fmt.Errorf("%w: node %s runs chain %q, the ballot is for %q", errAuditNode, node, st.ChainID, a.ChainID)
 	}
-	d, err := client.election(ctx, a.Election.ID)
+	d, err := client.Election(ctx, a.Election.ID)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errAuditNode, err)
 	}
-	if d.JointKey != hex.EncodeToString(a.Election.JointKey.Bytes()) {
-		return fmt.Errorf("%w: the election's joint key on node %s is %s, the file's is another", errAuditNode, node, d.JointKey)
+	if d.JointKey == nil || !d.JointKey.Equal(a.Election.JointKey) {
+		shown := "not fixed"
+		if d.JointKey != nil {
+			shown = hex.EncodeToString(d.JointKey.Bytes())
+		}
+		return fmt.Errorf("%w: the election's joint key on node %s is %s, the file's is another", errAuditNode, node, shown)
 	}
-	if _, err := wallet.ElectionFromJSON(st.ChainID, a.Election.ID, d.Manifest, d.JointKey); err != nil {
+	if _, _, err := electionOf(st.ChainID, a.Election.ID, d); err != nil {
 		return fmt.Errorf("%w: node %s: %v", errAuditNode, node, err)
 	}
 	fmt.Fprintf(out, "  ok on node %s: the election has this manifest and joint key\n", node)
-	rec, err := client.receipt(ctx, a.TrackingCode, 0)
+	code, err := api.ParseTxHash(a.TrackingCode)
 	if err != nil {
 		return err
 	}
-	if rec != nil {
+	rec, err := client.Receipt(ctx, code, 0)
+	if err != nil && !errors.Is(err, api.ErrNotFound) {
+		return err
+	}
+	if err == nil {
 		return fmt.Errorf("%w: the audited ballot is on the chain (block %d): a spoiled ballot was cast", errAuditNode, rec.Height)
 	}
 	fmt.Fprintf(out, "  ok on node %s: the audited ballot is not on the chain\n", node)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,7 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evote/evote/tally"
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/wallet"
 )
 
@@ -165,9 +164,11 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	}
 	defer net.stop()
 	nodes := net.nodes
-	subs := make([]*httpSubmitter, len(nodes))
+	subs := make([]*api.Client, len(nodes))
 	for i, n := range nodes {
-		subs[i] = newHTTPSubmitter(n.url)
+		if subs[i], err = newLoadClient(n.url); err != nil {
+			return nil, err
+		}
 		if err := waitReady(ctx, subs[i], n); err != nil {
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
@@ -177,23 +178,13 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 	if err != nil {
 		return nil, err
 	}
-	set, err := setupElection(ctx, subs[0], electionSpec{
+	set, err := setupElection(ctx, apiSubmitter{subs[0]}, electionSpec{
 		Template: benchManifest, Reference: "bench-" + hex.EncodeToString(randomBytes(8)), Voters: cfg.Ballots, Authority: authority,
 	})
 	if err != nil {
 		return nil, err
 	}
-	var detail struct {
-		JointKey string `json:"joint_key"`
-	}
-	if err := subs[0].get(ctx, "/api/v1/elections/"+set.ID.String(), &detail); err != nil {
-		return nil, err
-	}
-	keyBytes, err := hex.DecodeString(detail.JointKey)
-	if err != nil {
-		return nil, fmt.Errorf("joint key: %w", err)
-	}
-	jointKey, err := tally.PublicKeyFromBytes(keyBytes)
+	jointKey, err := fetchJointKey(ctx, subs[0], set.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -250,17 +241,19 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 					return
 				}
 				t0 := time.Now()
-				status, r, err := subs[i%len(subs)].post(ctx, ballots[i])
-				if err != nil {
+				r, err := subs[i%len(subs)].Submit(ctx, ballots[i], api.SubmitOptions{Wait: true, NoReceipt: true})
+				var refused *api.RefusedError
+				var answered *api.Error
+				switch {
+				case errors.As(err, &refused), errors.As(err, &answered), err == nil && !r.Committed:
+					rejected.Add(1)
+					continue
+				case err != nil:
 					errOnce.Do(func() { firstErr = err })
 					return
 				}
-				if status != http.StatusOK || !r.Committed {
-					rejected.Add(1)
-					continue
-				}
 				latencies[i] = time.Since(t0)
-				codes[i] = r.TrackingCode
+				codes[i] = r.TrackingCode.String()
 				committedN.Add(1)
 			}
 		}()
@@ -293,11 +286,7 @@ func benchChain(ctx context.Context, cfg ChainBenchConfig, progress func(string,
 		res.P50ms = float64(lat[len(lat)/2].Microseconds()) / 1e3
 		res.P99ms = float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds()) / 1e3
 	}
-	var st struct {
-		Height  int64  `json:"height"`
-		AppHash string `json:"app_hash"`
-	}
-	if err := subs[0].get(ctx, "/api/v1/status", &st); err == nil {
+	if st, err := subs[0].Status(ctx); err == nil {
 		res.Height, res.AppHash = st.Height, st.AppHash
 	}
 	if cfg.Receipts != "" {
@@ -315,10 +304,10 @@ func randomBytes(n int) []byte {
 }
 
 // waitReady polls a node's status until it answers.
-func waitReady(ctx context.Context, s *httpSubmitter, n *benchNode) error {
+func waitReady(ctx context.Context, c *api.Client, n *benchNode) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := s.chainID(ctx); err == nil {
+		if _, err := c.Status(ctx); err == nil {
 			return nil
 		} else if time.Now().After(deadline) {
 			return err

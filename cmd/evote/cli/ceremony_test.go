@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,7 +397,7 @@ func TestOfficialCommands(t *testing.T) {
 	}
 	// Both ways of asking the node find the same voters missing.
 	eid, _ := election.ParseID(id)
-	o := &official{api: newAPINode(net.url)}
+	o := &official{api: testClient(t, net.url)}
 	var mixed []election.RollEntry
 	for _, k := range append(keys, newVoterKeys(t, 2)...) {
 		v, _ := wallet.ParseVoterPublicKey(k)
@@ -475,8 +476,8 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if out := stopAt(1, trustee.StopDealSaved); !strings.Contains(out, "made its deal and sealed it") {
 		t.Fatalf("stop at deal-saved: %s", out)
 	}
-	api := newAPINode(net.url)
-	d, err := api.detail(t.Context(), eid)
+	api := testClient(t, net.url)
+	d, err := api.Election(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,8 +508,8 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 			results[i] = result{code, out, errs}
 		})
 	}
-	d, err = api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" || x.Phase == "failed" })
-	if err != nil || d.Phase != "ready" {
+	d, err = api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady, election.PhaseFailed))
+	if err != nil || d.Phase != election.PhaseReady {
 		cancel()
 		wg.Wait()
 		t.Fatalf("key ceremony: %v %v\n%+v", err, d, results)
@@ -541,11 +542,12 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	}
 	defer store.close()
 	es := store.state.Elections[id]
-	m, _, err := api.dkg(t.Context(), eid)
+	m, err := api.DKG(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if es == nil || len(m.Deals) != 3 || m.Deals[0].Deal != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != d.JointKey {
+	deal0, _ := m.Deals[0].Deal.MarshalBinary()
+	if es == nil || len(m.Deals) != 3 || hex.EncodeToString(deal0) != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != hex.EncodeToString(d.JointKey.Bytes()) {
 		t.Fatalf("trustee 1's sealed state after the election: %+v", es)
 	}
 	res, err := fetchResults(t.Context(), api, eid)
@@ -696,8 +698,8 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { rn.stop() }()
-	api := newAPINode(rn.url)
-	if err := waitNodeReady(t.Context(), api, nil); err != nil {
+	api := testClient(t, rn.url)
+	if err := waitNodeReady(t.Context(), rn.url, nil); err != nil {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "manifest.yaml")
@@ -718,7 +720,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 			outs[i] += errs
 		})
 	}
-	if _, err := api.waitPhase(ctx, eid, func(x *electionDetailJSON) bool { return x.Phase == "ready" }); err != nil {
+	if _, err := api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady)); err != nil {
 		t.Fatal(err)
 	}
 	if err := rn.stop(); err != nil {
@@ -728,7 +730,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	if rn, err = startNode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitNodeReady(ctx, api, nil); err != nil {
+	if err := waitNodeReady(ctx, api.Base(), nil); err != nil {
 		t.Fatal(err)
 	}
 	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/trustee"
@@ -149,7 +150,7 @@ type demoRun struct {
 	out      io.Writer
 	dir      string
 	net      *demoNetwork
-	api      *apiNode
+	api      *api.Client
 	official *official
 	id       election.ID
 	expected *demoExpected
@@ -216,7 +217,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 			return nil, err
 		}
 		n := &demoNetwork{url: rn.url, authority: keyPath, genesis: filepath.Join(home, "config", "genesis.json"), stop: rn.stop}
-		if err := waitNodeReady(ctx, newAPINode(rn.url), nil); err != nil {
+		if err := waitNodeReady(ctx, rn.url, nil); err != nil {
 			rn.stop()
 			return nil, err
 		}
@@ -230,7 +231,7 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 	}
 	nodes, stop := net.nodes, net.stop
 	for i, n := range nodes {
-		if err := waitNodeReady(ctx, newAPINode(n.url), n.done); err != nil {
+		if err := waitNodeReady(ctx, n.url, n.done); err != nil {
 			stop()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
@@ -239,10 +240,14 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 }
 
 // waitNodeReady polls a node's status until it has a first block.
-func waitNodeReady(ctx context.Context, api *apiNode, done <-chan struct{}) error {
+func waitNodeReady(ctx context.Context, url string, done <-chan struct{}) error {
+	c, err := newNodeClient(url)
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		st, err := api.status(ctx)
+		st, err := c.Status(ctx)
 		if err == nil && st.Height >= 1 {
 			return nil
 		}
@@ -283,12 +288,16 @@ func (t *demoTrustee) finished() bool {
 
 func (d *demoRun) run(ctx context.Context) error {
 	out, cfg := d.out, d.cfg
-	d.api = newAPINode(d.net.url)
+	c, err := newNodeClient(d.net.url)
+	if err != nil {
+		return err
+	}
+	d.api = c
 	authority, err := readAuthorityKey(d.net.authority)
 	if err != nil {
 		return err
 	}
-	st, err := d.api.status(ctx)
+	st, err := d.api.Status(ctx)
 	if err != nil {
 		return err
 	}
@@ -384,12 +393,12 @@ func (d *demoRun) run(ctx context.Context) error {
 
 	// The official opens the election once the key is fixed.
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	det, err := d.api.waitPhase(wctx, d.id, func(x *electionDetailJSON) bool { return x.Phase == "ready" || x.Phase == "failed" })
+	det, err := d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseReady, election.PhaseFailed))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("waiting for the key ceremony: %w%s", err, trusteeErrors(trustees))
 	}
-	if det.Phase == "failed" {
+	if det.Phase == election.PhaseFailed {
 		return fmt.Errorf("the key ceremony failed: %s", det.Failure)
 	}
 	d.reportCeremony(det)
@@ -424,12 +433,12 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	wctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
-	det, err = d.api.waitPhase(wctx, d.id, func(x *electionDetailJSON) bool { return x.Phase == "tallied" || x.Phase == "failed" })
+	det, err = d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseTallied, election.PhaseFailed))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("waiting for the result: %w%s", err, trusteeErrors(trustees))
 	}
-	if det.Phase == "failed" {
+	if det.Phase == election.PhaseFailed {
 		return fmt.Errorf("the decryption failed: %s", det.Failure)
 	}
 	if err := d.reportDecryption(trustees); err != nil {
@@ -505,7 +514,7 @@ func trusteeErrors(ts []*demoTrustee) string {
 
 // reportCeremony says what the key ceremony did: complaints, revealed
 // shares, exclusions.
-func (d *demoRun) reportCeremony(det *electionDetailJSON) {
+func (d *demoRun) reportCeremony(det *api.ElectionDetail) {
 	for _, t := range det.Trustees {
 		if len(t.ComplaintsAbout) > 0 {
 			fmt.Fprintf(d.out, "  trustee %d complained about trustee(s) %v: the share sealed to it did not open\n", t.Index, t.ComplaintsAbout)
@@ -523,7 +532,7 @@ func (d *demoRun) reportCeremony(det *electionDetailJSON) {
 			q = append(q, t.Index)
 		}
 	}
-	fmt.Fprintf(d.out, "key ceremony done on the chain: joint key %s from trustees %v\n", det.JointKey, q)
+	fmt.Fprintf(d.out, "key ceremony done on the chain: joint key %x from trustees %v\n", det.JointKey.Bytes(), q)
 }
 
 // reportDecryption says how each trustee's run ended; a trustee told to
@@ -540,7 +549,7 @@ func (d *demoRun) reportDecryption(ts []*demoTrustee) error {
 		case <-time.After(30 * time.Second):
 			err = errors.New("still running 30 s after the result")
 		}
-		code, rejected := rejectionCode(err)
+		code, rejected := api.RefusalCode(err)
 		switch {
 		case t.fault == trustee.FaultBadDecryption && rejected && code == election.CodeBadDecryptionShare:
 			fmt.Fprintf(d.out, "  trustee %d's wrong partial decryptions were rejected: %v\n", t.index, err)
@@ -580,11 +589,12 @@ func demoChoices(rng *mrand.Rand, m *election.Manifest, avoid [][]uint64) [][]ui
 // vote has every voter build and cast a ballot with its own key through
 // the API; the first few cast a second ballot that replaces the first.
 func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
-	_, man, err := d.api.dkg(ctx, d.id)
+	m, err := d.api.DKG(ctx, d.id)
 	if err != nil {
 		return err
 	}
-	key, err := d.api.jointKey(ctx, d.id)
+	man := m.Manifest.Manifest
+	key, err := fetchJointKey(ctx, d.api, d.id)
 	if err != nil {
 		return err
 	}
@@ -629,12 +639,12 @@ func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
 					errs[i] = err
 					return
 				}
-				c, err := d.api.submit(ctx, fmt.Sprintf("ballot %d of voter %d", round+1, i+1), b.Tx)
+				c, err := commitTx(ctx, d.api, fmt.Sprintf("ballot %d of voter %d", round+1, i+1), b.Tx)
 				if err != nil {
 					errs[i] = err
 					return
 				}
-				exp.Voters[i].Codes = append(exp.Voters[i].Codes, c.TrackingCode)
+				exp.Voters[i].Codes = append(exp.Voters[i].Codes, c.TrackingCode.String())
 			}()
 		}
 		wg.Wait()

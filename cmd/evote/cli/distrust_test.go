@@ -80,8 +80,9 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 		ids[ref] = electionCreated.FindStringSubmatch(out)[1]
 	}
 	id := ids["honest"]
-	var other election.DKGMessages
-	if err := newAPINode(net.url).get(t.Context(), "/api/v1/elections/"+ids["other"]+"/dkg", &other); err != nil {
+	otherID, _ := election.ParseID(ids["other"])
+	other, err := testClient(t, net.url).DKG(t.Context(), otherID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	trusteeArgs := func(i int, node string) []string {
@@ -107,9 +108,14 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 
 	// A joint key that is not the ceremony's: trustee 1 takes part in the
 	// ceremony through the lying node, then refuses to derive a share.
+	liar, err := tally.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lie := hex.EncodeToString(liar.Public().Bytes())
 	wrongKey := lyingNode(t, net.url, "/api/v1/elections/"+id, func(v map[string]any) {
 		if k, ok := v["joint_key"].(string); ok && k != "" {
-			v["joint_key"] = strings.Repeat("e2", 32)
+			v["joint_key"] = lie
 		}
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -121,7 +127,7 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	code, out, errs := runCLI(t, ctx, trusteeArgs(1, wrongKey)...)
 	cancel()
 	wg.Wait()
-	if code != 1 || !strings.Contains(out, "dealt in block") || !strings.Contains(errs, "the ceremony's messages give the joint key") || !strings.Contains(errs, "the node says "+strings.Repeat("e2", 32)) {
+	if code != 1 || !strings.Contains(out, "dealt in block") || !strings.Contains(errs, "the ceremony's messages give the joint key") || !strings.Contains(errs, "the node says "+lie) {
 		t.Fatalf("trustee 1 behind a node lying about the joint key: exit %d\n%s%s", code, out, errs)
 	}
 	if strings.Contains(out, "key ceremony done") {
@@ -131,10 +137,11 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	// A sealed state whose deal is not the one on the chain (a state from
 	// elsewhere): the trustee stops rather than act on it.
 	eid, _ := election.ParseID(id)
-	_, man, err := newAPINode(net.url).dkg(t.Context(), eid)
+	m, err := testClient(t, net.url).DKG(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
+	man := m.Manifest.Manifest
 	params, err := man.DKGParams(eid)
 	if err != nil {
 		t.Fatal(err)

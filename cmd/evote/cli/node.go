@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
@@ -314,33 +315,13 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "print a node's chain id, height, app hash and validators",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url := strings.TrimRight(e.v.GetString("node"), "/")
-			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-			defer cancel()
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/status", nil)
+			c, err := api.NewClient(e.v.GetString("node"), &http.Client{Timeout: 10 * time.Second})
 			if err != nil {
 				return err
 			}
-			resp, err := http.DefaultClient.Do(req)
+			st, err := c.Status(cmd.Context())
 			if err != nil {
-				return fmt.Errorf("node %s: %w", url, err)
-			}
-			defer resp.Body.Close()
-			var st struct {
-				ChainID    string    `json:"chain_id"`
-				Height     int64     `json:"height"`
-				AppHash    string    `json:"app_hash"`
-				BlockTime  time.Time `json:"block_time"`
-				Validators []struct {
-					Address string `json:"address"`
-					Power   int64  `json:"power"`
-				} `json:"validators"`
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("node %s: %s", url, resp.Status)
-			}
-			if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
-				return fmt.Errorf("node %s: %w", url, err)
+				return err
 			}
 			if e.v.GetBool("json") {
 				return json.NewEncoder(e.stdout).Encode(st)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 )
 
@@ -69,7 +71,7 @@ func loadAuthorityKey(e *env) (*election.PrivateKey, string, error) {
 // official is what every official's command needs: the node, the chain
 // id and the authority key.
 type official struct {
-	api       *apiNode
+	api       *api.Client
 	chainID   string
 	authority *election.PrivateKey
 	out       io.Writer
@@ -80,12 +82,15 @@ func newOfficial(ctx context.Context, e *env) (*official, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := newAPINode(e.v.GetString("node"))
-	st, err := api.status(ctx)
+	c, err := newNodeClient(e.v.GetString("node"))
 	if err != nil {
 		return nil, err
 	}
-	return &official{api: api, chainID: st.ChainID, authority: key, out: e.stdout}, nil
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &official{api: c, chainID: st.ChainID, authority: key, out: e.stdout}, nil
 }
 
 func newElectionCmd(e *env) *cobra.Command {
@@ -144,17 +149,20 @@ func newElectionCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api := newAPINode(e.v.GetString("node"))
-			if e.v.GetBool("json") {
-				var raw json.RawMessage
-				if err := api.get(cmd.Context(), "/api/v1/elections/"+id.String(), &raw); err != nil {
-					return err
-				}
-				_, err := e.stdout.Write(append(raw, '\n'))
+			c, err := newNodeClient(e.v.GetString("node"))
+			if err != nil {
 				return err
 			}
-			d, err := api.detail(cmd.Context(), id)
+			d, err := c.Election(cmd.Context(), id)
 			if err != nil {
+				return err
+			}
+			if e.v.GetBool("json") {
+				raw, err := json.MarshalIndent(d, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(append(raw, '\n'))
 				return err
 			}
 			printElection(e.stdout, d)
@@ -167,26 +175,22 @@ func newElectionCmd(e *env) *cobra.Command {
 		Short: "list the elections on the chain: id, phase, roll, turnout, title",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var l struct {
-				Elections []struct {
-					ID       string            `json:"id"`
-					Title    map[string]string `json:"title"`
-					Phase    string            `json:"phase"`
-					RollSize uint64            `json:"roll_size"`
-					Voters   uint64            `json:"voters"`
-				} `json:"elections"`
-			}
-			if err := newAPINode(e.v.GetString("node")).get(cmd.Context(), "/api/v1/elections", &l); err != nil {
+			c, err := newNodeClient(e.v.GetString("node"))
+			if err != nil {
 				return err
 			}
-			if len(l.Elections) == 0 {
+			list, err := c.Elections(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
 				fmt.Fprintln(e.stdout, "no elections on the chain")
 				return nil
 			}
 			fmt.Fprintf(e.stdout, "%-64s  %-14s  %7s  %7s  %s\n", "election", "phase", "roll", "voted", "title")
-			for _, x := range l.Elections {
-				var d electionDetailJSON
-				fmt.Fprintf(e.stdout, "%-64s  %-14s  %7d  %7d  %s\n", x.ID, x.Phase, x.RollSize, x.Voters, d.text(x.Title))
+			for _, x := range list {
+				var d api.ElectionDetail
+				fmt.Fprintf(e.stdout, "%-64s  %-14s  %7d  %7d  %s\n", x.ID, x.Phase, x.RollSize, x.Voters, d.Text(x.Title))
 			}
 			return nil
 		},
@@ -226,11 +230,11 @@ func (o *official) create(ctx context.Context, m *election.Manifest) (election.I
 	if err != nil {
 		return id, err
 	}
-	c, err := o.api.submit(ctx, "create election", tx)
+	c, err := commitTx(ctx, o.api, "create election", tx)
 	if err != nil {
 		return id, err
 	}
-	fmt.Fprintf(o.out, "election %v created in block %d%s\n", id, c.Height, c.again())
+	fmt.Fprintf(o.out, "election %v created in block %d%s\n", id, c.Height, again(c))
 	fmt.Fprintf(o.out, "  title     %s\n", m.Title.In("", m.Languages))
 	fmt.Fprintf(o.out, "  trustees  %d, any %d decrypt; they deal by %s\n", len(m.Trustees.Members), m.Trustees.Threshold, m.Schedule.DKGDealsBy.Format(time.RFC3339))
 	fmt.Fprintf(o.out, "  contests  %d\n", len(m.Contests))
@@ -243,11 +247,11 @@ func (o *official) open(ctx context.Context, id election.ID) error {
 	if err != nil {
 		return err
 	}
-	c, err := o.api.submit(ctx, "open", tx)
+	c, err := commitTx(ctx, o.api, "open", tx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "election %v opened in block %d%s: ballots are accepted\n", id, c.Height, c.again())
+	fmt.Fprintf(o.out, "election %v opened in block %d%s: ballots are accepted\n", id, c.Height, again(c))
 	return nil
 }
 
@@ -256,11 +260,11 @@ func (o *official) close(ctx context.Context, id election.ID) error {
 	if err != nil {
 		return err
 	}
-	c, err := o.api.submit(ctx, "close", tx)
+	c, err := commitTx(ctx, o.api, "close", tx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "election %v closed in block %d%s: the trustees now post their decryption shares\n", id, c.Height, c.again())
+	fmt.Fprintf(o.out, "election %v closed in block %d%s: the trustees now post their decryption shares\n", id, c.Height, again(c))
 	return nil
 }
 
@@ -287,11 +291,11 @@ func checkMark(b bool) string {
 }
 
 // printElection writes an election's detail for people.
-func printElection(w io.Writer, d *electionDetailJSON) {
-	m := &d.Manifest
+func printElection(w io.Writer, d *api.ElectionDetail) {
+	m := d.Manifest
 	fmt.Fprintf(w, "election   %s\n", d.ID)
-	fmt.Fprintf(w, "title      %s\n", d.text(m.Title))
-	phase := d.Phase
+	fmt.Fprintf(w, "title      %s\n", d.Text(m.Title))
+	phase := d.Phase.String()
 	if n := len(d.Phases); n > 0 {
 		p := d.Phases[n-1]
 		phase = fmt.Sprintf("%s (since block %d, %s)", d.Phase, p.Height, p.Time.UTC().Format(time.RFC3339))
@@ -305,16 +309,16 @@ func printElection(w io.Writer, d *electionDetailJSON) {
 	}
 	fmt.Fprintf(w, "revoting   %s; weights %s\n", yesNo(m.Revoting), yesNo(m.Weights))
 	sched := "deals by " + m.Schedule.DKGDealsBy.UTC().Format(time.RFC3339)
-	if m.Schedule.Open != nil {
+	if !m.Schedule.Open.IsZero() {
 		sched += ", opens " + m.Schedule.Open.UTC().Format(time.RFC3339)
 	}
-	if m.Schedule.Close != nil {
+	if !m.Schedule.Close.IsZero() {
 		sched += ", closes " + m.Schedule.Close.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "schedule   %s\n", sched)
-	key := d.JointKey
-	if key == "" {
-		key = "not fixed yet"
+	key := "not fixed yet"
+	if d.JointKey != nil {
+		key = hex.EncodeToString(d.JointKey.Bytes())
 	}
 	fmt.Fprintf(w, "trustees   %d, any %d decrypt; joint key %s\n", len(d.Trustees), m.Trustees.Threshold, key)
 	for _, t := range d.Trustees {
@@ -337,8 +341,8 @@ func printElection(w io.Writer, d *electionDetailJSON) {
 	for i, ct := range m.Contests {
 		var opts []string
 		for _, o := range ct.Options {
-			opts = append(opts, d.text(o))
+			opts = append(opts, d.Text(o))
 		}
-		fmt.Fprintf(w, "  %d. %s (%s): %s\n", i+1, d.text(ct.Title), ct.Type, strings.Join(opts, " | "))
+		fmt.Fprintf(w, "  %d. %s (%s): %s\n", i+1, d.Text(ct.Title), ct.Type, strings.Join(opts, " | "))
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 )
 
@@ -88,12 +89,12 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		return bad("trusted validators: %v", err)
 	}
 
-	var client *apiClient
+	var client *api.Client
 	if node != "" {
-		if client, err = newAPIClient(node); err != nil {
+		if client, err = newVoterClient(node); err != nil {
 			return err
 		}
-		st, err := client.status(ctx)
+		st, err := client.Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -108,14 +109,20 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 			return bad("node %s shows other validators than %s", node, anchor)
 		}
 		if r.Receipt == nil {
-			rec, err := client.receipt(ctx, r.TrackingCode, 10*time.Second)
+			code, err := api.ParseTxHash(r.TrackingCode)
+			if err != nil {
+				return bad("tracking code: %v", err)
+			}
+			rec, err := client.Receipt(ctx, code, 10*time.Second)
+			if errors.Is(err, api.ErrNotFound) {
+				return bad("node %s does not know ballot %s: it is not committed", node, r.TrackingCode)
+			}
 			if err != nil {
 				return err
 			}
-			if rec == nil {
-				return bad("node %s does not know ballot %s: it is not committed", node, r.TrackingCode)
+			if r.Receipt, err = chainReceipt(rec); err != nil {
+				return bad("node %s: receipt: %v", node, err)
 			}
-			r.Receipt = rec
 			if _, err := r.checkOffline(trusted); err != nil {
 				return err
 			}
@@ -137,12 +144,20 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 	if client == nil {
 		return nil
 	}
-	rec, err := client.receipt(ctx, r.TrackingCode, 0)
+	code, err := api.ParseTxHash(r.TrackingCode)
+	if err != nil {
+		return bad("tracking code: %v", err)
+	}
+	answer, err := client.Receipt(ctx, code, 0)
+	if errors.Is(err, api.ErrNotFound) {
+		return bad("node %s does not have ballot %s", node, r.TrackingCode)
+	}
 	if err != nil {
 		return err
 	}
-	if rec == nil {
-		return bad("node %s does not have ballot %s", node, r.TrackingCode)
+	rec, err := chainReceipt(answer)
+	if err != nil {
+		return bad("node %s's receipt: %v", node, err)
 	}
 	if rec.Height != r.Receipt.Height || !bytes.Equal(rec.Tx(), r.Receipt.Tx()) {
 		return bad("node %s has ballot %s at height %d, the receipt says %d", node, r.TrackingCode, rec.Height, r.Receipt.Height)
@@ -151,14 +166,17 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		return bad("node %s's receipt: %v", node, err)
 	}
 	fmt.Fprintf(out, "  ok on node %s: it holds the ballot in block %d\n", node, rec.Height)
-	vs, err := client.voterStatus(ctx, r.Election, r.Voter.Key())
+	vs, err := client.Voter(ctx, r.Election, r.Voter)
+	if errors.Is(err, api.ErrNotFound) {
+		vs, err = &api.VoterStatus{}, nil
+	}
 	if err != nil {
 		return err
 	}
 	switch {
-	case vs == nil || !vs.Voted:
+	case !vs.Voted || vs.TxHash == nil:
 		return bad("node %s counts no ballot of %s", node, r.Voter)
-	case vs.TxHash == r.TrackingCode:
+	case *vs.TxHash == code:
 		fmt.Fprintf(out, "  it is the voter's ballot that counts\n")
 	case vs.Seq > r.Seq:
 		fmt.Fprintf(out, "  replaced by the voter's later ballot %s (sequence number %d, block %d): that one counts\n", vs.TxHash, vs.Seq, vs.Height)

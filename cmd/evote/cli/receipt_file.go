@@ -13,6 +13,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
@@ -39,7 +40,7 @@ type walletReceipt struct {
 	Seq          uint64                `json:"seq"`
 	TrackingCode string                `json:"tracking_code"`
 	CastAt       time.Time             `json:"cast_at"`
-	Validators   []validatorEntry      `json:"trusted_validators"`
+	Validators   []api.Validator       `json:"trusted_validators"`
 	Receipt      *chain.Receipt        `json:"receipt"`
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,6 +11,7 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/wallet"
 )
@@ -40,7 +40,7 @@ func receiptFileSeed(t testing.TB) []byte {
 	r := walletReceipt{Version: walletReceiptTag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public(),
 		KeyName: "k", Seq: 1, TrackingCode: v.Receipt.TrackingCode, Receipt: v.Receipt}
 	for _, val := range trusted.Validators {
-		r.Validators = append(r.Validators, validatorEntry{Address: val.Address.String(), PubKey: base64.StdEncoding.EncodeToString(val.PubKey.Bytes()), Power: val.VotingPower})
+		r.Validators = append(r.Validators, api.Validator{Address: val.Address.String(), PubKey: val.PubKey.Bytes(), Power: val.VotingPower})
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -62,18 +62,18 @@ func TestReceiptFileOfANonBallot(t *testing.T) {
 		t.Fatalf("a receipt of a transaction that is not the voter's ballot: %v", err)
 	}
 	// Validator sets that CometBFT would panic on are errors.
-	dup := append(append([]validatorEntry{}, r.Validators...), r.Validators...)
+	dup := append(append([]api.Validator{}, r.Validators...), r.Validators...)
 	if _, err := validatorSet(dup); err == nil {
 		t.Error("a validator twice")
 	}
-	zero := append([]validatorEntry{}, r.Validators...)
+	zero := append([]api.Validator{}, r.Validators...)
 	zero[0].Power = 0
 	if _, err := validatorSet(zero); err == nil {
 		t.Error("a validator with no power")
 	}
 }
 
-func mustSet(t *testing.T, v []validatorEntry) *cmttypes.ValidatorSet {
+func mustSet(t *testing.T, v []api.Validator) *cmttypes.ValidatorSet {
 	t.Helper()
 	s, err := validatorSet(v)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,27 +65,15 @@ the whole record is in (it is written beside it first). Check it with evote veri
 
 // openRecord starts the download of a record from a node.
 func openRecord(ctx context.Context, node, id string) (io.ReadCloser, error) {
-	url := strings.TrimRight(node, "/") + "/api/v1/elections/" + id + "/record"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	eid, err := election.ParseID(id)
+	if err != nil {
+		return nil, fmt.Errorf("--election: %w", err)
+	}
+	c, err := newVoterClient(node)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var apiErr struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &apiErr) == nil && apiErr.Error != "" {
-			return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, apiErr.Error)
-		}
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return resp.Body, nil
+	return c.Record(ctx, eid)
 }
 
 // recordEnd is how every whole record ends.

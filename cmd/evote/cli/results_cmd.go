@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 )
 
@@ -55,7 +57,11 @@ func newResultsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := fetchResults(cmd.Context(), newAPINode(e.v.GetString("node")), id)
+			c, err := newNodeClient(e.v.GetString("node"))
+			if err != nil {
+				return err
+			}
+			r, err := fetchResults(cmd.Context(), c, id)
 			if err != nil {
 				return err
 			}
@@ -76,20 +82,20 @@ func newResultsCmd(e *env) *cobra.Command {
 
 // fetchResults reads the election, its tally and, once derived, its
 // result.
-func fetchResults(ctx context.Context, api *apiNode, id election.ID) (*ResultsJSON, error) {
-	d, err := api.detail(ctx, id)
+func fetchResults(ctx context.Context, c *api.Client, id election.ID) (*ResultsJSON, error) {
+	d, err := c.Election(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	r := &ResultsJSON{Election: id.String(), Title: d.text(d.Manifest.Title), Phase: d.Phase, Failure: d.Failure,
+	r := &ResultsJSON{Election: id.String(), Title: d.Text(d.Manifest.Title), Phase: d.Phase.String(), Failure: d.Failure,
 		RollSize: d.Counts.RollSize, Voters: d.Counts.Voters, WeightCast: d.Counts.WeightCast}
-	var res election.ResultInfo
-	err = api.get(ctx, "/api/v1/elections/"+id.String()+"/result", &res)
+	res, err := c.Result(ctx, id)
 	switch {
 	case err == nil:
 		r.Decrypted, r.Height, r.Trustees = true, res.Height, res.Trustees
 		r.Voters, r.WeightCast = res.Voters, res.WeightCast
-	case notFound(err):
+	case errors.Is(err, api.ErrNotFound):
+		res = &api.Result{}
 	default:
 		return nil, err
 	}
@@ -97,9 +103,9 @@ func fetchResults(ctx context.Context, api *apiNode, id election.ID) (*ResultsJS
 		r.Turnout = float64(r.Voters) / float64(r.RollSize)
 	}
 	for i, c := range d.Manifest.Contests {
-		cr := ContestResultJSON{Title: d.text(c.Title), Type: c.Type}
+		cr := ContestResultJSON{Title: d.Text(c.Title), Type: c.Type.String()}
 		for j, o := range c.Options {
-			or := OptionResultJSON{Option: d.text(o)}
+			or := OptionResultJSON{Option: d.Text(o)}
 			if r.Decrypted {
 				if i >= len(res.Contests) || j >= len(res.Contests[i].Totals) {
 					return nil, fmt.Errorf("the node's result lacks contest %d option %d", i+1, j+1)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
 )
@@ -134,9 +134,12 @@ voters already on the roll are skipped.`,
 			if offset < 0 || limit < 1 || limit > election.MaxRollPage {
 				return fmt.Errorf("--offset must be >= 0 and --limit 1..%d", election.MaxRollPage)
 			}
-			api := newAPINode(e.v.GetString("node"))
-			var page election.RollPage
-			if err := api.get(cmd.Context(), fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, offset, limit), &page); err != nil {
+			c, err := newNodeClient(e.v.GetString("node"))
+			if err != nil {
+				return err
+			}
+			page, err := c.Roll(cmd.Context(), id, offset, limit)
+			if err != nil {
 				return err
 			}
 			if e.v.GetBool("json") {
@@ -190,7 +193,7 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 		if err != nil {
 			return done, err
 		}
-		c, err := o.api.submit(ctx, fmt.Sprintf("append voters (batch %d of %d)", b+1, batches), tx)
+		c, err := commitTx(ctx, o.api, fmt.Sprintf("append voters (batch %d of %d)", b+1, batches), tx)
 		if err != nil {
 			if done > 0 {
 				fmt.Fprintf(o.out, "%s appended before this failure; run the command again to resume\n", nVoters(done))
@@ -198,7 +201,7 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 			return done, err
 		}
 		done += len(part)
-		fmt.Fprintf(o.out, "batch %d of %d: %s appended in block %d%s\n", b+1, batches, nVoters(len(part)), c.Height, c.again())
+		fmt.Fprintf(o.out, "batch %d of %d: %s appended in block %d%s\n", b+1, batches, nVoters(len(part)), c.Height, again(c))
 	}
 	fmt.Fprintf(o.out, "%s appended to the roll of %v\n", nVoters(done), id)
 	return done, nil
@@ -221,8 +224,8 @@ const rollCheckWorkers = 16
 // voters before it), asking voter by voter one query per entry; auto picks
 // the cheaper.
 func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry, how rollCheck) ([]election.RollEntry, error) {
-	var first election.RollPage
-	if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?limit=%d", id, election.MaxRollPage), &first); err != nil {
+	first, err := o.api.Roll(ctx, id, 0, election.MaxRollPage)
+	if err != nil {
 		return nil, err
 	}
 	if first.Total == 0 {
@@ -236,11 +239,10 @@ func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []elec
 		}
 	}
 	var on []bool
-	var err error
 	if how == rollCheckVoters {
 		on, err = o.votersOnRoll(ctx, id, entries)
 	} else {
-		on, err = o.readRoll(ctx, id, &first, entries)
+		on, err = o.readRoll(ctx, id, first, entries)
 	}
 	if err != nil {
 		return nil, err
@@ -267,10 +269,9 @@ func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []e
 				if i >= len(entries) || ctx.Err() != nil {
 					return
 				}
-				var vs election.VoterStatus
-				err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/voters/%s", id, url.PathEscape(entries[i].Voter.String())), &vs)
+				vs, err := o.api.Voter(ctx, id, entries[i].Voter)
 				switch {
-				case notFound(err):
+				case errors.Is(err, api.ErrNotFound):
 				case err != nil:
 					errs[w] = err
 					return
@@ -288,7 +289,7 @@ func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []e
 }
 
 // readRoll reads the whole roll from its first page.
-func (o *official) readRoll(ctx context.Context, id election.ID, first *election.RollPage, entries []election.RollEntry) ([]bool, error) {
+func (o *official) readRoll(ctx context.Context, id election.ID, first *api.RollPage, entries []election.RollEntry) ([]bool, error) {
 	roll := make(map[election.VoterPublicKey]bool, first.Total)
 	page := first
 	for {
@@ -299,8 +300,8 @@ func (o *official) readRoll(ctx context.Context, id election.ID, first *election
 		if len(page.Voters) == 0 || uint64(next) >= page.Total {
 			break
 		}
-		page = &election.RollPage{}
-		if err := o.api.get(ctx, fmt.Sprintf("/api/v1/elections/%v/roll?offset=%d&limit=%d", id, next, election.MaxRollPage), page); err != nil {
+		var err error
+		if page, err = o.api.Roll(ctx, id, next, election.MaxRollPage); err != nil {
 			return nil, err
 		}
 	}

@@ -51,7 +51,11 @@ under --keys. It prints the election id.`,
 			if err != nil {
 				return fmt.Errorf("authority key: %w", err)
 			}
-			set, err := setupElection(cmd.Context(), newHTTPSubmitter(cfg.Node), electionSpec{
+			c, err := newLoadClient(cfg.Node)
+			if err != nil {
+				return err
+			}
+			set, err := setupElection(cmd.Context(), apiSubmitter{c}, electionSpec{
 				Template: sampleManifest, Reference: "sample-" + fmt.Sprintf("%x", randomBytes(8)),
 				Voters: cfg.Voters, KeyDir: cfg.Keys, Authority: authority,
 			})

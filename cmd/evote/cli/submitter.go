@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 )
@@ -49,66 +46,35 @@ func (l localSubmitter) submit(ctx context.Context, what string, tx []byte) erro
 	return nil
 }
 
-// httpSubmitter submits to a node's HTTP API.
-type httpSubmitter struct{ *apiClient }
+// apiSubmitter submits to a node's HTTP API, once, waiting for the commit.
+type apiSubmitter struct{ *api.Client }
 
-func newHTTPSubmitter(base string) *httpSubmitter {
-	// Keep a connection per concurrent caller: the default transport keeps
-	// two idle connections per host, so a load of hundreds of callers would
-	// open (and leave in TIME_WAIT) a connection per request.
+// newLoadClient is a client of the node at base for many concurrent
+// callers (the load generator): the default transport keeps two idle
+// connections per host, so a load of hundreds of callers would open (and
+// leave in TIME_WAIT) a connection per request.
+func newLoadClient(base string) (*api.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
 	tr.MaxIdleConnsPerHost = 4096
-	return &httpSubmitter{&apiClient{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 90 * time.Second, Transport: tr}}}
+	return api.NewClient(base, &http.Client{Timeout: 90 * time.Second, Transport: tr})
 }
 
-func (h *httpSubmitter) chainID(ctx context.Context) (string, error) {
-	var st struct {
-		ChainID string `json:"chain_id"`
-	}
-	if err := h.get(ctx, "/api/v1/status", &st); err != nil {
+func (s apiSubmitter) chainID(ctx context.Context) (string, error) {
+	st, err := s.Status(ctx)
+	if err != nil {
 		return "", err
 	}
 	return st.ChainID, nil
 }
 
-// submitResult is what POST /api/v1/transactions answers.
-type submitResult struct {
-	Error        string `json:"error"`
-	TrackingCode string `json:"tracking_code"`
-	Code         uint32 `json:"code"`
-	CodeName     string `json:"code_name"`
-	Committed    bool   `json:"committed"`
-	Height       int64  `json:"height"`
-}
-
-// post submits tx and waits for the commit, returning the HTTP status and
-// the decoded answer.
-func (h *httpSubmitter) post(ctx context.Context, tx []byte) (int, *submitResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/api/v1/transactions?wait=commit&receipt=false", bytes.NewReader(tx))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := h.hc.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var r submitResult
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&r); err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("decoding the answer: %w", err)
-	}
-	return resp.StatusCode, &r, nil
-}
-
-func (h *httpSubmitter) submit(ctx context.Context, what string, tx []byte) error {
-	status, r, err := h.post(ctx, tx)
+func (s apiSubmitter) submit(ctx context.Context, what string, tx []byte) error {
+	a, err := s.Submit(ctx, tx, api.SubmitOptions{Wait: true, NoReceipt: true})
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if status != http.StatusOK || !r.Committed {
-		return fmt.Errorf("%s: %d %s: %s", what, status, r.CodeName, r.Error)
+	if !a.Committed {
+		return fmt.Errorf("%s: %s not committed", what, a.TrackingCode)
 	}
 	return nil
 }

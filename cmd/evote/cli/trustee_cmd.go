@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 )
 
@@ -96,7 +97,7 @@ it was and posts the deal it kept, never a second one.`,
 	addNodeURLFlag(runCmd)
 	addElectionFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
-	runCmd.Flags().Duration("poll", chainPoll, "how often to look at the chain")
+	runCmd.Flags().Duration("poll", api.PollEvery, "how often to look at the chain")
 	for _, c := range []*cobra.Command{initCmd, runCmd} {
 		c.Flags().String("dir", "", "the trustee's directory (its sealed secrets)")
 		c.Flags().String("passphrase-file", "", "read the passphrase from this file (else EVOTE_PASSPHRASE, else the terminal)")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/trustee"
 )
@@ -72,10 +73,14 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 	if err != nil {
 		return err
 	}
-	l := &trusteeLoop{node: newTrusteeNode(cfg.Node, cfg.Election), tr: tr, store: store, out: out, said: map[string]bool{}}
+	node, err := newTrusteeNode(cfg.Node, cfg.Election)
+	if err != nil {
+		return err
+	}
+	l := &trusteeLoop{node: node, tr: tr, store: store, out: out, said: map[string]bool{}}
 	for {
 		done, err := l.step(ctx)
-		if err != nil && l.started && transientNodeError(err) && ctx.Err() == nil {
+		if err != nil && l.started && api.Transient(err) && ctx.Err() == nil {
 			// A node restarting or briefly unreachable: look again.
 			l.once("unreachable:"+err.Error(), "the node does not answer (%v); trying again", err)
 			err = nil
@@ -136,7 +141,7 @@ func (l *trusteeLoop) step(ctx context.Context) (bool, error) {
 	var subErr error
 	if rd.Submit != nil {
 		c, err := l.node.submit(ctx, rd.Submit)
-		code, rejected := rejectionCode(err)
+		code, rejected := api.RefusalCode(err)
 		switch {
 		case rejected:
 			o.Code, subErr = code, err

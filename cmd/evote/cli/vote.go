@@ -16,6 +16,7 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
 )
@@ -114,18 +115,18 @@ and exits 3.`,
 type voteSession struct {
 	e        *env
 	cfg      VoteConfig
-	client   *apiClient
+	client   *api.Client
 	key      wallet.KeyEntry
 	el       *wallet.Election
 	manifest json.RawMessage
 	view     ballotView
-	trusted  []validatorEntry
+	trusted  []api.Validator
 	set      *cmttypes.ValidatorSet
 	audits   int
 }
 
 func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
-	client, err := newAPIClient(cfg.Node)
+	client, err := newVoterClient(cfg.Node)
 	if err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	st, err := client.status(ctx)
+	st, err := client.Status(ctx)
 	if err != nil {
 		return err
 	}
@@ -150,28 +151,33 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	d, err := client.election(ctx, id)
+	d, err := client.Election(ctx, id)
+	if errors.Is(err, api.ErrNotFound) {
+		return fmt.Errorf("node %s has no election %s", cfg.Node, id)
+	}
 	if err != nil {
 		return err
 	}
-	el, err := wallet.ElectionFromJSON(st.ChainID, id, d.Manifest, d.JointKey)
+	el, manifest, err := electionOf(st.ChainID, id, d)
 	if err != nil {
 		return fmt.Errorf("election %s from node %s: %w", id, cfg.Node, err)
 	}
-	s := &voteSession{e: e, cfg: cfg, client: client, key: key, el: el, manifest: d.Manifest,
+	s := &voteSession{e: e, cfg: cfg, client: client, key: key, el: el, manifest: manifest,
 		view: ballotView{m: el.Manifest, lang: cfg.Lang}, trusted: st.Validators, set: set}
 	out := e.stdout
 	fmt.Fprintf(out, "Election %s\n  %q (%s) on chain %s, node %s\n", id, s.view.text(el.Manifest.Title), d.Phase, st.ChainID, cfg.Node)
 	fmt.Fprintf(out, "  voting as %q, %s\n", key.Name, key.Key.Public())
-	if d.Phase != election.PhaseOpen.String() {
+	if d.Phase != election.PhaseOpen {
 		fmt.Fprintf(out, "  note: the election is %s, not open: the chain will refuse a ballot\n", d.Phase)
 	}
 	seq := uint64(1)
-	vs, err := client.voterStatus(ctx, id, key.Key.Public().Key())
+	vs, err := client.Voter(ctx, id, key.Key.Public())
 	switch {
+	case errors.Is(err, api.ErrNotFound):
+		fmt.Fprintln(out, "  note: the node says this key is not on the election's roll: the chain will refuse a ballot")
 	case err != nil:
 		return err
-	case vs == nil:
+	case !vs.OnRoll && !vs.Voted:
 		fmt.Fprintln(out, "  note: the node says this key is not on the election's roll: the chain will refuse a ballot")
 	case vs.Voted:
 		seq = vs.Seq + 1
@@ -244,30 +250,24 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 }
 
 // pickElection parses the given id, or finds the node's only open election.
-func pickElection(ctx context.Context, c *apiClient, given string) (election.ID, error) {
+func pickElection(ctx context.Context, c *api.Client, given string) (election.ID, error) {
 	if given != "" {
 		return election.ParseID(given)
 	}
-	var list struct {
-		Elections []struct {
-			ID    election.ID   `json:"id"`
-			Title election.Text `json:"title"`
-			Phase string        `json:"phase"`
-		} `json:"elections"`
-	}
-	if err := c.get(ctx, "/api/v1/elections", &list); err != nil {
+	list, err := c.Elections(ctx)
+	if err != nil {
 		return election.ID{}, err
 	}
 	var open []election.ID
 	var names []string
-	for _, el := range list.Elections {
+	for _, el := range list {
 		names = append(names, fmt.Sprintf("%s (%s)", el.ID, el.Phase))
-		if el.Phase == election.PhaseOpen.String() {
+		if el.Phase == election.PhaseOpen {
 			open = append(open, el.ID)
 		}
 	}
 	if len(open) != 1 {
-		return election.ID{}, fmt.Errorf("%d open elections on node %s: name one with --election (elections: %s)", len(open), c.base, strings.Join(names, ", "))
+		return election.ID{}, fmt.Errorf("%d open elections on node %s: name one with --election (elections: %s)", len(open), c.Base(), strings.Join(names, ", "))
 	}
 	return open[0], nil
 }
@@ -337,11 +337,12 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 		TrackingCode: fmt.Sprintf("%x", b.Hash), CastAt: time.Now().UTC().Truncate(time.Second), Validators: s.trusted,
 	}
 	path := receiptPath(dir, wr)
-	status, ans, err := s.client.submit(ctx, b.Tx, !s.cfg.NoWait)
-	var ae *apiError
+	ans, err := s.client.Submit(ctx, b.Tx, api.SubmitOptions{Wait: !s.cfg.NoWait})
+	var ae *api.Error
+	var re *api.RefusedError
 	switch {
-	case errors.As(err, &ae) && ae.CodeName != "":
-		return &exitError{code: exitRejected, err: fmt.Errorf("ballot %s rejected: %w", wr.TrackingCode, ae)}
+	case errors.As(err, &re):
+		return &exitError{code: exitRejected, err: fmt.Errorf("ballot %s rejected: %s (code %d): %s", wr.TrackingCode, re.Code, uint32(re.Code), re.Message)}
 	case errors.As(err, &ae) && ae.Status == http.StatusGatewayTimeout:
 		if err := writeWalletReceipt(path, wr); err != nil {
 			return err
@@ -350,16 +351,18 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 		return nil
 	case err != nil:
 		return fmt.Errorf("submitting the ballot: %w", err)
-	case status == http.StatusAccepted:
+	case !ans.Committed && s.cfg.NoWait:
 		if err := writeWalletReceipt(path, wr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Ballot submitted (not waiting for its commit).\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", wr.TrackingCode, path, path, s.cfg.Node)
 		return nil
 	case ans.Receipt == nil || !ans.Committed:
-		return fmt.Errorf("the node answered %d without a receipt", status)
+		return errors.New("the node answered without a receipt")
 	}
-	wr.Receipt = ans.Receipt
+	if wr.Receipt, err = chainReceipt(ans.Receipt); err != nil {
+		return fmt.Errorf("the node's receipt for ballot %s: %w", wr.TrackingCode, err)
+	}
 	if _, err := wr.checkOffline(s.set); err != nil {
 		// Keep what the node gave, for the record, but say it is bad.
 		writeWalletReceipt(path, wr)
@@ -373,4 +376,24 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	fmt.Fprintf(out, "  receipt        %s\n", path)
 	fmt.Fprintf(out, "  checked: in block %d, signed by more than 2/3 of the voting power of %d validator(s)\n", ans.Height, s.set.Size())
 	return nil
+}
+
+// electionOf is the wallet's election from a node's detail: the manifest
+// must hash to id. It returns the manifest's JSON too, for audit files.
+func electionOf(chainID string, id election.ID, d *api.ElectionDetail) (*wallet.Election, json.RawMessage, error) {
+	if d.Manifest == nil {
+		return nil, nil, fmt.Errorf("%w: no manifest", election.ErrInvalidManifest)
+	}
+	if d.JointKey == nil {
+		return nil, nil, fmt.Errorf("%w: the election has no joint key yet (its key ceremony is not over)", election.ErrInvalidKey)
+	}
+	el, err := wallet.NewElection(chainID, d.Manifest, d.JointKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	if el.ID != id {
+		return nil, nil, fmt.Errorf("%w: the manifest hashes to election %v, not %v", election.ErrInvalidManifest, el.ID, id)
+	}
+	raw, err := json.Marshal(d.Manifest)
+	return el, raw, err
 }

@@ -15,6 +15,7 @@ import (
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/wallet"
 )
@@ -61,15 +62,35 @@ func startVoterNet(t *testing.T, voters int) *voterNet {
 }
 
 // voterStatus asks the API for a voter's status.
-func (vn *voterNet) voterStatus(t *testing.T, k *wallet.VoterKey) *election.VoterStatus {
+func (vn *voterNet) voterStatus(t *testing.T, k *wallet.VoterKey) *api.VoterStatus {
 	t.Helper()
-	c, _ := newAPIClient(vn.url)
-	vs, err := c.voterStatus(context.Background(), vn.set.ID, k.Public().Key())
-	if err != nil || vs == nil {
+	vs, err := testClient(t, vn.url).Voter(context.Background(), vn.set.ID, k.Public())
+	if err != nil {
 		t.Fatalf("voter status: %v, %v", vs, err)
 	}
 	return vs
 }
+
+// testClient is a client of the node at url.
+func testClient(t *testing.T, url string) *api.Client {
+	t.Helper()
+	c, err := newNodeClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// hashText is a tracking code's text, "" for none.
+func hashText(h *api.TxHash) string {
+	if h == nil {
+		return ""
+	}
+	return h.String()
+}
+
+// refusalCode is the result code of a refused transaction.
+func refusalCode(err error) (election.Code, bool) { return api.RefusalCode(err) }
 
 // onChain reports whether the node has a transaction with this tracking code.
 func (vn *voterNet) onChain(t *testing.T, code string) bool {
@@ -132,7 +153,7 @@ func TestVote(t *testing.T) {
 			t.Errorf("receipt kept at %s", rpath)
 		}
 		vs := vn.voterStatus(t, alice)
-		if !vs.Voted || vs.Seq != 1 || vs.TxHash != aliceFirst {
+		if !vs.Voted || vs.Seq != 1 || hashText(vs.TxHash) != aliceFirst {
 			t.Fatalf("the node counts %+v, cast %s", vs, aliceFirst)
 		}
 		r, err := readWalletReceipt(rpath)
@@ -147,7 +168,7 @@ func TestVote(t *testing.T) {
 		wantRun(t, code, out, errs, 0, "you have voted (ballot 1 in block", "a new ballot replaces it", "Ballot cast")
 		second := field(t, out, "tracking code")
 		vs := vn.voterStatus(t, alice)
-		if vs.Seq != 2 || vs.TxHash != second || second == aliceFirst {
+		if vs.Seq != 2 || hashText(vs.TxHash) != second || second == aliceFirst {
 			t.Fatalf("after the revote the node counts %+v", vs)
 		}
 	})
@@ -245,7 +266,7 @@ func TestVote(t *testing.T) {
 			t.Errorf("audit file at %s", spoiledFile)
 		}
 		vs := vn.voterStatus(t, bob)
-		if vn.onChain(t, spoiled) || !vn.onChain(t, cast) || vs.TxHash != cast || vs.Seq != 2 {
+		if vn.onChain(t, spoiled) || !vn.onChain(t, cast) || hashText(vs.TxHash) != cast || vs.Seq != 2 {
 			t.Fatalf("audited %s, cast %s; the node counts %+v", spoiled, cast, vs)
 		}
 		// The spoiled ballot's file still checks, and the node confirms it
@@ -262,7 +283,7 @@ func TestVote(t *testing.T) {
 			"not valid: 4 selected, allowed 1 to 3", "answer cast, audit or quit", "(spoiled: it is never cast)",
 			"2. Which projects should next year's budget fund? (choose 1 to 3): Library extension, Swimming pool", "Ballot cast")
 		spoiled, cast := field(t, out, "Audited ballot"), field(t, out, "tracking code")
-		if vn.onChain(t, spoiled) || vn.voterStatus(t, carol).TxHash != cast {
+		if vn.onChain(t, spoiled) || hashText(vn.voterStatus(t, carol).TxHash) != cast {
 			t.Fatal("the interactive audit or cast went wrong")
 		}
 		// Quit casts nothing; input that ends casts nothing.
@@ -270,7 +291,7 @@ func TestVote(t *testing.T) {
 		wantRun(t, code, out, errs, 0, "Nothing was cast")
 		code, out, errs = vote("2\n", "--key", "carol")
 		wantRun(t, code, out, errs, 1, "no answer for contest 2: the input ended")
-		if vn.voterStatus(t, carol).TxHash != cast {
+		if hashText(vn.voterStatus(t, carol).TxHash) != cast {
 			t.Fatal("a quit session cast a ballot")
 		}
 	})
@@ -422,8 +443,7 @@ func TestVote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, _ := newAPIClient(vn.url)
-		if _, _, err := c.submit(context.Background(), a.Ballot, true); err != nil {
+		if _, err := testClient(t, vn.url).Submit(context.Background(), a.Ballot, api.SubmitOptions{Wait: true}); err != nil {
 			t.Fatal(err)
 		}
 		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
