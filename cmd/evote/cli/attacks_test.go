@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/wallet"
 )
 
@@ -24,14 +25,14 @@ func TestBallotAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	c0 := testClient(t, net.url)
-	sub := apiSubmitter{c0}
+	sub := harness.NewAPI(c0)
 	// The two elections are set up side by side.
-	sets := make([]*electionSetup, 2)
+	sets := make([]*harness.Election, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range sets {
 		wg.Go(func() {
-			sets[i], errs[i] = setupElection(ctx, sub, electionSpec{Template: sampleManifest, Reference: fmt.Sprintf("attacks-%d", i+1), Voters: 3, Authority: authority})
+			sets[i], errs[i] = harness.Setup(ctx, sub, sampleSpec(authority, fmt.Sprintf("attacks-%d", i+1), 3))
 		})
 	}
 	wg.Wait()
@@ -40,7 +41,7 @@ func TestBallotAttacks(t *testing.T) {
 	}
 	e1, e2 := sets[0], sets[1]
 	api := c0
-	walletElection := func(s *electionSetup) *wallet.Election {
+	walletElection := func(s *harness.Election) *wallet.Election {
 		key, err := fetchJointKey(ctx, api, s.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +81,7 @@ func TestBallotAttacks(t *testing.T) {
 		}
 		return b.(*election.BallotBody)
 	}
-	a, b, c := e1.Voters[0], e1.Voters[1], e1.Voters[2]
+	a, b, c := e1.Voters[0].Key, e1.Voters[1].Key, e1.Voters[2].Key
 
 	// Voter A's ballot is valid.
 	txA := build(a, 1)

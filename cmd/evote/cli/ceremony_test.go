@@ -19,6 +19,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -674,7 +675,7 @@ func FuzzDecodeTrusteeState(f *testing.F) {
 func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
 	dir := t.TempDir()
-	ports, err := freePortBlock(3)
+	ports, err := localnet.FreePortBlock(3)
 	if err != nil {
 		t.Fatal(err)
 	}

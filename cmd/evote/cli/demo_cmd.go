@@ -26,6 +26,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
@@ -194,7 +195,7 @@ func runDemo(ctx context.Context, cfg ElectionDemoConfig, out io.Writer) error {
 func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNetwork, error) {
 	const chainID = "evote-demo"
 	if validators == 1 {
-		ports, err := freePortBlock(2)
+		ports, err := localnet.FreePortBlock(2)
 		if err != nil {
 			return nil, err
 		}
@@ -223,20 +224,19 @@ func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNet
 		}
 		return n, nil
 	}
-	net, err := startLocalNet(filepath.Join(dir, "net"), chainID, validators, nil, func(home string) (io.WriteCloser, error) {
-		return os.Create(filepath.Join(home, "process.log"))
-	})
+	net, err := localnet.Start(localnet.Options{Dir: filepath.Join(dir, "net"), ChainID: chainID, Validators: validators, Write: writeLocalTestnet,
+		LogTo: func(home string) (io.WriteCloser, error) { return os.Create(filepath.Join(home, "process.log")) }})
 	if err != nil {
 		return nil, err
 	}
-	nodes, stop := net.nodes, net.stop
+	nodes, stop := net.Nodes, net.Stop
 	for i, n := range nodes {
-		if err := waitNodeReady(ctx, n.url, n.done); err != nil {
+		if err := waitNodeReady(ctx, n.URL, n.Done); err != nil {
 			stop()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 	}
-	return &demoNetwork{url: nodes[0].url, authority: net.authorityKey(), genesis: net.genesis(), stop: stop}, nil
+	return &demoNetwork{url: nodes[0].URL, authority: net.AuthorityKey(), genesis: net.Genesis(), stop: stop}, nil
 }
 
 // waitNodeReady polls a node's status until it has a first block.
@@ -245,23 +245,7 @@ func waitNodeReady(ctx context.Context, url string, done <-chan struct{}) error 
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		st, err := c.Status(ctx)
-		if err == nil && st.Height >= 1 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no first block within 60 s: %v", err)
-		}
-		select {
-		case <-done:
-			return errors.New("the node exited")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return localnet.WaitReady(ctx, c, 1, done)
 }
 
 type demoTrustee struct {
@@ -312,7 +296,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	type trusteeVars struct{ Name, Identity, EncryptionKey string }
 	var tv []trusteeVars
 	for i := range trustees {
-		t := &demoTrustee{index: i + 1, dir: filepath.Join(d.dir, "trustees", fmt.Sprintf("trustee-%d", i+1)), pass: []byte(hex.EncodeToString(randomBytes(16))), fault: cfg.Faults[i+1]}
+		t := &demoTrustee{index: i + 1, dir: filepath.Join(d.dir, "trustees", fmt.Sprintf("trustee-%d", i+1)), pass: []byte(randomHex(16)), fault: cfg.Faults[i+1]}
 		if t.store, err = initTrusteeStore(t.dir, fmt.Sprintf("Trustee %d", i+1), t.pass, kdf); err != nil {
 			return err
 		}
@@ -333,7 +317,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	// The official writes the manifest and creates the election.
 	var y bytes.Buffer
 	err = template.Must(template.New("manifest").Parse(demoManifest)).Execute(&y, map[string]any{
-		"Authority": authority.AuthorityPublic().String(), "Reference": "demo-" + hex.EncodeToString(randomBytes(8)),
+		"Authority": authority.AuthorityPublic().String(), "Reference": "demo-" + randomHex(8),
 		"DealsBy": time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second).Format(time.RFC3339), "Threshold": cfg.Threshold, "Trustees": tv,
 	})
 	if err != nil {
@@ -602,7 +586,8 @@ func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
 	if err != nil {
 		return err
 	}
-	seed := randomBytes(16)
+	seed := make([]byte, 16)
+	rand.Read(seed)
 	rng := mrand.New(mrand.NewPCG(binary.BigEndian.Uint64(seed), binary.BigEndian.Uint64(seed[8:])))
 	revoters := min(len(voters), max(1, len(voters)/5))
 	exp := &demoExpected{Version: demoExpectedTag, ChainID: d.official.chainID, Election: d.id.String(), Seed: hex.EncodeToString(seed),

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/internal/localnet"
 )
 
 // TestNodeStopsWithAnIdleConnection: a client connection that never sends a
 // request (a browser opens some ahead) does not make stopping the node fail,
 // nor wait longer than the grace for requests under way.
 func TestNodeStopsWithAnIdleConnection(t *testing.T) {
-	base, err := freePortBlock(3)
+	base, err := localnet.FreePortBlock(3)
 	if err != nil {
 		t.Fatal(err)
 	}

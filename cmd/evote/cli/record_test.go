@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,8 +17,9 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/observer"
-	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
 
@@ -49,7 +49,7 @@ func recordChoices(i int) [][]uint64 {
 
 func newRecordFixture(t *testing.T) *recordFixture {
 	t.Helper()
-	base, err := freePortBlock(3)
+	base, err := localnet.FreePortBlock(3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,8 @@ func newRecordFixture(t *testing.T) *recordFixture {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sub := localSubmitter{rn.node}
-	keys := filepath.Join(dir, "keys")
-	set, err := setupElection(ctx, sub, electionSpec{Template: sampleManifest, Reference: "record-test", Voters: 9, KeyDir: keys, Authority: authority})
+	sub := harness.Node{N: rn.node}
+	set, err := harness.Setup(ctx, sub, sampleSpec(authority, "record-test", 9))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func newRecordFixture(t *testing.T) *recordFixture {
 	// The first ballots go in together, so that blocks hold several.
 	var hashes [][32]byte
 	for i, v := range set.Voters {
-		b, err := wallet.BuildBallot(el, v, 1, recordChoices(i), rand.Reader)
+		b, err := wallet.BuildBallot(el, v.Key, 1, recordChoices(i), rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,11 +104,11 @@ func newRecordFixture(t *testing.T) *recordFixture {
 		}
 	}
 	// Voter 0 votes again: choices of voter 1.
-	re, err := wallet.BuildBallot(el, set.Voters[0], 2, recordChoices(1), rand.Reader)
+	re, err := wallet.BuildBallot(el, set.Voters[0].Key, 2, recordChoices(1), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sub.submit(ctx, "revote", re.Tx); err != nil {
+	if _, err := sub.Submit(ctx, "revote", re.Tx); err != nil {
 		t.Fatal(err)
 	}
 	totals := [][]uint64{{0, 0}, {0, 0, 0, 0, 0}}
@@ -124,15 +123,12 @@ func newRecordFixture(t *testing.T) *recordFixture {
 			}
 		}
 	}
-	closeTx, err := election.NewCloseTx(set.ChainID, set.ID, authority)
-	if err := step(ctx, sub, "close", closeTx, err); err != nil {
+	if err := set.Authority.Close(ctx, set.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range []uint32{1, 3} {
-		tx := decryptionSharesTx(t, st, set, keys, j)
-		if err := sub.submit(ctx, fmt.Sprintf("trustee %d shares", j), tx); err != nil {
-			t.Fatal(err)
-		}
+	set.Trustees[1].Offline = true // trustees 1 and 3 decrypt
+	if err := set.Decrypt(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := election.QueryResult(st, set.ID); err != nil {
 		t.Fatalf("no result: %v", err)
@@ -143,65 +139,6 @@ func newRecordFixture(t *testing.T) *recordFixture {
 		t.Fatalf("export: exit %d: %s", code, errs)
 	}
 	return f
-}
-
-// decryptionSharesTx is trustee j's decryption of the aggregates, from the
-// keys setupElection wrote and the ceremony's messages on the chain.
-func decryptionSharesTx(t *testing.T, st election.ReadStore, set *electionSetup, keys string, j uint32) []byte {
-	t.Helper()
-	base := filepath.Join(keys, fmt.Sprintf("trustee-%d", j))
-	idText, err := os.ReadFile(base + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	identity, err := election.ParsePrivateKey(strings.TrimSpace(string(idText)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	readHex := func(suffix string) []byte {
-		b, err := os.ReadFile(base + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	var enc tally.TrusteeEncryptionKey
-	if err := enc.UnmarshalBinary(readHex(".encryption-key")); err != nil {
-		t.Fatal(err)
-	}
-	var secret tally.DealerSecret
-	if err := secret.UnmarshalBinary(readHex(".dealer-secret")); err != nil {
-		t.Fatal(err)
-	}
-	params, deals, complaints, responses, err := election.DKGTranscript(st, set.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tally.Finalize(params, deals, complaints, responses)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := res.SecretShare(params, j, &enc, &secret, deals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aggs, err := election.Aggregates(st, set.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shares, err := tally.PartialDecryptAll(x, j, aggs, set.ID[:], rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := election.NewDecryptionSharesTx(set.ChainID, set.ID, shares, identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
 }
 
 // recordLines splits a record as the writer lays it out: the head lines,

@@ -1,11 +1,38 @@
 package cli
 
 import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 )
+
+//go:embed sample-election.yaml
+var sampleManifest string
+
+// rollBatch is how many voters one append-voters transaction carries.
+const rollBatch = 10000
+
+// sampleSpec is the sample election (`evote up`, `evote sample`): the
+// sample manifest, three fresh trustees (any two decrypt) and a roll of
+// voters fresh voters.
+func sampleSpec(authority *election.PrivateKey, reference string, voters int) harness.Spec {
+	return harness.Spec{Template: sampleManifest, Reference: reference, TrusteeName: "Sample trustee %d",
+		Voters: voters, RollBatch: rollBatch, Authority: authority}
+}
+
+// randomHex is n random bytes in hex, for references and passphrases.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // SampleConfig configures `evote sample`.
 type SampleConfig struct {
@@ -51,15 +78,15 @@ under --keys. It prints the election id.`,
 			if err != nil {
 				return fmt.Errorf("authority key: %w", err)
 			}
-			c, err := newLoadClient(cfg.Node)
+			c, err := newNodeClient(cfg.Node)
 			if err != nil {
 				return err
 			}
-			set, err := setupElection(cmd.Context(), apiSubmitter{c}, electionSpec{
-				Template: sampleManifest, Reference: "sample-" + fmt.Sprintf("%x", randomBytes(8)),
-				Voters: cfg.Voters, KeyDir: cfg.Keys, Authority: authority,
-			})
+			set, err := harness.Setup(cmd.Context(), harness.NewAPI(c), sampleSpec(authority, "sample-"+randomHex(8), cfg.Voters))
 			if err != nil {
+				return err
+			}
+			if err := set.WriteKeys(cfg.Keys); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, set.ID)

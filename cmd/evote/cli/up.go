@@ -13,6 +13,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 )
 
 // upChainID is the chain id of the embedded single-validator network.
@@ -87,10 +88,10 @@ func runUp(ctx context.Context, cfg NodeConfig, out io.Writer) error {
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(out, "creating the sample election and running its key ceremony on the chain ...")
-		set, err := setupElection(ctx, localSubmitter{rn.node}, electionSpec{
-			Template: sampleManifest, Reference: "evote-sample-election", Voters: sampleVoters,
-			KeyDir: filepath.Join(cfg.Home, "sample"), Authority: authority,
-		})
+		set, err := harness.Setup(ctx, harness.Node{N: rn.node}, sampleSpec(authority, "evote-sample-election", sampleVoters))
+		if err == nil {
+			err = set.WriteKeys(filepath.Join(cfg.Home, "sample"))
+		}
 		if err != nil {
 			rn.stop()
 			return fmt.Errorf("sample election: %w", err)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/wallet"
 )
 
@@ -26,13 +28,13 @@ type voterNet struct {
 	url       string
 	home      string
 	rn        *runningNode
-	set       *electionSetup
+	set       *harness.Election
 	authority *election.PrivateKey
 }
 
 func startVoterNet(t *testing.T, voters int) *voterNet {
 	t.Helper()
-	base, err := freePortBlock(3)
+	base, err := localnet.FreePortBlock(3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +54,7 @@ func startVoterNet(t *testing.T, voters int) *voterNet {
 	t.Cleanup(func() { rn.stop() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	set, err := setupElection(ctx, localSubmitter{rn.node}, electionSpec{
-		Template: sampleManifest, Reference: "voter-test", Voters: voters, Authority: authority,
-	})
+	set, err := harness.Setup(ctx, harness.Node{N: rn.node}, sampleSpec(authority, "voter-test", voters))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +130,13 @@ func TestVote(t *testing.T) {
 	walletPath := useWallet(t, "voter pass")
 	dir := filepath.Dir(walletPath)
 	for i, name := range []string{"alice", "bob", "carol"} {
-		text, _ := vn.set.Voters[i].MarshalText()
+		text, _ := vn.set.Voters[i].Key.MarshalText()
 		code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", name}, smallKDFFlags...)...)
 		wantRun(t, code, out, errs, 0)
 	}
 	code, out, errs := runIn(t, "", "wallet", "new", "mallory") // not on the roll
 	wantRun(t, code, out, errs, 0)
-	alice, bob, carol := vn.set.Voters[0], vn.set.Voters[1], vn.set.Voters[2]
+	alice, bob, carol := vn.set.Voters[0].Key, vn.set.Voters[1].Key, vn.set.Voters[2].Key
 	id := vn.set.ID.String()
 	vote := func(stdin string, args ...string) (int, string, string) {
 		return runIn(t, stdin, append([]string{"vote", "--node", vn.url}, args...)...)
@@ -455,7 +455,7 @@ func TestVote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := (localSubmitter{vn.rn.node}).submit(context.Background(), "close", tx); err != nil {
+		if _, err := (harness.Node{N: vn.rn.node}).Submit(context.Background(), "close", tx); err != nil {
 			t.Fatal(err)
 		}
 		code, out, errs := vote("", "--election", id, "--key", "carol", "--choice", "1=1", "--choice", "2=1")

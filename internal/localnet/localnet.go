@@ -1,0 +1,190 @@
+// Package localnet runs a network of validators on 127.0.0.1, each a
+// process of the evote binary (`evote node`): what `evote bench chain` and
+// `evote demo --validators N` run. It writes nothing itself: the caller
+// gives the writer of the network's homes (`evote testnet`'s).
+package localnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/evote/evote/api"
+)
+
+// Write writes the homes of a network of validators of chain chainID into
+// dir (node0 ... node{N-1} and authority.key), node i listening for p2p
+// and RPC on basePort+2i and basePort+2i+1 and serving HTTP on
+// httpPort+i.
+type Write func(dir, chainID string, validators, basePort, httpPort int) error
+
+// Net is a running network.
+type Net struct {
+	Dir   string
+	Nodes []*Node
+}
+
+// Node is one validator process.
+type Node struct {
+	Cmd  *exec.Cmd
+	URL  string
+	Done chan struct{} // closed when the process has exited
+}
+
+// Options describe a network to start.
+type Options struct {
+	Dir        string
+	ChainID    string
+	Validators int
+	Write      Write
+	// Binary is the evote binary (default: this process's executable).
+	Binary string
+	// Args gives node i's further flags.
+	Args func(i int) []string
+	// LogTo opens node i's output (nil: discarded).
+	LogTo func(home string) (io.WriteCloser, error)
+}
+
+// Start writes the network's homes into opts.Dir and starts a node process
+// for each validator.
+func Start(opts Options) (*Net, error) {
+	base, err := FreePortBlock(3 * opts.Validators)
+	if err != nil {
+		return nil, err
+	}
+	httpPort := base + 2*opts.Validators
+	if err := opts.Write(opts.Dir, opts.ChainID, opts.Validators, base, httpPort); err != nil {
+		return nil, err
+	}
+	self := opts.Binary
+	if self == "" {
+		if self, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	ln := &Net{Dir: opts.Dir}
+	for i := range opts.Validators {
+		home := ln.Home(i)
+		args := []string{"node", "--home", home}
+		if opts.Args != nil {
+			args = append(args, opts.Args(i)...)
+		}
+		var out io.WriteCloser
+		if opts.LogTo != nil {
+			if out, err = opts.LogTo(home); err != nil {
+				ln.Stop()
+				return nil, err
+			}
+		}
+		c := exec.Command(self, args...)
+		if out != nil {
+			c.Stdout, c.Stderr = out, out
+		}
+		if err := c.Start(); err != nil {
+			if out != nil {
+				out.Close()
+			}
+			ln.Stop()
+			return nil, err
+		}
+		n := &Node{Cmd: c, URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort+i), Done: make(chan struct{})}
+		go func() {
+			c.Wait()
+			if out != nil {
+				out.Close()
+			}
+			close(n.Done)
+		}()
+		ln.Nodes = append(ln.Nodes, n)
+	}
+	return ln, nil
+}
+
+// Home is node i's home.
+func (ln *Net) Home(i int) string { return filepath.Join(ln.Dir, fmt.Sprintf("node%d", i)) }
+
+// AuthorityKey is the file of the network's election authority key.
+func (ln *Net) AuthorityKey() string { return filepath.Join(ln.Dir, "authority.key") }
+
+// Genesis is the network's genesis.json.
+func (ln *Net) Genesis() string { return filepath.Join(ln.Home(0), "config", "genesis.json") }
+
+// Stop ends every node: SIGTERM (a node stops cleanly and writes its
+// profile), then SIGKILL for one that has not exited within 15 s.
+func (ln *Net) Stop() error {
+	for _, n := range ln.Nodes {
+		n.Cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, n := range ln.Nodes {
+		select {
+		case <-n.Done:
+		case <-time.After(15 * time.Second):
+			n.Cmd.Process.Kill()
+			<-n.Done
+		}
+	}
+	return nil
+}
+
+// FreePortBlock returns the first of n consecutive free TCP ports on
+// 127.0.0.1, for a network's p2p, RPC and HTTP listeners.
+func FreePortBlock(n int) (int, error) {
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if base+n > 65000 {
+			continue
+		}
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no block of free ports on 127.0.0.1")
+}
+
+// WaitReady polls a node's status until it answers with at least height
+// minHeight, for up to 60 s; done, if not nil, closes when the node's
+// process has exited.
+func WaitReady(ctx context.Context, c *api.Client, minHeight int64, done <-chan struct{}) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.Height >= minHeight {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("at height %d", st.Height)
+			}
+			return fmt.Errorf("not ready within 60 s: %w", err)
+		}
+		select {
+		case <-done:
+			return errors.New("the node exited")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
