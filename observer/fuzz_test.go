@@ -1,4 +1,4 @@
-package observer
+package observer_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/evote/evote/observer"
 )
 
 // FuzzVerify feeds the record decoder and the verifier arbitrary bytes:
@@ -21,14 +23,14 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"format": "evote/v1/record"}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sum, err := Verify(context.Background(), bytes.NewReader(b), VerifyOptions{Workers: 1})
+		sum, err := observer.Verify(context.Background(), bytes.NewReader(b), observer.VerifyOptions{Workers: 1})
 		if err == nil {
 			if !bytes.Equal(b, rec) && sum.Ballots != 10 {
 				t.Fatalf("a changed record verifies: %+v", sum)
 			}
 			return
 		}
-		if !errors.Is(err, ErrRecordFormat) && !errors.Is(err, ErrVerify) {
+		if !errors.Is(err, observer.ErrRecordFormat) && !errors.Is(err, observer.ErrVerify) {
 			t.Fatalf("error outside the sentinels: %v", err)
 		}
 	})
@@ -45,19 +47,19 @@ func FuzzRecordReader(f *testing.F) {
 	f.Add([]byte(`{"format": "evote/v1/record", "chain_id": "c", "genesis": {"app_state": {}, "validators": []}, "election": "` +
 		strings.Repeat("00", 32) + `", "manifest": "", "blocks": [], "claims": {"phase": "open", "qualified": [], "roll_size": 0, "ballots": 0, "voters": 0, "weight_cast": 0, "aggregates": [], "share_sets": []}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rr := NewRecordReader(bytes.NewReader(b))
+		rr := observer.NewRecordReader(bytes.NewReader(b))
 		head, err := rr.ReadHead()
 		if err != nil {
-			if !errors.Is(err, ErrRecordFormat) {
+			if !errors.Is(err, observer.ErrRecordFormat) {
 				t.Fatalf("error outside ErrRecordFormat: %v", err)
 			}
 			return
 		}
-		var blocks []*RecordBlock
+		var blocks []*observer.RecordBlock
 		for {
 			blk, err := rr.NextBlock()
 			if err != nil {
-				if !errors.Is(err, ErrRecordFormat) {
+				if !errors.Is(err, observer.ErrRecordFormat) {
 					t.Fatalf("error outside ErrRecordFormat: %v", err)
 				}
 				return
@@ -73,7 +75,7 @@ func FuzzRecordReader(f *testing.F) {
 		}
 		// Written again, the record reads back the same.
 		var out bytes.Buffer
-		rw, err := NewRecordWriter(&out, head)
+		rw, err := observer.NewRecordWriter(&out, head)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +87,7 @@ func FuzzRecordReader(f *testing.F) {
 		if err := rw.Close(claims); err != nil {
 			t.Fatal(err)
 		}
-		rr2 := NewRecordReader(bytes.NewReader(out.Bytes()))
+		rr2 := observer.NewRecordReader(bytes.NewReader(out.Bytes()))
 		head2, err := rr2.ReadHead()
 		if err != nil || head2.ChainID != head.ChainID || !bytes.Equal(head2.Manifest, head.Manifest) {
 			t.Fatalf("re-read head: %v", err)

@@ -1,4 +1,4 @@
-package observer
+package observer_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness/synthetic"
+	"github.com/evote/evote/observer"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
@@ -55,7 +57,7 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 		kind   election.Kind
 		n      int
 		mutate func(tx []byte) []byte
-		code   VerifyCode
+		code   observer.VerifyCode
 		rule   election.Code // the result code, for a rejection
 		item   string
 	}{
@@ -64,12 +66,12 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 				b[ballotContest0+optionProof(2)+4*32+32] ^= 1 // option 2's first response, low byte
 				return b
 			})
-		}, CodeBadBallotProof, 0, "(ballot of evote-voter:"},
+		}, observer.CodeBadBallotProof, 0, "(ballot of evote-voter:"},
 		{"ballot signature", election.KindBallot, 5, func(tx []byte) []byte {
 			c := bytes.Clone(tx)
 			c[len(c)-1] ^= 1
 			return c
-		}, CodeBadTxSignature, 0, "(ballot of evote-voter:"},
+		}, observer.CodeBadTxSignature, 0, "(ballot of evote-voter:"},
 		{"ballot copied from another voter", election.KindBallot, 6, func(tx []byte) []byte {
 			// Voter 5's contests under voter 6's signature: their proofs
 			// are bound to voter 5.
@@ -77,33 +79,33 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 				d, _ := election.DecodeTx(copied)
 				return append(b[:32+8], d.Body[32+8:]...)
 			})
-		}, CodeBadBallotProof, 0, "(ballot of evote-voter:"},
+		}, observer.CodeBadBallotProof, 0, "(ballot of evote-voter:"},
 		{"ballot from a key not on the roll", election.KindBallot, 3, func(tx []byte) []byte {
 			return outsiderBallot(t, seed)
-		}, CodeNotOnRoll, election.CodeNotOnRoll, "(ballot of evote-voter:"},
+		}, observer.CodeNotOnRoll, election.CodeNotOnRoll, "(ballot of evote-voter:"},
 		{"ballot included twice", election.KindBallot, 7, func(tx []byte) []byte {
 			return bytes.Clone(copied)
-		}, CodeRejected, election.CodeStaleSequence, "(ballot of evote-voter:"},
+		}, observer.CodeRejected, election.CodeStaleSequence, "(ballot of evote-voter:"},
 		{"ballot after the close", election.KindDecryptionShares, 0, func(tx []byte) []byte {
 			return bytes.Clone(copied) // a ballot where trustee 1's shares were
-		}, CodeRejected, election.CodeClosed, "(ballot of evote-voter:"},
+		}, observer.CodeRejected, election.CodeClosed, "(ballot of evote-voter:"},
 		{"decryption share", election.KindDecryptionShares, 1, func(tx []byte) []byte {
 			return resign(t, chainID, tx, election.DeriveKey("synthetic trustee 3 "+seed), func(b []byte) []byte {
 				b[32+4+4+158-32] ^= 1 // share 0's last scalar, low byte
 				return b
 			})
-		}, CodeBadShare, election.CodeBadDecryptionShare, "(decryption-shares of trustee 3)"},
+		}, observer.CodeBadShare, election.CodeBadDecryptionShare, "(decryption-shares of trustee 3)"},
 		{"stale revote", election.KindBallot, 9, func(tx []byte) []byte {
 			return resign(t, chainID, tx, voterKey(1, seed), func(b []byte) []byte {
 				b[32+7] = 1 // seq 1 again
 				return b
 			})
-		}, CodeRejected, election.CodeStaleSequence, "(ballot of evote-voter:"},
+		}, observer.CodeRejected, election.CodeStaleSequence, "(ballot of evote-voter:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			_, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: seed, Voters: 8, Revotes: 2, PerBlock: 4, Workers: 2,
+			_, err := synthetic.Write(&buf, synthetic.Options{Seed: seed, Voters: 8, Revotes: 2, PerBlock: 4, Workers: 2,
 				Mutate: func(kind election.Kind, n int, tx []byte) []byte {
 					if kind == election.KindBallot && n == 5 {
 						copied = tx
@@ -116,17 +118,17 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{})
-			var ve *VerifyError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrVerify) {
+			_, err = observer.Verify(context.Background(), bytes.NewReader(buf.Bytes()), observer.VerifyOptions{})
+			var ve *observer.VerifyError
+			if !errors.As(err, &ve) || !errors.Is(err, observer.ErrVerify) {
 				t.Fatalf("want a VerifyError, got %v", err)
 			}
 			if !strings.Contains(ve.Item, tc.item) || !errors.Is(err, tc.code) || ve.Code != tc.code || ve.Rule != tc.rule {
 				t.Fatalf("error %q (code %s, rule %s); want item %q, code %s, rule %s", err, ve.Code, ve.Rule, tc.item, tc.code, tc.rule)
 			}
 			t.Log(err)
-			_, merr := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: true})
-			var me *VerifyError
+			_, merr := observer.Verify(context.Background(), bytes.NewReader(buf.Bytes()), observer.VerifyOptions{Machine: true})
+			var me *observer.VerifyError
 			// Same item and code; the result code of a ballot included
 			// twice may differ (the machine sees a duplicate transaction
 			// before the sequence or the phase).
@@ -142,7 +144,7 @@ func TestVerifyTamperedSignedRecords(t *testing.T) {
 func TestBatchNamesTheFirstBadBallot(t *testing.T) {
 	const seed = "two bad"
 	var buf bytes.Buffer
-	_, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: seed, Voters: 6, PerBlock: 6, Workers: 2,
+	_, err := synthetic.Write(&buf, synthetic.Options{Seed: seed, Voters: 6, PerBlock: 6, Workers: 2,
 		Mutate: func(kind election.Kind, n int, tx []byte) []byte {
 			if kind == election.KindBallot && (n == 2 || n == 4) {
 				return resign(t, "evote-synthetic", tx, voterKey(n, seed), func(b []byte) []byte {
@@ -155,9 +157,9 @@ func TestBatchNamesTheFirstBadBallot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{})
-	var ve *VerifyError
-	if !errors.As(err, &ve) || !strings.Contains(ve.Item, "tx 2 (ballot") || !errors.Is(err, CodeBadBallotProof) {
+	_, err = observer.Verify(context.Background(), bytes.NewReader(buf.Bytes()), observer.VerifyOptions{})
+	var ve *observer.VerifyError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Item, "tx 2 (ballot") || !errors.Is(err, observer.CodeBadBallotProof) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -168,10 +170,10 @@ func TestBatchNamesTheFirstBadBallot(t *testing.T) {
 func outsiderBallot(t *testing.T, seed string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: seed, Voters: 1}); err != nil {
+	if _, err := synthetic.Write(&buf, synthetic.Options{Seed: seed, Voters: 1}); err != nil {
 		t.Fatal(err)
 	}
-	rr := NewRecordReader(bytes.NewReader(buf.Bytes()))
+	rr := observer.NewRecordReader(bytes.NewReader(buf.Bytes()))
 	head, err := rr.ReadHead()
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package observer
+package observer_test
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"flag"
 	"os"
 	"testing"
+
+	"github.com/evote/evote/internal/harness/synthetic"
+	"github.com/evote/evote/observer"
 )
 
 // update rewrites testdata/small-record.json from the synthetic builder.
@@ -16,7 +19,7 @@ const smallRecordFile = "testdata/small-record.json"
 
 // smallOptions is the election of testdata/small-record.json: 8 voters, 2
 // of whom vote again, in blocks of 3 ballots.
-var smallOptions = SyntheticOptions{Seed: "small", Voters: 8, Revotes: 2, PerBlock: 3, Workers: 2}
+var smallOptions = synthetic.Options{Seed: "small", Voters: 8, Revotes: 2, PerBlock: 3, Workers: 2}
 
 // small is the record of testdata/small-record.json (the fuzz targets read
 // it rather than build it: building one under the fuzzer's instrumentation
@@ -32,7 +35,7 @@ func small(t testing.TB) []byte {
 
 func TestVerifySyntheticRecord(t *testing.T) {
 	var buf bytes.Buffer
-	totals, err := WriteSyntheticRecord(&buf, smallOptions)
+	totals, err := synthetic.Write(&buf, smallOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +45,8 @@ func TestVerifySyntheticRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var last VerifyProgress
-	sum, err := Verify(context.Background(), bytes.NewReader(rec), VerifyOptions{Progress: func(p VerifyProgress) { last = p }})
+	var last observer.VerifyProgress
+	sum, err := observer.Verify(context.Background(), bytes.NewReader(rec), observer.VerifyOptions{Progress: func(p observer.VerifyProgress) { last = p }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func TestVerifySyntheticRecord(t *testing.T) {
 		t.Fatalf("last progress %+v", last)
 	}
 	// The committed fixture verifies too.
-	if _, err := Verify(context.Background(), bytes.NewReader(small(t)), VerifyOptions{}); err != nil {
+	if _, err := observer.Verify(context.Background(), bytes.NewReader(small(t)), observer.VerifyOptions{}); err != nil {
 		t.Fatalf("%s: %v", smallRecordFile, err)
 	}
 }
@@ -91,8 +94,8 @@ func TestRecordKeysStrict(t *testing.T) {
 			if bytes.Equal(changed, rec) {
 				t.Fatal("the edit changed nothing")
 			}
-			_, err := Verify(context.Background(), bytes.NewReader(changed), VerifyOptions{})
-			if !errors.Is(err, ErrRecordFormat) {
+			_, err := observer.Verify(context.Background(), bytes.NewReader(changed), observer.VerifyOptions{})
+			if !errors.Is(err, observer.ErrRecordFormat) {
 				t.Fatalf("got %v", err)
 			}
 		})
@@ -107,7 +110,7 @@ func TestAnyChangeFails(t *testing.T) {
 	for pos := 7; pos < len(rec); pos += step {
 		changed := bytes.Clone(rec)
 		changed[pos] ^= 1
-		if _, err := Verify(context.Background(), bytes.NewReader(changed), VerifyOptions{}); err == nil {
+		if _, err := observer.Verify(context.Background(), bytes.NewReader(changed), observer.VerifyOptions{}); err == nil {
 			lo, hi := max(pos-40, 0), min(pos+40, len(rec))
 			t.Errorf("flipping byte %d verifies: …%s…", pos, rec[lo:hi])
 		}
@@ -117,7 +120,7 @@ func TestAnyChangeFails(t *testing.T) {
 // TestBase64Strict: the unused bits of a base64 string's last digit must be
 // zero, so that the same bytes have one text.
 func TestBase64Strict(t *testing.T) {
-	var b Bytes
+	var b observer.Bytes
 	if err := b.UnmarshalJSON([]byte(`"AQ=="`)); err != nil || len(b) != 1 || b[0] != 1 {
 		t.Fatalf("AQ==: %v %x", err, b)
 	}
@@ -133,12 +136,12 @@ func TestBase64Strict(t *testing.T) {
 // the verifier's rules and the state machine both follow it, and agree.
 func TestVerifyScheduledElection(t *testing.T) {
 	var buf bytes.Buffer
-	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "timers", Voters: 5, Revotes: 1, PerBlock: 2, Workers: 2, Timers: true})
+	totals, err := synthetic.Write(&buf, synthetic.Options{Seed: "timers", Voters: 5, Revotes: 1, PerBlock: 2, Workers: 2, Timers: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, machine := range []bool{false, true} {
-		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		sum, err := observer.Verify(context.Background(), bytes.NewReader(buf.Bytes()), observer.VerifyOptions{Machine: machine})
 		if err != nil {
 			t.Fatalf("machine %v: %v", machine, err)
 		}
@@ -153,10 +156,10 @@ func TestVerifyScheduledElection(t *testing.T) {
 	}
 	// Without the block in which the scheduled opening fired, the opening
 	// fires at the next block (the first ballots'): the same outcome.
-	rr := NewRecordReader(bytes.NewReader(buf.Bytes()))
+	rr := observer.NewRecordReader(bytes.NewReader(buf.Bytes()))
 	head, _ := rr.ReadHead()
 	var out bytes.Buffer
-	rw, _ := NewRecordWriter(&out, head)
+	rw, _ := observer.NewRecordWriter(&out, head)
 	dropped := false
 	for {
 		b, err := rr.NextBlock()
@@ -178,7 +181,7 @@ func TestVerifyScheduledElection(t *testing.T) {
 		t.Fatal("no opening block found")
 	}
 	for _, machine := range []bool{false, true} {
-		if _, err := Verify(context.Background(), bytes.NewReader(out.Bytes()), VerifyOptions{Machine: machine}); err != nil {
+		if _, err := observer.Verify(context.Background(), bytes.NewReader(out.Bytes()), observer.VerifyOptions{Machine: machine}); err != nil {
 			t.Fatalf("machine %v, without the opening block: %v", machine, err)
 		}
 	}
@@ -189,11 +192,11 @@ func TestVerifyScheduledElection(t *testing.T) {
 // follow the three rounds to the same key and result.
 func TestVerifyComplaintAnswered(t *testing.T) {
 	var buf bytes.Buffer
-	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "complaint", Voters: 4, PerBlock: 4, Workers: 2, BadDeal: true})
+	totals, err := synthetic.Write(&buf, synthetic.Options{Seed: "complaint", Voters: 4, PerBlock: 4, Workers: 2, BadDeal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBothEngines(t, buf.Bytes(), totals, func(sum *Summary) bool {
+	checkBothEngines(t, buf.Bytes(), totals, func(sum *observer.Summary) bool {
 		return sum.Kinds["dkg-responses"] == 1 && len(sum.Qualified) == 3
 	})
 }
@@ -202,19 +205,19 @@ func TestVerifyComplaintAnswered(t *testing.T) {
 // them; both rule engines count each ballot with its voter's weight.
 func TestVerifyWeightedElection(t *testing.T) {
 	var buf bytes.Buffer
-	totals, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "weights", Voters: 7, Revotes: 3, PerBlock: 4, Workers: 2, Weights: true})
+	totals, err := synthetic.Write(&buf, synthetic.Options{Seed: "weights", Voters: 7, Revotes: 3, PerBlock: 4, Workers: 2, Weights: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBothEngines(t, buf.Bytes(), totals, func(sum *Summary) bool { return sum.Replaced == 3 })
+	checkBothEngines(t, buf.Bytes(), totals, func(sum *observer.Summary) bool { return sum.Replaced == 3 })
 }
 
 // checkBothEngines verifies rec with the verifier's rules and with the
 // state machine: both must pass, satisfy ok and find totals.
-func checkBothEngines(t *testing.T, rec []byte, totals []uint64, ok func(*Summary) bool) {
+func checkBothEngines(t *testing.T, rec []byte, totals []uint64, ok func(*observer.Summary) bool) {
 	t.Helper()
 	for _, machine := range []bool{false, true} {
-		sum, err := Verify(context.Background(), bytes.NewReader(rec), VerifyOptions{Machine: machine})
+		sum, err := observer.Verify(context.Background(), bytes.NewReader(rec), observer.VerifyOptions{Machine: machine})
 		if err != nil {
 			t.Fatalf("machine %v: %v", machine, err)
 		}
@@ -234,11 +237,11 @@ func checkBothEngines(t *testing.T, rec []byte, totals []uint64, ok func(*Summar
 // the same failure.
 func TestVerifyFailedCeremony(t *testing.T) {
 	var buf bytes.Buffer
-	if _, err := WriteSyntheticRecord(&buf, SyntheticOptions{Seed: "fail", Voters: 3, FailDKG: true}); err != nil {
+	if _, err := synthetic.Write(&buf, synthetic.Options{Seed: "fail", Voters: 3, FailDKG: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, machine := range []bool{false, true} {
-		sum, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), VerifyOptions{Machine: machine})
+		sum, err := observer.Verify(context.Background(), bytes.NewReader(buf.Bytes()), observer.VerifyOptions{Machine: machine})
 		if err != nil {
 			t.Fatalf("machine %v: %v", machine, err)
 		}
@@ -257,8 +260,8 @@ func TestVerifyCodesDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[VerifyCode]bool{}
-	for _, c := range VerifyCodes {
+	seen := map[observer.VerifyCode]bool{}
+	for _, c := range observer.VerifyCodes {
 		if seen[c] {
 			t.Errorf("code %s twice", c)
 		}
@@ -267,8 +270,8 @@ func TestVerifyCodesDocumented(t *testing.T) {
 			t.Errorf("docs/verifier.md does not list %s", c)
 		}
 	}
-	var ve error = &VerifyError{Item: "x", Code: CodeBadShare, Err: errors.New("y")}
-	if !errors.Is(ve, CodeBadShare) || errors.Is(ve, CodeRejected) || !errors.Is(ve, ErrVerify) {
+	var ve error = &observer.VerifyError{Item: "x", Code: observer.CodeBadShare, Err: errors.New("y")}
+	if !errors.Is(ve, observer.CodeBadShare) || errors.Is(ve, observer.CodeRejected) || !errors.Is(ve, observer.ErrVerify) {
 		t.Error("errors.Is does not tell the code")
 	}
 }

@@ -13,9 +13,12 @@ import (
 
 // The dependency guard keeps the design's import rules (DESIGN.md, "Layout and
 // dependency direction"):
-//   - an import only points down the layers: cmd > web > observer > api >
-//     chain > trustee > wallet > election > tally > internal/wire, and nothing
-//     imports test/ (direction);
+//   - an import only points down the layers: cmd > internal/demo >
+//     internal/loadgen > internal/localnet > web > internal/harness (with
+//     its synthetic records) > observer > api > chain > trustee > wallet >
+//     election > tally > internal/wire, and nothing imports test/
+//     (direction);
+//   - observer, the verifier, imports no role's package (wallet, trustee);
 //   - tally imports only circl, filippo.io/edwards25519 and the standard
 //     library (plus circl's own dependencies);
 //   - the pure packages, tally, election, wallet, trustee and api, do no I/O:
@@ -44,7 +47,8 @@ var tallyAllowed = []string{
 
 // layers are the evote packages from the top of the layout down; a package
 // may import only packages of its own layer or below.
-var layers = []string{"cmd", "web", "observer", "api", "chain", "trustee", "wallet", "election", "tally", "internal/wire"}
+var layers = []string{"cmd", "internal/demo", "internal/loadgen", "internal/localnet", "web", "internal/harness", "observer", "api",
+	"chain", "trustee", "wallet", "election", "tally", "internal/wire"}
 
 // layerOf returns the rank of path's layer (0 is the top), or -1 if path is
 // in none (another internal package, or not an evote package).
@@ -362,7 +366,8 @@ func TestTrusteeDoesNoIO(t *testing.T) {
 
 // above are the evote packages above chain in the layout: chain must not
 // depend on them.
-var above = []string{module + "/cmd", module + "/web", module + "/observer"}
+var above = []string{module + "/cmd", module + "/web", module + "/observer", module + "/internal/demo", module + "/internal/loadgen",
+	module + "/internal/localnet", module + "/internal/harness"}
 
 // wasmEnv is the environment of the browser build.
 var wasmEnv = []string{"GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0"}
@@ -408,6 +413,26 @@ func TestLayersImportOnlyDown(t *testing.T) {
 			report(t, pkg, deps, func(d dep) string { return directionViolation(pkg, d) })
 		})
 	}
+}
+
+// roles are the packages of the roles' protocols, which the verifier does
+// not need: its tests build their records with internal/harness/synthetic.
+var roles = []string{module + "/wallet", module + "/trustee"}
+
+// observerViolation says why observer must not depend on d, or "".
+func observerViolation(d dep) string {
+	if underAny(d.path, roles) {
+		return "observer is the verifier: it imports no role's package (the synthetic records are internal/harness/synthetic's)"
+	}
+	return ""
+}
+
+func TestObserverImportsNoRole(t *testing.T) {
+	root := moduleRoot(t)
+	watchInputs(t, root, "observer")
+	deps := listDeps(t, root, "./observer/...")
+	checkListed(t, deps, module+"/observer")
+	report(t, "observer", deps, observerViolation)
 }
 
 // chainForbidden are what chain must not depend on beside the layers above

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/internal/harness/synthetic"
 	"github.com/evote/evote/observer"
 )
 
@@ -147,7 +148,7 @@ func buildBenchRecord(path string, n int, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "building a record of %d ballots in %s (once; about %d s on 2 cores)\n", n, path, n*4/1000/2+1)
 	last := time.Now()
 	start := last
-	opts := observer.SyntheticOptions{Seed: "bench", Voters: n, PerBlock: 1000, Workers: runtime.GOMAXPROCS(0),
+	opts := synthetic.Options{Seed: "bench", Voters: n, PerBlock: 1000, Workers: runtime.GOMAXPROCS(0),
 		Progress: func(built, total int) {
 			if time.Since(last) > 5*time.Second || built == total {
 				last = time.Now()
@@ -155,7 +156,7 @@ func buildBenchRecord(path string, n int, stderr io.Writer) error {
 			}
 		}}
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if _, err := observer.WriteSyntheticRecord(bw, opts); err != nil {
+	if _, err := synthetic.Write(bw, opts); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -1,26 +1,35 @@
-package observer
+// Package synthetic builds the record of a whole election without a
+// network, for benchmarks, tests and fuzz seeds (`evote bench verify`,
+// observer's tests). Its roles are the harness's: the authority's
+// transactions, the trustees of package trustee (Step and Advance) and the
+// voters' wallet ballots; only the chain is made here.
+package synthetic
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/sha3"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/version"
 	cmttypes "github.com/cometbft/cometbft/types"
 	cmtversion "github.com/cometbft/cometbft/version"
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
+	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/observer"
+	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
 
@@ -33,8 +42,8 @@ import (
 // record from an exported one, except that it trusts the generated
 // validator (the record's genesis).
 
-// SyntheticOptions describe a synthetic election.
-type SyntheticOptions struct {
+// Options describe a synthetic election.
+type Options struct {
 	Seed     string // derives every key and choice; the same seed gives the same keys
 	Voters   int    // each casts one ballot
 	Revotes  int    // the first Revotes voters cast a second ballot at the end
@@ -53,9 +62,10 @@ type SyntheticOptions struct {
 	// opening opens it and the scheduled closing closes it, each in a
 	// block of its own with no transaction.
 	Timers bool
-	// BadDeal seals dealer 1's share for trustee 2 as its share for trustee
-	// 3: trustee 2 complains, dealer 1 answers with the share in the open,
-	// and the ceremony goes on with everyone qualified.
+	// BadDeal has dealer 1 seal a wrong share to trustee 2
+	// (trustee.FaultBadShare): trustee 2 complains, dealer 1 answers with
+	// the share in the open, and the ceremony goes on with everyone
+	// qualified.
 	BadDeal bool
 	// Weights gives voter i the weight 1 + i%3.
 	Weights bool
@@ -111,29 +121,63 @@ func seededReader(label string) io.Reader {
 }
 
 type synth struct {
-	opts     SyntheticOptions
+	opts     Options
 	chainID  string
 	val      ed25519.PrivKey
 	vals     *cmttypes.ValidatorSet
 	genHash  []byte
-	machine  *election.Machine
-	store    *election.MemStore
-	rw       *RecordWriter
+	mem      *harness.Memory
+	rw       *observer.RecordWriter
 	id       election.ID
-	height   int64
 	t0       time.Time
 	prevHash []byte
-	last     time.Time // the last block's time
 	skipTo   time.Time // the next block's time, if later than last + 1s
 	replaced map[[32]byte]bool
+	pre      map[[32]byte]bool // delivered as prechecked
 	kinds    map[election.Kind]int
+	queue    [][]byte // what the roles submitted for the next block
 }
 
-// WriteSyntheticRecord builds the election of opts and writes its record to
-// w. It returns the totals the voters' choices add up to, per option.
-func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) {
+// The roles submit to the synth: a transaction waits in the queue for the
+// next block, and its submitter is told it is in that block. The block
+// then fails the build if the machine refuses one (unless Mutate changed
+// it), so the roles never go on from a refusal they were not told of.
+func (s *synth) ChainID(context.Context) (string, error) { return s.chainID, nil }
+
+func (s *synth) Submit(_ context.Context, _ string, tx []byte) (int64, error) {
+	s.queue = append(s.queue, tx)
+	return s.mem.Height + 1, nil
+}
+
+func (s *synth) View(ctx context.Context, id election.ID, wants func(*trustee.View) trustee.Wants) (*trustee.View, error) {
+	return s.mem.View(ctx, id, wants)
+}
+
+func (s *synth) Wait(context.Context) error { return errors.New("synthetic: no block to wait for") }
+
+// flush builds the next block from the queue.
+func (s *synth) flush() error {
+	txs := s.queue
+	s.queue = nil
+	return s.block(txs)
+}
+
+// step has each trustee of ts look at the chain once; what they submit
+// goes in the next block.
+func (s *synth) step(ctx context.Context, ts ...*harness.Trustee) error {
+	for _, t := range ts {
+		if _, err := t.Step(ctx, s, s.id); err != nil {
+			return fmt.Errorf("synthetic: trustee %s: %w", t.State.Name, err)
+		}
+	}
+	return nil
+}
+
+// Write builds the election of opts and writes its record to w. It returns
+// the totals the voters' choices add up to, per option.
+func Write(w io.Writer, opts Options) ([]uint64, error) {
 	if opts.Voters < 1 || opts.Revotes < 0 || opts.Revotes > opts.Voters {
-		return nil, fmt.Errorf("observer: synthetic election of %d voters and %d revotes", opts.Voters, opts.Revotes)
+		return nil, fmt.Errorf("synthetic: election of %d voters and %d revotes", opts.Voters, opts.Revotes)
 	}
 	if opts.PerBlock <= 0 {
 		opts.PerBlock = 1000
@@ -141,11 +185,13 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if opts.Workers <= 0 {
 		opts.Workers = 1
 	}
-	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), replaced: map[[32]byte]bool{}, kinds: map[election.Kind]int{}}
+	ctx := context.Background()
+	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		replaced: map[[32]byte]bool{}, pre: map[[32]byte]bool{}, kinds: map[election.Kind]int{}}
 	s.val = ed25519.GenPrivKeyFromSecret([]byte("evote/v1/synthetic/validator/" + opts.Seed))
 	s.vals = cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(s.val.PubKey(), 10)})
-	authority := election.DeriveKey("synthetic authority " + opts.Seed)
-	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
+	authority := &harness.Authority{Key: election.DeriveKey("synthetic authority " + opts.Seed), Sub: s}
+	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.AuthorityPublicKey{authority.Key.AuthorityPublic()}}
 	appState, err := json.Marshal(gen)
 	if err != nil {
 		return nil, err
@@ -155,46 +201,51 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		return nil, err
 	}
 	s.genHash = chain.GenesisAppHash(s.chainID, canon)
-	if s.machine, err = election.NewMachineFromAppState(canon, s.chainID, election.Options{}); err != nil {
+	machine, err := election.NewMachineFromAppState(canon, s.chainID, election.Options{})
+	if err != nil {
 		return nil, err
 	}
-	s.store = election.NewMemStore()
+	s.mem = &harness.Memory{Machine: machine, Store: election.NewMemStore(), Chain: s.chainID, Now: s.t0,
+		Prechecked: func(tx []byte) bool { return s.pre[election.Hash(tx)] }}
 
 	// Trustees and manifest.
-	rnd := seededReader("trustees " + opts.Seed)
-	type trustee struct {
-		identity *election.PrivateKey
-		enc      *tally.TrusteeEncryptionKey
-		secret   *tally.DealerSecret
-	}
-	trustees := make([]trustee, 3)
-	type tv struct{ Name, Identity, EncryptionKey string }
-	var tvs []tv
+	trustees := make([]*harness.Trustee, 3)
+	var members []harness.Member
 	for i := range trustees {
-		id := election.DeriveKey(fmt.Sprintf("synthetic trustee %d %s", i+1, opts.Seed))
-		enc, err := tally.GenerateTrusteeEncryptionKey(rnd)
+		var o trustee.Options
+		if opts.BadDeal && i == 0 {
+			o.Fault = trustee.FaultBadShare
+		}
+		// Its identity key is derived from the seed, as tests re-sign
+		// its messages.
+		rnd := seededReader(fmt.Sprintf("trustee %d %s", i+1, opts.Seed))
+		st, err := trustee.NewState(fmt.Sprintf("Trustee %d", i+1), rnd)
 		if err != nil {
 			return nil, err
 		}
-		trustees[i] = trustee{identity: id, enc: enc}
-		tvs = append(tvs, tv{fmt.Sprintf("Trustee %d", i+1), id.Public().String(), election.EncryptionKeyOf(enc.Public()).String()})
+		id, err := election.DeriveKey(fmt.Sprintf("synthetic trustee %d %s", i+1, opts.Seed)).MarshalText()
+		if err != nil {
+			return nil, err
+		}
+		st.Identity = string(id)
+		t := &harness.Trustee{State: st, Opts: o, Rand: rnd}
+		m, err := t.Member()
+		if err != nil {
+			return nil, err
+		}
+		trustees[i], members = t, append(members, m)
 	}
-	var yaml bytes.Buffer
 	vars := map[string]any{
-		"Seed": strings.ReplaceAll(opts.Seed, " ", "-"), "Authority": authority.Public().String(),
+		"Seed": strings.ReplaceAll(opts.Seed, " ", "-"), "Authority": authority.Key.AuthorityPublic().String(),
 		"DealsBy": s.t0.Add(24 * time.Hour).Format(time.RFC3339), "Close": s.t0.Add(365 * 24 * time.Hour).Format(time.RFC3339),
-		"Trustees": tvs, "Open": "", "Weights": opts.Weights,
+		"Trustees": members, "Open": "", "Weights": opts.Weights,
 	}
 	openAt, closeAt := s.t0.Add(3*time.Hour), s.t0.Add(4*time.Hour)
 	if opts.Timers {
 		vars["DealsBy"] = s.t0.Add(2 * time.Hour).Format(time.RFC3339)
 		vars["Open"], vars["Close"] = openAt.Format(time.RFC3339), closeAt.Format(time.RFC3339)
 	}
-	err = template.Must(template.New("m").Parse(syntheticManifest)).Execute(&yaml, vars)
-	if err != nil {
-		return nil, err
-	}
-	man, err := election.ParseManifestYAML(yaml.Bytes())
+	man, _, err := harness.ManifestFromTemplate(syntheticManifest, vars)
 	if err != nil {
 		return nil, err
 	}
@@ -205,9 +256,9 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if err != nil {
 		return nil, err
 	}
-	head := &RecordHead{ChainID: s.chainID, Election: s.id, Manifest: manBytes,
-		Genesis: RecordGenesis{AppState: appState, Validators: []RecordValidator{{PubKey: s.val.PubKey().Bytes(), Power: 10}}}}
-	if s.rw, err = NewRecordWriter(w, head); err != nil {
+	head := &observer.RecordHead{ChainID: s.chainID, Election: s.id, Manifest: manBytes,
+		Genesis: observer.RecordGenesis{AppState: appState, Validators: []observer.RecordValidator{{PubKey: s.val.PubKey().Bytes(), Power: 10}}}}
+	if s.rw, err = observer.NewRecordWriter(w, head); err != nil {
 		return nil, err
 	}
 
@@ -215,64 +266,35 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 	if err := s.block(nil); err != nil {
 		return nil, err
 	}
-	create, err := election.NewCreateElectionTx(s.chainID, man, authority)
-	if err != nil {
+	if _, err := authority.Create(ctx, man); err != nil {
 		return nil, err
 	}
-	if err := s.block([][]byte{create}); err != nil {
+	if err := s.flush(); err != nil {
 		return nil, err
 	}
 	voters := make([]*wallet.VoterKey, opts.Voters)
-	var appends [][]byte
-	for i := 0; i < opts.Voters; i += election.MaxRollBatch {
-		var roll []election.RollEntry
-		for j := i; j < min(i+election.MaxRollBatch, opts.Voters); j++ {
-			voters[j] = wallet.NewVoterKey(election.DeriveKey(fmt.Sprintf("synthetic voter %d %s", j, opts.Seed)))
-			roll = append(roll, election.RollEntry{Voter: voters[j].Public(), Weight: weightOf(opts, j)})
-		}
-		tx, err := election.NewAppendVotersTx(s.chainID, s.id, roll, authority)
-		if err != nil {
-			return nil, err
-		}
-		appends = append(appends, tx)
+	roll := make([]election.RollEntry, opts.Voters)
+	for j := range voters {
+		voters[j] = wallet.NewVoterKey(election.DeriveKey(fmt.Sprintf("synthetic voter %d %s", j, opts.Seed)))
+		roll[j] = election.RollEntry{Voter: voters[j].Public(), Weight: weightOf(opts, j)}
 	}
-	if err := s.block(appends); err != nil {
+	if err := authority.AppendRoll(ctx, s.id, roll, election.MaxRollBatch); err != nil {
 		return nil, err
 	}
-	params, err := man.DKGParams(s.id)
-	if err != nil {
+	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	deals := make([]*tally.DKGDeal, len(trustees))
-	var txs [][]byte
-	for i := range trustees {
-		d, sec, err := tally.NewDKGDeal(params, uint32(i+1), rnd)
-		if err != nil {
-			return nil, err
-		}
-		if opts.BadDeal && i == 0 {
-			var to2, to3 int
-			for k, sh := range d.Shares {
-				switch sh.Recipient {
-				case 2:
-					to2 = k
-				case 3:
-					to3 = k
-				}
-			}
-			d.Shares[to2].Enc, d.Shares[to2].Ciphertext = d.Shares[to3].Enc, d.Shares[to3].Ciphertext
-		}
-		deals[i], trustees[i].secret = d, sec
-		tx, err := election.NewDKGDealTx(s.chainID, s.id, d, trustees[i].identity)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, tx)
-	}
+
+	// The key ceremony: the trustees look at the chain once a round, and
+	// each round's messages go in one block.
+	dealers := trustees
 	if opts.FailDKG {
-		txs = txs[:1]
+		dealers = trustees[:1]
 	}
-	if err := s.block(txs); err != nil {
+	if err := s.step(ctx, dealers...); err != nil {
+		return nil, err
+	}
+	if err := s.flush(); err != nil {
 		return nil, err
 	}
 	if opts.FailDKG {
@@ -280,73 +302,45 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 		if err := s.block(nil); err != nil {
 			return nil, err
 		}
-		claims, err := Claims(s.store, s.id)
+		claims, err := observer.Claims(s.mem.Store, s.id)
 		if err != nil {
 			return nil, err
 		}
 		if claims.Phase != election.PhaseFailed.String() {
-			return nil, fmt.Errorf("observer: synthetic ceremony is %s, want failed", claims.Phase)
+			return nil, fmt.Errorf("synthetic: ceremony is %s, want failed", claims.Phase)
 		}
 		return nil, s.rw.Close(claims)
 	}
-	txs = nil
-	var allComplaints []*tally.DKGComplaint
-	for i, t := range trustees {
-		if opts.Timers && i == 2 {
-			continue // trustee 3 stays silent: the window ends the round
-		}
-		complaints, err := tally.CheckDeals(params, uint32(i+1), t.enc, deals)
-		if err != nil {
-			return nil, err
-		}
-		allComplaints = append(allComplaints, complaints...)
-		tx, err := election.NewDKGComplaintsTx(s.chainID, s.id, complaints, t.identity)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, tx)
+	checkers := trustees
+	if opts.Timers {
+		checkers = trustees[:2] // trustee 3 stays silent: the window ends the round
 	}
-	if err := s.block(txs); err != nil {
+	if err := s.step(ctx, checkers...); err != nil {
 		return nil, err
 	}
-	var responses []*tally.DKGResponse
-	if len(allComplaints) > 0 {
-		// Each accused dealer answers every complaint against it.
-		txs = nil
-		for i, t := range trustees {
-			var rs []*tally.DKGResponse
-			for _, c := range allComplaints {
-				if c.Dealer == uint32(i+1) {
-					r, err := t.secret.Respond(params, c)
-					if err != nil {
-						return nil, err
-					}
-					rs = append(rs, r)
-				}
-			}
-			if len(rs) == 0 {
-				continue
-			}
-			responses = append(responses, rs...)
-			tx, err := election.NewDKGResponsesTx(s.chainID, s.id, rs, t.identity)
-			if err != nil {
-				return nil, err
-			}
-			txs = append(txs, tx)
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	if v, err := s.mem.View(ctx, s.id, nil); err != nil {
+		return nil, err
+	} else if v.Phase == election.PhaseDKGResponses {
+		// Each accused dealer answers the complaints against it.
+		if err := s.step(ctx, checkers...); err != nil {
+			return nil, err
 		}
-		if err := s.block(txs); err != nil {
+		if err := s.flush(); err != nil {
 			return nil, err
 		}
 	}
 	if opts.Timers {
-		s.skipTo = s.last.Add(time.Hour + time.Second) // the complaint window ends
+		s.skipTo = s.mem.Now.Add(time.Hour + time.Second) // the complaint window ends
 		if err := s.block(nil); err != nil {
 			return nil, err
 		}
 	}
-	key, err := election.JointKey(s.store, s.id)
+	key, err := election.JointKey(s.mem.Store, s.id)
 	if err != nil {
-		return nil, fmt.Errorf("observer: synthetic key ceremony: %w", err)
+		return nil, fmt.Errorf("synthetic: key ceremony: %w", err)
 	}
 	if opts.Timers {
 		s.skipTo = openAt // the scheduled opening
@@ -354,11 +348,10 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 			return nil, err
 		}
 	} else {
-		open, err := election.NewOpenTx(s.chainID, s.id, authority)
-		if err != nil {
+		if err := authority.Open(ctx, s.id); err != nil {
 			return nil, err
 		}
-		if err := s.block([][]byte{open}); err != nil {
+		if err := s.flush(); err != nil {
 			return nil, err
 		}
 	}
@@ -436,48 +429,26 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 			return nil, err
 		}
 	} else {
-		closeTx, err := election.NewCloseTx(s.chainID, s.id, authority)
-		if err != nil {
+		if err := authority.Close(ctx, s.id); err != nil {
 			return nil, err
 		}
-		if err := s.block([][]byte{closeTx}); err != nil {
+		if err := s.flush(); err != nil {
 			return nil, err
 		}
 	}
-	res, err := tally.Finalize(params, deals, allComplaints, responses)
-	if err != nil {
+	// Trustees 1 and 3 decrypt; trustee 2 stays away.
+	if err := s.step(ctx, trustees[0], trustees[2]); err != nil {
 		return nil, err
 	}
-	aggs, err := election.Aggregates(s.store, s.id)
-	if err != nil {
+	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	txs = nil
-	for _, j := range []uint32{1, 3} { // trustee 2 stays away
-		t := trustees[j-1]
-		x, err := res.SecretShare(params, j, t.enc, t.secret, deals)
-		if err != nil {
-			return nil, err
-		}
-		shares, err := tally.PartialDecryptAll(x, j, aggs, s.id[:], rnd)
-		if err != nil {
-			return nil, err
-		}
-		tx, err := election.NewDecryptionSharesTx(s.chainID, s.id, shares, t.identity)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, tx)
-	}
-	if err := s.block(txs); err != nil {
-		return nil, err
-	}
-	claims, err := Claims(s.store, s.id)
+	claims, err := observer.Claims(s.mem.Store, s.id)
 	if err != nil {
 		return nil, err
 	}
 	if claims.Result == nil && opts.Mutate == nil {
-		return nil, fmt.Errorf("observer: synthetic election ended %s (%s)", claims.Phase, claims.Failure)
+		return nil, fmt.Errorf("synthetic: election ended %s (%s)", claims.Phase, claims.Failure)
 	}
 	return totals, s.rw.Close(claims)
 }
@@ -485,43 +456,36 @@ func WriteSyntheticRecord(w io.Writer, opts SyntheticOptions) ([]uint64, error) 
 // block runs txs through the state machine as block s.height+1, builds its
 // header and signed commit, and writes it.
 func (s *synth) block(txs [][]byte) error {
-	s.height++
-	h := s.height
-	t := s.last.Add(time.Second)
-	if s.last.IsZero() {
-		t = s.t0.Add(time.Second)
-	}
+	h := s.mem.Height + 1
+	t := s.mem.Now.Add(time.Second)
 	if s.skipTo.After(t) {
 		t = s.skipTo
 	}
-	s.last = t
-	b := election.Block{ChainID: s.chainID, Height: h, Time: t}
-	blk, err := s.machine.BeginBlock(s.store, b)
-	if err != nil {
-		return err
-	}
+	mutated := map[int]bool{}
 	for i, tx := range txs {
 		kind := election.Kind(0)
 		if d, err := election.DecodeTx(tx); err == nil {
 			kind = d.Kind
 		}
-		prechecked, mutated := kind == election.KindBallot, false
+		if kind == election.KindBallot {
+			s.pre[election.Hash(tx)] = true
+		}
 		if s.opts.Mutate != nil {
 			if m := s.opts.Mutate(kind, s.kinds[kind], tx); !bytes.Equal(m, tx) {
-				tx, txs[i], prechecked, mutated = m, m, true, true
+				txs[i], mutated[i] = m, true
+				s.pre[election.Hash(m)] = true
 			}
 			s.kinds[kind]++
 		}
-		res, err := blk.Deliver(tx, prechecked)
-		if err != nil {
-			return err
-		}
-		if !res.OK() && !mutated {
-			return fmt.Errorf("observer: synthetic block %d: %s rejected: %s (%s)", h, kind, res.Code, res.Log)
-		}
 	}
-	if err := blk.End(); err != nil {
+	results, err := s.mem.Block(t, txs)
+	if err != nil {
 		return err
+	}
+	for i, res := range results {
+		if !res.OK() && !mutated[i] {
+			return fmt.Errorf("synthetic: block %d: transaction %d rejected: %s (%s)", h, i, res.Code, res.Log)
+		}
 	}
 	ctxs := make(cmttypes.Txs, len(txs))
 	for i, tx := range txs {
@@ -563,21 +527,23 @@ func (s *synth) block(txs [][]byte) error {
 	commit.Signatures[0].Signature = sig
 	s.prevHash = hash
 
-	rb := &RecordBlock{Height: h, Txs: []RecordTx{}}
-	var err2 error
-	if rb.Header, err2 = cmtjsonMarshal(&header); err2 != nil {
-		return err2
+	rb := &observer.RecordBlock{Height: h, Txs: []observer.RecordTx{}}
+	if rb.Header, err = cmtjson.Marshal(&header); err != nil {
+		return err
 	}
-	if rb.Commit, err2 = cmtjsonMarshal(commit); err2 != nil {
-		return err2
+	if rb.Commit, err = cmtjson.Marshal(commit); err != nil {
+		return err
 	}
-	rb.TxHashes = txHashes(ctxs)
+	rb.TxHashes = make([]observer.Bytes, len(ctxs))
+	for i, tx := range ctxs {
+		rb.TxHashes[i] = tx.Hash()
+	}
 	for i, tx := range txs {
 		kind := election.Kind(0)
 		if d, err := election.DecodeTx(tx); err == nil {
 			kind = d.Kind
 		}
-		rt := RecordTx{Index: i, Kind: kind.String(), Tx: tx}
+		rt := observer.RecordTx{Index: i, Kind: kind.String(), Tx: tx}
 		if kind == election.KindBallot {
 			r := s.replaced[election.Hash(tx)]
 			rt.Replaced = &r
@@ -587,7 +553,7 @@ func (s *synth) block(txs [][]byte) error {
 	return s.rw.WriteBlock(rb)
 }
 
-func weightOf(opts SyntheticOptions, voter int) uint32 {
+func weightOf(opts Options, voter int) uint32 {
 	if !opts.Weights {
 		return 1
 	}
