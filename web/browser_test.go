@@ -64,7 +64,7 @@ func tables(dom string) string {
 // a real node, shows the chain and the elections from the API.
 func TestStatusPageInBrowser(t *testing.T) {
 	tn := startTestNode(t)
-	e := newTestElection(t, tn.authority, "browser", false, false, 1, 1, 3)
+	e := newTestElection(t, tn, "browser", false, false, 1, 1, 3)
 	tn.commit(t, e.createTx(t))
 	tn.commit(t, e.rollTx(t, 1, e.voters...))
 

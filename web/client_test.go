@@ -34,7 +34,7 @@ func TestClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newTestElection(t, tn.authority, "client", false, false, 1, 1, 8)
+	e := newTestElection(t, tn, "client", false, false, 1, 1, 8)
 
 	// Status and the empty list.
 	st, err := c.Status(ctx)
@@ -90,7 +90,7 @@ func TestClient(t *testing.T) {
 	if err != nil || len(m.Deals) != 1 || m.Deals[0].Dealer != 1 || m.Manifest.Reference != "client" {
 		t.Fatalf("dkg %+v, %v", m, err)
 	}
-	want, _ := e.trustees[0].deal.MarshalBinary()
+	want := e.deal(t, 0)
 	if got, _ := m.Deals[0].Deal.MarshalBinary(); !bytes.Equal(got, want) {
 		t.Error("the deal read back is not the one submitted")
 	}

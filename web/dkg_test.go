@@ -17,7 +17,7 @@ import (
 // chain's.
 func TestDKGMessages(t *testing.T) {
 	tn := startTestNode(t)
-	e := newTestElection(t, tn.authority, "dkg", true, false, 3, 2, 0)
+	e := newTestElection(t, tn, "dkg", true, false, 3, 2, 0)
 	path := "/api/v1/elections/" + e.id.String() + "/dkg"
 
 	tn.wantStatus(t, "/api/v1/elections/not-an-id/dkg", http.StatusBadRequest)
@@ -45,7 +45,7 @@ func TestDKGMessages(t *testing.T) {
 		t.Fatalf("after the deals: phase %s, %d deals", m.Phase, len(m.Deals))
 	}
 	for i, d := range m.Deals {
-		want, _ := e.trustees[i].deal.MarshalBinary()
+		want := e.deal(t, i)
 		got, _ := d.Deal.MarshalBinary()
 		if d.Dealer != uint32(i+1) || !bytes.Equal(got, want) || !bytes.Contains(raw, []byte(`"deal": "`+hex.EncodeToString(want)+`"`)) {
 			t.Errorf("deal %d: dealer %d, not the deal submitted", i, d.Dealer)
@@ -70,11 +70,7 @@ func TestDKGMessages(t *testing.T) {
 			t.Errorf("complaint set %d: %+v", i, cs)
 		}
 	}
-	resp, err := e.trustees[1].secret.Respond(e.params, complaint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn.commit(t, must(t)(election.NewDKGResponsesTx(testChainID, e.id, []*tally.DKGResponse{resp}, e.trustees[1].key)))
+	tn.commit(t, e.step(t, 1)) // dealer 2 reveals the share it sealed to trustee 1
 	tn.getJSON(t, path, &m)
 	if m.Phase != election.PhaseReady || len(m.Responses) != 1 || m.Responses[0].Dealer != 2 || m.Responses[0].Complainer != 1 {
 		t.Fatalf("after the response: phase %s, responses %+v", m.Phase, m.Responses)

@@ -36,7 +36,9 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/tally"
+	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
 
@@ -374,12 +376,13 @@ const contestsYAML = `contests:
     options: [{en: A}, {en: B}, {en: C}]
 `
 
+// testTrustee is a trustee of a test election: the harness's, which runs
+// package trustee's protocol, and its identity key for the tests' forged
+// messages.
 type testTrustee struct {
-	key    *election.PrivateKey
-	enc    *tally.TrusteeEncryptionKey
-	index  uint32
-	deal   *tally.DKGDeal
-	secret *tally.DealerSecret
+	*harness.Trustee
+	key   *election.PrivateKey
+	index uint32
 }
 
 type testElection struct {
@@ -391,21 +394,45 @@ type testElection struct {
 	trustees  []*testTrustee
 	voters    []*wallet.VoterKey // on the roll, weight 1
 	jointKey  *tally.PublicKey
+	view      harness.Submitter // what the trustees read: the node's API
 }
 
-// manifestYAML writes the manifest of the test elections: two contests,
+// manifestTemplate is the manifest of the test elections: two contests,
 // the trustees, and a deal deadline.
-func manifestYAML(ref string, authority election.PublicKey, revoting, weights bool, dealsBy time.Time, threshold int, trustees []*testTrustee) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "reference: %s\nauthority: %s\nlanguages: [en]\ntitle: {en: Web test %s}\n", ref, authority, ref)
-	fmt.Fprintf(&b, "revoting: %v\nweights: %v\n", revoting, weights)
-	fmt.Fprintf(&b, "schedule: {dkg_deals_by: %s, dkg_complaint_window: 1h, dkg_response_window: 1h}\n", dealsBy.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "trustees:\n  threshold: %d\n  members:\n", threshold)
-	for i, tr := range trustees {
-		fmt.Fprintf(&b, "    - {name: T%d, identity: %s, encryption_key: %s}\n", i+1, tr.key.Public(), election.EncryptionKeyOf(tr.enc.Public()))
+const manifestTemplate = `reference: {{.Reference}}
+authority: {{.Authority}}
+languages: [en]
+title: {en: Web test {{.Reference}}}
+revoting: {{.Revoting}}
+weights: {{.Weights}}
+schedule: {dkg_deals_by: {{.DealsBy}}, dkg_complaint_window: 1h, dkg_response_window: 1h}
+trustees:
+  threshold: {{.Threshold}}
+  members:
+{{- range .Trustees}}
+    - {name: {{.Name}}, identity: {{.Identity}}, encryption_key: {{.EncryptionKey}}}
+{{- end}}
+` + contestsYAML
+
+// manifestYAML writes the manifest of the test elections.
+func manifestYAML(t *testing.T, ref string, authority election.PublicKey, revoting, weights bool, dealsBy time.Time, threshold int, trustees []*testTrustee) string {
+	t.Helper()
+	var members []harness.Member
+	for _, tr := range trustees {
+		m, err := tr.Member()
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
 	}
-	b.WriteString(contestsYAML)
-	return b.String()
+	_, y, err := harness.ManifestFromTemplate(manifestTemplate, map[string]any{
+		"Reference": ref, "Authority": authority.String(), "Revoting": revoting, "Weights": weights,
+		"DealsBy": dealsBy.UTC().Format(time.RFC3339), "Threshold": threshold, "Trustees": members,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(y)
 }
 
 func parseManifest(t *testing.T, y string) (*election.Manifest, election.ID) {
@@ -439,29 +466,35 @@ func newVoter(t *testing.T) *wallet.VoterKey {
 	return v
 }
 
-// newTestElection makes the keys and manifest of an election; nothing is
-// submitted.
-func newTestElection(t *testing.T, authority *election.PrivateKey, ref string, revoting, weights bool, trustees, threshold, voters int) *testElection {
+// newTestElection makes the trustees (internal/harness), the voters' keys
+// and the manifest of an election on tn; nothing is submitted.
+func newTestElection(t *testing.T, tn *testNode, ref string, revoting, weights bool, trustees, threshold, voters int) *testElection {
 	t.Helper()
-	e := &testElection{authority: authority}
+	c, err := api.NewClient(tn.url, tn.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testElection{authority: tn.authority, view: harness.NewAPI(c)}
 	for i := range trustees {
-		enc, err := tally.GenerateTrusteeEncryptionKey(rand.Reader)
+		tr, err := harness.NewTrustee(fmt.Sprintf("T%d", i+1), trustee.Options{}, rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.trustees = append(e.trustees, &testTrustee{key: newKey(t), enc: enc, index: uint32(i + 1)})
+		keys, err := tr.State.Keys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.trustees = append(e.trustees, &testTrustee{Trustee: tr, key: keys.Identity, index: uint32(i + 1)})
 	}
 	for range voters {
 		e.voters = append(e.voters, newVoter(t))
 	}
 	dealsBy := time.Now().Add(time.Hour).Truncate(time.Second)
-	e.yaml = manifestYAML(ref, authority.Public(), revoting, weights, dealsBy, threshold, e.trustees)
+	e.yaml = manifestYAML(t, ref, tn.authority.Public(), revoting, weights, dealsBy, threshold, e.trustees)
 	e.man, e.id = parseManifest(t, e.yaml)
-	params, err := e.man.DKGParams(e.id)
-	if err != nil {
+	if e.params, err = e.man.DKGParams(e.id); err != nil {
 		t.Fatal(err)
 	}
-	e.params = params
 	return e
 }
 
@@ -497,15 +530,44 @@ func (e *testElection) rollTx(t *testing.T, weight uint32, voters ...*wallet.Vot
 	return must(t)(election.NewAppendVotersTx(testChainID, e.id, roll, e.authority))
 }
 
-// dealTx is trustee i's deal, kept for the rest of the ceremony.
+// step has trustee i look at the chain once (package trustee's Step and
+// Advance) and returns the one transaction it submits, held for the test
+// to submit.
+func (e *testElection) step(t *testing.T, i int) []byte {
+	t.Helper()
+	q := &harness.Queue{Read: e.view}
+	if _, err := e.trustees[i].Step(t.Context(), q, e.id); err != nil {
+		t.Fatal(err)
+	}
+	txs := q.Take()
+	if len(txs) != 1 {
+		t.Fatalf("trustee %d submitted %d transactions, want 1", i+1, len(txs))
+	}
+	return txs[0]
+}
+
+// dealTx is trustee i's deal.
 func (e *testElection) dealTx(t *testing.T, i int) []byte {
-	tr := e.trustees[i]
-	deal, secret, err := tally.NewDKGDeal(e.params, tr.index, rand.Reader)
+	t.Helper()
+	tx := e.step(t, i)
+	if d, err := election.DecodeTx(tx); err != nil || d.Kind != election.KindDKGDeal {
+		t.Fatalf("trustee %d did not deal: %v", i+1, err)
+	}
+	return tx
+}
+
+// deal is the bytes of trustee i's deal, as its state keeps it.
+func (e *testElection) deal(t *testing.T, i int) []byte {
+	t.Helper()
+	es := e.trustees[i].State.Elections[e.id.String()]
+	if es == nil || es.Deal == "" {
+		t.Fatalf("trustee %d has not dealt", i+1)
+	}
+	b, err := hex.DecodeString(es.Deal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.deal, tr.secret = deal, secret
-	return must(t)(election.NewDKGDealTx(testChainID, e.id, deal, tr.key))
+	return b
 }
 
 // otherDealTx is a deal as dealer signed by key, not kept.
@@ -517,28 +579,23 @@ func (e *testElection) otherDealTx(t *testing.T, params *tally.DKGParams, dealer
 	return must(t)(election.NewDKGDealTx(testChainID, e.id, deal, key))
 }
 
-func (e *testElection) deals() []*tally.DKGDeal {
-	var out []*tally.DKGDeal
-	for _, tr := range e.trustees {
-		if tr.deal != nil {
-			out = append(out, tr.deal)
-		}
-	}
-	return out
-}
-
 // complaintsTx is trustee i's check of the deals: no complaints, since
 // every deal is honest.
 func (e *testElection) complaintsTx(t *testing.T, i int) []byte {
-	tr := e.trustees[i]
-	complaints, err := tally.CheckDeals(e.params, tr.index, tr.enc, e.deals())
+	t.Helper()
+	tx := e.step(t, i)
+	d, err := election.DecodeTx(tx)
+	if err != nil || d.Kind != election.KindDKGComplaints {
+		t.Fatalf("trustee %d did not check the deals: %v", i+1, err)
+	}
+	b, err := election.DecodeBody(d.Kind, d.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(complaints) != 0 {
-		t.Fatalf("trustee %d complains about honest deals: %v", tr.index, complaints)
+	if cs := b.(*election.DKGComplaintsBody).Complaints; len(cs) != 0 {
+		t.Fatalf("trustee %d complains about honest deals: %v", i+1, cs)
 	}
-	return must(t)(election.NewDKGComplaintsTx(testChainID, e.id, complaints, tr.key))
+	return tx
 }
 
 // fetchJointKey reads the joint key from the election's detail.
@@ -601,17 +658,26 @@ func (e *testElection) aggregates(t *testing.T, tn *testNode) []*tally.Ciphertex
 	return out
 }
 
-// secretShare is trustee i's decryption key, derived as the trustee's tool
-// does from the ceremony (every deal honest, no complaints).
+// secretShare is trustee i's decryption key, as the trustee derived it
+// from the ceremony (in a step once the joint key is fixed).
 func (e *testElection) secretShare(t *testing.T, i int) *tally.PrivateKey {
 	t.Helper()
 	tr := e.trustees[i]
-	res, err := tally.Finalize(e.params, e.deals(), nil, nil)
+	if es := tr.State.Elections[e.id.String()]; es == nil || es.Share == "" {
+		if _, err := tr.Step(t.Context(), &harness.Queue{Read: e.view}, e.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es := tr.State.Elections[e.id.String()]
+	if es == nil || es.Share == "" {
+		t.Fatalf("trustee %d has no share", i+1)
+	}
+	b, err := hex.DecodeString(es.Share)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := res.SecretShare(e.params, tr.index, tr.enc, tr.secret, e.deals())
-	if err != nil {
+	x := new(tally.PrivateKey)
+	if err := x.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
 	return x
@@ -699,8 +765,8 @@ func TestAPI(t *testing.T) {
 	tn := startTestNode(t)
 	// e1 is taken through a whole election without revoting, with weights;
 	// e2 allows revoting.
-	e1 := newTestElection(t, tn.authority, "e1", false, true, 2, 2, 6)
-	e2 := newTestElection(t, tn.authority, "e2", true, false, 1, 1, 1)
+	e1 := newTestElection(t, tn, "e1", false, true, 2, 2, 6)
+	e2 := newTestElection(t, tn, "e2", true, false, 1, 1, 1)
 
 	t.Run("Status", func(t *testing.T) { testStatus(t, tn) })
 	t.Run("Page", func(t *testing.T) { testPage(t, tn) })
@@ -918,7 +984,7 @@ func testResultCodes(t *testing.T, tn *testNode, e1, e2 *testElection) {
 		b := append(bytes.Clone(prefix), kind)
 		return append(b, make([]byte, rest)...)
 	}
-	pastYAML := manifestYAML("past", tn.authority.Public(), false, false, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), 1, e2.trustees)
+	pastYAML := manifestYAML(t, "past", tn.authority.Public(), false, false, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), 1, e2.trustees)
 	past, _ := parseManifest(t, pastYAML)
 	otherAuthority := strings.Replace(e2.yaml, tn.authority.Public().String(), mallory.Public().String(), 1)
 	otherMan, _ := parseManifest(t, otherAuthority)

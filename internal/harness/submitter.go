@@ -279,3 +279,32 @@ func StoreView(r election.ReadStore, chainID string, id election.ID, wants func(
 	}
 	return v, nil
 }
+
+// Queue is a Submitter that holds what the roles submit, for the caller to
+// put in a block of its choice (or to submit with other transactions): each
+// submission is answered as accepted, at height 0 (not known yet). Reads go
+// to Read.
+type Queue struct {
+	Read Submitter
+	Txs  [][]byte
+}
+
+func (q *Queue) ChainID(ctx context.Context) (string, error) { return q.Read.ChainID(ctx) }
+
+func (q *Queue) Submit(_ context.Context, _ string, tx []byte) (int64, error) {
+	q.Txs = append(q.Txs, tx)
+	return 0, nil
+}
+
+func (q *Queue) View(ctx context.Context, id election.ID, wants func(*trustee.View) trustee.Wants) (*trustee.View, error) {
+	return q.Read.View(ctx, id, wants)
+}
+
+func (q *Queue) Wait(ctx context.Context) error { return q.Read.Wait(ctx) }
+
+// Take returns the transactions held, and empties the queue.
+func (q *Queue) Take() [][]byte {
+	txs := q.Txs
+	q.Txs = nil
+	return txs
+}
