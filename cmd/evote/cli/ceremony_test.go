@@ -19,6 +19,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
@@ -36,22 +37,26 @@ func init() { trusteeKDF = testKDF }
 
 // startTestNetwork starts a one-validator network whose genesis names a
 // fresh authority key, written to dir/authority.key.
-func startTestNetwork(t *testing.T) *demoNetwork {
+func startTestNetwork(t *testing.T) *testNetwork {
 	t.Helper()
-	n, err := startDemoNetwork(t.Context(), t.TempDir(), 1)
+	n, err := demo.StartNetwork(t.Context(), t.TempDir(), 1, demoTools())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { n.stop() })
-	return n
+	t.Cleanup(func() { n.Stop() })
+	return &testNetwork{url: n.URL, authority: n.Authority}
 }
+
+// testNetwork is a network of the tests: its API and its authority key
+// file.
+type testNetwork struct{ url, authority string }
 
 // runCLI runs evote with args and the given node, returning exit code,
 // stdout and stderr.
 func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(ctx, args, &lockedWriter{w: &out}, &lockedWriter{w: &errb})
+	code := Run(ctx, args, &demo.LockedWriter{W: &out}, &demo.LockedWriter{W: &errb})
 	return code, out.String(), errb.String()
 }
 
@@ -130,11 +135,11 @@ func TestDemoElection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var exp demoExpected
+	var exp demo.Expected
 	if err := json.Unmarshal(b, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if exp.Version != demoExpectedTag || exp.RollSize != 10 || len(exp.Voters) != 10 || len(exp.Offline) != 1 || exp.Offline[0] != 3 {
+	if exp.Version != demo.ExpectedTag || exp.RollSize != 10 || len(exp.Voters) != 10 || len(exp.Offline) != 1 || exp.Offline[0] != 3 {
 		t.Fatalf("expected.json: %+v", exp)
 	}
 	// The totals the table shows are the sums of each voter's last ballot
@@ -195,7 +200,7 @@ func TestDemoFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := runDemo(t.Context(), cfg, &lockedWriter{w: &b}); err != nil {
+	if err := runDemo(t.Context(), cfg, &demo.LockedWriter{W: &b}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, b.String())
 	}
 	out := b.String()
@@ -700,7 +705,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	}
 	defer func() { rn.stop() }()
 	api := testClient(t, rn.url)
-	if err := waitNodeReady(t.Context(), rn.url, nil); err != nil {
+	if err := localnet.WaitReady(t.Context(), testClient(t, rn.url), 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "manifest.yaml")
@@ -731,7 +736,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	if rn, err = startNode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitNodeReady(ctx, api.Base(), nil); err != nil {
+	if err := localnet.WaitReady(ctx, api, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)

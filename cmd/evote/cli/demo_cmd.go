@@ -1,87 +1,28 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	_ "embed"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/internal/localnet"
+	"github.com/evote/evote/internal/demo"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/trustee"
-	"github.com/evote/evote/wallet"
 )
 
-// `evote demo` runs a whole election on a fresh network, every role with
-// its own keys and through the node's HTTP API: the official's commands,
-// each trustee's run in its own sealed directory, voters building and
-// casting their own ballots (a few of them twice), one trustee offline at
-// decryption when there are more than the threshold; then it checks the
-// totals against the choices it recorded.
-
-//go:embed demo-election.yaml
-var demoManifest string
+// `evote demo` runs a whole election on a fresh network (internal/demo),
+// playing this binary's own commands: the in-process node, the official's
+// commands, the trustees' sealed directories and run loop, the record's
+// export and verification, and the result table.
 
 // ElectionDemoConfig configures `evote demo`.
-type ElectionDemoConfig struct {
-	Voters, Trustees, Threshold, Validators int
-	Out                                     string // "" makes a temporary directory
-	// Faults makes trustees misbehave (by index), for tests of the
-	// chain's checks; no flag sets it.
-	Faults map[int]trustee.Fault
-	// FastKDF seals the trustees' secrets with a cheap Argon2id setting.
-	FastKDF bool
-}
-
-// Validate checks the configuration.
-func (c ElectionDemoConfig) Validate() error {
-	switch {
-	case c.Voters < 1 || c.Voters > 100000:
-		return fmt.Errorf("--voters must be 1..100000, got %d", c.Voters)
-	case c.Trustees < 1 || c.Trustees > election.MaxTrustees:
-		return fmt.Errorf("--trustees must be 1..%d, got %d", election.MaxTrustees, c.Trustees)
-	case c.Threshold < 1 || c.Threshold > c.Trustees:
-		return fmt.Errorf("--threshold must be 1..%d (the trustees), got %d", c.Trustees, c.Threshold)
-	case c.Validators < 1 || c.Validators > 16:
-		return fmt.Errorf("--validators must be 1..16, got %d", c.Validators)
-	}
-	bad := 0
-	for i, f := range c.Faults {
-		if i < 1 || i > c.Trustees {
-			return fmt.Errorf("demo faults: name trustee %d of %d", i, c.Trustees)
-		}
-		switch f {
-		case trustee.FaultBadShare:
-		case trustee.FaultBadDecryption:
-			bad++
-		default:
-			return fmt.Errorf("demo faults: trustee %d: %v is not a fault a demo plays", i, f)
-		}
-	}
-	if c.Trustees-bad < c.Threshold {
-		return fmt.Errorf("demo faults: with %d trustee(s) posting wrong decryptions, fewer than --threshold %d honest ones remain", bad, c.Threshold)
-	}
-	return nil
-}
+type ElectionDemoConfig = demo.Config
 
 func newDemoCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -114,619 +55,87 @@ in DIR/expected.json; the demo prints the result table and exits 2 if the totals
 	return cmd
 }
 
-// demoExpected is DIR/expected.json (docs/spec/files.md).
-type demoExpected struct {
-	Version  string         `json:"version"`
-	ChainID  string         `json:"chain_id"`
-	Election string         `json:"election"`
-	Seed     string         `json:"seed"` // of the random choices
-	RollSize int            `json:"roll_size"`
-	Voters   []demoVoter    `json:"voters"`
-	Totals   [][]uint64     `json:"totals"` // by contest, by option: the sum of the counted ballots
-	Offline  []uint32       `json:"offline_trustees"`
-	Faults   map[int]string `json:"faults,omitempty"`
-}
-
-// demoVoter is one voter's ballots, in casting order; the last counts.
-type demoVoter struct {
-	Voter   string       `json:"voter"`
-	Ballots [][][]uint64 `json:"ballots"`
-	Codes   []string     `json:"tracking_codes"`
-}
-
-const demoExpectedTag = "evote/v1/demo-expected"
-
-// demoNetwork is the demo's network: the node the roles talk to, and how
-// to stop it.
-type demoNetwork struct {
-	url       string
-	authority string // the authority key file
-	genesis   string // the network's genesis.json, the verifier's trust anchor
-	stop      func() error
-}
-
-// demoRun is the state of a demo, for its steps and the record hook.
-type demoRun struct {
-	cfg      ElectionDemoConfig
-	out      io.Writer
-	dir      string
-	net      *demoNetwork
-	api      *api.Client
-	official *official
-	id       election.ID
-	expected *demoExpected
-}
-
+// runDemo runs the demo with this binary's commands; totals that differ
+// from the recorded choices exit 2.
 func runDemo(ctx context.Context, cfg ElectionDemoConfig, out io.Writer) error {
-	start := time.Now()
-	dir := cfg.Out
-	if dir == "" {
-		d, err := os.MkdirTemp("", "evote-demo-")
-		if err != nil {
-			return err
-		}
-		dir = d
-	} else {
-		if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-			return fmt.Errorf("--out %s is not empty", dir)
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
+	err := demo.Run(ctx, cfg, demoTools(), out)
+	if errors.Is(err, demo.ErrMismatch) {
+		return &exitError{code: 2, err: err}
 	}
-	d := &demoRun{cfg: cfg, out: out, dir: dir}
-	fmt.Fprintf(out, "demo: %d voters, %d trustees (any %d decrypt), %d validator(s); files in %s\n", cfg.Voters, cfg.Trustees, cfg.Threshold, cfg.Validators, dir)
-	net, err := startDemoNetwork(ctx, dir, cfg.Validators)
-	if err != nil {
-		return fmt.Errorf("network: %w", err)
-	}
-	d.net = net
-	defer net.stop()
-	fmt.Fprintf(out, "network up: API on %s; election authority key %s\n", net.url, net.authority)
-	if err := d.run(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "demo done in %.1f s\n", time.Since(start).Seconds())
-	return nil
+	return err
 }
 
-// startDemoNetwork starts one validator in this process, or writes a
-// testnet and runs its nodes as processes of this binary.
-func startDemoNetwork(ctx context.Context, dir string, validators int) (*demoNetwork, error) {
-	const chainID = "evote-demo"
-	if validators == 1 {
-		ports, err := localnet.FreePortBlock(2)
-		if err != nil {
-			return nil, err
-		}
-		authority, keyPath, err := newAuthorityKey(dir)
-		if err != nil {
-			return nil, err
-		}
-		appState, err := genesisAppState(chainID, authority)
-		if err != nil {
-			return nil, err
-		}
-		home := filepath.Join(dir, "node")
-		err = chain.Init(home, "evote-demo", chain.InitOptions{ChainID: chainID, AppState: appState,
-			P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports+1)})
-		if err != nil {
-			return nil, err
-		}
-		rn, err := startNode(NodeConfig{Home: home, HTTPAddr: "127.0.0.1:0", LogLevel: "error"})
-		if err != nil {
-			return nil, err
-		}
-		n := &demoNetwork{url: rn.url, authority: keyPath, genesis: filepath.Join(home, "config", "genesis.json"), stop: rn.stop}
-		if err := waitNodeReady(ctx, rn.url, nil); err != nil {
-			rn.stop()
-			return nil, err
-		}
-		return n, nil
-	}
-	net, err := localnet.Start(localnet.Options{Dir: filepath.Join(dir, "net"), ChainID: chainID, Validators: validators, Write: writeLocalTestnet,
-		LogTo: func(home string) (io.WriteCloser, error) { return os.Create(filepath.Join(home, "process.log")) }})
-	if err != nil {
-		return nil, err
-	}
-	nodes, stop := net.Nodes, net.Stop
-	for i, n := range nodes {
-		if err := waitNodeReady(ctx, n.URL, n.Done); err != nil {
-			stop()
-			return nil, fmt.Errorf("node %d: %w", i, err)
-		}
-	}
-	return &demoNetwork{url: nodes[0].URL, authority: net.AuthorityKey(), genesis: net.Genesis(), stop: stop}, nil
-}
-
-// waitNodeReady polls a node's status until it has a first block.
-func waitNodeReady(ctx context.Context, url string, done <-chan struct{}) error {
-	c, err := newNodeClient(url)
-	if err != nil {
-		return err
-	}
-	return localnet.WaitReady(ctx, c, 1, done)
-}
-
-type demoTrustee struct {
-	index  int
-	dir    string
-	pass   []byte
-	store  *trusteeStore
-	fault  trustee.Fault
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the run ends, err set
-	err    error
-	log    *os.File
-}
-
-// finished reports whether the trustee's run has ended.
-func (t *demoTrustee) finished() bool {
-	select {
-	case <-t.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (d *demoRun) run(ctx context.Context) error {
-	out, cfg := d.out, d.cfg
-	c, err := newNodeClient(d.net.url)
-	if err != nil {
-		return err
-	}
-	d.api = c
-	authority, err := readAuthorityKey(d.net.authority)
-	if err != nil {
-		return err
-	}
-	st, err := d.api.Status(ctx)
-	if err != nil {
-		return err
-	}
-	d.official = &official{api: d.api, chainID: st.ChainID, authority: authority, out: prefixWriter(out, "  official: ")}
-
-	// The trustees make their keys, each in its own directory.
-	kdf := trusteeKDF
-	if cfg.FastKDF {
-		kdf = testKDF
-	}
-	trustees := make([]*demoTrustee, cfg.Trustees)
-	type trusteeVars struct{ Name, Identity, EncryptionKey string }
-	var tv []trusteeVars
-	for i := range trustees {
-		t := &demoTrustee{index: i + 1, dir: filepath.Join(d.dir, "trustees", fmt.Sprintf("trustee-%d", i+1)), pass: []byte(randomHex(16)), fault: cfg.Faults[i+1]}
-		if t.store, err = initTrusteeStore(t.dir, fmt.Sprintf("Trustee %d", i+1), t.pass, kdf); err != nil {
-			return err
-		}
-		// A demo keeps the passphrase beside the directory, so that its
-		// trustees can be run again by hand.
-		if err := os.WriteFile(t.dir+".passphrase", append(bytes.Clone(t.pass), '\n'), 0o600); err != nil {
-			return err
-		}
-		k, err := t.store.state.Keys()
-		if err != nil {
-			return err
-		}
-		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.Identity.TrusteePublic().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
-		trustees[i] = t
-	}
-	fmt.Fprintf(out, "%d trustees made their identity and encryption keys, sealed in %s\n", len(trustees), filepath.Join(d.dir, "trustees"))
-
-	// The official writes the manifest and creates the election.
-	var y bytes.Buffer
-	err = template.Must(template.New("manifest").Parse(demoManifest)).Execute(&y, map[string]any{
-		"Authority": authority.AuthorityPublic().String(), "Reference": "demo-" + randomHex(8),
-		"DealsBy": time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second).Format(time.RFC3339), "Threshold": cfg.Threshold, "Trustees": tv,
-	})
-	if err != nil {
-		return err
-	}
-	manifestPath := filepath.Join(d.dir, "manifest.yaml")
-	if err := os.WriteFile(manifestPath, y.Bytes(), 0o644); err != nil {
-		return err
-	}
-	man, err := election.ParseManifestYAML(y.Bytes())
-	if err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	if d.id, err = d.official.create(ctx, man); err != nil {
-		return err
-	}
-
-	// The trustees start watching the chain.
-	for _, t := range trustees {
-		if err := d.startTrustee(ctx, t); err != nil {
-			return err
-		}
-	}
-	defer func() {
-		for _, t := range trustees {
-			t.cancel()
-			<-t.done
-			t.log.Close()
-		}
-	}()
-	fmt.Fprintf(out, "%d trustee processes run the key ceremony on the chain (logs: %s)\n", len(trustees), filepath.Join(d.dir, "trustees", "trustee-N.log"))
-
-	// The voters make their keys; the official appends them to the roll.
-	voters := make([]*wallet.VoterKey, cfg.Voters)
-	var roll strings.Builder
-	roll.WriteString("# the demo's voter roll: one voter public key per line\n")
-	for i := range voters {
-		if voters[i], err = wallet.GenerateVoterKey(rand.Reader); err != nil {
-			return err
-		}
-		if err := writeSecret(filepath.Join(d.dir, "voters", fmt.Sprintf("voter-%d.key", i+1)), voters[i]); err != nil {
-			return err
-		}
-		fmt.Fprintln(&roll, voters[i].Public())
-	}
-	rollPath := filepath.Join(d.dir, "roll.txt")
-	if err := os.WriteFile(rollPath, []byte(roll.String()), 0o644); err != nil {
-		return err
-	}
-	entries, err := parseRollFile(strings.NewReader(roll.String()))
-	if err != nil {
-		return err
-	}
-	if _, err := d.official.appendRoll(ctx, d.id, entries, rollBatch); err != nil {
-		return err
-	}
-
-	// The official opens the election once the key is fixed.
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	det, err := d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseReady, election.PhaseFailed))
-	cancel()
-	if err != nil {
-		return fmt.Errorf("waiting for the key ceremony: %w%s", err, trusteeErrors(trustees))
-	}
-	if det.Phase == election.PhaseFailed {
-		return fmt.Errorf("the key ceremony failed: %s", det.Failure)
-	}
-	d.reportCeremony(det)
-	if err := d.official.open(ctx, d.id); err != nil {
-		return err
-	}
-
-	// The voters vote, a few of them twice.
-	if err := d.vote(ctx, voters); err != nil {
-		return err
-	}
-
-	// One trustee goes offline before the close when the others suffice.
-	bad := 0
-	for _, f := range cfg.Faults {
-		if f == trustee.FaultBadDecryption {
-			bad++
-		}
-	}
-	if cfg.Trustees-bad > cfg.Threshold {
-		for i := len(trustees) - 1; i >= 0; i-- {
-			if t := trustees[i]; t.fault == trustee.FaultNone {
-				t.cancel()
-				<-t.done
-				d.expected.Offline = append(d.expected.Offline, uint32(t.index))
-				fmt.Fprintf(out, "trustee %d goes offline: it will not decrypt\n", t.index)
-				break
+// demoTools are the commands the demo plays.
+func demoTools() demo.Tools {
+	return demo.Tools{
+		StartNode: func(home string) (string, func() error, error) {
+			rn, err := startNode(NodeConfig{Home: home, HTTPAddr: "127.0.0.1:0", LogLevel: "error"})
+			if err != nil {
+				return "", nil, err
 			}
-		}
-	}
-	if err := d.official.close(ctx, d.id); err != nil {
-		return err
-	}
-	wctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
-	det, err = d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseTallied, election.PhaseFailed))
-	cancel()
-	if err != nil {
-		return fmt.Errorf("waiting for the result: %w%s", err, trusteeErrors(trustees))
-	}
-	if det.Phase == election.PhaseFailed {
-		return fmt.Errorf("the decryption failed: %s", det.Failure)
-	}
-	if err := d.reportDecryption(trustees); err != nil {
-		return err
-	}
-	if err := writeDemoJSON(filepath.Join(d.dir, "expected.json"), d.expected); err != nil {
-		return err
-	}
-	if err := demoRecordStep(ctx, d); err != nil {
-		return err
-	}
-
-	res, err := fetchResults(ctx, d.api, d.id)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out)
-	printResults(out, res)
-	fmt.Fprintln(out)
-	return d.checkTotals(res)
-}
-
-// demoRecordStep exports the election record to DIR/record.json, as
-// `evote export` does, and verifies it against the network's genesis, as
-// `evote verify --genesis` does: the result the demo then prints is one
-// anyone can check without trusting the node.
-func demoRecordStep(ctx context.Context, d *demoRun) error {
-	path := filepath.Join(d.dir, "record.json")
-	fmt.Fprintf(d.out, "exporting the election record to %s ...\n", path)
-	if err := exportRecord(ctx, ExportConfig{Node: d.net.url, Election: d.id.String(), Out: path}, d.out); err != nil {
-		return err
-	}
-	fmt.Fprintln(d.out, "verifying the record without trusting the node (against the network's genesis) ...")
-	return verifyRecord(ctx, VerifyConfig{File: path, Genesis: d.net.genesis}, d.out, io.Discard)
-}
-
-// startTrustee runs a trustee in a goroutine, with its own context, its own
-// sealed state opened with its passphrase, and its log in its own file.
-func (d *demoRun) startTrustee(ctx context.Context, t *demoTrustee) error {
-	store, err := openTrusteeStore(t.dir, t.pass)
-	if err != nil {
-		return err
-	}
-	log, err := os.Create(t.dir + ".log")
-	if err != nil {
-		return err
-	}
-	tctx, cancel := context.WithCancel(ctx)
-	t.cancel, t.done, t.log = cancel, make(chan struct{}), log
-	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Test: trustee.Options{Fault: t.fault}}
-	go func() {
-		err := runTrustee(tctx, cfg, store, &lockedWriter{w: log})
-		store.close()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintf(log, "exit: %v\n", err)
-		}
-		t.err = err
-		close(t.done)
-	}()
-	return nil
-}
-
-// trusteeErrors lists the trustees that have stopped with an error.
-func trusteeErrors(ts []*demoTrustee) string {
-	var b strings.Builder
-	for _, t := range ts {
-		if t.finished() && t.err != nil {
-			fmt.Fprintf(&b, "\n  trustee %d stopped: %v", t.index, t.err)
-		}
-	}
-	return b.String()
-}
-
-// reportCeremony says what the key ceremony did: complaints, revealed
-// shares, exclusions.
-func (d *demoRun) reportCeremony(det *api.ElectionDetail) {
-	for _, t := range det.Trustees {
-		if len(t.ComplaintsAbout) > 0 {
-			fmt.Fprintf(d.out, "  trustee %d complained about trustee(s) %v: the share sealed to it did not open\n", t.Index, t.ComplaintsAbout)
-		}
-		if t.Excluded != nil {
-			fmt.Fprintf(d.out, "  trustee %d is excluded from the joint key: %s\n", t.Index, t.Excluded.Reason)
-		}
-	}
-	if det.Counts.Responses > 0 {
-		fmt.Fprintf(d.out, "  %d complaint(s) answered on the chain by revealing the share; the dealer stays qualified\n", det.Counts.Responses)
-	}
-	var q []uint32
-	for _, t := range det.Trustees {
-		if t.Qualified {
-			q = append(q, t.Index)
-		}
-	}
-	fmt.Fprintf(d.out, "key ceremony done on the chain: joint key %x from trustees %v\n", det.JointKey.Bytes(), q)
-}
-
-// reportDecryption says how each trustee's run ended; a trustee told to
-// post wrong decryptions must have been refused with bad-decryption-share.
-func (d *demoRun) reportDecryption(ts []*demoTrustee) error {
-	for _, t := range ts {
-		if slices.Contains(d.expected.Offline, uint32(t.index)) {
-			continue
-		}
-		var err error
-		select {
-		case <-t.done:
-			err = t.err
-		case <-time.After(30 * time.Second):
-			err = errors.New("still running 30 s after the result")
-		}
-		code, rejected := api.RefusalCode(err)
-		switch {
-		case t.fault == trustee.FaultBadDecryption && rejected && code == election.CodeBadDecryptionShare:
-			fmt.Fprintf(d.out, "  trustee %d's wrong partial decryptions were rejected: %v\n", t.index, err)
-		case t.fault == trustee.FaultBadDecryption:
-			return fmt.Errorf("trustee %d posted wrong decryptions and was not refused with bad-decryption-share: %v", t.index, err)
-		case err != nil:
-			return fmt.Errorf("trustee %d: %w", t.index, err)
-		}
-	}
-	return nil
-}
-
-// demoChoices draws valid random choices for every contest, different
-// from avoid's first contest when avoid is given (a revote that changes
-// the outcome).
-func demoChoices(rng *mrand.Rand, m *election.Manifest, avoid [][]uint64) [][]uint64 {
-	out := make([][]uint64, len(m.Contests))
-	for i := range m.Contests {
-		c := &m.Contests[i]
-		n := len(c.Options)
-		for {
-			choice := make([]uint64, n)
-			k := int(c.MinSelections) + rng.IntN(int(min(c.MaxSelections, uint32(n))-c.MinSelections)+1)
-			for _, j := range rng.Perm(n)[:k] {
-				choice[j] = 1
+			return rn.url, rn.stop, nil
+		},
+		WriteTestnet: writeLocalTestnet,
+		Official: func(c *api.Client, chainID string, authority *election.PrivateKey, out io.Writer) demo.Official {
+			return demoOfficial{&official{api: c, chainID: chainID, authority: authority, out: out}}
+		},
+		InitTrustee: func(dir, name string, pass []byte, fastKDF bool) (harness.Member, error) {
+			kdf := trusteeKDF
+			if fastKDF {
+				kdf = testKDF
 			}
-			if i == 0 && avoid != nil && slices.Equal(choice, avoid[0]) {
-				continue
+			s, err := initTrusteeStore(dir, name, pass, kdf)
+			if err != nil {
+				return harness.Member{}, err
 			}
-			out[i] = choice
-			break
-		}
-	}
-	return out
-}
-
-// vote has every voter build and cast a ballot with its own key through
-// the API; the first few cast a second ballot that replaces the first.
-func (d *demoRun) vote(ctx context.Context, voters []*wallet.VoterKey) error {
-	m, err := d.api.DKG(ctx, d.id)
-	if err != nil {
-		return err
-	}
-	man := m.Manifest.Manifest
-	key, err := fetchJointKey(ctx, d.api, d.id)
-	if err != nil {
-		return err
-	}
-	el, err := wallet.NewElection(d.official.chainID, man, key)
-	if err != nil {
-		return err
-	}
-	seed := make([]byte, 16)
-	rand.Read(seed)
-	rng := mrand.New(mrand.NewPCG(binary.BigEndian.Uint64(seed), binary.BigEndian.Uint64(seed[8:])))
-	revoters := min(len(voters), max(1, len(voters)/5))
-	exp := &demoExpected{Version: demoExpectedTag, ChainID: d.official.chainID, Election: d.id.String(), Seed: hex.EncodeToString(seed),
-		RollSize: len(voters), Offline: []uint32{}}
-	if len(d.cfg.Faults) > 0 {
-		exp.Faults = map[int]string{}
-		for i, f := range d.cfg.Faults {
-			exp.Faults[i] = f.String()
-		}
-	}
-	for i, v := range voters {
-		dv := demoVoter{Voter: v.Public().String(), Ballots: [][][]uint64{demoChoices(rng, man, nil)}}
-		if i < revoters {
-			dv.Ballots = append(dv.Ballots, demoChoices(rng, man, dv.Ballots[0]))
-		}
-		exp.Voters = append(exp.Voters, dv)
-	}
-	d.expected = exp
-	cast := func(round int) error {
-		var wg sync.WaitGroup
-		errs := make([]error, len(voters))
-		sem := make(chan struct{}, 64) // ballots in flight, each waiting for its commit
-		for i, v := range voters {
-			if round >= len(exp.Voters[i].Ballots) {
-				continue
+			defer s.close()
+			t := harness.Trustee{State: s.state}
+			return t.Member()
+		},
+		RunTrustee: func(ctx context.Context, node, dir string, pass []byte, id election.ID, opts trustee.Options, log io.Writer) error {
+			store, err := openTrusteeStore(dir, pass)
+			if err != nil {
+				return err
 			}
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				b, err := wallet.BuildBallot(el, v, uint64(round+1), exp.Voters[i].Ballots[round], rand.Reader)
-				if err != nil {
-					errs[i] = err
-					return
+			defer store.close()
+			return runTrustee(ctx, TrusteeRunConfig{Node: node, Election: id, Dir: dir, Poll: 100 * time.Millisecond, Test: opts}, store, log)
+		},
+		Record: func(ctx context.Context, node string, id election.ID, path, genesis string, out io.Writer) error {
+			if err := exportRecord(ctx, ExportConfig{Node: node, Election: id.String(), Out: path}, out); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "verifying the record without trusting the node (against the network's genesis) ...")
+			return verifyRecord(ctx, VerifyConfig{File: path, Genesis: genesis}, out, io.Discard)
+		},
+		Results: func(ctx context.Context, c *api.Client, id election.ID, out io.Writer) ([][]*uint64, uint64, error) {
+			res, err := fetchResults(ctx, c, id)
+			if err != nil {
+				return nil, 0, err
+			}
+			printResults(out, res)
+			totals := make([][]*uint64, len(res.Contests))
+			for i, ct := range res.Contests {
+				for _, o := range ct.Options {
+					totals[i] = append(totals[i], o.Total)
 				}
-				c, err := commitTx(ctx, d.api, fmt.Sprintf("ballot %d of voter %d", round+1, i+1), b.Tx)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				exp.Voters[i].Codes = append(exp.Voters[i].Codes, c.TrackingCode.String())
-			}()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
-	t0 := time.Now()
-	if err := cast(0); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "%d voters cast their ballots, built and signed with their own keys (%.1f s)\n", len(voters), time.Since(t0).Seconds())
-	if err := cast(1); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "%d voters cast a second ballot with other choices: it replaces their first\n", revoters)
-	exp.Totals = make([][]uint64, len(man.Contests))
-	for c := range man.Contests {
-		exp.Totals[c] = make([]uint64, len(man.Contests[c].Options))
-	}
-	for _, v := range exp.Voters {
-		last := v.Ballots[len(v.Ballots)-1]
-		for c := range last {
-			for o, x := range last[c] {
-				exp.Totals[c][o] += x
 			}
-		}
+			return totals, res.Voters, nil
+		},
 	}
-	return nil
 }
 
-// checkTotals compares the decrypted totals with the recorded choices.
-func (d *demoRun) checkTotals(res *ResultsJSON) error {
-	bad := 0
-	for c, ct := range res.Contests {
-		for o, opt := range ct.Options {
-			if want := d.expected.Totals[c][o]; opt.Total == nil || *opt.Total != want {
-				got := "none"
-				if opt.Total != nil {
-					got = strconv.FormatUint(*opt.Total, 10)
-				}
-				fmt.Fprintf(d.out, "MISMATCH contest %d option %q: decrypted %s, recorded choices give %d\n", c+1, opt.Option, got, want)
-				bad++
-			}
-		}
-	}
-	if res.Voters != uint64(len(d.expected.Voters)) {
-		fmt.Fprintf(d.out, "MISMATCH turnout: %d counted, %d voted\n", res.Voters, len(d.expected.Voters))
-		bad++
-	}
-	if bad > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("%d totals differ from the recorded choices (%s)", bad, filepath.Join(d.dir, "expected.json"))}
-	}
-	fmt.Fprintf(d.out, "✓ every total equals the recorded choices (%s): only each voter's last ballot counted\n", filepath.Join(d.dir, "expected.json"))
-	return nil
+// demoOfficial is the official of `evote election` and `evote roll` as
+// the demo drives it.
+type demoOfficial struct{ o *official }
+
+func (d demoOfficial) Create(ctx context.Context, m *election.Manifest) (election.ID, error) {
+	return d.o.create(ctx, m)
 }
 
-func writeDemoJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+func (d demoOfficial) AppendRoll(ctx context.Context, id election.ID, roll []election.RollEntry, batch int) error {
+	_, err := d.o.appendRoll(ctx, id, roll, batch)
+	return err
 }
 
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *lockedWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// prefixWriter writes each line to w with a prefix.
-func prefixWriter(w io.Writer, prefix string) io.Writer {
-	return &prefixed{w: w, prefix: prefix, bol: true}
-}
-
-type prefixed struct {
-	w      io.Writer
-	prefix string
-	bol    bool
-}
-
-func (p *prefixed) Write(b []byte) (int, error) {
-	var buf bytes.Buffer
-	for _, c := range b {
-		if p.bol {
-			buf.WriteString(p.prefix)
-		}
-		buf.WriteByte(c)
-		p.bol = c == '\n'
-	}
-	if _, err := p.w.Write(buf.Bytes()); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
+func (d demoOfficial) Open(ctx context.Context, id election.ID) error  { return d.o.open(ctx, id) }
+func (d demoOfficial) Close(ctx context.Context, id election.ID) error { return d.o.close(ctx, id) }
