@@ -3,7 +3,6 @@ package test
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,11 +13,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/wallet"
 )
 
@@ -347,32 +345,19 @@ var approvals = [][]uint64{{1, 0, 1, 0, 0}, {0, 1, 0, 0, 0}, {1, 1, 1, 0, 0}, {0
 // on every core: a yes or a no, and one of the approvals.
 func (se *sampleElection) ballots(t *testing.T) []*ballot {
 	t.Helper()
-	out := make([]*ballot, len(se.voters))
-	errs := make([]error, runtime.NumCPU())
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(out) {
-					return
-				}
-				choices := [][]uint64{{uint64(i % 2), uint64(1 - i%2)}, approvals[i%len(approvals)]}
-				b, err := wallet.BuildBallot(se.election, se.voters[i], 1, choices, crand.Reader)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = &ballot{voter: se.voters[i], tx: b.Tx, code: hex.EncodeToString(b.Hash[:])}
-			}
-		}()
+	voters := make([]*harness.Voter, len(se.voters))
+	for i, v := range se.voters {
+		voters[i] = &harness.Voter{Key: v}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	built, err := harness.Ballots(se.election, voters, func(i int) [][]uint64 {
+		return [][]uint64{{uint64(i % 2), uint64(1 - i%2)}, approvals[i%len(approvals)]}
+	})
+	if err != nil {
 		t.Fatal(err)
+	}
+	out := make([]*ballot, len(built))
+	for i, b := range built {
+		out[i] = &ballot{voter: se.voters[i], tx: b.Tx, code: hex.EncodeToString(b.Hash[:])}
 	}
 	return out
 }

@@ -2,7 +2,12 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/evote/evote/wallet"
 )
@@ -34,4 +39,31 @@ func (v *Voter) Cast(ctx context.Context, sub Submitter, el *wallet.Election, ch
 	}
 	h, err := sub.Submit(ctx, "ballot", b.Tx)
 	return b, h, err
+}
+
+// Ballots builds the next ballot of every voter, on every core, with fresh
+// randomness (crypto/rand): voter i's choices are choices(i).
+func Ballots(el *wallet.Election, voters []*Voter, choices func(i int) [][]uint64) ([]*wallet.Ballot, error) {
+	out := make([]*wallet.Ballot, len(voters))
+	errs := make([]error, runtime.NumCPU())
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := range errs {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(voters) {
+					return
+				}
+				b, err := voters[i].Ballot(el, choices(i), rand.Reader)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = b
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }

@@ -27,7 +27,6 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/localnet"
-	"github.com/evote/evote/wallet"
 )
 
 //go:embed bench-election.yaml
@@ -134,9 +133,13 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 		return nil, err
 	}
 	progress("preparing %d ballots on %d cores ...", cfg.Ballots, runtime.NumCPU())
-	ballots, err := prepareBallots(el, set.Voters)
+	built, err := harness.Ballots(el, set.Voters, func(i int) [][]uint64 { return [][]uint64{Choices[i%len(Choices)]} })
 	if err != nil {
 		return nil, err
+	}
+	ballots := make([][]byte, len(built))
+	for i, b := range built {
+		ballots[i] = b.Tx
 	}
 
 	progress("submitting with %d clients ...", cfg.Clients)
@@ -236,35 +239,6 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 		}
 	}
 	return res, nil
-}
-
-// prepareBallots builds one valid ballot per voter, on every core.
-func prepareBallots(el *wallet.Election, voters []*harness.Voter) ([][]byte, error) {
-	out := make([][]byte, len(voters))
-	errs := make([]error, runtime.NumCPU())
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for w := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(voters) {
-					return
-				}
-				choices := [][]uint64{Choices[i%len(Choices)]}
-				b, err := voters[i].Ballot(el, choices, rand.Reader)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = b.Tx
-			}
-		}()
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
 }
 
 // nodesCPU returns the CPU seconds (user + system) the node processes have

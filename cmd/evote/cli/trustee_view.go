@@ -5,18 +5,19 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/trustee"
 )
 
 // trusteeNode is a trustee's one contact with the node: what the chain
-// shows of the election, fetched into a trustee.View, and the submission
-// of the trustee's transactions. Every HTTP call of `evote trustee run` is
-// in this file.
+// shows of the election, fetched into a trustee.View (harness.API.View, the
+// same reads as every in-process trustee over HTTP), and the submission of
+// the trustee's transactions. Every HTTP call of `evote trustee run` goes
+// through it.
 type trusteeNode struct {
-	api     *api.Client
-	id      election.ID
-	chainID string
-	man     *election.Manifest // from the first look
+	api  *api.Client
+	id   election.ID
+	look *harness.API
 }
 
 func newTrusteeNode(url string, id election.ID) (*trusteeNode, error) {
@@ -24,7 +25,7 @@ func newTrusteeNode(url string, id election.ID) (*trusteeNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &trusteeNode{api: c, id: id}, nil
+	return &trusteeNode{api: c, id: id, look: harness.NewAPI(c)}, nil
 }
 
 // view fetches the election's detail, and what else tr wants for its
@@ -32,54 +33,7 @@ func newTrusteeNode(url string, id election.ID) (*trusteeNode, error) {
 // comes from .../dkg (checked against the election id by the client) at
 // the first look and with every fetch of the messages.
 func (n *trusteeNode) view(ctx context.Context, tr *trustee.Trustee) (*trustee.View, error) {
-	if n.man == nil {
-		st, err := n.api.Status(ctx)
-		if err != nil {
-			return nil, err
-		}
-		m, err := n.api.DKG(ctx, n.id)
-		if err != nil {
-			return nil, err
-		}
-		n.chainID, n.man = st.ChainID, m.Manifest.Manifest
-	}
-	d, err := n.api.Election(ctx, n.id)
-	if err != nil {
-		return nil, err
-	}
-	v := &trustee.View{ChainID: n.chainID, Election: n.id, Manifest: n.man, Phase: d.Phase, Failure: d.Failure,
-		Deadline: d.Deadline, JointKey: d.JointKey}
-	for _, t := range d.Trustees {
-		v.Trustees = append(v.Trustees, trustee.Posted{Dealt: t.Dealt, ComplaintsPosted: t.ComplaintsPosted, SharesPosted: t.SharesPosted})
-	}
-	want := tr.Wants(v)
-	if want.Messages {
-		// The detail and the messages are two reads: take the messages
-		// after the detail, so that they hold at least what it counts.
-		m, err := n.api.DKG(ctx, n.id)
-		if err != nil {
-			return nil, err
-		}
-		v.Manifest = m.Manifest.Manifest
-		if v.Messages, err = trustee.MessagesOf(m.Messages()); err != nil {
-			return nil, err
-		}
-	}
-	if want.Aggregates {
-		t, err := n.api.Tally(ctx, n.id)
-		if err != nil {
-			return nil, err
-		}
-		v.Tally = &trustee.Tally{Phase: t.Phase, Voters: t.Voters, Aggregates: t.Aggregates()}
-	}
-	if want.Result {
-		res, err := n.api.Result(ctx, n.id)
-		if err != nil {
-			return nil, err
-		}
-		v.Result = &trustee.Result{Height: res.Height, Trustees: res.Trustees}
-	}
-	return v, nil
+	return n.look.View(ctx, n.id, tr.Wants)
 }
 
 // submit posts a trustee's transaction and waits for its commit.
