@@ -4,11 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha3"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +21,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/tally"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
@@ -226,4 +232,62 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// WriteKeys writes the files `evote sample` and `evote up` keep: the
+// manifest, each trustee's identity, encryption key and dealer secret, and
+// each voter's key, each readable back.
+func TestWriteKeys(t *testing.T) {
+	ctx := context.Background()
+	authority := election.DeriveKey("harness authority")
+	m, err := harness.NewMemory("harness-test", time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), authority.AuthorityPublic())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := harness.Setup(ctx, m, harness.Spec{Template: testManifest, Reference: "keys", Voters: 2, Authority: authority, Rand: seeded("keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := e.WriteKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	man, err := election.ParseManifestYAML([]byte(read("manifest.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := man.ID(); err != nil || id != e.ID {
+		t.Fatalf("manifest.yaml has id %v, the election is %v (%v)", id, e.ID, err)
+	}
+	for i := 1; i <= 3; i++ {
+		k, err := election.ParsePrivateKey(read(fmt.Sprintf("trustee-%d.key", i)))
+		if err != nil || k.TrusteePublic() != man.Trustees.Members[i-1].Identity {
+			t.Fatalf("trustee-%d.key: %v", i, err)
+		}
+		var enc tally.TrusteeEncryptionKey
+		var sec tally.DealerSecret
+		for suffix, v := range map[string]interface{ UnmarshalBinary([]byte) error }{".encryption-key": &enc, ".dealer-secret": &sec} {
+			b, err := hex.DecodeString(read(fmt.Sprintf("trustee-%d%s", i, suffix)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.UnmarshalBinary(b); err != nil {
+				t.Fatalf("trustee-%d%s: %v", i, suffix, err)
+			}
+		}
+	}
+	for i, v := range e.Voters {
+		k, err := wallet.ParseVoterKey(read(fmt.Sprintf("voter-%d.key", i+1)))
+		if err != nil || k.Public() != v.Key.Public() {
+			t.Fatalf("voter-%d.key: %v", i+1, err)
+		}
+	}
 }
