@@ -16,6 +16,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/wallet"
 )
 
@@ -93,7 +94,7 @@ func writeWalletReceipt(path string, r *walletReceipt) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, 0o600, func(w io.Writer) error {
+	return fileutil.WriteAtomic(path, 0o600, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})

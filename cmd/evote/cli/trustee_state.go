@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
@@ -89,8 +90,8 @@ func initTrusteeStore(dir, name string, passphrase []byte, kdf wallet.KDFParams)
 // made by two processes would leave one of them without the polynomial of
 // the deal on the chain).
 func lockTrusteeDir(dir string) (*os.File, error) {
-	f, err := lockFile(filepath.Join(dir, "trustee.lock"), false)
-	if errors.Is(err, errLocked) {
+	f, err := fileutil.Lock(filepath.Join(dir, "trustee.lock"), false)
+	if errors.Is(err, fileutil.ErrLocked) {
 		return nil, fmt.Errorf("another evote process is using the trustee in %s", dir)
 	}
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *trusteeStore) persist(st *trustee.State) error {
 	if err != nil {
 		return err
 	}
-	err = writeFileAtomic(filepath.Join(s.dir, trusteeSealed), 0o600, func(w io.Writer) error {
+	err = fileutil.WriteAtomic(filepath.Join(s.dir, trusteeSealed), 0o600, func(w io.Writer) error {
 		_, err := w.Write(sealed)
 		return err
 	})

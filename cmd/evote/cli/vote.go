@@ -18,6 +18,7 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/wallet"
 )
 
@@ -134,8 +135,8 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	key, err := w.key(cfg.Key)
-	w.close() // only read: other commands may change the keystore meanwhile
+	key, err := w.Key(cfg.Key)
+	w.Close() // only read: other commands may change the keystore meanwhile
 	if err != nil {
 		return err
 	}
@@ -208,7 +209,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 		return s.cast(ctx, choices, seq)
 	}
 
-	in := newLineReader(e.stdin)
+	in := fileutil.NewLineReader(e.stdin)
 	choices, err := s.view.askChoices(in, out)
 	if err != nil {
 		return err
@@ -222,7 +223,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 			fmt.Fprintln(out, "\nYour ballot:")
 			s.view.summary(out, choices)
 			fmt.Fprint(out, "Cast it, audit it first (the audited ballot is spoiled and a fresh one is made), or quit? [cast/audit/quit]: ")
-			line, err := in.line()
+			line, err := in.Line()
 			if errors.Is(err, io.EOF) {
 				return errors.New("nothing cast: the input ended before an answer")
 			}
@@ -297,7 +298,7 @@ func (s *voteSession) audit(choices [][]uint64, seq uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, 0o644, func(w io.Writer) error {
+	if err := fileutil.WriteAtomic(path, 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(raw, '\n'))
 		return err
 	}); err != nil {
