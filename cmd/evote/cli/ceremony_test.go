@@ -556,47 +556,6 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	}
 }
 
-func TestParseRollFile(t *testing.T) {
-	v, _ := wallet.GenerateVoterKey(rand.Reader)
-	w, _ := wallet.GenerateVoterKey(rand.Reader)
-	in := "# roll\n\n" + v.Public().String() + "\n  " + w.Public().String() + "\t 7 \n"
-	got, err := parseRollFile(strings.NewReader(in))
-	if err != nil || len(got) != 2 || got[0].Voter != v.Public() || got[0].Weight != 1 || got[1].Weight != 7 {
-		t.Fatalf("%+v %v", got, err)
-	}
-	for _, bad := range []string{
-		"evote-voter:zz\n",
-		v.Public().String() + " -1\n",
-		v.Public().String() + " 4294967296\n",
-		strings.Repeat("x", maxRollFileLine+1),
-	} {
-		if _, err := parseRollFile(strings.NewReader(bad)); err == nil {
-			t.Errorf("%.40q: accepted", bad)
-		}
-	}
-}
-
-// FuzzParseRollFile: no input panics; what parses has distinct voters
-// with non-zero weights.
-func FuzzParseRollFile(f *testing.F) {
-	f.Add("# roll\nevote-voter:" + strings.Repeat("ab", 32) + " 3\n")
-	f.Add("evote-voter:" + strings.Repeat("00", 32) + "\n")
-	f.Add("evote-voter:\n\n x y z")
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseRollFile(strings.NewReader(s))
-		if err != nil {
-			return
-		}
-		seen := map[election.VoterPublicKey]bool{}
-		for _, e := range got {
-			if seen[e.Voter] || e.Weight == 0 {
-				t.Fatalf("%q: %+v", s, got)
-			}
-			seen[e.Voter] = true
-		}
-	})
-}
-
 func TestTrusteeStore(t *testing.T) {
 	dir := t.TempDir()
 	s, err := initTrusteeStore(dir, "Alice", []byte("pw"), testKDF)

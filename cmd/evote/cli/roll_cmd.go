@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -17,59 +13,13 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/wallet"
 )
 
-// `evote roll append|show`: the voter roll. A roll file lists one voter
-// per line: the voter's public key in its text form ("evote-voter:" and 64
-// hex digits), optionally followed by white space and a weight (1 to
-// 2^32-1; 1 if absent). Blank lines and lines starting with # are ignored.
+// `evote roll append|show`: the voter roll. The roll file's format is
+// election.ParseRollFile's (docs/spec/files.md).
 
-// maxRollFileLine bounds a line of a roll file.
-const maxRollFileLine = 4096
-
-// parseRollFile reads a roll file. It fails on the first bad line, naming
-// it, and on a voter listed twice.
-func parseRollFile(r io.Reader) ([]election.RollEntry, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 256), maxRollFileLine)
-	var out []election.RollEntry
-	seen := map[election.VoterPublicKey]int{}
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) > 2 {
-			return nil, fmt.Errorf("line %d: want a voter key and an optional weight, got %d fields", n, len(f))
-		}
-		k, err := wallet.ParseVoterPublicKey(f[0])
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		entry := election.RollEntry{Voter: k, Weight: 1}
-		if len(f) == 2 {
-			w, err := strconv.ParseUint(f[1], 10, 32)
-			if err != nil || w == 0 {
-				return nil, fmt.Errorf("line %d: weight %q is not a whole number from 1 to %d", n, f[1], uint32(1<<32-1))
-			}
-			entry.Weight = uint32(w)
-		}
-		if first, ok := seen[entry.Voter]; ok {
-			return nil, fmt.Errorf("line %d: voter %v is already on line %d", n, k, first)
-		}
-		seen[entry.Voter] = n
-		out = append(out, entry)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("a line longer than %d bytes", maxRollFileLine)
-		}
-		return nil, err
-	}
-	return out, nil
-}
+// parseRollFile is election.ParseRollFile, for the demo's roll.
+var parseRollFile = election.ParseRollFile
 
 func newRollCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -102,7 +52,7 @@ voters already on the roll are skipped.`,
 			if err != nil {
 				return err
 			}
-			entries, err := parseRollFile(f)
+			entries, err := election.ParseRollFile(f)
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("roll file %s: %w", path, err)
