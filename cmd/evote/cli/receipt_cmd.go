@@ -18,6 +18,7 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/receiptfile"
 )
 
 func newReceiptCmd(e *env) *cobra.Command {
@@ -47,7 +48,7 @@ the one that counts (or was replaced by the voter's later ballot). A pending rec
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := checkReceipt(cmd.Context(), e, args[0], e.v.GetString("node"), e.v.GetString("genesis"))
-			if errors.Is(err, errBadWalletReceipt) {
+			if errors.Is(err, receiptfile.ErrBad) {
 				return &exitError{code: exitCheckFailed, err: err}
 			}
 			return err
@@ -60,33 +61,25 @@ the one that counts (or was replaced by the voter's later ballot). A pending rec
 
 func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error {
 	out := e.stdout
-	r, err := readWalletReceipt(path)
+	r, err := receiptfile.Read(path)
 	if err != nil {
 		return err
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", errBadWalletReceipt, fmt.Sprintf(format, args...))
-	}
+	bad := receiptfile.Bad
 	var trusted *cmttypes.ValidatorSet
 	anchor := "the validators recorded when the ballot was cast"
 	if genesis != "" {
-		gen, err := cmttypes.GenesisDocFromFile(genesis)
+		chainID, set, err := receiptfile.GenesisValidators(genesis)
 		if err != nil {
 			return fmt.Errorf("--genesis: %w", err)
 		}
-		if gen.ChainID != r.ChainID {
-			return bad("the genesis is of chain %q, the receipt of %q", gen.ChainID, r.ChainID)
+		if chainID != r.ChainID {
+			return bad("the genesis is of chain %q, the receipt of %q", chainID, r.ChainID)
 		}
-		var vals []*cmttypes.Validator
-		for _, v := range gen.Validators {
-			vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
-		}
-		if trusted, err = newValidatorSet(vals); err != nil {
-			return fmt.Errorf("--genesis: %w", err)
-		}
+		trusted = set
 		anchor = "the validators of " + genesis
-	} else if trusted, err = validatorSet(r.Validators); err != nil {
-		return bad("trusted validators: %v", err)
+	} else if trusted, err = r.Trusted(); err != nil {
+		return err
 	}
 
 	var client *api.Client
@@ -101,7 +94,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		if st.ChainID != r.ChainID {
 			return bad("node %s runs chain %q, the ballot was cast on %q", node, st.ChainID, r.ChainID)
 		}
-		set, err := validatorSet(st.Validators)
+		set, err := receiptfile.ValidatorSet(st.Validators)
 		if err != nil {
 			return bad("node %s: %v", node, err)
 		}
@@ -120,19 +113,19 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 			if err != nil {
 				return err
 			}
-			if r.Receipt, err = chainReceipt(rec); err != nil {
+			if r.Receipt, err = receiptfile.ChainReceipt(rec); err != nil {
 				return bad("node %s: receipt: %v", node, err)
 			}
-			if _, err := r.checkOffline(trusted); err != nil {
+			if _, err := r.CheckOffline(trusted); err != nil {
 				return err
 			}
-			if err := writeWalletReceipt(path, r); err != nil {
+			if err := receiptfile.Write(path, r); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "the pending receipt is now complete (from node %s) and saved in %s\n", node, path)
 		}
 	}
-	bb, err := r.checkOffline(trusted)
+	bb, err := r.CheckOffline(trusted)
 	if err != nil {
 		return err
 	}
@@ -155,7 +148,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 	if err != nil {
 		return err
 	}
-	rec, err := chainReceipt(answer)
+	rec, err := receiptfile.ChainReceipt(answer)
 	if err != nil {
 		return bad("node %s's receipt: %v", node, err)
 	}
@@ -210,7 +203,7 @@ func newReceiptListCmd(e *env) *cobra.Command {
 					continue
 				}
 				p := filepath.Join(dir, de.Name())
-				r, err := readWalletReceipt(p)
+				r, err := receiptfile.Read(p)
 				if err != nil {
 					rows = append(rows, row{line: fmt.Sprintf("%s\t(unreadable: %v)", p, err)})
 					continue

@@ -19,6 +19,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -144,7 +145,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	set, err := validatorSet(st.Validators)
+	set, err := receiptfile.ValidatorSet(st.Validators)
 	if err != nil {
 		return fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
@@ -332,12 +333,12 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	if err != nil {
 		return err
 	}
-	wr := &walletReceipt{
-		Version: walletReceiptTag, Node: s.cfg.Node, ChainID: s.el.ChainID, Election: s.el.ID,
+	wr := &receiptfile.File{
+		Version: receiptfile.Tag, Node: s.cfg.Node, ChainID: s.el.ChainID, Election: s.el.ID,
 		Voter: s.key.Key.Public(), KeyName: s.key.Name, Seq: seq,
 		TrackingCode: fmt.Sprintf("%x", b.Hash), CastAt: time.Now().UTC().Truncate(time.Second), Validators: s.trusted,
 	}
-	path := receiptPath(dir, wr)
+	path := receiptfile.Path(dir, wr)
 	ans, err := s.client.Submit(ctx, b.Tx, api.SubmitOptions{Wait: !s.cfg.NoWait})
 	var ae *api.Error
 	var re *api.RefusedError
@@ -345,7 +346,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case errors.As(err, &re):
 		return &exitError{code: exitRejected, err: fmt.Errorf("ballot %s rejected: %s (code %d): %s", wr.TrackingCode, re.Code, uint32(re.Code), re.Message)}
 	case errors.As(err, &ae) && ae.Status == http.StatusGatewayTimeout:
-		if err := writeWalletReceipt(path, wr); err != nil {
+		if err := receiptfile.Write(path, wr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Ballot admitted but not committed within the node's wait.\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", wr.TrackingCode, path, path, s.cfg.Node)
@@ -353,7 +354,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case err != nil:
 		return fmt.Errorf("submitting the ballot: %w", err)
 	case !ans.Committed && s.cfg.NoWait:
-		if err := writeWalletReceipt(path, wr); err != nil {
+		if err := receiptfile.Write(path, wr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Ballot submitted (not waiting for its commit).\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", wr.TrackingCode, path, path, s.cfg.Node)
@@ -361,15 +362,15 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case ans.Receipt == nil || !ans.Committed:
 		return errors.New("the node answered without a receipt")
 	}
-	if wr.Receipt, err = chainReceipt(ans.Receipt); err != nil {
+	if wr.Receipt, err = receiptfile.ChainReceipt(ans.Receipt); err != nil {
 		return fmt.Errorf("the node's receipt for ballot %s: %w", wr.TrackingCode, err)
 	}
-	if _, err := wr.checkOffline(s.set); err != nil {
+	if _, err := wr.CheckOffline(s.set); err != nil {
 		// Keep what the node gave, for the record, but say it is bad.
-		writeWalletReceipt(path, wr)
+		receiptfile.Write(path, wr)
 		return &exitError{code: exitCheckFailed, err: fmt.Errorf("the node's receipt for ballot %s (kept in %s): %w", wr.TrackingCode, path, err)}
 	}
-	if err := writeWalletReceipt(path, wr); err != nil {
+	if err := receiptfile.Write(path, wr); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Ballot cast: committed in block %d of chain %s.\n", ans.Height, s.el.ChainID)
