@@ -19,6 +19,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/rollsync"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -397,16 +398,16 @@ func TestOfficialCommands(t *testing.T) {
 	}
 	// Both ways of asking the node find the same voters missing.
 	eid, _ := election.ParseID(id)
-	o := &official{api: testClient(t, net.url)}
+	c := testClient(t, net.url)
 	var mixed []election.RollEntry
 	for _, k := range append(keys, newVoterKeys(t, 2)...) {
 		v, _ := wallet.ParseVoterPublicKey(k)
 		mixed = append(mixed, election.RollEntry{Voter: v, Weight: 1})
 	}
-	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
-		pending, err := o.notOnRoll(t.Context(), eid, mixed, how)
+	for _, how := range []rollsync.How{rollsync.Pages, rollsync.Voters, rollsync.Auto} {
+		pending, err := rollsync.Missing(t.Context(), c, eid, mixed, how)
 		if err != nil || len(pending) != 2 || pending[0] != mixed[7] || pending[1] != mixed[8] {
-			t.Errorf("notOnRoll (way %d): %v, %v", how, pending, err)
+			t.Errorf("rollsync.Missing (way %d): %v, %v", how, pending, err)
 		}
 	}
 	out = mustCLI(t, append(append([]string{"roll", "show", "--limit", "5"}, el...), node...)...)

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
-	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/rollsync"
 )
 
 // `evote roll append|show`: the voter roll. The roll file's format is
@@ -124,7 +122,7 @@ voters already on the roll are skipped.`,
 // appendRoll appends the entries not yet on the roll, in batches, and
 // returns how many it appended.
 func (o *official) appendRoll(ctx context.Context, id election.ID, entries []election.RollEntry, batch int) (int, error) {
-	pending, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
+	pending, err := rollsync.Missing(ctx, o.api, id, entries, rollsync.Auto)
 	if err != nil {
 		return 0, err
 	}
@@ -155,109 +153,4 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 	}
 	fmt.Fprintf(o.out, "%s appended to the roll of %v\n", nVoters(done), id)
 	return done, nil
-}
-
-// rollCheck is how notOnRoll asks the node.
-type rollCheck int
-
-const (
-	rollCheckAuto   rollCheck = iota
-	rollCheckPages            // read the whole roll, page by page
-	rollCheckVoters           // ask voter by voter, rollCheckWorkers at a time
-)
-
-// rollCheckWorkers is how many voter queries run at once.
-const rollCheckWorkers = 16
-
-// notOnRoll asks the node which entries are not on the roll yet. Reading
-// the roll costs about pages²/2 page scans (a page at offset k scans the k
-// voters before it), asking voter by voter one query per entry; auto picks
-// the cheaper.
-func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry, how rollCheck) ([]election.RollEntry, error) {
-	first, err := o.api.Roll(ctx, id, 0, election.MaxRollPage)
-	if err != nil {
-		return nil, err
-	}
-	if first.Total == 0 {
-		return entries, nil
-	}
-	if how == rollCheckAuto {
-		pages := (first.Total + election.MaxRollPage - 1) / election.MaxRollPage
-		how = rollCheckPages
-		if pages*(pages+1)/2 > uint64(len(entries)/rollCheckWorkers) {
-			how = rollCheckVoters
-		}
-	}
-	var on []bool
-	if how == rollCheckVoters {
-		on, err = o.votersOnRoll(ctx, id, entries)
-	} else {
-		on, err = o.readRoll(ctx, id, first, entries)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var pending []election.RollEntry
-	for i, en := range entries {
-		if !on[i] {
-			pending = append(pending, en)
-		}
-	}
-	return pending, nil
-}
-
-// votersOnRoll asks the node about each entry.
-func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry) ([]bool, error) {
-	on := make([]bool, len(entries))
-	errs := make([]error, rollCheckWorkers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range rollCheckWorkers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(entries) || ctx.Err() != nil {
-					return
-				}
-				vs, err := o.api.Voter(ctx, id, entries[i].Voter)
-				switch {
-				case errors.Is(err, api.ErrNotFound):
-				case err != nil:
-					errs[w] = err
-					return
-				default:
-					on[i] = vs.OnRoll
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return on, ctx.Err()
-}
-
-// readRoll reads the whole roll from its first page.
-func (o *official) readRoll(ctx context.Context, id election.ID, first *api.RollPage, entries []election.RollEntry) ([]bool, error) {
-	roll := make(map[election.VoterPublicKey]bool, first.Total)
-	page := first
-	for {
-		for _, v := range page.Voters {
-			roll[v.Voter] = true
-		}
-		next := page.Offset + len(page.Voters)
-		if len(page.Voters) == 0 || uint64(next) >= page.Total {
-			break
-		}
-		var err error
-		if page, err = o.api.Roll(ctx, id, next, election.MaxRollPage); err != nil {
-			return nil, err
-		}
-	}
-	on := make([]bool, len(entries))
-	for i, en := range entries {
-		on[i] = roll[en.Voter]
-	}
-	return on, nil
 }
