@@ -20,6 +20,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/internal/receiptfile"
+	"github.com/evote/evote/internal/voternode"
 	"github.com/evote/evote/wallet"
 )
 
@@ -149,7 +150,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
-	id, err := pickElection(ctx, client, cfg.Election)
+	id, err := voternode.PickElection(ctx, client, cfg.Election)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	el, manifest, err := electionOf(st.ChainID, id, d)
+	el, manifest, err := voternode.ElectionOf(st.ChainID, id, d)
 	if err != nil {
 		return fmt.Errorf("election %s from node %s: %w", id, cfg.Node, err)
 	}
@@ -249,29 +250,6 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 		}
 		action = ""
 	}
-}
-
-// pickElection parses the given id, or finds the node's only open election.
-func pickElection(ctx context.Context, c *api.Client, given string) (election.ID, error) {
-	if given != "" {
-		return election.ParseID(given)
-	}
-	list, err := c.Elections(ctx)
-	if err != nil {
-		return election.ID{}, err
-	}
-	var open []election.ID
-	var names []string
-	for _, el := range list {
-		names = append(names, fmt.Sprintf("%s (%s)", el.ID, el.Phase))
-		if el.Phase == election.PhaseOpen {
-			open = append(open, el.ID)
-		}
-	}
-	if len(open) != 1 {
-		return election.ID{}, fmt.Errorf("%d open elections on node %s: name one with --election (elections: %s)", len(open), c.Base(), strings.Join(names, ", "))
-	}
-	return open[0], nil
 }
 
 // audit builds a ballot with sequence number seq, opens it in an audit
@@ -378,24 +356,4 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	fmt.Fprintf(out, "  receipt        %s\n", path)
 	fmt.Fprintf(out, "  checked: in block %d, signed by more than 2/3 of the voting power of %d validator(s)\n", ans.Height, s.set.Size())
 	return nil
-}
-
-// electionOf is the wallet's election from a node's detail: the manifest
-// must hash to id. It returns the manifest's JSON too, for audit files.
-func electionOf(chainID string, id election.ID, d *api.ElectionDetail) (*wallet.Election, json.RawMessage, error) {
-	if d.Manifest == nil {
-		return nil, nil, fmt.Errorf("%w: no manifest", election.ErrInvalidManifest)
-	}
-	if d.JointKey == nil {
-		return nil, nil, fmt.Errorf("%w: the election has no joint key yet (its key ceremony is not over)", election.ErrInvalidKey)
-	}
-	el, err := wallet.NewElection(chainID, d.Manifest, d.JointKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	if el.ID != id {
-		return nil, nil, fmt.Errorf("%w: the manifest hashes to election %v, not %v", election.ErrInvalidManifest, el.ID, id)
-	}
-	raw, err := json.Marshal(d.Manifest)
-	return el, raw, err
 }
