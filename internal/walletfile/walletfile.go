@@ -125,3 +125,25 @@ func (e *PassphraseError) Error() string {
 }
 
 func (e *PassphraseError) Unwrap() error { return wallet.ErrPassphrase }
+
+// Read opens the keystore at path with the passphrase that passphrase
+// returns, without its lock and without keeping it open: a keystore whose
+// keys are copied elsewhere.
+func Read(path string, passphrase func() ([]byte, error)) (*wallet.Keystore, error) {
+	sealed, err := fileutil.ReadFileMax(path, MaxFile)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := passphrase()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := wallet.OpenKeystore(pass, sealed)
+	if errors.Is(err, wallet.ErrPassphrase) {
+		return nil, &PassphraseError{Path: path}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ks, nil
+}

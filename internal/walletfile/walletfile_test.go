@@ -59,3 +59,27 @@ func TestOpenSaveReopen(t *testing.T) {
 		t.Fatal("a damaged file opened")
 	}
 }
+
+// TestRead: another keystore's keys are read with its passphrase, without
+// its lock.
+func TestRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.keystore")
+	f, _, err := walletfile.Open(path, pass("pw"), create("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Keystore.Generate("bob", rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := walletfile.Read(path, pass("pw"))
+	if err != nil || ks.Len() != 1 {
+		t.Fatalf("%v %v", ks, err)
+	}
+	if _, err := walletfile.Read(path, pass("no")); !errors.Is(err, wallet.ErrPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+}

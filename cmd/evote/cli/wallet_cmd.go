@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/internal/walletfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -109,18 +110,12 @@ or a key is in the wallet already. The wallet is created if it does not exist.`,
 			}
 			var incoming *wallet.Keystore
 			if from != "" {
-				sealed, err := os.ReadFile(from)
+				var err error
+				incoming, err = walletfile.Read(from, func() ([]byte, error) {
+					return e.readPassphrase(passphraseSource{file: e.v.GetString("from-passphrase-file"), envVar: "EVOTE_FROM_PASSPHRASE", what: "passphrase of " + from}, false)
+				})
 				if err != nil {
 					return err
-				}
-				pass, err := e.readPassphrase(passphraseSource{file: e.v.GetString("from-passphrase-file"), envVar: "EVOTE_FROM_PASSPHRASE", what: "passphrase of " + from}, false)
-				if err != nil {
-					return err
-				}
-				if incoming, err = wallet.OpenKeystore(pass, sealed); errors.Is(err, wallet.ErrPassphrase) {
-					return fmt.Errorf("%s: wrong passphrase (or the file was changed)", from)
-				} else if err != nil {
-					return fmt.Errorf("%s: %w", from, err)
 				}
 			} else {
 				name := args[0]
