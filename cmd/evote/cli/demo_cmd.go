@@ -321,11 +321,11 @@ func (d *demoRun) run(ctx context.Context) error {
 		if err := os.WriteFile(t.dir+".passphrase", append(bytes.Clone(t.pass), '\n'), 0o600); err != nil {
 			return err
 		}
-		k, err := t.store.state.Keys()
+		k, err := t.store.State.Keys()
 		if err != nil {
 			return err
 		}
-		tv = append(tv, trusteeVars{Name: t.store.state.Name, Identity: k.Identity.TrusteePublic().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
+		tv = append(tv, trusteeVars{Name: t.store.State.Name, Identity: k.Identity.TrusteePublic().String(), EncryptionKey: election.EncryptionKeyOf(k.Encryption.Public()).String()})
 		trustees[i] = t
 	}
 	fmt.Fprintf(out, "%d trustees made their identity and encryption keys, sealed in %s\n", len(trustees), filepath.Join(d.dir, "trustees"))
@@ -491,7 +491,7 @@ func (d *demoRun) startTrustee(ctx context.Context, t *demoTrustee) error {
 	cfg := TrusteeRunConfig{Node: d.net.url, Election: d.id, Dir: t.dir, Poll: 100 * time.Millisecond, Test: trustee.Options{Fault: t.fault}}
 	go func() {
 		err := runTrustee(tctx, cfg, store, &lockedWriter{w: log})
-		store.close()
+		store.Close()
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintf(log, "exit: %v\n", err)
 		}
