@@ -163,7 +163,7 @@ func (rw *RecordWriter) Close(c *RecordClaims) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(rw.w, "\n],\n\"claims\": %s\n}\n", enc)
+	fmt.Fprintf(rw.w, "\n],\n\"claims\": %s"+RecordEnd, enc)
 	return rw.w.Flush()
 }
 

@@ -301,6 +301,24 @@ func (tn *testnet) sample(voters int) *sampleElection {
 	if jointKey == nil {
 		tn.fatalf("election %s has no joint key", id)
 	}
+	// Node 0 answered the opening's commit; the others may be a block
+	// behind. Ballots go to every node, so wait until each has the
+	// election open.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, url := range tn.urls[1:] {
+		for {
+			var d api.ElectionDetail
+			err := getJSON(ctx, url+"/api/v1/elections/"+id, &d)
+			if err == nil && d.Phase == election.PhaseOpen {
+				break
+			}
+			if ctx.Err() != nil {
+				tn.fatalf("node %d never showed election %s open (last: phase %q, %v)", i+1, id, d.Phase, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	yaml, err := os.ReadFile(filepath.Join(keys, "manifest.yaml"))
 	if err != nil {
 		tn.t.Fatal(err)

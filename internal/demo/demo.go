@@ -36,6 +36,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -219,7 +220,7 @@ func StartNetwork(ctx context.Context, dir string, validators int, tools Tools) 
 			return nil, err
 		}
 		keyPath := filepath.Join(dir, "authority.key")
-		if err := writeSecret(keyPath, authority); err != nil {
+		if err := keyfile.Write(keyPath, authority); err != nil {
 			return nil, err
 		}
 		appState, err := json.Marshal(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}})
@@ -272,18 +273,6 @@ func nodeClient(url string) (*api.Client, error) {
 	return api.NewClient(url, &http.Client{Timeout: 90 * time.Second})
 }
 
-// writeSecret writes a key's text form to path, mode 0600.
-func writeSecret(path string, k interface{ MarshalText() ([]byte, error) }) error {
-	b, err := k.MarshalText()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
-}
-
 type demoTrustee struct {
 	index  int
 	dir    string
@@ -312,11 +301,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	d.api = c
-	keyText, err := os.ReadFile(d.net.Authority)
-	if err != nil {
-		return err
-	}
-	authority, err := election.ParsePrivateKey(strings.TrimSpace(string(keyText)))
+	authority, err := keyfile.ReadAuthority(d.net.Authority)
 	if err != nil {
 		return err
 	}
@@ -380,20 +365,22 @@ func (d *demoRun) run(ctx context.Context) error {
 	// The voters make their keys; the official appends them to the roll.
 	voters := make([]*wallet.VoterKey, cfg.Voters)
 	var roll strings.Builder
-	var entries []election.RollEntry
 	roll.WriteString("# the demo's voter roll: one voter public key per line\n")
 	for i := range voters {
 		if voters[i], err = wallet.GenerateVoterKey(rand.Reader); err != nil {
 			return err
 		}
-		if err := writeSecret(filepath.Join(d.dir, "voters", fmt.Sprintf("voter-%d.key", i+1)), voters[i]); err != nil {
+		if err := keyfile.Write(filepath.Join(d.dir, "voters", fmt.Sprintf("voter-%d.key", i+1)), voters[i]); err != nil {
 			return err
 		}
 		fmt.Fprintln(&roll, voters[i].Public())
-		entries = append(entries, election.RollEntry{Voter: voters[i].Public(), Weight: 1})
 	}
 	rollPath := filepath.Join(d.dir, "roll.txt")
 	if err := os.WriteFile(rollPath, []byte(roll.String()), 0o644); err != nil {
+		return err
+	}
+	entries, err := election.ParseRollFile(strings.NewReader(roll.String()))
+	if err != nil {
 		return err
 	}
 	if err := d.official.AppendRoll(ctx, d.id, entries, rollBatch); err != nil {

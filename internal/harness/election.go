@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
@@ -231,11 +232,7 @@ func (e *Election) WriteKeys(dir string) error {
 		}
 	}
 	for i, v := range e.Voters {
-		b, err := v.Key.MarshalText()
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("voter-%d.key", i+1)), append(b, '\n'), 0o600); err != nil {
+		if err := keyfile.Write(filepath.Join(dir, fmt.Sprintf("voter-%d.key", i+1)), v.Key); err != nil {
 			return err
 		}
 	}

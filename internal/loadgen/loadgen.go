@@ -24,16 +24,14 @@ import (
 	"time"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/bench"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 )
 
 //go:embed bench-election.yaml
 var benchManifest string
-
-// Choices are the ballots' choices, voter i taking Choices[i%len(Choices)].
-var Choices = [][]uint64{{1, 0, 0, 0, 0}, {0, 1, 1, 0, 0}, {1, 0, 1, 0, 1}, {0, 0, 0, 1, 0}, {0, 1, 0, 1, 1}}
 
 // Config configures a run (`evote bench chain` validates it).
 type Config struct {
@@ -113,11 +111,7 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 		}
 	}
 	progress("%d node(s) up; creating an election with %d voters and running its key ceremony ...", len(nodes), cfg.Ballots)
-	keyText, err := os.ReadFile(net.AuthorityKey())
-	if err != nil {
-		return nil, err
-	}
-	authority, err := election.ParsePrivateKey(strings.TrimSpace(string(keyText)))
+	authority, err := keyfile.ReadAuthority(net.AuthorityKey())
 	if err != nil {
 		return nil, fmt.Errorf("authority key: %w", err)
 	}
@@ -133,7 +127,7 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 		return nil, err
 	}
 	progress("preparing %d ballots on %d cores ...", cfg.Ballots, runtime.NumCPU())
-	built, err := harness.Ballots(el, set.Voters, func(i int) [][]uint64 { return [][]uint64{Choices[i%len(Choices)]} })
+	built, err := harness.Ballots(el, set.Voters, func(i int) [][]uint64 { return [][]uint64{bench.Choices[i%len(bench.Choices)]} })
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +203,7 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	res := &Result{Cores: runtime.NumCPU(), Validators: cfg.Validators, Clients: cfg.Clients, Ballots: len(ballots)}
+	res := &Result{CPU: bench.CPUModel(), Cores: runtime.NumCPU(), Validators: cfg.Validators, Clients: cfg.Clients, Ballots: len(ballots)}
 	res.NodeCPUSeconds = nodesCPU(nodes) - cpu0
 	res.LoadCPUSeconds = selfCPU() - self0
 	res.NodePeakRSSMB = nodesPeakRSSMB(nodes)

@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evote/evote/api"
+	"github.com/evote/evote/internal/voternode"
 	"github.com/evote/evote/wallet"
 )
 
@@ -38,7 +37,7 @@ key, and that the audited ballot is not on the chain. Exits 2 when a check fails
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := checkAudit(cmd.Context(), e, args[0], e.v.GetString("node"), e.v.GetString("lang"))
-			if errors.Is(err, wallet.ErrAudit) || errors.Is(err, wallet.ErrAuditFile) || errors.Is(err, errAuditNode) {
+			if errors.Is(err, wallet.ErrAudit) || errors.Is(err, wallet.ErrAuditFile) || errors.Is(err, voternode.ErrAuditNode) {
 				return &exitError{code: exitCheckFailed, err: err}
 			}
 			return err
@@ -50,8 +49,6 @@ key, and that the audited ballot is not on the chain. Exits 2 when a check fails
 }
 
 // errAuditNode: the node disagrees with the audit file.
-var errAuditNode = errors.New("audit check against the node failed")
-
 func checkAudit(ctx context.Context, e *env, path, node, lang string) error {
 	out := e.stdout
 	f, err := os.Open(path)
@@ -97,38 +94,12 @@ func checkAudit(ctx context.Context, e *env, path, node, lang string) error {
 	if err != nil {
 		return err
 	}
-	st, err := client.Status(ctx)
-	if err != nil {
+	if err := voternode.CheckAuditElection(ctx, client, node, a); err != nil {
 		return err
-	}
-	if st.ChainID != a.ChainID {
-		return fmt.Errorf("%w: node %s runs chain %q, the ballot is for %q", errAuditNode, node, st.ChainID, a.ChainID)
-	}
-	d, err := client.Election(ctx, a.Election.ID)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errAuditNode, err)
-	}
-	if d.JointKey == nil || !d.JointKey.Equal(a.Election.JointKey) {
-		shown := "not fixed"
-		if d.JointKey != nil {
-			shown = hex.EncodeToString(d.JointKey.Bytes())
-		}
-		return fmt.Errorf("%w: the election's joint key on node %s is %s, the file's is another", errAuditNode, node, shown)
-	}
-	if _, _, err := electionOf(st.ChainID, a.Election.ID, d); err != nil {
-		return fmt.Errorf("%w: node %s: %v", errAuditNode, node, err)
 	}
 	fmt.Fprintf(out, "  ok on node %s: the election has this manifest and joint key\n", node)
-	code, err := api.ParseTxHash(a.TrackingCode)
-	if err != nil {
+	if err := voternode.CheckAuditNotCast(ctx, client, node, a); err != nil {
 		return err
-	}
-	rec, err := client.Receipt(ctx, code, 0)
-	if err != nil && !errors.Is(err, api.ErrNotFound) {
-		return err
-	}
-	if err == nil {
-		return fmt.Errorf("%w: the audited ballot is on the chain (block %d): a spoiled ballot was cast", errAuditNode, rec.Height)
 	}
 	fmt.Fprintf(out, "  ok on node %s: the audited ballot is not on the chain\n", node)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/wallet"
 )
 
@@ -155,13 +156,13 @@ func parseChoiceFlags(m *election.Manifest, flags []string) ([][]uint64, error) 
 }
 
 // askChoices asks for each contest's selection on in until it is valid.
-func (v ballotView) askChoices(in *lineReader, w io.Writer) ([][]uint64, error) {
+func (v ballotView) askChoices(in *fileutil.LineReader, w io.Writer) ([][]uint64, error) {
 	out := make([][]uint64, len(v.m.Contests))
 	for i := range v.m.Contests {
 		c := &v.m.Contests[i]
 		for {
 			fmt.Fprintf(w, "Your choice for contest %d (%s): ", i+1, v.text(c.Title))
-			line, err := in.line()
+			line, err := in.Line()
 			if errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("no answer for contest %d: the input ended (give --choice flags to vote without a prompt)", i+1)
 			}

@@ -57,7 +57,6 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 			if err != nil {
 				return err
 			}
-			res.CPU = cpuModel()
 			if cfg.JSON {
 				return json.NewEncoder(e.stdout).Encode(res)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/internal/bench"
 	"github.com/evote/evote/internal/harness/synthetic"
 	"github.com/evote/evote/observer"
 )
@@ -97,7 +98,7 @@ type VerifyBench struct {
 
 func benchVerify(ctx context.Context, cfg VerifyBenchConfig, stderr io.Writer) (*VerifyBench, error) {
 	path := filepath.Join(cfg.Cache, fmt.Sprintf("bench-verify-%d.json", cfg.Ballots))
-	res := &VerifyBench{CPU: cpuModel(), Cores: runtime.NumCPU(), Ballots: cfg.Ballots}
+	res := &VerifyBench{CPU: bench.CPUModel(), Cores: runtime.NumCPU(), Ballots: cfg.Ballots}
 	if _, err := os.Stat(path); err != nil {
 		start := time.Now()
 		if err := buildBenchRecord(path, cfg.Ballots, stderr); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/internal/localnet"
+	"github.com/evote/evote/internal/rollsync"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -393,16 +394,16 @@ func TestOfficialCommands(t *testing.T) {
 	}
 	// Both ways of asking the node find the same voters missing.
 	eid, _ := election.ParseID(id)
-	o := &official{api: testClient(t, net.url)}
+	c := testClient(t, net.url)
 	var mixed []election.RollEntry
 	for _, k := range append(keys, newVoterKeys(t, 2)...) {
 		v, _ := wallet.ParseVoterPublicKey(k)
 		mixed = append(mixed, election.RollEntry{Voter: v, Weight: 1})
 	}
-	for _, how := range []rollCheck{rollCheckPages, rollCheckVoters, rollCheckAuto} {
-		pending, err := o.notOnRoll(t.Context(), eid, mixed, how)
+	for _, how := range []rollsync.How{rollsync.Pages, rollsync.Voters, rollsync.Auto} {
+		pending, err := rollsync.Missing(t.Context(), c, eid, mixed, how)
 		if err != nil || len(pending) != 2 || pending[0] != mixed[7] || pending[1] != mixed[8] {
-			t.Errorf("notOnRoll (way %d): %v, %v", how, pending, err)
+			t.Errorf("rollsync.Missing (way %d): %v, %v", how, pending, err)
 		}
 	}
 	out = mustCLI(t, append(append([]string{"roll", "show", "--limit", "5"}, el...), node...)...)
@@ -461,9 +462,9 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer store.close()
+		defer store.Close()
 		var b bytes.Buffer
-		cfg := TrusteeRunConfig{Node: net.url, Election: eid, Dir: store.dir, Poll: 50 * time.Millisecond, Test: trustee.Options{StopAt: stop}}
+		cfg := TrusteeRunConfig{Node: net.url, Election: eid, Dir: store.Dir, Poll: 50 * time.Millisecond, Test: trustee.Options{StopAt: stop}}
 		if err := runTrustee(t.Context(), cfg, store, &b); !errors.Is(err, errStopped) {
 			t.Fatalf("stop at %v: %v\n%s", stop, err, b.String())
 		}
@@ -536,8 +537,8 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.close()
-	es := store.state.Elections[id]
+	defer store.Close()
+	es := store.State.Elections[id]
 	m, err := api.DKG(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
@@ -550,118 +551,6 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if err != nil || !res.Decrypted {
 		t.Fatalf("result: %v %+v", err, res)
 	}
-}
-
-func TestParseRollFile(t *testing.T) {
-	v, _ := wallet.GenerateVoterKey(rand.Reader)
-	w, _ := wallet.GenerateVoterKey(rand.Reader)
-	in := "# roll\n\n" + v.Public().String() + "\n  " + w.Public().String() + "\t 7 \n"
-	got, err := parseRollFile(strings.NewReader(in))
-	if err != nil || len(got) != 2 || got[0].Voter != v.Public() || got[0].Weight != 1 || got[1].Weight != 7 {
-		t.Fatalf("%+v %v", got, err)
-	}
-	for _, bad := range []string{
-		"evote-voter:zz\n",
-		v.Public().String() + " -1\n",
-		v.Public().String() + " 4294967296\n",
-		strings.Repeat("x", maxRollFileLine+1),
-	} {
-		if _, err := parseRollFile(strings.NewReader(bad)); err == nil {
-			t.Errorf("%.40q: accepted", bad)
-		}
-	}
-}
-
-// FuzzParseRollFile: no input panics; what parses has distinct voters
-// with non-zero weights.
-func FuzzParseRollFile(f *testing.F) {
-	f.Add("# roll\nevote-voter:" + strings.Repeat("ab", 32) + " 3\n")
-	f.Add("evote-voter:" + strings.Repeat("00", 32) + "\n")
-	f.Add("evote-voter:\n\n x y z")
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := parseRollFile(strings.NewReader(s))
-		if err != nil {
-			return
-		}
-		seen := map[election.VoterPublicKey]bool{}
-		for _, e := range got {
-			if seen[e.Voter] || e.Weight == 0 {
-				t.Fatalf("%q: %+v", s, got)
-			}
-			seen[e.Voter] = true
-		}
-	})
-}
-
-func TestTrusteeStore(t *testing.T) {
-	dir := t.TempDir()
-	s, err := initTrusteeStore(dir, "Alice", []byte("pw"), testKDF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := initTrusteeStore(dir, "Bob", []byte("pw"), testKDF); err == nil {
-		t.Fatal("a second init over a trustee")
-	}
-	id := election.ID{1}
-	s.election(id, 2).Deal = "abcd"
-	if err := s.save(); err != nil {
-		t.Fatal(err)
-	}
-	o, err := openTrusteeStore(dir, []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.state.Name != "Alice" || o.state.Elections[id.String()].Deal != "abcd" || o.kdf != testKDF {
-		t.Fatalf("reopened: %+v", o.state)
-	}
-	// One process at a time: a second opening waits for the first to close.
-	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "another evote process is using the trustee") {
-		t.Fatalf("a second opening while the first holds the lock: %v", err)
-	}
-	o.close()
-	if _, err := openTrusteeStore(dir, []byte("PW")); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
-		t.Fatalf("wrong passphrase: %v", err)
-	}
-	path := filepath.Join(dir, trusteeSealed)
-	b, _ := os.ReadFile(path)
-	b[len(b)-1] ^= 1
-	os.WriteFile(path, b, 0o600)
-	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "wrong passphrase (or the file was changed)") {
-		t.Fatalf("changed file: %v", err)
-	}
-	os.WriteFile(path, []byte("not sealed"), 0o600)
-	if _, err := openTrusteeStore(dir, []byte("pw")); err == nil || !strings.Contains(err.Error(), "not an evote sealed secret") {
-		t.Fatalf("not sealed: %v", err)
-	}
-	if _, err := initTrusteeStore(t.TempDir(), "", []byte("pw"), testKDF); err == nil {
-		t.Fatal("a trustee without a name")
-	}
-}
-
-// FuzzDecodeTrusteeState: no input panics, and a state that decodes has
-// the version tag and usable keys.
-func FuzzDecodeTrusteeState(f *testing.F) {
-	s, err := initTrusteeStore(f.TempDir(), "Alice", []byte("pw"), testKDF)
-	if err != nil {
-		f.Fatal(err)
-	}
-	s.election(election.ID{7}, 1).Share = "00"
-	good, _ := json.Marshal(s.state)
-	f.Add(good)
-	f.Add([]byte(`{"version":"evote/v1/trustee-state"}`))
-	f.Add([]byte(`{"version":"evote/v1/trustee-state","elections":{"zz":null}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := trustee.DecodeState(b)
-		if err != nil {
-			return
-		}
-		if st.Version != trustee.StateTag || st.Elections == nil {
-			t.Fatalf("%q decoded to %+v", b, st)
-		}
-		if _, err := st.Keys(); err != nil {
-			t.Fatal(err)
-		}
-	})
 }
 
 // TestTrusteeSurvivesNodeRestart: the trustees keep watching while their

@@ -88,8 +88,8 @@ func demoTools() demo.Tools {
 			if err != nil {
 				return harness.Member{}, err
 			}
-			defer s.close()
-			t := harness.Trustee{State: s.state}
+			defer s.Close()
+			t := harness.Trustee{State: s.State}
 			return t.Member()
 		},
 		RunTrustee: func(ctx context.Context, node, dir string, pass []byte, id election.ID, opts trustee.Options, log io.Writer) error {
@@ -97,7 +97,7 @@ func demoTools() demo.Tools {
 			if err != nil {
 				return err
 			}
-			defer store.close()
+			defer store.Close()
 			return runTrustee(ctx, TrusteeRunConfig{Node: node, Election: id, Dir: dir, Poll: 100 * time.Millisecond, Test: opts}, store, log)
 		},
 		Record: func(ctx context.Context, node string, id election.ID, path, genesis string, out io.Writer) error {

@@ -155,10 +155,10 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.state.Elections[id].Deal = hex.EncodeToString(db)
-	if err := store.save(); err != nil {
+	store.State.Elections[id].Deal = hex.EncodeToString(db)
+	if err := store.Save(); err != nil {
 		t.Fatal(err)
 	}
-	store.close()
+	store.Close()
 	wantRejected(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trusteeArgs(1, net.url)...)
 }

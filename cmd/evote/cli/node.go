@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +21,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/web"
 )
 
@@ -282,24 +282,12 @@ func newAuthorityKey(dir string) (*election.PrivateKey, string, error) {
 	return k, path, nil
 }
 
-func writeSecret(path string, k interface{ MarshalText() ([]byte, error) }) error {
-	b, err := k.MarshalText()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
-}
-
-func readAuthorityKey(path string) (*election.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return election.ParsePrivateKey(strings.TrimSpace(string(b)))
-}
+// writeSecret and readAuthorityKey are internal/keyfile's: a key file is
+// one key's text form on one line, mode 0600.
+var (
+	writeSecret      = keyfile.Write
+	readAuthorityKey = keyfile.ReadAuthority
+)
 
 func genesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
 	g := election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}

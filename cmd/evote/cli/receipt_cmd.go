@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +16,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/receiptfile"
 )
 
 func newReceiptCmd(e *env) *cobra.Command {
@@ -47,7 +46,7 @@ the one that counts (or was replaced by the voter's later ballot). A pending rec
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := checkReceipt(cmd.Context(), e, args[0], e.v.GetString("node"), e.v.GetString("genesis"))
-			if errors.Is(err, errBadWalletReceipt) {
+			if errors.Is(err, receiptfile.ErrBad) {
 				return &exitError{code: exitCheckFailed, err: err}
 			}
 			return err
@@ -60,33 +59,24 @@ the one that counts (or was replaced by the voter's later ballot). A pending rec
 
 func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error {
 	out := e.stdout
-	r, err := readWalletReceipt(path)
+	r, err := receiptfile.Read(path)
 	if err != nil {
 		return err
-	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", errBadWalletReceipt, fmt.Sprintf(format, args...))
 	}
 	var trusted *cmttypes.ValidatorSet
 	anchor := "the validators recorded when the ballot was cast"
 	if genesis != "" {
-		gen, err := cmttypes.GenesisDocFromFile(genesis)
+		chainID, set, err := receiptfile.GenesisValidators(genesis)
 		if err != nil {
 			return fmt.Errorf("--genesis: %w", err)
 		}
-		if gen.ChainID != r.ChainID {
-			return bad("the genesis is of chain %q, the receipt of %q", gen.ChainID, r.ChainID)
+		if chainID != r.ChainID {
+			return receiptfile.Bad("the genesis is of chain %q, the receipt of %q", chainID, r.ChainID)
 		}
-		var vals []*cmttypes.Validator
-		for _, v := range gen.Validators {
-			vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
-		}
-		if trusted, err = newValidatorSet(vals); err != nil {
-			return fmt.Errorf("--genesis: %w", err)
-		}
+		trusted = set
 		anchor = "the validators of " + genesis
-	} else if trusted, err = validatorSet(r.Validators); err != nil {
-		return bad("trusted validators: %v", err)
+	} else if trusted, err = r.Trusted(); err != nil {
+		return err
 	}
 
 	var client *api.Client
@@ -94,45 +84,20 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		if client, err = newVoterClient(node); err != nil {
 			return err
 		}
-		st, err := client.Status(ctx)
-		if err != nil {
+		if err := receiptfile.CheckNodeAnchor(ctx, client, node, r, trusted, anchor); err != nil {
 			return err
 		}
-		if st.ChainID != r.ChainID {
-			return bad("node %s runs chain %q, the ballot was cast on %q", node, st.ChainID, r.ChainID)
-		}
-		set, err := validatorSet(st.Validators)
-		if err != nil {
-			return bad("node %s: %v", node, err)
-		}
-		if !bytes.Equal(set.Hash(), trusted.Hash()) {
-			return bad("node %s shows other validators than %s", node, anchor)
-		}
 		if r.Receipt == nil {
-			code, err := api.ParseTxHash(r.TrackingCode)
-			if err != nil {
-				return bad("tracking code: %v", err)
-			}
-			rec, err := client.Receipt(ctx, code, 10*time.Second)
-			if errors.Is(err, api.ErrNotFound) {
-				return bad("node %s does not know ballot %s: it is not committed", node, r.TrackingCode)
-			}
-			if err != nil {
+			if err := receiptfile.Complete(ctx, client, node, r, trusted); err != nil {
 				return err
 			}
-			if r.Receipt, err = chainReceipt(rec); err != nil {
-				return bad("node %s: receipt: %v", node, err)
-			}
-			if _, err := r.checkOffline(trusted); err != nil {
-				return err
-			}
-			if err := writeWalletReceipt(path, r); err != nil {
+			if err := receiptfile.Write(path, r); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "the pending receipt is now complete (from node %s) and saved in %s\n", node, path)
 		}
 	}
-	bb, err := r.checkOffline(trusted)
+	bb, err := r.CheckOffline(trusted)
 	if err != nil {
 		return err
 	}
@@ -144,44 +109,16 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 	if client == nil {
 		return nil
 	}
-	code, err := api.ParseTxHash(r.TrackingCode)
-	if err != nil {
-		return bad("tracking code: %v", err)
-	}
-	answer, err := client.Receipt(ctx, code, 0)
-	if errors.Is(err, api.ErrNotFound) {
-		return bad("node %s does not have ballot %s", node, r.TrackingCode)
-	}
+	on, err := receiptfile.CheckOnNode(ctx, client, node, r, trusted)
 	if err != nil {
 		return err
 	}
-	rec, err := chainReceipt(answer)
-	if err != nil {
-		return bad("node %s's receipt: %v", node, err)
-	}
-	if rec.Height != r.Receipt.Height || !bytes.Equal(rec.Tx(), r.Receipt.Tx()) {
-		return bad("node %s has ballot %s at height %d, the receipt says %d", node, r.TrackingCode, rec.Height, r.Receipt.Height)
-	}
-	if err := chain.VerifyReceipt(rec, trusted, r.ChainID); err != nil {
-		return bad("node %s's receipt: %v", node, err)
-	}
-	fmt.Fprintf(out, "  ok on node %s: it holds the ballot in block %d\n", node, rec.Height)
-	vs, err := client.Voter(ctx, r.Election, r.Voter)
-	if errors.Is(err, api.ErrNotFound) {
-		vs, err = &api.VoterStatus{}, nil
-	}
-	if err != nil {
-		return err
-	}
-	switch {
-	case !vs.Voted || vs.TxHash == nil:
-		return bad("node %s counts no ballot of %s", node, r.Voter)
-	case *vs.TxHash == code:
+	fmt.Fprintf(out, "  ok on node %s: it holds the ballot in block %d\n", node, on.Height)
+	if on.Counts {
 		fmt.Fprintf(out, "  it is the voter's ballot that counts\n")
-	case vs.Seq > r.Seq:
+	} else {
+		vs := on.Replacement
 		fmt.Fprintf(out, "  replaced by the voter's later ballot %s (sequence number %d, block %d): that one counts\n", vs.TxHash, vs.Seq, vs.Height)
-	default:
-		return bad("node %s counts ballot %s (sequence number %d) of this voter, not this one", node, vs.TxHash, vs.Seq)
 	}
 	return nil
 }
@@ -210,7 +147,7 @@ func newReceiptListCmd(e *env) *cobra.Command {
 					continue
 				}
 				p := filepath.Join(dir, de.Name())
-				r, err := readWalletReceipt(p)
+				r, err := receiptfile.Read(p)
 				if err != nil {
 					rows = append(rows, row{line: fmt.Sprintf("%s\t(unreadable: %v)", p, err)})
 					continue

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
 	"github.com/evote/evote/observer"
 )
 
@@ -76,42 +76,30 @@ func openRecord(ctx context.Context, node, id string) (io.ReadCloser, error) {
 	return c.Record(ctx, eid)
 }
 
-// recordEnd is how every whole record ends.
-var recordEnd = []byte("\n}\n")
-
 func exportRecord(ctx context.Context, cfg ExportConfig, stderr io.Writer) error {
 	body, err := openRecord(ctx, cfg.Node, cfg.Election)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	dir := filepath.Dir(cfg.Out)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(cfg.Out)+".*.part")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing left to remove
 	bar := newProgress(stderr, "export", 0)
-	cw := &tailWriter{w: tmp, progress: bar}
+	var n int64
 	start := time.Now()
-	_, err = io.Copy(cw, body)
+	// The file appears only once the whole record is in.
+	err = fileutil.WriteAtomic(cfg.Out, 0o600, func(w io.Writer) error {
+		cw := &tailWriter{w: w, progress: bar}
+		_, err := io.Copy(cw, body)
+		n = cw.n
+		if err == nil && !bytes.HasSuffix(cw.tail, []byte(observer.RecordEnd)) {
+			err = errors.New("the node's record stops short of its end (see the node's log)")
+		}
+		return err
+	})
 	bar.done()
-	if err == nil && !bytes.HasSuffix(cw.tail, recordEnd) {
-		err = errors.New("the node's record stops short of its end (see the node's log)")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), cfg.Out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "wrote %s: %s in %.1f s\n", cfg.Out, sizeString(cw.n), time.Since(start).Seconds())
+	fmt.Fprintf(stderr, "wrote %s: %s in %.1f s\n", cfg.Out, sizeString(n), time.Since(start).Seconds())
 	return nil
 }
 
@@ -228,8 +216,12 @@ func verifyRecord(ctx context.Context, cfg VerifyConfig, stdout, stderr io.Write
 	}
 	opts := observer.VerifyOptions{Workers: cfg.Workers}
 	if cfg.Genesis != "" {
-		if err := trustGenesis(cfg.Genesis, &opts); err != nil {
+		b, err := os.ReadFile(cfg.Genesis)
+		if err != nil {
 			return err
+		}
+		if err := opts.TrustGenesis(b); err != nil {
+			return fmt.Errorf("--genesis %s: %w", cfg.Genesis, err)
 		}
 	}
 	bar := newProgress(stderr, "verify", total)
@@ -256,38 +248,6 @@ func stripSentinel(err error) error {
 		return errors.New(strings.TrimPrefix(err.Error(), observer.ErrRecordFormat.Error()+": "))
 	}
 	return err
-}
-
-// trustGenesis reads a CometBFT genesis.json: its app state and validators
-// become the verifier's anchor.
-func trustGenesis(path string, opts *observer.VerifyOptions) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var doc struct {
-		AppState   json.RawMessage `json:"app_state"`
-		Validators []struct {
-			PubKey struct {
-				Type  string `json:"type"`
-				Value []byte `json:"value"`
-			} `json:"pub_key"`
-			Power json.Number `json:"power"`
-		} `json:"validators"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("--genesis %s: %w", path, err)
-	}
-	opts.Genesis = doc.AppState
-	opts.Validators = []observer.RecordValidator{}
-	for _, v := range doc.Validators {
-		p, err := v.Power.Int64()
-		if err != nil || v.PubKey.Type != "tendermint/PubKeyEd25519" {
-			return fmt.Errorf("--genesis %s: a validator of type %q, power %q", path, v.PubKey.Type, v.Power)
-		}
-		opts.Validators = append(opts.Validators, observer.RecordValidator{PubKey: v.PubKey.Value, Power: p})
-	}
-	return nil
 }
 
 func printSummary(w io.Writer, s *observer.Summary, d time.Duration) {

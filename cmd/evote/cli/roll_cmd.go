@@ -1,75 +1,20 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
-	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/wallet"
+	"github.com/evote/evote/internal/rollsync"
 )
 
-// `evote roll append|show`: the voter roll. A roll file lists one voter
-// per line: the voter's public key in its text form ("evote-voter:" and 64
-// hex digits), optionally followed by white space and a weight (1 to
-// 2^32-1; 1 if absent). Blank lines and lines starting with # are ignored.
-
-// maxRollFileLine bounds a line of a roll file.
-const maxRollFileLine = 4096
-
-// parseRollFile reads a roll file. It fails on the first bad line, naming
-// it, and on a voter listed twice.
-func parseRollFile(r io.Reader) ([]election.RollEntry, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 256), maxRollFileLine)
-	var out []election.RollEntry
-	seen := map[election.VoterPublicKey]int{}
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) > 2 {
-			return nil, fmt.Errorf("line %d: want a voter key and an optional weight, got %d fields", n, len(f))
-		}
-		k, err := wallet.ParseVoterPublicKey(f[0])
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		entry := election.RollEntry{Voter: k, Weight: 1}
-		if len(f) == 2 {
-			w, err := strconv.ParseUint(f[1], 10, 32)
-			if err != nil || w == 0 {
-				return nil, fmt.Errorf("line %d: weight %q is not a whole number from 1 to %d", n, f[1], uint32(1<<32-1))
-			}
-			entry.Weight = uint32(w)
-		}
-		if first, ok := seen[entry.Voter]; ok {
-			return nil, fmt.Errorf("line %d: voter %v is already on line %d", n, k, first)
-		}
-		seen[entry.Voter] = n
-		out = append(out, entry)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("a line longer than %d bytes", maxRollFileLine)
-		}
-		return nil, err
-	}
-	return out, nil
-}
+// `evote roll append|show`: the voter roll. The roll file's format is
+// election.ParseRollFile's (docs/spec/files.md).
 
 func newRollCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -102,7 +47,7 @@ voters already on the roll are skipped.`,
 			if err != nil {
 				return err
 			}
-			entries, err := parseRollFile(f)
+			entries, err := election.ParseRollFile(f)
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("roll file %s: %w", path, err)
@@ -174,7 +119,7 @@ voters already on the roll are skipped.`,
 // appendRoll appends the entries not yet on the roll, in batches, and
 // returns how many it appended.
 func (o *official) appendRoll(ctx context.Context, id election.ID, entries []election.RollEntry, batch int) (int, error) {
-	pending, err := o.notOnRoll(ctx, id, entries, rollCheckAuto)
+	pending, err := rollsync.Missing(ctx, o.api, id, entries, rollsync.Auto)
 	if err != nil {
 		return 0, err
 	}
@@ -205,109 +150,4 @@ func (o *official) appendRoll(ctx context.Context, id election.ID, entries []ele
 	}
 	fmt.Fprintf(o.out, "%s appended to the roll of %v\n", nVoters(done), id)
 	return done, nil
-}
-
-// rollCheck is how notOnRoll asks the node.
-type rollCheck int
-
-const (
-	rollCheckAuto   rollCheck = iota
-	rollCheckPages            // read the whole roll, page by page
-	rollCheckVoters           // ask voter by voter, rollCheckWorkers at a time
-)
-
-// rollCheckWorkers is how many voter queries run at once.
-const rollCheckWorkers = 16
-
-// notOnRoll asks the node which entries are not on the roll yet. Reading
-// the roll costs about pages²/2 page scans (a page at offset k scans the k
-// voters before it), asking voter by voter one query per entry; auto picks
-// the cheaper.
-func (o *official) notOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry, how rollCheck) ([]election.RollEntry, error) {
-	first, err := o.api.Roll(ctx, id, 0, election.MaxRollPage)
-	if err != nil {
-		return nil, err
-	}
-	if first.Total == 0 {
-		return entries, nil
-	}
-	if how == rollCheckAuto {
-		pages := (first.Total + election.MaxRollPage - 1) / election.MaxRollPage
-		how = rollCheckPages
-		if pages*(pages+1)/2 > uint64(len(entries)/rollCheckWorkers) {
-			how = rollCheckVoters
-		}
-	}
-	var on []bool
-	if how == rollCheckVoters {
-		on, err = o.votersOnRoll(ctx, id, entries)
-	} else {
-		on, err = o.readRoll(ctx, id, first, entries)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var pending []election.RollEntry
-	for i, en := range entries {
-		if !on[i] {
-			pending = append(pending, en)
-		}
-	}
-	return pending, nil
-}
-
-// votersOnRoll asks the node about each entry.
-func (o *official) votersOnRoll(ctx context.Context, id election.ID, entries []election.RollEntry) ([]bool, error) {
-	on := make([]bool, len(entries))
-	errs := make([]error, rollCheckWorkers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range rollCheckWorkers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(entries) || ctx.Err() != nil {
-					return
-				}
-				vs, err := o.api.Voter(ctx, id, entries[i].Voter)
-				switch {
-				case errors.Is(err, api.ErrNotFound):
-				case err != nil:
-					errs[w] = err
-					return
-				default:
-					on[i] = vs.OnRoll
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return on, ctx.Err()
-}
-
-// readRoll reads the whole roll from its first page.
-func (o *official) readRoll(ctx context.Context, id election.ID, first *api.RollPage, entries []election.RollEntry) ([]bool, error) {
-	roll := make(map[election.VoterPublicKey]bool, first.Total)
-	page := first
-	for {
-		for _, v := range page.Voters {
-			roll[v.Voter] = true
-		}
-		next := page.Offset + len(page.Voters)
-		if len(page.Voters) == 0 || uint64(next) >= page.Total {
-			break
-		}
-		var err error
-		if page, err = o.api.Roll(ctx, id, next, election.MaxRollPage); err != nil {
-			return nil, err
-		}
-	}
-	on := make([]bool, len(entries))
-	for i, en := range entries {
-		on[i] = roll[en.Voter]
-	}
-	return on, nil
 }

@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"crypto/rand"
-	"crypto/sha3"
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/internal/tallydemo"
 	"github.com/evote/evote/tally"
 )
 
@@ -62,203 +60,48 @@ homomorphic tally, and the trustees' threshold decryption with one trustee absen
 	return cmd
 }
 
-var demoOptions = []string{"Bike lanes", "Night buses", "Public library hours", "Tree planting", "Free wifi"}
-
+// runTallyDemo runs the demo (internal/tallydemo) and prints each stage
+// as it ends, then the totals.
 func runTallyDemo(cfg DemoConfig, out io.Writer) error {
-	var rnd io.Reader = rand.Reader
-	if cfg.Seed != "" {
-		h := sha3.NewSHAKE256()
-		h.Write([]byte(cfg.Seed))
-		rnd = h
-	}
-	var seed [16]byte
-	if _, err := io.ReadFull(rnd, seed[:]); err != nil {
-		return err
-	}
-	pick := mrand.New(mrand.NewPCG(leUint64(seed[:8]), leUint64(seed[8:])))
-	election := []byte("demo-election")
-	n, t := uint32(cfg.Trustees), uint32(cfg.Threshold)
-	step := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-
-	step("evote tally demo: %d trustees (any %d decrypt), %d voters", n, t, cfg.Voters)
-	step("question: which %d projects should the city fund? (choose 1 to 3)\n", len(demoOptions))
-
-	// 1. Key ceremony.
-	start := time.Now()
-	params := &tally.DKGParams{Context: election, N: n, T: t}
-	encKeys := make([]*tally.TrusteeEncryptionKey, n)
-	for j := range encKeys {
-		k, err := tally.GenerateTrusteeEncryptionKey(rnd)
-		if err != nil {
-			return err
-		}
-		encKeys[j] = k
-		params.Trustees = append(params.Trustees, tally.TrusteeInfo{Index: uint32(j + 1), EncryptionKey: k.Public()})
-	}
-	deals := make([]*tally.DKGDeal, n)
-	secrets := make([]*tally.DealerSecret, n)
-	for j := range deals {
-		d, s, err := tally.NewDKGDeal(params, uint32(j+1), rnd)
-		if err != nil {
-			return err
-		}
-		deals[j], secrets[j] = d, s
-	}
-	for j := uint32(1); j <= n; j++ {
-		complaints, err := tally.CheckDeals(params, j, encKeys[j-1], deals)
-		if err != nil {
-			return err
-		}
-		if len(complaints) > 0 {
-			return fmt.Errorf("trustee %d complains about %d deals", j, len(complaints))
-		}
-	}
-	result, err := tally.Finalize(params, deals, nil, nil)
+	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	p("evote tally demo: %d trustees (any %d decrypt), %d voters", cfg.Trustees, cfg.Threshold, cfg.Voters)
+	p("question: which %d projects should the city fund? (choose %d to %d)\n", len(tallydemo.Options), tallydemo.Rules.MinSelections, tallydemo.Rules.MaxSelections)
+	r, err := tallydemo.Run(tallydemo.Config{Voters: cfg.Voters, Trustees: cfg.Trustees, Threshold: cfg.Threshold, Seed: cfg.Seed},
+		func(s tallydemo.Stage, r *tallydemo.Report) {
+			switch s {
+			case tallydemo.StageCeremony:
+				p("1. key ceremony: %d deals with Feldman commitments, proofs of knowledge and HPKE-sealed shares", cfg.Trustees)
+				p("   qualified trustees %v; joint public key %x (%v)", r.Qualified, r.JointKey, r.CeremonyTime.Round(time.Millisecond))
+			case tallydemo.StageBallots:
+				p("2. voter 0 challenges an encryption: it opens to the choices shown (%v); spoiled, re-encrypted", r.Audited)
+				p("   %d ballots encrypted and proven on the voters' devices (%v each, %d bytes)", cfg.Voters, r.PerBallot.Round(time.Microsecond), r.BallotSize)
+			case tallydemo.StageVerify:
+				p("3. polling node: voter 0's ballot resubmitted under another credential is refused: %v", r.CopyRefused)
+				p("   %d ballots verified in one batch in %v", r.Ballots, r.BatchTime.Round(time.Millisecond))
+			case tallydemo.StageTally:
+				p("4. running tally: %d aggregate ciphertexts; no ballot was decrypted", r.Aggregates)
+			case tallydemo.StageDecrypt:
+				p("5. decryption: trustee %d is absent", tallydemo.AbsentTrustee)
+				for _, rej := range r.Rejected {
+					p("   trustee %d's partial decryptions are rejected: %v", rej.Trustee, rej.Err)
+				}
+				p("   trustees %v decrypt the totals, each share with its proof\n", r.Decryptors)
+			}
+		})
 	if err != nil {
 		return err
 	}
-	shares := make([]*tally.PrivateKey, n)
-	for j := uint32(1); j <= n; j++ {
-		if shares[j-1], err = result.SecretShare(params, j, encKeys[j-1], secrets[j-1], deals); err != nil {
-			return err
-		}
-	}
-	pk := result.PublicKey
-	step("1. key ceremony: %d deals with Feldman commitments, proofs of knowledge and HPKE-sealed shares", n)
-	step("   qualified trustees %v; joint public key %x (%v)", result.Qualified, pk.Bytes(), time.Since(start).Round(time.Millisecond))
-
-	// 2. Voters.
-	rules := tally.ContestRules{Options: len(demoOptions), MaxPerOption: 1, MinSelections: 1, MaxSelections: 3}
-	want := make([]uint64, rules.Options)
-	items := make([]tally.ContestItem, cfg.Voters)
-	start = time.Now()
-	for v := range items {
-		choices := make([]uint64, rules.Options)
-		for _, o := range pick.Perm(rules.Options)[:1+pick.IntN(3)] {
-			choices[o] = 1
-		}
-		cc := tally.ContestContext{ElectionID: election, Voter: fmt.Appendf(nil, "voter-%06d", v)}
-		if v == 0 {
-			// Voter 0 audits a first encryption (Benaloh challenge); it is
-			// spoiled, and a fresh one is cast.
-			c, s, err := tally.EncryptContest(pk, cc, rules, choices, rnd)
-			if err != nil {
-				return err
-			}
-			if err := tally.CheckOpening(pk, c, s); err != nil {
-				return fmt.Errorf("benaloh challenge: %w", err)
-			}
-			step("2. voter 0 challenges an encryption: it opens to the choices shown (%v); spoiled, re-encrypted", choices)
-		}
-		c, _, err := tally.EncryptContest(pk, cc, rules, choices, rnd)
-		if err != nil {
-			return err
-		}
-		enc, _ := c.MarshalBinary()
-		items[v] = tally.ContestItem{Context: cc, Rules: rules, Encoded: enc}
-		for o, m := range choices {
-			want[o] += m
-		}
-	}
-	perBallot := time.Since(start) / time.Duration(cfg.Voters)
-	step("   %d ballots encrypted and proven on the voters' devices (%v each, %d bytes)", cfg.Voters, perBallot.Round(time.Microsecond), len(items[0].Encoded))
-
-	// 3. The polling node: a copied ballot is refused, the rest verify in one batch.
-	copied := tally.ContestItem{
-		Context: tally.ContestContext{ElectionID: election, Voter: []byte("voter-intruder")},
-		Rules:   rules, Encoded: items[0].Encoded,
-	}
-	batchErr := tally.VerifyContestBatch(pk, append(append([]tally.ContestItem(nil), items...), copied), rnd)
-	var be *tally.BatchError
-	if !errors.As(batchErr, &be) || be.Index != len(items) {
-		return fmt.Errorf("the copied ballot was not caught: %v", batchErr)
-	}
-	step("3. polling node: voter 0's ballot resubmitted under another credential is refused: %v", be.Err)
-	start = time.Now()
-	if err := tally.VerifyContestBatch(pk, items, rnd); err != nil {
-		return err
-	}
-	step("   %d ballots verified in one batch in %v", len(items), time.Since(start).Round(time.Millisecond))
-
-	// 4. The running tally.
-	agg := make([]*tally.Ciphertext, rules.Options)
-	for i := range agg {
-		agg[i] = tally.ZeroCiphertext()
-	}
-	for _, it := range items {
-		cts, err := tally.ContestCiphertexts(rules, it.Encoded)
-		if err != nil {
-			return err
-		}
-		for i, ct := range cts {
-			agg[i].Add(agg[i], ct)
-		}
-	}
-	step("4. running tally: %d aggregate ciphertexts; no ballot was decrypted", len(agg))
-
-	// 5. Decryption: trustee 2 stays away, trustee 1 lies, the others step in.
-	step("5. decryption: trustee 2 is absent")
-	var valid [][]*tally.DecryptionShare
-	var used []uint32
-	for j := uint32(1); j <= n && len(valid) < int(t); j++ {
-		if j == 2 {
-			continue
-		}
-		ds, err := tally.PartialDecryptAll(shares[j-1], j, agg, election, rnd)
-		if err != nil {
-			return err
-		}
-		if j == 1 {
-			for _, s := range ds {
-				s.D.Add(s.D, s.D) // a wrong partial decryption
-			}
-		}
-		vk, err := result.VerificationKey(j)
-		if err != nil {
-			return err
-		}
-		if err := tally.VerifyDecryptionShares(vk, j, agg, ds, election); err != nil {
-			step("   trustee %d's partial decryptions are rejected: %v", j, err)
-			continue
-		}
-		valid = append(valid, ds)
-		used = append(used, j)
-	}
-	totals, err := tally.CombineAll(agg, valid, int(t))
-	if err != nil {
-		return err
-	}
-	table, err := tally.NewDlogTable(uint64(cfg.Voters))
-	if err != nil {
-		return err
-	}
-	step("   trustees %v decrypt the totals, each share with its proof\n", used)
-
-	// 6. The result.
 	fmt.Fprintf(out, "%-24s %8s %8s\n", "option", "votes", "recorded")
-	ok := true
-	for i, m := range totals {
-		got, err := table.Lookup(m)
-		if err != nil {
-			return fmt.Errorf("option %d: %w", i, err)
-		}
+	for i, got := range r.Totals {
 		mark := "✓"
-		if got != want[i] {
-			mark, ok = "✗", false
+		if got != r.Recorded[i] {
+			mark = "✗"
 		}
-		fmt.Fprintf(out, "%-24s %8d %8d %s\n", demoOptions[i], got, want[i], mark)
+		fmt.Fprintf(out, "%-24s %8d %8d %s\n", tallydemo.Options[i], got, r.Recorded[i], mark)
 	}
-	if !ok {
+	if !r.Match() {
 		return &exitError{code: 2, err: errors.New("the decrypted totals differ from the recorded choices")}
 	}
-	step("\nthe decrypted totals equal the choices the voters made")
+	p("\nthe decrypted totals equal the choices the voters made")
 	return nil
-}
-
-func leUint64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }

@@ -43,7 +43,7 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 			if err != nil {
 				return err
 			}
-			k, err := s.state.Keys()
+			k, err := s.State.Keys()
 			if err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ it was and posts the deal it kept, never a second one.`,
 			if err != nil {
 				return err
 			}
-			defer store.close()
+			defer store.Close()
 			return runTrustee(cmd.Context(), cfg, store, e.stdout)
 		},
 	}

@@ -68,8 +68,8 @@ type trusteeLoop struct {
 // Once, until its decryption shares are in).
 func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, out io.Writer) error {
 	opts := cfg.Test
-	opts.Once, opts.SealedIn = cfg.Once, store.dir
-	tr, err := trustee.New(store.state.Clone(), cfg.Election, opts, rand.Reader)
+	opts.Once, opts.SealedIn = cfg.Once, store.Dir
+	tr, err := trustee.New(store.State.Clone(), cfg.Election, opts, rand.Reader)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (l *trusteeLoop) step(ctx context.Context) (bool, error) {
 	}
 	l.started = true
 	if rd.State != nil {
-		if err := l.store.persist(rd.State); err != nil {
+		if err := l.store.Persist(rd.State); err != nil {
 			l.tr.Advance(trustee.Outcome{Lost: true})
 			return false, fmt.Errorf("sealing its state: %w", err)
 		}

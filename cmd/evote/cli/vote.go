@@ -18,6 +18,9 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/internal/receiptfile"
+	"github.com/evote/evote/internal/voternode"
 	"github.com/evote/evote/wallet"
 )
 
@@ -134,8 +137,8 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	key, err := w.key(cfg.Key)
-	w.close() // only read: other commands may change the keystore meanwhile
+	key, err := w.Key(cfg.Key)
+	w.Close() // only read: other commands may change the keystore meanwhile
 	if err != nil {
 		return err
 	}
@@ -143,11 +146,11 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	set, err := validatorSet(st.Validators)
+	set, err := receiptfile.ValidatorSet(st.Validators)
 	if err != nil {
 		return fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
-	id, err := pickElection(ctx, client, cfg.Election)
+	id, err := voternode.PickElection(ctx, client, cfg.Election)
 	if err != nil {
 		return err
 	}
@@ -158,7 +161,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 	if err != nil {
 		return err
 	}
-	el, manifest, err := electionOf(st.ChainID, id, d)
+	el, manifest, err := voternode.ElectionOf(st.ChainID, id, d)
 	if err != nil {
 		return fmt.Errorf("election %s from node %s: %w", id, cfg.Node, err)
 	}
@@ -208,7 +211,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 		return s.cast(ctx, choices, seq)
 	}
 
-	in := newLineReader(e.stdin)
+	in := fileutil.NewLineReader(e.stdin)
 	choices, err := s.view.askChoices(in, out)
 	if err != nil {
 		return err
@@ -222,7 +225,7 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 			fmt.Fprintln(out, "\nYour ballot:")
 			s.view.summary(out, choices)
 			fmt.Fprint(out, "Cast it, audit it first (the audited ballot is spoiled and a fresh one is made), or quit? [cast/audit/quit]: ")
-			line, err := in.line()
+			line, err := in.Line()
 			if errors.Is(err, io.EOF) {
 				return errors.New("nothing cast: the input ended before an answer")
 			}
@@ -247,29 +250,6 @@ func runVote(ctx context.Context, e *env, cfg VoteConfig) error {
 		}
 		action = ""
 	}
-}
-
-// pickElection parses the given id, or finds the node's only open election.
-func pickElection(ctx context.Context, c *api.Client, given string) (election.ID, error) {
-	if given != "" {
-		return election.ParseID(given)
-	}
-	list, err := c.Elections(ctx)
-	if err != nil {
-		return election.ID{}, err
-	}
-	var open []election.ID
-	var names []string
-	for _, el := range list {
-		names = append(names, fmt.Sprintf("%s (%s)", el.ID, el.Phase))
-		if el.Phase == election.PhaseOpen {
-			open = append(open, el.ID)
-		}
-	}
-	if len(open) != 1 {
-		return election.ID{}, fmt.Errorf("%d open elections on node %s: name one with --election (elections: %s)", len(open), c.Base(), strings.Join(names, ", "))
-	}
-	return open[0], nil
 }
 
 // audit builds a ballot with sequence number seq, opens it in an audit
@@ -297,7 +277,7 @@ func (s *voteSession) audit(choices [][]uint64, seq uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, 0o644, func(w io.Writer) error {
+	if err := fileutil.WriteAtomic(path, 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(raw, '\n'))
 		return err
 	}); err != nil {
@@ -331,12 +311,12 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	if err != nil {
 		return err
 	}
-	wr := &walletReceipt{
-		Version: walletReceiptTag, Node: s.cfg.Node, ChainID: s.el.ChainID, Election: s.el.ID,
+	wr := &receiptfile.File{
+		Version: receiptfile.Tag, Node: s.cfg.Node, ChainID: s.el.ChainID, Election: s.el.ID,
 		Voter: s.key.Key.Public(), KeyName: s.key.Name, Seq: seq,
 		TrackingCode: fmt.Sprintf("%x", b.Hash), CastAt: time.Now().UTC().Truncate(time.Second), Validators: s.trusted,
 	}
-	path := receiptPath(dir, wr)
+	path := receiptfile.Path(dir, wr)
 	ans, err := s.client.Submit(ctx, b.Tx, api.SubmitOptions{Wait: !s.cfg.NoWait})
 	var ae *api.Error
 	var re *api.RefusedError
@@ -344,7 +324,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case errors.As(err, &re):
 		return &exitError{code: exitRejected, err: fmt.Errorf("ballot %s rejected: %s (code %d): %s", wr.TrackingCode, re.Code, uint32(re.Code), re.Message)}
 	case errors.As(err, &ae) && ae.Status == http.StatusGatewayTimeout:
-		if err := writeWalletReceipt(path, wr); err != nil {
+		if err := receiptfile.Write(path, wr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Ballot admitted but not committed within the node's wait.\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", wr.TrackingCode, path, path, s.cfg.Node)
@@ -352,7 +332,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case err != nil:
 		return fmt.Errorf("submitting the ballot: %w", err)
 	case !ans.Committed && s.cfg.NoWait:
-		if err := writeWalletReceipt(path, wr); err != nil {
+		if err := receiptfile.Write(path, wr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Ballot submitted (not waiting for its commit).\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", wr.TrackingCode, path, path, s.cfg.Node)
@@ -360,15 +340,15 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case ans.Receipt == nil || !ans.Committed:
 		return errors.New("the node answered without a receipt")
 	}
-	if wr.Receipt, err = chainReceipt(ans.Receipt); err != nil {
+	if wr.Receipt, err = receiptfile.ChainReceipt(ans.Receipt); err != nil {
 		return fmt.Errorf("the node's receipt for ballot %s: %w", wr.TrackingCode, err)
 	}
-	if _, err := wr.checkOffline(s.set); err != nil {
+	if _, err := wr.CheckOffline(s.set); err != nil {
 		// Keep what the node gave, for the record, but say it is bad.
-		writeWalletReceipt(path, wr)
+		receiptfile.Write(path, wr)
 		return &exitError{code: exitCheckFailed, err: fmt.Errorf("the node's receipt for ballot %s (kept in %s): %w", wr.TrackingCode, path, err)}
 	}
-	if err := writeWalletReceipt(path, wr); err != nil {
+	if err := receiptfile.Write(path, wr); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Ballot cast: committed in block %d of chain %s.\n", ans.Height, s.el.ChainID)
@@ -376,24 +356,4 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	fmt.Fprintf(out, "  receipt        %s\n", path)
 	fmt.Fprintf(out, "  checked: in block %d, signed by more than 2/3 of the voting power of %d validator(s)\n", ans.Height, s.set.Size())
 	return nil
-}
-
-// electionOf is the wallet's election from a node's detail: the manifest
-// must hash to id. It returns the manifest's JSON too, for audit files.
-func electionOf(chainID string, id election.ID, d *api.ElectionDetail) (*wallet.Election, json.RawMessage, error) {
-	if d.Manifest == nil {
-		return nil, nil, fmt.Errorf("%w: no manifest", election.ErrInvalidManifest)
-	}
-	if d.JointKey == nil {
-		return nil, nil, fmt.Errorf("%w: the election has no joint key yet (its key ceremony is not over)", election.ErrInvalidKey)
-	}
-	el, err := wallet.NewElection(chainID, d.Manifest, d.JointKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	if el.ID != id {
-		return nil, nil, fmt.Errorf("%w: the manifest hashes to election %v, not %v", election.ErrInvalidManifest, el.ID, id)
-	}
-	raw, err := json.Marshal(d.Manifest)
-	return el, raw, err
 }

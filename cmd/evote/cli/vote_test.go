@@ -19,6 +19,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/localnet"
+	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -156,7 +157,7 @@ func TestVote(t *testing.T) {
 		if !vs.Voted || vs.Seq != 1 || hashText(vs.TxHash) != aliceFirst {
 			t.Fatalf("the node counts %+v, cast %s", vs, aliceFirst)
 		}
-		r, err := readWalletReceipt(rpath)
+		r, err := receiptfile.Read(rpath)
 		if err != nil || r.Receipt == nil || r.Seq != 1 || r.KeyName != "alice" || r.TrackingCode != aliceFirst {
 			t.Fatalf("receipt file: %+v, %v", r, err)
 		}
@@ -302,7 +303,7 @@ func TestVote(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
 		var aliceOld, aliceNew string
 		for _, f := range files {
-			r, err := readWalletReceipt(f)
+			r, err := receiptfile.Read(f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -362,7 +363,7 @@ func TestVote(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
 		var rpath string
 		for _, f := range files {
-			if r, _ := readWalletReceipt(f); r != nil && r.KeyName == "carol" {
+			if r, _ := receiptfile.Read(f); r != nil && r.KeyName == "carol" {
 				rpath = f
 			}
 		}
@@ -392,7 +393,7 @@ func TestVote(t *testing.T) {
 		code, out, errs := vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=4", "--no-wait")
 		wantRun(t, code, out, errs, 0, "Ballot submitted (not waiting for its commit)", "pending")
 		rpath := field(t, out, "receipt")
-		r, err := readWalletReceipt(rpath)
+		r, err := receiptfile.Read(rpath)
 		if err != nil || r.Receipt != nil {
 			t.Fatalf("pending receipt: %+v, %v", r, err)
 		}

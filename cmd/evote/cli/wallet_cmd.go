@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/internal/walletfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -47,16 +49,16 @@ func newWalletNewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer w.close()
-			k, err := w.ks.Generate(name, rand.Reader)
+			defer w.Close()
+			k, err := w.Keystore.Generate(name, rand.Reader)
 			if err != nil {
 				return err
 			}
-			if err := w.save(); err != nil {
+			if err := w.Save(); err != nil {
 				return err
 			}
 			if created {
-				fmt.Fprintf(e.stdout, "new wallet %s\n", w.path)
+				fmt.Fprintf(e.stdout, "new wallet %s\n", w.Path)
 			}
 			fmt.Fprintf(e.stdout, "new key %q: %s\n", name, k.Public())
 			fmt.Fprintln(e.stdout, "Give this public key to the election's officials to be put on the roll.")
@@ -78,10 +80,10 @@ func newWalletListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer w.close()
-			fmt.Fprintf(e.stdout, "%s: %d key(s)\n", w.path, w.ks.Len())
+			defer w.Close()
+			fmt.Fprintf(e.stdout, "%s: %d key(s)\n", w.Path, w.Keystore.Len())
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			for _, k := range w.ks.Entries() {
+			for _, k := range w.Keystore.Entries() {
 				fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Key.Public())
 			}
 			return tw.Flush()
@@ -108,18 +110,12 @@ or a key is in the wallet already. The wallet is created if it does not exist.`,
 			}
 			var incoming *wallet.Keystore
 			if from != "" {
-				sealed, err := os.ReadFile(from)
+				var err error
+				incoming, err = walletfile.Read(from, func() ([]byte, error) {
+					return e.readPassphrase(passphraseSource{file: e.v.GetString("from-passphrase-file"), envVar: "EVOTE_FROM_PASSPHRASE", what: "passphrase of " + from}, false)
+				})
 				if err != nil {
 					return err
-				}
-				pass, err := e.readPassphrase(passphraseSource{file: e.v.GetString("from-passphrase-file"), envVar: "EVOTE_FROM_PASSPHRASE", what: "passphrase of " + from}, false)
-				if err != nil {
-					return err
-				}
-				if incoming, err = wallet.OpenKeystore(pass, sealed); errors.Is(err, wallet.ErrPassphrase) {
-					return fmt.Errorf("%s: wrong passphrase (or the file was changed)", from)
-				} else if err != nil {
-					return fmt.Errorf("%s: %w", from, err)
 				}
 			} else {
 				name := args[0]
@@ -152,19 +148,19 @@ or a key is in the wallet already. The wallet is created if it does not exist.`,
 			if err != nil {
 				return err
 			}
-			defer w.close()
-			added, err := w.ks.Merge(incoming)
+			defer w.Close()
+			added, err := w.Keystore.Merge(incoming)
 			if err != nil {
 				return err
 			}
-			if err := w.save(); err != nil {
+			if err := w.Save(); err != nil {
 				return err
 			}
 			if created {
-				fmt.Fprintf(e.stdout, "new wallet %s\n", w.path)
+				fmt.Fprintf(e.stdout, "new wallet %s\n", w.Path)
 			}
 			for _, name := range added {
-				k, _ := w.ks.Key(name)
+				k, _ := w.Keystore.Key(name)
 				fmt.Fprintf(e.stdout, "imported %q: %s\n", name, k.Public())
 			}
 			if len(added) == 0 {
@@ -190,8 +186,8 @@ func newWalletExportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer w.close()
-			k, err := w.ks.Key(args[0])
+			defer w.Close()
+			k, err := w.Keystore.Key(args[0])
 			if err != nil {
 				return err
 			}
@@ -219,8 +215,8 @@ func newWalletRemoveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer w.close()
-			k, err := w.ks.Key(name)
+			defer w.Close()
+			k, err := w.Keystore.Key(name)
 			if err != nil {
 				return err
 			}
@@ -229,15 +225,15 @@ func newWalletRemoveCmd(e *env) *cobra.Command {
 					return fmt.Errorf("removing %q (%s) cannot be undone: add --yes", name, k.Public())
 				}
 				fmt.Fprintf(e.stderr, "Remove %q (%s)? There is no undo. Type its name to confirm: ", name, k.Public())
-				answer, err := newLineReader(e.stdin).line()
+				answer, err := fileutil.NewLineReader(e.stdin).Line()
 				if err != nil || answer != name {
 					return errors.New("not removed")
 				}
 			}
-			if _, err := w.ks.Remove(name); err != nil {
+			if _, err := w.Keystore.Remove(name); err != nil {
 				return err
 			}
-			if err := w.save(); err != nil {
+			if err := w.Save(); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "removed %q: %s\n", name, k.Public())

@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,48 +176,4 @@ func TestWalletCommands(t *testing.T) {
 	wantRun(t, code, out, errs, 1, "no wallet at", "evote wallet new NAME")
 	code, out, errs = runIn(t, "", "wallet", "new", "x", "--kdf-time", "0")
 	wantRun(t, code, out, errs, 1, "--kdf-time, --kdf-memory")
-}
-
-// TestWriteFileAtomic: a failed write leaves the old file as it was and no
-// temporary file behind; a good one replaces it with the given mode.
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "wallet.keystore")
-	if err := os.WriteFile(path, []byte("old keystore"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("disk full")
-	err := writeFileAtomic(path, 0o600, func(w io.Writer) error {
-		w.Write([]byte("half of the new"))
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("failed write: %v", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old keystore" {
-		t.Fatalf("after a failed write the file holds %q", b)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("files left: %v", entries)
-	}
-	if err := writeFileAtomic(path, 0o600, func(w io.Writer) error {
-		_, err := w.Write([]byte("new keystore"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	info, _ := os.Stat(path)
-	if string(b) != "new keystore" || info.Mode().Perm() != 0o600 {
-		t.Fatalf("after a write: %q, mode %v", b, info.Mode())
-	}
-	entries, _ = os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("files left: %v", entries)
-	}
-	// A directory that cannot be made: an error, nothing written.
-	if err := writeFileAtomic(filepath.Join(path, "x"), 0o600, func(io.Writer) error { return nil }); err == nil {
-		t.Fatal("writing under a file succeeded")
-	}
 }

@@ -1,9 +1,10 @@
-package cli
+package receiptfile_test
 
 import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,8 +12,12 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"bytes"
+
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -20,7 +25,7 @@ import (
 // vector (a real receipt of a single-validator chain; its transaction is
 // not a ballot, so the check gets as far as the ballot checks).
 func receiptFileSeed(t testing.TB) []byte {
-	raw, err := os.ReadFile("../../../chain/testdata/receipt.json")
+	raw, err := os.ReadFile("../../chain/testdata/receipt.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +42,7 @@ func receiptFileSeed(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	voter, _ := wallet.GenerateVoterKey(strings.NewReader(strings.Repeat("receipt seed", 8)))
-	r := walletReceipt{Version: walletReceiptTag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public(),
+	r := receiptfile.File{Version: receiptfile.Tag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public(),
 		KeyName: "k", Seq: 1, TrackingCode: v.Receipt.TrackingCode, Receipt: v.Receipt}
 	for _, val := range trusted.Validators {
 		r.Validators = append(r.Validators, api.Validator{Address: val.Address.String(), PubKey: val.PubKey.Bytes(), Power: val.VotingPower})
@@ -50,7 +55,7 @@ func receiptFileSeed(t testing.TB) []byte {
 }
 
 func TestReceiptFileOfANonBallot(t *testing.T) {
-	r, err := parseWalletReceipt(receiptFileSeed(t))
+	r, err := receiptfile.Parse(receiptFileSeed(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,24 +63,24 @@ func TestReceiptFileOfANonBallot(t *testing.T) {
 	if err := chain.VerifyReceipt(r.Receipt, mustSet(t, r.Validators), r.ChainID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.checkOffline(nil); !errors.Is(err, errBadWalletReceipt) {
+	if _, err := r.CheckOffline(nil); !errors.Is(err, receiptfile.ErrBad) {
 		t.Fatalf("a receipt of a transaction that is not the voter's ballot: %v", err)
 	}
 	// Validator sets that CometBFT would panic on are errors.
 	dup := append(append([]api.Validator{}, r.Validators...), r.Validators...)
-	if _, err := validatorSet(dup); err == nil {
+	if _, err := receiptfile.ValidatorSet(dup); err == nil {
 		t.Error("a validator twice")
 	}
 	zero := append([]api.Validator{}, r.Validators...)
 	zero[0].Power = 0
-	if _, err := validatorSet(zero); err == nil {
+	if _, err := receiptfile.ValidatorSet(zero); err == nil {
 		t.Error("a validator with no power")
 	}
 }
 
 func mustSet(t *testing.T, v []api.Validator) *cmttypes.ValidatorSet {
 	t.Helper()
-	s, err := validatorSet(v)
+	s, err := receiptfile.ValidatorSet(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +96,14 @@ func FuzzWalletReceipt(f *testing.F) {
 	f.Add([]byte(`{"version":"evote/v1/wallet-receipt"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := parseWalletReceipt(b)
+		r, err := receiptfile.Parse(b)
 		if err != nil {
 			return
 		}
-		if _, err := r.checkOffline(nil); err == nil {
+		if _, err := r.CheckOffline(nil); err == nil {
 			t.Fatal("a receipt that is not a ballot's passed the check")
-		} else if !errors.Is(err, errBadWalletReceipt) {
-			t.Fatalf("error not wrapping errBadWalletReceipt: %v", err)
+		} else if !errors.Is(err, receiptfile.ErrBad) {
+			t.Fatalf("error not wrapping receiptfile.ErrBad: %v", err)
 		}
 	})
 }
@@ -106,7 +111,7 @@ func FuzzWalletReceipt(f *testing.F) {
 // TestWalletReceiptSpec: the fields of a receipt file are those that
 // docs/spec/wallet-receipt.md lists.
 func TestWalletReceiptSpec(t *testing.T) {
-	spec, err := os.ReadFile("../../../docs/spec/wallet-receipt.md")
+	spec, err := os.ReadFile("../../docs/spec/wallet-receipt.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +136,60 @@ func TestWalletReceiptSpec(t *testing.T) {
 	if !slices.Equal(documented, actual) {
 		t.Fatalf("the spec lists %v, the file has %v", documented, actual)
 	}
-	if !strings.Contains(string(spec), "# Wallet receipt file ("+walletReceiptTag+")") {
+	if !strings.Contains(string(spec), "# Wallet receipt file ("+receiptfile.Tag+")") {
 		t.Fatal("the spec's title does not name the version tag")
+	}
+}
+
+// A receipt file names its voter in the voter's form; one naming another
+// role's key is not a receipt file.
+func TestReceiptFileKeyRoles(t *testing.T) {
+	seed := receiptFileSeed(t)
+	r, err := receiptfile.Parse(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := []byte(`"voter":"` + r.Voter.String() + `"`)
+	if !bytes.Contains(seed, text) || !strings.HasPrefix(r.Voter.String(), "evote-voter:") {
+		t.Fatalf("receipt file does not hold %s", text)
+	}
+	old := bytes.Replace(seed, text, []byte(`"voter":"`+r.Voter.Key().String()+`"`), 1)
+	if back, err := receiptfile.Parse(old); err != nil || back.Voter != r.Voter {
+		t.Errorf("the older ed25519: form: %v", err)
+	}
+	trustee := election.TrusteePublicKey(r.Voter).String()
+	wrong := bytes.Replace(seed, text, []byte(`"voter":"`+trustee+`"`), 1)
+	if _, err := receiptfile.Parse(wrong); !errors.Is(err, receiptfile.ErrBad) {
+		t.Errorf("a trustee's key as the voter: %v", err)
+	}
+	var _ wallet.VoterPublicKey = r.Voter // the wallet's voter key type is the roll's
+}
+
+// TestWriteRead: a receipt written to its path reads back the same, and
+// the path is named for the election and the tracking code.
+func TestWriteRead(t *testing.T) {
+	r, err := receiptfile.Parse(receiptFileSeed(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := receiptfile.Path(dir, r)
+	if want := r.Election.String()[:12] + "-" + r.TrackingCode[:16] + ".json"; filepath.Base(path) != want || filepath.Dir(path) != dir {
+		t.Fatalf("path %s, want %s in %s", path, want, dir)
+	}
+	if err := receiptfile.Write(path, r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := receiptfile.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(r)
+	b, _ := json.Marshal(back)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("read back\n%s\nwrote\n%s", b, a)
+	}
+	if _, err := back.CheckOffline(nil); !errors.Is(err, receiptfile.ErrBad) {
+		t.Fatalf("check: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package cli
+package fileutil
 
 import (
 	"errors"
@@ -8,11 +8,11 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive lock on path (created if missing): at once or
-// errLocked, or, with wait, once the holder lets go. The lock ends when
+// Lock takes an exclusive lock on path (created if missing): at once or
+// ErrLocked, or, with wait, once the holder lets go. The lock ends when
 // the returned file is closed or the process ends, so a crash leaves none
 // behind.
-func lockFile(path string, wait bool) (*os.File, error) {
+func Lock(path string, wait bool) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
@@ -30,7 +30,7 @@ func lockFile(path string, wait bool) (*os.File, error) {
 	if err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errLocked
+			return nil, ErrLocked
 		}
 		return nil, err
 	}

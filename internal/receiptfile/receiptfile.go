@@ -1,0 +1,161 @@
+// Package receiptfile is the wallet's receipt file
+// (docs/spec/wallet-receipt.md): what the voter's wallet keeps of a cast
+// ballot, where it keeps it, and its offline check against the validators
+// it trusts (chain.VerifyReceipt, then the ballot's own checks). It also
+// holds the conversions at the edge between the API's JSON and CometBFT's
+// types that the check needs: api.Receipt to chain.Receipt and
+// []api.Validator to a CometBFT validator set. It links CometBFT, so it is
+// not part of package wallet, which builds for the browser.
+package receiptfile
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/api"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/wallet"
+)
+
+// Tag is the version of the wallet's receipt files.
+const Tag = "evote/v1/wallet-receipt"
+
+// MaxFile bounds a receipt file: the ballot and a block's commit signed by
+// up to a few hundred validators.
+const MaxFile = 8 << 20
+
+// ErrBad wraps every failure of a receipt file's checks.
+var ErrBad = errors.New("receipt check failed")
+
+// File is what the wallet keeps of a cast ballot: where and by whom it was
+// cast, the validator set the wallet trusted when it cast it, and the
+// chain's receipt (nil while the ballot is not known committed).
+type File struct {
+	Version      string                `json:"version"`
+	Node         string                `json:"node"`
+	ChainID      string                `json:"chain_id"`
+	Election     election.ID           `json:"election"`
+	Voter        wallet.VoterPublicKey `json:"voter"` // "evote-voter:..." (or "ed25519:..."); another role's key is refused
+	KeyName      string                `json:"key_name"`
+	Seq          uint64                `json:"seq"`
+	TrackingCode string                `json:"tracking_code"`
+	CastAt       time.Time             `json:"cast_at"`
+	Validators   []api.Validator       `json:"trusted_validators"`
+	Receipt      *chain.Receipt        `json:"receipt"`
+}
+
+// Bad is an ErrBad with a message.
+func Bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBad, fmt.Sprintf(format, args...))
+}
+
+// Read reads and parses a receipt file of at most MaxFile bytes.
+func Read(path string) (*File, error) {
+	raw, err := fileutil.ReadFileMax(path, MaxFile)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(raw)
+}
+
+// Parse decodes a receipt file and checks its form: the version, a
+// voter's key, a tracking code of 64 hex digits. Unknown fields are
+// refused.
+func Parse(raw []byte) (*File, error) {
+	var r File
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
+	}
+	if r.Version != Tag {
+		return nil, fmt.Errorf("%w: version %q, want %q", ErrBad, r.Version, Tag)
+	}
+	if r.Voter.IsZero() {
+		return nil, fmt.Errorf("%w: no voter", ErrBad)
+	}
+	if b, err := hex.DecodeString(r.TrackingCode); err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%w: tracking code %q is not 64 hex digits", ErrBad, r.TrackingCode)
+	}
+	return &r, nil
+}
+
+// Path is where the receipt of a ballot is kept in dir (the wallet's
+// receipts folder): the election id's first 12 hex digits and the
+// tracking code's first 16.
+func Path(dir string, r *File) string {
+	return filepath.Join(dir, fmt.Sprintf("%s-%s.json", r.Election.String()[:12], r.TrackingCode[:16]))
+}
+
+// Write replaces the file at path atomically with r, indented JSON.
+func Write(path string, r *File) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return fileutil.WriteFileAtomic(path, 0o600, append(b, '\n'))
+}
+
+// Trusted is the validator set the file recorded when the ballot was cast.
+func (r *File) Trusted() (*cmttypes.ValidatorSet, error) {
+	set, err := ValidatorSet(r.Validators)
+	if err != nil {
+		return nil, Bad("trusted validators: %v", err)
+	}
+	return set, nil
+}
+
+// CheckOffline verifies the receipt with nothing but the file (and, if
+// given, a trusted validator set from elsewhere, such as a genesis file):
+// the chain's receipt verifies against the trusted set (chain.VerifyReceipt:
+// Merkle proof, header, commit signatures of more than 2/3 of the power),
+// and its transaction is this voter's ballot in this election with this
+// sequence number and tracking code. It returns the ballot's body. Every
+// failure is ErrBad.
+func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBody, error) {
+	if r.Receipt == nil {
+		return nil, Bad("the ballot's commit is not recorded yet (pending): check it with --node")
+	}
+	if trusted == nil {
+		set, err := r.Trusted()
+		if err != nil {
+			return nil, err
+		}
+		trusted = set
+	}
+	if err := chain.VerifyReceipt(r.Receipt, trusted, r.ChainID); err != nil {
+		return nil, Bad("%v", err)
+	}
+	rec := r.Receipt
+	if rec.TrackingCode != r.TrackingCode {
+		return nil, Bad("the chain's receipt is for %s, the ballot is %s", rec.TrackingCode, r.TrackingCode)
+	}
+	env, err := election.DecodeTx(rec.Tx())
+	if err != nil {
+		return nil, Bad("the transaction: %v", err)
+	}
+	if env.Kind != election.KindBallot || env.Signer != r.Voter.Key() || !env.Verify(r.ChainID) {
+		return nil, Bad("the transaction is not a ballot signed by %s", r.Voter)
+	}
+	body, err := election.DecodeBody(env.Kind, env.Body)
+	if err != nil {
+		return nil, Bad("the ballot: %v", err)
+	}
+	bb := body.(*election.BallotBody)
+	if bb.Election != r.Election || bb.Seq != r.Seq {
+		return nil, Bad("the ballot is for election %s with sequence number %d, the file says %s and %d", bb.Election, bb.Seq, r.Election, r.Seq)
+	}
+	if rec.Code != election.CodeOK {
+		return nil, Bad("the node recorded the ballot as rejected: %s: %s", rec.Code, rec.Log)
+	}
+	return bb, nil
+}
