@@ -41,7 +41,12 @@ type Refused struct {
 	Code   election.Code
 	Height int64 // the block that refused it; 0 if refused at admission
 	Log    string
+	// Err is the submitter's own error for the refusal, if it has one
+	// (*api.RefusedError over the API).
+	Err error
 }
+
+func (e *Refused) Unwrap() error { return e.Err }
 
 func (e *Refused) Error() string {
 	where := "at admission"
@@ -139,7 +144,7 @@ func (a *API) Submit(ctx context.Context, what string, tx []byte) (int64, error)
 	com, err := a.C.Commit(ctx, tx)
 	var re *api.RefusedError
 	if errors.As(err, &re) {
-		return 0, &Refused{What: what, Code: re.Code, Height: re.Height, Log: re.Message}
+		return 0, &Refused{What: what, Code: re.Code, Height: re.Height, Log: re.Message, Err: re}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)

@@ -103,14 +103,14 @@ func (h *Trustee) Step(ctx context.Context, sub Submitter, id election.ID) (bool
 		return false, nil
 	}
 	var o trustee.Outcome
+	var refused *Refused
 	if rd.Submit != nil {
 		height, err := sub.Submit(ctx, rd.Submit.What, rd.Submit.Tx)
-		var r *Refused
 		switch {
 		case err == nil:
 			o = trustee.Outcome{Code: election.CodeOK, Height: height}
-		case errors.As(err, &r):
-			o = trustee.Outcome{Code: r.Code, Height: r.Height}
+		case errors.As(err, &refused):
+			o = trustee.Outcome{Code: refused.Code, Height: refused.Height}
 		default:
 			h.t.Advance(trustee.Outcome{Lost: true})
 			return false, err
@@ -119,6 +119,9 @@ func (h *Trustee) Step(ctx context.Context, sub Submitter, id election.ID) (bool
 	p, err := h.t.Advance(o)
 	h.Logs = append(h.Logs, p.Logs...)
 	if err != nil {
+		if refused != nil {
+			return false, refused // the chain's words for the refusal
+		}
 		return false, err
 	}
 	h.Done = h.Done || p.Done || rd.Done

@@ -208,7 +208,7 @@ func TestDemoFaults(t *testing.T) {
 	for _, want := range []string{
 		"trustee 2 complained about trustee(s) [1]",
 		"1 complaint(s) answered on the chain by revealing the share",
-		"trustee 3's wrong partial decryptions were rejected: decryption shares: rejected at admission: bad-decryption-share (code 22)",
+		"trustee 3's wrong partial decryptions were rejected: decryption shares: refused at admission: bad-decryption-share",
 		"from the shares of trustees [1 2]",
 		"✓ every total equals the recorded choices",
 		": verified", // the record, complaint and revealed share included
