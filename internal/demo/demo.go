@@ -53,8 +53,6 @@ type Tools struct {
 	// StartNode runs the node of home in this process (`evote node`)
 	// and returns its API's URL and how to stop it.
 	StartNode func(home string) (url string, stop func() error, err error)
-	// WriteTestnet writes a network's homes (`evote testnet`).
-	WriteTestnet localnet.Write
 	// Official is the election official (`evote election`, `evote
 	// roll`), signing with authority and saying what it does on out.
 	Official func(c *api.Client, chainID string, authority *election.PrivateKey, out io.Writer) Official
@@ -215,15 +213,11 @@ func StartNetwork(ctx context.Context, dir string, validators int, tools Tools) 
 		if err != nil {
 			return nil, err
 		}
-		authority, err := election.GenerateKey(rand.Reader)
+		authority, keyPath, err := localnet.NewAuthorityKey(dir)
 		if err != nil {
 			return nil, err
 		}
-		keyPath := filepath.Join(dir, "authority.key")
-		if err := keyfile.Write(keyPath, authority); err != nil {
-			return nil, err
-		}
-		appState, err := json.Marshal(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}})
+		appState, err := localnet.GenesisAppState(chainID, authority)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +238,7 @@ func StartNetwork(ctx context.Context, dir string, validators int, tools Tools) 
 		}
 		return n, nil
 	}
-	net, err := localnet.Start(localnet.Options{Dir: filepath.Join(dir, "net"), ChainID: chainID, Validators: validators, Write: tools.WriteTestnet,
+	net, err := localnet.Start(localnet.Options{Dir: filepath.Join(dir, "net"), ChainID: chainID, Validators: validators,
 		LogTo: func(home string) (io.WriteCloser, error) { return os.Create(filepath.Join(home, "process.log")) }})
 	if err != nil {
 		return nil, err

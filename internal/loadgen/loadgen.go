@@ -83,7 +83,7 @@ type Result struct {
 // the harness, prepares one valid ballot per voter, then has cfg.Clients
 // concurrent clients submit them over HTTP (spread over the nodes) and wait
 // for their commits. progress says what it does.
-func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(string, ...any)) (*Result, error) {
+func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Result, error) {
 	dir, err := os.MkdirTemp("", "evote-bench-")
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func Run(ctx context.Context, cfg Config, write localnet.Write, progress func(st
 			return []string{"--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i))}
 		}
 	}
-	net, err := localnet.Start(localnet.Options{Dir: dir, ChainID: "evote-bench", Validators: cfg.Validators, Write: write, Args: nodeArgs})
+	net, err := localnet.Start(localnet.Options{Dir: dir, ChainID: "evote-bench", Validators: cfg.Validators, Args: nodeArgs})
 	if err != nil {
 		return nil, err
 	}

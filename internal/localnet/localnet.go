@@ -1,7 +1,7 @@
 // Package localnet runs a network of validators on 127.0.0.1, each a
 // process of the evote binary (`evote node`): what `evote bench chain` and
-// `evote demo --validators N` run. It writes nothing itself: the caller
-// gives the writer of the network's homes (`evote testnet`'s).
+// `evote demo --validators N` run, on homes written as `evote testnet`
+// writes them (WriteTestnet).
 package localnet
 
 import (
@@ -19,12 +19,6 @@ import (
 
 	"github.com/evote/evote/api"
 )
-
-// Write writes the homes of a network of validators of chain chainID into
-// dir (node0 ... node{N-1} and authority.key), node i listening for p2p
-// and RPC on basePort+2i and basePort+2i+1 and serving HTTP on
-// httpPort+i.
-type Write func(dir, chainID string, validators, basePort, httpPort int) error
 
 // Net is a running network.
 type Net struct {
@@ -44,7 +38,6 @@ type Options struct {
 	Dir        string
 	ChainID    string
 	Validators int
-	Write      Write
 	// Binary is the evote binary (default: this process's executable).
 	Binary string
 	// Args gives node i's further flags.
@@ -61,7 +54,7 @@ func Start(opts Options) (*Net, error) {
 		return nil, err
 	}
 	httpPort := base + 2*opts.Validators
-	if err := opts.Write(opts.Dir, opts.ChainID, opts.Validators, base, httpPort); err != nil {
+	if _, err := WriteTestnet(Testnet{Validators: opts.Validators, Dir: opts.Dir, ChainID: opts.ChainID, BasePort: base, HTTPPort: httpPort}); err != nil {
 		return nil, err
 	}
 	self := opts.Binary

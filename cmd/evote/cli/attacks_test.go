@@ -9,6 +9,7 @@ import (
 
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestBallotAttacks(t *testing.T) {
 	net := startTestNetwork(t)
 	ctx := t.Context()
-	authority, err := readAuthorityKey(net.authority)
+	authority, err := keyfile.ReadAuthority(net.authority)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +52,7 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 					fmt.Fprintf(e.stderr, format+"\n", args...)
 				}
 			}
-			res, err := loadgen.Run(cmd.Context(), cfg.Config, writeLocalTestnet, progress)
+			res, err := loadgen.Run(cmd.Context(), cfg.Config, progress)
 			if err != nil {
 				return err
 			}
@@ -71,14 +70,4 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
-}
-
-// writeLocalTestnet writes the homes of a network on 127.0.0.1 as `evote
-// testnet` does, for package localnet.
-func writeLocalTestnet(dir, chainID string, validators, basePort, httpPort int) error {
-	cfg := TestnetConfig{Validators: validators, Dir: dir, ChainID: chainID, BasePort: basePort, HTTPPort: httpPort}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	return writeTestnet(cfg, io.Discard)
 }

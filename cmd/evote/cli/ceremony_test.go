@@ -20,6 +20,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/demo"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/internal/rollsync"
 	"github.com/evote/evote/observer"
@@ -307,7 +308,7 @@ func TestOfficialCommands(t *testing.T) {
 	dir := t.TempDir()
 	node := []string{"--node", net.url}
 	auth := append([]string{"--authority-key", net.authority}, node...)
-	key, err := readAuthorityKey(net.authority)
+	key, err := keyfile.ReadAuthority(net.authority)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestOfficialCommands(t *testing.T) {
 
 	// A key the genesis does not name is refused by the chain.
 	other := filepath.Join(dir, "other.key")
-	if _, _, err := newAuthorityKey(filepath.Dir(other)); err != nil {
+	if _, _, err := localnet.NewAuthorityKey(filepath.Dir(other)); err != nil {
 		t.Fatal(err)
 	}
 	os.Rename(filepath.Join(dir, "authority.key"), other)
@@ -436,7 +437,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
 	net := startTestNetwork(t)
 	dir := t.TempDir()
-	key, err := readAuthorityKey(net.authority)
+	key, err := keyfile.ReadAuthority(net.authority)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,11 +564,11 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authority, keyPath, err := newAuthorityKey(dir)
+	authority, keyPath, err := localnet.NewAuthorityKey(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	appState, err := genesisAppState("evote-restart", authority)
+	appState, err := localnet.GenesisAppState("evote-restart", authority)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,7 +643,7 @@ func TestFailedElection(t *testing.T) {
 	t.Setenv("EVOTE_PASSPHRASE", "pw")
 	net := startTestNetwork(t)
 	dir := t.TempDir()
-	key, err := readAuthorityKey(net.authority)
+	key, err := keyfile.ReadAuthority(net.authority)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,6 @@ func demoTools() demo.Tools {
 			}
 			return rn.url, rn.stop, nil
 		},
-		WriteTestnet: writeLocalTestnet,
 		Official: func(c *api.Client, chainID string, authority *election.PrivateKey, out io.Writer) demo.Official {
 			return demoOfficial{&official{api: c, chainID: chainID, authority: authority, out: out}}
 		},

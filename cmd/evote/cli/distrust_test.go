@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/tally"
 )
 
@@ -67,7 +68,7 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	t.Setenv("EVOTE_PASSPHRASE", "pw")
 	net := startTestNetwork(t)
 	dir := t.TempDir()
-	key, err := readAuthorityKey(net.authority)
+	key, err := keyfile.ReadAuthority(net.authority)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
-	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/web"
 )
 
@@ -188,30 +188,7 @@ func startCPUProfile(path string) (func(), error) {
 }
 
 // TestnetConfig configures `evote testnet`.
-type TestnetConfig struct {
-	Validators int
-	Dir        string
-	ChainID    string
-	BasePort   int // p2p/RPC ports: base+2i, base+2i+1
-	HTTPPort   int // node i serves HTTP on HTTPPort+i
-}
-
-// Validate checks the configuration.
-func (c TestnetConfig) Validate() error {
-	switch {
-	case c.Validators < 1 || c.Validators > 64:
-		return fmt.Errorf("--validators must be 1..64, got %d", c.Validators)
-	case c.Dir == "":
-		return errors.New("--dir is required")
-	case c.ChainID == "":
-		return errors.New("--chain-id is empty")
-	case c.BasePort < 1024 || c.BasePort+2*c.Validators > 65535:
-		return fmt.Errorf("--base-port %d out of range", c.BasePort)
-	case c.HTTPPort < 1024 || c.HTTPPort+c.Validators > 65535:
-		return fmt.Errorf("--http-port %d out of range", c.HTTPPort)
-	}
-	return nil
-}
+type TestnetConfig = localnet.Testnet
 
 func newTestnetCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -238,63 +215,17 @@ func newTestnetCmd(e *env) *cobra.Command {
 }
 
 func writeTestnet(cfg TestnetConfig, out io.Writer) error {
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return err
-	}
-	authority, keyPath, err := newAuthorityKey(cfg.Dir)
+	w, err := localnet.WriteTestnet(cfg)
 	if err != nil {
 		return err
 	}
-	appState, err := genesisAppState(cfg.ChainID, authority)
-	if err != nil {
-		return err
-	}
-	homes, err := chain.GenerateTestnet(cfg.Dir, cfg.Validators, cfg.ChainID, appState, cfg.BasePort)
-	if err != nil {
-		return err
-	}
-	for i, home := range homes {
-		conf := fmt.Sprintf("# evote node settings (flags and EVOTE_* variables override them)\nhttp: 127.0.0.1:%d\n", cfg.HTTPPort+i)
-		if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte(conf), 0o600); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(out, "wrote %d validator homes of chain %s under %s\n", len(homes), cfg.ChainID, cfg.Dir)
-	for i, home := range homes {
+	fmt.Fprintf(out, "wrote %d validator homes of chain %s under %s\n", len(w.Homes), cfg.ChainID, cfg.Dir)
+	for i, home := range w.Homes {
 		fmt.Fprintf(out, "  evote node --home %s    # API on http://127.0.0.1:%d\n", home, cfg.HTTPPort+i)
 	}
-	fmt.Fprintf(out, "election authority key: %s (public %s)\n", keyPath, authority.AuthorityPublic())
-	fmt.Fprintf(out, "  the officials' commands sign with it: evote election create --authority-key %s ... (or EVOTE_AUTHORITY_KEY)\n", keyPath)
+	fmt.Fprintf(out, "election authority key: %s (public %s)\n", w.AuthorityKey, w.Authority.AuthorityPublic())
+	fmt.Fprintf(out, "  the officials' commands sign with it: evote election create --authority-key %s ... (or EVOTE_AUTHORITY_KEY)\n", w.AuthorityKey)
 	return nil
-}
-
-// newAuthorityKey makes the operator's election authority key and writes
-// it to dir/authority.key (mode 0600).
-func newAuthorityKey(dir string) (*election.PrivateKey, string, error) {
-	k, err := election.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, "", err
-	}
-	path := filepath.Join(dir, "authority.key")
-	if err := writeSecret(path, k); err != nil {
-		return nil, "", err
-	}
-	return k, path, nil
-}
-
-// writeSecret and readAuthorityKey are internal/keyfile's: a key file is
-// one key's text form on one line, mode 0600.
-var (
-	writeSecret      = keyfile.Write
-	readAuthorityKey = keyfile.ReadAuthority
-)
-
-func genesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
-	g := election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
-	if err := g.Validate(); err != nil {
-		return nil, err
-	}
-	return json.Marshal(g)
 }
 
 func newStatusCmd(e *env) *cobra.Command {

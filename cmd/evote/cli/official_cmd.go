@@ -16,6 +16,7 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/keyfile"
 )
 
 // The officials' commands: `evote election create|open|close|show`. Each
@@ -61,7 +62,7 @@ func loadAuthorityKey(e *env) (*election.PrivateKey, string, error) {
 		}
 		path = def
 	}
-	k, err := readAuthorityKey(path)
+	k, err := keyfile.ReadAuthority(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("authority key %s: %w", path, err)
 	}

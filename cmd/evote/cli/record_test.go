@@ -18,6 +18,7 @@ import (
 
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/wallet"
@@ -63,7 +64,7 @@ func newRecordFixture(t *testing.T) *recordFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rn.stop() })
-	authority, err := readAuthorityKey(filepath.Join(dir, "authority.key"))
+	authority, err := keyfile.ReadAuthority(filepath.Join(dir, "authority.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

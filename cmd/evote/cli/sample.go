@@ -11,6 +11,7 @@ import (
 
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 )
 
 //go:embed sample-election.yaml
@@ -74,7 +75,7 @@ under --keys. It prints the election id.`,
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			authority, err := readAuthorityKey(cfg.Authority)
+			authority, err := keyfile.ReadAuthority(cfg.Authority)
 			if err != nil {
 				return fmt.Errorf("authority key: %w", err)
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/internal/localnet"
 )
 
 // upChainID is the chain id of the embedded single-validator network.
@@ -48,14 +49,11 @@ func runUp(ctx context.Context, cfg NodeConfig, out io.Writer) error {
 		if err := os.MkdirAll(filepath.Join(cfg.Home, "keys"), 0o700); err != nil {
 			return err
 		}
-		authority, err := election.GenerateKey(rand.Reader)
+		authority, _, err := localnet.NewAuthorityKey(filepath.Dir(keyPath))
 		if err != nil {
 			return err
 		}
-		if err := writeSecret(keyPath, authority); err != nil {
-			return err
-		}
-		appState, err := genesisAppState(upChainID, authority)
+		appState, err := localnet.GenesisAppState(upChainID, authority)
 		if err != nil {
 			return err
 		}
@@ -64,7 +62,7 @@ func runUp(ctx context.Context, cfg NodeConfig, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "new node home %s (chain %s, one validator on 127.0.0.1)\n", cfg.Home, upChainID)
 	}
-	authority, err := readAuthorityKey(keyPath)
+	authority, err := keyfile.ReadAuthority(keyPath)
 	if err != nil {
 		return fmt.Errorf("authority key: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/wallet"
@@ -43,7 +44,7 @@ func startVoterNet(t *testing.T, voters int) *voterNet {
 	if err := writeTestnet(TestnetConfig{Validators: 1, Dir: dir, ChainID: "evote-voter-test", BasePort: base, HTTPPort: base + 2}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	authority, err := readAuthorityKey(filepath.Join(dir, "authority.key"))
+	authority, err := keyfile.ReadAuthority(filepath.Join(dir, "authority.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,103 @@
+package localnet
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/keyfile"
+)
+
+// Testnet describes the homes of an N-validator network on 127.0.0.1, as
+// `evote testnet` writes them.
+type Testnet struct {
+	Validators int
+	Dir        string
+	ChainID    string
+	BasePort   int // node i listens for p2p on BasePort+2i and RPC on BasePort+2i+1
+	HTTPPort   int // node i serves HTTP on HTTPPort+i
+}
+
+// Validate checks the description.
+func (c Testnet) Validate() error {
+	switch {
+	case c.Validators < 1 || c.Validators > 64:
+		return fmt.Errorf("--validators must be 1..64, got %d", c.Validators)
+	case c.Dir == "":
+		return errors.New("--dir is required")
+	case c.ChainID == "":
+		return errors.New("--chain-id is empty")
+	case c.BasePort < 1024 || c.BasePort+2*c.Validators > 65535:
+		return fmt.Errorf("--base-port %d out of range", c.BasePort)
+	case c.HTTPPort < 1024 || c.HTTPPort+c.Validators > 65535:
+		return fmt.Errorf("--http-port %d out of range", c.HTTPPort)
+	}
+	return nil
+}
+
+// Written is what WriteTestnet wrote.
+type Written struct {
+	Homes        []string // node0 ... node{N-1}
+	Authority    *election.PrivateKey
+	AuthorityKey string // the authority key's file, mode 0600
+}
+
+// WriteTestnet writes the network's homes: a fresh election authority key
+// in Dir/authority.key, the genesis naming it, each validator's CometBFT
+// home, and each node's evote.yaml with its HTTP address.
+func WriteTestnet(c Testnet) (*Written, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	authority, keyPath, err := NewAuthorityKey(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	appState, err := GenesisAppState(c.ChainID, authority)
+	if err != nil {
+		return nil, err
+	}
+	homes, err := chain.GenerateTestnet(c.Dir, c.Validators, c.ChainID, appState, c.BasePort)
+	if err != nil {
+		return nil, err
+	}
+	for i, home := range homes {
+		conf := fmt.Sprintf("# evote node settings (flags and EVOTE_* variables override them)\nhttp: 127.0.0.1:%d\n", c.HTTPPort+i)
+		if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte(conf), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return &Written{Homes: homes, Authority: authority, AuthorityKey: keyPath}, nil
+}
+
+// NewAuthorityKey makes an operator's election authority key and writes it
+// to dir/authority.key (mode 0600).
+func NewAuthorityKey(dir string) (*election.PrivateKey, string, error) {
+	k, err := election.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(dir, "authority.key")
+	if err := keyfile.Write(path, k); err != nil {
+		return nil, "", err
+	}
+	return k, path, nil
+}
+
+// GenesisAppState is the genesis app state of chain chainID with one
+// election authority.
+func GenesisAppState(chainID string, authority *election.PrivateKey) (json.RawMessage, error) {
+	g := election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(g)
+}
