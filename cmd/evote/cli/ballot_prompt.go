@@ -12,16 +12,8 @@ import (
 	"github.com/evote/evote/wallet"
 )
 
-// How the voter's choices are written, on the command line
-// (--choice "CONTEST=SELECTION") and at the prompt (SELECTION):
-//
-//	SELECTION  = "" | "none" | ITEM ("," ITEM)*
-//	ITEM       = OPTION [":" VALUE]
-//	OPTION     = the option's number as shown (from 1), or its text
-//
-// An option without a value gets 1 (more if named again); "none" or an
-// empty selection leaves every option at 0 (a blank contest, where the
-// contest allows it). Contests are numbered from 1 in ballot order.
+// The voter's choices are written as wallet.ParseSelection reads them;
+// contests are numbered from 1 in ballot order.
 
 // ballotView shows an election to a voter in one language.
 type ballotView struct {
@@ -74,59 +66,6 @@ func (v ballotView) show(w io.Writer) {
 	}
 }
 
-// parseSelection turns a selection into one value per option and checks it
-// against the contest's rules (wallet.CheckChoices).
-func parseSelection(c *election.Contest, sel string) ([]uint64, error) {
-	out := make([]uint64, len(c.Options))
-	sel = strings.TrimSpace(sel)
-	if sel != "" && !strings.EqualFold(sel, "none") {
-		for _, item := range strings.Split(sel, ",") {
-			item = strings.TrimSpace(item)
-			opt, val, hasVal := strings.Cut(item, ":")
-			j, err := optionIndex(c, strings.TrimSpace(opt))
-			if err != nil {
-				return nil, err
-			}
-			add := uint64(1)
-			if hasVal {
-				if add, err = strconv.ParseUint(strings.TrimSpace(val), 10, 32); err != nil {
-					return nil, fmt.Errorf("%q: the value after ':' must be a whole number", item)
-				}
-			}
-			if out[j]+add < out[j] {
-				return nil, fmt.Errorf("%q: too large", item)
-			}
-			out[j] += add
-		}
-	}
-	if err := wallet.CheckChoices(c, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// optionIndex finds an option by its number (from 1) or by its text in any
-// language (ignoring case).
-func optionIndex(c *election.Contest, s string) (int, error) {
-	if s == "" {
-		return 0, errors.New("an empty option")
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 1 || n > len(c.Options) {
-			return 0, fmt.Errorf("no option %d (the options are 1 to %d)", n, len(c.Options))
-		}
-		return n - 1, nil
-	}
-	for j, o := range c.Options {
-		for _, t := range o {
-			if strings.EqualFold(strings.TrimSpace(t), s) {
-				return j, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("no option %q: give its number", s)
-}
-
 // parseChoiceFlags reads the --choice flags: one "CONTEST=SELECTION" per
 // contest, every contest once.
 func parseChoiceFlags(m *election.Manifest, flags []string) ([][]uint64, error) {
@@ -143,7 +82,7 @@ func parseChoiceFlags(m *election.Manifest, flags []string) ([][]uint64, error) 
 		if out[i-1] != nil {
 			return nil, fmt.Errorf("--choice %q: contest %d given twice", f, i)
 		}
-		if out[i-1], err = parseSelection(&m.Contests[i-1], sel); err != nil {
+		if out[i-1], err = wallet.ParseSelection(&m.Contests[i-1], sel); err != nil {
 			return nil, fmt.Errorf("--choice %q: %w", f, err)
 		}
 	}
@@ -169,7 +108,7 @@ func (v ballotView) askChoices(in *fileutil.LineReader, w io.Writer) ([][]uint64
 			if err != nil {
 				return nil, err
 			}
-			sel, err := parseSelection(c, line)
+			sel, err := wallet.ParseSelection(c, line)
 			if err != nil {
 				msg := strings.TrimPrefix(err.Error(), wallet.ErrInvalidChoice.Error()+": ")
 				fmt.Fprintf(w, "  not valid: %s. Please %s\n", msg, rulesText(c))
