@@ -250,6 +250,9 @@ func TestClient(t *testing.T) {
 	if _, err := c.Result(ctx, e.id); !errors.Is(err, api.ErrNotFound) {
 		t.Errorf("the result before the close: %v", err)
 	}
+	if rep, err := c.Report(ctx, e.id); err != nil || rep.Decrypted || rep.Contests[0].Options[0].Total != nil || rep.Voters != counted {
+		t.Errorf("the report before the close: %+v, %v", rep, err)
+	}
 	if _, err := c.Commit(ctx, e.closeTx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +264,11 @@ func TestClient(t *testing.T) {
 		t.Fatalf("result %+v, %v", res, err)
 	}
 	roundTrip(t, tn, "/api/v1/elections/"+e.id.String()+"/result", res, nil)
+	rep, err := c.Report(ctx, e.id)
+	if err != nil || !rep.Decrypted || rep.Height != res.Height || len(rep.Contests) != 2 || *rep.Contests[0].Options[0].Total != counted ||
+		rep.Turnout != float64(counted)/float64(rep.RollSize) {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
 
 	// The record, streamed.
 	rc, err := c.Record(ctx, e.id)

@@ -548,7 +548,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if es == nil || len(m.Deals) != 3 || hex.EncodeToString(deal0) != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != hex.EncodeToString(d.JointKey.Bytes()) {
 		t.Fatalf("trustee 1's sealed state after the election: %+v", es)
 	}
-	res, err := fetchResults(t.Context(), api, eid)
+	res, err := api.Report(t.Context(), eid)
 	if err != nil || !res.Decrypted {
 		t.Fatalf("result: %v %+v", err, res)
 	}

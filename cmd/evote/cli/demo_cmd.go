@@ -107,7 +107,7 @@ func demoTools() demo.Tools {
 			return verifyRecord(ctx, VerifyConfig{File: path, Genesis: genesis}, out, io.Discard)
 		},
 		Results: func(ctx context.Context, c *api.Client, id election.ID, out io.Writer) ([][]*uint64, uint64, error) {
-			res, err := fetchResults(ctx, c, id)
+			res, err := c.Report(ctx, id)
 			if err != nil {
 				return nil, 0, err
 			}
