@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -361,8 +362,13 @@ func (c *Client) awaitCommit(ctx context.Context, code TxHash) (*Committed, erro
 // PollEvery is how often WaitPhase looks.
 const PollEvery = 300 * time.Millisecond
 
-// WaitPhase polls the election until ok holds of its detail, or until ctx
-// ends.
+// PhaseIn is a WaitPhase predicate: the election is in one of phases.
+func PhaseIn(phases ...election.Phase) func(*ElectionDetail) bool {
+	return func(d *ElectionDetail) bool { return slices.Contains(phases, d.Phase) }
+}
+
+// WaitPhase polls the election until ok holds of its detail (for example
+// PhaseIn(...)), or until ctx ends.
 func (c *Client) WaitPhase(ctx context.Context, id election.ID, ok func(*ElectionDetail) bool) (*ElectionDetail, error) {
 	for {
 		d, err := c.Election(ctx, id)

@@ -198,3 +198,32 @@ func (a *AuditFile) CheckEach() (choices [][]uint64, contestErrs []error, err er
 	}
 	return choices, contestErrs, nil
 }
+
+// SpoilBallot builds a ballot of key's with sequence number seq and choices and,
+// instead of casting it, opens it: the Benaloh challenge. It returns the
+// audit file's bytes (indented JSON, a newline at the end) and what the
+// file opens to when parsed back and checked as any auditor checks it. The
+// ballot is spoiled: it must never be cast, and seq never used again.
+func SpoilBallot(e *Election, manifestJSON []byte, key *VoterKey, seq uint64, choices [][]uint64, rnd io.Reader) (*AuditFile, []byte, [][]uint64, error) {
+	b, err := BuildBallot(e, key, seq, choices, rnd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	af, err := NewAuditFile(e, manifestJSON, key.Public(), b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := json.MarshalIndent(af, "", "  ")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	back, err := ParseAuditFile(raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opened, err := back.Check()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("the ballot just built fails its own audit: %w", err)
+	}
+	return af, append(raw, '\n'), opened, nil
+}

@@ -13,30 +13,37 @@ import (
 	"github.com/evote/evote/wallet"
 )
 
-// auditFile builds a ballot in the sample election and opens it for audit,
-// returning the file's JSON and the choices.
+// auditFile builds a ballot in the sample election and opens it for audit
+// (SpoilBallot), returning the file's JSON and the choices.
 func auditFile(t testing.TB) ([]byte, [][]uint64) {
 	t.Helper()
 	e, _ := sample(t)
 	voter, _ := wallet.GenerateVoterKey(stream("audit voter"))
 	choices := [][]uint64{{1, 0}, {0, 1, 1, 0, 0}, {5, 0, 3}}
-	b, err := wallet.BuildBallot(e, voter, 3, choices, stream("audit ballot"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	mj, err := json.Marshal(e.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := wallet.NewAuditFile(e, mj, voter.Public(), b)
+	a, out, opened, err := wallet.SpoilBallot(e, mj, voter, 3, choices, stream("audit ballot"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := json.MarshalIndent(a, "", "  ")
+	if !slices.EqualFunc(opened, choices, slices.Equal) || a.TrackingCode == "" || !strings.HasSuffix(string(out), "}\n") {
+		t.Fatalf("SpoilBallot: opened %v for %v, tracking code %q", opened, choices, a.TrackingCode)
+	}
+	// The same ballot, built and opened step by step, is the same file.
+	b, err := wallet.BuildBallot(e, voter, 3, choices, stream("audit ballot"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, choices
+	af, err := wallet.NewAuditFile(e, mj, voter.Public(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step, _ := json.MarshalIndent(af, "", "  "); string(step)+"\n" != string(out) {
+		t.Fatal("SpoilBallot's file is not NewAuditFile's of the same ballot")
+	}
+	return out[:len(out)-1], choices
 }
 
 func TestAuditFile(t *testing.T) {

@@ -383,7 +383,7 @@ func (d *demoRun) run(ctx context.Context) error {
 
 	// The official opens the election once the key is fixed.
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	det, err := d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseReady, election.PhaseFailed))
+	det, err := d.api.WaitPhase(wctx, d.id, api.PhaseIn(election.PhaseReady, election.PhaseFailed))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("waiting for the key ceremony: %w%s", err, trusteeErrors(trustees))
@@ -423,7 +423,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	wctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
-	det, err = d.api.WaitPhase(wctx, d.id, phaseIs(election.PhaseTallied, election.PhaseFailed))
+	det, err = d.api.WaitPhase(wctx, d.id, api.PhaseIn(election.PhaseTallied, election.PhaseFailed))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("waiting for the result: %w%s", err, trusteeErrors(trustees))
@@ -728,13 +728,6 @@ func (p *prefixed) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-// phaseIs is a WaitPhase predicate: the election is in one of phases.
-func phaseIs(phases ...election.Phase) func(*api.ElectionDetail) bool {
-	return func(d *api.ElectionDetail) bool {
-		return slices.Contains(phases, d.Phase)
-	}
 }
 
 // randomHex is n random bytes in hex.

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 )
 
 // The commands talk to a node through api.Client (web/openapi.yaml).
@@ -55,29 +53,4 @@ func again(c *api.Committed) string {
 		return " (the same transaction, submitted before)"
 	}
 	return ""
-}
-
-// fetchJointKey returns the election's joint key, an error before the
-// ceremony fixed it.
-func fetchJointKey(ctx context.Context, c *api.Client, id election.ID) (*tally.PublicKey, error) {
-	d, err := c.Election(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if d.JointKey == nil {
-		return nil, fmt.Errorf("election %v has no joint key yet (phase %s)", id, d.Phase)
-	}
-	return d.JointKey, nil
-}
-
-// phaseIs is a WaitPhase predicate: the election is in one of phases.
-func phaseIs(phases ...election.Phase) func(*api.ElectionDetail) bool {
-	return func(d *api.ElectionDetail) bool {
-		for _, p := range phases {
-			if d.Phase == p {
-				return true
-			}
-		}
-		return false
-	}
 }

@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
 
@@ -161,4 +164,17 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// fetchJointKey returns the election's joint key, an error before the
+// ceremony fixed it.
+func fetchJointKey(ctx context.Context, c *api.Client, id election.ID) (*tally.PublicKey, error) {
+	d, err := c.Election(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.JointKey == nil {
+		return nil, fmt.Errorf("election %v has no joint key yet (phase %s)", id, d.Phase)
+	}
+	return d.JointKey, nil
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/demo"
@@ -474,8 +475,8 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if out := stopAt(1, trustee.StopDealSaved); !strings.Contains(out, "made its deal and sealed it") {
 		t.Fatalf("stop at deal-saved: %s", out)
 	}
-	api := testClient(t, net.url)
-	d, err := api.Election(t.Context(), eid)
+	node := testClient(t, net.url)
+	d, err := node.Election(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 			results[i] = result{code, out, errs}
 		})
 	}
-	d, err = api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady, election.PhaseFailed))
+	d, err = node.WaitPhase(ctx, eid, api.PhaseIn(election.PhaseReady, election.PhaseFailed))
 	if err != nil || d.Phase != election.PhaseReady {
 		cancel()
 		wg.Wait()
@@ -540,7 +541,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	}
 	defer store.Close()
 	es := store.State.Elections[id]
-	m, err := api.DKG(t.Context(), eid)
+	m, err := node.DKG(t.Context(), eid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +549,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if es == nil || len(m.Deals) != 3 || hex.EncodeToString(deal0) != es.Deal || es.Share == "" || es.DealerSecret != "" || es.JointKey != hex.EncodeToString(d.JointKey.Bytes()) {
 		t.Fatalf("trustee 1's sealed state after the election: %+v", es)
 	}
-	res, err := api.Report(t.Context(), eid)
+	res, err := node.Report(t.Context(), eid)
 	if err != nil || !res.Decrypted {
 		t.Fatalf("result: %v %+v", err, res)
 	}
@@ -584,7 +585,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { rn.stop() }()
-	api := testClient(t, rn.url)
+	node := testClient(t, rn.url)
 	if err := localnet.WaitReady(t.Context(), testClient(t, rn.url), 1, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +607,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 			outs[i] += errs
 		})
 	}
-	if _, err := api.WaitPhase(ctx, eid, phaseIs(election.PhaseReady)); err != nil {
+	if _, err := node.WaitPhase(ctx, eid, api.PhaseIn(election.PhaseReady)); err != nil {
 		t.Fatal(err)
 	}
 	if err := rn.stop(); err != nil {
@@ -616,7 +617,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	if rn, err = startNode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := localnet.WaitReady(ctx, api, 1, nil); err != nil {
+	if err := localnet.WaitReady(ctx, node, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)

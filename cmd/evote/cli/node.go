@@ -57,17 +57,12 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().String("log-level", "error", "consensus log level: debug, info, error or none (written to HOME/node.log)")
 }
 
-// shutdownGrace is how long a stopping node lets HTTP requests under way
-// finish.
-const shutdownGrace = 5 * time.Second
-
 // runningNode is a started polling node with its HTTP server.
 type runningNode struct {
 	node *chain.Node
-	srv  *http.Server
+	http *web.Listener
 	url  string
 	log  *os.File
-	errc chan error
 }
 
 // startNode opens the home, starts consensus and serves the API.
@@ -82,32 +77,20 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		return nil, err
 	}
 	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
+	if err == nil {
+		err = n.Start()
+	}
 	if err != nil {
 		logFile.Close()
 		return nil, err
 	}
-	if err := n.Start(); err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	l, err := web.Listen(n, cfg.HTTPAddr, slog.New(slog.NewTextHandler(logFile, nil)))
 	if err != nil {
 		n.Stop()
 		logFile.Close()
-		return nil, fmt.Errorf("HTTP listener: %w", err)
+		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(logFile, nil))
-	srv := &http.Server{
-		Handler:           web.New(n, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      90 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	rn := &runningNode{node: n, srv: srv, url: "http://" + ln.Addr().String(), log: logFile, errc: make(chan error, 1)}
-	go func() { rn.errc <- srv.Serve(ln) }()
-	return rn, nil
+	return &runningNode{node: n, http: l, url: l.URL, log: logFile}, nil
 }
 
 // wait blocks until ctx ends or the HTTP server fails, then stops all.
@@ -115,25 +98,15 @@ func (rn *runningNode) wait(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
-	case err = <-rn.errc:
+	case err = <-rn.http.Err():
 	}
 	return errors.Join(err, rn.stop())
 }
 
-// stop gives the requests under way up to shutdownGrace to finish, then
-// closes every connection left, and stops the node.
+// stop stops the HTTP server (web.ShutdownGrace for the requests under
+// way), then the node.
 func (rn *runningNode) stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err := rn.srv.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		// A request still waiting for a commit, or a connection a client
-		// opened and has not used yet (browsers open some ahead): Shutdown
-		// counts the latter as busy for its first 5 seconds. Neither is a
-		// failure to stop.
-		err = rn.srv.Close()
-	}
-	err = errors.Join(err, rn.node.Stop())
+	err := errors.Join(rn.http.Stop(), rn.node.Stop())
 	rn.log.Close()
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/internal/localnet"
+	"github.com/evote/evote/web"
 )
 
 // TestNodeStopsWithAnIdleConnection: a client connection that never sends a
@@ -38,7 +39,7 @@ func TestNodeStopsWithAnIdleConnection(t *testing.T) {
 	if err := rn.stop(); err != nil {
 		t.Fatalf("stop with an idle connection open: %v", err)
 	}
-	if d := time.Since(start); d > shutdownGrace+5*time.Second {
+	if d := time.Since(start); d > web.ShutdownGrace+5*time.Second {
 		t.Fatalf("stop took %v", d)
 	}
 }

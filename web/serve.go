@@ -1,0 +1,64 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/evote/evote/chain"
+)
+
+// ShutdownGrace is how long a stopping HTTP server lets the requests under
+// way finish.
+const ShutdownGrace = 5 * time.Second
+
+// Listener serves a node's API and pages on one address.
+type Listener struct {
+	URL string // http://host:port, the address actually bound
+	srv *http.Server
+	err chan error
+}
+
+// Listen serves node's API and pages on addr (host:port; port 0 picks
+// one), with timeouts and header limits fit for the public internet.
+// Request errors go to log.
+func Listen(node *chain.Node, addr string, log *slog.Logger) (*Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP listener: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           New(node, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	l := &Listener{URL: "http://" + ln.Addr().String(), srv: srv, err: make(chan error, 1)}
+	go func() { l.err <- srv.Serve(ln) }()
+	return l, nil
+}
+
+// Err delivers the error that stopped the server, if it stops by itself.
+func (l *Listener) Err() <-chan error { return l.err }
+
+// Stop gives the requests under way up to ShutdownGrace to finish, then
+// closes every connection left.
+func (l *Listener) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	err := l.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A request still waiting for a commit, or a connection a client
+		// opened and has not used yet (browsers open some ahead): Shutdown
+		// counts the latter as busy for its first 5 seconds. Neither is a
+		// failure to stop.
+		err = l.srv.Close()
+	}
+	return err
+}
