@@ -201,15 +201,11 @@ func TestNodeSingleValidator(t *testing.T) {
 		if err := VerifyReceipt(r, trusted, testChainID); err != nil {
 			t.Fatalf("receipt %d: %v", i, err)
 		}
-		var back Receipt
-		js, err := json.Marshal(r)
+		back, err := receiptOfWire(wireReceipt(t, r))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal(js, &back); err != nil {
-			t.Fatal(err)
-		}
-		if err := VerifyReceipt(&back, trusted, testChainID); err != nil {
+		if err := VerifyReceipt(back, trusted, testChainID); err != nil {
 			t.Fatalf("receipt %d after JSON: %v", i, err)
 		}
 		receipts = append(receipts, r)
@@ -291,17 +287,13 @@ func testTamperedReceipts(t *testing.T, good *Receipt, trusted *cmttypes.Validat
 	if err := VerifyReceipt(good, trusted, testChainID); err != nil {
 		t.Fatal(err)
 	}
-	// clone deep-copies through JSON.
+	// clone deep-copies through the wire form.
 	clone := func() *Receipt {
-		js, err := json.Marshal(good)
+		r, err := receiptOfWire(wireReceipt(t, good))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r Receipt
-		if err := json.Unmarshal(js, &r); err != nil {
-			t.Fatal(err)
-		}
-		return &r
+		return r
 	}
 	other := cmttypes.NewValidatorSet([]*cmttypes.Validator{
 		cmttypes.NewValidator(cmted25519.GenPrivKey().PubKey(), validatorPower),

@@ -120,76 +120,54 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (
 	return nil
 }
 
-// receiptJSON is the JSON form of a Receipt. The CometBFT types use
-// CometBFT's JSON encoding (libs/json), which can read back public keys.
-type receiptJSON struct {
-	ChainID      string          `json:"chain_id"`
-	TrackingCode string          `json:"tracking_code"`
-	Height       int64           `json:"height"`
-	Index        int             `json:"index"`
-	Code         uint32          `json:"code"`
-	Log          string          `json:"log"`
-	TxHash       string          `json:"tx_hash"`
-	Proof        json.RawMessage `json:"proof"`
-	Header       json.RawMessage `json:"header"`
-	Commit       json.RawMessage `json:"commit"`
-	ValidatorSet json.RawMessage `json:"validator_set"`
+// A receipt travels in the API's form (api.Receipt, docs/spec/wallet-receipt.md):
+// its plain fields, and its proof, header, commit and validator set in
+// CometBFT's JSON encoding (libs/json, which can read back public keys),
+// which the API keeps raw. CometParts and SetCometParts convert those four;
+// the API's edges (web, internal/receiptfile) copy the plain fields.
+
+// CometParts are a receipt's CometBFT objects in CometBFT's JSON encoding.
+type CometParts struct {
+	Proof, Header, Commit, ValidatorSet json.RawMessage
 }
 
-// MarshalJSON implements json.Marshaler.
-func (r Receipt) MarshalJSON() ([]byte, error) {
-	j := receiptJSON{
-		ChainID: r.ChainID, TrackingCode: r.TrackingCode, Height: r.Height, Index: r.Index,
-		Code: uint32(r.Code), Log: r.Log, TxHash: hex.EncodeToString(r.TxHash),
-	}
+// CometParts encodes r's CometBFT objects.
+func (r *Receipt) CometParts() (CometParts, error) {
+	var p CometParts
 	var err error
-	if j.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
-		return nil, err
+	if p.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
+		return p, err
 	}
-	if j.Header, err = cmtjson.Marshal(r.Header); err != nil {
-		return nil, err
+	if p.Header, err = cmtjson.Marshal(r.Header); err != nil {
+		return p, err
 	}
-	if j.Commit, err = cmtjson.Marshal(r.Commit); err != nil {
-		return nil, err
+	if p.Commit, err = cmtjson.Marshal(r.Commit); err != nil {
+		return p, err
 	}
-	if j.ValidatorSet, err = cmtjson.Marshal(r.ValidatorSet); err != nil {
-		return nil, err
-	}
-	return json.Marshal(j)
+	p.ValidatorSet, err = cmtjson.Marshal(r.ValidatorSet)
+	return p, err
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *Receipt) UnmarshalJSON(b []byte) error {
-	var j receiptJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	txHash, err := hex.DecodeString(j.TxHash)
-	if err != nil {
-		return fmt.Errorf("chain: receipt tx_hash: %w", err)
-	}
-	out := Receipt{
-		ChainID: j.ChainID, TrackingCode: j.TrackingCode, Height: j.Height, Index: j.Index,
-		Code: election.Code(j.Code), Log: j.Log, TxHash: txHash,
-	}
+// SetCometParts decodes p into r's CometBFT objects; an absent part leaves
+// its object as it is. The parts are untrusted: VerifyReceipt checks them.
+func (r *Receipt) SetCometParts(p CometParts) error {
 	for _, f := range []struct {
 		name string
 		raw  json.RawMessage
 		dst  any
 	}{
-		{"proof", j.Proof, &out.Proof},
-		{"header", j.Header, &out.Header},
-		{"commit", j.Commit, &out.Commit},
-		{"validator_set", j.ValidatorSet, &out.ValidatorSet},
+		{"proof", p.Proof, &r.Proof},
+		{"header", p.Header, &r.Header},
+		{"commit", p.Commit, &r.Commit},
+		{"validator_set", p.ValidatorSet, &r.ValidatorSet},
 	} {
-		if len(f.raw) == 0 {
+		if len(f.raw) == 0 || string(f.raw) == "null" {
 			continue
 		}
 		if err := cmtjson.Unmarshal(f.raw, f.dst); err != nil {
-			return fmt.Errorf("chain: receipt %s: %w", f.name, err)
+			return fmt.Errorf("%w: %s: %v", ErrBadReceipt, f.name, err)
 		}
 	}
-	*r = out
 	return nil
 }
 

@@ -3,7 +3,6 @@ package test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/receiptfile"
 )
 
 // The fault-injection tests below run networks of the real evote binary on
@@ -62,16 +62,12 @@ func TestFourValidatorsAgree(t *testing.T) {
 				errc <- fmt.Errorf("ballot %d to node %d: %d %s committed %v: %s", i, node, a.Status, a.CodeName, a.Committed, a.Error)
 				return
 			}
-			var r chain.Receipt
-			raw, err := json.Marshal(a.Receipt)
-			if err == nil {
-				err = json.Unmarshal(raw, &r)
-			}
+			r, err := receiptfile.ChainReceipt(a.Receipt)
 			if err != nil {
 				errc <- fmt.Errorf("ballot %d: the receipt in the answer: %v", i, err)
 				return
 			}
-			if err := chain.VerifyReceipt(&r, trusted, tn.chainID); err != nil {
+			if err := chain.VerifyReceipt(r, trusted, tn.chainID); err != nil {
 				errc <- fmt.Errorf("ballot %d: the receipt in the answer: %v", i, err)
 				return
 			}

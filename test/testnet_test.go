@@ -25,6 +25,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/wallet"
 )
 
@@ -474,11 +475,15 @@ func sleep(ctx context.Context, d time.Duration) {
 // inclusion proof, the header the commit signs, and signatures of more than
 // 2/3 of the trusted validators.
 func (tn *testnet) checkReceipt(ctx context.Context, i int, b *ballot, trusted *cmttypes.ValidatorSet) error {
-	var r chain.Receipt
-	if err := getJSON(ctx, tn.urls[i]+"/api/v1/receipts/"+b.code, &r); err != nil {
+	var wire api.Receipt
+	if err := getJSON(ctx, tn.urls[i]+"/api/v1/receipts/"+b.code, &wire); err != nil {
 		return fmt.Errorf("node %d: %w", i, err)
 	}
-	if err := chain.VerifyReceipt(&r, trusted, tn.chainID); err != nil {
+	r, err := receiptfile.ChainReceipt(&wire)
+	if err != nil {
+		return fmt.Errorf("node %d: receipt of %s: %w", i, b.code, err)
+	}
+	if err := chain.VerifyReceipt(r, trusted, tn.chainID); err != nil {
 		return fmt.Errorf("node %d: receipt of %s: %w", i, b.code, err)
 	}
 	if r.Code != election.CodeOK || r.TrackingCode != b.code || !bytes.Equal(r.Tx(), b.tx) {

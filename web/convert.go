@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	"github.com/evote/evote/api"
@@ -140,16 +139,17 @@ func apiDKG(m *election.DKGMessages) *api.DKG {
 	return out
 }
 
-// apiReceipt is a chain receipt in the API's form: chain writes the
-// CometBFT parts with CometBFT's codec, which api keeps as raw JSON.
+// apiReceipt is a chain receipt in the API's form: the plain fields, and
+// the CometBFT parts in CometBFT's JSON encoding, which api keeps raw.
 func apiReceipt(r *chain.Receipt) (*api.Receipt, error) {
-	b, err := json.Marshal(r)
+	p, err := r.CometParts()
 	if err != nil {
 		return nil, err
 	}
-	var out api.Receipt
-	if err := json.Unmarshal(b, &out); err != nil {
+	out := &api.Receipt{ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
+		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet}
+	if err := out.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/receiptfile"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -349,18 +350,22 @@ func (tn *testNode) commit(t *testing.T, txs ...[]byte) []*chain.Receipt {
 }
 
 // chainReceipt reads a receipt of the API as chain.Receipt, which
-// decodes its CometBFT parts.
+// decodes its CometBFT parts (the client's conversion).
 func chainReceipt(t *testing.T, r *api.Receipt) *chain.Receipt {
 	t.Helper()
-	b, err := json.Marshal(r)
+	out, err := receiptfile.ChainReceipt(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out chain.Receipt
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return &out
+	return out
+}
+
+// getReceipt GETs path and reads the receipt it answers.
+func (tn *testNode) getReceipt(t *testing.T, path string) *chain.Receipt {
+	t.Helper()
+	var r api.Receipt
+	tn.getJSON(t, path, &r)
+	return chainReceipt(t, &r)
 }
 
 // The elections of the tests.
@@ -795,8 +800,7 @@ func testNoReceipt(t *testing.T, tn *testNode, e2 *testElection) {
 	if a.Receipt != nil {
 		t.Fatal("a receipt although ?receipt=false")
 	}
-	var r chain.Receipt
-	tn.getJSON(t, "/api/v1/receipts/"+trackingCode(tx), &r)
+	r := tn.getReceipt(t, "/api/v1/receipts/"+trackingCode(tx))
 	if r.Height != a.Height || r.Code != election.CodeOK || !bytes.Equal(r.Tx(), tx) {
 		t.Fatalf("receipt at %d (%v), the answer said %d", r.Height, r.Code, a.Height)
 	}
@@ -1308,8 +1312,7 @@ func testInBlock(t *testing.T, tn *testNode, e1, e2 *testElection) election.Code
 		if !vs.Voted || vs.TxHash == nil || vs.TxHash.String() != trackingCode(txs[first]) {
 			t.Fatalf("voter status %+v, want the ballot %s", vs, trackingCode(txs[first]))
 		}
-		var got chain.Receipt
-		tn.getJSON(t, "/api/v1/receipts/"+trackingCode(txs[second]), &got)
+		got := tn.getReceipt(t, "/api/v1/receipts/"+trackingCode(txs[second]))
 		if got.Code != election.CodeAlreadyVoted || got.Height != r.Height {
 			t.Fatalf("GET receipt: code %v at %d", got.Code, got.Height)
 		}
@@ -1474,17 +1477,18 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	if r.status != http.StatusOK {
 		t.Fatalf("receipt: %d %s", r.status, r.body)
 	}
-	var rec chain.Receipt
-	if err := json.Unmarshal(r.body, &rec); err != nil {
+	var wire api.Receipt
+	if err := json.Unmarshal(r.body, &wire); err != nil {
 		t.Fatal(err)
 	}
+	rec := chainReceipt(t, &wire)
 	gen := tn.node.Load().CometBFT().GenesisDoc()
 	var vals []*cmttypes.Validator
 	for _, v := range gen.Validators {
 		vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
 	}
 	trusted := cmttypes.NewValidatorSet(vals)
-	if err := chain.VerifyReceipt(&rec, trusted, testChainID); err != nil {
+	if err := chain.VerifyReceipt(rec, trusted, testChainID); err != nil {
 		t.Fatal(err)
 	}
 	if rec.Code != election.CodeOK || rec.TrackingCode != vs.TxHash.String() || rec.Height != vs.Height || trackingCode(rec.Tx()) != vs.TxHash.String() {
@@ -1510,15 +1514,15 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	}
 	if set := cmttypes.NewValidatorSet(shown); !bytes.Equal(set.Hash(), trusted.Hash()) {
 		t.Error("the status shows another validator set than the genesis")
-	} else if err := chain.VerifyReceipt(&rec, set, testChainID); err != nil {
+	} else if err := chain.VerifyReceipt(rec, set, testChainID); err != nil {
 		t.Error(err)
 	}
 	// A receipt for another chain, or changed, does not verify.
-	if err := chain.VerifyReceipt(&rec, trusted, "another-chain"); err == nil {
+	if err := chain.VerifyReceipt(rec, trusted, "another-chain"); err == nil {
 		t.Error("the receipt verifies for another chain")
 	}
 	rec.Height++
-	if err := chain.VerifyReceipt(&rec, trusted, testChainID); err == nil {
+	if err := chain.VerifyReceipt(rec, trusted, testChainID); err == nil {
 		t.Error("a changed receipt verifies")
 	}
 	// With ?wait, a committed transaction's receipt comes at once.
@@ -1533,12 +1537,11 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	if status != http.StatusGatewayTimeout || a.TrackingCode.String() != trackingCode(tx) || a.Committed {
 		t.Fatalf("submission with ?wait=1ns: %d %+v", status, a)
 	}
-	var later chain.Receipt
-	tn.getJSON(t, "/api/v1/receipts/"+a.TrackingCode.String()+"?wait=30s", &later)
+	later := tn.getReceipt(t, "/api/v1/receipts/"+a.TrackingCode.String()+"?wait=30s")
 	if later.Code != election.CodeOK || !bytes.Equal(later.Tx(), tx) {
 		t.Fatalf("its receipt: code %v", later.Code)
 	}
-	if err := chain.VerifyReceipt(&later, trusted, testChainID); err != nil {
+	if err := chain.VerifyReceipt(later, trusted, testChainID); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package receiptfile
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,20 +12,16 @@ import (
 	"github.com/evote/evote/chain"
 )
 
-// ChainReceipt reads a receipt of the API as chain.Receipt, which decodes
-// its CometBFT parts for chain.VerifyReceipt. The two declare the same
-// JSON (docs/deviations.md), so the conversion goes through it: chain does
-// not import api.
+// ChainReceipt reads a receipt of the API as chain.Receipt, decoding its
+// CometBFT parts for chain.VerifyReceipt (chain does not import api; the
+// node's side of the conversion is web's).
 func ChainReceipt(r *api.Receipt) (*chain.Receipt, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
+	out := &chain.Receipt{ChainID: r.ChainID, TrackingCode: r.TrackingCode.String(), Height: r.Height, Index: r.Index,
+		Code: r.Code.Code(), Log: r.Log, TxHash: r.TxHash}
+	if err := out.SetCometParts(chain.CometParts{Proof: r.Proof, Header: r.Header, Commit: r.Commit, ValidatorSet: r.ValidatorSet}); err != nil {
 		return nil, err
 	}
-	var out chain.Receipt
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return out, nil
 }
 
 // MaxValidators bounds the validator sets a wallet accepts.

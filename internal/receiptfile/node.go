@@ -52,9 +52,7 @@ func Complete(ctx context.Context, c *api.Client, node string, r *File, trusted 
 	if err != nil {
 		return err
 	}
-	if r.Receipt, err = ChainReceipt(rec); err != nil {
-		return Bad("node %s: receipt: %v", node, err)
-	}
+	r.Receipt = rec
 	_, err = r.CheckOffline(trusted)
 	return err
 }
@@ -88,7 +86,11 @@ func CheckOnNode(ctx context.Context, c *api.Client, node string, r *File, trust
 	if err != nil {
 		return nil, Bad("node %s's receipt: %v", node, err)
 	}
-	if rec.Height != r.Receipt.Height || !bytes.Equal(rec.Tx(), r.Receipt.Tx()) {
+	mine, err := ChainReceipt(r.Receipt)
+	if err != nil {
+		return nil, Bad("receipt: %v", err)
+	}
+	if rec.Height != mine.Height || !bytes.Equal(rec.Tx(), mine.Tx()) {
 		return nil, Bad("node %s has ballot %s at height %d, the receipt says %d", node, r.TrackingCode, rec.Height, r.Receipt.Height)
 	}
 	if err := chain.VerifyReceipt(rec, trusted, r.ChainID); err != nil {

@@ -50,7 +50,7 @@ type File struct {
 	TrackingCode string                `json:"tracking_code"`
 	CastAt       time.Time             `json:"cast_at"`
 	Validators   []api.Validator       `json:"trusted_validators"`
-	Receipt      *chain.Receipt        `json:"receipt"`
+	Receipt      *api.Receipt          `json:"receipt"`
 }
 
 // Bad is an ErrBad with a message.
@@ -132,10 +132,13 @@ func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBod
 		}
 		trusted = set
 	}
-	if err := chain.VerifyReceipt(r.Receipt, trusted, r.ChainID); err != nil {
+	rec, err := ChainReceipt(r.Receipt)
+	if err != nil {
 		return nil, Bad("%v", err)
 	}
-	rec := r.Receipt
+	if err := chain.VerifyReceipt(rec, trusted, r.ChainID); err != nil {
+		return nil, Bad("%v", err)
+	}
 	if rec.TrackingCode != r.TrackingCode {
 		return nil, Bad("the chain's receipt is for %s, the ballot is %s", rec.TrackingCode, r.TrackingCode)
 	}

@@ -32,7 +32,7 @@ func receiptFileSeed(t testing.TB) []byte {
 	var v struct {
 		ChainID string          `json:"chain_id"`
 		Trusted json.RawMessage `json:"trusted"`
-		Receipt *chain.Receipt  `json:"receipt"`
+		Receipt *api.Receipt    `json:"receipt"`
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func receiptFileSeed(t testing.TB) []byte {
 	}
 	voter, _ := wallet.GenerateVoterKey(strings.NewReader(strings.Repeat("receipt seed", 8)))
 	r := receiptfile.File{Version: receiptfile.Tag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID, Voter: voter.Public(),
-		KeyName: "k", Seq: 1, TrackingCode: v.Receipt.TrackingCode, Receipt: v.Receipt}
+		KeyName: "k", Seq: 1, TrackingCode: v.Receipt.TrackingCode.String(), Receipt: v.Receipt}
 	for _, val := range trusted.Validators {
 		r.Validators = append(r.Validators, api.Validator{Address: val.Address.String(), PubKey: val.PubKey.Bytes(), Power: val.VotingPower})
 	}
@@ -60,7 +60,11 @@ func TestReceiptFileOfANonBallot(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The chain's receipt verifies; it is not a ballot of this voter.
-	if err := chain.VerifyReceipt(r.Receipt, mustSet(t, r.Validators), r.ChainID); err != nil {
+	rec, err := receiptfile.ChainReceipt(r.Receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.VerifyReceipt(rec, mustSet(t, r.Validators), r.ChainID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.CheckOffline(nil); !errors.Is(err, receiptfile.ErrBad) {

@@ -323,9 +323,7 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	case ans.Receipt == nil || !ans.Committed:
 		return errors.New("the node answered without a receipt")
 	}
-	if wr.Receipt, err = receiptfile.ChainReceipt(ans.Receipt); err != nil {
-		return fmt.Errorf("the node's receipt for ballot %s: %w", wr.TrackingCode, err)
-	}
+	wr.Receipt = ans.Receipt
 	if _, err := wr.CheckOffline(s.set); err != nil {
 		// Keep what the node gave, for the record, but say it is bad.
 		receiptfile.Write(path, wr)
