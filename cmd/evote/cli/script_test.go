@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -17,7 +16,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/cmd/evote/cli"
+	"github.com/evote/evote/election"
 )
 
 // The command line is tested as a user runs it: the scripts under
@@ -140,23 +141,14 @@ func poll(ts *testscript.TestScript, what string, f func() (bool, error)) {
 	ts.Fatalf("%s: gave up after 60 s (last: %v)", what, last)
 }
 
-// getJSON fetches url into v.
-func getJSON(url string, v any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// nodeClient is a client of the node at url whose every answer comes
+// within 5 s.
+func nodeClient(ts *testscript.TestScript, url string) *api.Client {
+	c, err := api.NewClient(url, &http.Client{Timeout: 5 * time.Second})
 	if err != nil {
-		return err
+		ts.Fatalf("%v", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	return c
 }
 
 // waitnode URL: waits until the node at URL answers /api/v1/status with a
@@ -165,11 +157,9 @@ func cmdWaitNode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitnode URL")
 	}
+	c := nodeClient(ts, args[0])
 	poll(ts, "waitnode "+args[0], func() (bool, error) {
-		var st struct {
-			Height int64 `json:"height"`
-		}
-		err := getJSON(args[0]+"/api/v1/status", &st)
+		st, err := c.Status(context.Background())
 		return err == nil && st.Height > 0, err
 	})
 }
@@ -180,14 +170,19 @@ func cmdWaitPhase(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: waitphase URL ELECTION PHASE")
 	}
+	c := nodeClient(ts, args[0])
+	id, err := election.ParseID(args[1])
+	if err != nil {
+		ts.Fatalf("waitphase: %v", err)
+	}
 	var phase string
 	poll(ts, "waitphase "+args[2], func() (bool, error) {
-		var el struct {
-			Phase string `json:"phase"`
+		d, err := c.Election(context.Background(), id)
+		if err != nil {
+			return false, err
 		}
-		err := getJSON(args[0]+"/api/v1/elections/"+args[1], &el)
-		phase = el.Phase
-		return err == nil && phase == args[2], err
+		phase = d.Phase.String()
+		return phase == args[2], nil
 	})
 	ts.Logf("election %s is %s", args[1], phase)
 }
