@@ -1,7 +1,6 @@
 package trusteedir_test
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -96,30 +95,4 @@ func TestPersist(t *testing.T) {
 	if es := o.State.Elections[election.ID{9}.String()]; es == nil || es.Index != 3 || es.Share != "00" {
 		t.Fatalf("reopened: %+v", o.State.Elections)
 	}
-}
-
-// FuzzDecodeTrusteeState: no input panics, and a state that decodes has
-// the version tag and usable keys.
-func FuzzDecodeTrusteeState(f *testing.F) {
-	s, err := trusteedir.Init(f.TempDir(), "Alice", []byte("pw"), testKDF)
-	if err != nil {
-		f.Fatal(err)
-	}
-	s.Election(election.ID{7}, 1).Share = "00"
-	good, _ := json.Marshal(s.State)
-	f.Add(good)
-	f.Add([]byte(`{"version":"evote/v1/trustee-state"}`))
-	f.Add([]byte(`{"version":"evote/v1/trustee-state","elections":{"zz":null}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := trustee.DecodeState(b)
-		if err != nil {
-			return
-		}
-		if st.Version != trustee.StateTag || st.Elections == nil {
-			t.Fatalf("%q decoded to %+v", b, st)
-		}
-		if _, err := st.Keys(); err != nil {
-			t.Fatal(err)
-		}
-	})
 }

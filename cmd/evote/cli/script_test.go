@@ -2,9 +2,7 @@ package cli_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -19,6 +17,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/cmd/evote/cli"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/localnet"
 )
 
 // The command line is tested as a user runs it: the scripts under
@@ -74,7 +73,7 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			base, err := freePorts(3)
+			base, err := localnet.FreePortBlock(3)
 			if err != nil {
 				return err
 			}
@@ -95,35 +94,6 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
-}
-
-// freePorts finds n consecutive free ports on 127.0.0.1 and returns the
-// first.
-func freePorts(n int) (int, error) {
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n > 65000 {
-			continue
-		}
-		ok := true
-		for p := base; p < base+n && ok; p++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return base, nil
-		}
-	}
-	return 0, errors.New("no block of free ports on 127.0.0.1")
 }
 
 // poll calls f every 100 ms until it reports done, for at most 60 s.
