@@ -13,6 +13,7 @@ import (
 	"filippo.io/edwards25519"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer"
 	"github.com/evote/evote/wallet"
 )
 
@@ -100,10 +101,15 @@ func TestOlderKeyFormsStillRead(t *testing.T) {
 		t.Errorf("the two text forms give ids %v and %v (%v, %v)", id1, id2, err1, err2)
 	}
 
-	// A record exported before holds the genesis authorities in the older form.
-	rec, err := os.ReadFile(filepath.Join(root, "observer", "testdata", "small-record.json"))
+	// A record exported before holds the genesis authorities in the older
+	// form (test/testdata/record-before-role-keys.json, kept as it was
+	// written).
+	rec, err := os.ReadFile(filepath.Join(root, "test", "testdata", "record-before-role-keys.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := observer.Verify(t.Context(), bytes.NewReader(rec), observer.VerifyOptions{}); err != nil {
+		t.Errorf("a record written before the role keys no longer verifies: %v", err)
 	}
 	var r struct {
 		Genesis struct {
