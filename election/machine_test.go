@@ -453,7 +453,7 @@ func TestBlockSumsMatchPerBallotWrites(t *testing.T) {
 	}
 	for p := range want {
 		if !stored[p].Equal(before[p]) {
-			t.Fatalf("aggregate %d written before EndBlock", p)
+			t.Fatalf("aggregate %d written before the block's End", p)
 		}
 		if !seen[p].Equal(want[p]) {
 			t.Fatalf("aggregate %d: the block view differs from per-ballot writes", p)
