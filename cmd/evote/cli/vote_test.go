@@ -91,9 +91,6 @@ func hashText(h *api.TxHash) string {
 	return h.String()
 }
 
-// refusalCode is the result code of a refused transaction.
-func refusalCode(err error) (election.Code, bool) { return api.RefusalCode(err) }
-
 // onChain reports whether the node has a transaction with this tracking code.
 func (vn *voterNet) onChain(t *testing.T, code string) bool {
 	t.Helper()
