@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,14 @@ type evoteRun struct {
 // process is killed when ctx ends.
 func startEvote(ctx context.Context, t *testing.T, args ...string) (wait func() evoteRun) {
 	t.Helper()
+	return startEvoteIn(ctx, t, nil, args...)
+}
+
+// startEvoteIn is startEvote with stdin as the process's standard input.
+func startEvoteIn(ctx context.Context, t *testing.T, stdin io.Reader, args ...string) (wait func() evoteRun) {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, evoteBinary(t), args...)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

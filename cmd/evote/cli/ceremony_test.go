@@ -27,7 +27,10 @@ import (
 
 // The tests of the officials', trustees' and results commands and of
 // `evote demo` run real nodes (one validator in the test process, serving
-// the HTTP API on loopback) and drive the commands through Run.
+// the HTTP API on loopback) and drive the commands through Run: their
+// flags, refusals and printing, and what only this package reaches (a
+// trustee's stop points, the demo's trustee faults). The tests of the
+// whole system, with the evote binary as processes, are in test/.
 
 // The test binary seals trustees' secrets with a cheap KDF, in the tests
 // and in the evote processes that the scripts (script_test.go) run from it.
@@ -49,6 +52,16 @@ func startTestNetwork(t *testing.T) *testNetwork {
 // testNetwork is a network of the tests: its API and its authority key
 // file.
 type testNetwork struct{ url, authority string }
+
+// testClient is a client of the node at url.
+func testClient(t *testing.T, url string) *api.Client {
+	t.Helper()
+	c, err := newNodeClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // runCLI runs evote with args and the given node, returning exit code,
 // stdout and stderr.
