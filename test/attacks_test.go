@@ -19,6 +19,7 @@ import (
 // into another election, a ballot from a key not on the roll, an older
 // ballot after a revote, and a ballot after the close.
 func TestBallotAttacks(t *testing.T) {
+	t.Parallel()
 	n := newOneNode(t)
 	ctx := t.Context()
 	authority := n.authorityKey(t)

@@ -25,8 +25,9 @@ var totalLine = regexp.MustCompile(`(?m)^   (\S.*?)\s+(\d+)\s+[\d.]+% of voters$
 // (The demo's trustee faults are Go options of internal/demo, which no flag
 // sets: cmd/evote/cli's TestDemoFaults plays them.)
 func TestDemoElection(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "demo")
-	out := mustEvote(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--out", dir)
+	out := anyone.must(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--out", dir)
 	for _, want := range []string{
 		"key ceremony done on the chain",
 		"2 voters cast a second ballot with other choices",
@@ -45,7 +46,7 @@ func TestDemoElection(t *testing.T) {
 	}
 	// The record the demo wrote verifies on its own, and not once changed.
 	record := filepath.Join(dir, "record.json")
-	mustEvote(t, "verify", record)
+	anyone.must(t, "verify", record)
 	rec, err := os.ReadFile(record)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestDemoElection(t *testing.T) {
 	if err := os.WriteFile(record, rec, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := evote(t, "verify", record); r.code != 2 {
+	if r := anyone.run(t, "verify", record); r.code != 2 {
 		t.Errorf("a changed total: exit %d\n%s", r.code, r.err)
 	}
 	if _, err := observer.Verify(t.Context(), bytes.NewReader(rec), observer.VerifyOptions{}); !errors.Is(err, observer.CodeResultMismatch) {

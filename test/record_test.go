@@ -111,7 +111,7 @@ func newRecordFixture(t *testing.T) *recordFixture {
 		t.Fatalf("no result: %v", err)
 	}
 	f := &recordFixture{url: n.url, genesis: n.genesis, id: set.ID, record: filepath.Join(t.TempDir(), "record.json"), totals: totals}
-	mustEvote(t, "export", "--node", n.url, "--election", set.ID.String(), "--out", f.record)
+	anyone.must(t, "export", "--node", n.url, "--election", set.ID.String(), "--out", f.record)
 	return f
 }
 
@@ -198,6 +198,7 @@ func (r *recordLines) find(t *testing.T, kind string, n int) (bi, ti int, height
 }
 
 func TestRecordExportVerifyAndTamper(t *testing.T) {
+	t.Parallel()
 	f := newRecordFixture(t)
 	orig, err := os.ReadFile(f.record)
 	if err != nil {
@@ -205,7 +206,7 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	}
 
 	// The record verifies, from the file and streamed from the node.
-	r := evote(t, "verify", f.record)
+	r := anyone.run(t, "verify", f.record)
 	code, out, errs := r.code, r.out, r.err
 	if code != 0 {
 		t.Fatalf("verify: exit %d: %s", code, errs)
@@ -219,7 +220,7 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
 		}
 	}
-	r = evote(t, "verify", "--node", f.url, "--election", f.id.String(), "--json")
+	r = anyone.run(t, "verify", "--node", f.url, "--election", f.id.String(), "--json")
 	code, out2, errs := r.code, r.out, r.err
 	if code != 0 {
 		t.Fatalf("verify --node: exit %d: %s", code, errs)
@@ -233,13 +234,13 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	}
 	// With the network's genesis as the anchor, and with another.
 	genesis := f.genesis
-	if r := evote(t, "verify", "--genesis", genesis, f.record); r.code != 0 {
+	if r := anyone.run(t, "verify", "--genesis", genesis, f.record); r.code != 0 {
 		t.Fatalf("verify --genesis: exit %d: %s", r.code, r.err)
 	}
 	other := filepath.Join(t.TempDir(), "genesis.json")
 	g, _ := os.ReadFile(genesis)
 	os.WriteFile(other, bytes.Replace(g, []byte(`"power": "10"`), []byte(`"power": "11"`), 1), 0o644)
-	if r := evote(t, "verify", "--genesis", other, f.record); r.code != 2 {
+	if r := anyone.run(t, "verify", "--genesis", other, f.record); r.code != 2 {
 		t.Fatalf("verify against another genesis: exit %d: %s", r.code, r.err)
 	}
 	var opts observer.VerifyOptions
@@ -270,7 +271,7 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 		{[]string{"verify", filepath.Join(t.TempDir(), "missing.json")}, 1, "no such file"},
 		{[]string{"verify", "--workers", "-1", f.record}, 1, "--workers must be"},
 	} {
-		r := evote(t, tc.args...)
+		r := anyone.run(t, tc.args...)
 		code, errs := r.code, r.err
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
@@ -294,7 +295,7 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 			if err := os.WriteFile(path, tc.record, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r := evote(t, "verify", path)
+			r := anyone.run(t, "verify", path)
 			code, errs := r.code, r.err
 			t.Log(strings.TrimSpace(errs))
 			_, rerr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{})

@@ -34,17 +34,26 @@ type evoteRun struct {
 	out, err string
 }
 
-// startEvote starts evote with args; wait returns how it ended. The
-// process is killed when ctx ends.
-func startEvote(ctx context.Context, t *testing.T, args ...string) (wait func() evoteRun) {
-	t.Helper()
-	return startEvoteIn(ctx, t, nil, args...)
+// A user runs evote processes with env (NAME=value) added to the test's
+// environment: a trustee's or a voter's passphrase, a wallet's path. The
+// tests set no environment of their own, so that they run in parallel.
+type user struct{ env []string }
+
+// asUser is a user with the environment variables name, value, ....
+func asUser(kv ...string) user {
+	var u user
+	for i := 0; i+1 < len(kv); i += 2 {
+		u.env = append(u.env, kv[i]+"="+kv[i+1])
+	}
+	return u
 }
 
-// startEvoteIn is startEvote with stdin as the process's standard input.
-func startEvoteIn(ctx context.Context, t *testing.T, stdin io.Reader, args ...string) (wait func() evoteRun) {
+// start starts evote with args and stdin (nil: none); wait returns how it
+// ended. The process is killed when ctx ends.
+func (u user) start(ctx context.Context, t *testing.T, stdin io.Reader, args ...string) (wait func() evoteRun) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, evoteBinary(t), args...)
+	cmd.Env = append(os.Environ(), u.env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -67,30 +76,30 @@ func startEvoteIn(ctx context.Context, t *testing.T, stdin io.Reader, args ...st
 	return func() evoteRun { return <-done }
 }
 
-// evote runs evote with args to completion (at most two minutes).
-func evote(t *testing.T, args ...string) evoteRun {
+// run runs evote with args to completion (at most two minutes).
+func (u user) run(t *testing.T, args ...string) evoteRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	return startEvote(ctx, t, args...)()
+	return u.start(ctx, t, nil, args...)()
 }
 
-// mustEvote runs evote and fails the test unless it exits 0; it returns
-// the standard output.
-func mustEvote(t *testing.T, args ...string) string {
+// must runs evote and fails the test unless it exits 0; it returns the
+// standard output.
+func (u user) must(t *testing.T, args ...string) string {
 	t.Helper()
-	r := evote(t, args...)
+	r := u.run(t, args...)
 	if r.code != 0 {
 		t.Fatalf("evote %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.out, r.err)
 	}
 	return r.out
 }
 
-// wantRefused runs evote, expecting exit 1 and every want in its standard
+// refused runs evote, expecting exit 1 and every want in its standard
 // error.
-func wantRefused(t *testing.T, want []string, args ...string) {
+func (u user) refused(t *testing.T, want []string, args ...string) {
 	t.Helper()
-	r := evote(t, args...)
+	r := u.run(t, args...)
 	if r.code != 1 {
 		t.Fatalf("evote %s: exit %d, want 1\n%s%s", strings.Join(args, " "), r.code, r.out, r.err)
 	}
@@ -100,6 +109,9 @@ func wantRefused(t *testing.T, want []string, args ...string) {
 		}
 	}
 }
+
+// anyone runs the commands that need no secret but a key file.
+var anyone user
 
 // oneNode is a one-validator network, its node an `evote node` process.
 type oneNode struct {
@@ -144,7 +156,7 @@ func (n *oneNode) create(t *testing.T, dir, name, manifest string) string {
 	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := mustEvote(t, "election", "create", "--manifest", path, "--authority-key", n.authority, "--node", n.url)
+	out := anyone.must(t, "election", "create", "--manifest", path, "--authority-key", n.authority, "--node", n.url)
 	m := electionCreated.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("election create: %s", out)

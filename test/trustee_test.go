@@ -28,7 +28,8 @@ import (
 // watching while their node is stopped and started again between the key
 // ceremony and the close, and then decrypt.
 func TestTrusteeSurvivesNodeRestart(t *testing.T) {
-	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
+	t.Parallel()
+	trustee := asUser("EVOTE_PASSPHRASE", "trustee passphrase")
 	n := newOneNode(t)
 	dir := t.TempDir()
 	id := n.create(t, dir, "manifest", testManifest(n.authorityKey(t).AuthorityPublic(), "node-restart", initTrustees(t, dir, 3, "trustee passphrase")))
@@ -39,7 +40,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	defer cancel()
 	var trustees []func() evoteRun
 	for i := 1; i <= 3; i++ {
-		trustees = append(trustees, startEvote(ctx, t, "trustee", "run", "--node", n.url, "--election", id,
+		trustees = append(trustees, trustee.start(ctx, t, nil, "trustee", "run", "--node", n.url, "--election", id,
 			"--dir", filepath.Join(dir, fmt.Sprintf("t%d", i)), "--poll", "50ms"))
 	}
 	if _, err := node.WaitPhase(ctx, eid, api.PhaseIn(election.PhaseReady)); err != nil {
@@ -49,8 +50,8 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // the trustees find the node gone
 	n.nodes[0].restart()
 	n.waitUp(0, time.Minute)
-	mustEvote(t, "election", "open", "--election", id, "--authority-key", n.authority, "--node", n.url)
-	mustEvote(t, "election", "close", "--election", id, "--authority-key", n.authority, "--node", n.url)
+	anyone.must(t, "election", "open", "--election", id, "--authority-key", n.authority, "--node", n.url)
+	anyone.must(t, "election", "close", "--election", id, "--authority-key", n.authority, "--node", n.url)
 	seen := 0
 	for i, wait := range trustees {
 		r := wait()
@@ -75,7 +76,8 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 // ceremony fails; `evote results` says so, and a trustee started then
 // stops with the reason.
 func TestFailedElection(t *testing.T) {
-	t.Setenv("EVOTE_PASSPHRASE", "pw")
+	t.Parallel()
+	trustee := asUser("EVOTE_PASSPHRASE", "pw")
 	n := newOneNode(t)
 	dir := t.TempDir()
 	authority := n.authorityKey(t).AuthorityPublic()
@@ -90,7 +92,7 @@ func TestFailedElection(t *testing.T) {
 	out := ""
 	for i := 0; i < 10 && !strings.Contains(out, ", failed"); i++ {
 		n.create(t, dir, fmt.Sprintf("another-%d", i), testManifest(authority, fmt.Sprintf("another-%d", i), members))
-		out = mustEvote(t, "results", "--election", id, "--node", n.url)
+		out = anyone.must(t, "results", "--election", id, "--node", n.url)
 	}
 	if !strings.Contains(out, "totals   none: the election failed (dkg-not-enough-qualified)") {
 		t.Fatalf("results of a failed election:\n%s", out)
@@ -100,7 +102,7 @@ func TestFailedElection(t *testing.T) {
 	if err != nil || d.Phase != election.PhaseFailed {
 		t.Fatalf("the node shows %v, %v; want the election failed", d, err)
 	}
-	wantRefused(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
+	trustee.refused(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
 		"trustee", "run", "--node", n.url, "--election", id, "--dir", filepath.Join(dir, "t1"))
 }
 
@@ -146,7 +148,8 @@ func lyingNode(t *testing.T, target, path string, edit func(map[string]any)) str
 // acting; so do a manifest that does not name it as it is, and a sealed
 // state whose deal is not the one on the chain.
 func TestTrusteeDistrustsItsNode(t *testing.T) {
-	t.Setenv("EVOTE_PASSPHRASE", "pw")
+	t.Parallel()
+	trustee := asUser("EVOTE_PASSPHRASE", "pw")
 	n := newOneNode(t)
 	dir := t.TempDir()
 	authority := n.authorityKey(t).AuthorityPublic()
@@ -164,16 +167,16 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	// A trustee the manifest does not name, and one the manifest names
 	// with another encryption key.
 	initTrustee(t, filepath.Join(dir, "t4"), "T4", "pw")
-	wantRefused(t, []string{"is not a trustee of election " + id}, trusteeArgs(4, n.url)...)
+	trustee.refused(t, []string{"is not a trustee of election " + id}, trusteeArgs(4, n.url)...)
 	lines := strings.Split(members, "\n")
 	lines[2], lines[5] = lines[5], lines[2] // T1's identity with T2's encryption key, and the reverse
 	mixedID := n.create(t, dir, "mixed", testManifest(authority, "mixed", strings.Join(lines, "\n")))
-	wantRefused(t, []string{"election " + mixedID + " lists this trustee's identity", "with another encryption key"},
+	trustee.refused(t, []string{"election " + mixedID + " lists this trustee's identity", "with another encryption key"},
 		"trustee", "run", "--node", n.url, "--election", mixedID, "--dir", filepath.Join(dir, "t1"))
 
 	// Another election's manifest under this election's id.
 	swapped := lyingNode(t, n.url, "/api/v1/elections/"+id+"/dkg", func(v map[string]any) { v["manifest"] = other.Manifest })
-	wantRefused(t, []string{"served a manifest that is not the one of election " + id}, trusteeArgs(1, swapped)...)
+	trustee.refused(t, []string{"served a manifest that is not the one of election " + id}, trusteeArgs(1, swapped)...)
 
 	// A joint key that is not the ceremony's: trustee 1 takes part in the
 	// ceremony through the lying node, then refuses to derive a share.
@@ -191,9 +194,9 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	defer cancel()
 	var honest []func() evoteRun
 	for i := 2; i <= 3; i++ {
-		honest = append(honest, startEvote(ctx, t, append(trusteeArgs(i, n.url), "--once")...))
+		honest = append(honest, trustee.start(ctx, t, nil, append(trusteeArgs(i, n.url), "--once")...))
 	}
-	r := startEvote(ctx, t, trusteeArgs(1, wrongKey)...)()
+	r := trustee.start(ctx, t, nil, trusteeArgs(1, wrongKey)...)()
 	cancel()
 	for _, wait := range honest {
 		wait()
@@ -230,5 +233,5 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	wantRefused(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trusteeArgs(1, n.url)...)
+	trustee.refused(t, []string{"the chain holds a deal of trustee 1 that is not the one in this trustee's sealed state"}, trusteeArgs(1, n.url)...)
 }

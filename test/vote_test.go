@@ -36,22 +36,21 @@ const (
 // Wallets in tests use small Argon2id parameters; the format is the same.
 var smallKDFFlags = []string{"--kdf-time", "1", "--kdf-memory", "64"}
 
-// useWallet points EVOTE_WALLET and EVOTE_PASSPHRASE at a fresh keystore
-// path in a temporary directory.
-func useWallet(t *testing.T, passphrase string) string {
+// useWallet is a voter whose EVOTE_WALLET is a fresh keystore path in a
+// temporary directory and whose EVOTE_PASSPHRASE is passphrase; it
+// returns the path too.
+func useWallet(t *testing.T, passphrase string) (user, string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "wallet.keystore")
-	t.Setenv("EVOTE_WALLET", p)
-	t.Setenv("EVOTE_PASSPHRASE", passphrase)
-	return p
+	return asUser("EVOTE_WALLET", p, "EVOTE_PASSPHRASE", passphrase), p
 }
 
-// runIn runs evote with stdin and a fresh --home.
-func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+// runIn runs evote as u with stdin and a fresh --home.
+func (u user) runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	r := startEvoteIn(ctx, t, strings.NewReader(stdin), append([]string{"--home", t.TempDir()}, args...)...)()
+	r := u.start(ctx, t, strings.NewReader(stdin), append([]string{"--home", t.TempDir()}, args...)...)()
 	return r.code, r.out, r.err
 }
 
@@ -143,20 +142,21 @@ func field(t *testing.T, out, label string) string {
 // TestVote: the voter's commands against a node, checked against what the
 // node counts.
 func TestVote(t *testing.T) {
+	t.Parallel()
 	vn := startVoterNet(t, 3)
-	walletPath := useWallet(t, "voter pass")
+	voter, walletPath := useWallet(t, "voter pass")
 	dir := filepath.Dir(walletPath)
 	for i, name := range []string{"alice", "bob", "carol"} {
 		text, _ := vn.set.Voters[i].Key.MarshalText()
-		code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", name}, smallKDFFlags...)...)
+		code, out, errs := voter.runIn(t, string(text), append([]string{"wallet", "import", name}, smallKDFFlags...)...)
 		wantRun(t, code, out, errs, 0)
 	}
-	code, out, errs := runIn(t, "", "wallet", "new", "mallory") // not on the roll
+	code, out, errs := voter.runIn(t, "", "wallet", "new", "mallory") // not on the roll
 	wantRun(t, code, out, errs, 0)
 	alice, bob, carol := vn.set.Voters[0].Key, vn.set.Voters[1].Key, vn.set.Voters[2].Key
 	id := vn.set.ID.String()
 	vote := func(stdin string, args ...string) (int, string, string) {
-		return runIn(t, stdin, append([]string{"vote", "--node", vn.url}, args...)...)
+		return voter.runIn(t, stdin, append([]string{"vote", "--node", vn.url}, args...)...)
 	}
 
 	var aliceFirst string
@@ -214,9 +214,9 @@ func TestVote(t *testing.T) {
 		wantRun(t, code, out, errs, 1, "no such key")
 		code, out, errs = vote("", "--key", "bob", "--election", strings.Repeat("ab", 32), "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "has no election abab")
-		code, out, errs = runIn(t, "", "vote", "--node", "http://127.0.0.1:1", "--key", "bob", "--choice", "1=1", "--choice", "2=1")
+		code, out, errs = voter.runIn(t, "", "vote", "--node", "http://127.0.0.1:1", "--key", "bob", "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "node http://127.0.0.1:1")
-		code, out, errs = runIn(t, "", "vote", "--node", "127.0.0.1:8080", "--key", "bob")
+		code, out, errs = voter.runIn(t, "", "vote", "--node", "127.0.0.1:8080", "--key", "bob")
 		wantRun(t, code, out, errs, 1, "want a URL such as")
 		code, out, errs = vote("", "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "the keystore has 4 keys: alice, bob, carol, mallory; name one")
@@ -234,11 +234,11 @@ func TestVote(t *testing.T) {
 		if vn.onChain(t, audited) || vn.voterStatus(t, bob).Voted {
 			t.Fatal("the audited ballot was cast")
 		}
-		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
 		wantRun(t, code, out, errs, 0, "✓ contest 1, Should the town square become car-free?: No",
 			"✓ contest 2, Which projects should next year's budget fund? (choose 1 to 3): Cycle lanes, Community gardens",
 			"every ciphertext encrypts the choice shown", "the election has this manifest and joint key", "the audited ballot is not on the chain")
-		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", auditPath)
 		wantRun(t, code, out, errs, 0, "add --node to check it against the chain")
 
 		// The file with a choice changed, or a randomness value changed,
@@ -252,7 +252,7 @@ func TestVote(t *testing.T) {
 		changed := filepath.Join(t.TempDir(), "changed.json")
 		b, _ := json.Marshal(m)
 		os.WriteFile(changed, b, 0o644)
-		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", changed)
 		wantRun(t, code, out, errs, exitCheckFailed, "✗ contest 1, Should the town square become car-free?: does not open to the choices shown ([1 0])",
 			"✓ contest 2", "ballot audit failed: contest 0")
 		first["choices"] = []any{0, 1}
@@ -260,10 +260,10 @@ func TestVote(t *testing.T) {
 		second[1], second[4] = second[4], second[1]
 		b, _ = json.Marshal(m)
 		os.WriteFile(changed, b, 0o644)
-		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", changed)
 		wantRun(t, code, out, errs, exitCheckFailed, "✓ contest 1", "✗ contest 2", "ballot audit failed: contest 1")
 		os.WriteFile(changed, []byte(`{"version":"evote/v1/ballot-audit"}`), 0o644)
-		code, out, errs = runIn(t, "", "ballot", "check-audit", changed)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", changed)
 		wantRun(t, code, out, errs, exitCheckFailed, "malformed audit file")
 
 		// Audit, then cast a fresh encryption.
@@ -280,7 +280,7 @@ func TestVote(t *testing.T) {
 		}
 		// The spoiled ballot's file still checks, and the node confirms it
 		// was never cast.
-		code, out, errs = runIn(t, "", "ballot", "check-audit", spoiledFile, "--node", vn.url)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", spoiledFile, "--node", vn.url)
 		wantRun(t, code, out, errs, 0, "the audited ballot is not on the chain")
 	})
 
@@ -306,7 +306,7 @@ func TestVote(t *testing.T) {
 	})
 
 	t.Run("receipts", func(t *testing.T) {
-		code, out, errs := runIn(t, "", "receipt", "list")
+		code, out, errs := voter.runIn(t, "", "receipt", "list")
 		wantRun(t, code, out, errs, 0, "4 receipt(s) in "+filepath.Join(dir, "receipts"), "alice  seq 1", "alice  seq 2", "bob    seq 2", "carol  seq 2")
 		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
 		var aliceOld, aliceNew string
@@ -323,7 +323,7 @@ func TestVote(t *testing.T) {
 		}
 		// The untouched receipt checks offline (its other checks, against
 		// the genesis and on the node, are testdata/script/vote.txt's).
-		code, out, errs = runIn(t, "", "receipt", "check", aliceNew)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", aliceNew)
 		wantRun(t, code, out, errs, 0, "ok offline: in block", "the validators recorded when the ballot was cast (1)")
 		genesis := vn.genesis
 
@@ -351,13 +351,13 @@ func TestVote(t *testing.T) {
 			b, _ := json.Marshal(m)
 			p := filepath.Join(t.TempDir(), "tampered.json")
 			os.WriteFile(p, b, 0o600)
-			code, out, errs := runIn(t, "", "receipt", "check", p)
+			code, out, errs := voter.runIn(t, "", "receipt", "check", p)
 			if code != exitCheckFailed || !strings.Contains(errs, "receipt check failed") {
 				t.Errorf("%s: exit %d\n%s%s", name, code, out, errs)
 			}
 		}
 		// The genesis as the trust anchor, and the node, together.
-		code, out, errs = runIn(t, "", "receipt", "check", aliceOld, "--node", vn.url, "--genesis", genesis)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", aliceOld, "--node", vn.url, "--genesis", genesis)
 		wantRun(t, code, out, errs, 0, "replaced by")
 	})
 
@@ -387,7 +387,7 @@ func TestVote(t *testing.T) {
 			{"/receipts/", func(m map[string]any) { m["height"] = 3 }, "the receipt says"},
 		} {
 			liar := httptest.NewServer(lyingProxy(t, vn.url, tc.path, tc.edit))
-			code, out, errs := runIn(t, "", "receipt", "check", rpath, "--node", liar.URL)
+			code, out, errs := voter.runIn(t, "", "receipt", "check", rpath, "--node", liar.URL)
 			liar.Close()
 			wantRun(t, code, out, errs, exitCheckFailed, tc.want)
 		}
@@ -401,11 +401,11 @@ func TestVote(t *testing.T) {
 		if err != nil || r.Receipt != nil {
 			t.Fatalf("pending receipt: %+v, %v", r, err)
 		}
-		code, out, errs = runIn(t, "", "receipt", "check", rpath)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", rpath)
 		wantRun(t, code, out, errs, exitCheckFailed, "pending")
-		code, out, errs = runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
 		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
-		code, out, errs = runIn(t, "", "receipt", "check", rpath)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", rpath)
 		wantRun(t, code, out, errs, 0, "ok offline")
 	})
 
@@ -430,10 +430,10 @@ func TestVote(t *testing.T) {
 			io.Copy(w, resp.Body)
 		}))
 		defer slow.Close()
-		code, out, errs := runIn(t, "", "vote", "--node", slow.URL, "--key", "carol", "--choice", "1=2", "--choice", "2=3")
+		code, out, errs := voter.runIn(t, "", "vote", "--node", slow.URL, "--key", "carol", "--choice", "1=2", "--choice", "2=3")
 		wantRun(t, code, out, errs, 0, "Ballot admitted but not committed within the node's wait", "pending")
 		rpath := field(t, out, "receipt")
-		code, out, errs = runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
+		code, out, errs = voter.runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
 		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
 	})
 
@@ -451,7 +451,7 @@ func TestVote(t *testing.T) {
 		if _, err := vn.c.Submit(context.Background(), a.Ballot, api.SubmitOptions{Wait: true}); err != nil {
 			t.Fatal(err)
 		}
-		code, out, errs = runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
+		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
 		wantRun(t, code, out, errs, exitCheckFailed, "the election has this manifest and joint key", "the audited ballot is on the chain")
 	})
 
