@@ -190,6 +190,14 @@ func TestVote(t *testing.T) {
 		}
 	})
 
+	t.Run("rejected: not on the roll", func(t *testing.T) {
+		code, out, errs := vote("", "--election", id, "--key", "mallory", "--choice", "1=1", "--choice", "2=1")
+		wantRun(t, code, out, errs, exitRejected, "not on the election's roll", "rejected: not-on-roll (code 9)")
+		if strings.Contains(out, "Ballot cast") {
+			t.Fatal("a rejected ballot is reported cast")
+		}
+	})
+
 	t.Run("bad choices and flags", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string
