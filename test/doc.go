@@ -11,6 +11,13 @@
 // fault-injection tests (cluster_test.go), which build the evote binary and
 // run networks of its nodes on 127.0.0.1, killing validators with SIGKILL
 // under a ballot load and restarting them (harness_test.go runs the
-// processes, testnet_test.go the networks, elections and ballots). Browser
-// tests join it in a later milestone.
+// processes, testnet_test.go the networks, elections and ballots); and the
+// system tests (system_test.go holds what they share), which run one
+// validator as an evote node process and play every role as evote
+// processes: the demo (demo_test.go), trustees against a restarted node, a
+// failed ceremony and a lying node (trustee_test.go), hostile ballots
+// (attacks_test.go), a record exported, verified and tampered with
+// (record_test.go, with the record's schema in record_schema_test.go) and
+// the voter's commands checked against what the node counts
+// (vote_test.go). Browser tests join it in a later milestone.
 package test

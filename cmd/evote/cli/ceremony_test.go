@@ -5,33 +5,32 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/internal/rollsync"
-	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
 )
 
 // The tests of the officials', trustees' and results commands and of
 // `evote demo` run real nodes (one validator in the test process, serving
-// the HTTP API on loopback) and drive the commands through Run.
+// the HTTP API on loopback) and drive the commands through Run: their
+// flags, refusals and printing, and what only this package reaches (a
+// trustee's stop points, the demo's trustee faults). The tests of the
+// whole system, with the evote binary as processes, are in test/.
 
 // The test binary seals trustees' secrets with a cheap KDF, in the tests
 // and in the evote processes that the scripts (script_test.go) run from it.
@@ -53,6 +52,16 @@ func startTestNetwork(t *testing.T) *testNetwork {
 // testNetwork is a network of the tests: its API and its authority key
 // file.
 type testNetwork struct{ url, authority string }
+
+// testClient is a client of the node at url.
+func testClient(t *testing.T, url string) *api.Client {
+	t.Helper()
+	c, err := newNodeClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // runCLI runs evote with args and the given node, returning exit code,
 // stdout and stderr.
@@ -86,109 +95,6 @@ func wantRejected(t *testing.T, want []string, args ...string) string {
 		}
 	}
 	return errs
-}
-
-var totalLine = regexp.MustCompile(`(?m)^   (\S.*?)\s+(\d+)\s+[\d.]+% of voters$`)
-
-// TestDemoElection runs `evote demo` with 2-of-3 trustees and 10 voters:
-// one trustee is offline at decryption, two voters revote, and the printed
-// totals must equal the sums of the last ballots recorded in expected.json.
-func TestDemoElection(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "demo")
-	out := mustCLI(t, "demo", "--voters", "10", "--trustees", "3", "--threshold", "2", "--out", dir)
-	for _, want := range []string{
-		"key ceremony done on the chain",
-		"2 voters cast a second ballot with other choices",
-		"trustee 3 goes offline: it will not decrypt",
-		"from the shares of trustees [1 2]",
-		"turnout  10 of 10 voters (100.0%)",
-		"✓ every total equals the recorded choices",
-		"verifying the record without trusting the node",
-		": verified",
-		"2 replaced by a revote; 10 voters counted",
-		"decryption shares of trustees [1 2] verified",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-	// The record the demo wrote verifies on its own, and not once changed.
-	record := filepath.Join(dir, "record.json")
-	mustCLI(t, "verify", record)
-	rec, err := os.ReadFile(record)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.LastIndex(rec, []byte(`"result"`))
-	if i < 0 {
-		t.Fatalf("no result in the record")
-	}
-	j := i + bytes.IndexAny(rec[i:], "0123456789")
-	rec[j] = "1234567890"[rec[j]-'0'] // another digit of the first total
-	if err := os.WriteFile(record, rec, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errs := runCLI(t, t.Context(), "verify", record); code != 2 {
-		t.Errorf("a changed total: exit %d\n%s", code, errs)
-	}
-	if _, err := observer.Verify(t.Context(), bytes.NewReader(rec), observer.VerifyOptions{}); !errors.Is(err, observer.CodeResultMismatch) {
-		t.Errorf("a changed total: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp demo.Expected
-	if err := json.Unmarshal(b, &exp); err != nil {
-		t.Fatal(err)
-	}
-	if exp.Version != demo.ExpectedTag || exp.RollSize != 10 || len(exp.Voters) != 10 || len(exp.Offline) != 1 || exp.Offline[0] != 3 {
-		t.Fatalf("expected.json: %+v", exp)
-	}
-	// The totals the table shows are the sums of each voter's last ballot
-	// (and not of every ballot: the revotes changed contest 1).
-	last := map[int][]uint64{}
-	var all []uint64
-	revoters := 0
-	for _, v := range exp.Voters {
-		if len(v.Ballots) != len(v.Codes) {
-			t.Fatalf("voter %s: %d ballots, %d tracking codes", v.Voter, len(v.Ballots), len(v.Codes))
-		}
-		if len(v.Ballots) == 2 {
-			revoters++
-			if fmt.Sprint(v.Ballots[0][0]) == fmt.Sprint(v.Ballots[1][0]) {
-				t.Errorf("voter %s revoted the same choice in contest 1", v.Voter)
-			}
-		}
-		for c, contest := range v.Ballots[len(v.Ballots)-1] {
-			if last[c] == nil {
-				last[c] = make([]uint64, len(contest))
-			}
-			for o, x := range contest {
-				last[c][o] += x
-			}
-		}
-	}
-	if revoters != 2 {
-		t.Fatalf("%d revoters, want 2", revoters)
-	}
-	for c := 0; c < 2; c++ {
-		all = append(all, last[c]...)
-	}
-	var shown []uint64
-	for _, m := range totalLine.FindAllStringSubmatch(out, -1) {
-		n, _ := strconv.ParseUint(m[2], 10, 64)
-		shown = append(shown, n)
-	}
-	if fmt.Sprint(shown) != fmt.Sprint(all) {
-		t.Fatalf("the table shows %v, the recorded last ballots sum to %v:\n%s", shown, all, out)
-	}
-	// Every trustee left its log and its sealed state in its own directory.
-	for i := 1; i <= 3; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "trustees", fmt.Sprintf("trustee-%d", i), trusteeSealed)); err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // TestDemoFaults: trustee 1 seals a wrong share to trustee 2 and trustee 3
@@ -553,122 +459,6 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 	if err != nil || !res.Decrypted {
 		t.Fatalf("result: %v %+v", err, res)
 	}
-}
-
-// TestTrusteeSurvivesNodeRestart: the trustees keep watching while their
-// node is stopped and started again between the key ceremony and the
-// close, and then decrypt.
-func TestTrusteeSurvivesNodeRestart(t *testing.T) {
-	t.Setenv("EVOTE_PASSPHRASE", "trustee passphrase")
-	dir := t.TempDir()
-	ports, err := localnet.FreePortBlock(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	authority, keyPath, err := localnet.NewAuthorityKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appState, err := localnet.GenesisAppState("evote-restart", authority)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(dir, "node")
-	err = chain.Init(home, "restart", chain.InitOptions{ChainID: "evote-restart", AppState: appState,
-		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports+1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := NodeConfig{Home: home, HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports+2), LogLevel: "error"}
-	rn, err := startNode(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { rn.stop() }()
-	node := testClient(t, rn.url)
-	if err := localnet.WaitReady(t.Context(), testClient(t, rn.url), 1, nil); err != nil {
-		t.Fatal(err)
-	}
-	manifest := filepath.Join(dir, "manifest.yaml")
-	os.WriteFile(manifest, []byte(testManifest(authority.Public(), "node-restart", testTrustees(t, dir, 3))), 0o644)
-	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", keyPath, "--node", rn.url)
-	id := electionCreated.FindStringSubmatch(out)[1]
-	eid, _ := election.ParseID(id)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	outs := make([]string, 3)
-	codes := make([]int, 3)
-	var wg sync.WaitGroup
-	for i := range 3 {
-		wg.Go(func() {
-			var errs string
-			codes[i], outs[i], errs = runCLI(t, ctx, "trustee", "run", "--node", rn.url, "--election", id, "--dir", filepath.Join(dir, fmt.Sprintf("t%d", i+1)), "--poll", "50ms")
-			outs[i] += errs
-		})
-	}
-	if _, err := node.WaitPhase(ctx, eid, api.PhaseIn(election.PhaseReady)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rn.stop(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond) // the trustees find the node gone
-	if rn, err = startNode(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := localnet.WaitReady(ctx, node, 1, nil); err != nil {
-		t.Fatal(err)
-	}
-	mustCLI(t, "election", "open", "--election", id, "--authority-key", keyPath, "--node", rn.url)
-	mustCLI(t, "election", "close", "--election", id, "--authority-key", keyPath, "--node", rn.url)
-	wg.Wait()
-	seen := 0
-	for i := range 3 {
-		if codes[i] != 0 || !strings.Contains(outs[i], "the result is on the chain") {
-			t.Errorf("trustee %d: exit %d\n%s", i+1, codes[i], outs[i])
-		}
-		if strings.Contains(outs[i], "the node does not answer") {
-			seen++
-		}
-	}
-	if seen == 0 {
-		t.Error("no trustee noticed the node was gone")
-	}
-}
-
-// TestFailedElection: no trustee deals before dkg_deals_by, so the key
-// ceremony fails; `evote results` says so, and a trustee started then
-// stops with the reason.
-func TestFailedElection(t *testing.T) {
-	t.Setenv("EVOTE_PASSPHRASE", "pw")
-	net := startTestNetwork(t)
-	dir := t.TempDir()
-	key, err := keyfile.ReadAuthority(net.authority)
-	if err != nil {
-		t.Fatal(err)
-	}
-	members := testTrustees(t, dir, 3)
-	dealsBy := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
-	y := strings.Replace(testManifest(key.Public(), "fails", members), "dkg_deals_by: ", "dkg_deals_by: "+dealsBy.Format(time.RFC3339)+"\n  # ", 1)
-	manifest := filepath.Join(dir, "manifest.yaml")
-	os.WriteFile(manifest, []byte(y), 0o644)
-	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
-	id := electionCreated.FindStringSubmatch(out)[1]
-	time.Sleep(time.Until(dealsBy) + 500*time.Millisecond)
-	// Blocks come with transactions, and a block's time is its
-	// predecessor's commit time: other elections' creations make blocks
-	// until one's time passes the deadline.
-	for i := 0; i < 10 && !strings.Contains(out, ", failed"); i++ {
-		os.WriteFile(manifest, []byte(testManifest(key.Public(), fmt.Sprintf("another-%d", i), members)), 0o644)
-		mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
-		out = mustCLI(t, "results", "--election", id, "--node", net.url)
-	}
-	if !strings.Contains(out, "totals   none: the election failed (dkg-not-enough-qualified)") {
-		t.Fatalf("results of a failed election:\n%s", out)
-	}
-	wantRejected(t, []string{"election " + id + " failed: dkg-not-enough-qualified"},
-		"trustee", "run", "--node", net.url, "--election", id, "--dir", filepath.Join(dir, "t1"))
 }
 
 // TestCommandsRejectBadFlags: flags and passphrases the commands refuse

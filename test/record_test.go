@@ -1,4 +1,4 @@
-package cli
+package test
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,23 +15,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
-	"github.com/evote/evote/internal/keyfile"
-	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/wallet"
 )
 
-// recordFixture is a whole election on a real node: 9 voters, one of whom
-// votes again, closed, decrypted by trustees 1 and 3 (trustee 2 stays
-// away), and its record exported through the API.
+// recordFixture is a whole election on a real node (an `evote node`
+// process): 9 voters, one of whom votes again, closed, decrypted by
+// trustees 1 and 3 (trustee 2 stays away), and its record exported by
+// `evote export`.
 type recordFixture struct {
-	rn     *runningNode
-	dir    string
-	id     election.ID
-	record string // the exported file
-	totals [][]uint64
+	url     string
+	genesis string
+	id      election.ID
+	record  string // the exported file
+	totals  [][]uint64
 }
 
 // choices of voter i: contest 0 (plurality of 2), contest 1 (approval, 1
@@ -50,57 +49,34 @@ func recordChoices(i int) [][]uint64 {
 
 func newRecordFixture(t *testing.T) *recordFixture {
 	t.Helper()
-	base, err := localnet.FreePortBlock(3)
+	n := newOneNode(t)
+	ctx := t.Context()
+	c := n.client(t)
+	sub := harness.NewAPI(c)
+	set, err := harness.Setup(ctx, sub, sampleSpec(t, n.authorityKey(t), "record-test", 9))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	tn := TestnetConfig{Validators: 1, Dir: dir, ChainID: "evote-record-test", BasePort: base, HTTPPort: base + 2}
-	if err := writeTestnet(tn, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	rn, err := startNode(NodeConfig{Home: filepath.Join(dir, "node0"), HTTPAddr: "127.0.0.1:0", LogLevel: "error"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rn.stop() })
-	authority, err := keyfile.ReadAuthority(filepath.Join(dir, "authority.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	sub := harness.Node{N: rn.node}
-	set, err := harness.Setup(ctx, sub, sampleSpec(authority, "record-test", 9))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := rn.node.App().Store().Reader()
-	key, err := election.JointKey(st, set.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	el, err := wallet.NewElection(set.ChainID, set.Manifest, key)
+	el, err := set.Wallet(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The first ballots go in together, so that blocks hold several.
-	var hashes [][32]byte
+	var codes []api.TxHash
 	for i, v := range set.Voters {
 		b, err := wallet.BuildBallot(el, v.Key, 1, recordChoices(i), rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, res, err := rn.node.Submit(ctx, b.Tx)
-		if err != nil || !res.OK() {
-			t.Fatalf("ballot %d: %v %s", i, err, res.Log)
+		a, err := c.Submit(ctx, b.Tx, api.SubmitOptions{})
+		if err != nil {
+			t.Fatalf("ballot %d: %v", i, err)
 		}
-		hashes = append(hashes, h)
+		codes = append(codes, a.TrackingCode)
 	}
-	for _, h := range hashes {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		rec, err := rn.node.WaitForReceipt(wctx, h[:])
-		cancel()
-		if err != nil || rec.Code != election.CodeOK {
+	for _, code := range codes {
+		rec, err := c.Receipt(ctx, code, 30*time.Second)
+		if err != nil || rec.Code.Code() != election.CodeOK {
 			t.Fatalf("ballot: %v %+v", err, rec)
 		}
 	}
@@ -131,14 +107,11 @@ func newRecordFixture(t *testing.T) *recordFixture {
 	if err := set.Decrypt(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := election.QueryResult(st, set.ID); err != nil {
+	if _, err := c.Result(ctx, set.ID); err != nil {
 		t.Fatalf("no result: %v", err)
 	}
-	f := &recordFixture{rn: rn, dir: dir, id: set.ID, record: filepath.Join(dir, "record.json"), totals: totals}
-	code, _, errs := run(t, "export", "--node", rn.url, "--election", set.ID.String(), "--out", f.record)
-	if code != 0 {
-		t.Fatalf("export: exit %d: %s", code, errs)
-	}
+	f := &recordFixture{url: n.url, genesis: n.genesis, id: set.ID, record: filepath.Join(t.TempDir(), "record.json"), totals: totals}
+	anyone.must(t, "export", "--node", n.url, "--election", set.ID.String(), "--out", f.record)
 	return f
 }
 
@@ -225,6 +198,7 @@ func (r *recordLines) find(t *testing.T, kind string, n int) (bi, ti int, height
 }
 
 func TestRecordExportVerifyAndTamper(t *testing.T) {
+	t.Parallel()
 	f := newRecordFixture(t)
 	orig, err := os.ReadFile(f.record)
 	if err != nil {
@@ -232,7 +206,8 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 	}
 
 	// The record verifies, from the file and streamed from the node.
-	code, out, errs := run(t, "verify", f.record)
+	r := anyone.run(t, "verify", f.record)
+	code, out, errs := r.code, r.out, r.err
 	if code != 0 {
 		t.Fatalf("verify: exit %d: %s", code, errs)
 	}
@@ -245,7 +220,8 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out2, errs := run(t, "verify", "--node", f.rn.url, "--election", f.id.String(), "--json")
+	r = anyone.run(t, "verify", "--node", f.url, "--election", f.id.String(), "--json")
+	code, out2, errs := r.code, r.out, r.err
 	if code != 0 {
 		t.Fatalf("verify --node: exit %d: %s", code, errs)
 	}
@@ -257,15 +233,15 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 	// With the network's genesis as the anchor, and with another.
-	genesis := filepath.Join(f.dir, "node0", "config", "genesis.json")
-	if code, _, errs := run(t, "verify", "--genesis", genesis, f.record); code != 0 {
-		t.Fatalf("verify --genesis: exit %d: %s", code, errs)
+	genesis := f.genesis
+	if r := anyone.run(t, "verify", "--genesis", genesis, f.record); r.code != 0 {
+		t.Fatalf("verify --genesis: exit %d: %s", r.code, r.err)
 	}
 	other := filepath.Join(t.TempDir(), "genesis.json")
 	g, _ := os.ReadFile(genesis)
 	os.WriteFile(other, bytes.Replace(g, []byte(`"power": "10"`), []byte(`"power": "11"`), 1), 0o644)
-	if code, _, errs := run(t, "verify", "--genesis", other, f.record); code != 2 {
-		t.Fatalf("verify against another genesis: exit %d: %s", code, errs)
+	if r := anyone.run(t, "verify", "--genesis", other, f.record); r.code != 2 {
+		t.Fatalf("verify against another genesis: exit %d: %s", r.code, r.err)
 	}
 	var opts observer.VerifyOptions
 	if err := opts.TrustGenesis(bytes.Replace(g, []byte(`"power": "10"`), []byte(`"power": "11"`), 1)); err != nil {
@@ -285,22 +261,23 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"export", "--node", f.rn.url, "--election", unknown, "--out", filepath.Join(t.TempDir(), "x.json")}, 1, "404 Not Found: not found"},
-		{[]string{"export", "--node", f.rn.url, "--election", "nope", "--out", "x.json"}, 1, "--election: election: malformed"},
-		{[]string{"export", "--node", f.rn.url, "--election", unknown}, 1, "--out is required"},
+		{[]string{"export", "--node", f.url, "--election", unknown, "--out", filepath.Join(t.TempDir(), "x.json")}, 1, "404 Not Found: not found"},
+		{[]string{"export", "--node", f.url, "--election", "nope", "--out", "x.json"}, 1, "--election: election: malformed"},
+		{[]string{"export", "--node", f.url, "--election", unknown}, 1, "--out is required"},
 		{[]string{"verify"}, 1, "give a record file, or --node and --election"},
-		{[]string{"verify", f.record, "--node", f.rn.url}, 1, "not both"},
-		{[]string{"verify", "--node", f.rn.url, "--election", unknown}, 1, "404 Not Found"},
+		{[]string{"verify", f.record, "--node", f.url}, 1, "not both"},
+		{[]string{"verify", "--node", f.url, "--election", unknown}, 1, "404 Not Found"},
 		{[]string{"verify", "--election", unknown, f.record}, 1, "--election goes with --node"},
 		{[]string{"verify", filepath.Join(t.TempDir(), "missing.json")}, 1, "no such file"},
 		{[]string{"verify", "--workers", "-1", f.record}, 1, "--workers must be"},
 	} {
-		code, _, errs := run(t, tc.args...)
+		r := anyone.run(t, tc.args...)
+		code, errs := r.code, r.err
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
 	}
-	resp, err := http.Get(f.rn.url + "/api/v1/elections/nope/record")
+	resp, err := http.Get(f.url + "/api/v1/elections/nope/record")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +295,8 @@ func TestRecordExportVerifyAndTamper(t *testing.T) {
 			if err := os.WriteFile(path, tc.record, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, _, errs := run(t, "verify", path)
+			r := anyone.run(t, "verify", path)
+			code, errs := r.code, r.err
 			t.Log(strings.TrimSpace(errs))
 			_, rerr := observer.Verify(context.Background(), bytes.NewReader(tc.record), observer.VerifyOptions{})
 			var ve *observer.VerifyError
@@ -588,32 +566,4 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		r.tail = nil
 	})
 	return out
-}
-
-func TestBenchVerifyJSON(t *testing.T) {
-	cache := t.TempDir()
-	code, out, errs := run(t, "bench", "verify", "--ballots", "12", "--cache", cache, "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var res map[string]any
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, out)
-	}
-	if res["ballots"] != float64(12) {
-		t.Errorf("ballots = %v", res["ballots"])
-	}
-	for _, k := range []string{"seconds", "peak_rss_mb", "ballots_per_s"} {
-		if v, ok := res[k].(float64); !ok || v <= 0 {
-			t.Errorf("%s = %v", k, res[k])
-		}
-	}
-	// The second run reuses the cached record.
-	code, out, errs = run(t, "bench", "verify", "--ballots", "12", "--cache", cache)
-	if code != 0 || !strings.Contains(out, "verified 12 ballots") || strings.Contains(errs, "building") {
-		t.Fatalf("exit %d: %s %s", code, out, errs)
-	}
-	if code, _, errs := run(t, "bench", "verify", "--ballots", "0"); code != 1 || !strings.Contains(errs, "--ballots must be") {
-		t.Fatalf("--ballots 0: exit %d, %s", code, errs)
-	}
 }

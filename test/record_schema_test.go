@@ -1,10 +1,11 @@
-package cli
+package test
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // minLength, maxLength, pattern and local $ref.
 func checkRecordSchema(t *testing.T, record []byte) {
 	t.Helper()
-	b, err := os.ReadFile("../../../docs/spec/record.schema.json")
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "spec", "record.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func isType(v any, typ string) bool {
 // TestRecordSchemaRejects: the checker itself rejects what the schema
 // forbids, so that a passing check means something.
 func TestRecordSchemaRejects(t *testing.T) {
-	b, err := os.ReadFile("../../../docs/spec/record.schema.json")
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "spec", "record.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
