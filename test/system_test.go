@@ -204,30 +204,6 @@ func initTrustees(t *testing.T, dir string, n int, passphrase string) string {
 	return b.String()
 }
 
-// testManifest is a manifest of one yes/no contest whose trustees are
-// members, any two of them decrypting.
-func testManifest(authority election.AuthorityPublicKey, ref string, members string) string {
-	return fmt.Sprintf(`reference: %s
-authority: %s
-languages: [en]
-title: {en: "Test election %s"}
-revoting: true
-weights: false
-schedule:
-  dkg_deals_by: %s
-  dkg_complaint_window: 10m
-  dkg_response_window: 10m
-trustees:
-  threshold: 2
-  members:
-%scontests:
-  - type: plurality
-    min_selections: 1
-    title: {en: "Q"}
-    options: [{en: "Yes"}, {en: "No"}]
-`, ref, authority, ref, time.Now().UTC().Add(time.Hour).Format(time.RFC3339), members)
-}
-
 // sampleSpec is the sample election of `evote up` and `evote sample` (its
 // manifest, three trustees, voters fresh voters), for the harness.
 func sampleSpec(t *testing.T, authority *election.PrivateKey, reference string, voters int) harness.Spec {

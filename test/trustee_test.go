@@ -20,6 +20,7 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/trusteedir"
 	"github.com/evote/evote/tally"
 )
@@ -32,7 +33,7 @@ func TestTrusteeSurvivesNodeRestart(t *testing.T) {
 	trustee := asUser("EVOTE_PASSPHRASE", "trustee passphrase")
 	n := newOneNode(t)
 	dir := t.TempDir()
-	id := n.create(t, dir, "manifest", testManifest(n.authorityKey(t).AuthorityPublic(), "node-restart", initTrustees(t, dir, 3, "trustee passphrase")))
+	id := n.create(t, dir, "manifest", harness.YesNoManifest(n.authorityKey(t).AuthorityPublic(), "node-restart", initTrustees(t, dir, 3, "trustee passphrase")))
 	eid, _ := election.ParseID(id)
 	node := n.client(t)
 
@@ -83,7 +84,7 @@ func TestFailedElection(t *testing.T) {
 	authority := n.authorityKey(t).AuthorityPublic()
 	members := initTrustees(t, dir, 3, "pw")
 	dealsBy := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
-	y := strings.Replace(testManifest(authority, "fails", members), "dkg_deals_by: ", "dkg_deals_by: "+dealsBy.Format(time.RFC3339)+"\n  # ", 1)
+	y := strings.Replace(harness.YesNoManifest(authority, "fails", members), "dkg_deals_by: ", "dkg_deals_by: "+dealsBy.Format(time.RFC3339)+"\n  # ", 1)
 	id := n.create(t, dir, "manifest", y)
 	time.Sleep(time.Until(dealsBy) + 500*time.Millisecond)
 	// Blocks come with transactions, and a block's time is its
@@ -91,7 +92,7 @@ func TestFailedElection(t *testing.T) {
 	// until one's time passes the deadline.
 	out := ""
 	for i := 0; i < 10 && !strings.Contains(out, ", failed"); i++ {
-		n.create(t, dir, fmt.Sprintf("another-%d", i), testManifest(authority, fmt.Sprintf("another-%d", i), members))
+		n.create(t, dir, fmt.Sprintf("another-%d", i), harness.YesNoManifest(authority, fmt.Sprintf("another-%d", i), members))
 		out = anyone.must(t, "results", "--election", id, "--node", n.url)
 	}
 	if !strings.Contains(out, "totals   none: the election failed (dkg-not-enough-qualified)") {
@@ -154,8 +155,8 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	dir := t.TempDir()
 	authority := n.authorityKey(t).AuthorityPublic()
 	members := initTrustees(t, dir, 3, "pw")
-	id := n.create(t, dir, "honest", testManifest(authority, "honest", members))
-	otherID, _ := election.ParseID(n.create(t, dir, "other", testManifest(authority, "other", members)))
+	id := n.create(t, dir, "honest", harness.YesNoManifest(authority, "honest", members))
+	otherID, _ := election.ParseID(n.create(t, dir, "other", harness.YesNoManifest(authority, "other", members)))
 	other, err := n.client(t).DKG(t.Context(), otherID)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +171,7 @@ func TestTrusteeDistrustsItsNode(t *testing.T) {
 	trustee.refused(t, []string{"is not a trustee of election " + id}, trusteeArgs(4, n.url)...)
 	lines := strings.Split(members, "\n")
 	lines[2], lines[5] = lines[5], lines[2] // T1's identity with T2's encryption key, and the reverse
-	mixedID := n.create(t, dir, "mixed", testManifest(authority, "mixed", strings.Join(lines, "\n")))
+	mixedID := n.create(t, dir, "mixed", harness.YesNoManifest(authority, "mixed", strings.Join(lines, "\n")))
 	trustee.refused(t, []string{"election " + mixedID + " lists this trustee's identity", "with another encryption key"},
 		"trustee", "run", "--node", n.url, "--election", mixedID, "--dir", filepath.Join(dir, "t1"))
 

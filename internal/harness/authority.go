@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"text/template"
+	"time"
 
 	"github.com/evote/evote/election"
 )
@@ -95,4 +96,30 @@ func (a *Authority) official(ctx context.Context, what string, build func(chainI
 	}
 	_, err = a.Sub.Submit(ctx, what, tx)
 	return err
+}
+
+// YesNoManifest is the YAML of a small test election: one yes/no
+// plurality contest, revoting, the given trustees' lines (members, as
+// `evote trustee init` prints them) of whom any two decrypt, and a deal
+// round that ends in an hour.
+func YesNoManifest(authority election.AuthorityPublicKey, ref, members string) string {
+	return fmt.Sprintf(`reference: %s
+authority: %s
+languages: [en]
+title: {en: "Test election %s"}
+revoting: true
+weights: false
+schedule:
+  dkg_deals_by: %s
+  dkg_complaint_window: 10m
+  dkg_response_window: 10m
+trustees:
+  threshold: 2
+  members:
+%scontests:
+  - type: plurality
+    min_selections: 1
+    title: {en: "Q"}
+    options: [{en: "Yes"}, {en: "No"}]
+`, ref, authority, ref, time.Now().UTC().Add(time.Hour).Format(time.RFC3339), members)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/demo"
+	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/internal/localnet"
 	"github.com/evote/evote/internal/rollsync"
@@ -181,28 +182,6 @@ func newVoterKeys(t *testing.T, n int) []string {
 	return keys
 }
 
-func testManifest(authority election.PublicKey, ref string, members string) string {
-	return fmt.Sprintf(`reference: %s
-authority: %s
-languages: [en]
-title: {en: "Test election %s"}
-revoting: true
-weights: false
-schedule:
-  dkg_deals_by: %s
-  dkg_complaint_window: 10m
-  dkg_response_window: 10m
-trustees:
-  threshold: 2
-  members:
-%scontests:
-  - type: plurality
-    min_selections: 1
-    title: {en: "Q"}
-    options: [{en: "Yes"}, {en: "No"}]
-`, ref, authority, ref, time.Now().UTC().Add(time.Hour).Format(time.RFC3339), members)
-}
-
 var electionCreated = regexp.MustCompile(`election ([0-9a-f]{64}) created in block \d+`)
 
 // TestOfficialCommands: the officials' commands against a real node, with
@@ -220,7 +199,7 @@ func TestOfficialCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "manifest.yaml")
-	if err := os.WriteFile(manifest, []byte(testManifest(key.Public(), "officials", testTrustees(t, dir, 3))), 0o644); err != nil {
+	if err := os.WriteFile(manifest, []byte(harness.YesNoManifest(key.AuthorityPublic(), "officials", testTrustees(t, dir, 3))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -349,7 +328,7 @@ func TestTrusteeRestartAndPassphrase(t *testing.T) {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "manifest.yaml")
-	os.WriteFile(manifest, []byte(testManifest(key.Public(), "restart", testTrustees(t, dir, 3))), 0o644)
+	os.WriteFile(manifest, []byte(harness.YesNoManifest(key.AuthorityPublic(), "restart", testTrustees(t, dir, 3))), 0o644)
 	out := mustCLI(t, "election", "create", "--manifest", manifest, "--authority-key", net.authority, "--node", net.url)
 	id := electionCreated.FindStringSubmatch(out)[1]
 	trusteeArgs := func(i int, extra ...string) []string {
