@@ -186,7 +186,7 @@ func TestQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.JointKey == "" || len(d.Trustees) != 3 || !d.Trustees[2].Dealt || d.Trustees[2].SharesPosted || !d.Trustees[0].SharesPosted {
+	if d.JointKey == nil || d.Trustees[0].VerificationKey == nil || len(d.Trustees) != 3 || !d.Trustees[2].Dealt || d.Trustees[2].SharesPosted || !d.Trustees[0].SharesPosted {
 		t.Errorf("detail %+v", d)
 	}
 	var phases []string
@@ -234,8 +234,9 @@ func TestQueries(t *testing.T) {
 	if err != nil || len(tl.Contests) != 3 || len(tl.Contests[1].Options) != 5 || tl.Contests[2].Options[0].Ballots != 3 {
 		t.Fatalf("QueryTally: %+v, %v", tl, err)
 	}
-	if len(tl.Contests[0].Options[0].Aggregate) != 128 {
-		t.Error("aggregate hex")
+	aggs, err := election.Aggregates(st, id)
+	if err != nil || tl.Contests[0].Options[0].Aggregate == nil || !tl.Contests[0].Options[0].Aggregate.Equal(aggs[0]) {
+		t.Errorf("the tally's first aggregate is not the state's: %v", err)
 	}
 
 	res, err := election.QueryResult(st, id)
@@ -244,13 +245,11 @@ func TestQueries(t *testing.T) {
 	}
 
 	vs, err := election.QueryVoter(st, id, actorKey("alice").Public())
-	if err != nil || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.TxHash == "" {
+	if err != nil || !vs.OnRoll || !vs.Voted || vs.Seq != 1 || vs.TxHash == nil {
 		t.Fatalf("QueryVoter: %+v, %v", vs, err)
 	}
-	var hash [32]byte
-	hex.Decode(hash[:], []byte(vs.TxHash))
-	tx, err := election.QueryTx(st, hash)
-	if err != nil || tx.Kind != election.KindBallot || tx.Signer != (election.SignerKey{Role: election.RoleVoter, Key: actorKey("alice").Public()}) || tx.Election != id {
+	tx, err := election.QueryTx(st, *vs.TxHash)
+	if err != nil || tx.Hash != *vs.TxHash || tx.Kind != election.KindBallot || tx.Signer != (election.SignerKey{Role: election.RoleVoter, Key: actorKey("alice").Public()}) || tx.Election != id {
 		t.Fatalf("QueryTx: %+v, %v", tx, err)
 	}
 

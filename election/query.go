@@ -2,7 +2,6 @@ package election
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -75,7 +74,7 @@ type TrusteeStatus struct {
 	ComplaintsAbout  []uint32 // the dealers it complained about
 	Qualified        bool
 	Excluded         *Exclusion
-	VerificationKey  string // hex, once the key is fixed
+	VerificationKey  *tally.PublicKey // once the key is fixed
 	SharesPosted     bool
 }
 
@@ -87,9 +86,9 @@ type ElectionDetail struct {
 	Phase    Phase
 	Failure  string
 	Phases   []PhaseTime
-	OpenDue  bool       // the scheduled opening passed before the key was fixed
-	Deadline *time.Time // end of the current ceremony round
-	JointKey string     // hex of the 32-byte key, once fixed
+	OpenDue  bool             // the scheduled opening passed before the key was fixed
+	Deadline *time.Time       // end of the current ceremony round
+	JointKey *tally.PublicKey // once fixed
 	Trustees []TrusteeStatus
 	Counts   Counts
 }
@@ -153,10 +152,8 @@ func QueryElection(r ReadStore, id ID) (*ElectionDetail, error) {
 		t := time.Unix(int64(st.Deadline), 0).UTC()
 		d.Deadline = &t
 	}
-	if k, err := r.Get(keyJointKey(id)); err != nil {
+	if d.JointKey, err = loadJointKey(r, id); err != nil {
 		return nil, err
-	} else if k != nil {
-		d.JointKey = hex.EncodeToString(k)
 	}
 	q, err := loadQualification(r, id)
 	if err != nil {
@@ -191,7 +188,9 @@ func QueryElection(r ReadStore, id ID) (*ElectionDetail, error) {
 				}
 			}
 			if i < len(q.VerificationKeys) {
-				ts.VerificationKey = hex.EncodeToString(q.VerificationKeys[i])
+				if ts.VerificationKey, err = tally.PublicKeyFromBytes(q.VerificationKeys[i]); err != nil {
+					return nil, stateErr("verification key", err)
+				}
 			}
 		}
 		d.Trustees = append(d.Trustees, ts)
@@ -261,8 +260,8 @@ func QueryRoll(r ReadStore, id ID, offset, limit int) (*RollPage, error) {
 // OptionTally is one option's running aggregate.
 type OptionTally struct {
 	Index     int
-	Aggregate string // hex of A || B (64 bytes); both may be the identity
-	Ballots   uint64 // ballots counted into it (every ballot covers every option)
+	Aggregate *tally.Ciphertext // both components may be the identity
+	Ballots   uint64            // ballots counted into it (every ballot covers every option)
 }
 
 // ContestTally is one contest's running aggregates.
@@ -290,11 +289,7 @@ func QueryTally(r ReadStore, id ID) (*TallyInfo, error) {
 	}
 	info := &TallyInfo{Election: id, Phase: st.Phase, RollSize: st.RollSize, Voters: st.Voters, WeightCast: st.WeightCast,
 		Ballots: st.Ballots, Contests: []ContestTally{}}
-	var raw [][]byte
-	err = r.Iterate(prefixAggregates(id), func(_, v []byte) error {
-		raw = append(raw, v)
-		return nil
-	})
+	raw, err := loadAggregates(r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +303,7 @@ func QueryTally(r ReadStore, id ID) (*TallyInfo, error) {
 	for c := range man.Contests {
 		ct := ContestTally{Index: c}
 		for o := range man.Contests[c].Options {
-			ct.Options = append(ct.Options, OptionTally{Index: o, Aggregate: hex.EncodeToString(raw[p]), Ballots: st.Voters})
+			ct.Options = append(ct.Options, OptionTally{Index: o, Aggregate: raw[p], Ballots: st.Voters})
 			p++
 		}
 		info.Contests = append(info.Contests, ct)
@@ -414,9 +409,9 @@ type VoterStatus struct {
 	OnRoll   bool
 	Weight   uint32
 	Voted    bool
-	Seq      uint64 // of the counted ballot
-	TxHash   string // hex, of the counted ballot
-	Height   int64  // where it was accepted
+	Seq      uint64    // of the counted ballot
+	TxHash   *[32]byte // of the counted ballot
+	Height   int64     // where it was accepted
 }
 
 // QueryVoter returns a voter's status: whether the voter is on the roll and
@@ -445,7 +440,8 @@ func QueryVoter(r ReadStore, id ID, voter PublicKey) (*VoterStatus, error) {
 		if err != nil {
 			return nil, err
 		}
-		vs.Voted, vs.Seq, vs.TxHash, vs.Height = true, rec.Seq, hex.EncodeToString(rec.TxHash[:]), rec.Height
+		h := rec.TxHash
+		vs.Voted, vs.Seq, vs.TxHash, vs.Height = true, rec.Seq, &h, rec.Height
 	}
 	return vs, nil
 }
@@ -453,7 +449,7 @@ func QueryVoter(r ReadStore, id ID, voter PublicKey) (*VoterStatus, error) {
 // TxInfo is the effect of an accepted transaction. Rejected transactions
 // leave no trace in the state.
 type TxInfo struct {
-	Hash     string // hex
+	Hash     [32]byte
 	Height   int64
 	Kind     Kind
 	Election ID
@@ -473,5 +469,5 @@ func QueryTx(r ReadStore, hash [32]byte) (*TxInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TxInfo{Hash: hex.EncodeToString(hash[:]), Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: SignerOf(rec.Kind, rec.Signer)}, nil
+	return &TxInfo{Hash: hash, Height: rec.Height, Kind: rec.Kind, Election: rec.Election, Signer: SignerOf(rec.Kind, rec.Signer)}, nil
 }

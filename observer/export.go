@@ -13,6 +13,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // ExportProgress is reported after each block written.
@@ -164,7 +165,7 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 			if err != nil {
 				return nil, err
 			}
-			replaced := vs.TxHash != hex.EncodeToString(hash[:])
+			replaced := vs.TxHash == nil || *vs.TxHash != hash
 			rt.Replaced = &replaced
 		}
 		out = append(out, rt)
@@ -188,7 +189,7 @@ func Claims(st election.ReadStore, id election.ID) (*RecordClaims, error) {
 		return nil, err
 	}
 	c := &RecordClaims{
-		Phase: d.Phase.String(), Failure: d.Failure, JointKey: d.JointKey,
+		Phase: d.Phase.String(), Failure: d.Failure, JointKey: keyHex(d.JointKey),
 		Qualified: []uint32{}, ShareSets: []uint32{}, Aggregates: []string{},
 		RollSize: d.Counts.RollSize, Ballots: d.Counts.Ballots, Voters: d.Counts.Voters, WeightCast: d.Counts.WeightCast,
 	}
@@ -200,7 +201,7 @@ func Claims(st election.ReadStore, id election.ID) (*RecordClaims, error) {
 			c.ShareSets = append(c.ShareSets, t.Index)
 		}
 	}
-	if d.JointKey != "" {
+	if d.JointKey != nil {
 		aggs, err := election.Aggregates(st, id)
 		if err != nil {
 			return nil, err
@@ -220,4 +221,12 @@ func Claims(st election.ReadStore, id election.ID) (*RecordClaims, error) {
 		}
 	}
 	return c, nil
+}
+
+// keyHex is the record's form of a key: its hex, "" for none.
+func keyHex(k *tally.PublicKey) string {
+	if k == nil {
+		return ""
+	}
+	return hex.EncodeToString(k.Bytes())
 }

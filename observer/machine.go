@@ -79,7 +79,7 @@ func (e *machineEngine) outcome() (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &outcome{created: true, phase: d.Phase, failure: d.Failure, jointKey: d.JointKey,
+	o := &outcome{created: true, phase: d.Phase, failure: d.Failure, jointKey: keyHex(d.JointKey),
 		rollSize: d.Counts.RollSize, ballots: d.Counts.Ballots, voters: d.Counts.Voters, weightCast: d.Counts.WeightCast}
 	for _, t := range d.Trustees {
 		if t.Qualified {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha3"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -506,16 +505,7 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 		w.t.Fatal(err)
 	}
 	v := &trustee.View{ChainID: chainID, Election: id, Manifest: d.Manifest, Phase: d.Phase, Failure: d.Failure,
-		Deadline: d.Deadline, Trustees: trustee.PostedOf(d.Trustees)}
-	if d.JointKey != "" {
-		b, err := hex.DecodeString(d.JointKey)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		if v.JointKey, err = tally.PublicKeyFromBytes(b); err != nil {
-			w.t.Fatal(err)
-		}
-	}
+		Deadline: d.Deadline, JointKey: d.JointKey, Trustees: trustee.PostedOf(d.Trustees)}
 	want := tr.Wants(v)
 	if want.Messages || lie == "other-deal" {
 		m, err := election.QueryDKG(w.st, id)
@@ -732,15 +722,7 @@ func (w *world) vote(choices []string) []string {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	kb, err := hex.DecodeString(d.JointKey)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	key, err := tally.PublicKeyFromBytes(kb)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	el, err := wallet.NewElection(chainID, d.Manifest, key)
+	el, err := wallet.NewElection(chainID, d.Manifest, d.JointKey)
 	if err != nil {
 		w.t.Fatal(err)
 	}

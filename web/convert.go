@@ -1,13 +1,9 @@
 package web
 
 import (
-	"encoding/hex"
-	"fmt"
-
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 )
 
 // The query results of election and chain, as the API's types. A value the
@@ -30,29 +26,9 @@ func apiSummaries(list []election.ElectionSummary) *api.ElectionList {
 	return out
 }
 
-// hexKey decodes the hex of a 32-byte element; "" is nil.
-func hexKey(what, s string) (*tally.PublicKey, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	k, err := tally.PublicKeyFromBytes(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return k, nil
-}
-
 func apiDetail(d *election.ElectionDetail) (*api.ElectionDetail, error) {
 	out := &api.ElectionDetail{ID: d.ID, Manifest: d.Manifest, Phase: d.Phase, Failure: d.Failure, OpenDue: d.OpenDue,
-		Deadline: d.Deadline, Counts: api.Counts(d.Counts)}
-	var err error
-	if out.JointKey, err = hexKey("joint key", d.JointKey); err != nil {
-		return nil, err
-	}
+		Deadline: d.Deadline, JointKey: d.JointKey, Counts: api.Counts(d.Counts)}
 	if d.Phases != nil {
 		out.Phases = make([]api.PhaseTime, 0, len(d.Phases))
 		for _, p := range d.Phases {
@@ -65,10 +41,7 @@ func apiDetail(d *election.ElectionDetail) (*api.ElectionDetail, error) {
 	for _, t := range d.Trustees {
 		ts := api.TrusteeStatus{Index: t.Index, Name: t.Name, Identity: t.Identity, Dealt: t.Dealt,
 			ComplaintsPosted: t.ComplaintsPosted, ComplaintsAbout: t.ComplaintsAbout, Qualified: t.Qualified,
-			Excluded: t.Excluded, SharesPosted: t.SharesPosted}
-		if ts.VerificationKey, err = hexKey("verification key", t.VerificationKey); err != nil {
-			return nil, err
-		}
+			Excluded: t.Excluded, VerificationKey: t.VerificationKey, SharesPosted: t.SharesPosted}
 		out.Trustees = append(out.Trustees, ts)
 	}
 	return out, nil
@@ -88,11 +61,7 @@ func apiTally(t *election.TallyInfo) (*api.Tally, error) {
 	for _, c := range t.Contests {
 		ct := api.ContestTally{Index: c.Index}
 		for _, o := range c.Options {
-			var a api.Aggregate
-			if err := a.UnmarshalText([]byte(o.Aggregate)); err != nil {
-				return nil, err
-			}
-			ct.Options = append(ct.Options, api.OptionTally{Index: o.Index, Aggregate: a, Ballots: o.Ballots})
+			ct.Options = append(ct.Options, api.OptionTally{Index: o.Index, Aggregate: api.Aggregate{Ciphertext: o.Aggregate}, Ballots: o.Ballots})
 		}
 		out.Contests = append(out.Contests, ct)
 	}
@@ -112,11 +81,8 @@ func apiResult(r *election.ResultInfo) *api.Result {
 
 func apiVoter(v *election.VoterStatus) (*api.VoterStatus, error) {
 	out := &api.VoterStatus{Election: v.Election, Voter: v.Voter, OnRoll: v.OnRoll, Weight: v.Weight, Voted: v.Voted, Seq: v.Seq, Height: v.Height}
-	if v.TxHash != "" {
-		h, err := api.ParseTxHash(v.TxHash)
-		if err != nil {
-			return nil, err
-		}
+	if v.TxHash != nil {
+		h := api.TxHash(*v.TxHash)
 		out.TxHash = &h
 	}
 	return out, nil

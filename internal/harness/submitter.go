@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 	"github.com/evote/evote/trustee"
 )
 
@@ -241,16 +239,7 @@ func StoreView(r election.ReadStore, chainID string, id election.ID, wants func(
 		return nil, err
 	}
 	v := &trustee.View{ChainID: chainID, Election: id, Manifest: d.Manifest, Phase: d.Phase, Failure: d.Failure,
-		Deadline: d.Deadline, Trustees: trustee.PostedOf(d.Trustees)}
-	if d.JointKey != "" {
-		b, err := hex.DecodeString(d.JointKey)
-		if err != nil {
-			return nil, err
-		}
-		if v.JointKey, err = tally.PublicKeyFromBytes(b); err != nil {
-			return nil, err
-		}
-	}
+		Deadline: d.Deadline, JointKey: d.JointKey, Trustees: trustee.PostedOf(d.Trustees)}
 	if wants == nil {
 		return v, nil
 	}
