@@ -12,6 +12,7 @@ import (
 // committed, the latencies, the nodes' CPU and memory, the memory by
 // quarter of the run, and a chain that grew.
 func TestBenchChainReports(t *testing.T) {
+	t.Parallel()
 	for _, validators := range []string{"1"} {
 		out := runEvote(t, 3*time.Minute, "bench", "chain", "--validators", validators, "--ballots", "40", "--clients", "8", "--json")
 		var r loadgen.Result

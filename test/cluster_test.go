@@ -31,6 +31,7 @@ import (
 // every ballot's receipt, which verifies offline against the genesis
 // validators.
 func TestFourValidatorsAgree(t *testing.T) {
+	t.Parallel()
 	const nodes, voters = 4, 24
 	t0 := time.Now()
 	tn := newTestnet(t, nodes)
@@ -470,6 +471,7 @@ func TestSingleNodeSIGKILLRandomly(t *testing.T) {
 // the node can never get past block 1, and with two validators nothing is
 // ever committed.
 func TestValidatorRestartedBeforeFirstBlock(t *testing.T) {
+	t.Parallel()
 	tn := writeTestnet(t, 2)
 	tn.start(1)
 	if st := tn.waitUp(1, time.Minute); st.Height != 0 {
