@@ -90,6 +90,7 @@ func TestScript(t *testing.T) {
 			"setenvre":  cmdSetenvRE,
 			"expand":    cmdExpand,
 			"replace":   cmdReplace,
+			"flipbyte":  cmdFlipByte,
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -201,4 +202,20 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("replace: %s is unchanged", args[0])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(changed), 0o600))
+}
+
+// flipbyte FILE OFFSET: changes the byte at OFFSET of a (binary) file,
+// flipping its lowest bit.
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE OFFSET")
+	}
+	off, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	b := []byte(ts.ReadFile(args[0]))
+	if off < 0 || off >= len(b) {
+		ts.Fatalf("flipbyte: %s has %d bytes, no byte %d", args[0], len(b), off)
+	}
+	b[off] ^= 1
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o600))
 }
