@@ -38,15 +38,16 @@ const (
 // Server serves the JSON API under /api/v1 and the pages, over one polling
 // node.
 type Server struct {
-	node *chain.Node
-	log  *slog.Logger
-	mux  *http.ServeMux
+	node    *chain.Node
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
 }
 
 // New returns a server for node. log receives request errors (never sent to
 // clients).
 func New(node *chain.Node, log *slog.Logger) *Server {
-	s := &Server{node: node, log: log, mux: http.NewServeMux()}
+	s := &Server{node: node, log: log, mux: http.NewServeMux(), metrics: newMetrics(node)}
 	s.mux.HandleFunc("GET /api/v1/status", s.status)
 	s.mux.HandleFunc("GET /api/v1/elections", s.elections)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}", s.election)
@@ -59,6 +60,7 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("POST /api/v1/transactions", s.submit)
 	s.mux.HandleFunc("GET /api/v1/receipts/{code}", s.receipt)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)
+	s.handleOps()
 	pages := http.FileServerFS(mustSub(assets, "static"))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -287,13 +289,17 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	admitted := time.Now()
 	hash, res, err := s.node.Submit(r.Context(), tx)
+	since(s.metrics.admission, admitted)
 	code := api.TxHash(hash)
 	switch {
 	case errors.Is(err, chain.ErrKnownTx):
+		s.metrics.outcome("known")
 		writeError(w, http.StatusConflict, "transaction already submitted", &api.ErrorBody{TrackingCode: &code})
 		return
 	case errors.Is(err, chain.ErrMempoolFull):
+		s.metrics.outcome("busy")
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "the node is busy; retry", &api.ErrorBody{TrackingCode: &code})
 		return
@@ -301,12 +307,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	case !res.OK():
+		s.metrics.outcome(res.Code.String())
 		c := api.CodeNum(res.Code)
 		writeError(w, http.StatusUnprocessableEntity, res.Log, &api.ErrorBody{Code: &c, CodeName: res.Code.String(), TrackingCode: &code})
 		return
 	}
 	body := api.SubmitResponse{TrackingCode: code, Code: api.CodeNum(res.Code), CodeName: res.Code.String()}
 	if wait == 0 {
+		s.metrics.outcome(res.Code.String())
 		writeJSON(w, http.StatusAccepted, body)
 		return
 	}
@@ -322,6 +330,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
+		s.metrics.outcome("timeout")
 		// Admitted all the same: the tracking code finds its receipt later.
 		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &api.ErrorBody{TrackingCode: &code})
 		return
@@ -330,6 +339,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	since(s.metrics.commitWait, admitted)
+	s.metrics.outcome(rec.Code.String())
 	body.Committed, body.Code, body.CodeName = true, api.CodeNum(rec.Code), rec.Code.String()
 	body.Height = rec.Height
 	if rec.Header != nil {
