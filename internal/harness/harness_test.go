@@ -2,14 +2,11 @@ package harness_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha3"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/internal/nodetest"
 	"github.com/evote/evote/tally"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
@@ -184,8 +180,7 @@ func TestRefusalsCarryCodes(t *testing.T) {
 // consensus and SQLite store.
 func TestNodeElection(t *testing.T) {
 	authority := election.DeriveKey("harness node authority")
-	home := t.TempDir()
-	n := startNode(t, home, authority)
+	n := nodetest.Start(t, "harness-node", authority)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	playElection(t, ctx, nodeResult{harness.Node{N: n}}, authority, nil)
@@ -195,43 +190,6 @@ type nodeResult struct{ harness.Node }
 
 func (n nodeResult) Result(id election.ID) (*election.ResultInfo, error) {
 	return election.QueryResult(n.N.App().Store().Reader(), id)
-}
-
-func startNode(t *testing.T, home string, authority *election.PrivateKey) *chain.Node {
-	t.Helper()
-	appState, err := json.Marshal(election.Genesis{ChainID: "harness-node", Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = chain.Init(home, "harness", chain.InitOptions{ChainID: "harness-node", AppState: appState,
-		P2PAddr: "tcp://" + freeAddr(t), RPCAddr: "tcp://" + freeAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := cometconf.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: io.Discard, LogLevel: "error"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
-	return n
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // WriteKeys writes the files `evote sample` and `evote up` keep: the

@@ -3,21 +3,17 @@ package rollsync_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/evote/evote/api"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/internal/cometconf"
+	"github.com/evote/evote/internal/nodetest"
 	"github.com/evote/evote/internal/rollsync"
 	"github.com/evote/evote/web"
 )
@@ -27,37 +23,7 @@ const chainID = "rollsync-test"
 // node starts a single-validator node whose genesis names authority and
 // serves its API; it returns a client of it.
 func node(t *testing.T, authority *election.PrivateKey) *api.Client {
-	appState, err := json.Marshal(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{authority.AuthorityPublic()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ports []int
-	for range 2 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-		l.Close()
-	}
-	home := filepath.Join(t.TempDir(), "node")
-	if err := chain.Init(home, "rollsync-test", chain.InitOptions{ChainID: chainID, AppState: appState,
-		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])}); err != nil {
-		t.Fatal(err)
-	}
-	conf, err := cometconf.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: io.Discard, LogLevel: "error"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	n := nodetest.Start(t, chainID, authority)
 	srv := httptest.NewServer(web.New(n, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	c, err := api.NewClient(srv.URL, nil)
