@@ -218,7 +218,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if a.closed {
 		return nil, ErrAppClosed
 	}
-	appState, err := CanonicalAppState(req.AppStateBytes)
+	appState, err := election.CanonicalAppState(req.AppStateBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err != nil {
 		return nil, fmt.Errorf("chain: build the state machine from the genesis: %w", err)
 	}
-	hash := GenesisAppHash(req.ChainId, appState)
+	hash := election.GenesisAppHash(req.ChainId, appState)
 	if err := a.store.InitGenesis(req.ChainId, appState, hash); err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func TestAppLifecycle(t *testing.T) {
 		t.Fatalf("CheckTx before InitChain: %v, %v", r, err)
 	}
 	genesisHash := initTestApp(t, a)
-	if !bytes.Equal(genesisHash, GenesisAppHash(testChainID, []byte(`{"work":10}`))) {
+	if !bytes.Equal(genesisHash, election.GenesisAppHash(testChainID, []byte(`{"work":10}`))) {
 		t.Fatalf("InitChain app hash %x", genesisHash)
 	}
 	if r := info(t, a); r.LastBlockHeight != 0 || !bytes.Equal(r.LastBlockAppHash, genesisHash) || r.AppVersion != AppVersion {
@@ -371,7 +371,7 @@ func TestInitChainCanonicalAppState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(res.AppHash, GenesisAppHash(testChainID, want)) {
+		if !bytes.Equal(res.AppHash, election.GenesisAppHash(testChainID, want)) {
 			t.Fatalf("app state %q: app hash %x, want that of %s", appState, res.AppHash, want)
 		}
 		if _, got, _, _ := a.Store().Genesis(); !bytes.Equal(got, want) {

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/cometbft/cometbft/mempool"
 	"sync"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/mempool"
 
 	"github.com/evote/evote/election"
 )

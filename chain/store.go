@@ -359,7 +359,7 @@ func (b *Block) AppHash() []byte {
 	if b.log.n == 0 {
 		return bytes.Clone(b.prevHash)
 	}
-	return NextAppHash(b.prevHash, b.log.sum())
+	return election.NextAppHash(b.prevHash, b.log.sum())
 }
 
 func (b *Block) fail(err error) error {

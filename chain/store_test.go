@@ -207,13 +207,13 @@ func TestStoreRejectedTransactionLeavesNoTrace(t *testing.T) {
 
 func TestStoreEmptyBlockKeepsAppHash(t *testing.T) {
 	s := openTestStore(t, filepath.Join(t.TempDir(), StoreFile))
-	if err := s.InitGenesis("c", []byte(`{}`), GenesisAppHash("c", []byte(`{}`))); err != nil {
+	if err := s.InitGenesis("c", []byte(`{}`), election.GenesisAppHash("c", []byte(`{}`))); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := s.Begin(1)
 	b.Set([]byte("k"), []byte("v"))
 	h1, _ := b.Commit(time.Unix(1, 0))
-	if bytes.Equal(h1, GenesisAppHash("c", []byte(`{}`))) {
+	if bytes.Equal(h1, election.GenesisAppHash("c", []byte(`{}`))) {
 		t.Fatal("a block with writes kept the app hash")
 	}
 	b, _ = s.Begin(2)

@@ -1,7 +1,7 @@
 // Package observer lets anyone re-check an election without trusting any
 // node. It owns the election record (docs/spec/record.md): its streamed
 // JSON format (RecordWriter, RecordReader), its export from a node's block
-// store and committed state (Export), and the verifier (Verify,
+// store and committed state (package feed: Export), and the verifier (Verify,
 // docs/verifier.md), which checks every header against the validators'
 // commit signatures, every transaction against its block's data hash,
 // every signature and proof (ballot proofs in batches on all cores), and

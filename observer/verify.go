@@ -20,7 +20,6 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/tally"
 )
@@ -372,17 +371,17 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	if g.ChainID != head.ChainID {
 		return nil, fail("genesis", CodeBadGenesis, "the app state names chain %q, the record %q", g.ChainID, head.ChainID)
 	}
-	canon, err := chain.CanonicalAppState(head.Genesis.AppState)
+	canon, err := election.CanonicalAppState(head.Genesis.AppState)
 	if err != nil {
 		return nil, fail("genesis", CodeBadGenesis, "%v", err)
 	}
 	if opts.Genesis != nil {
-		want, err := chain.CanonicalAppState(opts.Genesis)
+		want, err := election.CanonicalAppState(opts.Genesis)
 		if err != nil || !bytes.Equal(want, canon) {
 			return nil, fail("genesis", CodeBadGenesis, "the app state is not the trusted genesis's")
 		}
 	}
-	v.genHash = chain.GenesisAppHash(head.ChainID, canon)
+	v.genHash = election.GenesisAppHash(head.ChainID, canon)
 	v.gen = g
 	if len(head.Genesis.Validators) == 0 {
 		return nil, fail("genesis", CodeBadGenesis, "no validators")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
 )
 
 // These tests read docs/spec/app-hash.md from the outside: the hashes are
@@ -83,14 +84,14 @@ func TestAppHashSpecExample(t *testing.T) {
 	}
 
 	// The page: the file's `{ "work": 0 }` is hashed as `{"work":0}`.
-	if c, err := chain.CanonicalAppState([]byte(`{ "work": 0 }`)); err != nil || string(c) != appState {
-		t.Fatalf("chain.CanonicalAppState = %q, %v; the page says %s", c, err, appState)
+	if c, err := election.CanonicalAppState([]byte(`{ "work": 0 }`)); err != nil || string(c) != appState {
+		t.Fatalf("election.CanonicalAppState = %q, %v; the page says %s", c, err, appState)
 	}
-	if got := chain.GenesisAppHash(chainID, []byte(appState)); !bytes.Equal(got, g) {
-		t.Fatalf("chain.GenesisAppHash = %x, spec %x", got, g)
+	if got := election.GenesisAppHash(chainID, []byte(appState)); !bytes.Equal(got, g) {
+		t.Fatalf("election.GenesisAppHash = %x, spec %x", got, g)
 	}
-	if got := chain.NextAppHash(g, wh); !bytes.Equal(got, h1) {
-		t.Fatalf("chain.NextAppHash = %x, spec %x", got, h1)
+	if got := election.NextAppHash(g, wh); !bytes.Equal(got, h1) {
+		t.Fatalf("election.NextAppHash = %x, spec %x", got, h1)
 	}
 
 	// The store, fed the same writes, commits to the same hashes; a block

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/observer"
+	"github.com/evote/evote/observer/feed"
 )
 
 // record streams the election record (docs/spec/record.md) as the node has
@@ -26,7 +26,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	if err := observer.Export(r.Context(), s.node, id, w, nil); err != nil {
+	if err := feed.Export(r.Context(), s.node, id, w, nil); err != nil {
 		// The record stops short of its end: it does not parse, so no
 		// client can take it for a whole record.
 		s.log.Error("record export failed", "election", id.String(), "err", err)

@@ -25,7 +25,6 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	cmtversion "github.com/cometbft/cometbft/version"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/observer"
@@ -196,11 +195,11 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	canon, err := chain.CanonicalAppState(appState)
+	canon, err := election.CanonicalAppState(appState)
 	if err != nil {
 		return nil, err
 	}
-	s.genHash = chain.GenesisAppHash(s.chainID, canon)
+	s.genHash = election.GenesisAppHash(s.chainID, canon)
 	machine, err := election.NewMachineFromAppState(canon, s.chainID, election.Options{})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,122 @@
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer"
+)
+
+// Blocks reads committed blocks from a node's CometBFT block store in the
+// form the record and the feed carry them (observer.RecordBlock): header,
+// commit, the hashes of all the block's transactions and the election's
+// accepted transactions among them.
+type Blocks struct {
+	node *chain.Node
+}
+
+// NewBlocks reads the blocks of node n.
+func NewBlocks(n *chain.Node) *Blocks { return &Blocks{node: n} }
+
+// ErrNotCommitted is returned for a height the node has not committed (or
+// whose commit it does not hold yet).
+var ErrNotCommitted = errors.New("feed: block not committed")
+
+// Block returns block h as the record carries it for election id: st is
+// committed state at or after h (to tell the election's accepted
+// transactions). With light, the transactions themselves are left out
+// (their hashes are always there). With replaced, a ballot carries whether
+// a later ballot of its voter replaced it, as st says (the record's form;
+// the live feed, which cannot know the future, leaves it out).
+func (b *Blocks) Block(st election.ReadStore, id election.ID, h int64, light, replaced bool) (*observer.RecordBlock, error) {
+	bs := b.node.CometBFT().BlockStore()
+	if h < 1 || h > bs.Height() {
+		return nil, fmt.Errorf("%w: block %d (the block store is at %d)", ErrNotCommitted, h, bs.Height())
+	}
+	blk := bs.LoadBlock(h)
+	if blk == nil {
+		return nil, fmt.Errorf("feed: block %d is not in the block store", h)
+	}
+	commit := bs.LoadBlockCommit(h)
+	if commit == nil {
+		commit = bs.LoadSeenCommit(h)
+	}
+	if commit == nil {
+		return nil, fmt.Errorf("%w: no commit for block %d in the block store", ErrNotCommitted, h)
+	}
+	hj, err := cmtjson.Marshal(&blk.Header)
+	if err != nil {
+		return nil, err
+	}
+	cj, err := cmtjson.Marshal(commit)
+	if err != nil {
+		return nil, err
+	}
+	rb := &observer.RecordBlock{Height: h, Header: hj, Commit: cj, TxHashes: txHashes(blk.Txs), Txs: []observer.RecordTx{}}
+	txs, err := electionTxs(st, id, h, blk.Txs, replaced)
+	if err != nil {
+		return nil, err
+	}
+	if light {
+		for i := range txs {
+			txs[i].Tx = nil
+		}
+	}
+	if txs != nil {
+		rb.Txs = txs
+	}
+	return rb, nil
+}
+
+// electionTxs picks the election's transactions that the state recorded as
+// accepted in block h and, for ballots if replaced, whether a later ballot
+// replaced them.
+func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Txs, replaced bool) ([]observer.RecordTx, error) {
+	var out []observer.RecordTx
+	for i, raw := range txs {
+		tx, err := election.DecodeTx(raw)
+		if err != nil {
+			continue
+		}
+		if tx.Kind != election.KindCreateElection && (len(tx.Body) < election.IDSize || !bytes.Equal(tx.Body[:election.IDSize], id[:])) {
+			continue
+		}
+		hash := election.Hash(raw)
+		info, err := election.QueryTx(st, hash)
+		if errors.Is(err, election.ErrNotFound) {
+			continue // rejected
+		}
+		if err != nil {
+			return nil, err
+		}
+		if info.Election != id || info.Height != h {
+			continue // another election's, or a copy rejected as a duplicate
+		}
+		rt := observer.RecordTx{Index: i, Kind: tx.Kind.String(), Tx: observer.Bytes(raw)}
+		if replaced && tx.Kind == election.KindBallot {
+			vs, err := election.QueryVoter(st, id, tx.Signer)
+			if err != nil {
+				return nil, err
+			}
+			r := vs.TxHash == nil || *vs.TxHash != hash
+			rt.Replaced = &r
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+// txHashes are the SHA-256 hashes of a block's transactions, in order.
+func txHashes(txs cmttypes.Txs) []observer.Bytes {
+	out := make([]observer.Bytes, len(txs))
+	for i, t := range txs {
+		out[i] = t.Hash()
+	}
+	return out
+}
