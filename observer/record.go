@@ -98,10 +98,10 @@ type RecordResult struct {
 
 // RecordHead is everything before the blocks.
 type RecordHead struct {
-	ChainID  string
-	Genesis  RecordGenesis
-	Election election.ID
-	Manifest Bytes // the canonical encoding
+	ChainID  string        `json:"chain_id"`
+	Genesis  RecordGenesis `json:"genesis"`
+	Election election.ID   `json:"election"`
+	Manifest Bytes         `json:"manifest"` // the canonical encoding
 }
 
 // RecordWriter writes a record as a stream: the head, then each block,
