@@ -493,8 +493,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	if err := b.Err(); err != nil {
 		return fail(err)
 	}
+	appHash, err := b.Seal()
+	if err != nil {
+		return fail(err)
+	}
 	a.staged, a.stagedTime = b, req.Time
-	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: b.AppHash()}, nil
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: appHash}, nil
 }
 
 // Commit makes the staged block durable: its writes, its transactions' rows

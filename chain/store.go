@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,21 +23,26 @@ import (
 const StoreFile = "evote.db"
 
 // schemaVersion is SQLite's user_version of the schema below.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // The schema. meta and genesis hold one row each (id 0). meta is the
-// committed height, app hash and block time: Info answers from it. txs is
-// one row per committed transaction, for receipts and lookups.
+// committed height, app hash, chain of writes and block time: Info answers
+// from it. txs is one row per committed transaction, for receipts and
+// lookups. commitments holds each election's state commitment at every
+// height where it changed, and roots the chain of writes and the root of
+// the tree of elections at every height with writes: what a state proof
+// at any height is made of (docs/spec/app-hash.md).
 const schema = `
 CREATE TABLE IF NOT EXISTS kv (
 	key   BLOB PRIMARY KEY,
 	value BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
-	id         INTEGER PRIMARY KEY CHECK (id = 0),
-	height     INTEGER NOT NULL,
-	app_hash   BLOB NOT NULL,
-	block_time INTEGER NOT NULL
+	id           INTEGER PRIMARY KEY CHECK (id = 0),
+	height       INTEGER NOT NULL,
+	app_hash     BLOB NOT NULL,
+	writes_chain BLOB NOT NULL,
+	block_time   INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS genesis (
 	id        INTEGER PRIMARY KEY CHECK (id = 0),
@@ -50,7 +56,18 @@ CREATE TABLE IF NOT EXISTS txs (
 	code   INTEGER NOT NULL,
 	log    TEXT NOT NULL
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta (id, height, app_hash, block_time) VALUES (0, 0, x'', 0);
+CREATE TABLE IF NOT EXISTS commitments (
+	election   BLOB NOT NULL,
+	height     INTEGER NOT NULL,
+	commitment BLOB NOT NULL,
+	PRIMARY KEY (election, height)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS roots (
+	height       INTEGER PRIMARY KEY,
+	writes_chain BLOB NOT NULL,
+	root         BLOB NOT NULL
+);
+INSERT OR IGNORE INTO meta (id, height, app_hash, writes_chain, block_time) VALUES (0, 0, x'', x'', 0);
 `
 
 var (
@@ -110,7 +127,7 @@ func OpenStore(path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := initSchema(w); err != nil {
+	if err := initSchema(w, path); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -133,7 +150,7 @@ func OpenStore(path string) (*Store, error) {
 	return &Store{w: w, r: r}, nil
 }
 
-func initSchema(w *sql.DB) error {
+func initSchema(w *sql.DB, path string) error {
 	var mode string
 	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("chain: store: %w", err)
@@ -146,7 +163,9 @@ func initSchema(w *sql.DB) error {
 		return fmt.Errorf("chain: store: %w", err)
 	}
 	if version != 0 && version != schemaVersion {
-		return fmt.Errorf("chain: store: schema version %d, this node knows %d", version, schemaVersion)
+		return fmt.Errorf("chain: store %s: schema version %d, this node knows %d (its app hash, evote/v%d, commits to "+
+			"the elections' state): the chain it holds cannot go on with this node; move the node's data directory aside and "+
+			"sync the node again from its peers, or run the release that made it", path, version, schemaVersion, schemaVersion)
 	}
 	tx, err := w.Begin()
 	if err != nil {
@@ -246,8 +265,10 @@ func (s *Store) InitGenesis(chainID string, appState, appHash []byte) error {
 	}{
 		{"DELETE FROM kv", nil},
 		{"DELETE FROM txs", nil},
+		{"DELETE FROM commitments", nil},
+		{"DELETE FROM roots", nil},
 		{"INSERT OR REPLACE INTO genesis (id, chain_id, app_state) VALUES (0, ?, ?)", []any{chainID, appState}},
-		{"UPDATE meta SET height = 0, app_hash = ?, block_time = 0 WHERE id = 0", []any{appHash}},
+		{"UPDATE meta SET height = 0, app_hash = ?, writes_chain = ?, block_time = 0 WHERE id = 0", []any{appHash, appHash}},
 	} {
 		if _, err := tx.Exec(q.sql, q.args...); err != nil {
 			return fmt.Errorf("chain: init genesis: %w", err)
@@ -321,7 +342,13 @@ func (s *Store) Begin(height int64) (*Block, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("chain: begin block %d: the store is at height %d", height, m.Height)
 	}
-	b := &Block{s: s, tx: tx, height: height, prevHash: m.AppHash, log: newWriteLog()}
+	var prevWrites []byte
+	if err := tx.QueryRow("SELECT writes_chain FROM meta WHERE id = 0").Scan(&prevWrites); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("chain: begin block %d: %w", height, err)
+	}
+	b := &Block{s: s, tx: tx, height: height, prevHash: m.AppHash, prevWrites: prevWrites, log: newWriteLog(),
+		touched: map[election.ID]struct{}{}}
 	s.staged = b
 	return b, nil
 }
@@ -335,9 +362,16 @@ type Block struct {
 	height   int64
 	prevHash []byte
 	log      *writeLog
-	err      error // the first store failure: the block cannot be committed
-	done     bool
-	txOpen   bool
+	// prevWrites is the chain of writes before the block; touched the
+	// elections whose keys the block wrote; sealed the app hash, once
+	// computed (the block takes no more writes then).
+	prevWrites []byte
+	touched    map[election.ID]struct{}
+	sealed     []byte
+	writes     []byte
+	err        error // the first store failure: the block cannot be committed
+	done       bool
+	txOpen     bool
 }
 
 var _ election.Store = (*Block)(nil)
@@ -353,13 +387,144 @@ func (b *Block) Err() error { return b.err }
 // transaction's writes excluded).
 func (b *Block) Writes() int { return b.log.n }
 
-// AppHash is the app hash the block commits to with its writes so far:
-// the previous one if there were none.
-func (b *Block) AppHash() []byte {
-	if b.log.n == 0 {
-		return bytes.Clone(b.prevHash)
+// Seal ends the block's writes and returns the app hash it commits to:
+// the previous one if it made no writes; otherwise the hash of the new
+// chain of writes and of the tree of elections, after storing the state
+// commitment of every election whose keys it wrote and which changed.
+// Later calls return the same hash; a write after Seal fails.
+func (b *Block) Seal() ([]byte, error) {
+	if b.sealed != nil {
+		return bytes.Clone(b.sealed), nil
 	}
-	return election.NextAppHash(b.prevHash, b.log.sum())
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	if b.txOpen {
+		return nil, b.fail(errors.New("chain: seal inside a transaction"))
+	}
+	if b.log.n == 0 {
+		b.sealed, b.writes = bytes.Clone(b.prevHash), bytes.Clone(b.prevWrites)
+		return bytes.Clone(b.sealed), nil
+	}
+	writes := election.NextWritesChain(b.prevWrites, b.log.sum())
+	ids := make([]election.ID, 0, len(b.touched))
+	for id := range b.touched {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(x, y election.ID) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range ids {
+		c, err := election.Commitment(b, id)
+		if err != nil {
+			return nil, b.fail(fmt.Errorf("chain: block %d: state commitment of election %v: %w", b.height, id, err))
+		}
+		enc, err := c.MarshalBinary()
+		if err != nil {
+			return nil, b.fail(err)
+		}
+		var last []byte
+		err = b.tx.QueryRow("SELECT commitment FROM commitments WHERE election = ? ORDER BY height DESC LIMIT 1", id[:]).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, b.fail(fmt.Errorf("chain: read commitment: %w", err))
+		}
+		if bytes.Equal(last, enc) {
+			continue
+		}
+		if _, err := b.tx.Exec("INSERT INTO commitments (election, height, commitment) VALUES (?, ?, ?)", id[:], b.height, enc); err != nil {
+			return nil, b.fail(fmt.Errorf("chain: store commitment: %w", err))
+		}
+	}
+	_, leaves, err := commitmentsAt(b.tx, b.height)
+	if err != nil {
+		return nil, b.fail(err)
+	}
+	root := election.MerkleRoot(leaves)
+	if _, err := b.tx.Exec("INSERT INTO roots (height, writes_chain, root) VALUES (?, ?, ?)", b.height, writes, root); err != nil {
+		return nil, b.fail(fmt.Errorf("chain: store root: %w", err))
+	}
+	b.sealed, b.writes = election.AppHash(writes, root), writes
+	return bytes.Clone(b.sealed), nil
+}
+
+// commitmentsAt returns the state commitment of every election as of
+// height h (each one's latest at or before h), in ascending order of id,
+// and their leaves.
+func commitmentsAt(q sqlQuerier, h int64) ([]*election.StateCommitment, [][]byte, error) {
+	rows, err := q.Query(`SELECT c.commitment FROM commitments c
+		WHERE c.height = (SELECT MAX(height) FROM commitments WHERE election = c.election AND height <= ?)
+		ORDER BY c.election`, h)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain: read commitments: %w", err)
+	}
+	defer rows.Close()
+	var cs []*election.StateCommitment
+	var leaves [][]byte
+	for rows.Next() {
+		var enc []byte
+		if err := rows.Scan(&enc); err != nil {
+			return nil, nil, fmt.Errorf("chain: read commitments: %w", err)
+		}
+		c := new(election.StateCommitment)
+		if err := c.UnmarshalBinary(enc); err != nil {
+			return nil, nil, fmt.Errorf("chain: corrupt commitment in the store: %w", err)
+		}
+		cs = append(cs, c)
+		leaves = append(leaves, c.Leaf())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("chain: read commitments: %w", err)
+	}
+	return cs, leaves, nil
+}
+
+// StateProof returns election id's state commitment after block h and its
+// proof against app_hash(h), which the header of block h+1 carries. It
+// returns ErrNotFound if the election did not exist after block h.
+func (s *Store) StateProof(h int64, id election.ID) (*election.StateCommitment, *election.StateProof, error) {
+	tx, err := s.r.Begin()
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain: read snapshot: %w", err)
+	}
+	defer tx.Rollback()
+	m, err := readMeta(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h > m.Height || h < 1 {
+		return nil, nil, fmt.Errorf("%w: state after block %d (the store is at %d)", ErrNotFound, h, m.Height)
+	}
+	cs, leaves, err := commitmentsAt(tx, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	i := slices.IndexFunc(cs, func(c *election.StateCommitment) bool { return c.Election == id })
+	if i < 0 {
+		return nil, nil, fmt.Errorf("%w: election %v after block %d", ErrNotFound, id, h)
+	}
+	var writes []byte
+	err = tx.QueryRow("SELECT writes_chain FROM roots WHERE height <= ? ORDER BY height DESC LIMIT 1", h).Scan(&writes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain: read the chain of writes at %d: %w", h, err)
+	}
+	return cs[i], &election.StateProof{WritesChain: writes, Path: election.MerkleProofOf(leaves, i)}, nil
+}
+
+// CommitmentHeights returns the heights of the blocks after which election
+// id's state commitment changed, ascending, from `from` on.
+func (s *Store) CommitmentHeights(id election.ID, from int64) ([]int64, error) {
+	rows, err := s.r.Query("SELECT height FROM commitments WHERE election = ? AND height >= ? ORDER BY height", id[:], from)
+	if err != nil {
+		return nil, fmt.Errorf("chain: read commitments: %w", err)
+	}
+	defer rows.Close()
+	var hs []int64
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("chain: read commitments: %w", err)
+		}
+		hs = append(hs, h)
+	}
+	return hs, rows.Err()
 }
 
 func (b *Block) fail(err error) error {
@@ -374,6 +539,17 @@ func (b *Block) usable() error {
 		return fmt.Errorf("chain: block %d: already committed or rolled back", b.height)
 	}
 	return b.err
+}
+
+// writable is usable, and not yet sealed.
+func (b *Block) writable() error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if b.sealed != nil {
+		return b.fail(fmt.Errorf("chain: block %d: a write after Seal", b.height))
+	}
+	return nil
 }
 
 // Get implements election.ReadStore.
@@ -406,7 +582,7 @@ func (b *Block) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 
 // Set implements election.Store.
 func (b *Block) Set(key, value []byte) error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if len(key) > math.MaxUint32 || len(value) > math.MaxUint32 {
@@ -416,12 +592,13 @@ func (b *Block) Set(key, value []byte) error {
 		return b.fail(fmt.Errorf("chain: set: %w", err))
 	}
 	b.log.set(key, value)
+	b.touch(key)
 	return nil
 }
 
 // Delete implements election.Store.
 func (b *Block) Delete(key []byte) error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if len(key) > math.MaxUint32 {
@@ -431,13 +608,20 @@ func (b *Block) Delete(key []byte) error {
 		return b.fail(fmt.Errorf("chain: delete: %w", err))
 	}
 	b.log.del(key)
+	b.touch(key)
 	return nil
+}
+
+func (b *Block) touch(key []byte) {
+	if id, ok := election.ElectionOfKey(key); ok {
+		b.touched[id] = struct{}{}
+	}
 }
 
 // BeginTx opens a savepoint for one transaction's writes: EndTx keeps or
 // undoes them, both in SQLite and in the app hash.
 func (b *Block) BeginTx() error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if b.txOpen {
@@ -454,7 +638,7 @@ func (b *Block) BeginTx() error {
 // EndTx closes the savepoint of BeginTx, keeping the transaction's writes if
 // keep and undoing them otherwise.
 func (b *Block) EndTx(keep bool) error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if !b.txOpen {
@@ -477,7 +661,7 @@ func (b *Block) EndTx(keep bool) error {
 // recorded, an accepted row is kept and a rejected row is replaced by the
 // later one, so a receipt points at the inclusion that counted.
 func (b *Block) AddTx(hash []byte, index int, code election.Code, log string) error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	_, err := b.tx.Exec(`INSERT INTO txs (hash, height, idx, code, log) VALUES (?, ?, ?, ?, ?)
@@ -500,12 +684,15 @@ func (b *Block) Commit(blockTime time.Time) ([]byte, error) {
 	if b.txOpen {
 		return nil, errors.New("chain: commit inside a transaction")
 	}
-	hash := b.AppHash()
-	if _, err := b.tx.Exec("UPDATE meta SET height = ?, app_hash = ?, block_time = ? WHERE id = 0",
-		b.height, hash, blockTime.UnixNano()); err != nil {
+	hash, err := b.Seal()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.tx.Exec("UPDATE meta SET height = ?, app_hash = ?, writes_chain = ?, block_time = ? WHERE id = 0",
+		b.height, hash, b.writes, blockTime.UnixNano()); err != nil {
 		return nil, b.fail(fmt.Errorf("chain: commit block %d: %w", b.height, err))
 	}
-	err := b.tx.Commit()
+	err = b.tx.Commit()
 	b.finish()
 	if err != nil {
 		return nil, fmt.Errorf("chain: commit block %d: %w", b.height, err)

@@ -16,9 +16,11 @@ import (
 
 const (
 	// appHashTag prefixes every block's app hash.
-	appHashTag = "evote/v1/app-hash"
+	appHashTag = "evote/v2/app-hash"
+	// writesTag prefixes every link of the chain of writes.
+	writesTag = "evote/v2/writes"
 	// genesisHashTag prefixes the app hash after InitChain.
-	genesisHashTag = "evote/v1/app-hash/genesis"
+	genesisHashTag = "evote/v2/app-hash/genesis"
 )
 
 // CanonicalAppState returns the genesis app state in the form the app hash
@@ -57,17 +59,52 @@ func GenesisAppHash(chainID string, appState []byte) []byte {
 	return h.Sum(nil)
 }
 
-// NextAppHash is app_hash(h) given app_hash(h-1) and the SHA-256 of the
-// encoding of block h's writes. A block with no writes keeps prev: the
-// caller does not call NextAppHash for it.
+// NextWritesChain is writes_chain(h) given writes_chain(h-1) (app_hash(0)
+// for h = 1) and the SHA-256 of the encoding of block h's writes. A block
+// with no writes keeps prev: the caller does not call it for such a block.
 //
-//	SHA-256("evote/v1/app-hash" || prev || writesHash)
-func NextAppHash(prev, writesHash []byte) []byte {
+//	SHA-256("evote/v2/writes" || prev || writesHash)
+func NextWritesChain(prev, writesHash []byte) []byte {
 	h := sha256.New()
-	h.Write([]byte(appHashTag))
+	h.Write([]byte(writesTag))
 	h.Write(prev)
 	h.Write(writesHash)
 	return h.Sum(nil)
+}
+
+// AppHash is app_hash(h) of a block with writes, from writes_chain(h) and
+// the root of the tree of elections after it (MerkleRoot of the elections'
+// commitment leaves in ascending order of id).
+//
+//	SHA-256("evote/v2/app-hash" || writesChain || electionsRoot)
+func AppHash(writesChain, electionsRoot []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(appHashTag))
+	h.Write(writesChain)
+	h.Write(electionsRoot)
+	return h.Sum(nil)
+}
+
+// StateProof ties one election's state commitment to an app hash: the
+// chain of writes the app hash commits to beside the tree of elections,
+// and the commitment's path in that tree.
+type StateProof struct {
+	WritesChain []byte
+	Path        MerkleProof
+}
+
+// AppHash is the app hash the proof and the commitment c lead to: what a
+// verifier compares with the header that carries the state (the header of
+// the block after it).
+func (p *StateProof) AppHash(c *StateCommitment) ([]byte, error) {
+	if len(p.WritesChain) != sha256.Size {
+		return nil, ErrMerkleProof
+	}
+	root, err := p.Path.Root(c.Leaf())
+	if err != nil {
+		return nil, err
+	}
+	return AppHash(p.WritesChain, root), nil
 }
 
 func writeField(h hash.Hash, b []byte) {

@@ -92,6 +92,15 @@ func (m *Machine) execBallot(s *stage, b Block, t *txCtx, body *BallotBody) (Res
 	if err := s.Set(keyBallot(t.id, voter), rec.encode()); err != nil {
 		return Result{}, err
 	}
+	counted, err := NewCountedSet(st.CountedHash)
+	if err != nil {
+		return Result{}, err
+	}
+	if prev != nil {
+		counted.Remove(voter, prev.TxHash)
+	}
+	counted.Add(voter, t.hash)
+	st.CountedHash = counted.Bytes()
 	st.Ballots++
 	if prev == nil {
 		st.Voters++

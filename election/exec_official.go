@@ -80,6 +80,7 @@ func (m *Machine) execAppend(s *stage, b Block, t *txCtx, body *AppendVotersBody
 		if err := s.Set(keyRoll(t.id, v.Voter.Key()), encodeRollValue(v.Weight, st.RollSize+uint64(i))); err != nil {
 			return Result{}, err
 		}
+		st.RollHash = NextRollHash(st.RollHash, v.Voter.Key(), v.Weight)
 	}
 	st.RollSize += uint64(len(body.Voters))
 	st.RollWeight = weight

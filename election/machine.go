@@ -534,6 +534,16 @@ func (m *Machine) execute(s *stage, b Block, raw []byte, opts checkOpts) (Result
 	if err := s.Set(keyTx(t.hash), rec.encode()); err != nil {
 		return Result{}, err
 	}
+	if opts.blk != nil {
+		st, err := loadStatus(s, t.id)
+		if err != nil {
+			return Result{}, err
+		}
+		st.TxsHash = NextTxsHash(st.TxsHash, t.hash)
+		if err := saveStatus(s, t.id, st); err != nil {
+			return Result{}, err
+		}
+	}
 	res.Events = append([]Attribute{
 		{Key: "kind", Value: t.tx.Kind.String()},
 		{Key: "election", Value: t.id.String()},

@@ -126,12 +126,16 @@ type status struct {
 	ShareSets   uint32 // trustees whose decryption shares are in
 	Deadline    uint64 // end of the current DKG round, Unix seconds; 0 if none
 	Failure     string // why the election failed, a stable name
+	// What the state commitment chains (commitment.go).
+	RollHash    [32]byte // the roll, in order of appending
+	CountedHash [32]byte // the set of counted ballots
+	TxsHash     [32]byte // the election's accepted transactions, in order
 }
 
 const statusFlagOpenDue = 1
 
 func (s *status) encode() []byte {
-	e := encoderOn(make([]byte, 0, 96))
+	e := encoderOn(make([]byte, 0, 192))
 	e.U8(uint8(s.Phase))
 	var f uint8
 	if s.OpenDue {
@@ -150,6 +154,9 @@ func (s *status) encode() []byte {
 	e.U32(s.ShareSets)
 	e.U64(s.Deadline)
 	e.Str(s.Failure)
+	e.Raw(s.RollHash[:])
+	e.Raw(s.CountedHash[:])
+	e.Raw(s.TxsHash[:])
 	return e.B
 }
 
@@ -169,6 +176,9 @@ func decodeStatus(b []byte) (*status, error) {
 	s.ShareSets = d.U32("share sets")
 	s.Deadline = d.U64("deadline")
 	s.Failure = d.Str("failure", 256)
+	copy(s.RollHash[:], d.Take(32, "roll hash"))
+	copy(s.CountedHash[:], d.Take(32, "counted hash"))
+	copy(s.TxsHash[:], d.Take(32, "txs hash"))
 	return s, stateErr("status", d.Finish())
 }
 
