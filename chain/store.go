@@ -508,6 +508,20 @@ func (s *Store) StateProof(h int64, id election.ID) (*election.StateCommitment, 
 	return cs[i], &election.StateProof{WritesChain: writes, Path: election.MerkleProofOf(leaves, i)}, nil
 }
 
+// CommitmentChanged reports whether election id's state commitment changed
+// in block h.
+func (s *Store) CommitmentChanged(id election.ID, h int64) (bool, error) {
+	var one int
+	err := s.r.QueryRow("SELECT 1 FROM commitments WHERE election = ? AND height = ?", id[:], h).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("chain: read commitments: %w", err)
+	}
+	return true, nil
+}
+
 // CommitmentHeights returns the heights of the blocks after which election
 // id's state commitment changed, ascending, from `from` on.
 func (s *Store) CommitmentHeights(id election.ID, from int64) ([]int64, error) {

@@ -52,8 +52,19 @@ func CanonicalAppState(appState []byte) ([]byte, error) {
 //
 //	SHA-256("evote/v1/app-hash/genesis" || u32 len(chainID) || chainID || u32 len(appState) || appState)
 func GenesisAppHash(chainID string, appState []byte) []byte {
+	return genesisAppHash(genesisHashTag, chainID, appState)
+}
+
+// GenesisAppHashV1 is app_hash(0) of evote/v1 chains (tag
+// "evote/v1/app-hash/genesis"), which records written before evote/v2
+// carry in block 1's header.
+func GenesisAppHashV1(chainID string, appState []byte) []byte {
+	return genesisAppHash("evote/v1/app-hash/genesis", chainID, appState)
+}
+
+func genesisAppHash(tag, chainID string, appState []byte) []byte {
 	h := sha256.New()
-	h.Write([]byte(genesisHashTag))
+	h.Write([]byte(tag))
 	writeField(h, []byte(chainID))
 	writeField(h, appState)
 	return h.Sum(nil)

@@ -71,6 +71,17 @@ func (e *machineEngine) jointKey() *tally.PublicKey {
 	return k
 }
 
+func (e *machineEngine) commitment() (*election.StateCommitment, error) {
+	c, err := election.Commitment(e.store, e.id)
+	if err != nil {
+		if _, err2 := election.QueryElection(e.store, e.id); errors.Is(err2, election.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
 func (e *machineEngine) outcome() (*outcome, error) {
 	d, err := election.QueryElection(e.store, e.id)
 	if errors.Is(err, election.ErrNotFound) {

@@ -20,8 +20,13 @@ import (
 //	{"format": "evote/v1/record", "chain_id": ..., "genesis": {...},
 //	 "election": ..., "manifest": ..., "blocks": [{...}, ...], "claims": {...}}
 
-// RecordFormat is the record's format tag and version.
-const RecordFormat = "evote/v1/record"
+// RecordFormat is the record's format tag and version. RecordFormatV1
+// records (before the state commitment: no block carries a state, and
+// block 1's app hash is evote/v1's) are still read and verified.
+const (
+	RecordFormat   = "evote/v2/record"
+	RecordFormatV1 = "evote/v1/record"
+)
 
 // ErrRecordFormat is wrapped by every failure to read a record's structure.
 var ErrRecordFormat = errors.New("observer: malformed record")
@@ -55,12 +60,56 @@ type RecordValidator struct {
 // hashes of all the block's transactions in block order, whose Merkle root
 // (RFC 6962, as CometBFT builds it) is the header's data hash; and the
 // election's transactions among them, each with its position.
+//
+// State, when set, is the election's state commitment after the block
+// before (height-1) with its proof against this block's header's app hash
+// (docs/spec/app-hash.md): every block after which the election's state
+// changed is followed by one that carries it.
 type RecordBlock struct {
 	Height   int64           `json:"height"`
 	Header   json.RawMessage `json:"header"`
 	Commit   json.RawMessage `json:"commit"`
 	TxHashes []Bytes         `json:"tx_hashes"`
 	Txs      []RecordTx      `json:"txs"`
+	State    *RecordState    `json:"state,omitempty"`
+}
+
+// RecordState is an election's state commitment (its canonical encoding,
+// election.StateCommitment) and its state proof: the chain of writes and
+// the commitment's path in the tree of elections (leaf index, leaf count,
+// sibling hashes from the bottom up).
+type RecordState struct {
+	Commitment  Bytes   `json:"commitment"`
+	WritesChain Bytes   `json:"writes_chain"`
+	Index       int     `json:"index"`
+	Total       int     `json:"total"`
+	Aunts       []Bytes `json:"aunts"`
+}
+
+// NewRecordState is the record's form of commitment c and proof p.
+func NewRecordState(c *election.StateCommitment, p *election.StateProof) (*RecordState, error) {
+	enc, err := c.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	rs := &RecordState{Commitment: enc, WritesChain: p.WritesChain, Index: p.Path.Index, Total: p.Path.Total, Aunts: []Bytes{}}
+	for _, a := range p.Path.Aunts {
+		rs.Aunts = append(rs.Aunts, a)
+	}
+	return rs, nil
+}
+
+// Decode returns the commitment and the proof.
+func (rs *RecordState) Decode() (*election.StateCommitment, *election.StateProof, error) {
+	c := new(election.StateCommitment)
+	if err := c.UnmarshalBinary(rs.Commitment); err != nil {
+		return nil, nil, err
+	}
+	p := &election.StateProof{WritesChain: rs.WritesChain, Path: election.MerkleProof{Index: rs.Index, Total: rs.Total}}
+	for _, a := range rs.Aunts {
+		p.Path.Aunts = append(p.Path.Aunts, a)
+	}
+	return c, p, nil
 }
 
 // RecordTx is one of the election's accepted transactions in a block.
@@ -102,6 +151,9 @@ type RecordHead struct {
 	Genesis  RecordGenesis `json:"genesis"`
 	Election election.ID   `json:"election"`
 	Manifest Bytes         `json:"manifest"` // the canonical encoding
+	// Format is the format of the record read (RecordFormat or
+	// RecordFormatV1); the writer always writes RecordFormat.
+	Format string `json:"-"`
 }
 
 // RecordWriter writes a record as a stream: the head, then each block,
@@ -357,10 +409,10 @@ func (rr *RecordReader) ReadHead() (*RecordHead, error) {
 	if err := rr.member("format", &format); err != nil {
 		return nil, err
 	}
-	if format != RecordFormat {
-		return nil, bad("format %q, want %q", format, RecordFormat)
+	if format != RecordFormat && format != RecordFormatV1 {
+		return nil, bad("format %q, want %q (or %q)", format, RecordFormat, RecordFormatV1)
 	}
-	h := &RecordHead{}
+	h := &RecordHead{Format: format}
 	if err := rr.member("chain_id", &h.ChainID); err != nil {
 		return nil, err
 	}

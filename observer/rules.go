@@ -30,6 +30,9 @@ type engine interface {
 	endBlock(b election.Block) error
 	jointKey() *tally.PublicKey
 	outcome() (*outcome, error)
+	// commitment is the election's state commitment as the rules have it
+	// now (docs/spec/app-hash.md), nil before the election is created.
+	commitment() (*election.StateCommitment, error)
 }
 
 // outcome is what the rules derived from the blocks.
@@ -80,7 +83,8 @@ type voterState struct {
 	weight uint32
 	voted  bool
 	seq    uint64
-	cts    []byte // the counted ballot's ciphertexts (with revoting only)
+	cts    []byte   // the counted ballot's ciphertexts (with revoting only)
+	tx     [32]byte // the counted ballot's transaction hash
 }
 
 type rulesEngine struct {
@@ -118,6 +122,11 @@ type rulesEngine struct {
 	aggs      []*tally.Ciphertext
 	shares    map[uint32][]*tally.DecryptionShare
 	result    *RecordResult
+
+	// What the state commitment chains.
+	rollHash [32]byte
+	counted  *election.CountedSet
+	txsHash  [32]byte
 }
 
 func newRulesEngine(g *election.Genesis, id election.ID, man *election.Manifest) (*rulesEngine, error) {
@@ -125,7 +134,11 @@ func newRulesEngine(g *election.Genesis, id election.ID, man *election.Manifest)
 	if err != nil {
 		return nil, err
 	}
-	return &rulesEngine{gen: g, id: id, man: man, params: params,
+	counted, err := election.NewCountedSet([32]byte{})
+	if err != nil {
+		return nil, err
+	}
+	return &rulesEngine{gen: g, id: id, man: man, params: params, counted: counted,
 		n: uint32(len(man.Trustees.Members)), t: man.Trustees.Threshold,
 		seen: map[[32]byte]bool{}, voters: map[election.PublicKey]*voterState{},
 		deals: map[uint32]*tally.DKGDeal{}, complaints: map[uint32][]uint32{},
@@ -341,6 +354,34 @@ func (r *rulesEngine) deriveResult() error {
 
 func (r *rulesEngine) jointKey() *tally.PublicKey { return r.key }
 
+func (r *rulesEngine) commitment() (*election.StateCommitment, error) {
+	if !r.created {
+		return nil, nil
+	}
+	c := &election.StateCommitment{
+		Election: r.id, Phase: r.phase, RollSize: r.rollSize, RollWeight: r.rollW, RollHash: r.rollHash,
+		Voters: r.nVoters, WeightCast: r.weightCst, Ballots: r.ballots, CountedHash: r.counted.Bytes(), TxsHash: r.txsHash,
+	}
+	if r.key != nil {
+		c.JointKey = r.key.Bytes()
+	}
+	for _, a := range r.aggs {
+		b := a.Bytes()
+		if len(b) != 64 {
+			return nil, fmt.Errorf("aggregate of %d bytes", len(b))
+		}
+		c.Aggregates = append(c.Aggregates, [64]byte(b))
+	}
+	if r.result != nil {
+		var totals []uint64
+		for _, t := range r.result.Totals {
+			totals = append(totals, t...)
+		}
+		c.ResultHash = election.ResultRecordHash(r.nVoters, r.weightCst, r.result.Trustees, totals)
+	}
+	return c, nil
+}
+
 // deliver applies one transaction whose signature (and, for a ballot with
 // the key fixed, proofs) the verifier checked.
 func (r *rulesEngine) deliver(b election.Block, t *vtx) error {
@@ -418,6 +459,7 @@ func (r *rulesEngine) deliver(b election.Block, t *vtx) error {
 	if err != nil {
 		return err
 	}
+	r.txsHash = election.NextTxsHash(r.txsHash, hash)
 	if _, ballot := t.body.(*election.BallotBody); !ballot {
 		// A ballot's bytes are not kept: the same ballot again has the
 		// same sequence number, which the revote rules refuse (the state
@@ -481,6 +523,7 @@ func (r *rulesEngine) execAppend(body *election.AppendVotersBody) error {
 	}
 	for _, v := range body.Voters {
 		r.voters[v.Voter.Key()] = &voterState{weight: v.Weight}
+		r.rollHash = election.NextRollHash(r.rollHash, v.Voter.Key(), v.Weight)
 	}
 	r.rollSize += uint64(len(body.Voters))
 	r.rollW = weight
@@ -651,7 +694,11 @@ func (r *rulesEngine) execBallot(t *vtx, body *election.BallotBody) error {
 	if !vs.voted {
 		r.nVoters++
 		r.weightCst += uint64(vs.weight)
+	} else {
+		r.counted.Remove(voter, vs.tx)
 	}
+	vs.tx = election.Hash(t.raw)
+	r.counted.Add(voter, vs.tx)
 	vs.voted, vs.seq = true, body.Seq
 	if r.man.Revoting {
 		vs.cts = ciphertextBytes(r.man, body)

@@ -124,6 +124,15 @@ const (
 	CodeAggregateMismatch VerifyCode = "aggregate-mismatch"
 	// The claimed result is not the one the blocks derive.
 	CodeResultMismatch VerifyCode = "result-mismatch"
+	// A block's state commitment does not decode, or its proof does not
+	// lead to the block header's app hash: the validators did not sign it.
+	CodeStateProof VerifyCode = "state-proof"
+	// The state the validators signed (the proven commitment) is not the
+	// state the verifier recomputed from the election's transactions.
+	CodeStateMismatch VerifyCode = "state-mismatch"
+	// A block changed the election's state, and the next block, with the
+	// commitment of that state and its proof, is missing.
+	CodeStateUnproven VerifyCode = "state-unproven"
 )
 
 // VerifyCodes lists every code, in the order the checks run.
@@ -132,7 +141,7 @@ var VerifyCodes = []VerifyCode{
 	CodeBadCommitSignature, CodeDataHashMismatch, CodeTxHashMismatch, CodeTxMalformed, CodeWrongElection,
 	CodeBadTxSignature, CodeBallotMalformed, CodeBadBallotProof, CodeNotOnRoll, CodeBadShare, CodeRejected,
 	CodeStateMachine, CodeReplacedMark, CodeNotCreated, CodeKeyMismatch, CodeClaimMismatch,
-	CodeAggregateMismatch, CodeResultMismatch,
+	CodeAggregateMismatch, CodeResultMismatch, CodeStateProof, CodeStateMismatch, CodeStateUnproven,
 }
 
 func fail(item string, code VerifyCode, format string, args ...any) *VerifyError {
@@ -241,11 +250,13 @@ func (t *vtx) item() string {
 
 // vblock is one block being verified.
 type vblock struct {
-	height int64
-	time   time.Time
-	err    error // the block itself fails
-	txs    []*vtx
-	offset int64
+	height  int64
+	time    time.Time
+	appHash []byte       // the header's: it commits to the state after the block before
+	state   *RecordState // the election's state after the block before, if carried
+	err     error        // the block itself fails
+	txs     []*vtx
+	offset  int64
 }
 
 // window is a run of blocks whose signatures and proofs are checked
@@ -275,6 +286,22 @@ type verifier struct {
 
 	// revotes: per voter, where its last ballot is and how it is marked.
 	lastBallot map[election.PublicKey]ballotMark
+	// v1: a record of format evote/v1, before the state commitment: its
+	// blocks carry no state, and none is required.
+	v1 bool
+	// live: the blocks come from the feed, whose ballots carry no replaced
+	// mark (later blocks are not known yet).
+	live bool
+
+	// The state proofs: the hash of the last proven commitment, the height
+	// it is the state after, and the block after which the state changed
+	// and is not proven yet (0 if none).
+	proven          [32]byte
+	stateHeight     int64
+	unproven        int64
+	stateCommitment *election.StateCommitment
+	// current is the replayed state after the last block replayed.
+	current *election.StateCommitment
 	// The key ceremony's messages, to derive the joint key independently.
 	deals      []*tally.DKGDeal
 	complaints []*tally.DKGComplaint
@@ -305,7 +332,8 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (sum *Summary,
 	if err != nil {
 		return nil, err
 	}
-	defer close(v.jobs)
+	f := &Follower{v: v, cur: &window{}}
+	defer f.Close()
 	blocks := make(chan *vblock, 4)
 	readErr := make(chan error, 1)
 	rctx, cancel := context.WithCancel(ctx)
@@ -318,33 +346,23 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (sum *Summary,
 		defer close(blocks)
 		readErr <- v.readBlocks(rctx, rr, blocks)
 	}()
-	var cur, pending *window
-	cur = &window{}
 	for vb := range blocks {
-		cur.blocks = append(cur.blocks, vb)
-		for _, t := range vb.txs {
-			if t.tx != nil && t.tx.Kind == election.KindBallot {
-				cur.ballots++
-			}
-		}
-		if cur.ballots >= windowBallots || v.jointKey() == nil {
-			if pending, err = v.submit(cur, pending); err != nil {
-				return nil, err
-			}
-			cur = &window{}
+		if err := f.add(vb); err != nil {
+			return nil, err
 		}
 	}
 	// A structural failure after the blocks read so far is reported only
 	// if none of those fails first.
 	rerr := <-readErr
-	if pending, err = v.submit(cur, pending); err != nil {
-		return nil, err
-	}
-	if err := v.replay(pending); err != nil {
+	if err := f.flush(); err != nil {
 		return nil, err
 	}
 	if rerr != nil {
 		return nil, rerr
+	}
+	if v.unproven != 0 {
+		return nil, fail(fmt.Sprintf("block %d", v.unproven), CodeStateUnproven,
+			"the election's state after it is not proven: the record ends without block %d and its state commitment", v.unproven+1)
 	}
 	claims, err := rr.ReadClaims()
 	if err != nil {
@@ -382,6 +400,10 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 		}
 	}
 	v.genHash = election.GenesisAppHash(head.ChainID, canon)
+	if head.Format == RecordFormatV1 {
+		v.v1 = true
+		v.genHash = election.GenesisAppHashV1(head.ChainID, canon)
+	}
 	v.gen = g
 	if len(head.Genesis.Validators) == 0 {
 		return nil, fail("genesis", CodeBadGenesis, "no validators")
@@ -563,7 +585,7 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		return failb(CodeDataHashMismatch, "its transaction hashes do not add up to the header's data hash")
 	}
 	v.prevH = &h
-	vb.time = h.Time
+	vb.time, vb.appHash, vb.state = h.Time, h.AppHash, rb.State
 	last := -1
 	for i := range rb.Txs {
 		rt := &rb.Txs[i]
@@ -600,7 +622,10 @@ func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) (VerifyCode, er
 	if rt.Kind != tx.Kind.String() {
 		return CodeRecordMalformed, fmt.Errorf("the record says kind %q, the transaction is %s", rt.Kind, tx.Kind)
 	}
-	if (tx.Kind == election.KindBallot) != (rt.Replaced != nil) {
+	switch {
+	case v.live && rt.Replaced != nil:
+		return CodeRecordMalformed, errors.New("a live block carries no replaced mark")
+	case !v.live && (tx.Kind == election.KindBallot) != (rt.Replaced != nil):
 		return CodeRecordMalformed, errors.New("the replaced mark belongs on ballots, and only there")
 	}
 	body, err := election.DecodeBody(tx.Kind, tx.Body)
@@ -686,8 +711,11 @@ func (v *verifier) check(w *window, key *tally.PublicKey) {
 				flush()
 			}
 		}
+		// A batch's sum of ciphertexts goes to the aggregates at once, so a
+		// batch ends with its block: the aggregates after every block are
+		// what the block's state commitment is checked against.
+		flush()
 	}
-	flush()
 }
 
 // checkBatch verifies the signatures of txs and, with key, the proofs of
@@ -827,6 +855,9 @@ func (v *verifier) replayBlock(vb *vblock) error {
 	if vb.err != nil {
 		return vb.err
 	}
+	if err := v.checkState(vb); err != nil {
+		return err
+	}
 	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
 	if err := v.engine.beginBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
@@ -839,12 +870,84 @@ func (v *verifier) replayBlock(vb *vblock) error {
 	if err := v.engine.endBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
 	}
+	if err := v.noteState(vb.height); err != nil {
+		return err
+	}
 	v.sum.Blocks++
 	v.sum.Commits++
 	v.progress.Height, v.progress.Blocks, v.progress.Bytes = vb.height, v.sum.Blocks, vb.offset
 	v.progress.Txs, v.progress.Ballots = v.sum.Txs, v.sum.Ballots
 	if v.opts.Progress != nil {
 		v.opts.Progress(v.progress)
+	}
+	return nil
+}
+
+// checkState checks, before block vb is replayed, the state commitment it
+// carries against its header's app hash (the validators signed it) and
+// against the state the replay reached after the blocks before (what the
+// verifier recomputed); and that a state the blocks before changed is
+// proven here.
+func (v *verifier) checkState(vb *vblock) error {
+	if v.v1 {
+		if vb.state != nil {
+			return fail(fmt.Sprintf("block %d", vb.height), CodeRecordMalformed, "a record of format %s carries no state", RecordFormatV1)
+		}
+		return nil
+	}
+	if v.unproven != 0 && (vb.height != v.unproven+1 || vb.state == nil) {
+		return fail(fmt.Sprintf("block %d", v.unproven), CodeStateUnproven,
+			"the election's state after it is not proven: block %d with its state commitment does not follow", v.unproven+1)
+	}
+	if vb.state == nil {
+		return nil
+	}
+	item := fmt.Sprintf("block %d state", vb.height)
+	c, p, err := vb.state.Decode()
+	if err != nil {
+		return fail(item, CodeStateProof, "%v", err)
+	}
+	if c.Election != v.id {
+		return fail(item, CodeStateProof, "the commitment is of election %v", c.Election)
+	}
+	got, err := p.AppHash(c)
+	if err != nil {
+		return fail(item, CodeStateProof, "%v", err)
+	}
+	if !bytes.Equal(got, vb.appHash) {
+		return fail(item, CodeStateProof, "the commitment and its proof do not lead to the header's app hash: the validators did not sign this state")
+	}
+	mine, err := v.engine.commitment()
+	if err != nil {
+		return fail(item, CodeStateMachine, "%v", err)
+	}
+	if mine == nil {
+		return fail(item, CodeStateMismatch, "the chain's state after block %d has the election, the blocks before do not create it", vb.height-1)
+	}
+	if d := c.Diff(mine); d != "" {
+		return fail(item, CodeStateMismatch, "the state the validators signed after block %d differs from the one the election's transactions give: %s", vb.height-1, d)
+	}
+	v.proven, v.unproven, v.stateHeight = c.Hash(), 0, vb.height-1
+	v.stateCommitment = c
+	return nil
+}
+
+// noteState records, after block h was replayed, whether it changed the
+// election's state: the next block must then prove the new state.
+func (v *verifier) noteState(h int64) error {
+	mine, err := v.engine.commitment()
+	if err != nil {
+		return fail(fmt.Sprintf("block %d", h), CodeStateMachine, "%v", err)
+	}
+	if mine == nil {
+		return nil
+	}
+	v.current = mine
+	if v.v1 {
+		return nil
+	}
+	if mine.Hash() != v.proven {
+		v.unproven = h
 	}
 	return nil
 }
@@ -886,7 +989,9 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 			}
 			v.sum.Replaced++
 		}
-		v.lastBallot[voter] = ballotMark{height: b.Height, index: int32(t.index), replaced: *t.replaced}
+		if t.replaced != nil {
+			v.lastBallot[voter] = ballotMark{height: b.Height, index: int32(t.index), replaced: *t.replaced}
+		}
 	case *election.DKGDealBody:
 		v.deals = append(v.deals, body.Deal)
 	case *election.DKGComplaintsBody:

@@ -178,6 +178,12 @@ func (r *recordLines) setBlock(t *testing.T, i int, b *observer.RecordBlock) {
 	r.blocks[i] = string(enc)
 }
 
+// height is the height of block i of the record.
+func (r *recordLines) height(t *testing.T, i int) int64 {
+	t.Helper()
+	return r.block(t, i).Height
+}
+
 // find returns the block and position of the first transaction of kind
 // (the n-th, from 0) and the block's height.
 func (r *recordLines) find(t *testing.T, kind string, n int) (bi, ti int, height int64) {
@@ -522,14 +528,14 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		item = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
 	})
 	out[len(out)-1].item = item
-	add("tx removed", "", observer.CodeBadShare, func(r *recordLines) {
-		bi, ti, _ := r.find(t, "ballot", 6)
+	add("tx removed", "", observer.CodeStateMismatch, func(r *recordLines) {
+		bi, ti, h := r.find(t, "ballot", 6)
 		b := r.block(t, bi)
 		b.Txs = append(b.Txs[:ti], b.Txs[ti+1:]...)
 		r.setBlock(t, bi, b)
-		// The trustees decrypted the aggregates with that ballot in.
-		_, _, hs := r.find(t, "decryption-shares", 0)
-		item = fmt.Sprintf("block %d tx", hs)
+		// The state the validators signed after that block has the ballot:
+		// the next block's state commitment says so.
+		item = fmt.Sprintf("block %d state", h+1)
 	})
 	out[len(out)-1].item = item
 	add("tx duplicated", "", observer.CodeRecordMalformed, func(r *recordLines) {
@@ -548,18 +554,22 @@ func recordTampers(t *testing.T, orig []byte) []tamper {
 		item = fmt.Sprintf("block %d tx %d", h, b.Txs[ti].Index)
 	})
 	out[len(out)-1].item = item
-	add("block reordered", "block ", observer.CodeRecordMalformed, func(r *recordLines) {
-		// The revote's block before the first ballots' block: the revote
-		// counts as a first ballot, then the blocks go back in height.
+	add("block reordered", "", observer.CodeStateUnproven, func(r *recordLines) {
+		// The revote's block before the first ballots' block: the block
+		// before the first ballots' changed the state, and the block that
+		// proves it is not next.
 		first, _, _ := r.find(t, "ballot", 0)
 		revote, _, _ := r.find(t, "ballot", 9)
 		r.blocks[first], r.blocks[revote] = r.blocks[revote], r.blocks[first]
+		item = fmt.Sprintf("block %d", r.height(t, first-1))
 	})
-	add("block removed", "", observer.CodeRejected, func(r *recordLines) {
+	out[len(out)-1].item = item
+	add("block removed", "", observer.CodeStateUnproven, func(r *recordLines) {
+		// The opening's block: the state after the block before it is
+		// proven by it, so its absence is caught there.
 		bi, _, _ := r.find(t, "open", 0)
+		item = fmt.Sprintf("block %d", r.height(t, bi-1))
 		r.blocks = append(r.blocks[:bi], r.blocks[bi+1:]...)
-		_, _, h := r.find(t, "ballot", 0)
-		item = fmt.Sprintf("block %d tx", h) // ballots before the election opens
 	})
 	out[len(out)-1].item = item
 	add("truncated", "", "", func(r *recordLines) {

@@ -71,7 +71,27 @@ func (b *Blocks) Block(st election.ReadStore, id election.ID, h int64, light, re
 	if txs != nil {
 		rb.Txs = txs
 	}
+	if err := b.attachState(rb, id); err != nil {
+		return nil, err
+	}
 	return rb, nil
+}
+
+// attachState sets rb.State if the election's state changed in the block
+// before: its commitment and proof, which rb's header's app hash commits
+// to.
+func (b *Blocks) attachState(rb *observer.RecordBlock, id election.ID) error {
+	store := b.node.App().Store()
+	changed, err := store.CommitmentChanged(id, rb.Height-1)
+	if err != nil || !changed {
+		return err
+	}
+	c, p, err := store.StateProof(rb.Height-1, id)
+	if err != nil {
+		return fmt.Errorf("feed: state of election %v after block %d: %w", id, rb.Height-1, err)
+	}
+	rb.State, err = observer.NewRecordState(c, p)
+	return err
 }
 
 // electionTxs picks the election's transactions that the state recorded as

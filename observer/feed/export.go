@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
@@ -101,7 +102,27 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 			return err
 		}
 	}
-	for h := first; h <= last; h++ {
+	changed := map[int64]bool{}
+	hs, err := n.App().Store().CommitmentHeights(id, first)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if h <= last {
+			changed[h] = true
+		}
+	}
+	// The state after the last block is proven by the header of the block
+	// after it, which CometBFT makes right after a block that changed the
+	// app hash: wait for it.
+	end := last
+	if changed[last] {
+		end = last + 1
+		if err := waitForBlock(ctx, n, end); err != nil {
+			return err
+		}
+	}
+	for h := first; h <= end; h++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -112,7 +133,10 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 		if err != nil {
 			return err
 		}
-		if len(rb.Txs) == 0 && !phaseAt[h] && h != 1 {
+		if h == end && h > last {
+			rb.Txs = []observer.RecordTx{} // after the snapshot: a carrier of the state only
+		}
+		if len(rb.Txs) == 0 && !phaseAt[h] && h != 1 && !changed[h] && rb.State == nil {
 			continue
 		}
 		if err := emit(rb); err != nil {
@@ -124,4 +148,21 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 		return err
 	}
 	return rw.Close(claims)
+}
+
+// waitForBlock waits until block h and its commit are in n's block store.
+func waitForBlock(ctx context.Context, n *chain.Node, h int64) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		bs := n.CometBFT().BlockStore()
+		if bs.Height() >= h && (bs.LoadBlockCommit(h) != nil || bs.LoadSeenCommit(h) != nil) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("observer: block %d, which proves the election's last state, did not come: %w", h, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -135,6 +135,10 @@ type synth struct {
 	pre      map[[32]byte]bool // delivered as prechecked
 	kinds    map[election.Kind]int
 	queue    [][]byte // what the roles submitted for the next block
+	// The state commitment after the last block, and whether that block
+	// changed it (the next block then carries it with its proof).
+	state   *election.StateCommitment
+	changed bool
 }
 
 // The roles submit to the synth: a transaction waits in the queue for the
@@ -308,7 +312,7 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 		if claims.Phase != election.PhaseFailed.String() {
 			return nil, fmt.Errorf("synthetic: ceremony is %s, want failed", claims.Phase)
 		}
-		return nil, s.rw.Close(claims)
+		return nil, s.close()
 	}
 	checkers := trustees
 	if opts.Timers {
@@ -449,7 +453,7 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 	if claims.Result == nil && opts.Mutate == nil {
 		return nil, fmt.Errorf("synthetic: election ended %s (%s)", claims.Phase, claims.Failure)
 	}
-	return totals, s.rw.Close(claims)
+	return totals, s.close()
 }
 
 // block runs txs through the state machine as block s.height+1, builds its
@@ -490,10 +494,29 @@ func (s *synth) block(txs [][]byte) error {
 	for i, tx := range txs {
 		ctxs[i] = tx
 	}
+	// The chain of writes is made up; the tree of elections holds this
+	// election alone, so the header's app hash commits to its state after
+	// the block before, which this block carries if it changed.
 	app := sha256.Sum256([]byte(fmt.Sprintf("synthetic app hash %d", h)))
 	appHash := app[:]
+	var state *observer.RecordState
 	if h == 1 {
 		appHash = s.genHash
+	} else if s.state != nil {
+		writes := sha256.Sum256([]byte(fmt.Sprintf("synthetic writes %d", h-1)))
+		proof := &election.StateProof{WritesChain: writes[:], Path: election.MerkleProofOf([][]byte{s.state.Leaf()}, 0)}
+		if appHash, err = proof.AppHash(s.state); err != nil {
+			return err
+		}
+		if s.changed {
+			if state, err = observer.NewRecordState(s.state, proof); err != nil {
+				return err
+			}
+		}
+	}
+	if c, err := election.Commitment(s.mem.Store, s.id); err == nil {
+		s.changed = s.state == nil || c.Hash() != s.state.Hash()
+		s.state = c
 	}
 	empty := sha256.Sum256(nil)
 	header := cmttypes.Header{
@@ -526,7 +549,7 @@ func (s *synth) block(txs [][]byte) error {
 	commit.Signatures[0].Signature = sig
 	s.prevHash = hash
 
-	rb := &observer.RecordBlock{Height: h, Txs: []observer.RecordTx{}}
+	rb := &observer.RecordBlock{Height: h, Txs: []observer.RecordTx{}, State: state}
 	if rb.Header, err = cmtjson.Marshal(&header); err != nil {
 		return err
 	}
@@ -550,6 +573,22 @@ func (s *synth) block(txs [][]byte) error {
 		rb.Txs = append(rb.Txs, rt)
 	}
 	return s.rw.WriteBlock(rb)
+}
+
+// close writes the blocks that prove the state after the last one (an
+// empty block after a block that changed it, as CometBFT makes one), then
+// the claims.
+func (s *synth) close() error {
+	for s.changed {
+		if err := s.block(nil); err != nil {
+			return err
+		}
+	}
+	claims, err := observer.Claims(s.mem.Store, s.id)
+	if err != nil {
+		return err
+	}
+	return s.rw.Close(claims)
 }
 
 func weightOf(opts Options, voter int) uint32 {
