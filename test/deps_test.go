@@ -572,7 +572,7 @@ func TestGuardRulesPerRole(t *testing.T) {
 		{"observer", module + "/web", false},
 		{"observer", module + "/cmd", false},
 		{"observer", module + "/api", true},
-		{"observer", module + "/chain", true},
+		{"observer", module + "/chain", true}, // the layer may (observer/feed reads the node); the verifier may not (TestVerifierBuildsForWasm)
 		{"api", module + "/observer", false},
 		{"api", module + "/chain", true},
 		{"chain", module + "/api", false},
@@ -590,5 +590,45 @@ func TestGuardRulesPerRole(t *testing.T) {
 		if got := directionViolation(tc.pkg, dep{path: tc.path}) == ""; got != tc.ok {
 			t.Errorf("%s may import %s: got %v, want %v", tc.pkg, tc.path, got, tc.ok)
 		}
+	}
+}
+
+// verifierForbidden are what the verifier built for the browser must not
+// pull in: the node (consensus, block store, peer-to-peer, SQLite) and the
+// layers above it.
+var verifierForbidden = []string{
+	"github.com/mattn/go-sqlite3",
+	"github.com/cometbft/cometbft/node",
+	"github.com/cometbft/cometbft/consensus",
+	"github.com/cometbft/cometbft/store",
+	"github.com/cometbft/cometbft/p2p",
+	"github.com/cometbft/cometbft-db",
+	"github.com/spf13",
+	module + "/chain",
+	module + "/web",
+	module + "/cmd",
+}
+
+// The verifier (package observer, without its node-side package feed) is
+// what the dashboard runs in the browser: it builds for GOOS=js
+// GOARCH=wasm (with the build tag force64bit, which CometBFT's Ed25519
+// dependency curve25519-voi needs on wasm) without the node's code.
+func TestVerifierBuildsForWasm(t *testing.T) {
+	root := moduleRoot(t)
+	watchInputs(t, root, "observer")
+	env := append(slices.Clone(wasmEnv), "GOFLAGS=-tags=force64bit")
+	deps := listDeps(t, root, "./observer", env...)
+	checkListed(t, deps, module+"/observer")
+	report(t, "observer (js/wasm)", deps, func(d dep) string {
+		if underAny(d.path, verifierForbidden) {
+			return "the verifier runs in the browser: no node, database or configuration code"
+		}
+		return ""
+	})
+	cmd := exec.Command(goCommand(t), "build", "-o", os.DevNull, "./observer")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("GOOS=js GOARCH=wasm go build -tags force64bit ./observer: %v\n%s", err, out)
 	}
 }
