@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"hash"
 
 	"github.com/evote/evote/election"
 )
@@ -25,6 +26,7 @@ type Follower struct {
 	n            int
 	err          error
 	closed       bool
+	resumed      hash.Hash // the journal's chain, when resumed from one
 }
 
 // FollowStatus is how far a Follower has verified.

@@ -302,6 +302,8 @@ type verifier struct {
 	stateCommitment *election.StateCommitment
 	// current is the replayed state after the last block replayed.
 	current *election.StateCommitment
+	head    *RecordHead
+	journal *journal // the Follower's, if it keeps one
 	// The key ceremony's messages, to derive the joint key independently.
 	deals      []*tally.DKGDeal
 	complaints []*tally.DKGComplaint
@@ -376,7 +378,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (sum *Summary,
 }
 
 func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*verifier, error) {
-	v := &verifier{ctx: ctx, opts: opts, rnd: opts.Rand, chainID: head.ChainID, id: head.Election,
+	v := &verifier{ctx: ctx, opts: opts, rnd: opts.Rand, chainID: head.ChainID, id: head.Election, head: head,
 		lastBallot: map[election.PublicKey]ballotMark{}}
 	if v.rnd == nil {
 		v.rnd = rand.Reader
@@ -870,8 +872,12 @@ func (v *verifier) replayBlock(vb *vblock) error {
 	if err := v.engine.endBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
 	}
-	if err := v.noteState(vb.height); err != nil {
+	changed, err := v.noteState(vb.height)
+	if err != nil {
 		return err
+	}
+	if err := v.journalBlock(vb, changed); err != nil {
+		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "journal: %v", err)
 	}
 	v.sum.Blocks++
 	v.sum.Commits++
@@ -929,27 +935,31 @@ func (v *verifier) checkState(vb *vblock) error {
 	}
 	v.proven, v.unproven, v.stateHeight = c.Hash(), 0, vb.height-1
 	v.stateCommitment = c
+	if err := v.journalCheckpoint(vb.height-1, v.proven); err != nil {
+		return fail(item, CodeStateMachine, "journal: %v", err)
+	}
 	return nil
 }
 
 // noteState records, after block h was replayed, whether it changed the
 // election's state: the next block must then prove the new state.
-func (v *verifier) noteState(h int64) error {
+func (v *verifier) noteState(h int64) (changed bool, err error) {
 	mine, err := v.engine.commitment()
 	if err != nil {
-		return fail(fmt.Sprintf("block %d", h), CodeStateMachine, "%v", err)
+		return false, fail(fmt.Sprintf("block %d", h), CodeStateMachine, "%v", err)
 	}
 	if mine == nil {
-		return nil
+		return false, nil
 	}
+	changed = v.current == nil || mine.Hash() != v.current.Hash()
 	v.current = mine
 	if v.v1 {
-		return nil
+		return changed, nil
 	}
 	if mine.Hash() != v.proven {
 		v.unproven = h
 	}
-	return nil
+	return changed, nil
 }
 
 func (v *verifier) replayTx(b election.Block, t *vtx) error {
@@ -977,6 +987,7 @@ func (v *verifier) replayTx(b election.Block, t *vtx) error {
 	if err := v.engine.deliver(b, t); err != nil {
 		return rejected(t.item(), err)
 	}
+	v.journalTx(t.raw)
 	v.sum.Txs++
 	v.sum.Kinds[t.tx.Kind.String()]++
 	switch body := t.body.(type) {
