@@ -167,6 +167,12 @@ func (n *Node) App() *App { return n.app }
 // CometBFT is the embedded CometBFT node (block store, event bus, ...).
 func (n *Node) CometBFT() *nm.Node { return n.cmt }
 
+// CommitSignal returns a channel closed after the app's next durable
+// Commit. Take it before looking at committed state, then wait on it: no
+// commit slips between the look and the wait. Commit only closes the
+// channel; it never waits for whoever listens.
+func (n *Node) CommitSignal() <-chan struct{} { return n.app.commitSignal() }
+
 // Submit verifies tx in the caller's goroutine (Precheck, cached by hash),
 // then hands it to the mempool, whose CheckTx finds the verdict in the
 // cache and runs only Check. It returns the transaction's hash and the

@@ -54,6 +54,8 @@ var answerSchemas = map[string][]string{
 	"/api/v1/transactions post 504":               {"Error"},
 	"/api/v1/receipts/{code} get 504":             {"Error"},
 	"/api/v1/elections/{id}/record get 200":       nil, // the record: docs/spec/record.md
+	"/api/v1/feed get 101":                        nil, // the feed: docs/spec/feed.md
+	"/api/v1/feed get 403":                        {"Error"},
 	"/api/v1/openapi.yaml get 200":                nil,
 	"components/responses BadRequest":             {"Error"},
 	"components/responses NotFound":               {"Error"},

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/observer/feed"
 )
 
 // The operator's endpoints (docs/operations.md): /healthz answers while
@@ -26,9 +27,16 @@ type metrics struct {
 	transactions *prometheus.CounterVec
 	admission    prometheus.Histogram // seconds to admit or refuse a submission
 	commitWait   prometheus.Histogram // seconds from admission to the commit a request waited for
+	// ballots counts ballot submissions alone, by the same outcomes.
+	ballots *prometheus.CounterVec
+	// The feed: clients dropped by reason (slow, ping, timeout, full),
+	// block and hello messages written, and their bytes.
+	feedDropped  *prometheus.CounterVec
+	feedMessages prometheus.Counter
+	feedBytes    prometheus.Counter
 }
 
-func newMetrics(node *chain.Node) *metrics {
+func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,6 +53,16 @@ func newMetrics(node *chain.Node) *metrics {
 			Help:    "Time from admission to the commit of transactions whose request waited for it.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
 		}),
+		ballots: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evote_ballots_total",
+			Help: "Ballots submitted over the API, by outcome: the result code's name (ok when admitted, or the rejection's code), or busy, known, timeout.",
+		}, []string{"code"}),
+		feedDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evote_feed_dropped_total",
+			Help: "Feed clients closed by the node, by reason: slow (fell a buffer behind), ping (no pong), timeout (a write timed out), full (refused past the maximum of clients).",
+		}, []string{"reason"}),
+		feedMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "evote_feed_messages_total", Help: "Feed messages (hello and block) written to clients."}),
+		feedBytes:    prometheus.NewCounter(prometheus.CounterOpts{Name: "evote_feed_bytes_total", Help: "Bytes of the feed messages written to clients (payloads, without websocket framing)."}),
 	}
 	ready := func() float64 {
 		if node.Readiness().Ready {
@@ -52,7 +70,9 @@ func newMetrics(node *chain.Node) *metrics {
 		}
 		return 0
 	}
-	m.reg.MustRegister(m.transactions, m.admission, m.commitWait,
+	m.reg.MustRegister(m.transactions, m.admission, m.commitWait, m.ballots, m.feedDropped, m.feedMessages, m.feedBytes,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_feed_clients", Help: "Feed clients connected now."},
+			func() float64 { return float64(hub.Clients()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_ready", Help: "1 while /readyz answers 200."}, ready),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_height", Help: "The last block the app committed."},
 			func() float64 { return float64(node.Readiness().Height) }),
@@ -60,8 +80,14 @@ func newMetrics(node *chain.Node) *metrics {
 	return m
 }
 
-// outcome records a submission's outcome.
-func (m *metrics) outcome(o string) { m.transactions.WithLabelValues(o).Inc() }
+// outcome records a submission's outcome; ballot says whether it is a
+// ballot.
+func (m *metrics) outcome(ballot bool, o string) {
+	m.transactions.WithLabelValues(o).Inc()
+	if ballot {
+		m.ballots.WithLabelValues(o).Inc()
+	}
+}
 
 // since observes the seconds since t on h.
 func since(h prometheus.Histogram, t time.Time) { h.Observe(time.Since(t).Seconds()) }

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/api"
+	"github.com/evote/evote/election"
 )
 
 // metricValue reads one sample of the Prometheus text exposition.
@@ -41,6 +45,17 @@ func TestOperatorEndpoints(t *testing.T) {
 			t.Fatalf("garbage: %d %s", r.status, r.body)
 		}
 	}
+	// A ballot's envelope with a body that is no ballot: refused, and
+	// counted among the ballots too.
+	fake, err := (&election.Tx{Kind: election.KindBallot, Body: []byte("no ballot")}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := tn.do(t, http.MethodPost, "/api/v1/transactions", "application/octet-stream", fake)
+	var refusal api.ErrorBody
+	if err := json.Unmarshal(rb.body, &refusal); err != nil || rb.status != http.StatusUnprocessableEntity || refusal.CodeName == "" {
+		t.Fatalf("a fake ballot: %d %s", rb.status, rb.body)
+	}
 	r := tn.get(t, "/metrics")
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", r.status, r.header.Get("Content-Type"))
@@ -49,8 +64,17 @@ func TestOperatorEndpoints(t *testing.T) {
 	if v := metricValue(t, text, `evote_transactions_total{outcome="malformed"}`); v != 2 {
 		t.Errorf("malformed transactions counted: %v, want 2", v)
 	}
-	if v := metricValue(t, text, "evote_admission_seconds_count"); v != 2 {
-		t.Errorf("admissions timed: %v, want 2", v)
+	if v := metricValue(t, text, "evote_admission_seconds_count"); v != 3 {
+		t.Errorf("admissions timed: %v, want 3", v)
+	}
+	if v := metricValue(t, text, `evote_ballots_total{code="`+refusal.CodeName+`"}`); v != 1 {
+		t.Errorf("ballots counted under %s: %v, want 1", refusal.CodeName, v)
+	}
+	if strings.Contains(text, `evote_ballots_total{code="malformed"}`) && refusal.CodeName != "malformed" {
+		t.Error("transactions that are no ballots are counted as ballots")
+	}
+	if v := metricValue(t, text, "evote_feed_clients"); v != 0 {
+		t.Errorf("feed clients %v, want 0", v)
 	}
 	if metricValue(t, text, "evote_ready") != 1 || metricValue(t, text, "evote_height") < 1 {
 		t.Errorf("ready and height:\n%s", text)

@@ -18,28 +18,33 @@ const ShutdownGrace = 5 * time.Second
 
 // Listener serves a node's API and pages on one address.
 type Listener struct {
-	URL string // http://host:port, the address actually bound
-	srv *http.Server
-	err chan error
+	URL     string // http://host:port, the address actually bound
+	srv     *http.Server
+	handler *Server
+	err     chan error
 }
 
-// Listen serves node's API and pages on addr (host:port; port 0 picks
-// one), with timeouts and header limits fit for the public internet.
-// Request errors go to log.
-func Listen(node *chain.Node, addr string, log *slog.Logger) (*Listener, error) {
+// Listen serves node's API, feed and pages on addr (host:port; port 0
+// picks one), configured by cfg, with timeouts and header limits fit for
+// the public internet. Request errors go to log.
+func Listen(node *chain.Node, addr string, cfg Config, log *slog.Logger) (*Listener, error) {
+	if err := cfg.Feed.Validate(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP listener: %w", err)
 	}
+	handler := NewWithConfig(node, log, cfg)
 	srv := &http.Server{
-		Handler:           New(node, log),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	l := &Listener{URL: "http://" + ln.Addr().String(), srv: srv, err: make(chan error, 1)}
+	l := &Listener{URL: "http://" + ln.Addr().String(), srv: srv, handler: handler, err: make(chan error, 1)}
 	go func() { l.err <- srv.Serve(ln) }()
 	return l, nil
 }
@@ -48,10 +53,12 @@ func Listen(node *chain.Node, addr string, log *slog.Logger) (*Listener, error) 
 func (l *Listener) Err() <-chan error { return l.err }
 
 // Stop gives the requests under way up to ShutdownGrace to finish, then
-// closes every connection left.
+// closes every connection left; feed clients are closed with
+// CloseStopping (Shutdown does not track websockets).
 func (l *Listener) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
+	defer l.handler.Close()
 	err := l.srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// A request still waiting for a commit, or a connection a client

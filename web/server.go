@@ -19,6 +19,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer/feed"
 )
 
 //go:embed openapi.yaml static
@@ -35,19 +36,34 @@ const (
 	maxRollPage = 1000
 )
 
-// Server serves the JSON API under /api/v1 and the pages, over one polling
-// node.
+// Server serves the JSON API under /api/v1, the feed and the pages, over
+// one polling node.
 type Server struct {
 	node    *chain.Node
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
+	hub     *feed.Hub
+	feedCfg FeedConfig
 }
 
-// New returns a server for node. log receives request errors (never sent to
-// clients).
-func New(node *chain.Node, log *slog.Logger) *Server {
-	s := &Server{node: node, log: log, mux: http.NewServeMux(), metrics: newMetrics(node)}
+// Config configures a Server beyond its node; the zero Config is the
+// defaults.
+type Config struct {
+	Feed FeedConfig
+}
+
+// New returns a server for node with the default Config. log receives
+// request errors (never sent to clients).
+func New(node *chain.Node, log *slog.Logger) *Server { return NewWithConfig(node, log, Config{}) }
+
+// NewWithConfig returns a server for node configured by cfg (checked by
+// Config.Feed.Validate). Close ends its feed.
+func NewWithConfig(node *chain.Node, log *slog.Logger, cfg Config) *Server {
+	s := &Server{node: node, log: log, mux: http.NewServeMux(), feedCfg: cfg.Feed.withDefaults()}
+	s.hub = feed.NewHub(node, feed.HubConfig{MaxClients: cfg.Feed.MaxClients, Buffer: cfg.Feed.Buffer,
+		OnSlow: func() { s.metrics.feedDropped.WithLabelValues("slow").Inc() }})
+	s.metrics = newMetrics(node, s.hub)
 	s.mux.HandleFunc("GET /api/v1/status", s.status)
 	s.mux.HandleFunc("GET /api/v1/elections", s.elections)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}", s.election)
@@ -59,6 +75,7 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /api/v1/elections/{id}/record", s.record)
 	s.mux.HandleFunc("POST /api/v1/transactions", s.submit)
 	s.mux.HandleFunc("GET /api/v1/receipts/{code}", s.receipt)
+	s.mux.HandleFunc("GET /api/v1/feed", s.feed)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)
 	s.handleOps()
 	pages := http.FileServerFS(mustSub(assets, "static"))
@@ -80,6 +97,10 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	})
 	return s
 }
+
+// Close ends the feed: each client is closed with CloseStopping. The rest
+// of the server needs no closing.
+func (s *Server) Close() { s.hub.Stop() }
 
 // allowed lists the methods of the API route r's path names, or "" if
 // it names none. The catch-all pattern "/" matches every method, so the
@@ -289,17 +310,18 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	ballot := isBallot(tx)
 	admitted := time.Now()
 	hash, res, err := s.node.Submit(r.Context(), tx)
 	since(s.metrics.admission, admitted)
 	code := api.TxHash(hash)
 	switch {
 	case errors.Is(err, chain.ErrKnownTx):
-		s.metrics.outcome("known")
+		s.metrics.outcome(ballot, "known")
 		writeError(w, http.StatusConflict, "transaction already submitted", &api.ErrorBody{TrackingCode: &code})
 		return
 	case errors.Is(err, chain.ErrMempoolFull):
-		s.metrics.outcome("busy")
+		s.metrics.outcome(ballot, "busy")
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "the node is busy; retry", &api.ErrorBody{TrackingCode: &code})
 		return
@@ -307,14 +329,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	case !res.OK():
-		s.metrics.outcome(res.Code.String())
+		s.metrics.outcome(ballot, res.Code.String())
 		c := api.CodeNum(res.Code)
 		writeError(w, http.StatusUnprocessableEntity, res.Log, &api.ErrorBody{Code: &c, CodeName: res.Code.String(), TrackingCode: &code})
 		return
 	}
 	body := api.SubmitResponse{TrackingCode: code, Code: api.CodeNum(res.Code), CodeName: res.Code.String()}
 	if wait == 0 {
-		s.metrics.outcome(res.Code.String())
+		s.metrics.outcome(ballot, res.Code.String())
 		writeJSON(w, http.StatusAccepted, body)
 		return
 	}
@@ -330,7 +352,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		s.metrics.outcome("timeout")
+		s.metrics.outcome(ballot, "timeout")
 		// Admitted all the same: the tracking code finds its receipt later.
 		writeError(w, http.StatusGatewayTimeout, "admitted, but not committed within the wait", &api.ErrorBody{TrackingCode: &code})
 		return
@@ -340,7 +362,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	since(s.metrics.commitWait, admitted)
-	s.metrics.outcome(rec.Code.String())
+	s.metrics.outcome(ballot, rec.Code.String())
 	body.Committed, body.Code, body.CodeName = true, api.CodeNum(rec.Code), rec.Code.String()
 	body.Height = rec.Height
 	if rec.Header != nil {
@@ -360,6 +382,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, status, body)
+}
+
+// isBallot says whether tx is a well-formed ballot's envelope.
+func isBallot(tx []byte) bool {
+	t, err := election.DecodeTx(tx)
+	return err == nil && t.Kind == election.KindBallot
 }
 
 func readTx(r *http.Request) ([]byte, error) {

@@ -30,42 +30,22 @@ var ErrNotCommitted = errors.New("feed: block not committed")
 
 // Block returns block h as the record carries it for election id: st is
 // committed state at or after h (to tell the election's accepted
-// transactions). With light, the transactions themselves are left out
-// (their hashes are always there). With replaced, a ballot carries whether
+// transactions). With light, the transactions themselves are left out:
+// each tx is empty (their hashes are always there). With replaced, a ballot carries whether
 // a later ballot of its voter replaced it, as st says (the record's form;
 // the live feed, which cannot know the future, leaves it out).
 func (b *Blocks) Block(st election.ReadStore, id election.ID, h int64, light, replaced bool) (*observer.RecordBlock, error) {
-	bs := b.node.CometBFT().BlockStore()
-	if h < 1 || h > bs.Height() {
-		return nil, fmt.Errorf("%w: block %d (the block store is at %d)", ErrNotCommitted, h, bs.Height())
-	}
-	blk := bs.LoadBlock(h)
-	if blk == nil {
-		return nil, fmt.Errorf("feed: block %d is not in the block store", h)
-	}
-	commit := bs.LoadBlockCommit(h)
-	if commit == nil {
-		commit = bs.LoadSeenCommit(h)
-	}
-	if commit == nil {
-		return nil, fmt.Errorf("%w: no commit for block %d in the block store", ErrNotCommitted, h)
-	}
-	hj, err := cmtjson.Marshal(&blk.Header)
+	rb, blk, err := b.header(h)
 	if err != nil {
 		return nil, err
 	}
-	cj, err := cmtjson.Marshal(commit)
-	if err != nil {
-		return nil, err
-	}
-	rb := &observer.RecordBlock{Height: h, Header: hj, Commit: cj, TxHashes: txHashes(blk.Txs), Txs: []observer.RecordTx{}}
 	txs, err := electionTxs(st, id, h, blk.Txs, replaced)
 	if err != nil {
 		return nil, err
 	}
 	if light {
 		for i := range txs {
-			txs[i].Tx = nil
+			txs[i].Tx = observer.Bytes{} // "tx": "" (docs/spec/feed.md, the light form)
 		}
 	}
 	if txs != nil {
@@ -92,6 +72,41 @@ func (b *Blocks) attachState(rb *observer.RecordBlock, id election.ID) error {
 	}
 	rb.State, err = observer.NewRecordState(c, p)
 	return err
+}
+
+// Header returns block h with its header, commit and transaction hashes
+// only (no transactions: Txs is empty).
+func (b *Blocks) Header(h int64) (*observer.RecordBlock, error) {
+	rb, _, err := b.header(h)
+	return rb, err
+}
+
+func (b *Blocks) header(h int64) (*observer.RecordBlock, *cmttypes.Block, error) {
+	bs := b.node.CometBFT().BlockStore()
+	if h < 1 || h > bs.Height() {
+		return nil, nil, fmt.Errorf("%w: block %d (the block store is at %d)", ErrNotCommitted, h, bs.Height())
+	}
+	blk := bs.LoadBlock(h)
+	if blk == nil {
+		return nil, nil, fmt.Errorf("feed: block %d is not in the block store", h)
+	}
+	commit := bs.LoadBlockCommit(h)
+	if commit == nil {
+		commit = bs.LoadSeenCommit(h)
+	}
+	if commit == nil {
+		return nil, nil, fmt.Errorf("%w: no commit for block %d in the block store", ErrNotCommitted, h)
+	}
+	hj, err := cmtjson.Marshal(&blk.Header)
+	if err != nil {
+		return nil, nil, err
+	}
+	cj, err := cmtjson.Marshal(commit)
+	if err != nil {
+		return nil, nil, err
+	}
+	rb := &observer.RecordBlock{Height: h, Header: hj, Commit: cj, TxHashes: txHashes(blk.Txs), Txs: []observer.RecordTx{}}
+	return rb, blk, nil
 }
 
 // electionTxs picks the election's transactions that the state recorded as

@@ -22,6 +22,7 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/internal/localnet"
+	"github.com/evote/evote/observer/feed"
 	"github.com/evote/evote/web"
 )
 
@@ -30,6 +31,11 @@ type NodeConfig struct {
 	Home     string // node home: config/, data/, keys/
 	HTTPAddr string // the API and pages, e.g. 127.0.0.1:8080
 	LogLevel string // CometBFT's log level: debug, info, error, none
+	Web      web.Config
+	// CometMetrics is the listen address of CometBFT's own Prometheus
+	// metrics (host:port); empty leaves them off unless config.toml
+	// turns them on.
+	CometMetrics string
 }
 
 // Validate checks the configuration.
@@ -45,16 +51,36 @@ func (c NodeConfig) Validate() error {
 	default:
 		return fmt.Errorf("--log-level must be debug, info, error or none, got %q", c.LogLevel)
 	}
+	if c.CometMetrics != "" {
+		if _, _, err := net.SplitHostPort(c.CometMetrics); err != nil {
+			return fmt.Errorf("--cometbft-metrics %q: %w", c.CometMetrics, err)
+		}
+	}
+	if err := c.Web.Feed.Validate(); err != nil {
+		return fmt.Errorf("--feed-*: %w", err)
+	}
 	return nil
 }
 
 func nodeConfig(e *env) NodeConfig {
-	return NodeConfig{Home: e.v.GetString("home"), HTTPAddr: e.v.GetString("http"), LogLevel: e.v.GetString("log-level")}
+	return NodeConfig{Home: e.v.GetString("home"), HTTPAddr: e.v.GetString("http"), LogLevel: e.v.GetString("log-level"),
+		CometMetrics: e.v.GetString("cometbft-metrics"),
+		Web: web.Config{Feed: web.FeedConfig{
+			MaxClients:     e.v.GetInt("feed-max-clients"),
+			Buffer:         e.v.GetInt("feed-buffer"),
+			SocketBuffer:   e.v.GetInt("feed-socket-buffer"),
+			AllowedOrigins: e.v.GetStringSlice("feed-origins"),
+		}}}
 }
 
 func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().String("http", "127.0.0.1:8080", "listen address of the HTTP API and pages")
 	cmd.Flags().String("log-level", "error", "consensus log level: debug, info, error or none (written to HOME/node.log)")
+	cmd.Flags().Int("feed-max-clients", feed.DefaultMaxClients, "feed clients served at once; one more is closed with 1013 (docs/spec/feed.md)")
+	cmd.Flags().Int("feed-buffer", feed.DefaultBuffer, "blocks queued per feed client before it is dropped as too slow (close 4001)")
+	cmd.Flags().Int("feed-socket-buffer", web.DefaultFeedSocketBuffer, "kernel send buffer per feed client, bytes")
+	cmd.Flags().StringSlice("feed-origins", nil, "origins (scheme://host[:port], or *) whose pages may open the feed besides the node's own")
+	cmd.Flags().String("cometbft-metrics", "", "serve CometBFT's own Prometheus metrics on this address (host:port); empty: off")
 }
 
 // runningNode is a started polling node with its HTTP server.
@@ -76,6 +102,10 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		logFile.Close()
 		return nil, err
 	}
+	if cfg.CometMetrics != "" {
+		conf.Instrumentation.Prometheus = true
+		conf.Instrumentation.PrometheusListenAddr = cfg.CometMetrics
+	}
 	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
 	if err == nil {
 		err = n.Start()
@@ -84,7 +114,7 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		logFile.Close()
 		return nil, err
 	}
-	l, err := web.Listen(n, cfg.HTTPAddr, slog.New(slog.NewTextHandler(logFile, nil)))
+	l, err := web.Listen(n, cfg.HTTPAddr, cfg.Web, slog.New(slog.NewTextHandler(logFile, nil)))
 	if err != nil {
 		n.Stop()
 		logFile.Close()

@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,5 +42,32 @@ func TestNodeStopsWithAnIdleConnection(t *testing.T) {
 	}
 	if d := time.Since(start); d > web.ShutdownGrace+5*time.Second {
 		t.Fatalf("stop took %v", d)
+	}
+}
+
+// TestNodeFeedConfig: the feed's limits come from flags, EVOTE_*
+// variables and HOME/evote.yaml, and bad ones stop the node before it
+// starts.
+func TestNodeFeedConfig(t *testing.T) {
+	home := t.TempDir()
+	for _, args := range [][]string{
+		{"--feed-origins", "observer.example.org"},
+		{"--feed-max-clients", "-1"},
+		{"--cometbft-metrics", "no-port"},
+	} {
+		if code, _, errs := run(t, append([]string{"node", "--home", home}, args...)...); code != 1 || !strings.Contains(errs, "--") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	t.Setenv("EVOTE_FEED_BUFFER", "-2")
+	if code, _, _ := run(t, "node", "--home", home); code != 1 {
+		t.Errorf("EVOTE_FEED_BUFFER=-2: exit %d", code)
+	}
+	t.Setenv("EVOTE_FEED_BUFFER", "")
+	if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte("feed-socket-buffer: -3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := run(t, "node", "--home", home); code != 1 {
+		t.Errorf("feed-socket-buffer: -3 in evote.yaml: exit %d", code)
 	}
 }
