@@ -170,3 +170,7 @@ func (f *Follower) Close() {
 		close(f.v.jobs)
 	}
 }
+
+// Head is the record head the follower verifies against: the chain's
+// genesis and the election's manifest.
+func (f *Follower) Head() *RecordHead { return f.v.head }

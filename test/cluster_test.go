@@ -239,6 +239,9 @@ func TestKillValidatorUnderLoad(t *testing.T) {
 	bs := se.ballots(t)
 	live := []int{0, 1, 2}
 	t.Logf("4 nodes up, election open, %d ballots built in %v", len(bs), time.Since(t0).Round(time.Millisecond))
+	// An observer follows all four nodes' feeds and verifies every block
+	// throughout, the kill and the restart included.
+	obs := startObserver(t, tn, t.TempDir(), se.id)
 
 	// Submitter s sends to node s mod 4 first and fails over to the next
 	// node on each retry; once the victim is down, to the live nodes only.
@@ -339,6 +342,24 @@ func TestKillValidatorUnderLoad(t *testing.T) {
 	tn.checkReceipts([]int{0, 1, 2, 3}, rest)
 	t.Logf("%d more ballots through node %d; all 4 at height %d, app hash %s; %v in all",
 		len(rest), victim, final.Height, final.AppHash, time.Since(t0).Round(time.Millisecond))
+
+	// The observer verified every block, through the kill and the restart,
+	// up to the last state the chain proved; stopped and started again, it
+	// resumes from its state file instead of block 1.
+	voted := int64(len(committed) + len(rest))
+	obs.waitVerified(tn, final.Height-1, voted, time.Minute)
+	if out := obs.output(); !strings.Contains(out, "lost:") || !strings.Contains(out, "reconnecting") {
+		tn.fatalf("the observer did not see node %d go:\n%s", victim, out)
+	}
+	obs.stop()
+	h, _ := obs.verified()
+	obs.restart()
+	obs.waitVerified(tn, final.Height-1, voted, time.Minute)
+	if out := obs.output(); !strings.Contains(out, "resumed from the state file") {
+		tn.fatalf("the restarted observer did not resume from its state file:\n%s", out)
+	}
+	obs.stop()
+	t.Logf("the observer verified every block up to %d through the kill; restarted, it resumed from its state file", h)
 }
 
 // TestSingleNodeSIGKILLRandomly kills a single validator with SIGKILL at
