@@ -180,6 +180,11 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	if base := s.node.CometBFT().BlockStore().Base(); base > 1 && p.from < base {
+		// A node started from a state-sync snapshot holds no older block.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("this node holds the blocks from height %d on; ask another node for older ones", base), nil)
+		return
+	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		writeError(w, http.StatusBadRequest, "the feed is a websocket: send a websocket upgrade request (docs/spec/feed.md)", nil)
 		return
