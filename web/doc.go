@@ -10,8 +10,9 @@
 // web holds no election rules and must not import cmd.
 //
 // Built today: the JSON API over one polling node (Server, described by
-// openapi.yaml, which TestOpenAPISchemas checks against package api) and
-// the node's status page. The websocket feed, the
-// wallet, officials' and observer pages and the WebAssembly bridge come in
-// later milestones.
+// openapi.yaml, which TestOpenAPISchemas checks against package api), the
+// websocket feed of committed blocks (feed.go over observer/feed's hub,
+// docs/spec/feed.md), the operator's endpoints (ops.go) and the node's
+// status page. The wallet, officials' and observer pages and the
+// WebAssembly bridge come in later milestones.
 package web

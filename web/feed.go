@@ -180,6 +180,11 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
+	if base := s.node.CometBFT().BlockStore().Base(); base > 1 && p.from < base {
+		// A node started from a state-sync snapshot holds no older block.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("this node holds the blocks from height %d on; ask another node for older ones", base), nil)
+		return
+	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		writeError(w, http.StatusBadRequest, "the feed is a websocket: send a websocket upgrade request (docs/spec/feed.md)", nil)
 		return
@@ -270,9 +275,15 @@ func (s *Server) serveFeed(ctx context.Context, conn *websocket.Conn, sub *feed.
 		}
 	}()
 
-	write := func(m []byte) bool {
+	write := func(m []byte, pm *websocket.PreparedMessage) bool {
 		conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-		if err := conn.WriteMessage(websocket.TextMessage, m); err != nil {
+		var err error
+		if pm != nil {
+			err = conn.WritePreparedMessage(pm)
+		} else {
+			err = conn.WriteMessage(websocket.TextMessage, m)
+		}
+		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 				s.metrics.feedDropped.WithLabelValues("timeout").Inc()
 			}
@@ -282,13 +293,14 @@ func (s *Server) serveFeed(ctx context.Context, conn *websocket.Conn, sub *feed.
 		s.metrics.feedBytes.Add(float64(len(m)))
 		return true
 	}
-	if !write(hello) {
+	if !write(hello, nil) {
 		return
 	}
 	for {
 		m, err := sub.Next(ctx)
 		if err == nil {
-			if !write(m) {
+			pm, _ := m.Frame(prepare).(*websocket.PreparedMessage)
+			if !write(m.JSON, pm) {
 				return
 			}
 			continue
@@ -315,6 +327,15 @@ func (s *Server) serveFeed(ctx context.Context, conn *websocket.Conn, sub *feed.
 		feedLinger(conn, readDone)
 		return
 	}
+}
+
+// prepare frames a block message once for all its clients.
+func prepare(b []byte) any {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		return nil
+	}
+	return pm
 }
 
 func isTimeout(err error) bool {

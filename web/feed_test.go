@@ -168,6 +168,7 @@ func TestFeed(t *testing.T) {
 	fn := startFeedNode(t)
 	t.Run("blocks", func(t *testing.T) { testFeedBlocks(t, fn) })
 	t.Run("resume", func(t *testing.T) { testFeedResume(t, fn) })
+	t.Run("shared", func(t *testing.T) { testFeedShared(t, fn) })
 	t.Run("slow", func(t *testing.T) { testFeedSlow(t, fn) })
 	t.Run("full", func(t *testing.T) { testFeedFull(t, fn) })
 	t.Run("ping", func(t *testing.T) { testFeedPing(t, fn) })
@@ -272,6 +273,27 @@ func testFeedResume(t *testing.T, fn *feedNode) {
 	}
 	if last := <-done; last != target {
 		t.Fatalf("the blocks committed up to %d, want %d", last, target)
+	}
+}
+
+// testFeedShared: live clients of one filter cost one reading and encoding
+// of each block between them.
+func testFeedShared(t *testing.T, fn *feedNode) {
+	s, srv := fn.serve(t, FeedConfig{})
+	from := fn.height(t) + 1
+	var cs []*websocket.Conn
+	for range 5 {
+		c := dialFeed(t, srv, "?election="+fn.id.String()+"&from="+itoa(from), nil)
+		readFeed(t, c)
+		cs = append(cs, c)
+	}
+	before := s.hub.Encodings()
+	to := fn.append(t, 3)
+	for _, c := range cs {
+		readBlocks(t, c, from, to)
+	}
+	if n := s.hub.Encodings() - before; n != to-from+1 {
+		t.Fatalf("%d encodings for %d blocks and 5 clients", n, to-from+1)
 	}
 }
 

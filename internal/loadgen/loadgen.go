@@ -33,6 +33,10 @@ import (
 //go:embed bench-election.yaml
 var benchManifest string
 
+// ElectionTemplate is the manifest template of the bench's election (one
+// five-option question), for harness.Spec.Template.
+func ElectionTemplate() string { return benchManifest }
+
 // Config configures a run (`evote bench chain` validates it).
 type Config struct {
 	Validators int

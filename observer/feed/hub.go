@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
@@ -88,11 +89,32 @@ type Hub struct {
 	stop     chan struct{}
 	stopped  bool
 	done     chan struct{}
+
+	encodings atomic.Int64
 }
 
 type cached struct {
 	height int64
-	msg    []byte
+	msg    *Message
+}
+
+// Message is one block message of the feed, shared by every subscriber of
+// its filter.
+type Message struct {
+	Height int64
+	JSON   []byte // the message's JSON (docs/spec/feed.md)
+
+	once  sync.Once
+	frame any
+}
+
+// Frame returns make(m.JSON), computed once for all the subscribers that
+// send m: the connection layer's framing of the message (web keeps a
+// websocket.PreparedMessage here, so that a block sent to a thousand clients
+// is framed once).
+func (m *Message) Frame(make func([]byte) any) any {
+	m.once.Do(func() { m.frame = make(m.JSON) })
+	return m.frame
 }
 
 // NewHub returns the hub of node n. It starts reading blocks at its first
@@ -159,7 +181,7 @@ func (h *Hub) Subscribe(f Filter, from int64) (*Sub, error) {
 	}
 	h.clients++
 	h.filters[f.key()]++
-	return &Sub{hub: h, filter: f, next: from, q: make(chan []byte, h.cfg.Buffer), dropped: make(chan struct{})}, nil
+	return &Sub{hub: h, filter: f, next: from, q: make(chan *Message, h.cfg.Buffer), dropped: make(chan struct{})}, nil
 }
 
 // produce publishes each height the app commits, in order.
@@ -207,7 +229,7 @@ func (h *Hub) publish(height int64) error {
 		keys = append(keys, k)
 	}
 	h.mu.Unlock()
-	enc := make(map[Filter][]byte, len(keys))
+	enc := make(map[Filter]*Message, len(keys))
 	if len(keys) > 0 {
 		err := h.node.App().Store().View(context.Background(), func(_ chain.Meta, st election.ReadStore) error {
 			for _, k := range keys {
@@ -263,7 +285,7 @@ func (h *Hub) publish(height int64) error {
 	return nil
 }
 
-func (h *Hub) remember(k Filter, height int64, m []byte) {
+func (h *Hub) remember(k Filter, height int64, m *Message) {
 	c := h.cache[k]
 	if c == nil {
 		c = new([cacheSize]cached)
@@ -276,7 +298,7 @@ func (h *Hub) remember(k Filter, height int64, m []byte) {
 
 // message returns the encoded block message of height for k: from the
 // cache, or read now from the block store and the state.
-func (h *Hub) message(k Filter, height int64) ([]byte, error) {
+func (h *Hub) message(k Filter, height int64) (*Message, error) {
 	h.mu.Lock()
 	if c := h.cache[k]; c != nil && c[height%cacheSize].height == height {
 		m := c[height%cacheSize].msg
@@ -296,8 +318,8 @@ func (h *Hub) message(k Filter, height int64) ([]byte, error) {
 	return m, nil
 }
 
-func (h *Hub) read(k Filter, height int64) ([]byte, error) {
-	var m []byte
+func (h *Hub) read(k Filter, height int64) (*Message, error) {
+	var m *Message
 	err := h.node.App().Store().View(context.Background(), func(_ chain.Meta, st election.ReadStore) error {
 		var err error
 		m, err = h.encode(st, k, height)
@@ -308,13 +330,21 @@ func (h *Hub) read(k Filter, height int64) ([]byte, error) {
 
 // encode is the block message of height for k; st is committed state at or
 // after height.
-func (h *Hub) encode(st election.ReadStore, k Filter, height int64) ([]byte, error) {
+func (h *Hub) encode(st election.ReadStore, k Filter, height int64) (*Message, error) {
 	msg, err := BlockMessage(h.blocks, st, k, height)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(msg)
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	h.encodings.Add(1)
+	return &Message{Height: height, JSON: b}, nil
 }
+
+// Encodings is how many block messages the hub has encoded so far.
+func (h *Hub) Encodings() int64 { return h.encodings.Load() }
 
 // BlockMessage is the feed's block message of height for filter f; st is
 // committed state at or after height.
@@ -380,7 +410,7 @@ type Sub struct {
 
 	live    bool
 	closed  bool
-	q       chan []byte
+	q       chan *Message
 	dropped chan struct{} // closed when the hub drops the subscriber
 }
 
@@ -391,11 +421,11 @@ func (s *Sub) Filter() Filter { return s.filter }
 // this one stops: the height of the next message Next would return.
 func (s *Sub) Resume() int64 { return s.next }
 
-// Next returns the next block message (of height Resume() before the call)
-// as the bytes of its JSON: read from the block store while the subscriber
+// Next returns the next block message (of height Resume() before the
+// call): read from the block store while the subscriber
 // is behind the hub, then from its queue. It waits for the block to commit.
 // Errors: ErrSlow (dropped), ErrStopped, the context's, or a store fault.
-func (s *Sub) Next(ctx context.Context) ([]byte, error) {
+func (s *Sub) Next(ctx context.Context) (*Message, error) {
 	h := s.hub
 	for {
 		if s.live {
