@@ -195,3 +195,56 @@ func TestJournalRefusesChanges(t *testing.T) {
 		t.Errorf("the journal as written, chains recomputed: %v", err)
 	}
 }
+
+// FuzzResumeFollower: a journal of any bytes never panics and is either
+// refused (ErrJournal) or resumed from a checkpoint within it.
+func FuzzResumeFollower(f *testing.F) {
+	rr := observer.NewRecordReader(bytes.NewReader(small(f)))
+	head, err := rr.ReadHead()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var blocks []*observer.RecordBlock
+	for len(blocks) < 12 {
+		b, err := rr.NextBlock()
+		if err != nil || b == nil {
+			break
+		}
+		for i := range b.Txs {
+			b.Txs[i].Replaced = nil
+		}
+		blocks = append(blocks, b)
+	}
+	fl, err := observer.NewFollower(head, observer.VerifyOptions{Workers: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	fl.Journal(&buf, true)
+	for _, b := range blocks {
+		if err := fl.Add(context.Background(), b); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := fl.Flush(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	fl.Close()
+	j := buf.Bytes()
+	f.Add(j)
+	f.Add(j[:len(j)/2])
+	f.Add([]byte(`{"format":"evote/v1/observer-state"}` + "\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fo, res, err := observer.ResumeFollower(bytes.NewReader(b), nil, observer.VerifyOptions{Workers: 1})
+		if err != nil {
+			if !errors.Is(err, observer.ErrJournal) && !errors.Is(err, observer.ErrVerify) {
+				t.Fatalf("error outside the sentinels: %v", err)
+			}
+			return
+		}
+		fo.Close()
+		if res.Keep > int64(len(b)) || res.From < 1 {
+			t.Fatalf("resumed %+v from %d bytes", res, len(b))
+		}
+	})
+}
