@@ -387,4 +387,3 @@ func FeedURL(node string, id election.ID, from int64) (string, error) {
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
-

@@ -254,4 +254,3 @@ func (v *observeView) final() {
 		}
 	}
 }
-
