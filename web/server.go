@@ -61,6 +61,7 @@ func New(node *chain.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /api/v1/receipts/{code}", s.receipt)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)
 	s.handleOps()
+	s.handlePages()
 	pages := http.FileServerFS(mustSub(assets, "static"))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
