@@ -12,7 +12,7 @@ import (
 // browser returns the path of a headless-capable Chromium: $EVOTE_BROWSER,
 // or chromium / chromium-browser / google-chrome on PATH. Without one the
 // test fails: .ci/run installs Debian's chromium.
-func browser(t *testing.T) string {
+func browser(t testing.TB) string {
 	t.Helper()
 	if b := os.Getenv("EVOTE_BROWSER"); b != "" {
 		return b
@@ -28,7 +28,7 @@ func browser(t *testing.T) string {
 
 // renderPage loads url in headless Chromium, lets its scripts run, and
 // returns the resulting DOM.
-func renderPage(t *testing.T, url string) string {
+func renderPage(t testing.TB, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
