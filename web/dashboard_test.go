@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/evote/evote/api"
+	"github.com/evote/evote/internal/feedproxy"
 	"github.com/evote/evote/internal/harness"
 )
 
@@ -396,5 +398,83 @@ func BenchmarkBrowserVerifier(b *testing.B) {
 		eval(b, br, `document.getElementById('v-speed').innerText`, &speed)
 		b.Logf("%d ballots up to block %d: %.1f s from the first block to the last verified, %.1f s in the verifier; the page says %q",
 			n, top, secs, stats.BusyMs/1000, speed)
+	}
+}
+
+// TestDashboardShowsALie: a node whose feed lies (here through a man in
+// the middle, internal/feedproxy) turns the page red, naming the item that
+// failed, and the page stops claiming anything verified past it.
+func TestDashboardShowsALie(t *testing.T) {
+	d := startDashboardNode(t, 2)
+	ctx := t.Context()
+	for i := range 2 {
+		if _, _, err := d.e.Cast(ctx, i, [][]uint64{{1, 0}, {0, 1, 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		name    string
+		rewrite func(msg []byte) []byte
+		item    string // the item the page must name
+	}{
+		{"hello of another election", func(msg []byte) []byte {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(msg, &m) != nil || string(m["type"]) != `"hello"` {
+				return msg
+			}
+			return bytes.Replace(msg, []byte(d.e.ID.String()), []byte(other), 1)
+		}, "feed hello"},
+		{"a block replayed under an earlier height", func() func([]byte) []byte {
+			var last int64
+			return func(msg []byte) []byte {
+				var m struct {
+					Block *struct {
+						Height int64 `json:"height"`
+					} `json:"block"`
+				}
+				if json.Unmarshal(msg, &m) != nil || m.Block == nil {
+					return msg
+				}
+				if last == 0 || m.Block.Height < 8 {
+					last = m.Block.Height
+					return msg
+				}
+				return bytes.Replace(msg, []byte(fmt.Sprintf(`"height":%d`, m.Block.Height)), []byte(fmt.Sprintf(`"height":%d`, last)), 1)
+			}
+		}(), "block "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := feedproxy.New(d.url, c.rewrite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := httptest.NewServer(p)
+			t.Cleanup(ps.Close)
+			t.Cleanup(p.Close)
+			b := newBrowser(t, 375, 812)
+			if err := chromedp.Run(b, chromedp.Navigate(ps.URL+"/elections/"+d.e.ID.String())); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				v := verification(t, b)
+				if v.State == "failed" {
+					if !strings.Contains(v.Failure, c.item) {
+						t.Errorf("the page names %q, want %q", v.Failure, c.item)
+					}
+					var class string
+					eval(t, b, `document.getElementById('verify-status').className`, &class)
+					if !strings.Contains(class, "failed") {
+						t.Errorf("the status panel's class is %q, want failed (red)", class)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the page did not see the lie: %+v", v)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
 	}
 }
