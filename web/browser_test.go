@@ -61,7 +61,8 @@ func tables(dom string) string {
 }
 
 // TestStatusPageInBrowser: the status page, run by a real browser against
-// a real node, shows the chain and the elections from the API.
+// a real node, shows the chain and the elections from the API, each
+// linking to its page.
 func TestStatusPageInBrowser(t *testing.T) {
 	tn := startTestNode(t)
 	e := newTestElection(t, tn, "browser", false, false, 1, 1, 3)
@@ -72,7 +73,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for _, want := range []string{
 		"<td>chain id</td><td>" + testChainID + "</td>",
 		"<td>validators</td><td>1</td>",
-		"<td>Web test browser</td><td>dkg-deals</td><td>3</td><td>0</td><td>" + e.id.String() + "</td>",
+		"<td><a href=\"/elections/" + e.id.String() + "\">Web test browser</a></td><td>dkg-deals</td><td>3</td><td>0</td><td>" + e.id.String() + "</td>",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page lacks %q:\n%s", want, dom)

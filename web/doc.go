@@ -10,8 +10,10 @@
 // web holds no election rules and must not import cmd.
 //
 // Built today: the JSON API over one polling node (Server, described by
-// openapi.yaml, which TestOpenAPISchemas checks against package api) and
-// the node's status page. The websocket feed, the
-// wallet, officials' and observer pages and the WebAssembly bridge come in
-// later milestones.
+// openapi.yaml, which TestOpenAPISchemas checks against package api), the
+// node's status page, and the election's page (/elections/{id}), which
+// verifies the election in the browser with package observer compiled to
+// WebAssembly (the bridge is web/wasm/verifier; make wasm builds it into
+// static/wasm, embedded here: docs/dashboard.md). The wallet's and
+// officials' pages come in later milestones.
 package web
