@@ -20,6 +20,7 @@ let pending = [];        // [height, ballots] of blocks added, not yet verified
 const verified = [];     // [height, ballots] of verified blocks, not yet posted
 let last = null;         // the verifier's last status
 let connected = false;
+let socket = null;
 const stats = { firstBlockAt: 0, busyMs: 0, messages: 0 };
 
 async function load() {
@@ -51,6 +52,7 @@ function connect() {
   const proto = self.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const url = proto + '//' + self.location.host + '/api/v1/feed?election=' + encodeURIComponent(election) + '&from=' + nextFrom;
   const ws = new WebSocket(url);
+  socket = ws;
   ws.onopen = () => { connected = true; post(); };
   ws.onmessage = (e) => {
     if (typeof e.data !== 'string') return;
@@ -74,22 +76,25 @@ function drain() {
   while (queue.length && performance.now() < until && (!last || last.ok)) {
     const text = queue.shift();
     stats.messages++;
-    if (text.startsWith('{"type":"block"')) {
+    let m = null;
+    try { m = JSON.parse(text); } catch { /* the verifier says what is wrong */ }
+    if (m && m.type === 'block' && m.block && Number.isSafeInteger(m.block.height)) {
       // Counted here only for the chart; a block counts once verified.
-      const m = JSON.parse(text);
-      if (m.block) {
-        if (!stats.firstBlockAt) stats.firstBlockAt = performance.now();
-        const ballots = (m.block.txs || []).filter((t) => t.kind === 'ballot').length;
-        pending.push([m.block.height, ballots]);
-        nextFrom = m.block.height + 1;
-      }
+      if (!stats.firstBlockAt) stats.firstBlockAt = performance.now();
+      const ballots = (m.block.txs || []).filter((t) => t.kind === 'ballot').length;
+      pending.push([m.block.height, ballots]);
+      nextFrom = m.block.height + 1;
     }
     last = call('message', text);
   }
-  if (queue.length) {
+  if (last && !last.ok) {
+    // A failed verification stays failed: stop reading the feed.
+    queue = [];
+    if (socket) socket.close();
+  } else if (queue.length) {
     scheduled = true;
     setTimeout(drain, 0);
-  } else if (!last || last.ok) {
+  } else {
     last = call('flush');
   }
   stats.verifiedAt = performance.now();
