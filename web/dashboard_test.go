@@ -93,9 +93,25 @@ func (d *dashboardNode) height(t testing.TB) int64 {
 // logged.
 func newBrowser(t testing.TB, width, height int) context.Context {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still write to their
+	// profile for a moment after the browser is stopped, which fails
+	// TempDir's removal. This one is removed after the browser stops
+	// (cleanups run last first), retrying for a few seconds.
+	profile, err := os.MkdirTemp("", "evote-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(profile),
 		chromedp.WindowSize(width, height))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
@@ -468,6 +484,7 @@ func TestDashboardShowsALie(t *testing.T) {
 					if !strings.Contains(class, "failed") {
 						t.Errorf("the status panel's class is %q, want failed (red)", class)
 					}
+					screenshot(t, b, "dashboard-lie-"+strings.ReplaceAll(c.name, " ", "-")+".png")
 					break
 				}
 				if time.Now().After(deadline) {
