@@ -484,6 +484,7 @@ func TestDashboardShowsALie(t *testing.T) {
 					if !strings.Contains(class, "failed") {
 						t.Errorf("the status panel's class is %q, want failed (red)", class)
 					}
+					checkFits(t, b)
 					screenshot(t, b, "dashboard-lie-"+strings.ReplaceAll(c.name, " ", "-")+".png")
 					break
 				}

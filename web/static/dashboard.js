@@ -14,6 +14,8 @@ const UI = {
     ballots: 'Ballots', electionID: 'Election id', schedule: 'Schedule', ceremony: 'Key ceremony', result: 'Result',
     noResult: 'Not decrypted yet.',
     verifiedUpTo: (h) => `Verified by this browser up to block ${h}.`,
+    stoppedAtStart: 'Verification stopped before the first block: the node sent data that does not verify.',
+    stopped: (h) => `Verification stopped after block ${h}: the node sent data that does not verify.`,
     waitingFeed: 'Connecting to the node’s feed…', disconnected: 'The feed is disconnected; reconnecting…',
     catchingUp: (h, n) => `Catching up: block ${h} of ${n}`,
     failedHead: 'This node’s data failed verification. Do not trust what it shows.',
@@ -25,7 +27,7 @@ const UI = {
     of: (a, b) => `${a} of ${b}`, dealsBy: 'Deals due by', complaintWindow: 'Complaint window',
     responseWindow: 'Response window', opens: 'Opens', closes: 'Closes', byOfficials: 'when the officials decide',
     entered: (p) => `Entered ${p}`, atBlock: (h, t) => `block ${h}, ${t}`, trustee: 'Trustee', dealt: 'Deal',
-    complaints: 'Complaints', qualified: 'Qualified', shares: 'Decryption share', yes: 'yes', no: 'no',
+    complaints: 'Complaints', qualified: 'Qualified', shares: 'Decrypted', yes: 'yes', no: 'no',
     ceremonySummary: (d, n, t) => `${d} of ${n} trustees have dealt; any ${t} of them can decrypt.`,
     option: 'Option', votes: 'Votes', share: 'Share', resultNote: (v) => `${v} voters. Reported by the node.`,
     phases: { 'dkg-deals': 'key ceremony: deals', 'dkg-complaints': 'key ceremony: complaints',
@@ -41,6 +43,8 @@ const UI = {
     ballots: 'Bulletins', electionID: 'Identifiant du scrutin', schedule: 'Calendrier', ceremony: 'Cérémonie des clés', result: 'Résultat',
     noResult: 'Pas encore déchiffré.',
     verifiedUpTo: (h) => `Vérifié par ce navigateur jusqu’au bloc ${h}.`,
+    stoppedAtStart: 'Vérification arrêtée avant le premier bloc : le nœud a envoyé des données qui ne se vérifient pas.',
+    stopped: (h) => `Vérification arrêtée après le bloc ${h} : le nœud a envoyé des données qui ne se vérifient pas.`,
     waitingFeed: 'Connexion au flux du nœud…', disconnected: 'Le flux est coupé ; reconnexion…',
     catchingUp: (h, n) => `Rattrapage : bloc ${h} sur ${n}`,
     failedHead: 'Les données de ce nœud ne se vérifient pas. Ne vous fiez pas à ce qu’il affiche.',
@@ -52,7 +56,7 @@ const UI = {
     of: (a, b) => `${a} sur ${b}`, dealsBy: 'Partages dus avant', complaintWindow: 'Délai de plainte',
     responseWindow: 'Délai de réponse', opens: 'Ouverture', closes: 'Clôture', byOfficials: 'sur décision des organisateurs',
     entered: (p) => `Entrée en phase ${p}`, atBlock: (h, t) => `bloc ${h}, ${t}`, trustee: 'Garant', dealt: 'Partage',
-    complaints: 'Plaintes', qualified: 'Qualifié', shares: 'Part de déchiffrement', yes: 'oui', no: 'non',
+    complaints: 'Plaintes', qualified: 'Qualifié', shares: 'Déchiffré', yes: 'oui', no: 'non',
     ceremonySummary: (d, n, t) => `${d} garants sur ${n} ont partagé ; ${t} d’entre eux suffisent pour déchiffrer.`,
     option: 'Option', votes: 'Voix', share: 'Part', resultNote: (v) => `${v} votants. Annoncé par le nœud.`,
     phases: { 'dkg-deals': 'cérémonie des clés : partages', 'dkg-complaints': 'cérémonie des clés : plaintes',
@@ -68,6 +72,8 @@ const UI = {
     ballots: 'Stimmzettel', electionID: 'Wahl-ID', schedule: 'Zeitplan', ceremony: 'Schlüsselzeremonie', result: 'Ergebnis',
     noResult: 'Noch nicht entschlüsselt.',
     verifiedUpTo: (h) => `Von diesem Browser geprüft bis Block ${h}.`,
+    stoppedAtStart: 'Prüfung vor dem ersten Block abgebrochen: der Knoten hat Daten gesendet, die die Prüfung nicht bestehen.',
+    stopped: (h) => `Prüfung nach Block ${h} abgebrochen: der Knoten hat Daten gesendet, die die Prüfung nicht bestehen.`,
     waitingFeed: 'Verbindung zum Feed des Knotens…', disconnected: 'Der Feed ist getrennt; neue Verbindung…',
     catchingUp: (h, n) => `Aufholen: Block ${h} von ${n}`,
     failedHead: 'Die Daten dieses Knotens bestehen die Prüfung nicht. Vertrauen Sie seiner Anzeige nicht.',
@@ -79,7 +85,7 @@ const UI = {
     of: (a, b) => `${a} von ${b}`, dealsBy: 'Anteile fällig bis', complaintWindow: 'Beschwerdefrist',
     responseWindow: 'Antwortfrist', opens: 'Öffnet', closes: 'Schließt', byOfficials: 'nach Entscheidung der Wahlleitung',
     entered: (p) => `Phase ${p} begonnen`, atBlock: (h, t) => `Block ${h}, ${t}`, trustee: 'Treuhänder', dealt: 'Anteil',
-    complaints: 'Beschwerden', qualified: 'Qualifiziert', shares: 'Entschlüsselungsanteil', yes: 'ja', no: 'nein',
+    complaints: 'Beschwerden', qualified: 'Qualifiziert', shares: 'Entschlüsselt', yes: 'ja', no: 'nein',
     ceremonySummary: (d, n, t) => `${d} von ${n} Treuhändern haben geteilt; je ${t} von ihnen können entschlüsseln.`,
     option: 'Option', votes: 'Stimmen', share: 'Anteil', resultNote: (v) => `${v} Wählende. Vom Knoten gemeldet.`,
     phases: { 'dkg-deals': 'Schlüsselzeremonie: Anteile', 'dkg-complaints': 'Schlüsselzeremonie: Beschwerden',
@@ -180,7 +186,7 @@ function renderVerification() {
   } else if (!v) {
     headline = t('verifyLoading');
   } else if (!v.ok) {
-    headline = t('failedHead');
+    headline = f ? t('stopped', f.height) : t('stoppedAtStart');
     cls = 'failed';
   } else if (!f) {
     headline = state.connected ? t('waitingFeed') : t('waitingFeed');
