@@ -496,3 +496,57 @@ func TestDashboardShowsALie(t *testing.T) {
 		})
 	}
 }
+
+// TestDashboardCatchUpProgress: while the browser catches up from block 1
+// (slowed here by a proxy that delays each message of the feed), the page
+// shows a progress bar towards the node's height, then the verified height.
+func TestDashboardCatchUpProgress(t *testing.T) {
+	d := startDashboardNode(t, 1)
+	if _, _, err := d.e.Cast(t.Context(), 0, [][]uint64{{1, 0}, {0, 1, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	top := d.height(t)
+	p, err := feedproxy.New(d.url, func(msg []byte) []byte {
+		time.Sleep(150 * time.Millisecond)
+		return msg
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := httptest.NewServer(p)
+	t.Cleanup(ps.Close)
+	t.Cleanup(p.Close)
+	b := newBrowser(t, 375, 812)
+	if err := chromedp.Run(b, chromedp.Navigate(ps.URL+"/elections/"+d.e.ID.String())); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var seen string
+	var goal int64 // the height the bar goes to
+	for seen == "" {
+		var label string
+		eval(t, b, `(() => { const c = document.getElementById('catchup'); return c.hidden ? '' :
+			document.getElementById('catchup-label').innerText + ' / ' + document.getElementById('catchup-progress').max; })()`, &label)
+		var h, n, max int64
+		if _, err := fmt.Sscanf(label, "Catching up: block %d of %d / %d", &h, &n, &max); err == nil {
+			if n < top || max != n || h >= n {
+				t.Fatalf("while catching up the page says %q, the node being at block %d", label, top)
+			}
+			seen, goal = label, n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress bar while catching up: %+v", verification(t, b))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	v := verification(t, b)
+	if !strings.Contains(v.Text, "Checking the chain from its first block") {
+		t.Errorf("while catching up (%s) the panel says %q", seen, v.Text)
+	}
+	waitVerified(t, b, goal, 1, 30*time.Second)
+	var hidden bool
+	eval(t, b, `document.getElementById('catchup').hidden`, &hidden)
+	if !hidden {
+		t.Error("the progress bar stays after the catch-up")
+	}
+}

@@ -18,6 +18,7 @@ const UI = {
     stopped: (h) => `Verification stopped after block ${h}: the node sent data that does not verify.`,
     waitingFeed: 'Connecting to the node’s feed…', disconnected: 'The feed is disconnected; reconnecting…',
     catchingUp: (h, n) => `Catching up: block ${h} of ${n}`,
+    catchingUpHead: 'Checking the chain from its first block…',
     failedHead: 'This node’s data failed verification. Do not trust what it shows.',
     failedItem: (item, code, err) => `The failing item: ${item}${code ? ` (${code})` : ''}: ${err}`,
     unavailable: (r) => `This browser cannot verify this election: ${r}`,
@@ -47,6 +48,7 @@ const UI = {
     stopped: (h) => `Vérification arrêtée après le bloc ${h} : le nœud a envoyé des données qui ne se vérifient pas.`,
     waitingFeed: 'Connexion au flux du nœud…', disconnected: 'Le flux est coupé ; reconnexion…',
     catchingUp: (h, n) => `Rattrapage : bloc ${h} sur ${n}`,
+    catchingUpHead: 'Vérification de la chaîne depuis son premier bloc…',
     failedHead: 'Les données de ce nœud ne se vérifient pas. Ne vous fiez pas à ce qu’il affiche.',
     failedItem: (item, code, err) => `L’élément en faute : ${item}${code ? ` (${code})` : ''} : ${err}`,
     unavailable: (r) => `Ce navigateur ne peut pas vérifier ce scrutin : ${r}`,
@@ -76,6 +78,7 @@ const UI = {
     stopped: (h) => `Prüfung nach Block ${h} abgebrochen: der Knoten hat Daten gesendet, die die Prüfung nicht bestehen.`,
     waitingFeed: 'Verbindung zum Feed des Knotens…', disconnected: 'Der Feed ist getrennt; neue Verbindung…',
     catchingUp: (h, n) => `Aufholen: Block ${h} von ${n}`,
+    catchingUpHead: 'Die Kette wird ab ihrem ersten Block geprüft…',
     failedHead: 'Die Daten dieses Knotens bestehen die Prüfung nicht. Vertrauen Sie seiner Anzeige nicht.',
     failedItem: (item, code, err) => `Fehlerhaftes Element: ${item}${code ? ` (${code})` : ''}: ${err}`,
     unavailable: (r) => `Dieser Browser kann diese Wahl nicht prüfen: ${r}`,
@@ -190,6 +193,10 @@ function renderVerification() {
     cls = 'failed';
   } else if (!f) {
     headline = state.connected ? t('waitingFeed') : t('waitingFeed');
+  } else if (state.target > 0 && f.height < state.target) {
+    // Catching up: the progress bar says how far; the live region is not
+    // told of every block.
+    headline = t('catchingUpHead');
   } else {
     headline = t('verifiedUpTo', f.height);
     cls = state.connected ? 'ok' : 'pending';
@@ -198,9 +205,14 @@ function renderVerification() {
   status.dataset.state = state.unavailable ? 'unavailable' : (!v ? 'loading' : (v.ok ? (f ? 'verified' : 'waiting') : 'failed'));
   status.dataset.height = f ? String(f.height) : '0';
   status.dataset.ballots = f ? String(f.ballots) : '0';
-  const lines = [el('p', { id: 'verify-headline' }, headline)];
-  if (v && v.ok && f && !state.connected) lines.push(el('p', {}, t('disconnected')));
-  status.replaceChildren(...lines);
+  const lines = [headline];
+  if (v && v.ok && f && !state.connected) lines.push(t('disconnected'));
+  // Rewritten only when the words change, so that assistive technology
+  // announces changes, not every repaint.
+  if (status.dataset.text !== lines.join('\n')) {
+    status.dataset.text = lines.join('\n');
+    status.replaceChildren(...lines.map((l, i) => el('p', i === 0 ? { id: 'verify-headline' } : {}, l)));
+  }
 
   if (v && !v.ok && v.failure) {
     failure.replaceChildren(el('p', {}, t('failedHead')),
