@@ -27,11 +27,21 @@ import (
 // status is what the page is told after each call.
 type status struct {
 	// OK is false once verification failed: Failure names the item.
-	OK      bool                   `json:"ok"`
-	Started bool                   `json:"started"` // the hello came
-	ChainID string                 `json:"chain_id,omitempty"`
-	Follow  *observer.FollowStatus `json:"follow,omitempty"`
-	Failure *failure               `json:"failure,omitempty"`
+	OK      bool     `json:"ok"`
+	Started bool     `json:"started"` // the hello came
+	ChainID string   `json:"chain_id,omitempty"`
+	Follow  *follow  `json:"follow,omitempty"`
+	Failure *failure `json:"failure,omitempty"`
+}
+
+// follow is the Follower's status in the page's terms (the page's JSON is
+// kept apart from observer's types).
+type follow struct {
+	Height  int64  `json:"height"`  // verified up to this block
+	Ballots int64  `json:"ballots"` // counted ballots, revotes included
+	Voters  int64  `json:"voters"`  // voters with a counted ballot
+	Phase   string `json:"phase"`   // the election's phase after Height
+	State   string `json:"state"`   // the state commitment after Height, hex
 }
 
 type failure struct {
@@ -52,7 +62,8 @@ func (b *bridge) status() string {
 	st := status{OK: b.failed == nil, Started: b.f != nil, ChainID: b.chainID, Failure: b.failed}
 	if b.f != nil {
 		fs := b.f.Status()
-		st.Follow = &fs
+		st.Follow = &follow{Height: int64(fs.Height), Ballots: int64(fs.Ballots), Voters: int64(fs.Voters),
+			Phase: fs.Phase, State: fs.State}
 	}
 	out, _ := json.Marshal(st)
 	return string(out)
