@@ -412,7 +412,7 @@ func BenchmarkBrowserVerifier(b *testing.B) {
 		b.ReportMetric(float64(n)/(stats.BusyMs/1000), "ballots/s-in-verifier")
 		var speed string
 		eval(b, br, `document.getElementById('v-speed').innerText`, &speed)
-		b.Logf("%d ballots up to block %d: %.1f s from the first block to the last verified, %.1f s in the verifier; the page says %q",
+		b.Logf("%d ballots up to block %d: %.3f s from the first block to the last verified, %.3f s in the verifier; the page says %q",
 			n, top, secs, stats.BusyMs/1000, speed)
 	}
 }
