@@ -11,23 +11,31 @@ FUZZTIME ?= 10s
 # Passed to go test -benchtime by `make bench`.
 BENCHTIME ?= 1s
 
+# Where `make wasm` writes the browser's verifier; package web embeds it.
+WASMDIR := web/static/wasm
+
+# axe-core, which the browser tests load into the pages they check for
+# accessibility; npm writes this file on each install.
+AXE := web/testdata/npm/node_modules/.package-lock.json
+
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test fmt-check vet bench fuzz vectors build clean
+.PHONY: help demo test fmt-check vet bench fuzz vectors build clean wasm
 
 help:
 	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
-	@echo "make test     gofmt check, go vet, go test (TESTTIMEOUT=$(TESTTIMEOUT))"
+	@echo "make test     gofmt check, go vet, the wasm verifier, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
 	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
-	@echo "make clean    remove bin/"
+	@echo "make wasm     build the browser's verifier (WebAssembly) into $(WASMDIR), which the pages serve"
+	@echo "make clean    remove bin/ and $(WASMDIR)"
 
-demo:
+demo: wasm
 	$(GO) run ./cmd/evote up
 
-test: fmt-check vet
+test: fmt-check vet wasm $(AXE)
 	$(GO) test -timeout $(TESTTIMEOUT) ./...
 
 fmt-check:
@@ -61,8 +69,17 @@ vectors:
 	$(GO) test ./tally -run 'Vectors|FuzzSeedCorpora' -update-dkg -update-decrypt -update-ballot -update-fuzz-seeds
 	$(GO) test ./election -run 'TestLifecycle|TestElectionVectors' -update
 
-build:
+build: wasm
 	$(GO) build -o bin/evote ./cmd/evote
 
+# The verifier compiled to WebAssembly, gzip-compressed, and the toolchain's
+# wasm_exec.js (internal/wasmbuild). Always rerun: go's build cache makes an
+# unchanged build quick, and the files are rewritten only when they change.
+wasm:
+	$(GO) run ./internal/wasmbuild/cmd/wasmbuild $(WASMDIR)
+
+$(AXE): web/testdata/npm/package.json web/testdata/npm/package-lock.json
+	cd web/testdata/npm && npm ci --no-audit --no-fund
+
 clean:
-	rm -rf bin
+	rm -rf bin $(WASMDIR)

@@ -12,7 +12,7 @@ import (
 // browser returns the path of a headless-capable Chromium: $EVOTE_BROWSER,
 // or chromium / chromium-browser / google-chrome on PATH. Without one the
 // test fails: .ci/run installs Debian's chromium.
-func browser(t *testing.T) string {
+func browser(t testing.TB) string {
 	t.Helper()
 	if b := os.Getenv("EVOTE_BROWSER"); b != "" {
 		return b
@@ -28,7 +28,7 @@ func browser(t *testing.T) string {
 
 // renderPage loads url in headless Chromium, lets its scripts run, and
 // returns the resulting DOM.
-func renderPage(t *testing.T, url string) string {
+func renderPage(t testing.TB, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -61,7 +61,8 @@ func tables(dom string) string {
 }
 
 // TestStatusPageInBrowser: the status page, run by a real browser against
-// a real node, shows the chain and the elections from the API.
+// a real node, shows the chain and the elections from the API, each
+// linking to its page.
 func TestStatusPageInBrowser(t *testing.T) {
 	tn := startTestNode(t)
 	e := newTestElection(t, tn, "browser", false, false, 1, 1, 3)
@@ -72,7 +73,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for _, want := range []string{
 		"<td>chain id</td><td>" + testChainID + "</td>",
 		"<td>validators</td><td>1</td>",
-		"<td>Web test browser</td><td>dkg-deals</td><td>3</td><td>0</td><td>" + e.id.String() + "</td>",
+		"<td><a href=\"/elections/" + e.id.String() + "\">Web test browser</a></td><td>dkg-deals</td><td>3</td><td>0</td><td>" + e.id.String() + "</td>",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page lacks %q:\n%s", want, dom)

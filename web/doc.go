@@ -12,7 +12,10 @@
 // Built today: the JSON API over one polling node (Server, described by
 // openapi.yaml, which TestOpenAPISchemas checks against package api), the
 // websocket feed of committed blocks (feed.go over observer/feed's hub,
-// docs/spec/feed.md), the operator's endpoints (ops.go) and the node's
-// status page. The wallet, officials' and observer pages and the
-// WebAssembly bridge come in later milestones.
+// docs/spec/feed.md), the operator's endpoints (ops.go), the node's status
+// page, and the election's page (/elections/{id}), which verifies the
+// election in the browser with package observer compiled to WebAssembly
+// (the bridge is web/wasm/verifier; make wasm builds it into static/wasm,
+// embedded here: docs/dashboard.md). The wallet's and officials' pages
+// come in later milestones.
 package web

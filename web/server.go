@@ -78,6 +78,7 @@ func NewWithConfig(node *chain.Node, log *slog.Logger, cfg Config) *Server {
 	s.mux.HandleFunc("GET /api/v1/feed", s.feed)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openapi)
 	s.handleOps()
+	s.handlePages()
 	pages := http.FileServerFS(mustSub(assets, "static"))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {

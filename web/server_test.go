@@ -78,7 +78,7 @@ func (s *syncBuffer) String() string {
 
 // testNode is a running node and the API over it.
 type testNode struct {
-	top       *testing.T // owns the node's cleanup
+	top       testing.TB // owns the node's cleanup
 	home      string
 	url       string
 	client    *http.Client
@@ -92,7 +92,7 @@ type testNode struct {
 }
 
 // freePorts returns n ports free on 127.0.0.1 at the time of asking.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	for range n {
@@ -109,7 +109,7 @@ func freePorts(t *testing.T, n int) []int {
 // startTestNode writes a single-validator home whose genesis names a fresh
 // election authority, starts the node, serves the API and waits for the
 // first block.
-func startTestNode(t *testing.T) *testNode {
+func startTestNode(t testing.TB) *testNode {
 	auth, err := election.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func startTestNode(t *testing.T) *testNode {
 }
 
 // start opens the home and serves a new Server over the node.
-func (tn *testNode) start(t *testing.T) {
+func (tn *testNode) start(t testing.TB) {
 	t.Helper()
 	conf, err := cometconf.Load(tn.home)
 	if err != nil {
@@ -189,7 +189,7 @@ type response struct {
 
 // do sends a request. Every error answer is checked: JSON with an error
 // message under /api/, and never a stack trace.
-func (tn *testNode) do(t *testing.T, method, path, contentType string, body []byte) response {
+func (tn *testNode) do(t testing.TB, method, path, contentType string, body []byte) response {
 	t.Helper()
 	req, err := http.NewRequest(method, tn.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -215,7 +215,7 @@ func (tn *testNode) do(t *testing.T, method, path, contentType string, body []by
 	return r
 }
 
-func checkErrorBody(t *testing.T, method, path string, r response) {
+func checkErrorBody(t testing.TB, method, path string, r response) {
 	t.Helper()
 	for _, s := range []string{"goroutine", ".go:"} {
 		if bytes.Contains(r.body, []byte(s)) {
@@ -246,13 +246,13 @@ func (tn *testNode) record(method, path string, status int) {
 	tn.answered[pattern][status] = true
 }
 
-func (tn *testNode) get(t *testing.T, path string) response {
+func (tn *testNode) get(t testing.TB, path string) response {
 	t.Helper()
 	return tn.do(t, http.MethodGet, path, "", nil)
 }
 
 // getJSON fetches path, which must answer 200, into v.
-func (tn *testNode) getJSON(t *testing.T, path string, v any) {
+func (tn *testNode) getJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	r := tn.get(t, path)
 	if r.status != http.StatusOK {

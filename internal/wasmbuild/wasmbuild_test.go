@@ -1,0 +1,97 @@
+package wasmbuild
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// forbidden are what the browser's verifier must not pull in: the node
+// (chain, the server side of web, cmd), the node's parts of CometBFT, SQLite
+// and viper. observer decodes CometBFT's headers and commits with its types
+// and checks signatures with its ed25519, which are allowed.
+var forbidden = []string{
+	"github.com/evote/evote/chain",
+	"github.com/evote/evote/cmd",
+	"github.com/evote/evote/web",
+	"github.com/cometbft/cometbft/node",
+	"github.com/cometbft/cometbft/consensus",
+	"github.com/cometbft/cometbft/p2p",
+	"github.com/cometbft/cometbft/rpc",
+	"github.com/cometbft/cometbft/state",
+	"github.com/cometbft/cometbft/store",
+	"github.com/cometbft/cometbft/mempool",
+	"github.com/mattn/go-sqlite3",
+	"github.com/spf13",
+}
+
+// TestDependencies lists what the verifier module imports, directly or
+// not, as make wasm builds it.
+func TestDependencies(t *testing.T) {
+	list := exec.Command("go", "list", "-deps", "-tags=force64bit", Package)
+	list.Env = append(os.Environ(), Env...)
+	out, err := list.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == Package {
+			continue
+		}
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("the verifier module depends on %s", dep)
+			}
+		}
+	}
+}
+
+// TestBuild builds the module twice into directories and requires the
+// same bytes (the build is reproducible), a gzip that decompresses to the
+// module, and the toolchain's wasm_exec.js.
+func TestBuild(t *testing.T) {
+	ctx := t.Context()
+	dirs := []string{t.TempDir(), t.TempDir()}
+	var mods [][]byte
+	for _, dir := range dirs {
+		sz, err := Build(ctx, "../..", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz, err := os.ReadFile(filepath.Join(dir, WasmGz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mod) != sz.Raw || len(gz) != sz.Gzip {
+			t.Errorf("sizes %+v, files %d and %d bytes", sz, len(mod), len(gz))
+		}
+		if !bytes.HasPrefix(mod, []byte("\x00asm")) {
+			t.Errorf("not a wasm module: %x", mod[:min(8, len(mod))])
+		}
+		mods = append(mods, mod)
+	}
+	if !bytes.Equal(mods[0], mods[1]) {
+		t.Error("two builds of the same source differ")
+	}
+	want, err := WasmExecJS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dirs[0], WasmExec))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("wasm_exec.js is not the toolchain's (%v)", err)
+	}
+}
