@@ -2,6 +2,7 @@ package observer
 
 import (
 	"context"
+	"fmt"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -67,11 +68,20 @@ func NewFollower(head *RecordHead, opts VerifyOptions) (*Follower, error) {
 	return &Follower{v: v, cur: &window{}}, nil
 }
 
-// Add checks block b and queues it for verification; it returns the first
-// failure (a *VerifyError), then the same failure on every later call.
+// Add checks block b and queues it for verification. Blocks come as the
+// feed sends them: every block, in order, from block 1 (or from the block
+// after a resumed journal's checkpoint). Add returns the first failure
+// (a *VerifyError), then the same failure on every later call.
 func (f *Follower) Add(ctx context.Context, b *RecordBlock) error {
 	if err := f.usable(ctx); err != nil {
 		return err
+	}
+	if f.n > 0 && b.Height != f.prev+1 {
+		// The feed sends every block, in order: a gap or a block out of
+		// order is the node's (or a proxy's) doing.
+		f.err = fail(fmt.Sprintf("block %d", b.Height), CodeRecordMalformed,
+			"the feed sent block %d where block %d was due: blocks left out or out of order", b.Height, f.prev+1)
+		return f.err
 	}
 	vb := f.v.checkBlock(b, f.prev, f.n == 0)
 	f.n++

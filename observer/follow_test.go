@@ -198,10 +198,17 @@ func TestFollowerCatchesForgery(t *testing.T) {
 			bs[i].Txs = bs[i].Txs[1:]
 			return bs, fmt.Sprintf("block %d state", bs[i].Height+1)
 		}},
-		{"reordered blocks", observer.CodeStateUnproven, func(bs []*observer.RecordBlock) ([]*observer.RecordBlock, string) {
+		{"reordered blocks", observer.CodeRecordMalformed, func(bs []*observer.RecordBlock) ([]*observer.RecordBlock, string) {
+			// The feed's blocks come every one, in order: the early one is
+			// named.
 			i := withBallots(bs, 1, 1)
 			bs[i], bs[i+1] = bs[i+1], bs[i]
-			return bs, fmt.Sprintf("block %d", bs[i-1].Height)
+			return bs, fmt.Sprintf("block %d", bs[i].Height)
+		}},
+		{"block left out", observer.CodeRecordMalformed, func(bs []*observer.RecordBlock) ([]*observer.RecordBlock, string) {
+			i := withBallots(bs, 1, 1)
+			item := fmt.Sprintf("block %d", bs[i+1].Height)
+			return append(bs[:i], bs[i+1:]...), item
 		}},
 		{"changed aggregate", observer.CodeStateProof, func(bs []*observer.RecordBlock) ([]*observer.RecordBlock, string) {
 			i := withState(bs, withBallots(bs, 1, 0))

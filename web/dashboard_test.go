@@ -426,19 +426,25 @@ func TestDashboardShowsALie(t *testing.T) {
 		}
 	}
 	other := strings.Repeat("ab", 32)
-	for _, c := range []struct {
+	type lie struct {
 		name    string
-		rewrite func(msg []byte) []byte
-		item    string // the item the page must name
-	}{
-		{"hello of another election", func(msg []byte) []byte {
+		rewrite feedproxy.Rewrites
+		item    func() string // the item the page must name
+		code    string
+	}
+	one := func(f func([]byte) []byte) feedproxy.Rewrites {
+		return func(m []byte) [][]byte { return [][]byte{f(m)} }
+	}
+	fixed := func(s string) func() string { return func() string { return s } }
+	lies := []lie{
+		{"hello of another election", one(func(msg []byte) []byte {
 			var m map[string]json.RawMessage
 			if json.Unmarshal(msg, &m) != nil || string(m["type"]) != `"hello"` {
 				return msg
 			}
 			return bytes.Replace(msg, []byte(d.e.ID.String()), []byte(other), 1)
-		}, "feed hello"},
-		{"a block replayed under an earlier height", func() func([]byte) []byte {
+		}), fixed("feed hello"), ""},
+		{"a block replayed under an earlier height", one(func() func([]byte) []byte {
 			var last int64
 			return func(msg []byte) []byte {
 				var m struct {
@@ -455,17 +461,24 @@ func TestDashboardShowsALie(t *testing.T) {
 				}
 				return bytes.Replace(msg, []byte(fmt.Sprintf(`"height":%d`, m.Block.Height)), []byte(fmt.Sprintf(`"height":%d`, last)), 1)
 			}
-		}(), "block "},
-	} {
+		}()), fixed("block "), ""},
+	}
+	// The lies every verifier must catch at their block (the same as the
+	// follower's, test/observe_forge_test.go).
+	for _, f := range feedproxy.Forgeries() {
+		rw, item := f.New()
+		lies = append(lies, lie{f.Name, rw, item, string(f.Code)})
+	}
+	b := newBrowser(t, 375, 812)
+	for _, c := range lies {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := feedproxy.New(d.url, c.rewrite)
+			p, err := feedproxy.NewMulti(d.url, c.rewrite)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ps := httptest.NewServer(p)
 			t.Cleanup(ps.Close)
 			t.Cleanup(p.Close)
-			b := newBrowser(t, 375, 812)
 			if err := chromedp.Run(b, chromedp.Navigate(ps.URL+"/elections/"+d.e.ID.String())); err != nil {
 				t.Fatal(err)
 			}
@@ -473,8 +486,11 @@ func TestDashboardShowsALie(t *testing.T) {
 			for {
 				v := verification(t, b)
 				if v.State == "failed" {
-					if !strings.Contains(v.Failure, c.item) {
-						t.Errorf("the page names %q, want %q", v.Failure, c.item)
+					if !strings.Contains(v.Failure, c.item()) || c.item() == "" {
+						t.Errorf("the page names %q, want %q", v.Failure, c.item())
+					}
+					if c.code != "" && !strings.Contains(v.Failure, c.code) {
+						t.Errorf("the page names %q, want the code %s", v.Failure, c.code)
 					}
 					var class string
 					eval(t, b, `document.getElementById('verify-status').className`, &class)

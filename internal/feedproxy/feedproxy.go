@@ -25,10 +25,15 @@ const FeedPath = "/api/v1/feed"
 // connection, in the order the node sent the messages.
 type Rewrite func(msg []byte) []byte
 
+// Rewrites maps one text message from the node to the messages the client
+// gets, in order (none drops it): it can hold a message back and send it
+// later, after another.
+type Rewrites func(msg []byte) [][]byte
+
 // Proxy is the man in the middle. Make one with New.
 type Proxy struct {
 	target  *url.URL
-	rewrite Rewrite
+	rewrite Rewrites
 	rest    *httputil.ReverseProxy
 	up      websocket.Upgrader
 	dialer  *websocket.Dialer
@@ -49,6 +54,23 @@ func New(target string, rewrite Rewrite) (*Proxy, error) {
 	}
 	if rewrite == nil {
 		rewrite = func(msg []byte) []byte { return msg }
+	}
+	return NewMulti(target, func(msg []byte) [][]byte {
+		if out := rewrite(msg); out != nil {
+			return [][]byte{out}
+		}
+		return nil
+	})
+}
+
+// NewMulti is New with a rewrite that may turn a message into several.
+func NewMulti(target string, rewrite Rewrites) (*Proxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, errors.New("feedproxy: target must be an http or https URL")
 	}
 	return &Proxy{
 		target: u, rewrite: rewrite,
@@ -143,14 +165,15 @@ func (p *Proxy) feed(w http.ResponseWriter, r *http.Request) {
 				errc <- err
 				return
 			}
+			out := [][]byte{msg}
 			if t == websocket.TextMessage {
-				if msg = p.rewrite(msg); msg == nil {
-					continue
-				}
+				out = p.rewrite(msg)
 			}
-			if err := client.WriteMessage(t, msg); err != nil {
-				errc <- err
-				return
+			for _, m := range out {
+				if err := client.WriteMessage(t, m); err != nil {
+					errc <- err
+					return
+				}
 			}
 		}
 	}()

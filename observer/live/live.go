@@ -87,7 +87,8 @@ func (e *DisagreeError) Unwrap() error { return ErrNodesDisagree }
 type msg struct {
 	node string
 	m    *observer.FeedMessage
-	err  error // the connection's end, for the report
+	err  error                 // the connection's end, for the report
+	lie  *observer.VerifyError // the node broke the feed's order
 }
 
 // Follow follows cfg.Election until ctx ends (it returns ctx's error), a
@@ -171,6 +172,9 @@ func Follow(ctx context.Context, cfg Config) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m = <-in:
+		}
+		if m.lie != nil {
+			return m.lie
 		}
 		if m.m == nil {
 			update(Update{Status: statusOf(f), Node: m.node, Event: "lost: " + m.err.Error() + "; reconnecting"})
@@ -352,7 +356,14 @@ func readOnce(ctx context.Context, cfg Config, node string, id election.ID, from
 		}
 		if m.Type == observer.FeedBlock && m.Block != nil {
 			if m.Block.Height != from+n {
-				return n, fmt.Errorf("the feed sent block %d, expected %d", m.Block.Height, from+n)
+				// The feed sends every block in order: this node lies.
+				lie := &observer.VerifyError{Item: fmt.Sprintf("block %d", m.Block.Height), Code: observer.CodeRecordMalformed,
+					Err: fmt.Errorf("node %s's feed sent block %d where block %d was due: blocks left out or out of order", node, m.Block.Height, from+n)}
+				select {
+				case out <- msg{node: node, lie: lie}:
+				case <-ctx.Done():
+				}
+				return n, lie
 			}
 			n++
 		}
