@@ -2,9 +2,9 @@ package observer
 
 import (
 	"context"
-	"fmt"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 
 	"github.com/evote/evote/election"
