@@ -388,6 +388,21 @@ func (r *runner) endBlock() {
 	}
 	r.blk = nil
 	r.output("block %d state %x", r.block.Height, digest(r.st))
+	// Each election's state commitment (docs/spec/app-hash.md): the
+	// goldens are its vectors.
+	names := make([]string, 0, len(r.ids))
+	for name := range r.ids {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c, err := election.Commitment(r.st, r.ids[name])
+		if err != nil {
+			continue // not created (yet, or ever)
+		}
+		h := c.Hash()
+		r.output("commitment %s %x", name, h)
+	}
 }
 
 // deliverBlock runs txs, which must be accepted, in a block of their own
