@@ -2,7 +2,10 @@ package observer
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -497,4 +500,35 @@ func (b *Bytes) UnmarshalJSON(text []byte) error {
 	}
 	*b = out[:n]
 	return nil
+}
+
+// genesisFingerprintTag prefixes the genesis fingerprint's hash.
+const genesisFingerprintTag = "evote/v1/genesis-fingerprint"
+
+// GenesisFingerprint is what a verifier anchors on, in a form people can
+// compare with what the network publishes: hex SHA-256 of
+//
+//	"evote/v1/genesis-fingerprint" || u32 len(chain_id) || chain_id
+//	|| u32 len(app_state) || app_state (canonical form)
+//	|| for each validator, in the genesis order: [32] Ed25519 key || u64 power
+func (h *RecordHead) GenesisFingerprint() (string, error) {
+	canon, err := election.CanonicalAppState(h.Genesis.AppState)
+	if err != nil {
+		return "", err
+	}
+	d := sha256.New()
+	d.Write([]byte(genesisFingerprintTag))
+	var n [8]byte
+	binary.BigEndian.PutUint32(n[:4], uint32(len(h.ChainID)))
+	d.Write(n[:4])
+	d.Write([]byte(h.ChainID))
+	binary.BigEndian.PutUint32(n[:4], uint32(len(canon)))
+	d.Write(n[:4])
+	d.Write(canon)
+	for _, v := range h.Genesis.Validators {
+		d.Write(v.PubKey)
+		binary.BigEndian.PutUint64(n[:], uint64(v.Power))
+		d.Write(n[:])
+	}
+	return hex.EncodeToString(d.Sum(nil)), nil
 }

@@ -18,8 +18,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/evote/evote/api"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/feedproxy"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/observer"
+	"github.com/evote/evote/observer/feed"
 )
 
 // dashboardTemplate is the manifest of the dashboard's test election: the
@@ -73,6 +77,17 @@ func startDashboardNode(t testing.TB, voters int) *dashboardNode {
 		t.Fatal(err)
 	}
 	return &dashboardNode{tn: tn, url: srv.URL, api: c, e: e}
+}
+
+// head is the record head of the election as the node has it.
+func (d *dashboardNode) head() (*observer.RecordHead, error) {
+	var head *observer.RecordHead
+	err := d.tn.node.Load().App().Store().View(context.Background(), func(_ chain.Meta, st election.ReadStore) error {
+		var err error
+		head, err = feed.Head(d.tn.node.Load(), st, d.e.ID)
+		return err
+	})
+	return head, err
 }
 
 // height is the node's last committed block.
@@ -294,6 +309,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(v.Text, fmt.Sprintf("up to block %d", v.Height)) {
 		t.Errorf("the verification panel says %q", v.Text)
 	}
+	// The page shows the genesis fingerprint it anchors on, the one the
+	// record's head gives.
+	head, err := d.head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := head.GenesisFingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "#v-genesis", fp, 10*time.Second)
 	waitText(t, b, "#title", "Dashboard test dash", 10*time.Second)
 	waitText(t, b, "#r-turnout", "3 of 6", 10*time.Second)
 	checkFits(t, b)
@@ -507,6 +533,45 @@ func TestDashboardShowsALie(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestDashboardGenesisPin: opened with ?genesis=FINGERPRINT, the page
+// verifies only a chain of that genesis: another fingerprint turns it red
+// naming the genesis; the right one is shown as the address's.
+func TestDashboardGenesisPin(t *testing.T) {
+	d := startDashboardNode(t, 1)
+	head, err := d.head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := head.GenesisFingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, 375, 812)
+	page := d.url + "/elections/" + d.e.ID.String()
+	if err := chromedp.Run(b, chromedp.Navigate(page+"?genesis="+fp)); err != nil {
+		t.Fatal(err)
+	}
+	waitVerified(t, b, d.height(t), 0, 60*time.Second)
+	waitText(t, b, "#v-genesis-note", "address", 10*time.Second)
+	if err := chromedp.Run(b, chromedp.Navigate(page+"?genesis="+strings.Repeat("0", 64))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v := verification(t, b)
+		if v.State == "failed" {
+			if !strings.Contains(v.Failure, "genesis") || !strings.Contains(v.Failure, fp) {
+				t.Fatalf("the page names %q, want the genesis and its fingerprint %s", v.Failure, fp)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("another genesis pinned, the page shows %+v", v)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

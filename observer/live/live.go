@@ -202,6 +202,9 @@ func Follow(ctx context.Context, cfg Config) error {
 				}
 				defer f.Close()
 				head, headNode = h, m.node
+				if fp, err := h.GenesisFingerprint(); err == nil {
+					update(Update{Status: f.Status(), Node: m.node, Event: fmt.Sprintf("chain %s, genesis fingerprint %s", h.ChainID, fp)})
+				}
 				if journal != nil {
 					jw = bufio.NewWriterSize(journal, 256<<10)
 					if err := f.Journal(jw, true); err != nil {

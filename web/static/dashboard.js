@@ -9,6 +9,7 @@ const UI = {
     home: 'Polling node', language: 'Language', verification: 'Checked by this browser',
     verifyLoading: 'Loading the verifier…', verifiedHeight: 'Verified up to block', verifiedBallots: 'Ballots verified',
     verifiedVoters: 'Voters with a ballot', verifiedPhase: 'Phase', stateCommitment: 'State commitment',
+    genesisLabel: 'Chain and genesis', genesisPinned: '(the one in this page’s address)', genesisCompare: '(compare with the fingerprint the election’s organisers publish)',
     speed: 'Verification speed', turnoutChart: 'Ballots verified, by block', reported: 'Reported by the node',
     reportedNote: 'This browser has not checked what follows: the node says so.', phase: 'Phase', turnout: 'Turnout',
     ballots: 'Ballots', electionID: 'Election id', schedule: 'Schedule', ceremony: 'Key ceremony', result: 'Result',
@@ -39,6 +40,7 @@ const UI = {
     home: 'Nœud de vote', language: 'Langue', verification: 'Vérifié par ce navigateur',
     verifyLoading: 'Chargement du vérificateur…', verifiedHeight: 'Vérifié jusqu’au bloc', verifiedBallots: 'Bulletins vérifiés',
     verifiedVoters: 'Votants ayant voté', verifiedPhase: 'Phase', stateCommitment: 'Engagement d’état',
+    genesisLabel: 'Chaîne et genèse', genesisPinned: '(celle de l’adresse de cette page)', genesisCompare: '(à comparer avec l’empreinte publiée par les organisateurs du scrutin)',
     speed: 'Vitesse de vérification', turnoutChart: 'Bulletins vérifiés, par bloc', reported: 'Annoncé par le nœud',
     reportedNote: 'Ce navigateur n’a pas vérifié ce qui suit : le nœud l’affirme.', phase: 'Phase', turnout: 'Participation',
     ballots: 'Bulletins', electionID: 'Identifiant du scrutin', schedule: 'Calendrier', ceremony: 'Cérémonie des clés', result: 'Résultat',
@@ -69,6 +71,7 @@ const UI = {
     home: 'Wahlknoten', language: 'Sprache', verification: 'Von diesem Browser geprüft',
     verifyLoading: 'Prüfprogramm wird geladen…', verifiedHeight: 'Geprüft bis Block', verifiedBallots: 'Geprüfte Stimmzettel',
     verifiedVoters: 'Wählende mit Stimmzettel', verifiedPhase: 'Phase', stateCommitment: 'Zustands-Commitment',
+    genesisLabel: 'Kette und Genesis', genesisPinned: '(die in der Adresse dieser Seite)', genesisCompare: '(mit dem von den Veranstaltern veröffentlichten Fingerabdruck vergleichen)',
     speed: 'Prüfgeschwindigkeit', turnoutChart: 'Geprüfte Stimmzettel je Block', reported: 'Vom Knoten gemeldet',
     reportedNote: 'Dieser Browser hat das Folgende nicht geprüft: der Knoten gibt es an.', phase: 'Phase', turnout: 'Wahlbeteiligung',
     ballots: 'Stimmzettel', electionID: 'Wahl-ID', schedule: 'Zeitplan', ceremony: 'Schlüsselzeremonie', result: 'Ergebnis',
@@ -174,7 +177,9 @@ function startWorker() {
     renderVerification();
   };
   w.onerror = (e) => { state.unavailable = e.message || 'the worker failed'; renderVerification(); };
-  w.postMessage({ election: id });
+  // ?genesis=FINGERPRINT pins the chain: the verifier refuses any other.
+  const genesis = new URLSearchParams(location.search).get('genesis') || '';
+  w.postMessage({ election: id, genesis });
 }
 
 function renderVerification() {
@@ -244,6 +249,8 @@ function renderVerification() {
     $('v-voters').textContent = f.voters;
     $('v-phase').textContent = phaseName(f.phase);
     $('v-state').textContent = f.state || '—';
+    $('v-genesis').textContent = (v.chain_id || '') + ' · ' + (v.genesis || '—');
+    $('v-genesis-note').textContent = v.pinned ? t('genesisPinned') : t('genesisCompare');
     const s = state.stats;
     if (s && s.busyMs > 0 && f.ballots > 0) {
       // The verifier's own time: waiting for the next ballot does not count.

@@ -2,7 +2,8 @@
 // responsive: it loads the verifier (package observer compiled to
 // WebAssembly), opens the node's feed itself, gives it every message, and
 // posts to the page how far it has verified. The page starts it with
-// {election: ID}. Messages to the page:
+// {election: ID, genesis: FINGERPRINT or ''}: with a fingerprint, the
+// chain's genesis must be that one. Messages to the page:
 //   {type: 'unavailable', reason}          the verifier could not load
 //   {type: 'status', status, blocks, stats, connected}
 // where status is the verifier's own report (web/wasm/verifier), blocks the
@@ -35,9 +36,9 @@ async function load() {
   return { sha256: (resp.headers.get('ETag') || '').replaceAll('"', '') };
 }
 
-function call(name, arg) {
+function call(name, arg, arg2) {
   const t0 = performance.now();
-  const out = JSON.parse(self.evoteVerifier[name](arg));
+  const out = JSON.parse(self.evoteVerifier[name](arg, arg2));
   stats.busyMs += performance.now() - t0;
   return out;
 }
@@ -103,9 +104,10 @@ function drain() {
 
 self.onmessage = async (e) => {
   election = e.data.election;
+  const genesis = e.data.genesis || '';
   try {
     const info = await load();
-    last = call('start', election);
+    last = call('start', election, genesis);
     postMessage({ type: 'loaded', sha256: info.sha256 });
   } catch (err) {
     postMessage({ type: 'unavailable', reason: String(err && err.message || err) });

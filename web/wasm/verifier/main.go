@@ -14,6 +14,7 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,12 @@ type status struct {
 	OK      bool     `json:"ok"`
 	Started bool     `json:"started"` // the hello came
 	ChainID string   `json:"chain_id,omitempty"`
+	// Genesis is the chain's genesis fingerprint
+	// (observer.RecordHead.GenesisFingerprint), what the page asks people
+	// to compare with the network's; Pinned says that it was checked
+	// against the one in the page's address.
+	Genesis string `json:"genesis,omitempty"`
+	Pinned  bool   `json:"pinned,omitempty"`
 	Follow  *follow  `json:"follow,omitempty"`
 	Failure *failure `json:"failure,omitempty"`
 }
@@ -52,6 +59,8 @@ type failure struct {
 
 type bridge struct {
 	want    election.ID
+	pin     string // the genesis fingerprint the page was opened for, if any
+	genesis string
 	f       *observer.Follower
 	head    []byte // the first hello's head, as JSON
 	chainID string
@@ -59,7 +68,8 @@ type bridge struct {
 }
 
 func (b *bridge) status() string {
-	st := status{OK: b.failed == nil, Started: b.f != nil, ChainID: b.chainID, Failure: b.failed}
+	st := status{OK: b.failed == nil, Started: b.f != nil, ChainID: b.chainID, Failure: b.failed,
+		Genesis: b.genesis, Pinned: b.pin != "" && b.genesis == b.pin}
 	if b.f != nil {
 		fs := b.f.Status()
 		st.Follow = &follow{Height: int64(fs.Height), Ballots: int64(fs.Ballots), Voters: int64(fs.Voters),
@@ -78,8 +88,8 @@ func (b *bridge) fail(item string, err error) {
 	b.failed = f
 }
 
-func (b *bridge) start(id string) {
-	*b = bridge{}
+func (b *bridge) start(id, pin string) {
+	*b = bridge{pin: strings.ToLower(pin)}
 	want, err := election.ParseID(id)
 	if err != nil {
 		b.fail("election id", err)
@@ -113,12 +123,21 @@ func (b *bridge) message(text string) {
 		case m.Head.Election != b.want:
 			b.fail("feed hello", fmt.Errorf("the feed is of election %v, not %v", m.Head.Election, b.want))
 		default:
+			fp, err := m.Head.GenesisFingerprint()
+			if err != nil {
+				b.fail("genesis", err)
+				return
+			}
+			if b.pin != "" && fp != b.pin {
+				b.fail("genesis", fmt.Errorf("the node's chain has genesis fingerprint %s, the page was opened for %s", fp, b.pin))
+				return
+			}
 			f, err := observer.NewFollower(m.Head, observer.VerifyOptions{})
 			if err != nil {
 				b.fail("record head", err)
 				return
 			}
-			b.f, b.head, b.chainID = f, head, m.Head.ChainID
+			b.f, b.head, b.chainID, b.genesis = f, head, m.Head.ChainID, fp
 		}
 	case observer.FeedBlock:
 		switch {
@@ -154,7 +173,11 @@ func main() {
 	}
 	js.Global().Set("evoteVerifier", js.ValueOf(map[string]any{
 		"start": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			b.start(arg(args))
+			pin := ""
+			if len(args) > 1 && args[1].Type() == js.TypeString {
+				pin = args[1].String()
+			}
+			b.start(arg(args), pin)
 			return b.status()
 		}),
 		"message": js.FuncOf(func(_ js.Value, args []js.Value) any {
