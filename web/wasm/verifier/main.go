@@ -14,11 +14,11 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 
 	"github.com/evote/evote/election"
@@ -28,15 +28,15 @@ import (
 // status is what the page is told after each call.
 type status struct {
 	// OK is false once verification failed: Failure names the item.
-	OK      bool     `json:"ok"`
-	Started bool     `json:"started"` // the hello came
-	ChainID string   `json:"chain_id,omitempty"`
+	OK      bool   `json:"ok"`
+	Started bool   `json:"started"` // the hello came
+	ChainID string `json:"chain_id,omitempty"`
 	// Genesis is the chain's genesis fingerprint
 	// (observer.RecordHead.GenesisFingerprint), what the page asks people
 	// to compare with the network's; Pinned says that it was checked
 	// against the one in the page's address.
-	Genesis string `json:"genesis,omitempty"`
-	Pinned  bool   `json:"pinned,omitempty"`
+	Genesis string   `json:"genesis,omitempty"`
+	Pinned  bool     `json:"pinned,omitempty"`
 	Follow  *follow  `json:"follow,omitempty"`
 	Failure *failure `json:"failure,omitempty"`
 }
