@@ -25,6 +25,8 @@ type VerdictCache struct {
 	max   int
 	ll    *list.List // front: most recently used
 	items map[TxHash]*list.Element
+
+	hits, misses uint64 // lookups that found a verdict, and that did not
 }
 
 type verdictEntry struct {
@@ -47,8 +49,10 @@ func (c *VerdictCache) Get(hash TxHash) (election.Result, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.items[hash]
 	if !ok {
+		c.misses++
 		return election.Result{}, false
 	}
+	c.hits++
 	c.ll.MoveToFront(e)
 	return e.Value.(*verdictEntry).res, true
 }
@@ -75,4 +79,12 @@ func (c *VerdictCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ll.Len()
+}
+
+// Stats is how many lookups found a cached verdict (hits) and how many did
+// not (misses), since the cache was made.
+func (c *VerdictCache) Stats() (hits, misses uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses
 }

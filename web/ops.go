@@ -74,10 +74,25 @@ func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_feed_clients", Help: "Feed clients connected now."},
 			func() float64 { return float64(hub.Clients()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_ready", Help: "1 while /readyz answers 200."}, ready),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "evote_verdict_cache_hits_total",
+			Help: "Transactions whose Precheck verdict (signature, proofs) came from the node's cache."},
+			func() float64 { h, _ := cacheStats(node); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "evote_verdict_cache_misses_total",
+			Help: "Transactions whose Precheck verdict was not cached and was computed."},
+			func() float64 { _, m := cacheStats(node); return float64(m) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_height", Help: "The last block the app committed."},
 			func() float64 { return float64(node.Readiness().Height) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// cacheStats are the node's verdict cache's hits and misses (none without
+// a node).
+func cacheStats(node *chain.Node) (hits, misses uint64) {
+	if node == nil || node.App() == nil || node.App().Cache() == nil {
+		return 0, 0
+	}
+	return node.App().Cache().Stats()
 }
 
 // outcome records a submission's outcome; ballot says whether it is a

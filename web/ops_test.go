@@ -73,6 +73,9 @@ func TestOperatorEndpoints(t *testing.T) {
 	if strings.Contains(text, `evote_ballots_total{code="malformed"}`) && refusal.CodeName != "malformed" {
 		t.Error("transactions that are no ballots are counted as ballots")
 	}
+	if metricValue(t, text, "evote_verdict_cache_misses_total") < 1 || metricValue(t, text, "evote_verdict_cache_hits_total") < 0 {
+		t.Errorf("verdict cache lookups:\n%s", text)
+	}
 	if v := metricValue(t, text, "evote_feed_clients"); v != 0 {
 		t.Errorf("feed clients %v, want 0", v)
 	}
