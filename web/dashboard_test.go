@@ -351,6 +351,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitVerified(t, b, res.Height, 6, 30*time.Second)
 	waitText(t, b, "#result", "Yes\t6", 10*time.Second)
 	waitText(t, b, "#result", "C\t6", 10*time.Second)
+	// The totals shown are the ones this browser derived from the shares
+	// it checked, and the node's agree with them.
+	waitText(t, b, "#result", "Verified by this browser", 10*time.Second)
+	waitText(t, b, "#result-compare", "the same totals", 10*time.Second)
 	checkFits(t, b)
 	checkAxe(t, b, axe)
 	screenshot(t, b, "dashboard-tallied.png")
@@ -376,6 +380,36 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkFits(t, b)
 	checkAxe(t, b, axe)
 	screenshot(t, b, "dashboard-fr.png")
+
+	// A node whose API reports other totals than the chain's: the page
+	// shows the verified totals and says the node's differ.
+	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/result") {
+			d.tn.server.Load().ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		d.tn.server.Load().ServeHTTP(rec, r)
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+			t.Error(err)
+		}
+		contests, _ := m["contests"].([]any)
+		if len(contests) == 0 {
+			t.Errorf("no contests in the result %s", rec.Body.Bytes())
+		} else {
+			contests[0].(map[string]any)["totals"] = []int{2, 4}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(m)
+	}))
+	t.Cleanup(liar.Close)
+	if err := chromedp.Run(b, chromedp.Navigate(liar.URL+"/elections/"+d.e.ID.String())); err != nil {
+		t.Fatal(err)
+	}
+	waitVerified(t, b, res.Height, 6, 30*time.Second)
+	waitText(t, b, "#result-compare", "other totals", 10*time.Second)
+	waitText(t, b, "#result", "Yes\t6", 10*time.Second)
 }
 
 // BenchmarkBrowserVerifier measures the browser's verifier in headless

@@ -32,6 +32,8 @@ const UI = {
     complaints: 'Complaints', qualified: 'Qualified', shares: 'Decrypted', yes: 'yes', no: 'no',
     ceremonySummary: (d, n, t) => `${d} of ${n} trustees have dealt; any ${t} of them can decrypt.`,
     option: 'Option', votes: 'Votes', share: 'Share', resultNote: (v) => `${v} voters. Reported by the node.`,
+    resultVerified: 'Verified by this browser: these totals follow from the trustees’ decryption shares it checked.',
+    resultMatches: 'The node reports the same totals.', resultDiffers: 'The node reports other totals: do not trust the node.',
     phases: { 'dkg-deals': 'key ceremony: deals', 'dkg-complaints': 'key ceremony: complaints',
       'dkg-responses': 'key ceremony: responses', ready: 'ready to open', open: 'open for voting', closed: 'closed, decrypting',
       tallied: 'result decrypted', failed: 'key ceremony failed', unknown: 'not known yet' },
@@ -63,6 +65,8 @@ const UI = {
     complaints: 'Plaintes', qualified: 'Qualifié', shares: 'Déchiffré', yes: 'oui', no: 'non',
     ceremonySummary: (d, n, t) => `${d} garants sur ${n} ont partagé ; ${t} d’entre eux suffisent pour déchiffrer.`,
     option: 'Option', votes: 'Voix', share: 'Part', resultNote: (v) => `${v} votants. Annoncé par le nœud.`,
+    resultVerified: 'Vérifié par ce navigateur : ces totaux découlent des parts de déchiffrement des gardiens qu’il a vérifiées.',
+    resultMatches: 'Le nœud annonce les mêmes totaux.', resultDiffers: 'Le nœud annonce d’autres totaux : ne lui faites pas confiance.',
     phases: { 'dkg-deals': 'cérémonie des clés : partages', 'dkg-complaints': 'cérémonie des clés : plaintes',
       'dkg-responses': 'cérémonie des clés : réponses', ready: 'prêt à ouvrir', open: 'ouvert au vote', closed: 'clos, déchiffrement',
       tallied: 'résultat déchiffré', failed: 'cérémonie des clés échouée', unknown: 'pas encore connue' },
@@ -94,6 +98,8 @@ const UI = {
     complaints: 'Beschwerden', qualified: 'Qualifiziert', shares: 'Entschlüsselt', yes: 'ja', no: 'nein',
     ceremonySummary: (d, n, t) => `${d} von ${n} Treuhändern haben geteilt; je ${t} von ihnen können entschlüsseln.`,
     option: 'Option', votes: 'Stimmen', share: 'Anteil', resultNote: (v) => `${v} Wählende. Vom Knoten gemeldet.`,
+    resultVerified: 'Von diesem Browser geprüft: Diese Summen folgen aus den geprüften Entschlüsselungsanteilen der Treuhänder.',
+    resultMatches: 'Der Knoten meldet dieselben Summen.', resultDiffers: 'Der Knoten meldet andere Summen: Vertrauen Sie ihm nicht.',
     phases: { 'dkg-deals': 'Schlüsselzeremonie: Anteile', 'dkg-complaints': 'Schlüsselzeremonie: Beschwerden',
       'dkg-responses': 'Schlüsselzeremonie: Antworten', ready: 'bereit zur Öffnung', open: 'zur Stimmabgabe geöffnet',
       closed: 'geschlossen, Entschlüsselung', tallied: 'Ergebnis entschlüsselt', failed: 'Schlüsselzeremonie gescheitert',
@@ -261,6 +267,7 @@ function renderVerification() {
     }
   }
   renderChart();
+  renderResult(state.detail);
 }
 
 // renderChart draws the verified ballots per block (bars) and their running
@@ -376,12 +383,31 @@ function renderCeremony(d) {
 function renderResult(d) {
   const res = state.result;
   const box = $('result');
-  if (!res) {
+  // The result this browser verified, if any, comes first: its totals are
+  // the ones shown, and the node's are compared with them.
+  const v = state.verifier;
+  const vres = v && v.ok && v.follow && v.follow.result;
+  if (!d || (!res && !vres)) {
     box.replaceChildren(el('p', {}, t('noResult')));
+    box.dataset.verified = 'false';
     return;
   }
-  const out = [el('p', { class: 'muted' }, t('resultNote', res.voters))];
-  for (const c of res.contests) {
+  let contests;
+  const out = [];
+  if (vres) {
+    contests = vres.totals.map((totals, index) => ({ index, totals }));
+    out.push(el('p', { class: 'verified-note' }, t('resultVerified')));
+    if (res) {
+      const same = JSON.stringify(res.contests.map((c) => c.totals)) === JSON.stringify(vres.totals);
+      out.push(same ? el('p', { class: 'muted', id: 'result-compare' }, t('resultMatches'))
+        : el('p', { class: 'status failed', role: 'alert', id: 'result-compare' }, t('resultDiffers')));
+    }
+  } else {
+    contests = res.contests;
+    out.push(el('p', { class: 'muted' }, t('resultNote', res.voters)));
+  }
+  box.dataset.verified = vres ? 'true' : 'false';
+  for (const c of contests) {
     const contest = d.manifest.contests[c.index];
     const sum = c.totals.reduce((a, b) => a + b, 0);
     const max = Math.max(1, ...c.totals);

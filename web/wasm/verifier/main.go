@@ -49,6 +49,9 @@ type follow struct {
 	Voters  int64  `json:"voters"`  // voters with a counted ballot
 	Phase   string `json:"phase"`   // the election's phase after Height
 	State   string `json:"state"`   // the state commitment after Height, hex
+	// Result is the result the verifier derived from the decryption shares
+	// it checked: totals per contest, per option.
+	Result *observer.RecordResult `json:"result,omitempty"`
 }
 
 type failure struct {
@@ -74,6 +77,9 @@ func (b *bridge) status() string {
 		fs := b.f.Status()
 		st.Follow = &follow{Height: int64(fs.Height), Ballots: int64(fs.Ballots), Voters: int64(fs.Voters),
 			Phase: fs.Phase, State: fs.State}
+		if fs.Height == fs.Replayed {
+			st.Follow.Result = fs.Result // only once its state is proven
+		}
 	}
 	out, _ := json.Marshal(st)
 	return string(out)
