@@ -174,6 +174,28 @@ func verification(t testing.TB, ctx context.Context) pageVerification {
 	return v
 }
 
+// waitFailed waits until the page says its verification failed, with its
+// status panel red, and returns what it shows.
+func waitFailed(t testing.TB, ctx context.Context, timeout time.Duration) pageVerification {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		v := verification(t, ctx)
+		if v.State == "failed" {
+			var class string
+			eval(t, ctx, `document.getElementById('verify-status').className`, &class)
+			if !strings.Contains(class, "failed") {
+				t.Errorf("the status panel's class is %q, want failed (red)", class)
+			}
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v the page has not seen the lie: %+v", timeout, v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitVerified waits until the page says it verified at least height and
 // ballots, failing on a verification failure or after timeout.
 func waitVerified(t testing.TB, ctx context.Context, height int64, ballots int, timeout time.Duration) pageVerification {
@@ -542,30 +564,15 @@ func TestDashboardShowsALie(t *testing.T) {
 			if err := chromedp.Run(b, chromedp.Navigate(ps.URL+"/elections/"+d.e.ID.String())); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				v := verification(t, b)
-				if v.State == "failed" {
-					if !strings.Contains(v.Failure, c.item()) || c.item() == "" {
-						t.Errorf("the page names %q, want %q", v.Failure, c.item())
-					}
-					if c.code != "" && !strings.Contains(v.Failure, c.code) {
-						t.Errorf("the page names %q, want the code %s", v.Failure, c.code)
-					}
-					var class string
-					eval(t, b, `document.getElementById('verify-status').className`, &class)
-					if !strings.Contains(class, "failed") {
-						t.Errorf("the status panel's class is %q, want failed (red)", class)
-					}
-					checkFits(t, b)
-					screenshot(t, b, "dashboard-lie-"+strings.ReplaceAll(c.name, " ", "-")+".png")
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the page did not see the lie: %+v", v)
-				}
-				time.Sleep(50 * time.Millisecond)
+			v := waitFailed(t, b, 30*time.Second)
+			if !strings.Contains(v.Failure, c.item()) || c.item() == "" {
+				t.Errorf("the page names %q, want %q", v.Failure, c.item())
 			}
+			if c.code != "" && !strings.Contains(v.Failure, c.code) {
+				t.Errorf("the page names %q, want the code %s", v.Failure, c.code)
+			}
+			checkFits(t, b)
+			screenshot(t, b, "dashboard-lie-"+strings.ReplaceAll(c.name, " ", "-")+".png")
 		})
 	}
 }
@@ -593,19 +600,8 @@ func TestDashboardGenesisPin(t *testing.T) {
 	if err := chromedp.Run(b, chromedp.Navigate(page+"?genesis="+strings.Repeat("0", 64))); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		v := verification(t, b)
-		if v.State == "failed" {
-			if !strings.Contains(v.Failure, "genesis") || !strings.Contains(v.Failure, fp) {
-				t.Fatalf("the page names %q, want the genesis and its fingerprint %s", v.Failure, fp)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("another genesis pinned, the page shows %+v", v)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if v := waitFailed(t, b, 30*time.Second); !strings.Contains(v.Failure, "genesis") || !strings.Contains(v.Failure, fp) {
+		t.Fatalf("the page names %q, want the genesis and its fingerprint %s", v.Failure, fp)
 	}
 }
 

@@ -45,13 +45,6 @@ type Proxy struct {
 // New returns a proxy to the node at target (its base URL, e.g.
 // http://127.0.0.1:8080). rewrite nil passes messages through unchanged.
 func New(target string, rewrite Rewrite) (*Proxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, errors.New("feedproxy: target must be an http or https URL")
-	}
 	if rewrite == nil {
 		rewrite = func(msg []byte) []byte { return msg }
 	}

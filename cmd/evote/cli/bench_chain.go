@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -47,20 +48,9 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			progress := func(format string, args ...any) {
-				if !cfg.JSON {
-					fmt.Fprintf(e.stderr, format+"\n", args...)
-				}
-			}
-			res, err := loadgen.Run(cmd.Context(), cfg.Config, progress)
-			if err != nil {
-				return err
-			}
-			if cfg.JSON {
-				return json.NewEncoder(e.stdout).Encode(res)
-			}
-			res.Print(e.stdout)
-			return nil
+			return runBench(e, cfg.JSON, func(progress func(string, ...any)) (*loadgen.Result, error) {
+				return loadgen.Run(cmd.Context(), cfg.Config, progress)
+			})
 		},
 	}
 	cmd.Flags().Int("validators", 1, "validators of the network (each a process on this machine)")
@@ -70,4 +60,24 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
+}
+
+// runBench runs a benchmark that reports its progress on stderr (unless
+// the result goes out as JSON) and prints its result: as one JSON object,
+// or as its Print writes it.
+func runBench[R interface{ Print(io.Writer) }](e *env, asJSON bool, run func(progress func(string, ...any)) (R, error)) error {
+	progress := func(format string, args ...any) {
+		if !asJSON {
+			fmt.Fprintf(e.stderr, format+"\n", args...)
+		}
+	}
+	res, err := run(progress)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	res.Print(e.stdout)
+	return nil
 }

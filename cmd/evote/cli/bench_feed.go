@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/internal/feedbench"
@@ -34,20 +31,9 @@ max), the clients the node dropped, and the committed ballots per second of both
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			progress := func(format string, args ...any) {
-				if !cfg.JSON {
-					fmt.Fprintf(e.stderr, format+"\n", args...)
-				}
-			}
-			res, err := feedbench.Run(cmd.Context(), cfg.Config, progress)
-			if err != nil {
-				return err
-			}
-			if cfg.JSON {
-				return json.NewEncoder(e.stdout).Encode(res)
-			}
-			res.Print(e.stdout)
-			return nil
+			return runBench(e, cfg.JSON, func(progress func(string, ...any)) (*feedbench.Result, error) {
+				return feedbench.Run(cmd.Context(), cfg.Config, progress)
+			})
 		},
 	}
 	cmd.Flags().Int("clients", 1000, "feed clients connected during the second half")
