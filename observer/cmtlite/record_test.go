@@ -26,7 +26,7 @@ type testRecord struct {
 	} `json:"blocks"`
 }
 
-func readRecord(t *testing.T, path string) *testRecord {
+func readRecord(t testing.TB, path string) *testRecord {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
