@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 
-	cmtjson "github.com/cometbft/cometbft/libs/json"
-
 	"github.com/evote/evote/election"
 )
 
@@ -478,9 +476,6 @@ func (rr *RecordReader) ReadClaims() (*RecordClaims, error) {
 	rr.state = 3
 	return c, nil
 }
-
-// cmtjsonMarshal encodes a CometBFT value in CometBFT's JSON encoding.
-func cmtjsonMarshal(v any) (json.RawMessage, error) { return cmtjson.Marshal(v) }
 
 // Bytes is a byte string of the record: standard base64 with padding, in
 // its one canonical form (no escapes, the unused bits of the last digit

@@ -15,12 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cometbft/cometbft/crypto/ed25519"
-	"github.com/cometbft/cometbft/crypto/merkle"
-	cmtjson "github.com/cometbft/cometbft/libs/json"
-	cmttypes "github.com/cometbft/cometbft/types"
-
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer/cmtlite"
 	"github.com/evote/evote/tally"
 )
 
@@ -274,14 +270,14 @@ type verifier struct {
 	chainID  string
 	id       election.ID
 	man      *election.Manifest
-	vals     *cmttypes.ValidatorSet
+	vals     *cmtlite.ValidatorSet
 	gen      *election.Genesis
 	genHash  []byte
 	engine   engine
 	cts      bool // decode ballots' ciphertexts on the workers (for the rules engine)
 	sum      *Summary
 	jobs     chan func()
-	prevH    *cmttypes.Header
+	prevH    *cmtlite.Header
 	progress VerifyProgress
 
 	// revotes: per voter, where its last ballot is and how it is marked.
@@ -410,20 +406,17 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	if len(head.Genesis.Validators) == 0 {
 		return nil, fail("genesis", CodeBadGenesis, "no validators")
 	}
-	var vals []*cmttypes.Validator
+	var vals []cmtlite.Validator
 	for i, gv := range head.Genesis.Validators {
-		if len(gv.PubKey) != ed25519.PubKeySize || gv.Power <= 0 {
+		if len(gv.PubKey) != 32 || gv.Power <= 0 {
 			return nil, fail("genesis", CodeBadGenesis, "validator %d: key of %d bytes, power %d", i, len(gv.PubKey), gv.Power)
 		}
-		vals = append(vals, cmttypes.NewValidator(ed25519.PubKey(bytes.Clone(gv.PubKey)), gv.Power))
+		vals = append(vals, cmtlite.Validator{PubKey: [32]byte(gv.PubKey), Power: gv.Power})
 	}
 	if opts.Validators != nil && !sameValidators(opts.Validators, head.Genesis.Validators) {
 		return nil, fail("genesis", CodeBadGenesis, "the validators are not the trusted genesis's")
 	}
-	if err := noPanic(func() error {
-		v.vals = cmttypes.NewValidatorSet(vals)
-		return v.vals.ValidateBasic()
-	}); err != nil {
+	if v.vals, err = cmtlite.NewValidatorSet(vals); err != nil {
 		return nil, fail("genesis", CodeBadGenesis, "validators: %v", err)
 	}
 	man, err := election.DecodeManifest(head.Manifest)
@@ -477,17 +470,6 @@ func sameValidators(a, b []RecordValidator) bool {
 	})
 }
 
-// noPanic runs f, turning a panic into an error: CometBFT's types panic on
-// some malformed values.
-func noPanic(f func() error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("malformed: %v", p)
-		}
-	}()
-	return f()
-}
-
 // readBlocks decodes the blocks in order and checks what each says on its
 // own and about the one before: header, commit, Merkle proofs, decoding.
 func (v *verifier) readBlocks(ctx context.Context, rr *RecordReader, out chan<- *vblock) error {
@@ -532,27 +514,13 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	case !first && rb.Height <= prev:
 		return failb(CodeRecordMalformed, "out of order: it follows block %d", prev)
 	}
-	var h cmttypes.Header
-	var c cmttypes.Commit
-	code := CodeBadHeader
-	err := noPanic(func() error {
-		if err := cmtjson.Unmarshal(rb.Header, &h); err != nil {
-			return fmt.Errorf("header: %w", err)
-		}
-		if err := h.ValidateBasic(); err != nil {
-			return fmt.Errorf("header: %w", err)
-		}
-		code = CodeCommitMismatch
-		if err := cmtjson.Unmarshal(rb.Commit, &c); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		if err := c.ValidateBasic(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return c.BlockID.ValidateBasic()
-	})
+	h, err := cmtlite.ParseHeader(rb.Header)
 	if err != nil {
-		return failb(code, "%v", err)
+		return failb(CodeBadHeader, "header: %v", err)
+	}
+	c, err := cmtlite.ParseCommit(rb.Commit)
+	if err != nil {
+		return failb(CodeCommitMismatch, "commit: %v", err)
 	}
 	switch {
 	case h.Height != rb.Height:
@@ -570,23 +538,17 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	case c.Height != h.Height || !bytes.Equal(c.BlockID.Hash, h.Hash()):
 		return failb(CodeCommitMismatch, "the commit is not for this header")
 	}
-	if err := noPanic(func() error {
-		return v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, &c)
-	}); err != nil {
+	if err := v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, c); err != nil {
 		return failb(CodeBadCommitSignature, "commit signatures: %v", err)
 	}
-	var root []byte
 	leaves := make([][]byte, len(rb.TxHashes))
 	for i, h := range rb.TxHashes {
 		leaves[i] = h
 	}
-	if err := noPanic(func() error { root = merkle.HashFromByteSlices(leaves); return nil }); err != nil {
-		return failb(CodeDataHashMismatch, "tx_hashes: %v", err)
-	}
-	if !bytes.Equal(root, h.DataHash) {
+	if !bytes.Equal(cmtlite.MerkleRoot(leaves), h.DataHash) {
 		return failb(CodeDataHashMismatch, "its transaction hashes do not add up to the header's data hash")
 	}
-	v.prevH = &h
+	v.prevH = h
 	vb.time, vb.appHash, vb.state = h.Time, h.AppHash, rb.State
 	last := -1
 	for i := range rb.Txs {

@@ -31,10 +31,9 @@ const (
 	WasmExec = "wasm_exec.js"     // the toolchain's loader, as it ships
 )
 
-// Flags are the go build flags of the module. force64bit builds
-// curve25519-voi (CometBFT's ed25519) without its assembly, which has no
-// wasm version; -s -w leave out the symbol table and DWARF.
-var Flags = []string{"-trimpath", "-buildvcs=false", "-tags=force64bit", "-ldflags=-s -w"}
+// Flags are the go build flags of the module: -trimpath and -buildvcs=false
+// make the build reproducible; -s -w leave out the symbol table and DWARF.
+var Flags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
 
 // Env is the environment of the build, added to the caller's.
 var Env = []string{"GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0"}
