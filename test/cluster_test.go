@@ -347,14 +347,14 @@ func TestKillValidatorUnderLoad(t *testing.T) {
 	// up to the last state the chain proved; stopped and started again, it
 	// resumes from its state file instead of block 1.
 	voted := int64(len(committed) + len(rest))
-	obs.waitVerified(tn, final.Height-1, voted, time.Minute)
+	obs.waitVerified(tn, final.Height-1, voted, 2*time.Minute)
 	if out := obs.output(); !strings.Contains(out, "lost:") || !strings.Contains(out, "reconnecting") {
 		tn.fatalf("the observer did not see node %d go:\n%s", victim, out)
 	}
 	obs.stop()
 	h, _ := obs.verified()
 	obs.restart()
-	obs.waitVerified(tn, final.Height-1, voted, time.Minute)
+	obs.waitVerified(tn, final.Height-1, voted, 2*time.Minute)
 	if out := obs.output(); !strings.Contains(out, "resumed from the state file") {
 		tn.fatalf("the restarted observer did not resume from its state file:\n%s", out)
 	}
