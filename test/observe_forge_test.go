@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,30 @@ func TestObserverCatchesForgedFeeds(t *testing.T) {
 	}
 	if s.Phase != "tallied" || s.Voters != 6 || s.Ballots != 7 || s.Result == nil || s.Height != s.Replayed {
 		t.Fatalf("the honest feed verifies to %+v", s)
+	}
+
+	// With a state file: followed to the end, then resumed from the file on
+	// an idle chain (through two feeds, whose copies of the last block come
+	// after it), the follower proves the file's last state again from
+	// the chain's last block and stops at the result.
+	state := filepath.Join(t.TempDir(), "observer.state")
+	for run := range 2 {
+		var resumed *observer.Resumed
+		var last observer.FollowStatus
+		fctx, fcancel := context.WithTimeout(ctx, time.Minute)
+		err := live.Follow(fctx, live.Config{Nodes: []string{srv.URL, srv.URL}, Election: e.ID, State: state, UntilFinal: true,
+			Update: func(u live.Update) {
+				if u.Resumed != nil {
+					resumed = u.Resumed
+				}
+				if u.Event == "" {
+					last = u.Status
+				}
+			}})
+		fcancel()
+		if err != nil || last.Phase != "tallied" || last.Result == nil || (run == 1) != (resumed != nil) {
+			t.Fatalf("run %d with a state file: %v, status %+v, resumed %+v", run, err, last, resumed)
+		}
 	}
 
 	for _, f := range feedproxy.Forgeries() {

@@ -148,10 +148,6 @@ func Follow(ctx context.Context, cfg Config) error {
 			update(Update{Status: f.Status(), Resumed: res})
 		}
 	}
-	if f != nil {
-		defer f.Close()
-	}
-
 	in := make(chan msg, 64)
 	for _, n := range cfg.Nodes {
 		go readFeed(ctx, cfg, n, cfg.Election, from, in, update)
@@ -166,41 +162,36 @@ func Follow(ctx context.Context, cfg Config) error {
 	}
 	got := map[int64]seen{}                      // the digest each height was first served with
 	pending := map[int64]*observer.RecordBlock{} // heights ≥ next, waiting for the ones before
-	for {
-		var m msg
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case m = <-in:
-		}
+	// handle takes one message; it reports whether it added a block to
+	// the follower.
+	handle := func(m msg) (bool, error) {
 		if m.lie != nil {
-			return m.lie
+			return false, m.lie
 		}
 		if m.m == nil {
 			update(Update{Status: statusOf(f), Node: m.node, Event: "lost: " + m.err.Error() + "; reconnecting"})
-			continue
+			return false, nil
 		}
 		switch m.m.Type {
 		case observer.FeedHello:
 			h := m.m.Head
 			if h == nil {
-				return fmt.Errorf("live: node %s sent a hello without the election's head", m.node)
+				return false, fmt.Errorf("live: node %s sent a hello without the election's head", m.node)
 			}
 			if head != nil && !sameHead(head, h) {
 				other := headNode
 				if other == "" {
 					other = "the state file"
 				}
-				return &DisagreeError{A: other, B: m.node}
+				return false, &DisagreeError{A: other, B: m.node}
 			}
 			headOf[m.node] = h
 			update(Update{Status: statusOf(f), Node: m.node, Event: fmt.Sprintf("connected, from block %d", m.m.From)})
 			if f == nil {
 				var err error
 				if f, err = observer.NewFollower(h, cfg.Verify); err != nil {
-					return err
+					return false, err
 				}
-				defer f.Close()
 				head, headNode = h, m.node
 				if fp, err := h.GenesisFingerprint(); err == nil {
 					update(Update{Status: f.Status(), Node: m.node, Event: fmt.Sprintf("chain %s, genesis fingerprint %s", h.ChainID, fp)})
@@ -208,42 +199,65 @@ func Follow(ctx context.Context, cfg Config) error {
 				if journal != nil {
 					jw = bufio.NewWriterSize(journal, 256<<10)
 					if err := f.Journal(jw, true); err != nil {
-						return err
+						return false, err
 					}
 				}
 			}
-			continue
+			return false, nil
 		case observer.FeedBlock:
 		default:
-			continue // a message type of a later version
+			return false, nil // a message type of a later version
 		}
 		b := m.m.Block
 		if b == nil || f == nil {
-			return fmt.Errorf("live: node %s sent a block before its hello", m.node)
+			return false, fmt.Errorf("live: node %s sent a block before its hello", m.node)
 		}
 		d := digest(b)
 		if s, ok := got[b.Height]; ok {
 			if s.digest != d {
-				return &DisagreeError{Height: b.Height, A: s.node, B: m.node}
+				return false, &DisagreeError{Height: b.Height, A: s.node, B: m.node}
 			}
-			continue // the same block from another node, or again after a reconnect
+			return false, nil // the same block from another node, or again after a reconnect
 		}
 		got[b.Height] = seen{m.node, d}
 		delete(got, b.Height-4096) // what nodes may still resend after a reconnect
 		if b.Height < next {
-			continue
+			return false, nil
 		}
 		pending[b.Height] = b
+		added := false
 		for pending[next] != nil {
 			if err := f.Add(ctx, pending[next]); err != nil {
-				return err
+				return false, err
 			}
 			delete(pending, next)
 			next++
+			added = true
 		}
-		if len(in) > 0 {
-			continue // verify in windows while blocks keep coming
+		return added, nil
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
 		}
+	}()
+	unflushed := false
+	for {
+		var m msg
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m = <-in:
+		}
+		added, err := handle(m)
+		if err != nil {
+			return err
+		}
+		unflushed = unflushed || added
+		if !unflushed || len(in) > 0 {
+			continue // verify in windows while messages keep coming
+		}
+		unflushed = false
 		if err := f.Flush(ctx); err != nil {
 			return err
 		}
