@@ -174,6 +174,19 @@ func verification(t testing.TB, ctx context.Context) pageVerification {
 	return v
 }
 
+// checkNoCSPViolation fails the test if the page reported a breach of the
+// content security policy (the pages record them in
+// window.evoteCSPViolations): the policy allows no inline code, and the
+// page must need none.
+func checkNoCSPViolation(t testing.TB, ctx context.Context) {
+	t.Helper()
+	var v []string
+	eval(t, ctx, `window.evoteCSPViolations || []`, &v)
+	if len(v) > 0 {
+		t.Errorf("content security policy violations: %v", v)
+	}
+}
+
 // waitFailed waits until the page says its verification failed, with its
 // status panel red, and returns what it shows.
 func waitFailed(t testing.TB, ctx context.Context, timeout time.Duration) pageVerification {
@@ -377,6 +390,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// it checked, and the node's agree with them.
 	waitText(t, b, "#result", "Verified by this browser", 10*time.Second)
 	waitText(t, b, "#result-compare", "the same totals", 10*time.Second)
+	checkNoCSPViolation(t, b)
 	checkFits(t, b)
 	checkAxe(t, b, axe)
 	screenshot(t, b, "dashboard-tallied.png")

@@ -130,6 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	setSecurityHeaders(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -4,6 +4,11 @@
 // reports through its JSON API, shown as such. Nothing the API says feeds
 // the "verified" section.
 
+// Any breach of the content security policy is kept for the tests to see.
+document.addEventListener('securitypolicyviolation', (e) => {
+  (window.evoteCSPViolations ||= []).push(e.violatedDirective + ' ' + e.blockedURI);
+});
+
 const UI = {
   en: {
     home: 'Polling node', language: 'Language', verification: 'Checked by this browser',
@@ -131,7 +136,9 @@ function phaseName(p) { return (UI[state.lang] || UI.en).phases[p] || p; }
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v; else e.setAttribute(k, v);
+    if (k === 'class') e.className = v;
+    else if (k === 'style') e.style.cssText = v; // through the CSSOM: the policy allows no inline style attribute
+    else e.setAttribute(k, v);
   }
   for (const k of kids) e.append(k instanceof Node ? k : String(k));
   return e;
