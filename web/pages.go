@@ -41,7 +41,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not an election id: "+err.Error(), http.StatusNotFound)
 		return
 	}
-	page, err := fs.ReadFile(assets, dashboardFS)
+	page, err := pageWithIntegrity(dashboardFS)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -1,9 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -49,5 +55,49 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(s, "<script>") || strings.Contains(s, "<style") || strings.Contains(s, " style=") || strings.Contains(s, " onclick=") {
 			t.Errorf("%s has inline script or style", page)
 		}
+	}
+}
+
+// TestSubresourceIntegrity: the pages as served name the SHA-384 of each
+// script and style sheet they load, equal to the file the node serves, and
+// the election's page gives its worker the verifier module's SHA-256.
+func TestSubresourceIntegrity(t *testing.T) {
+	srv := httptest.NewServer(New(nil, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	get := func(path string) []byte {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return b
+	}
+	attr := regexp.MustCompile(`(?:src|href)="(/[a-z0-9._-]+\.(?:js|css))" integrity="sha384-([A-Za-z0-9+/=]+)"`)
+	for _, page := range []string{"/", "/elections/" + strings.Repeat("cd", 32)} {
+		body := get(page)
+		found := attr.FindAllSubmatch(body, -1)
+		if len(found) == 0 || bytes.Count(body, []byte("<script")) != bytes.Count(body, []byte("integrity="))-
+			bytes.Count(body, []byte(`rel="stylesheet"`)) {
+			t.Errorf("%s: not every script carries its integrity:\n%s", page, body)
+		}
+		for _, m := range found {
+			sum := sha512.Sum384(get(string(m[1])))
+			if base64.StdEncoding.EncodeToString(sum[:]) != string(m[2]) {
+				t.Errorf("%s: the integrity of %s is not the served file's", page, m[1])
+			}
+		}
+	}
+	meta := regexp.MustCompile(`name="evote-verifier-integrity" content="sha256-([A-Za-z0-9+/=]+)"`).FindSubmatch(get("/elections/" + strings.Repeat("cd", 32)))
+	if meta == nil {
+		t.Fatal("the election's page does not give the verifier module's integrity (run make wasm first)")
+	}
+	sum := sha256.Sum256(get(wasmPath))
+	if base64.StdEncoding.EncodeToString(sum[:]) != string(meta[1]) {
+		t.Error("the module's integrity in the page is not the served module's")
 	}
 }

@@ -192,7 +192,10 @@ function startWorker() {
   w.onerror = (e) => { state.unavailable = e.message || 'the worker failed'; renderVerification(); };
   // ?genesis=FINGERPRINT pins the chain: the verifier refuses any other.
   const genesis = new URLSearchParams(location.search).get('genesis') || '';
-  w.postMessage({ election: id, genesis });
+  // The module's SRI value, which the node put in the page: the worker's
+  // fetch refuses a module changed on the way.
+  const integrity = document.querySelector('meta[name="evote-verifier-integrity"]')?.content || '';
+  w.postMessage({ election: id, genesis, integrity });
 }
 
 function renderVerification() {

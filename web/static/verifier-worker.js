@@ -24,8 +24,8 @@ let connected = false;
 let socket = null;
 const stats = { firstBlockAt: 0, busyMs: 0, messages: 0 };
 
-async function load() {
-  const resp = await fetch('/wasm/verifier.wasm');
+async function load(integrity) {
+  const resp = await fetch('/wasm/verifier.wasm', integrity ? { integrity } : {});
   if (!resp.ok) {
     throw new Error((await resp.text()).trim() || ('HTTP ' + resp.status));
   }
@@ -106,7 +106,7 @@ self.onmessage = async (e) => {
   election = e.data.election;
   const genesis = e.data.genesis || '';
   try {
-    const info = await load();
+    const info = await load(e.data.integrity || '');
     last = call('start', election, genesis);
     postMessage({ type: 'loaded', sha256: info.sha256 });
   } catch (err) {
