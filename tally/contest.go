@@ -123,6 +123,20 @@ type EncryptedContest struct {
 	Ciphertexts []*Ciphertext
 	options     []*membershipProof
 	selections  *membershipProof // nil when !rules.HasSelectionsProof()
+	// encoded caches the encodings EncryptContest computed, for
+	// MarshalBinary; an entry is used only while the ciphertext and its
+	// elements are still the ones it was made for.
+	encoded []encodedCiphertext
+}
+
+type encodedCiphertext struct {
+	ct   *Ciphertext
+	a, b group.Element
+	ab   []byte
+}
+
+func (x *encodedCiphertext) matches(ct *Ciphertext) bool {
+	return x.ct == ct && x.a == ct.A && x.b == ct.B
 }
 
 // ContestSecrets is what the voter's device keeps to open an encrypted
@@ -171,10 +185,9 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 	optValues := rules.optionValues()
 	// mG/2 for every allowed m, selected in constant time.
 	smallG := make([]*edwards25519.Point, len(optValues))
-	gHalf := new(edwards25519.Point).ScalarBaseMult(half)
 	smallG[0] = edwards25519.NewIdentityPoint()
 	for v := 1; v < len(smallG); v++ {
-		smallG[v] = new(edwards25519.Point).Add(smallG[v-1], gHalf)
+		smallG[v] = new(edwards25519.Point).Add(smallG[v-1], tbl.gHalf)
 	}
 	secrets := &ContestSecrets{Choices: append([]uint64(nil), choices...), Randomness: make([]group.Scalar, rules.Options)}
 	provers := make([]*membershipProver, rules.Options)
@@ -217,6 +230,7 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 	out := &EncryptedContest{
 		Ciphertexts: make([]*Ciphertext, rules.Options),
 		options:     make([]*membershipProof, rules.Options),
+		encoded:     make([]encodedCiphertext, rules.Options),
 	}
 	allCT := make([]byte, 0, 2*PointSize*rules.Options)
 	off := 0
@@ -231,6 +245,7 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 		allCT = append(allCT, ab...)
 		ch := optionTranscript(ctx, i, pkBytes, ab, optValuesEnc, commitments).challengeBytes()
 		out.Ciphertexts[i], out.options[i] = ct, provers[i].finish(ch, commitments)
+		out.encoded[i] = encodedCiphertext{ct: ct, a: ct.A, b: ct.B, ab: ab}
 	}
 	if sel != nil {
 		commitments := enc[off:]
@@ -261,10 +276,24 @@ func ciphertextFromBytes(ab []byte) (*Ciphertext, error) {
 // A proof over n values is A_0, B_0, ..., A_{n-1}, B_{n-1}, c_0..c_{n-2}, z_0..z_{n-1}.
 func (c *EncryptedContest) MarshalBinary() ([]byte, error) {
 	e := encoder{}
+	if len(c.encoded) > 0 {
+		n := len(TagContest) + 3 + len(c.Ciphertexts)*2*PointSize
+		for _, p := range c.options {
+			n += len(p.Commit) + ScalarSize*(len(p.C)+len(p.Z))
+		}
+		if c.selections != nil {
+			n += len(c.selections.Commit) + ScalarSize*(len(c.selections.C)+len(c.selections.Z))
+		}
+		e.B = make([]byte, 0, n)
+	}
 	e.Tag(TagContest)
 	e.U16(uint16(len(c.Ciphertexts)))
 	for i, ct := range c.Ciphertexts {
-		ct.encode(&e)
+		if i < len(c.encoded) && c.encoded[i].matches(ct) {
+			e.B = append(e.B, c.encoded[i].ab...)
+		} else {
+			ct.encode(&e)
+		}
 		c.options[i].encode(&e)
 	}
 	if c.selections != nil {

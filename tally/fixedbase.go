@@ -55,9 +55,11 @@ type affineNiels struct {
 	ypx, ymx, t2d field.Element
 }
 
-// keyTable holds j·256^i·H for i = 0..31, j = 1..8.
+// keyTable holds j·256^i·H for i = 0..31, j = 1..8, and G/2 (the start of
+// the small multiples of G/2 an encryption adds).
 type keyTable struct {
-	rows [32][8]affineNiels
+	rows  [32][8]affineNiels
+	gHalf *edwards25519.Point
 }
 
 // newKeyTable builds the table of the ristretto255 element encoded as h.
@@ -78,7 +80,7 @@ func newKeyTable(h []byte) (*keyTable, error) {
 		panic(err)
 	}
 	d2 := new(field.Element).Add(&d, &d)
-	t := &keyTable{}
+	t := &keyTable{gHalf: new(edwards25519.Point).ScalarBaseMult(scalarHalf())}
 	base := new(edwards25519.Point).Set(&p)
 	var q edwards25519.Point
 	var zinv, x, y field.Element

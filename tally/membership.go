@@ -79,7 +79,8 @@ func commitMembership(tbl *keyTable, half, r, m *edwards25519.Scalar, k int, val
 	}
 	pr := &membershipProver{k: k, r: r, c: make([]edwards25519.Scalar, n), s: make([]edwards25519.Scalar, n),
 		half: make([]*edwards25519.Point, 0, 2*n)}
-	var alpha, beta edwards25519.Scalar
+	betas := make([]edwards25519.Scalar, n)
+	var alpha edwards25519.Scalar
 	for j := 0; j < n; j++ {
 		if err := randomEdScalar(&pr.s[j], rnd); err != nil {
 			return nil, err
@@ -92,17 +93,53 @@ func commitMembership(tbl *keyTable, half, r, m *edwards25519.Scalar, k int, val
 
 		alpha.Multiply(&pr.c[j], r)
 		alpha.Subtract(&pr.s[j], &alpha)
-		beta.Subtract(edScalarUint64(values[j]), m)
-		beta.Multiply(&beta, &pr.c[j])
-
 		alpha.Multiply(&alpha, half)
-		beta.Multiply(&beta, half)
 		A := new(edwards25519.Point).ScalarBaseMult(&alpha)
 		B := tbl.mul(alpha.Bytes())
-		B.Add(B, new(edwards25519.Point).ScalarBaseMult(&beta))
 		pr.half = append(pr.half, A, B)
+
+		betas[j].Subtract(edScalarUint64(values[j]), m)
+		betas[j].Multiply(&betas[j], &pr.c[j])
+		betas[j].Multiply(&betas[j], half)
+	}
+	// β_k = 0 (c_k = 0): only the n−1 other products by G are computed, on
+	// the list with entry k removed, which is gathered and scattered back
+	// with constant-time selects.
+	for j, p := range compactBaseMults(betas, k) {
+		pr.half[2*j+1].Add(pr.half[2*j+1], p)
 	}
 	return pr, nil
+}
+
+// compactBaseMults returns β_j·G for j = 0..n−1, given β_k = 0, with n−1
+// multiplications, constant time in k.
+func compactBaseMults(betas []edwards25519.Scalar, k int) []*edwards25519.Point {
+	n := len(betas)
+	prods := make([]*edwards25519.Point, n-1)
+	var d, s edwards25519.Scalar
+	for i := 0; i < n-1; i++ {
+		// s = i < k ? β_i : β_{i+1}
+		d.Subtract(&betas[i+1], &betas[i])
+		d.Multiply(&d, scalarBit(ctGe(uint64(i), uint64(k))))
+		s.Add(&betas[i], &d)
+		prods[i] = new(edwards25519.Point).ScalarBaseMult(&s)
+	}
+	out := make([]*edwards25519.Point, n)
+	id := edwards25519.NewIdentityPoint()
+	for j := 0; j < n; j++ {
+		// out_j = j < k ? prods[j] : j == k ? 0 : prods[j−1]
+		below, above := id, id
+		if j < n-1 {
+			below = prods[j]
+		}
+		if j > 0 {
+			above = prods[j-1]
+		}
+		isBelow := 1 - ctGe(uint64(j), uint64(k))
+		isAbove := ctGe(uint64(j), uint64(k+1))
+		out[j] = selectPoint([]*edwards25519.Point{id, below, above}, uint64(isBelow+2*isAbove))
+	}
+	return out
 }
 
 // finish completes the proof for the challenge ch (canonical bytes) over
