@@ -69,6 +69,13 @@ func newKeyTable(h []byte) (*keyTable, error) {
 	if err := vtDecode(&p, h); err != nil {
 		return nil, err
 	}
+	return newKeyTableOf(&p), nil
+}
+
+// newKeyTableOf builds the table of the element represented by h0, a
+// point of edwards25519 that may carry a torsion component.
+func newKeyTableOf(h0 *edwards25519.Point) *keyTable {
+	p := *h0
 	// Use the representative of p's coset in the prime-order subgroup,
 	// 8·((1/8 mod ℓ)·p), so that no product by H carries a torsion component.
 	inv8 := edwards25519.NewScalar().Invert(edScalarUint64(8))
@@ -102,7 +109,7 @@ func newKeyTable(h []byte) (*keyTable, error) {
 			base.Add(base, base)
 		}
 	}
-	return t, nil
+	return t
 }
 
 // fbPoint is a point in extended coordinates (X:Y:Z:T), x = X/Z, y = Y/Z,
@@ -217,8 +224,7 @@ func (t *keyTable) mul(s []byte) *edwards25519.Point {
 
 // encodeDoubled writes the ristretto255 encoding of 2·P_i for every point
 // into out (32 bytes each), with one field inversion for the whole batch
-// (curve25519-dalek's double_and_compress_batch). It is constant time; the
-// identity encodes as 32 zero bytes.
+// (curve25519-dalek's double_and_compress_batch). It is constant time.
 func encodeDoubled(points []*edwards25519.Point, out []byte) {
 	n := len(points)
 	if len(out) != n*PointSize {
@@ -231,6 +237,7 @@ func encodeDoubled(points []*edwards25519.Point, out []byte) {
 	}
 	st := make([]state, n)
 	invs := make([]field.Element, n)
+	isZero := make([]int, n)
 	var one field.Element
 	one.One()
 	for i, p := range points {
@@ -250,10 +257,11 @@ func encodeDoubled(points []*edwards25519.Point, out []byte) {
 		s.eg.Multiply(&s.e, &s.g)
 		s.fh.Multiply(&s.f, &s.h)
 		invs[i].Multiply(&s.eg, &s.fh)
-		// efgh is zero exactly when 2P is the identity (P in the prime-order
-		// subgroup): invert 1 instead, which yields s = 0 below.
+		// efgh is zero exactly when 2P lies in the 4-torsion subgroup, the
+		// identity of ristretto255: invert 1 instead and encode zero.
 		var zero field.Element
-		invs[i].Select(&one, &invs[i], invs[i].Equal(&zero))
+		isZero[i] = invs[i].Equal(&zero)
+		invs[i].Select(&one, &invs[i], isZero[i])
 	}
 	batchInvert(invs)
 	sqrtM1 := feConst(&fbSqrtM1)
@@ -285,6 +293,7 @@ func encodeDoubled(points []*edwards25519.Point, out []byte) {
 		tmp.Subtract(&h, &g)
 		r.Multiply(&tmp, &r)
 		r.Absolute(&r)
+		r.Select(new(field.Element).Zero(), &r, isZero[i])
 		copy(out[i*PointSize:], r.Bytes())
 	}
 }
