@@ -40,8 +40,8 @@ func newPublicKey(e group.Element) *PublicKey { return &PublicKey{e: e, pre: &ke
 
 // Precompute builds the key's table for fast encryption now rather than on
 // the first encryption. A key is typically an election's joint key, used for
-// every contest of every ballot, so the table (about 30 KB, the cost of some
-// 15 scalar multiplications) is built once per election.
+// every contest of every ballot, so the table (30 KB, the cost of about 5
+// scalar multiplications) is built once per election.
 func (k *PublicKey) Precompute() { k.table() }
 
 // table returns the key's fixed-base table, building it on first use.

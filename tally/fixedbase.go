@@ -88,26 +88,34 @@ func newKeyTableOf(h0 *edwards25519.Point) *keyTable {
 	}
 	d2 := new(field.Element).Add(&d, &d)
 	t := &keyTable{gHalf: new(edwards25519.Point).ScalarBaseMult(scalarHalf())}
+	// All 256 points in extended coordinates, then one batch inversion of
+	// their Z to make them affine.
+	var X, Y, Z [256]field.Element
 	base := new(edwards25519.Point).Set(&p)
 	var q edwards25519.Point
-	var zinv, x, y field.Element
-	for i := range t.rows {
+	for i := 0; i < 32; i++ {
 		q.Set(base)
-		for j := range t.rows[i] {
-			X, Y, Z, _ := q.ExtendedCoordinates()
-			zinv.Invert(Z)
-			x.Multiply(X, &zinv)
-			y.Multiply(Y, &zinv)
-			e := &t.rows[i][j]
-			e.ypx.Add(&y, &x)
-			e.ymx.Subtract(&y, &x)
-			e.t2d.Multiply(&x, &y)
-			e.t2d.Multiply(&e.t2d, d2)
+		for j := 0; j < 8; j++ {
+			x, y, z, _ := q.ExtendedCoordinates()
+			X[8*i+j].Set(x)
+			Y[8*i+j].Set(y)
+			Z[8*i+j].Set(z)
 			q.Add(&q, base)
 		}
 		for k := 0; k < 8; k++ {
 			base.Add(base, base)
 		}
+	}
+	batchInvert(Z[:])
+	var x, y field.Element
+	for n := range Z {
+		x.Multiply(&X[n], &Z[n])
+		y.Multiply(&Y[n], &Z[n])
+		e := &t.rows[n/8][n%8]
+		e.ypx.Add(&y, &x)
+		e.ymx.Subtract(&y, &x)
+		e.t2d.Multiply(&x, &y)
+		e.t2d.Multiply(&e.t2d, d2)
 	}
 	return t
 }
