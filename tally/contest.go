@@ -181,7 +181,7 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 	// selections proof's branches); then one batch encoding; then the
 	// challenges and responses.
 	tbl := pk.table()
-	half := scalarHalf()
+	half := tbl.half
 	optValues := rules.optionValues()
 	// mG/2 for every allowed m, selected in constant time.
 	smallG := make([]*edwards25519.Point, len(optValues))
@@ -203,7 +203,7 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 		a := new(edwards25519.Point).ScalarBaseMult(rh)
 		b := tbl.mul(rh.Bytes())
 		b.Add(b, selectPoint(smallG, mv))
-		if provers[i], err = commitMembership(tbl, half, rE, mE, int(mv), optValues, rnd); err != nil {
+		if provers[i], err = commitMembership(tbl, rE, mE, int(mv), optValues, rnd); err != nil {
 			return nil, nil, err
 		}
 		points = append(points, a, b)
@@ -217,7 +217,7 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 	if rules.HasSelectionsProof() {
 		selValues = rules.selectionValues()
 		var err error
-		if sel, err = commitMembership(tbl, half, R, M, int(sum-rules.MinSelections), selValues, rnd); err != nil {
+		if sel, err = commitMembership(tbl, R, M, int(sum-rules.MinSelections), selValues, rnd); err != nil {
 			return nil, nil, err
 		}
 		points = append(points, sel.half...)

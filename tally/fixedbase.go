@@ -55,11 +55,12 @@ type affineNiels struct {
 	ypx, ymx, t2d field.Element
 }
 
-// keyTable holds j·256^i·H for i = 0..31, j = 1..8, and G/2 (the start of
-// the small multiples of G/2 an encryption adds).
+// keyTable holds j·256^i·H for i = 0..31, j = 1..8, and 1/2 and G/2 (the
+// start of the small multiples of G/2 an encryption adds).
 type keyTable struct {
 	rows  [32][8]affineNiels
-	gHalf *edwards25519.Point
+	half  *edwards25519.Scalar // 1/2 mod ℓ
+	gHalf *edwards25519.Point  // G/2
 }
 
 // newKeyTable builds the table of the ristretto255 element encoded as h.
@@ -75,7 +76,8 @@ func newKeyTable(h []byte) (*keyTable, error) {
 // newKeyTableOf builds the table of the element represented by h0, a
 // point of edwards25519 that may carry a torsion component.
 func newKeyTableOf(h0 *edwards25519.Point) *keyTable {
-	p := *h0
+	var p edwards25519.Point
+	p.Set(h0)
 	// Use the representative of p's coset in the prime-order subgroup,
 	// 8·((1/8 mod ℓ)·p), so that no product by H carries a torsion component.
 	inv8 := edwards25519.NewScalar().Invert(edScalarUint64(8))
@@ -87,7 +89,8 @@ func newKeyTableOf(h0 *edwards25519.Point) *keyTable {
 		panic(err)
 	}
 	d2 := new(field.Element).Add(&d, &d)
-	t := &keyTable{gHalf: new(edwards25519.Point).ScalarBaseMult(scalarHalf())}
+	t := &keyTable{half: scalarHalf()}
+	t.gHalf = new(edwards25519.Point).ScalarBaseMult(t.half)
 	// All 256 points in extended coordinates, then one batch inversion of
 	// their Z to make them affine.
 	var X, Y, Z [256]field.Element

@@ -42,7 +42,7 @@ type membershipProof struct {
 // statement and commitments, the same bytes the verifier hashes.
 func proveMembership(pk *PublicKey, r, m group.Scalar, k int, values []uint64,
 	hashInput func(commitments []byte) *transcript, rnd io.Reader) (*membershipProof, error) {
-	pr, err := commitMembership(pk.table(), scalarHalf(), edScalar(r), edScalar(m), k, values, rnd)
+	pr, err := commitMembership(pk.table(), edScalar(r), edScalar(m), k, values, rnd)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +71,13 @@ type membershipProver struct {
 
 // commitMembership reads the branches' randomness from rnd (s_j then e_j
 // for each branch, as the test vectors expect) and computes the halves of
-// the commitments. half is 1/2 mod ℓ.
-func commitMembership(tbl *keyTable, half, r, m *edwards25519.Scalar, k int, values []uint64, rnd io.Reader) (*membershipProver, error) {
+// the commitments.
+func commitMembership(tbl *keyTable, r, m *edwards25519.Scalar, k int, values []uint64, rnd io.Reader) (*membershipProver, error) {
 	n := len(values)
 	if n == 0 || n > maxBranches || k < 0 || k >= n {
 		return nil, fmt.Errorf("%w: membership proof over %d values", ErrInvalidInput, n)
 	}
+	half := tbl.half
 	pr := &membershipProver{k: k, r: r, c: make([]edwards25519.Scalar, n), s: make([]edwards25519.Scalar, n),
 		half: make([]*edwards25519.Point, 0, 2*n)}
 	betas := make([]edwards25519.Scalar, n)
