@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/group"
 )
 
@@ -122,6 +123,20 @@ type EncryptedContest struct {
 	Ciphertexts []*Ciphertext
 	options     []*membershipProof
 	selections  *membershipProof // nil when !rules.HasSelectionsProof()
+	// encoded caches the encodings EncryptContest computed, for
+	// MarshalBinary; an entry is used only while the ciphertext and its
+	// elements are still the ones it was made for.
+	encoded []encodedCiphertext
+}
+
+type encodedCiphertext struct {
+	ct   *Ciphertext
+	a, b group.Element
+	ab   []byte
+}
+
+func (x *encodedCiphertext) matches(ct *Ciphertext) bool {
+	return x.ct == ct && x.a == ct.A && x.b == ct.B
 }
 
 // ContestSecrets is what the voter's device keeps to open an encrypted
@@ -160,48 +175,97 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 		return nil, nil, fmt.Errorf("%w: %d selections outside %d..%d", ErrInvalidInput, sum, rules.MinSelections, rules.MaxSelections)
 	}
 
-	pkBytes := pk.Bytes()
+	// First move of every proof: the ciphertexts and all commitments, as
+	// halves (fixedbase.go), reading the randomness in the order of the
+	// specification (r_i, then each branch of option i, ...; then the
+	// selections proof's branches); then one batch encoding; then the
+	// challenges and responses.
+	tbl := pk.table()
+	half := tbl.half
 	optValues := rules.optionValues()
-	optValuesEnc := encodeValues(optValues)
-	out := &EncryptedContest{
-		Ciphertexts: make([]*Ciphertext, rules.Options),
-		options:     make([]*membershipProof, rules.Options),
+	// mG/2 for every allowed m, selected in constant time.
+	smallG := make([]*edwards25519.Point, len(optValues))
+	smallG[0] = edwards25519.NewIdentityPoint()
+	for v := 1; v < len(smallG); v++ {
+		smallG[v] = new(edwards25519.Point).Add(smallG[v-1], tbl.gHalf)
 	}
 	secrets := &ContestSecrets{Choices: append([]uint64(nil), choices...), Randomness: make([]group.Scalar, rules.Options)}
-	allCT := make([]byte, 0, 2*PointSize*rules.Options)
-	R, M := newScalar(), newScalar()
+	provers := make([]*membershipProver, rules.Options)
+	points := make([]*edwards25519.Point, 0, rules.Options*2*(len(optValues)+1)+2*int(rules.MaxSelections-rules.MinSelections+1))
+	R, M := edwards25519.NewScalar(), edwards25519.NewScalar()
 	for i, mv := range choices {
 		r, err := randomNonZeroScalar(rnd)
 		if err != nil {
 			return nil, nil, err
 		}
-		m := scalarFromUint64(mv)
-		ct := EncryptWithRandomness(pk, mv, r)
-		ab := ct.Bytes()
-		allCT = append(allCT, ab...)
-		proof, err := proveMembership(pk, r, m, int(mv), optValues, func(commitments []byte) *transcript {
-			return optionTranscript(ctx, i, pkBytes, ab, optValuesEnc, commitments)
-		}, rnd)
-		if err != nil {
+		rE, mE := edScalar(r), edScalarUint64(mv)
+		rh := edwards25519.NewScalar().Multiply(rE, half)
+		a := new(edwards25519.Point).ScalarBaseMult(rh)
+		b := tbl.mul(rh.Bytes())
+		b.Add(b, selectPoint(smallG, mv))
+		if provers[i], err = commitMembership(tbl, rE, mE, int(mv), optValues, rnd); err != nil {
 			return nil, nil, err
 		}
-		out.Ciphertexts[i], out.options[i] = ct, proof
+		points = append(points, a, b)
+		points = append(points, provers[i].half...)
 		secrets.Randomness[i] = r
-		R.Add(R, r)
-		M.Add(M, m)
+		R.Add(R, rE)
+		M.Add(M, mE)
 	}
+	var sel *membershipProver
+	var selValues []uint64
 	if rules.HasSelectionsProof() {
-		selValues := rules.selectionValues()
-		selValuesEnc := encodeValues(selValues)
-		proof, err := proveMembership(pk, R, M, int(sum-rules.MinSelections), selValues, func(commitments []byte) *transcript {
-			return selectionsTranscript(ctx, pkBytes, allCT, selValuesEnc, commitments)
-		}, rnd)
+		selValues = rules.selectionValues()
+		var err error
+		if sel, err = commitMembership(tbl, R, M, int(sum-rules.MinSelections), selValues, rnd); err != nil {
+			return nil, nil, err
+		}
+		points = append(points, sel.half...)
+	}
+	enc := make([]byte, len(points)*PointSize)
+	encodeDoubled(points, enc)
+
+	pkBytes := pk.Bytes()
+	optValuesEnc := encodeValues(optValues)
+	out := &EncryptedContest{
+		Ciphertexts: make([]*Ciphertext, rules.Options),
+		options:     make([]*membershipProof, rules.Options),
+		encoded:     make([]encodedCiphertext, rules.Options),
+	}
+	allCT := make([]byte, 0, 2*PointSize*rules.Options)
+	off := 0
+	for i := range choices {
+		ab := enc[off : off+2*PointSize : off+2*PointSize]
+		commitments := enc[off+2*PointSize : off+2*PointSize+len(provers[i].half)*PointSize]
+		off += 2*PointSize + len(commitments)
+		ct, err := ciphertextFromBytes(ab)
 		if err != nil {
 			return nil, nil, err
 		}
-		out.selections = proof
+		allCT = append(allCT, ab...)
+		ch := optionTranscript(ctx, i, pkBytes, ab, optValuesEnc, commitments).challengeBytes()
+		out.Ciphertexts[i], out.options[i] = ct, provers[i].finish(ch, commitments)
+		out.encoded[i] = encodedCiphertext{ct: ct, a: ct.A, b: ct.B, ab: ab}
+	}
+	if sel != nil {
+		commitments := enc[off:]
+		ch := selectionsTranscript(ctx, pkBytes, allCT, encodeValues(selValues), commitments).challengeBytes()
+		out.selections = sel.finish(ch, commitments)
 	}
 	return out, secrets, nil
+}
+
+// ciphertextFromBytes decodes A ‖ B computed by this package.
+func ciphertextFromBytes(ab []byte) (*Ciphertext, error) {
+	a, err := decodePoint(ab[:PointSize], true)
+	if err != nil {
+		return nil, err
+	}
+	b, err := decodePoint(ab[PointSize:], true)
+	if err != nil {
+		return nil, err
+	}
+	return &Ciphertext{A: a, B: b}, nil
 }
 
 // MarshalBinary encodes the contest:
@@ -212,10 +276,24 @@ func EncryptContest(pk *PublicKey, cc ContestContext, rules ContestRules, choice
 // A proof over n values is A_0, B_0, ..., A_{n-1}, B_{n-1}, c_0..c_{n-2}, z_0..z_{n-1}.
 func (c *EncryptedContest) MarshalBinary() ([]byte, error) {
 	e := encoder{}
+	if len(c.encoded) > 0 {
+		n := len(TagContest) + 3 + len(c.Ciphertexts)*2*PointSize
+		for _, p := range c.options {
+			n += len(p.Commit) + ScalarSize*(len(p.C)+len(p.Z))
+		}
+		if c.selections != nil {
+			n += len(c.selections.Commit) + ScalarSize*(len(c.selections.C)+len(c.selections.Z))
+		}
+		e.B = make([]byte, 0, n)
+	}
 	e.Tag(TagContest)
 	e.U16(uint16(len(c.Ciphertexts)))
 	for i, ct := range c.Ciphertexts {
-		ct.encode(&e)
+		if i < len(c.encoded) && c.encoded[i].matches(ct) {
+			e.B = append(e.B, c.encoded[i].ab...)
+		} else {
+			ct.encode(&e)
+		}
 		c.options[i].encode(&e)
 	}
 	if c.selections != nil {
@@ -255,10 +333,11 @@ func DecodeContest(rules ContestRules, b []byte) (*EncryptedContest, error) {
 }
 
 func decodeMembershipProof(d *decoder, n int, what string) *membershipProof {
-	p := &membershipProof{Commit: make([][2]group.Element, n), C: make([]group.Scalar, n-1), Z: make([]group.Scalar, n)}
-	for j := range p.Commit {
-		p.Commit[j][0] = d.pointOrIdentity(what+" commitment", true)
-		p.Commit[j][1] = d.pointOrIdentity(what+" commitment", true)
+	p := &membershipProof{Commit: make([]byte, 0, 2*PointSize*n), C: make([]group.Scalar, n-1), Z: make([]group.Scalar, n)}
+	for j := 0; j < 2*n && d.Err == nil; j++ {
+		if q := d.pointOrIdentity(what+" commitment", true); q != nil {
+			p.Commit = appendPoint(p.Commit, q)
+		}
 	}
 	for j := range p.C {
 		p.C[j] = d.scalar(what + " challenge")

@@ -52,6 +52,30 @@ func BenchmarkEncryptContest(b *testing.B) {
 	reportMuls(b, mul, 1, "contest")
 }
 
+// BenchmarkEncryptContestLarge encrypts a 100-option contest in which the
+// voter chooses 1 to 10 options (the large ballot of the speed targets).
+func BenchmarkEncryptContestLarge(b *testing.B) {
+	rnd := seeded("bench encrypt large")
+	pk := mustKey(b, rnd)
+	cc := testContext("voter", 0)
+	rules := ContestRules{Options: 100, MaxPerOption: 1, MinSelections: 1, MaxSelections: 10}
+	choices := make([]uint64, rules.Options)
+	for i := 0; i < 10; i++ {
+		choices[i*7] = 1
+	}
+	mul := mulCostNs()
+	for b.Loop() {
+		c, _, err := EncryptContest(pk, cc, rules, choices, rnd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportMuls(b, mul, 1, "contest")
+}
+
 func BenchmarkVerifyContest(b *testing.B) {
 	rnd := seeded("bench verify")
 	pk := mustKey(b, rnd)

@@ -5,14 +5,19 @@
 //
 // The package is pure: it performs no I/O, keeps no package state, and takes
 // every source of randomness as an io.Reader parameter. It imports only
-// github.com/cloudflare/circl, filippo.io/edwards25519 (for variable-time
-// batch verification of public data) and the standard library.
+// github.com/cloudflare/circl, filippo.io/edwards25519 (for the provers'
+// fixed-base products and variable-time batch verification of public data)
+// and the standard library.
 //
-// Group arithmetic on secret values (keys, encryption randomness, votes) uses
-// circl's group.Ristretto255, whose scalar multiplication and generator
-// multiplication are constant time. Provers never branch or index a table on
-// a secret choice: every branch of a disjunctive proof is computed with the
-// same formula and the real branch is selected with constant-time moves.
+// Group arithmetic on secret values (keys, encryption randomness, votes) is
+// constant time. It uses circl's group.Ristretto255, except in the ballot
+// provers (EncryptContest), which compute on filippo.io/edwards25519 with
+// fixed-base tables for the generator and for the election's key (built once
+// per PublicKey) and encode all points of a contest in one batch
+// (fixedbase.go). Provers never branch or index a table on a secret choice:
+// every branch of a disjunctive proof is computed with the same formula, the
+// real branch is selected with constant-time moves, and table rows are read
+// whole with constant-time selects.
 //
 // Verification only ever handles public data, so it decodes points directly
 // into filippo.io/edwards25519 (ristretto255 is encoded identically; see

@@ -3,6 +3,7 @@ package tally
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cloudflare/circl/group"
 )
@@ -23,7 +24,43 @@ type PrivateKey struct {
 
 // PublicKey is the element xG; never the identity.
 type PublicKey struct {
-	e group.Element
+	e   group.Element
+	pre *keyPrecomp // the fixed-base table of e, built on first use
+}
+
+// keyPrecomp is a key's fixed-base table, built at most once and shared by
+// every copy of the key (fixedbase.go).
+type keyPrecomp struct {
+	once   sync.Once
+	table  *keyTable
+	builds int // how many times the table was built (at most once)
+}
+
+func newPublicKey(e group.Element) *PublicKey { return &PublicKey{e: e, pre: &keyPrecomp{}} }
+
+// Precompute builds the key's table for fast encryption now rather than on
+// the first encryption. A key is typically an election's joint key, used for
+// every contest of every ballot, so the table (30 KB, the cost of about 5
+// scalar multiplications) is built once per election.
+func (k *PublicKey) Precompute() { k.table() }
+
+// table returns the key's fixed-base table, building it on first use.
+func (k *PublicKey) table() *keyTable {
+	build := func() *keyTable {
+		t, err := newKeyTable(k.Bytes())
+		if err != nil {
+			panic(err) // a PublicKey always holds a valid element
+		}
+		return t
+	}
+	if k.pre == nil { // a key not made by this package's constructors
+		return build()
+	}
+	k.pre.once.Do(func() {
+		k.pre.table = build()
+		k.pre.builds++
+	})
+	return k.pre.table
 }
 
 // GenerateKey draws a key pair from rnd.
@@ -47,7 +84,7 @@ func NewPrivateKey(x group.Scalar) (*PrivateKey, error) {
 func (k *PrivateKey) Scalar() group.Scalar { return k.x.Copy() }
 
 // Public returns xG.
-func (k *PrivateKey) Public() *PublicKey { return &PublicKey{e: newElement().MulGen(k.x)} }
+func (k *PrivateKey) Public() *PublicKey { return newPublicKey(newElement().MulGen(k.x)) }
 
 // Equal reports whether two private keys are the same.
 func (k *PrivateKey) Equal(o *PrivateKey) bool { return k.x.IsEqual(o.x) }
@@ -80,7 +117,7 @@ func NewPublicKey(e group.Element) (*PublicKey, error) {
 	if e.IsIdentity() {
 		return nil, fmt.Errorf("%w: public key", ErrIdentity)
 	}
-	return &PublicKey{e: e.Copy()}, nil
+	return newPublicKey(e.Copy()), nil
 }
 
 // Element returns a copy of the key's element.
@@ -108,7 +145,7 @@ func (k *PublicKey) UnmarshalBinary(b []byte) error {
 	if err := d.Finish(); err != nil {
 		return err
 	}
-	k.e = p
+	k.e, k.pre = p, &keyPrecomp{}
 	return nil
 }
 
@@ -118,7 +155,7 @@ func PublicKeyFromBytes(b []byte) (*PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public key: %w", err)
 	}
-	return &PublicKey{e: e}, nil
+	return newPublicKey(e), nil
 }
 
 // Ciphertext is an exponential ElGamal ciphertext (A, B) = (rG, rH + mG)

@@ -70,6 +70,10 @@ func ctEq(a, b uint64) int {
 	return int(1 ^ ((x | -x) >> 63))
 }
 
+// ctGe returns 1 if a >= b and 0 otherwise, in constant time; a and b
+// must be below 2^63.
+func ctGe(a, b uint64) int { return int(1 ^ ((a - b) >> 63)) }
+
 // scalarBytes returns the canonical 32-byte encoding of s.
 func scalarBytes(s group.Scalar) []byte { return appendScalar(nil, s) }
 

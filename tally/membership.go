@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/group"
 )
 
@@ -31,78 +32,150 @@ const maxBranches = 256
 //
 // Only c_0..c_{n-2} are sent; c_{n-1} = c − Σ_{j<n-1} c_j.
 type membershipProof struct {
-	Commit [][2]group.Element // (A_j, B_j)
-	C      []group.Scalar     // c_0..c_{n-2}
-	Z      []group.Scalar     // z_0..z_{n-1}
+	Commit []byte         // A_0 ‖ B_0 ‖ … ‖ A_{n-1} ‖ B_{n-1}, encoded
+	C      []group.Scalar // c_0..c_{n-2}
+	Z      []group.Scalar // z_0..z_{n-1}
 }
 
-// proveMembership proves that ct = (rG, rH + mG) with m = values[k]. It is
-// constant time in k: every branch is computed with the same formula
+// proveMembership proves that ct = (rG, rH + mG) with m = values[k] (see
+// membershipProver). The hash input is built by hashInput from the encoded
+// statement and commitments, the same bytes the verifier hashes.
+func proveMembership(pk *PublicKey, r, m group.Scalar, k int, values []uint64,
+	hashInput func(commitments []byte) *transcript, rnd io.Reader) (*membershipProof, error) {
+	pr, err := commitMembership(pk.table(), edScalar(r), edScalar(m), k, values, rnd)
+	if err != nil {
+		return nil, err
+	}
+	commitments := make([]byte, len(pr.half)*PointSize)
+	encodeDoubled(pr.half, commitments)
+	return pr.finish(hashInput(commitments).challengeBytes(), commitments), nil
+}
+
+// membershipProver is a membership proof between its two moves: the
+// commitments are computed (as halves, to be encoded in a batch with
+// encodeDoubled) and the challenge is not yet known. It is constant time in
+// k: every branch is computed with the same formula
 //
 //	A_j = (s_j − c_j·r)·G,   B_j = (s_j − c_j·r)·H + c_j·(v_j − m)·G
 //
 // where the real branch has c_j = 0 (so A_j = s_j·G, B_j = s_j·H) and the
-// others are simulated with random c_j; the choice is made with
-// constant-time selects only. The hash input is built by hashInput from the
-// encoded statement and commitments, the same bytes the verifier hashes.
-func proveMembership(pk *PublicKey, r, m group.Scalar, k int, values []uint64,
-	hashInput func(commitments []byte) *transcript, rnd io.Reader) (*membershipProof, error) {
+// others are simulated with random c_j; the real branch is chosen by
+// multiplying by a 0/1 scalar, never by a branch or an index. Every product
+// has a fixed base (G or the key's table; fixedbase.go).
+type membershipProver struct {
+	k    int
+	r    *edwards25519.Scalar
+	c, s []edwards25519.Scalar
+	half []*edwards25519.Point // A_0/2, B_0/2, A_1/2, …
+}
+
+// commitMembership reads the branches' randomness from rnd (s_j then e_j
+// for each branch, as the test vectors expect) and computes the halves of
+// the commitments.
+func commitMembership(tbl *keyTable, r, m *edwards25519.Scalar, k int, values []uint64, rnd io.Reader) (*membershipProver, error) {
 	n := len(values)
 	if n == 0 || n > maxBranches || k < 0 || k >= n {
 		return nil, fmt.Errorf("%w: membership proof over %d values", ErrInvalidInput, n)
 	}
-	zero := newScalar()
-	c := make([]group.Scalar, n)
-	s := make([]group.Scalar, n)
-	commitments := make([]byte, 0, 2*PointSize*n)
-	proof := &membershipProof{Commit: make([][2]group.Element, n)}
+	half := tbl.half
+	pr := &membershipProver{k: k, r: r, c: make([]edwards25519.Scalar, n), s: make([]edwards25519.Scalar, n),
+		half: make([]*edwards25519.Point, 0, 2*n)}
+	betas := make([]edwards25519.Scalar, n)
+	var alpha edwards25519.Scalar
 	for j := 0; j < n; j++ {
-		var err error
-		if s[j], err = RandomScalar(rnd); err != nil {
+		if err := randomEdScalar(&pr.s[j], rnd); err != nil {
 			return nil, err
 		}
-		e, err := RandomScalar(rnd)
-		if err != nil {
+		var e edwards25519.Scalar
+		if err := randomEdScalar(&e, rnd); err != nil {
 			return nil, err
 		}
-		isReal := ctEq(uint64(j), uint64(k))
-		c[j] = newScalar().CSelect(isReal, zero, e)
+		pr.c[j].Multiply(&e, scalarBit(1-ctEq(uint64(j), uint64(k))))
 
-		alpha := newScalar().Mul(c[j], r)
-		alpha.Sub(s[j], alpha)
-		beta := newScalar().Sub(scalarFromUint64(values[j]), m)
-		beta.Mul(beta, c[j])
+		alpha.Multiply(&pr.c[j], r)
+		alpha.Subtract(&pr.s[j], &alpha)
+		alpha.Multiply(&alpha, half)
+		A := new(edwards25519.Point).ScalarBaseMult(&alpha)
+		B := tbl.mul(alpha.Bytes())
+		pr.half = append(pr.half, A, B)
 
-		A := newElement().MulGen(alpha)
-		B := newElement().Mul(pk.e, alpha)
-		B.Add(B, newElement().MulGen(beta))
-		proof.Commit[j] = [2]group.Element{A, B}
-		commitments = appendPoint(appendPoint(commitments, A), B)
+		betas[j].Subtract(edScalarUint64(values[j]), m)
+		betas[j].Multiply(&betas[j], &pr.c[j])
+		betas[j].Multiply(&betas[j], half)
 	}
-	ch := hashInput(commitments).challenge()
+	// β_k = 0 (c_k = 0): only the n−1 other products by G are computed, on
+	// the list with entry k removed, which is gathered and scattered back
+	// with constant-time selects.
+	for j, p := range compactBaseMults(betas, k) {
+		pr.half[2*j+1].Add(pr.half[2*j+1], p)
+	}
+	return pr, nil
+}
 
-	// The real branch takes what is left of the challenge.
-	rest := ch.Copy()
+// compactBaseMults returns β_j·G for j = 0..n−1, given β_k = 0, with n−1
+// multiplications, constant time in k.
+func compactBaseMults(betas []edwards25519.Scalar, k int) []*edwards25519.Point {
+	n := len(betas)
+	prods := make([]*edwards25519.Point, n-1)
+	var d, s edwards25519.Scalar
+	for i := 0; i < n-1; i++ {
+		// s = i < k ? β_i : β_{i+1}
+		d.Subtract(&betas[i+1], &betas[i])
+		d.Multiply(&d, scalarBit(ctGe(uint64(i), uint64(k))))
+		s.Add(&betas[i], &d)
+		prods[i] = new(edwards25519.Point).ScalarBaseMult(&s)
+	}
+	out := make([]*edwards25519.Point, n)
+	id := edwards25519.NewIdentityPoint()
 	for j := 0; j < n; j++ {
-		rest.Sub(rest, c[j])
+		// out_j = j < k ? prods[j] : j == k ? 0 : prods[j−1]
+		below, above := id, id
+		if j < n-1 {
+			below = prods[j]
+		}
+		if j > 0 {
+			above = prods[j-1]
+		}
+		isBelow := 1 - ctGe(uint64(j), uint64(k))
+		isAbove := ctGe(uint64(j), uint64(k+1))
+		out[j] = selectPoint([]*edwards25519.Point{id, below, above}, uint64(isBelow+2*isAbove))
 	}
-	restR := newScalar().Mul(rest, r)
-	proof.Z = make([]group.Scalar, n)
+	return out
+}
+
+// finish completes the proof for the challenge ch (canonical bytes) over
+// the encoded commitments: the real branch takes what is left of the
+// challenge.
+func (pr *membershipProver) finish(ch [32]byte, commitments []byte) *membershipProof {
+	n := len(pr.c)
+	rest, err := edwards25519.NewScalar().SetCanonicalBytes(ch[:])
+	if err != nil {
+		panic(err)
+	}
 	for j := 0; j < n; j++ {
-		isReal := ctEq(uint64(j), uint64(k))
-		c[j].CSelect(isReal, rest, c[j])
-		add := newScalar().CSelect(isReal, restR, zero)
-		proof.Z[j] = newScalar().Add(s[j], add)
+		rest.Subtract(rest, &pr.c[j])
 	}
-	proof.C = c[:n-1]
-	return proof, nil
+	restR := edwards25519.NewScalar().Multiply(rest, pr.r)
+	proof := &membershipProof{Commit: commitments, C: make([]group.Scalar, n-1), Z: make([]group.Scalar, n)}
+	var d, z edwards25519.Scalar
+	for j := 0; j < n; j++ {
+		bit := scalarBit(ctEq(uint64(j), uint64(pr.k)))
+		// c_j += bit·(rest − c_j);  z_j = s_j + bit·rest·r
+		d.Subtract(rest, &pr.c[j])
+		d.Multiply(&d, bit)
+		pr.c[j].Add(&pr.c[j], &d)
+		z.Multiply(restR, bit)
+		z.Add(&z, &pr.s[j])
+		if j < n-1 {
+			proof.C[j] = circlScalar(&pr.c[j])
+		}
+		proof.Z[j] = circlScalar(&z)
+	}
+	return proof
 }
 
 func (p *membershipProof) encode(e *encoder) {
-	for _, ab := range p.Commit {
-		e.point(ab[0])
-		e.point(ab[1])
-	}
+	e.B = append(e.B, p.Commit...)
 	for _, c := range p.C {
 		e.scalar(c)
 	}
