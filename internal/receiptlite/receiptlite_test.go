@@ -1,0 +1,220 @@
+package receiptlite_test
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/api"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/receiptfile"
+	"github.com/evote/evote/internal/receiptlite"
+	"github.com/evote/evote/wallet"
+)
+
+// vector is chain's receipt vector: a real receipt of a one-validator
+// chain and its trusted validator set.
+type vector struct {
+	ChainID string          `json:"chain_id"`
+	Trusted json.RawMessage `json:"trusted"`
+	Receipt json.RawMessage `json:"receipt"`
+}
+
+func readVector(t *testing.T) (vector, []api.Validator) {
+	raw, err := os.ReadFile("../../chain/testdata/receipt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vector
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	var set cmttypes.ValidatorSet
+	if err := cmtjson.Unmarshal(v.Trusted, &set); err != nil {
+		t.Fatal(err)
+	}
+	var vals []api.Validator
+	for _, val := range set.Validators {
+		vals = append(vals, api.Validator{Address: val.Address.String(), PubKey: val.PubKey.Bytes(), Power: val.VotingPower})
+	}
+	return v, vals
+}
+
+// verdicts runs both checks on a receipt in the API's JSON; a receipt
+// that does not even decode as api.Receipt is skipped (ok false).
+func verdicts(t *testing.T, raw []byte, vals []api.Validator, chainID string) (lite, cmt error, ok bool) {
+	t.Helper()
+	var r api.Receipt
+	if json.Unmarshal(raw, &r) != nil {
+		return nil, nil, false
+	}
+	liteSet, err := receiptlite.ValidatorSet(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmtSet, err := receiptfile.ValidatorSet(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lite = receiptlite.Verify(&r, liteSet, chainID)
+	rec, err := receiptfile.ChainReceipt(&r)
+	if err != nil {
+		cmt = err
+	} else {
+		cmt = chain.VerifyReceipt(rec, cmtSet, chainID)
+	}
+	return lite, cmt, true
+}
+
+func TestSameVerdictAsChain(t *testing.T) {
+	v, vals := readVector(t)
+	lite, cmt, ok := verdicts(t, v.Receipt, vals, v.ChainID)
+	if !ok || lite != nil || cmt != nil {
+		t.Fatalf("the vector: lite %v, chain %v", lite, cmt)
+	}
+	if _, cmt, _ := verdicts(t, v.Receipt, vals, "other-chain"); cmt == nil {
+		t.Fatal("chain accepts another chain id")
+	}
+	if lite, _, _ := verdicts(t, v.Receipt, vals, "other-chain"); !errors.Is(lite, receiptlite.ErrBad) {
+		t.Fatalf("another chain id: %v", lite)
+	}
+	// Every string and number of the receipt, changed: both checks give
+	// the same verdict.
+	var tree any
+	if err := json.Unmarshal(v.Receipt, &tree); err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var paths [][]any
+	walk(tree, nil, func(p []any) { paths = append(paths, append([]any(nil), p...)) })
+	compared := 0
+	for _, p := range paths {
+		for _, alt := range alternatives(get(tree, p), rnd) {
+			var copyTree any
+			json.Unmarshal(v.Receipt, &copyTree)
+			set(copyTree, p, alt)
+			raw, _ := json.Marshal(copyTree)
+			lite, cmt, ok := verdicts(t, raw, vals, v.ChainID)
+			if !ok {
+				continue
+			}
+			compared++
+			if (lite == nil) != (cmt == nil) {
+				t.Errorf("%v = %v: lite %v, chain %v", p, alt, lite, cmt)
+			}
+			if lite != nil && !errors.Is(lite, receiptlite.ErrBad) {
+				t.Errorf("%v: %v is not ErrBad", p, lite)
+			}
+		}
+	}
+	if compared < 50 {
+		t.Fatalf("only %d altered receipts compared", compared)
+	}
+}
+
+// walk calls f with the path of every leaf of a JSON tree.
+func walk(v any, p []any, f func([]any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			walk(c, append(p, k), f)
+		}
+	case []any:
+		for i, c := range x {
+			walk(c, append(p, i), f)
+		}
+	default:
+		f(p)
+	}
+}
+
+func get(v any, p []any) any {
+	for _, k := range p {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k.(string)]
+		case []any:
+			v = x[k.(int)]
+		}
+	}
+	return v
+}
+
+func set(v any, p []any, val any) {
+	parent := get(v, p[:len(p)-1])
+	switch x := parent.(type) {
+	case map[string]any:
+		x[p[len(p)-1].(string)] = val
+	case []any:
+		x[p[len(p)-1].(int)] = val
+	}
+}
+
+// alternatives are changed values of a leaf: a character changed, emptied,
+// and for numbers other numbers.
+func alternatives(v any, rnd *rand.Rand) []any {
+	switch x := v.(type) {
+	case string:
+		out := []any{""}
+		if len(x) > 0 {
+			b := []byte(x)
+			i := rnd.IntN(len(b))
+			if b[i] == 'A' {
+				b[i] = 'B'
+			} else {
+				b[i] = 'A'
+			}
+			out = append(out, string(b), x[:len(x)-1])
+		}
+		return append(out, "1", "0", "-1")
+	case float64:
+		return []any{x + 1, x - 1, 0.0}
+	case nil:
+		return []any{"x"}
+	}
+	return nil
+}
+
+func TestFileSameAsReceiptFile(t *testing.T) {
+	v, vals := readVector(t)
+	var r api.Receipt
+	if err := json.Unmarshal(v.Receipt, &r); err != nil {
+		t.Fatal(err)
+	}
+	f := receiptlite.File{Version: receiptlite.Tag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID,
+		Voter: mustVoter(t), KeyName: "k", Seq: 1, TrackingCode: r.TrackingCode.String(), Validators: vals, Receipt: &r}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lite file is one receiptfile reads (it refuses unknown fields).
+	rf, err := receiptfile.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The vector's transaction is not a ballot: both refuse it, past the
+	// chain's receipt check.
+	_, errCmt := rf.CheckOffline(nil)
+	lf, err := receiptlite.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errLite := lf.CheckOffline(nil)
+	if !errors.Is(errCmt, receiptfile.ErrBad) || !errors.Is(errLite, receiptlite.ErrBad) {
+		t.Fatalf("receiptfile %v, lite %v", errCmt, errLite)
+	}
+}
+
+func mustVoter(t *testing.T) wallet.VoterPublicKey {
+	k, err := wallet.GenerateVoterKey(strings.NewReader(strings.Repeat("receipt seed", 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Public()
+}
