@@ -22,6 +22,8 @@
 //	spoil         key, seq, choices      a ballot opened in an audit file (wallet.SpoilBallot)
 //	receipt_file  file, trusted?         check a receipt file (receiptlite), against
 //	                                     trusted validators if given, else the file's own
+//	receipt       receipt, chain_id,     check a node's receipt (GET /api/v1/receipts/{code})
+//	              trusted                against trusted validators; name the ballot in it
 //
 // Byte strings (sealed keystores, transactions) are standard base64.
 // The answer is {"ok": true, ...} or {"ok": false, "error": CODE,
@@ -65,6 +67,7 @@ type args struct {
 	Choices    [][]uint64      `json:"choices"`
 	File       json.RawMessage `json:"file"`
 	Trusted    []api.Validator `json:"trusted"`
+	Receipt    *api.Receipt    `json:"receipt"`
 }
 
 // KeyInfo is a key as the page shows it.
@@ -121,6 +124,7 @@ type ReceiptInfo struct {
 	Election   string `json:"election"`
 	Tracking   string `json:"tracking_code"`
 	Validators int    `json:"validators"`
+	Voter      string `json:"voter,omitempty"`
 }
 
 // Call runs op with its arguments (a JSON object) and returns the answer
@@ -172,6 +176,8 @@ func (b *Bridge) call(op string, raw []byte) (*Answer, error) {
 		return b.election(a)
 	case "receipt_file":
 		return receiptFile(a)
+	case "receipt":
+		return receipt(a)
 	}
 	if b.ks == nil {
 		return nil, ErrLocked
@@ -322,6 +328,34 @@ func receiptFile(a args) (*Answer, error) {
 	}
 	return &Answer{Receipt: &ReceiptInfo{File: string(out) + "\n", Height: f.Receipt.Height, Index: f.Receipt.Index,
 		Seq: bb.Seq, Election: f.Election.String(), Tracking: f.TrackingCode, Validators: trusted}}, nil
+}
+
+// receipt checks a node's receipt of a ballot against trusted validators
+// and names the ballot it proves.
+func receipt(a args) (*Answer, error) {
+	set, err := receiptlite.ValidatorSet(a.Trusted)
+	if err != nil {
+		return nil, fmt.Errorf("%w: trusted validators: %v", receiptlite.ErrBad, err)
+	}
+	tx, err := receiptlite.Verify(a.Receipt, set, a.ChainID)
+	if err != nil {
+		return nil, err
+	}
+	env, err := election.DecodeTx(tx)
+	if err != nil || env.Kind != election.KindBallot || !env.Verify(a.ChainID) {
+		return nil, fmt.Errorf("%w: the transaction is not a signed ballot", receiptlite.ErrBad)
+	}
+	body, err := election.DecodeBody(env.Kind, env.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the ballot: %v", receiptlite.ErrBad, err)
+	}
+	if a.Receipt.Code.Code() != election.CodeOK {
+		return nil, fmt.Errorf("%w: the node recorded the ballot as rejected: %s", receiptlite.ErrBad, a.Receipt.Code.Code())
+	}
+	bb := body.(*election.BallotBody)
+	voter := election.VoterPublicKey(env.Signer)
+	return &Answer{Receipt: &ReceiptInfo{Height: a.Receipt.Height, Index: a.Receipt.Index, Seq: bb.Seq, Election: bb.Election.String(),
+		Tracking: a.Receipt.TrackingCode.String(), Validators: len(a.Trusted), Voter: voter.String()}}, nil
 }
 
 // errorCode names an error for the page, which words it for the voter.
