@@ -57,6 +57,15 @@ contests:
     options: [{en: Library, fr: Bibliothèque}, {en: Pool, fr: Piscine}, {en: Bike lanes, fr: Pistes cyclables}, {en: Market, fr: Marché}, {en: Garden, fr: Jardin}]
 `
 
+// keyboardTemplate is walletTemplate's election with a cumulative contest
+// in place of the approval one: points typed into number fields.
+var keyboardTemplate = strings.Replace(walletTemplate, `  - type: approval
+    min_selections: 1
+    max_selections: 2`, `  - type: cumulative
+    min_selections: 1
+    max_selections: 3
+    max_per_option: 2`, 1)
+
 // walletNode is a test node behind a server that records every request it
 // answers (to show that none carries a secret), and an election created
 // on it whose roll and opening the test drives.
@@ -70,7 +79,7 @@ type walletNode struct {
 	requests []string // method, URL, headers and body of each request
 }
 
-func startWalletNode(t testing.TB) *walletNode {
+func startWalletNode(t testing.TB, template string) *walletNode {
 	t.Helper()
 	tn := startTestNode(t)
 	w := &walletNode{tn: tn}
@@ -89,7 +98,7 @@ func startWalletNode(t testing.TB) *walletNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := harness.Create(t.Context(), harness.NewAPI(c), harness.Spec{Template: walletTemplate, Reference: "wallet",
+	e, err := harness.Create(t.Context(), harness.NewAPI(c), harness.Spec{Template: template, Reference: "wallet",
 		Voters: 1, Authority: tn.authority})
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +247,7 @@ func writeFile(t testing.TB, dir, name string, b []byte) string {
 // English and French, nothing overflows, and no request of the session
 // carries a passphrase, a key's secret text or a seed.
 func TestWalletInBrowser(t *testing.T) {
-	w := startWalletNode(t)
+	w := startWalletNode(t, walletTemplate)
 	dir := t.TempDir()
 	axe := axeSource(t)
 	ctx := newBrowser(t, 360, 740)
@@ -477,4 +486,75 @@ func mustVoterKey(t testing.TB, s string) election.VoterPublicKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// press sends key presses to the page: text is typed character by
+// character, "\t" is Tab, "\r" Enter, " " Space.
+func press(t testing.TB, ctx context.Context, keys string) {
+	t.Helper()
+	run(t, ctx, chromedp.KeyEvent(keys))
+}
+
+// tabTo presses Tab until the element id has the focus.
+func tabTo(t testing.TB, ctx context.Context, id string) {
+	t.Helper()
+	for range 60 {
+		var at string
+		eval(t, ctx, `document.activeElement ? document.activeElement.id : ''`, &at)
+		if at == id {
+			return
+		}
+		press(t, ctx, "\t")
+	}
+	t.Fatalf("60 presses of Tab do not reach #%s", id)
+}
+
+// TestWalletByKeyboard: the whole vote with the keyboard alone (key
+// presses only; the test only reads the page): create the wallet and a
+// key, refresh the elections once the key is on the roll, fill a
+// plurality and a cumulative contest, review and cast, and see the
+// receipt checked.
+func TestWalletByKeyboard(t *testing.T) {
+	w := startWalletNode(t, keyboardTemplate)
+	ctx := newBrowser(t, 360, 740)
+	run(t, ctx, chromedp.Navigate(w.url+"/wallet"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	shown(t, ctx, "s-setup", 5*time.Second)
+
+	const pass = "keyboard only passphrase"
+	tabTo(t, ctx, "setup-pass")
+	press(t, ctx, pass)
+	tabTo(t, ctx, "setup-pass2")
+	press(t, ctx, pass+"\r")
+	shown(t, ctx, "s-keys", 60*time.Second)
+	// The focus is on the new key's name.
+	press(t, ctx, "kb\r")
+	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1 && document.getElementById('busy').hidden`, 60*time.Second)
+	w.enrolAndOpen(t, textOf(t, ctx, "#keys .pubkey"))
+
+	tabTo(t, ctx, "refresh-elections")
+	press(t, ctx, "\r")
+	waitJS(t, ctx, `document.getElementById('vote-0')`, 10*time.Second)
+	tabTo(t, ctx, "vote-0")
+	press(t, ctx, "\r")
+	shown(t, ctx, "s-ballot", 10*time.Second)
+	// The focus is on the first option: Space chooses it; Tab goes to the
+	// next contest, whose points are typed.
+	press(t, ctx, " ")
+	tabTo(t, ctx, "c1-o1")
+	press(t, ctx, "2")
+	tabTo(t, ctx, "c1-o3")
+	press(t, ctx, "1")
+	press(t, ctx, "\r") // Enter in a field submits the form: the review
+	shown(t, ctx, "s-review", 5*time.Second)
+	if got := textOf(t, ctx, "#review-list"); !strings.Contains(got, "Yes") || !strings.Contains(got, "Pool: 2 points, Market: 1 point") {
+		t.Errorf("the review shows %q", got)
+	}
+	tabTo(t, ctx, "cast")
+	press(t, ctx, "\r")
+	shown(t, ctx, "s-cast", 90*time.Second)
+	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") {
+		t.Fatalf("the cast: %s", textOf(t, ctx, "#cast-status"))
+	}
+	checkAxe(t, ctx, axeSource(t))
 }

@@ -20,7 +20,7 @@ const UI = {
     lock: 'Lock the wallet', export: 'Export the keystore file', manageKeys: 'Add a key', keyName: 'Name of the key',
     nameHint: '1 to 64 letters, digits, dots, dashes or underscores.', generate: 'Create a new key',
     keyText: 'The key’s text (evote-voter-secret:…)', importKey: 'Import the key', electionsTitle: 'Open elections',
-    voteAs: 'Vote with the key', review: 'Review my choices', cancel: 'Cancel', reviewTitle: 'Check your choices',
+    voteAs: 'Vote with the key', refresh: 'Refresh the list', review: 'Review my choices', cancel: 'Cancel', reviewTitle: 'Check your choices',
     auditExplain: 'You may audit this ballot first: it is then opened to show that it holds your choices, and never cast. A fresh encryption is made to cast.',
     cast: 'Cast my ballot', audit: 'Audit this ballot', change: 'Change my choices', auditedTitle: 'Audited ballot (not cast)',
     auditedIntro: 'This ballot was opened: its encryption holds the choices below. It will never be cast; anyone can check the audit file with evote ballot check-audit.',
@@ -45,7 +45,7 @@ const UI = {
     hintOne: 'Choose one option.', hintOneBlank: 'Choose one option, or leave the contest blank.',
     hintMany: (a, b) => a === b ? `Choose exactly ${a} options.` : `Choose between ${a} and ${b} options.`,
     hintPoints: (m, a, b) => `Give each option 0 to ${m} points; ${a} to ${b} points in all.`,
-    blank: 'Leave blank', blankChosen: 'Blank', points: (n) => `${n} points`,
+    blank: 'Leave blank', blankChosen: 'Blank', points: (n) => n === 1 ? '1 point' : `${n} points`,
     tooFew: (n, a) => `You chose ${n}; choose at least ${a}.`, tooMany: (n, b) => `You chose ${n}; choose at most ${b}.`,
     pointsFew: (n, a) => `You gave ${n} points; give at least ${a}.`, pointsMany: (n, b) => `You gave ${n} points; give at most ${b}.`,
     perOption: (m) => `An option takes at most ${m} points.`, fix: (c, m) => `${c}: ${m}`,
@@ -94,7 +94,7 @@ const UI = {
     lock: 'Verrouiller le portefeuille', export: 'Exporter le fichier de clés', manageKeys: 'Ajouter une clé', keyName: 'Nom de la clé',
     nameHint: '1 à 64 lettres, chiffres, points, tirets ou soulignés.', generate: 'Créer une nouvelle clé',
     keyText: 'Le texte de la clé (evote-voter-secret:…)', importKey: 'Importer la clé', electionsTitle: 'Scrutins ouverts',
-    voteAs: 'Voter avec la clé', review: 'Relire mes choix', cancel: 'Annuler', reviewTitle: 'Vérifiez vos choix',
+    voteAs: 'Voter avec la clé', refresh: 'Actualiser la liste', review: 'Relire mes choix', cancel: 'Annuler', reviewTitle: 'Vérifiez vos choix',
     auditExplain: 'Vous pouvez d’abord auditer ce bulletin : il est alors ouvert pour montrer qu’il contient vos choix, et n’est jamais déposé. Un nouveau chiffrement est fait pour voter.',
     cast: 'Déposer mon bulletin', audit: 'Auditer ce bulletin', change: 'Modifier mes choix', auditedTitle: 'Bulletin audité (non déposé)',
     auditedIntro: 'Ce bulletin a été ouvert : son chiffrement contient les choix ci-dessous. Il ne sera jamais déposé ; chacun peut vérifier le fichier d’audit avec evote ballot check-audit.',
@@ -119,7 +119,7 @@ const UI = {
     hintOne: 'Choisissez une option.', hintOneBlank: 'Choisissez une option, ou laissez la question en blanc.',
     hintMany: (a, b) => a === b ? `Choisissez exactement ${a} options.` : `Choisissez entre ${a} et ${b} options.`,
     hintPoints: (m, a, b) => `Donnez à chaque option de 0 à ${m} points ; de ${a} à ${b} points au total.`,
-    blank: 'Laisser en blanc', blankChosen: 'Blanc', points: (n) => `${n} points`,
+    blank: 'Laisser en blanc', blankChosen: 'Blanc', points: (n) => n === 1 ? '1 point' : `${n} points`,
     tooFew: (n, a) => `Vous avez choisi ${n} ; choisissez-en au moins ${a}.`, tooMany: (n, b) => `Vous avez choisi ${n} ; choisissez-en au plus ${b}.`,
     pointsFew: (n, a) => `Vous avez donné ${n} points ; donnez-en au moins ${a}.`, pointsMany: (n, b) => `Vous avez donné ${n} points ; donnez-en au plus ${b}.`,
     perOption: (m) => `Une option reçoit au plus ${m} points.`, fix: (c, m) => `${c} : ${m}`,
@@ -168,7 +168,7 @@ const UI = {
     lock: 'Wallet sperren', export: 'Schlüsseldatei exportieren', manageKeys: 'Schlüssel hinzufügen', keyName: 'Name des Schlüssels',
     nameHint: '1 bis 64 Buchstaben, Ziffern, Punkte, Binde- oder Unterstriche.', generate: 'Neuen Schlüssel erzeugen',
     keyText: 'Der Text des Schlüssels (evote-voter-secret:…)', importKey: 'Schlüssel importieren', electionsTitle: 'Offene Wahlen',
-    voteAs: 'Wählen mit dem Schlüssel', review: 'Auswahl prüfen', cancel: 'Abbrechen', reviewTitle: 'Prüfen Sie Ihre Auswahl',
+    voteAs: 'Wählen mit dem Schlüssel', refresh: 'Liste aktualisieren', review: 'Auswahl prüfen', cancel: 'Abbrechen', reviewTitle: 'Prüfen Sie Ihre Auswahl',
     auditExplain: 'Sie können diesen Stimmzettel zuerst prüfen: er wird dann geöffnet, um zu zeigen, dass er Ihre Auswahl enthält, und nie abgegeben. Zur Abgabe wird neu verschlüsselt.',
     cast: 'Stimmzettel abgeben', audit: 'Diesen Stimmzettel prüfen', change: 'Auswahl ändern', auditedTitle: 'Geprüfter Stimmzettel (nicht abgegeben)',
     auditedIntro: 'Dieser Stimmzettel wurde geöffnet: seine Verschlüsselung enthält die Auswahl unten. Er wird nie abgegeben; jeder kann die Prüfdatei mit evote ballot check-audit prüfen.',
@@ -193,7 +193,7 @@ const UI = {
     hintOne: 'Wählen Sie eine Option.', hintOneBlank: 'Wählen Sie eine Option oder lassen Sie die Frage leer.',
     hintMany: (a, b) => a === b ? `Wählen Sie genau ${a} Optionen.` : `Wählen Sie zwischen ${a} und ${b} Optionen.`,
     hintPoints: (m, a, b) => `Geben Sie jeder Option 0 bis ${m} Punkte; insgesamt ${a} bis ${b} Punkte.`,
-    blank: 'Leer lassen', blankChosen: 'Leer', points: (n) => `${n} Punkte`,
+    blank: 'Leer lassen', blankChosen: 'Leer', points: (n) => n === 1 ? '1 Punkt' : `${n} Punkte`,
     tooFew: (n, a) => `Sie haben ${n} gewählt; wählen Sie mindestens ${a}.`, tooMany: (n, b) => `Sie haben ${n} gewählt; wählen Sie höchstens ${b}.`,
     pointsFew: (n, a) => `Sie haben ${n} Punkte vergeben; vergeben Sie mindestens ${a}.`, pointsMany: (n, b) => `Sie haben ${n} Punkte vergeben; vergeben Sie höchstens ${b}.`,
     perOption: (m) => `Eine Option erhält höchstens ${m} Punkte.`, fix: (c, m) => `${c}: ${m}`,
@@ -442,9 +442,9 @@ function summaryTitle(e) { return e.title ? (e.title[state.lang] ?? Object.value
 function renderElections() {
   const ul = $('elections');
   if (!state.elections.length) { ul.replaceChildren(el('li', {}, t('noElections'))); return; }
-  ul.replaceChildren(...state.elections.map((e) => el('li', {},
+  ul.replaceChildren(...state.elections.map((e, i) => el('li', {},
     el('strong', {}, summaryTitle(e)), ' ', el('code', {}, e.id.slice(0, 12) + '…'), ' ',
-    el('button', { type: 'button', 'aria-label': t('voteIn', summaryTitle(e)), onclick: () => startBallot(e) }, t('vote')))));
+    el('button', { type: 'button', id: `vote-${i}`, 'aria-label': t('voteIn', summaryTitle(e)), onclick: () => startBallot(e) }, t('vote')))));
 }
 
 async function startBallot(summary) {
@@ -831,6 +831,7 @@ async function main() {
   $('audited-back').addEventListener('click', () => { show('s-review'); $('review-h').focus(); });
   $('cast-back').addEventListener('click', () => { state.el = null; show(...MAIN); refreshElections(); renderReceipts(); });
   $('check-form').addEventListener('submit', checkBallot);
+  $('refresh-elections').addEventListener('click', () => { clearMessages(); refreshElections(); });
   const ready = await call('ready', {});
   if (!ready.ok) { show(); problem([{ text: t('unavailable', ready.message) }]); return; }
   state.wasmSHA256 = ready.sha256;
