@@ -165,6 +165,9 @@ func evote(t testing.TB, env []string, args ...string) (string, int) {
 	return string(out), 0
 }
 
+// electionsListed: the list of open elections is loaded and has one.
+const electionsListed = `document.getElementById('elections').getAttribute('aria-busy') === 'false' && document.querySelectorAll('#elections button').length === 1`
+
 // waitJS waits until the expression is true.
 func waitJS(t testing.TB, ctx context.Context, expr string, timeout time.Duration) {
 	t.Helper()
@@ -328,7 +331,7 @@ func TestWalletInBrowser(t *testing.T) {
 	checkAxe(t, ctx, axe)
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
-	waitJS(t, ctx, `document.querySelectorAll('#elections button').length === 1`, 10*time.Second)
+	waitJS(t, ctx, electionsListed, 10*time.Second)
 
 	// The booth: choose, review, audit a ballot first.
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
@@ -391,7 +394,7 @@ func TestWalletInBrowser(t *testing.T) {
 	var timings map[string]float64
 	eval(t, ctx, `window.evoteWalletState.timings`, &timings)
 	run(t, ctx, chromedp.Click("#cast-back", chromedp.ByQuery))
-	waitJS(t, ctx, `document.querySelectorAll('#elections button').length === 1`, 10*time.Second)
+	waitJS(t, ctx, electionsListed, 10*time.Second)
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
 	if note := textOf(t, ctx, "#ballot-note"); !strings.Contains(note, "replaces") {
@@ -418,7 +421,7 @@ func TestWalletInBrowser(t *testing.T) {
 
 	// A key not on the roll: the chain's refusal, by its code.
 	run(t, ctx, chromedp.Click("#cast-back", chromedp.ByQuery))
-	waitJS(t, ctx, `document.querySelectorAll('#elections button').length === 1`, 10*time.Second)
+	waitJS(t, ctx, electionsListed, 10*time.Second)
 	eval(t, ctx, `document.getElementById('vote-key').value = 'bob'`, nil)
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
@@ -534,7 +537,7 @@ func TestWalletByKeyboard(t *testing.T) {
 
 	tabTo(t, ctx, "refresh-elections")
 	press(t, ctx, "\r")
-	waitJS(t, ctx, `document.getElementById('vote-0')`, 10*time.Second)
+	waitJS(t, ctx, electionsListed, 10*time.Second)
 	tabTo(t, ctx, "vote-0")
 	press(t, ctx, "\r")
 	shown(t, ctx, "s-ballot", 10*time.Second)

@@ -1,5 +1,5 @@
-// Package receiptlite checks a ballot's receipt (api.Receipt) with no part
-// of CometBFT, so that the web wallet can check its receipts in the
+// Package receiptlite checks a ballot's receipt (the API's receipt,
+// docs/spec/wallet-receipt.md) with no part of CometBFT, so that the web wallet can check its receipts in the
 // browser: the block header and commit are read and checked by
 // observer/cmtlite, the Merkle proof of the transaction here. Verify
 // accepts exactly the receipts that chain.VerifyReceipt accepts (its tests
@@ -10,6 +10,10 @@
 // The trust anchor is the validator set given to Verify: the commit must
 // carry signatures of more than 2/3 of its voting power. The receipt's own
 // validator set is only checked to be the header's.
+//
+// Receipt and Validator are api.Receipt and api.Validator on the wire
+// (the tests hold them to it): package api holds the HTTP client too, and
+// net/http would double the browser's module.
 package receiptlite
 
 import (
@@ -24,7 +28,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/observer/cmtlite"
 	"github.com/evote/evote/wallet"
@@ -37,12 +40,52 @@ func bad(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBad, fmt.Sprintf(format, args...))
 }
 
+// Validator is api.Validator: a validator as the node's status shows it
+// and a receipt file records it.
+type Validator struct {
+	Address string `json:"address"` // hex
+	PubKey  []byte `json:"pub_key"` // Ed25519, base64
+	Power   int64  `json:"power"`
+}
+
+// Receipt is api.Receipt: proof that a transaction is in a committed
+// block, its CometBFT parts in CometBFT's JSON.
+type Receipt struct {
+	ChainID      string          `json:"chain_id"`
+	TrackingCode string          `json:"tracking_code"` // hex SHA-256 of the transaction
+	Height       int64           `json:"height"`
+	Index        int             `json:"index"`
+	Code         uint32          `json:"code"` // the result code, by number
+	Log          string          `json:"log"`
+	TxHash       HexBytes        `json:"tx_hash"`
+	Proof        json.RawMessage `json:"proof"`
+	Header       json.RawMessage `json:"header"`
+	Commit       json.RawMessage `json:"commit"`
+	ValidatorSet json.RawMessage `json:"validator_set"`
+}
+
+// HexBytes is api.HexBytes: bytes as lower-case hex in JSON.
+type HexBytes []byte
+
+// MarshalText writes lower-case hex.
+func (b HexBytes) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, b), nil }
+
+// UnmarshalText reads hex.
+func (b *HexBytes) UnmarshalText(t []byte) error {
+	v, err := hex.DecodeString(string(t))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
 // MaxValidators bounds the validator sets accepted (receiptfile's bound).
 const MaxValidators = 1000
 
 // ValidatorSet builds the set of the API's entries, checking that every
 // address is its key's.
-func ValidatorSet(entries []api.Validator) (*cmtlite.ValidatorSet, error) {
+func ValidatorSet(entries []Validator) (*cmtlite.ValidatorSet, error) {
 	if len(entries) == 0 {
 		return nil, errors.New("no validators")
 	}
@@ -262,7 +305,7 @@ func simpleValidator(v cmtlite.Validator) []byte {
 // the commit is the header's block, the receipt's validator set is the
 // header's, and more than 2/3 of the trusted voting power signed the
 // commit. It returns the transaction. Every failure is ErrBad.
-func Verify(r *api.Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byte, err error) {
+func Verify(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byte, err error) {
 	switch {
 	case r == nil:
 		return nil, bad("no receipt")
@@ -292,8 +335,8 @@ func Verify(r *api.Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx [
 	if !bytes.Equal(r.TxHash, sum[:]) {
 		return nil, bad("the transaction does not hash to TxHash")
 	}
-	if r.TrackingCode != api.TxHash(sum) {
-		return nil, bad("tracking code %s is not the transaction hash", r.TrackingCode)
+	if code, err := hex.DecodeString(r.TrackingCode); err != nil || !bytes.Equal(code, sum[:]) {
+		return nil, bad("tracking code %q is not the transaction hash", r.TrackingCode)
 	}
 	if r.Height != header.Height || r.Height != commit.Height {
 		return nil, bad("height %d, header %d, commit %d", r.Height, header.Height, commit.Height)
@@ -340,8 +383,8 @@ type File struct {
 	Seq          uint64                `json:"seq"`
 	TrackingCode string                `json:"tracking_code"`
 	CastAt       time.Time             `json:"cast_at"`
-	Validators   []api.Validator       `json:"trusted_validators"`
-	Receipt      *api.Receipt          `json:"receipt"`
+	Validators   []Validator           `json:"trusted_validators"`
+	Receipt      *Receipt              `json:"receipt"`
 }
 
 // Parse decodes a receipt file as receiptfile.Parse does.
@@ -383,7 +426,7 @@ func (r *File) CheckOffline(trusted *cmtlite.ValidatorSet) (*election.BallotBody
 	if err != nil {
 		return nil, err
 	}
-	if r.Receipt.TrackingCode.String() != r.TrackingCode {
+	if strings.ToLower(r.Receipt.TrackingCode) != r.TrackingCode {
 		return nil, bad("the chain's receipt is for %s, the ballot is %s", r.Receipt.TrackingCode, r.TrackingCode)
 	}
 	env, err := election.DecodeTx(tx)
@@ -401,8 +444,8 @@ func (r *File) CheckOffline(trusted *cmtlite.ValidatorSet) (*election.BallotBody
 	if bb.Election != r.Election || bb.Seq != r.Seq {
 		return nil, bad("the ballot is for election %s with sequence number %d, the file says %s and %d", bb.Election, bb.Seq, r.Election, r.Seq)
 	}
-	if r.Receipt.Code.Code() != election.CodeOK {
-		return nil, bad("the node recorded the ballot as rejected: %s: %s", r.Receipt.Code.Code(), r.Receipt.Log)
+	if code := election.Code(r.Receipt.Code); code != election.CodeOK {
+		return nil, bad("the node recorded the ballot as rejected: %s: %s", code, r.Receipt.Log)
 	}
 	return bb, nil
 }

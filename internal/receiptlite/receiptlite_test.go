@@ -1,6 +1,7 @@
 package receiptlite_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -54,7 +55,13 @@ func verdicts(t *testing.T, raw []byte, vals []api.Validator, chainID string) (l
 	if json.Unmarshal(raw, &r) != nil {
 		return nil, nil, false
 	}
-	liteSet, err := receiptlite.ValidatorSet(vals)
+	// The lite receipt is read from the same JSON: its types are the
+	// API's on the wire.
+	var lr receiptlite.Receipt
+	if err := json.Unmarshal(raw, &lr); err != nil {
+		t.Fatalf("the API reads a receipt receiptlite does not: %v", err)
+	}
+	liteSet, err := receiptlite.ValidatorSet(liteValidators(vals))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +69,7 @@ func verdicts(t *testing.T, raw []byte, vals []api.Validator, chainID string) (l
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, lite = receiptlite.Verify(&r, liteSet, chainID)
+	_, lite = receiptlite.Verify(&lr, liteSet, chainID)
 	rec, err := receiptfile.ChainReceipt(&r)
 	if err != nil {
 		cmt = err
@@ -70,6 +77,14 @@ func verdicts(t *testing.T, raw []byte, vals []api.Validator, chainID string) (l
 		cmt = chain.VerifyReceipt(rec, cmtSet, chainID)
 	}
 	return lite, cmt, true
+}
+
+func liteValidators(vals []api.Validator) []receiptlite.Validator {
+	var out []receiptlite.Validator
+	for _, v := range vals {
+		out = append(out, receiptlite.Validator{Address: v.Address, PubKey: v.PubKey, Power: v.Power})
+	}
+	return out
 }
 
 func TestSameVerdictAsChain(t *testing.T) {
@@ -190,20 +205,28 @@ func alternatives(v any, rnd *rand.Rand) []any {
 
 func TestFileSameAsReceiptFile(t *testing.T) {
 	v, vals := readVector(t)
-	var r api.Receipt
+	var r receiptlite.Receipt
 	if err := json.Unmarshal(v.Receipt, &r); err != nil {
 		t.Fatal(err)
 	}
 	f := receiptlite.File{Version: receiptlite.Tag, Node: "http://127.0.0.1:8080", ChainID: v.ChainID,
-		Voter: mustVoter(t), KeyName: "k", Seq: 1, TrackingCode: r.TrackingCode.String(), Validators: vals, Receipt: &r}
-	raw, err := json.Marshal(f)
+		Voter: mustVoter(t), KeyName: "k", Seq: 1, TrackingCode: r.TrackingCode, Validators: liteValidators(vals), Receipt: &r}
+	raw, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The lite file is one receiptfile reads (it refuses unknown fields).
+	// The lite file is one receiptfile reads (it refuses unknown fields)
+	// and writes back byte for byte.
 	rf, err := receiptfile.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
+	}
+	back, err := json.MarshalIndent(rf, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back, raw) {
+		t.Errorf("receiptfile writes the file otherwise:\n%s\nwant\n%s", back, raw)
 	}
 	// The vector's transaction is not a ballot: both refuse it, past the
 	// chain's receipt check.

@@ -35,12 +35,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 	"github.com/evote/evote/internal/receiptlite"
-	"github.com/evote/evote/internal/voternode"
 	"github.com/evote/evote/wallet"
 )
 
@@ -66,8 +66,8 @@ type args struct {
 	Seq        uint64          `json:"seq"`
 	Choices    [][]uint64      `json:"choices"`
 	File       json.RawMessage `json:"file"`
-	Trusted    []api.Validator `json:"trusted"`
-	Receipt    *api.Receipt    `json:"receipt"`
+	Trusted    []receiptlite.Validator `json:"trusted"`
+	Receipt    *receiptlite.Receipt    `json:"receipt"`
 }
 
 // KeyInfo is a key as the page shows it.
@@ -248,18 +248,39 @@ func (b *Bridge) keys() *Answer {
 	return ans
 }
 
+// electionDetail is what the bridge reads of the node's GET
+// /api/v1/elections/{id} (api.ElectionDetail; package api is not in the
+// module, for its HTTP client's sake).
+type electionDetail struct {
+	Manifest *election.Manifest `json:"manifest"`
+	JointKey *tally.PublicKey   `json:"joint_key"`
+}
+
 // election checks the node's election detail against the id the page
-// asked for: the manifest must hash to it (voternode.ElectionOf).
+// asked for: the manifest must hash to it (as voternode.ElectionOf).
 func (b *Bridge) election(a args) (*Answer, error) {
 	id, err := election.ParseID(a.ID)
 	if err != nil {
 		return nil, err
 	}
-	var d api.ElectionDetail
+	var d electionDetail
 	if err := json.Unmarshal(a.Detail, &d); err != nil {
 		return nil, fmt.Errorf("%w: the node's election: %v", election.ErrInvalidManifest, err)
 	}
-	el, manifest, err := voternode.ElectionOf(a.ChainID, id, &d)
+	if d.Manifest == nil {
+		return nil, fmt.Errorf("%w: no manifest", election.ErrInvalidManifest)
+	}
+	if d.JointKey == nil {
+		return nil, fmt.Errorf("%w: the election has no joint key yet (its key ceremony is not over)", election.ErrInvalidKey)
+	}
+	el, err := wallet.NewElection(a.ChainID, d.Manifest, d.JointKey)
+	if err != nil {
+		return nil, err
+	}
+	if el.ID != id {
+		return nil, fmt.Errorf("%w: the manifest hashes to election %v, not %v", election.ErrInvalidManifest, el.ID, id)
+	}
+	manifest, err := json.Marshal(d.Manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -349,13 +370,13 @@ func receipt(a args) (*Answer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the ballot: %v", receiptlite.ErrBad, err)
 	}
-	if a.Receipt.Code.Code() != election.CodeOK {
-		return nil, fmt.Errorf("%w: the node recorded the ballot as rejected: %s", receiptlite.ErrBad, a.Receipt.Code.Code())
+	if code := election.Code(a.Receipt.Code); code != election.CodeOK {
+		return nil, fmt.Errorf("%w: the node recorded the ballot as rejected: %s", receiptlite.ErrBad, code)
 	}
 	bb := body.(*election.BallotBody)
 	voter := election.VoterPublicKey(env.Signer)
 	return &Answer{Receipt: &ReceiptInfo{Height: a.Receipt.Height, Index: a.Receipt.Index, Seq: bb.Seq, Election: bb.Election.String(),
-		Tracking: a.Receipt.TrackingCode.String(), Validators: len(a.Trusted), Voter: voter.String()}}, nil
+		Tracking: strings.ToLower(a.Receipt.TrackingCode), Validators: len(a.Trusted), Voter: voter.String()}}, nil
 }
 
 // errorCode names an error for the page, which words it for the voter.

@@ -11,10 +11,10 @@ import (
 	"testing"
 )
 
-// forbidden are what the browser's verifier must not pull in: the node
-// (chain, the server side of web, cmd), the node's parts of CometBFT, SQLite
-// and viper. observer decodes CometBFT's headers and commits with its types
-// and checks signatures with its ed25519, which are allowed.
+// forbidden are what the browser's modules must not pull in: the node
+// (chain, the server side of web, cmd), CometBFT (headers and commits are
+// read by observer/cmtlite), SQLite, viper, and net/http (package api,
+// whose client needs it, is left out of both).
 var forbidden = []string{
 	"github.com/evote/evote/chain",
 	"github.com/evote/evote/cmd",
@@ -23,6 +23,8 @@ var forbidden = []string{
 	"google.golang.org/grpc",
 	"github.com/mattn/go-sqlite3",
 	"github.com/spf13",
+	"net/http",
+	"github.com/evote/evote/api",
 }
 
 // TestDependencies lists what the verifier module imports, directly or

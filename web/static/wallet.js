@@ -417,6 +417,7 @@ async function api(path, opts) {
   return { status: resp.status, ok: resp.ok, body, raw };
 }
 async function refreshElections() {
+  $('elections').setAttribute('aria-busy', 'true');
   try {
     const st = await api('/api/v1/status');
     if (!st.ok) throw new Error(st.body.error);
@@ -437,6 +438,7 @@ async function refreshElections() {
     state.elections = [];
   }
   renderElections();
+  $('elections').setAttribute('aria-busy', 'false');
 }
 function summaryTitle(e) { return e.title ? (e.title[state.lang] ?? Object.values(e.title)[0] ?? e.id) : e.id; }
 function renderElections() {
