@@ -39,8 +39,8 @@ import (
 	"time"
 
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/tally"
 	"github.com/evote/evote/internal/receiptlite"
+	"github.com/evote/evote/tally"
 	"github.com/evote/evote/wallet"
 )
 
@@ -55,17 +55,17 @@ type Bridge struct {
 
 // args are every call's possible arguments.
 type args struct {
-	Sealed     []byte          `json:"sealed"`
-	Passphrase string          `json:"passphrase"`
-	Name       string          `json:"name"`
-	Text       string          `json:"text"`
-	ChainID    string          `json:"chain_id"`
-	ID         string          `json:"id"`
-	Detail     json.RawMessage `json:"detail"`
-	Key        string          `json:"key"`
-	Seq        uint64          `json:"seq"`
-	Choices    [][]uint64      `json:"choices"`
-	File       json.RawMessage `json:"file"`
+	Sealed     []byte                  `json:"sealed"`
+	Passphrase string                  `json:"passphrase"`
+	Name       string                  `json:"name"`
+	Text       string                  `json:"text"`
+	ChainID    string                  `json:"chain_id"`
+	ID         string                  `json:"id"`
+	Detail     json.RawMessage         `json:"detail"`
+	Key        string                  `json:"key"`
+	Seq        uint64                  `json:"seq"`
+	Choices    [][]uint64              `json:"choices"`
+	File       json.RawMessage         `json:"file"`
 	Trusted    []receiptlite.Validator `json:"trusted"`
 	Receipt    *receiptlite.Receipt    `json:"receipt"`
 }
