@@ -560,4 +560,41 @@ func TestWalletByKeyboard(t *testing.T) {
 		t.Fatalf("the cast: %s", textOf(t, ctx, "#cast-status"))
 	}
 	checkAxe(t, ctx, axeSource(t))
+
+	// Check my ballot by its tracking code, typed.
+	code := textOf(t, ctx, "#cast-code")
+	tabTo(t, ctx, "cast-back")
+	press(t, ctx, "\r")
+	tabTo(t, ctx, "check-code")
+	press(t, ctx, code+"\r")
+	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('the ballot that counts')`, 30*time.Second)
+}
+
+// TestWalletLocksWhenIdle: without activity the wallet locks itself (here
+// after 3 s, through the page's idle parameter; 5 minutes by default),
+// forgets its keys and asks for the passphrase again.
+func TestWalletLocksWhenIdle(t *testing.T) {
+	w := startWalletNode(t, walletTemplate)
+	ctx := newBrowser(t, 360, 740)
+	run(t, ctx, chromedp.Navigate(w.url+"/wallet?idle=3"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	const pass = "idle wallet passphrase"
+	run(t, ctx, chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery), chromedp.SendKeys("#setup-pass2", pass, chromedp.ByQuery),
+		chromedp.Click("#setup-form button", chromedp.ByQuery))
+	shown(t, ctx, "s-keys", 60*time.Second)
+	run(t, ctx, chromedp.SendKeys("#gen-name", "idle", chromedp.ByQuery), chromedp.Click("#gen-form button", chromedp.ByQuery))
+	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1 && document.getElementById('busy').hidden`, 60*time.Second)
+	shown(t, ctx, "s-unlock", 15*time.Second)
+	if got := textOf(t, ctx, "#notice"); !strings.Contains(got, "locked itself") {
+		t.Errorf("the notice after the idle lock: %q", got)
+	}
+	var keys int
+	eval(t, ctx, `document.querySelectorAll('#keys .pubkey').length + window.evoteWalletState.keys.length`, &keys)
+	if keys != 0 {
+		t.Errorf("the locked page still shows %d keys", keys)
+	}
+	checkAxe(t, ctx, axeSource(t))
+	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
+	shown(t, ctx, "s-keys", 60*time.Second)
+	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1`, 5*time.Second)
 }
