@@ -597,4 +597,20 @@ func TestWalletLocksWhenIdle(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
 	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1`, 5*time.Second)
+
+	// Removing the key asks first, then reseals the wallet without it.
+	run(t, ctx, chromedp.Click(`[data-remove="idle"]`, chromedp.ByQuery))
+	waitJS(t, ctx, `document.activeElement.id === 'remove-no'`, 5*time.Second)
+	checkAxe(t, ctx, axeSource(t))
+	run(t, ctx, chromedp.Click("#remove-yes", chromedp.ByQuery))
+	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 0 && document.getElementById('busy').hidden`, 30*time.Second)
+	var sealed string
+	eval(t, ctx, `window.evoteWalletState.sealed`, &sealed)
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks, err := wallet.OpenKeystore([]byte(pass), raw); err != nil || ks.Len() != 0 {
+		t.Fatalf("the sealed wallet after the removal: %v", err)
+	}
 }

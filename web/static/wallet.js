@@ -28,7 +28,7 @@ const UI = {
     backToReview: 'Back to my choices', castTitle: 'Your ballot', downloadReceipt: 'Download the receipt file',
     showReceipt: 'Show the receipt file', backToElections: 'Back to the elections', receiptsTitle: 'Your receipts',
     checkTitle: 'Check my ballot', receiptFile: 'A receipt file', orTrackingCode: 'or a tracking code', check: 'Check',
-    noKeys: 'No key yet: add one below.', copy: (n) => `Copy the public key of ${n}`, copied: 'The public key is copied.',
+    noKeys: 'No key yet: add one below.', copy: (n) => `Copy the public key of ${n}`, copied: 'The public key is copied.', remove: (n) => `Remove ${n}`, removeAsk: (n) => `Remove the key ${n} from this wallet for good? Export the keystore first to keep a copy.`, removeYes: 'Remove it', removeNo: 'Keep it', removed: (n) => `The key ${n} is removed.`,
     noElections: 'No election is open for voting on this node.', vote: 'Vote', voteIn: (x) => `Vote in ${x}`,
     noReceipts: 'No ballot cast from this browser yet.',
     passShort: 'The passphrase must have at least 8 characters.', passDiffer: 'The two passphrases differ.',
@@ -102,7 +102,7 @@ const UI = {
     backToReview: 'Revenir à mes choix', castTitle: 'Votre bulletin', downloadReceipt: 'Télécharger le reçu',
     showReceipt: 'Afficher le reçu', backToElections: 'Revenir aux scrutins', receiptsTitle: 'Vos reçus',
     checkTitle: 'Vérifier mon bulletin', receiptFile: 'Un fichier de reçu', orTrackingCode: 'ou un code de suivi', check: 'Vérifier',
-    noKeys: 'Aucune clé pour l’instant : ajoutez-en une ci-dessous.', copy: (n) => `Copier la clé publique de ${n}`, copied: 'La clé publique est copiée.',
+    noKeys: 'Aucune clé pour l’instant : ajoutez-en une ci-dessous.', copy: (n) => `Copier la clé publique de ${n}`, copied: 'La clé publique est copiée.', remove: (n) => `Retirer ${n}`, removeAsk: (n) => `Retirer définitivement la clé ${n} de ce portefeuille ? Exportez d’abord le fichier de clés pour en garder une copie.`, removeYes: 'La retirer', removeNo: 'La garder', removed: (n) => `La clé ${n} est retirée.`,
     noElections: 'Aucun scrutin n’est ouvert au vote sur ce nœud.', vote: 'Voter', voteIn: (x) => `Voter : ${x}`,
     noReceipts: 'Aucun bulletin déposé depuis ce navigateur pour l’instant.',
     passShort: 'La phrase secrète doit compter au moins 8 caractères.', passDiffer: 'Les deux phrases secrètes diffèrent.',
@@ -176,7 +176,7 @@ const UI = {
     backToReview: 'Zurück zur Auswahl', castTitle: 'Ihr Stimmzettel', downloadReceipt: 'Beleg herunterladen',
     showReceipt: 'Beleg anzeigen', backToElections: 'Zurück zu den Wahlen', receiptsTitle: 'Ihre Belege',
     checkTitle: 'Meinen Stimmzettel prüfen', receiptFile: 'Eine Belegdatei', orTrackingCode: 'oder ein Verfolgungscode', check: 'Prüfen',
-    noKeys: 'Noch kein Schlüssel: fügen Sie unten einen hinzu.', copy: (n) => `Öffentlichen Schlüssel von ${n} kopieren`, copied: 'Der öffentliche Schlüssel ist kopiert.',
+    noKeys: 'Noch kein Schlüssel: fügen Sie unten einen hinzu.', copy: (n) => `Öffentlichen Schlüssel von ${n} kopieren`, copied: 'Der öffentliche Schlüssel ist kopiert.', remove: (n) => `${n} entfernen`, removeAsk: (n) => `Den Schlüssel ${n} endgültig aus dieser Wallet entfernen? Exportieren Sie vorher die Schlüsseldatei, um eine Kopie zu behalten.`, removeYes: 'Entfernen', removeNo: 'Behalten', removed: (n) => `Der Schlüssel ${n} ist entfernt.`,
     noElections: 'Auf diesem Knoten ist keine Wahl offen.', vote: 'Wählen', voteIn: (x) => `Wählen: ${x}`,
     noReceipts: 'Aus diesem Browser wurde noch kein Stimmzettel abgegeben.',
     passShort: 'Die Passphrase muss mindestens 8 Zeichen haben.', passDiffer: 'Die beiden Passphrasen unterscheiden sich.',
@@ -238,11 +238,12 @@ const SECTIONS = ['s-loading', 's-setup', 's-unlock', 's-keys', 's-elections', '
 const MAIN = ['s-keys', 's-elections', 's-receipts'];
 
 const state = {
-  lang: 'en', passphrase: '', unlocked: false, keys: [], sealed: '', hasKeystore: false,
+  lang: 'en', unlocked: false, keys: [], sealed: '', hasKeystore: false,
   chainID: '', trusted: null, elections: [],
   el: null, summary: null, key: '', seq: 1, choices: null, view: [], timings: {},
 };
 window.evoteWalletState = state; // read by the browser tests (public data and timings only)
+let passphrase = ''; // while unlocked, to reseal the keystore after a change; never in state
 
 function t(key, ...args) {
   const v = UI[state.lang][key] ?? UI.en[key];
@@ -358,7 +359,7 @@ function textLang(tx) {
 
 // ---- the keystore ----
 async function seal() {
-  const a = await busyCall(t('sealing'), 'seal', { passphrase: state.passphrase });
+  const a = await busyCall(t('sealing'), 'seal', { passphrase });
   if (!a.ok) { failed(a); return false; }
   state.timings.sealMs = a.ms;
   state.sealed = bytesToB64(b64ToBytes(a.sealed));
@@ -378,7 +379,8 @@ function unlocked(keys) {
 }
 async function lock(why) {
   await call('lock', {});
-  Object.assign(state, { unlocked: false, passphrase: '', keys: [], el: null, choices: null });
+  Object.assign(state, { unlocked: false, keys: [], el: null, choices: null });
+  passphrase = '';
   for (const id of ['unlock-pass', 'setup-pass', 'setup-pass2', 'setup-file-pass', 'import-file-pass', 'import-text']) $(id).value = '';
   renderKeys();
   clearMessages();
@@ -397,12 +399,22 @@ function renderKeys() {
   else {
     list.replaceChildren(...state.keys.map((k) => el('li', {},
       el('strong', {}, k.name), ' ', el('code', { class: 'pubkey' }, k.public), ' ',
-      el('button', { type: 'button', class: 'secondary', onclick: () => copyKey(k) }, t('copy', k.name)))));
+      el('button', { type: 'button', class: 'secondary', onclick: () => copyKey(k) }, t('copy', k.name)),
+      state.removing === k.name
+        ? el('span', { class: 'confirm' }, el('span', { role: 'alert' }, t('removeAsk', k.name)), ' ',
+          el('button', { type: 'button', id: 'remove-yes', onclick: () => removeKey(k.name) }, t('removeYes')),
+          el('button', { type: 'button', id: 'remove-no', class: 'secondary', onclick: () => { state.removing = ''; renderKeys(); } }, t('removeNo')))
+        : el('button', { type: 'button', class: 'secondary', 'data-remove': k.name, onclick: () => { state.removing = k.name; renderKeys(); $('remove-no').focus(); } }, t('remove', k.name)))));
   }
   const sel = $('vote-key');
   const was = sel.value;
   sel.replaceChildren(...state.keys.map((k) => el('option', { value: k.name }, k.name)));
   if (state.keys.some((k) => k.name === was)) sel.value = was;
+}
+async function removeKey(name) {
+  state.removing = '';
+  await changeKeys('remove', { name }, '', () => t('removed', name));
+  renderKeys();
 }
 async function copyKey(k) {
   try { await navigator.clipboard.writeText(k.public); notice(t('copied')); } catch { notice(k.public); }
@@ -735,7 +747,7 @@ async function setupCreate(ev) {
   if (errs.length) { problem(errs); return; }
   const a = await call('create', {});
   if (!a.ok) { failed(a); return; }
-  state.passphrase = p;
+  passphrase = p;
   if (!(await seal())) return;
   $('setup-pass').value = $('setup-pass2').value = '';
   unlocked(a.keys);
@@ -754,7 +766,7 @@ async function setupImport(ev) {
   const a = await busyCall(t('deriving'), 'open', { sealed, passphrase: p });
   if (!a.ok) { failed(a, 'setup-file-pass'); return; }
   state.timings.openMs = a.ms;
-  state.passphrase = p; // the file's passphrase becomes the wallet's
+  passphrase = p; // the file's passphrase becomes the wallet's
   if (!(await seal())) return;
   $('setup-file-pass').value = '';
   unlocked(a.keys);
@@ -768,7 +780,7 @@ async function unlock(ev) {
   const a = await busyCall(t('deriving'), 'open', { sealed: state.sealed, passphrase: p });
   if (!a.ok) { failed(a, 'unlock-pass'); return; }
   state.timings.openMs = a.ms;
-  state.passphrase = p;
+  passphrase = p;
   $('unlock-pass').value = '';
   setDownload($('export'), b64ToBytes(state.sealed), 'evote-wallet.keystore', 'application/octet-stream');
   unlocked(a.keys);
@@ -779,7 +791,7 @@ async function changeKeys(op, args, field, done) {
   clearMessages();
   const a = await call(op, args);
   if (!a.ok) { failed(a, field); return; }
-  state.keys = a.keys;
+  state.keys = a.keys || [];
   if (!(await seal())) return;
   renderKeys();
   notice(done(a));
