@@ -17,7 +17,7 @@ const UI = {
     keystoreFile: 'Keystore file', filePassphrase: 'The file’s passphrase', importFile: 'Import the file',
     unlockTitle: 'Unlock your wallet', unlock: 'Unlock', keysTitle: 'Your keys',
     keysIntro: 'Give the public key (evote-voter:…) to the election’s officials so that they put it on the voter roll.',
-    lock: 'Lock the wallet', export: 'Export the keystore file', manageKeys: 'Add a key', keyName: 'Name of the key',
+    lock: 'Lock the wallet', export: 'Export the keystore file', manageKeys: 'Add a key', newKeyTitle: 'A new key', importTextTitle: 'A key from its text', importFileTitle2: 'The keys of a keystore file', keyName: 'Name of the key',
     nameHint: '1 to 64 letters, digits, dots, dashes or underscores.', generate: 'Create a new key',
     keyText: 'The key’s text (evote-voter-secret:…)', importKey: 'Import the key', electionsTitle: 'Open elections',
     voteAs: 'Vote with the key', refresh: 'Refresh the list', review: 'Review my choices', cancel: 'Cancel', reviewTitle: 'Check your choices',
@@ -91,7 +91,7 @@ const UI = {
     keystoreFile: 'Fichier de clés', filePassphrase: 'La phrase secrète du fichier', importFile: 'Importer le fichier',
     unlockTitle: 'Déverrouiller votre portefeuille', unlock: 'Déverrouiller', keysTitle: 'Vos clés',
     keysIntro: 'Donnez la clé publique (evote-voter:…) aux organisateurs du scrutin pour qu’ils l’inscrivent sur la liste électorale.',
-    lock: 'Verrouiller le portefeuille', export: 'Exporter le fichier de clés', manageKeys: 'Ajouter une clé', keyName: 'Nom de la clé',
+    lock: 'Verrouiller le portefeuille', export: 'Exporter le fichier de clés', manageKeys: 'Ajouter une clé', newKeyTitle: 'Une nouvelle clé', importTextTitle: 'Une clé par son texte', importFileTitle2: 'Les clés d’un fichier de clés', keyName: 'Nom de la clé',
     nameHint: '1 à 64 lettres, chiffres, points, tirets ou soulignés.', generate: 'Créer une nouvelle clé',
     keyText: 'Le texte de la clé (evote-voter-secret:…)', importKey: 'Importer la clé', electionsTitle: 'Scrutins ouverts',
     voteAs: 'Voter avec la clé', refresh: 'Actualiser la liste', review: 'Relire mes choix', cancel: 'Annuler', reviewTitle: 'Vérifiez vos choix',
@@ -165,7 +165,7 @@ const UI = {
     keystoreFile: 'Schlüsseldatei', filePassphrase: 'Die Passphrase der Datei', importFile: 'Datei importieren',
     unlockTitle: 'Ihre Wallet entsperren', unlock: 'Entsperren', keysTitle: 'Ihre Schlüssel',
     keysIntro: 'Geben Sie den öffentlichen Schlüssel (evote-voter:…) den Wahlverantwortlichen, damit sie ihn ins Wählerverzeichnis eintragen.',
-    lock: 'Wallet sperren', export: 'Schlüsseldatei exportieren', manageKeys: 'Schlüssel hinzufügen', keyName: 'Name des Schlüssels',
+    lock: 'Wallet sperren', export: 'Schlüsseldatei exportieren', manageKeys: 'Schlüssel hinzufügen', newKeyTitle: 'Ein neuer Schlüssel', importTextTitle: 'Ein Schlüssel aus seinem Text', importFileTitle2: 'Die Schlüssel einer Schlüsseldatei', keyName: 'Name des Schlüssels',
     nameHint: '1 bis 64 Buchstaben, Ziffern, Punkte, Binde- oder Unterstriche.', generate: 'Neuen Schlüssel erzeugen',
     keyText: 'Der Text des Schlüssels (evote-voter-secret:…)', importKey: 'Schlüssel importieren', electionsTitle: 'Offene Wahlen',
     voteAs: 'Wählen mit dem Schlüssel', refresh: 'Liste aktualisieren', review: 'Auswahl prüfen', cancel: 'Abbrechen', reviewTitle: 'Prüfen Sie Ihre Auswahl',
@@ -344,17 +344,21 @@ function applyLang() {
   if (state.el && !$('s-ballot').hidden) renderBallot(readRaw());
   if (state.choices && !$('s-review').hidden) renderReview();
 }
-function text(tx) {
-  if (!tx) return '';
-  const langs = state.el ? state.el.manifest.languages || [] : [];
-  if (tx[state.lang] != null) return tx[state.lang];
-  for (const l of langs) if (tx[l] != null) return tx[l];
-  return Object.values(tx)[0] || '';
+// The manifest's texts are shown in the page's language where the manifest
+// has it, else in the first of the browser's languages it has, else in its
+// first language.
+function textLangs() {
+  const nav = (navigator.languages || []).map((l) => l.slice(0, 2));
+  return [state.lang, ...nav, ...(state.el ? state.el.manifest.languages || [] : [])];
 }
 function textLang(tx) {
-  if (!tx || tx[state.lang] != null) return state.lang;
-  const langs = state.el ? state.el.manifest.languages || [] : [];
-  return langs.find((l) => tx[l] != null) || state.lang;
+  if (!tx) return state.lang;
+  return textLangs().find((l) => tx[l] != null) || Object.keys(tx)[0] || state.lang;
+}
+function text(tx) {
+  if (!tx) return '';
+  const l = textLang(tx);
+  return tx[l] != null ? tx[l] : '';
 }
 
 // ---- the keystore ----
