@@ -440,6 +440,27 @@ func TestWalletInBrowser(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
 	waitJS(t, ctx, `document.querySelectorAll('#receipts .receipt').length === 2`, 10*time.Second)
+	// They are kept sealed under the passphrase.
+	var sealedReceipts string
+	eval(t, ctx, `new Promise((resolve) => { const q = indexedDB.open('evote-wallet'); q.onsuccess = () => {
+		const g = q.result.transaction('kv').objectStore('kv').get('receipts'); g.onsuccess = () => resolve(g.result); }; })`, &sealedReceipts)
+	rawReceipts, err := base64.StdEncoding.DecodeString(sealedReceipts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(rawReceipts, []byte(`"tracking_code"`)) {
+		t.Error("the receipts are kept in the clear")
+	}
+	pt, err := wallet.Open([]byte(pass), rawReceipts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []struct {
+		File string `json:"file"`
+	}
+	if err := json.Unmarshal(pt, &kept); err != nil || len(kept) != 2 || kept[0].File != string(receipt1) {
+		t.Errorf("the sealed receipts open to %d entries (%v), want the two receipt files", len(kept), err)
+	}
 
 	// Check my ballot, by a receipt file.
 	run(t, ctx, chromedp.SetUploadFiles("#check-file", []string{receiptFile}, chromedp.ByQuery), chromedp.Click("#check-form button", chromedp.ByQuery))

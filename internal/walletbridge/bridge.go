@@ -12,6 +12,8 @@
 //	open          sealed, passphrase     open a keystore (wallet.OpenKeystore)
 //	seal          passphrase             seal the keystore (wallet.SealKeystore, DefaultKDF)
 //	lock                                 forget the keystore
+//	seal_data     passphrase, data       seal other bytes (the receipts) the same way (wallet.Seal)
+//	open_data     passphrase, sealed     open them (wallet.Open)
 //	generate      name                   a new key
 //	import_text   name, text             a key in its text form (evote-voter-secret:…)
 //	import_file   sealed, passphrase     merge a keystore file of `evote wallet`
@@ -56,6 +58,7 @@ type Bridge struct {
 // args are every call's possible arguments.
 type args struct {
 	Sealed     []byte                  `json:"sealed"`
+	Data       []byte                  `json:"data"`
 	Passphrase string                  `json:"passphrase"`
 	Name       string                  `json:"name"`
 	Text       string                  `json:"text"`
@@ -95,6 +98,7 @@ type Answer struct {
 	Added  []string  `json:"added,omitempty"`
 	Key    *KeyInfo  `json:"key,omitempty"`
 	Sealed []byte    `json:"sealed,omitempty"`
+	Data   []byte    `json:"data,omitempty"`
 
 	Election *ElectionInfo `json:"election,omitempty"`
 
@@ -172,6 +176,21 @@ func (b *Bridge) call(op string, raw []byte) (*Answer, error) {
 	case "lock":
 		b.ks = nil
 		return &Answer{}, nil
+	case "seal_data":
+		if a.Passphrase == "" {
+			return nil, fmt.Errorf("%w: an empty passphrase", wallet.ErrPassphrase)
+		}
+		sealed, err := wallet.Seal([]byte(a.Passphrase), a.Data, b.kdf(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		return &Answer{Sealed: sealed}, nil
+	case "open_data":
+		data, err := wallet.Open([]byte(a.Passphrase), a.Sealed)
+		if err != nil {
+			return nil, err
+		}
+		return &Answer{Data: data}, nil
 	case "election":
 		return b.election(a)
 	case "receipt_file":
@@ -187,11 +206,7 @@ func (b *Bridge) call(op string, raw []byte) (*Answer, error) {
 		if a.Passphrase == "" {
 			return nil, fmt.Errorf("%w: an empty passphrase", wallet.ErrPassphrase)
 		}
-		p := b.KDF
-		if p == (wallet.KDFParams{}) {
-			p = wallet.DefaultKDF
-		}
-		sealed, err := wallet.SealKeystore(b.ks, []byte(a.Passphrase), p, rand.Reader)
+		sealed, err := wallet.SealKeystore(b.ks, []byte(a.Passphrase), b.kdf(), rand.Reader)
 		if err != nil {
 			return nil, err
 		}
@@ -238,6 +253,13 @@ func (b *Bridge) call(op string, raw []byte) (*Answer, error) {
 		return b.ballot(op, a)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownOp, op)
+}
+
+func (b *Bridge) kdf() wallet.KDFParams {
+	if b.KDF == (wallet.KDFParams{}) {
+		return wallet.DefaultKDF
+	}
+	return b.KDF
 }
 
 func (b *Bridge) keys() *Answer {

@@ -108,6 +108,18 @@ func TestKeystore(t *testing.T) {
 	if a := mustOK(t, call(t, b, "open", map[string]any{"sealed": sealed, "passphrase": "pw"})); len(a.Keys) != 2 {
 		t.Fatalf("reopened: %+v", a.Keys)
 	}
+
+	// Other bytes (the page's receipts) are sealed the same way.
+	data := mustOK(t, call(t, b, "seal_data", map[string]any{"passphrase": "pw", "data": []byte("receipts")})).Sealed
+	if pt, err := wallet.Open([]byte("pw"), data); err != nil || string(pt) != "receipts" {
+		t.Fatalf("wallet.Open of sealed data: %q, %v", pt, err)
+	}
+	if a := call(t, b, "open_data", map[string]any{"passphrase": "no", "sealed": data}); a.Error != "passphrase" {
+		t.Fatalf("open_data with a wrong passphrase: %+v", a)
+	}
+	if a := mustOK(t, call(t, b, "open_data", map[string]any{"passphrase": "pw", "sealed": data})); string(a.Data) != "receipts" {
+		t.Fatalf("open_data: %q", a.Data)
+	}
 }
 
 // TestBallots: the election is checked against its id; ballots follow

@@ -244,6 +244,7 @@ const state = {
 };
 window.evoteWalletState = state; // read by the browser tests (public data and timings only)
 let passphrase = ''; // while unlocked, to reseal the keystore after a change; never in state
+let receipts = []; // while unlocked: the receipts, kept sealed under the passphrase
 
 function t(key, ...args) {
   const v = UI[state.lang][key] ?? UI.en[key];
@@ -385,6 +386,7 @@ async function lock(why) {
   await call('lock', {});
   Object.assign(state, { unlocked: false, keys: [], el: null, choices: null });
   passphrase = '';
+  receipts = [];
   for (const id of ['unlock-pass', 'setup-pass', 'setup-pass2', 'setup-file-pass', 'import-file-pass', 'import-text']) $(id).value = '';
   renderKeys();
   clearMessages();
@@ -677,16 +679,31 @@ async function cast() {
   }
   $('cast-h').focus();
 }
+// The receipts are kept in IndexedDB as one sealed secret (the keystore's
+// format, docs/spec/keystore.md: Argon2id and XChaCha20-Poly1305) holding
+// their list as JSON: they name the voter's key, the election and the
+// ballot.
+async function loadReceipts() {
+  receipts = [];
+  const sealed = await idbGet('receipts');
+  if (!sealed) return true;
+  const a = await busyCall(t('deriving'), 'open_data', { passphrase, sealed });
+  if (!a.ok) { failed(a); return false; }
+  receipts = JSON.parse(new TextDecoder().decode(b64ToBytes(a.data)));
+  return true;
+}
 async function saveReceipt(fileText, file) {
-  const list = (await idbGet('receipts')) || [];
-  const i = list.findIndex((r) => r.tracking_code === file.tracking_code);
+  const i = receipts.findIndex((r) => r.tracking_code === file.tracking_code);
   const entry = { tracking_code: file.tracking_code, election: file.election, seq: file.seq, height: file.receipt ? file.receipt.height : 0, file: fileText };
-  if (i >= 0) list[i] = entry; else list.push(entry);
-  await idbPut('receipts', list);
+  if (i >= 0) receipts[i] = entry; else receipts.push(entry);
+  const data = bytesToB64(new TextEncoder().encode(JSON.stringify(receipts)));
+  const a = await busyCall(t('sealing'), 'seal_data', { passphrase, data });
+  if (!a.ok) { failed(a); return; }
+  await idbPut('receipts', a.sealed);
   renderReceipts();
 }
-async function renderReceipts() {
-  const list = state.unlocked ? ((await idbGet('receipts')) || []) : [];
+function renderReceipts() {
+  const list = state.unlocked ? receipts : [];
   const ul = $('receipts');
   if (!list.length) { ul.replaceChildren(el('li', {}, t('noReceipts'))); return; }
   ul.replaceChildren(...list.map((r) => {
@@ -786,6 +803,7 @@ async function unlock(ev) {
   state.timings.openMs = a.ms;
   passphrase = p;
   $('unlock-pass').value = '';
+  if (!(await loadReceipts())) return;
   setDownload($('export'), b64ToBytes(state.sealed), 'evote-wallet.keystore', 'application/octet-stream');
   unlocked(a.keys);
   $('keys-h').setAttribute('tabindex', '-1');
