@@ -23,8 +23,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/evote/evote/api"
+	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/observer"
+	"github.com/evote/evote/observer/feed"
 	"github.com/evote/evote/wallet"
 )
 
@@ -129,6 +132,27 @@ func (w *walletNode) enrolAndOpen(t testing.TB, voters ...string) {
 	if err := w.e.Authority.Open(ctx, w.e.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fingerprint is the genesis fingerprint of the node's chain, as the
+// election's record head gives it.
+func (w *walletNode) fingerprint(t testing.TB) string {
+	t.Helper()
+	n := w.tn.node.Load()
+	var head *observer.RecordHead
+	err := n.App().Store().View(t.Context(), func(_ chain.Meta, st election.ReadStore) error {
+		var err error
+		head, err = feed.Head(n, st, w.e.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := head.GenesisFingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
 }
 
 // evoteBinary builds the evote command once per test run.
@@ -332,6 +356,10 @@ func TestWalletInBrowser(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
 	waitJS(t, ctx, electionsListed, 10*time.Second)
+	// The trust anchor: the genesis validators, whose fingerprint is shown.
+	if got, fp := textOf(t, ctx, "#anchor"), w.fingerprint(t); !strings.Contains(got, fp) {
+		t.Errorf("the anchor %q does not name the genesis fingerprint %s", got, fp)
+	}
 
 	// The booth: choose, review, audit a ballot first.
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
@@ -541,7 +569,7 @@ func tabTo(t testing.TB, ctx context.Context, id string) {
 func TestWalletByKeyboard(t *testing.T) {
 	w := startWalletNode(t, keyboardTemplate)
 	ctx := newBrowser(t, 360, 740)
-	run(t, ctx, chromedp.Navigate(w.url+"/wallet"))
+	run(t, ctx, chromedp.Navigate(w.url+"/wallet?genesis="+w.fingerprint(t)))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
 	shown(t, ctx, "s-setup", 5*time.Second)
 
@@ -559,6 +587,9 @@ func TestWalletByKeyboard(t *testing.T) {
 	tabTo(t, ctx, "refresh-elections")
 	press(t, ctx, "\r")
 	waitJS(t, ctx, electionsListed, 10*time.Second)
+	if got := textOf(t, ctx, "#anchor"); !strings.Contains(got, "the one in this page’s address") {
+		t.Errorf("the anchor with the genesis pinned: %q", got)
+	}
 	tabTo(t, ctx, "vote-0")
 	press(t, ctx, "\r")
 	shown(t, ctx, "s-ballot", 10*time.Second)
@@ -597,12 +628,15 @@ func TestWalletByKeyboard(t *testing.T) {
 func TestWalletLocksWhenIdle(t *testing.T) {
 	w := startWalletNode(t, walletTemplate)
 	ctx := newBrowser(t, 360, 740)
-	run(t, ctx, chromedp.Navigate(w.url+"/wallet?idle=3"))
+	// The page is opened for another chain's genesis: the node is refused.
+	run(t, ctx, chromedp.Navigate(w.url+"/wallet?idle=3&genesis="+strings.Repeat("0", 64)))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
 	const pass = "idle wallet passphrase"
 	run(t, ctx, chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery), chromedp.SendKeys("#setup-pass2", pass, chromedp.ByQuery),
 		chromedp.Click("#setup-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
+	waitJS(t, ctx, `document.getElementById('problem').innerText.includes('Do not vote through this node')`, 15*time.Second)
+	waitJS(t, ctx, `document.querySelectorAll('#elections button').length === 0`, 5*time.Second)
 	run(t, ctx, chromedp.SendKeys("#gen-name", "idle", chromedp.ByQuery), chromedp.Click("#gen-form button", chromedp.ByQuery))
 	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1 && document.getElementById('busy').hidden`, 60*time.Second)
 	shown(t, ctx, "s-unlock", 15*time.Second)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,9 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/nodetest"
+	"github.com/evote/evote/internal/receiptlite"
+	"github.com/evote/evote/observer"
+	"github.com/evote/evote/observer/feed"
 )
 
 // TestNodeReceipts: the receipts of a real node (an election created and
@@ -88,6 +93,37 @@ func TestNodeReceipts(t *testing.T) {
 		t.Fatal("no block held three transactions or more")
 	}
 	compareAlterations(t, multi, vals, chainID, 50)
+
+	// The genesis anchor of the record's head is observer's fingerprint
+	// and the node's genesis validators.
+	var head *observer.RecordHead
+	err = n.App().Store().View(ctx, func(_ chain.Meta, st election.ReadStore) error {
+		var err error
+		head, err = feed.Head(n, st, id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawHead, err := json.Marshal(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := head.GenesisFingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := receiptlite.GenesisAnchor(rawHead, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint != want || a.ChainID != chainID || len(a.Validators) != len(vals) ||
+		!strings.EqualFold(a.Validators[0].Address, vals[0].Address) || a.Validators[0].Power != vals[0].Power {
+		t.Fatalf("the anchor %+v, want fingerprint %s and validators %+v", a, want, vals)
+	}
+	if _, err := receiptlite.GenesisAnchor(rawHead, strings.Repeat("0", 64)); !errors.Is(err, receiptlite.ErrGenesis) {
+		t.Fatalf("another pinned fingerprint: %v", err)
+	}
 }
 
 // apiReceiptJSON is the receipt as the API serves it (web's apiReceipt).

@@ -24,6 +24,8 @@
 //	spoil         key, seq, choices      a ballot opened in an audit file (wallet.SpoilBallot)
 //	receipt_file  file, trusted?         check a receipt file (receiptlite), against
 //	                                     trusted validators if given, else the file's own
+//	genesis       head, pin?             the trust anchor: the genesis validators and fingerprint
+//	                                     of the record's head (the feed's hello), pinned if given
 //	receipt       receipt, chain_id,     check a node's receipt (GET /api/v1/receipts/{code})
 //	              trusted                against trusted validators; name the ballot in it
 //
@@ -69,6 +71,8 @@ type args struct {
 	Seq        uint64                  `json:"seq"`
 	Choices    [][]uint64              `json:"choices"`
 	File       json.RawMessage         `json:"file"`
+	Head       json.RawMessage         `json:"head"`
+	Pin        string                  `json:"pin"`
 	Trusted    []receiptlite.Validator `json:"trusted"`
 	Receipt    *receiptlite.Receipt    `json:"receipt"`
 }
@@ -108,6 +112,8 @@ type Answer struct {
 	Opened       [][]uint64 `json:"opened,omitempty"`
 
 	Receipt *ReceiptInfo `json:"receipt,omitempty"`
+
+	Anchor *receiptlite.Anchor `json:"anchor,omitempty"`
 }
 
 // ElectionInfo is the checked election.
@@ -197,6 +203,12 @@ func (b *Bridge) call(op string, raw []byte) (*Answer, error) {
 		return receiptFile(a)
 	case "receipt":
 		return receipt(a)
+	case "genesis":
+		anchor, err := receiptlite.GenesisAnchor(a.Head, strings.ToLower(strings.TrimSpace(a.Pin)))
+		if err != nil {
+			return nil, err
+		}
+		return &Answer{Anchor: anchor}, nil
 	}
 	if b.ks == nil {
 		return nil, ErrLocked
@@ -420,6 +432,7 @@ func errorCode(err error) string {
 		{election.ErrInvalidKey, "invalid_key"},
 		{election.ErrInvalidManifest, "invalid_manifest"},
 		{receiptlite.ErrBad, "bad_receipt"},
+		{receiptlite.ErrGenesis, "genesis"},
 	} {
 		if errors.Is(err, c.target) {
 			return c.code

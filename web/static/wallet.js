@@ -59,6 +59,10 @@ const UI = {
     receiptLine: (e, s, h) => `Election ${e}…, ballot ${s}, block ${h}`, receiptPending: (e, s) => `Election ${e}…, ballot ${s}, pending`,
     trustChanged: (c) => `The node’s validators for chain ${c} are not those this browser trusted first; receipts are checked against the first ones.`,
     trustNote: (n, c) => `Receipts are checked against the ${n} validator(s) this browser saw first for chain ${c}.`,
+    anchorGenesis: (n, f) => `Receipts are checked against the ${n} validator(s) of this chain’s genesis, whose fingerprint is ${f}: compare it with the one the election’s organisers publish.`,
+    anchorPinned: (n, f) => `Receipts are checked against the ${n} validator(s) of this chain’s genesis, whose fingerprint ${f} is the one in this page’s address.`,
+    genesisBad: (m) => `Do not vote through this node: its chain is not the one this page’s address names (${m}).`,
+    noGenesis: 'the node did not give its genesis', noTrust: 'This browser has no validators to check receipts against: refresh the list of elections.',
     unavailable: (m) => `The wallet cannot run in this browser: ${m}`,
     nodeError: (m) => `The node answered with an error: ${m}`,
     errors: {
@@ -69,7 +73,7 @@ const UI = {
       invalid_manifest: 'The node’s election does not match its id: the node is not to be trusted.',
       invalid_choice: 'The choices break the contest’s rules.', bad_receipt: 'The receipt does not check out.',
       locked: 'The wallet is locked.', no_election: 'Choose an election first.', unavailable: 'The wallet could not load.',
-      failed: 'The operation failed.',
+      genesis: 'The node’s chain is not the one this page’s address names.', failed: 'The operation failed.',
     },
     codes: {
       'not-on-roll': 'Your key is not on this election’s voter roll: give your public key to the officials.',
@@ -133,6 +137,10 @@ const UI = {
     receiptLine: (e, s, h) => `Scrutin ${e}…, bulletin ${s}, bloc ${h}`, receiptPending: (e, s) => `Scrutin ${e}…, bulletin ${s}, en attente`,
     trustChanged: (c) => `Les validateurs du nœud pour la chaîne ${c} ne sont pas ceux que ce navigateur a vus en premier ; les reçus sont vérifiés avec les premiers.`,
     trustNote: (n, c) => `Les reçus sont vérifiés avec les ${n} validateur(s) vus en premier par ce navigateur pour la chaîne ${c}.`,
+    anchorGenesis: (n, f) => `Les reçus sont vérifiés avec les ${n} validateur(s) de la genèse de cette chaîne, d’empreinte ${f} : comparez-la avec celle que publient les organisateurs du scrutin.`,
+    anchorPinned: (n, f) => `Les reçus sont vérifiés avec les ${n} validateur(s) de la genèse de cette chaîne, dont l’empreinte ${f} est celle de l’adresse de cette page.`,
+    genesisBad: (m) => `Ne votez pas par ce nœud : sa chaîne n’est pas celle que nomme l’adresse de cette page (${m}).`,
+    noGenesis: 'le nœud n’a pas donné sa genèse', noTrust: 'Ce navigateur n’a aucun validateur avec lequel vérifier les reçus : actualisez la liste des scrutins.',
     unavailable: (m) => `Le portefeuille ne peut pas fonctionner dans ce navigateur : ${m}`,
     nodeError: (m) => `Le nœud a répondu par une erreur : ${m}`,
     errors: {
@@ -143,7 +151,7 @@ const UI = {
       invalid_manifest: 'Le scrutin du nœud ne correspond pas à son identifiant : ne vous fiez pas au nœud.',
       invalid_choice: 'Les choix enfreignent les règles de la question.', bad_receipt: 'Le reçu ne se vérifie pas.',
       locked: 'Le portefeuille est verrouillé.', no_election: 'Choisissez d’abord un scrutin.', unavailable: 'Le portefeuille n’a pas pu se charger.',
-      failed: 'L’opération a échoué.',
+      genesis: 'La chaîne du nœud n’est pas celle que nomme l’adresse de cette page.', failed: 'L’opération a échoué.',
     },
     codes: {
       'not-on-roll': 'Votre clé n’est pas sur la liste électorale de ce scrutin : donnez votre clé publique aux organisateurs.',
@@ -207,6 +215,10 @@ const UI = {
     receiptLine: (e, s, h) => `Wahl ${e}…, Stimmzettel ${s}, Block ${h}`, receiptPending: (e, s) => `Wahl ${e}…, Stimmzettel ${s}, ausstehend`,
     trustChanged: (c) => `Die Validatoren des Knotens für die Kette ${c} sind nicht die, denen dieser Browser zuerst vertraute; Belege werden gegen die ersten geprüft.`,
     trustNote: (n, c) => `Belege werden gegen die ${n} Validatoren geprüft, die dieser Browser für die Kette ${c} zuerst sah.`,
+    anchorGenesis: (n, f) => `Belege werden gegen die ${n} Validatoren der Genesis dieser Kette geprüft, Fingerabdruck ${f}: vergleichen Sie ihn mit dem von den Veranstaltern veröffentlichten.`,
+    anchorPinned: (n, f) => `Belege werden gegen die ${n} Validatoren der Genesis dieser Kette geprüft, deren Fingerabdruck ${f} der in der Adresse dieser Seite ist.`,
+    genesisBad: (m) => `Wählen Sie nicht über diesen Knoten: seine Kette ist nicht die, die die Adresse dieser Seite nennt (${m}).`,
+    noGenesis: 'der Knoten hat seine Genesis nicht geliefert', noTrust: 'Dieser Browser hat keine Validatoren, gegen die er Belege prüfen kann: aktualisieren Sie die Liste der Wahlen.',
     unavailable: (m) => `Die Wallet kann in diesem Browser nicht laufen: ${m}`,
     nodeError: (m) => `Der Knoten hat mit einem Fehler geantwortet: ${m}`,
     errors: {
@@ -217,7 +229,7 @@ const UI = {
       invalid_manifest: 'Die Wahl des Knotens passt nicht zu ihrer Kennung: vertrauen Sie dem Knoten nicht.',
       invalid_choice: 'Die Auswahl verletzt die Regeln der Frage.', bad_receipt: 'Der Beleg besteht die Prüfung nicht.',
       locked: 'Die Wallet ist gesperrt.', no_election: 'Wählen Sie zuerst eine Wahl.', unavailable: 'Die Wallet konnte nicht geladen werden.',
-      failed: 'Der Vorgang ist fehlgeschlagen.',
+      genesis: 'Die Kette des Knotens ist nicht die, die die Adresse dieser Seite nennt.', failed: 'Der Vorgang ist fehlgeschlagen.',
     },
     codes: {
       'not-on-roll': 'Ihr Schlüssel steht nicht im Wählerverzeichnis dieser Wahl: geben Sie Ihren öffentlichen Schlüssel den Verantwortlichen.',
@@ -340,6 +352,7 @@ function applyLang() {
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   document.title = t('title') + ' – evote';
   renderKeys();
+  renderAnchor();
   renderElections();
   renderReceipts();
   if (state.el && !$('s-ballot').hidden) renderBallot(readRaw());
@@ -434,27 +447,83 @@ async function api(path, opts) {
   try { body = JSON.parse(raw); } catch { body = { error: raw }; }
   return { status: resp.status, ok: resp.ok, body, raw };
 }
+// The trust anchor of receipts. The genesis validators of the chain, from
+// the head of an election's record that the feed's hello carries, checked
+// against the genesis fingerprint in the page's address (?genesis=) when
+// there is one; kept per chain on first use. Before the node holds any
+// election, the validators of its status, kept likewise (as the CLI records
+// them when it casts).
+const PIN = (new URLSearchParams(location.search).get('genesis') || '').trim().toLowerCase();
+function sameValidators(a, b) {
+  const key = (vs) => JSON.stringify((vs || []).map((v) => [v.pub_key, v.power]).sort());
+  return key(a) === key(b);
+}
+function feedHead(id) {
+  return new Promise((resolve) => {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    let ws;
+    try {
+      // A height far ahead: the node sends its hello, and no block.
+      ws = new WebSocket(`${scheme}://${location.host}/api/v1/feed?election=${id}&from=1000000000000&light=1`);
+    } catch { resolve(null); return; }
+    const timer = setTimeout(() => { ws.close(); resolve(null); }, 10000);
+    ws.onmessage = (e) => {
+      let m = null;
+      try { m = JSON.parse(e.data); } catch { /* not a hello */ }
+      if (m && m.type === 'hello') { clearTimeout(timer); ws.close(); resolve(m.head || null); }
+    };
+    ws.onerror = () => { clearTimeout(timer); resolve(null); };
+  });
+}
+async function anchorTrust(statusValidators, all) {
+  const key = 'trust:' + state.chainID;
+  let kept = await idbGet(key);
+  if (Array.isArray(kept)) kept = { from: 'status', validators: kept };
+  if (kept && kept.from === 'genesis' && (!PIN || kept.fingerprint === PIN)) return kept;
+  let head = null;
+  for (const e of all.slice(0, 3)) { head = await feedHead(e.id); if (head) break; }
+  if (head) {
+    const a = await call('genesis', { head, pin: PIN });
+    if (!a.ok) throw Object.assign(new Error(a.message), { genesis: true });
+    const anchor = { from: 'genesis', fingerprint: a.anchor.fingerprint, validators: a.anchor.validators };
+    if (a.anchor.chain_id !== state.chainID) throw Object.assign(new Error(a.anchor.chain_id), { genesis: true });
+    if (kept && !sameValidators(kept.validators, anchor.validators)) notice(t('trustChanged', state.chainID));
+    else { await idbPut(key, anchor); return anchor; }
+    return kept;
+  }
+  if (PIN) throw Object.assign(new Error(t('noGenesis')), { genesis: true });
+  if (kept) {
+    if (!sameValidators(kept.validators, statusValidators)) notice(t('trustChanged', state.chainID));
+    return kept;
+  }
+  const anchor = { from: 'status', validators: statusValidators };
+  await idbPut(key, anchor);
+  return anchor;
+}
+function renderAnchor() {
+  const a = state.anchor;
+  $('anchor').textContent = !a ? '' : a.from === 'genesis'
+    ? (PIN ? t('anchorPinned', a.validators.length, a.fingerprint) : t('anchorGenesis', a.validators.length, a.fingerprint))
+    : t('trustNote', a.validators.length, state.chainID);
+}
 async function refreshElections() {
   $('elections').setAttribute('aria-busy', 'true');
   try {
     const st = await api('/api/v1/status');
     if (!st.ok) throw new Error(st.body.error);
     state.chainID = st.body.chain_id;
-    const pinned = await idbGet('trust:' + state.chainID);
-    if (pinned) {
-      state.trusted = pinned;
-      if (JSON.stringify(pinned) !== JSON.stringify(st.body.validators)) notice(t('trustChanged', state.chainID));
-    } else {
-      state.trusted = st.body.validators;
-      await idbPut('trust:' + state.chainID, state.trusted);
-    }
     const list = await api('/api/v1/elections');
     if (!list.ok) throw new Error(list.body.error);
     state.elections = list.body.elections.filter((e) => e.phase === 'open');
+    state.anchor = null;
+    state.trusted = null;
+    state.anchor = await anchorTrust(st.body.validators, list.body.elections);
+    state.trusted = state.anchor.validators;
   } catch (err) {
-    problem([{ text: t('nodeError', String(err.message || err)) }]);
-    state.elections = [];
+    problem([{ text: err.genesis ? t('genesisBad', String(err.message)) : t('nodeError', String(err.message || err)) }]);
+    if (err.genesis) state.elections = [];
   }
+  renderAnchor();
   renderElections();
   $('elections').setAttribute('aria-busy', 'false');
 }
@@ -471,6 +540,7 @@ async function startBallot(summary) {
   clearMessages();
   const key = state.keys.find((k) => k.name === $('vote-key').value);
   if (!key) { problem([{ text: errText('no_key'), href: '#vote-key' }]); return; }
+  if (!state.trusted) { problem([{ text: t('noTrust'), href: '#refresh-elections' }]); return; }
   busy(t('loadingElection'));
   let d;
   try {
@@ -733,7 +803,8 @@ async function checkBallot(ev) {
       const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code));
       if (r.ok) file.receipt = r.body;
     }
-    const trusted = (await idbGet('trust:' + file.chain_id)) || undefined;
+    const kept = await idbGet('trust:' + file.chain_id);
+    const trusted = kept ? (Array.isArray(kept) ? kept : kept.validators) : undefined;
     const c = await busyCall(t('checking'), 'receipt_file', { file, trusted });
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
