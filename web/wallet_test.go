@@ -490,6 +490,11 @@ func TestWalletInBrowser(t *testing.T) {
 		t.Errorf("the sealed receipts open to %d entries (%v), want the two receipt files", len(kept), err)
 	}
 
+	// Check a kept receipt again: the first ballot, replaced since.
+	run(t, ctx, chromedp.Click("#receipts .receipt button", chromedp.ByQuery))
+	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('replaced')`, 30*time.Second)
+	eval(t, ctx, `document.getElementById('check-result').replaceChildren()`, nil)
+
 	// Check my ballot, by a receipt file.
 	run(t, ctx, chromedp.SetUploadFiles("#check-file", []string{receiptFile}, chromedp.ByQuery), chromedp.Click("#check-form button", chromedp.ByQuery))
 	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('replaced')`, 30*time.Second)

@@ -30,7 +30,7 @@ const UI = {
     checkTitle: 'Check my ballot', receiptFile: 'A receipt file', orTrackingCode: 'or a tracking code', check: 'Check',
     noKeys: 'No key yet: add one below.', copy: (n) => `Copy the public key of ${n}`, copied: 'The public key is copied.', remove: (n) => `Remove ${n}`, removeAsk: (n) => `Remove the key ${n} from this wallet for good? Export the keystore first to keep a copy.`, removeYes: 'Remove it', removeNo: 'Keep it', removed: (n) => `The key ${n} is removed.`,
     noElections: 'No election is open for voting on this node.', vote: 'Vote', voteIn: (x) => `Vote in ${x}`,
-    noReceipts: 'No ballot cast from this browser yet.',
+    noReceipts: 'No ballot cast from this browser yet.', checkAgain: (c) => `Check ballot ${c}… now`,
     passShort: 'The passphrase must have at least 8 characters.', passDiffer: 'The two passphrases differ.',
     needFile: 'Choose a keystore file.', needName: 'Give the key a name.', needText: 'Paste the key’s text.', needCheck: 'Choose a receipt file or type a tracking code.',
     deriving: 'Deriving the key from your passphrase (this takes a few seconds)…', sealing: 'Sealing the wallet under your passphrase…',
@@ -108,7 +108,7 @@ const UI = {
     checkTitle: 'Vérifier mon bulletin', receiptFile: 'Un fichier de reçu', orTrackingCode: 'ou un code de suivi', check: 'Vérifier',
     noKeys: 'Aucune clé pour l’instant : ajoutez-en une ci-dessous.', copy: (n) => `Copier la clé publique de ${n}`, copied: 'La clé publique est copiée.', remove: (n) => `Retirer ${n}`, removeAsk: (n) => `Retirer définitivement la clé ${n} de ce portefeuille ? Exportez d’abord le fichier de clés pour en garder une copie.`, removeYes: 'La retirer', removeNo: 'La garder', removed: (n) => `La clé ${n} est retirée.`,
     noElections: 'Aucun scrutin n’est ouvert au vote sur ce nœud.', vote: 'Voter', voteIn: (x) => `Voter : ${x}`,
-    noReceipts: 'Aucun bulletin déposé depuis ce navigateur pour l’instant.',
+    noReceipts: 'Aucun bulletin déposé depuis ce navigateur pour l’instant.', checkAgain: (c) => `Vérifier le bulletin ${c}… maintenant`,
     passShort: 'La phrase secrète doit compter au moins 8 caractères.', passDiffer: 'Les deux phrases secrètes diffèrent.',
     needFile: 'Choisissez un fichier de clés.', needName: 'Donnez un nom à la clé.', needText: 'Collez le texte de la clé.', needCheck: 'Choisissez un reçu ou saisissez un code de suivi.',
     deriving: 'Dérivation de la clé depuis votre phrase secrète (quelques secondes)…', sealing: 'Scellement du portefeuille sous votre phrase secrète…',
@@ -186,7 +186,7 @@ const UI = {
     checkTitle: 'Meinen Stimmzettel prüfen', receiptFile: 'Eine Belegdatei', orTrackingCode: 'oder ein Verfolgungscode', check: 'Prüfen',
     noKeys: 'Noch kein Schlüssel: fügen Sie unten einen hinzu.', copy: (n) => `Öffentlichen Schlüssel von ${n} kopieren`, copied: 'Der öffentliche Schlüssel ist kopiert.', remove: (n) => `${n} entfernen`, removeAsk: (n) => `Den Schlüssel ${n} endgültig aus dieser Wallet entfernen? Exportieren Sie vorher die Schlüsseldatei, um eine Kopie zu behalten.`, removeYes: 'Entfernen', removeNo: 'Behalten', removed: (n) => `Der Schlüssel ${n} ist entfernt.`,
     noElections: 'Auf diesem Knoten ist keine Wahl offen.', vote: 'Wählen', voteIn: (x) => `Wählen: ${x}`,
-    noReceipts: 'Aus diesem Browser wurde noch kein Stimmzettel abgegeben.',
+    noReceipts: 'Aus diesem Browser wurde noch kein Stimmzettel abgegeben.', checkAgain: (c) => `Stimmzettel ${c}… jetzt prüfen`,
     passShort: 'Die Passphrase muss mindestens 8 Zeichen haben.', passDiffer: 'Die beiden Passphrasen unterscheiden sich.',
     needFile: 'Wählen Sie eine Schlüsseldatei.', needName: 'Geben Sie dem Schlüssel einen Namen.', needText: 'Fügen Sie den Text des Schlüssels ein.', needCheck: 'Wählen Sie eine Belegdatei oder geben Sie einen Verfolgungscode ein.',
     deriving: 'Der Schlüssel wird aus Ihrer Passphrase abgeleitet (einige Sekunden)…', sealing: 'Die Wallet wird unter Ihrer Passphrase versiegelt…',
@@ -779,32 +779,33 @@ function renderReceipts() {
   ul.replaceChildren(...list.map((r) => {
     const a = el('a', { href: '#', download: `${r.election.slice(0, 12)}-${r.tracking_code.slice(0, 16)}.json` }, t('downloadReceipt'));
     setDownload(a, r.file, a.download, 'application/json');
+    const again = el('button', { type: 'button', class: 'secondary', onclick: (ev) => checkBallot(ev, r.file) }, t('checkAgain', r.tracking_code.slice(0, 16)));
     return el('li', { class: 'receipt' }, r.height ? t('receiptLine', r.election.slice(0, 12), r.seq, r.height) : t('receiptPending', r.election.slice(0, 12), r.seq),
-      el('br'), el('code', {}, r.tracking_code), el('br'), a);
+      el('br'), el('code', {}, r.tracking_code), el('br'), a, ' ', again);
   }));
 }
 
 // ---- check my ballot ----
-async function checkBallot(ev) {
+async function checkBallot(ev, kept) {
   ev.preventDefault();
   clearMessages();
   const out = $('check-result');
   out.replaceChildren();
-  const code = $('check-code').value.trim().toLowerCase();
-  const f = $('check-file').files[0];
-  if (!f && !code) { problem([{ text: t('needCheck'), href: '#check-file' }]); return; }
+  const code = kept ? '' : $('check-code').value.trim().toLowerCase();
+  const f = kept ? null : $('check-file').files[0];
+  if (!f && !code && !kept) { problem([{ text: t('needCheck'), href: '#check-file' }]); return; }
   let info;
-  if (f) {
+  if (f || kept) {
     let file;
-    try { file = JSON.parse(await f.text()); } catch { file = null; }
+    try { file = JSON.parse(kept || await f.text()); } catch { file = null; }
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
     const wasPending = !file.receipt;
     if (wasPending) {
       const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code));
       if (r.ok) file.receipt = r.body;
     }
-    const kept = await idbGet('trust:' + file.chain_id);
-    const trusted = kept ? (Array.isArray(kept) ? kept : kept.validators) : undefined;
+    const anchor = await idbGet('trust:' + file.chain_id);
+    const trusted = anchor ? (Array.isArray(anchor) ? anchor : anchor.validators) : undefined;
     const c = await busyCall(t('checking'), 'receipt_file', { file, trusted });
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
