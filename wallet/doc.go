@@ -18,6 +18,6 @@
 // OpenKeystore; docs/spec/keystore.md). The Benaloh audit file
 // (AuditFile; docs/spec/audit-file.md) lets anyone check a spoiled ballot.
 // The package reads no files: the command line and the browser keep the
-// sealed bytes. Receipt checks need CometBFT's types and live in package
-// chain (VerifyReceipt).
+// sealed bytes. Receipt checks live in package chain (VerifyReceipt, with
+// CometBFT's types) and, for the browser, in internal/receiptlite.
 package wallet

@@ -35,8 +35,8 @@ var pageCache sync.Map // page path in assets → []byte
 
 // pageWithIntegrity reads page (a path in assets) and adds the integrity
 // attribute to each same-origin script and style sheet, and puts the
-// verifier module's SRI value ("sha256-…", "" without a module) where the
-// page says {{verifier-integrity}}.
+// modules' SRI values ("sha256-…", "" without a module) where the page says
+// {{verifier-integrity}} or {{wallet-integrity}}.
 func pageWithIntegrity(page string) ([]byte, error) {
 	if b, ok := pageCache.Load(page); ok {
 		return b.([]byte), nil
@@ -53,12 +53,16 @@ func pageWithIntegrity(page string) ([]byte, error) {
 		}
 		return append(append([]byte{}, m...), []byte(` integrity="`+sri+`"`)...)
 	})
-	module := ""
-	if m, err := verifierModule(); err == nil {
-		sum := sha256.Sum256(m.raw)
-		module = "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+	for placeholder, module := range map[string]func() (wasmModule, error){
+		"{{verifier-integrity}}": verifierModule, "{{wallet-integrity}}": walletModule,
+	} {
+		sri := ""
+		if m, err := module(); err == nil {
+			sum := sha256.Sum256(m.raw)
+			sri = "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+		}
+		out = bytes.ReplaceAll(out, []byte(placeholder), []byte(sri))
 	}
-	out = bytes.ReplaceAll(out, []byte("{{verifier-integrity}}"), []byte(module))
 	pageCache.Store(page, out)
 	return out, nil
 }

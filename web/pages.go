@@ -23,15 +23,34 @@ import (
 // pages; the verifier's URL then answers 404 saying how to build it, and
 // the dashboard says that it cannot verify.
 const (
-	wasmDir     = "static/wasm"
-	wasmPath    = "/wasm/verifier.wasm"
-	dashboardFS = "static/election.html"
+	wasmDir        = "static/wasm"
+	wasmPath       = "/wasm/verifier.wasm"
+	walletWasmPath = "/wasm/wallet.wasm"
+	dashboardFS    = "static/election.html"
+	walletFS       = "static/wallet.html"
 )
 
 // handlePages registers the pages other than the static files.
 func (s *Server) handlePages() {
 	s.mux.HandleFunc("GET /elections/{id}", s.dashboard)
-	s.mux.HandleFunc("GET "+wasmPath, serveVerifier)
+	s.mux.HandleFunc("GET /wallet", servePage(walletFS))
+	s.mux.HandleFunc("GET "+wasmPath, serveModule(verifierModule, "the browser's verifier"))
+	s.mux.HandleFunc("GET "+walletWasmPath, serveModule(walletModule, "the browser's wallet"))
+}
+
+// servePage serves an embedded page that reads everything else from the
+// API.
+func servePage(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, err := pageWithIntegrity(name) // with its scripts' integrity
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(page)
+	}
 }
 
 // dashboard serves the page of election {id}: the page reads the id from
@@ -41,19 +60,17 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not an election id: "+err.Error(), http.StatusNotFound)
 		return
 	}
-	page, err := pageWithIntegrity(dashboardFS)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(page)
+	servePage(dashboardFS)(w, r)
 }
 
-// verifierModule is the embedded module, read once.
-var verifierModule = sync.OnceValues(func() (wasmModule, error) {
-	gz, err := fs.ReadFile(assets, wasmDir+"/"+wasmbuild.WasmGz)
+// verifierModule and walletModule are the embedded modules, read once.
+var (
+	verifierModule = sync.OnceValues(func() (wasmModule, error) { return readModule(wasmbuild.WasmGz) })
+	walletModule   = sync.OnceValues(func() (wasmModule, error) { return readModule(wasmbuild.WalletWasmGz) })
+)
+
+func readModule(name string) (wasmModule, error) {
+	gz, err := fs.ReadFile(assets, wasmDir+"/"+name)
 	if err != nil {
 		return wasmModule{}, err
 	}
@@ -67,20 +84,24 @@ var verifierModule = sync.OnceValues(func() (wasmModule, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return wasmModule{gz: gz, raw: raw, etag: `"` + hex.EncodeToString(sum[:]) + `"`}, nil
-})
+}
 
 type wasmModule struct {
 	gz, raw []byte
 	etag    string // the SHA-256 of the uncompressed module
 }
 
-// serveVerifier serves the verifier module, gzip-compressed to clients that
-// accept it. Its ETag is the SHA-256 of the uncompressed bytes, which the
-// page shows and the tests compare with a build of the source.
-func serveVerifier(w http.ResponseWriter, r *http.Request) {
-	m, err := verifierModule()
+// serveModule serves a module, gzip-compressed to clients that accept it.
+// Its ETag is the SHA-256 of the uncompressed bytes, which the page shows
+// and the tests compare with a build of the source.
+func serveModule(module func() (wasmModule, error), what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { serveWasm(w, r, module, what) }
+}
+
+func serveWasm(w http.ResponseWriter, r *http.Request, module func() (wasmModule, error), what string) {
+	m, err := module()
 	if errors.Is(err, fs.ErrNotExist) {
-		http.Error(w, "this node was built without the browser's verifier: run make wasm before building", http.StatusNotFound)
+		http.Error(w, "this node was built without "+what+": run make wasm before building", http.StatusNotFound)
 		return
 	}
 	if err != nil {

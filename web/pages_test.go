@@ -21,6 +21,15 @@ import (
 // client that accepts gzip, and uncompressed to one that does not. A stale
 // or missing build fails here: run make wasm.
 func TestServedVerifierIsTheSource(t *testing.T) {
+	servedIsTheSource(t, wasmPath, wasmbuild.Package)
+}
+
+// TestServedWalletIsTheSource is the same for the wallet's module.
+func TestServedWalletIsTheSource(t *testing.T) {
+	servedIsTheSource(t, walletWasmPath, wasmbuild.WalletPackage)
+}
+
+func servedIsTheSource(t *testing.T, path, pkg string) {
 	srv := httptest.NewServer(New(nil, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	get := func(path, encoding string) (*http.Response, []byte) {
@@ -48,7 +57,7 @@ func TestServedVerifierIsTheSource(t *testing.T) {
 		return resp, body
 	}
 
-	resp, gz := get(wasmPath, "gzip, deflate, br")
+	resp, gz := get(path, "gzip, deflate, br")
 	if ct, ce := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"); ct != "application/wasm" || ce != "gzip" {
 		t.Errorf("Content-Type %q, Content-Encoding %q; want application/wasm, gzip", ct, ce)
 	}
@@ -60,7 +69,7 @@ func TestServedVerifierIsTheSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plainResp, plain := get(wasmPath, "identity")
+	plainResp, plain := get(path, "identity")
 	if plainResp.Header.Get("Content-Encoding") != "" || !bytes.Equal(plain, served) {
 		t.Errorf("uncompressed: Content-Encoding %q, %d bytes; want none and the %d bytes gzip gives",
 			plainResp.Header.Get("Content-Encoding"), len(plain), len(served))
@@ -70,14 +79,14 @@ func TestServedVerifierIsTheSource(t *testing.T) {
 		t.Errorf("ETag %s, want the SHA-256 of the module", etag)
 	}
 
-	built, err := wasmbuild.Module(t.Context(), "..")
+	built, err := wasmbuild.ModuleOf(t.Context(), "..", pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(built, served) {
 		b := sha256.Sum256(built)
-		t.Fatalf("the served verifier (%d bytes, sha256 %x) is not what the source builds (%d bytes, sha256 %x): run make wasm",
-			len(served), sum, len(built), b)
+		t.Fatalf("the served module %s (%d bytes, sha256 %x) is not what the source builds (%d bytes, sha256 %x): run make wasm",
+			path, len(served), sum, len(built), b)
 	}
 	_, js := get("/wasm/"+wasmbuild.WasmExec, "")
 	want, err := wasmbuild.WasmExecJS(t.Context())
@@ -87,7 +96,7 @@ func TestServedVerifierIsTheSource(t *testing.T) {
 	if !bytes.Equal(js, want) {
 		t.Error("the served wasm_exec.js is not the toolchain's: run make wasm")
 	}
-	t.Logf("verifier.wasm: %d bytes, %d gzip-compressed (%.0f%%)", len(served), len(gz), 100*float64(len(gz))/float64(len(served)))
+	t.Logf("%s: %d bytes, %d gzip-compressed (%.0f%%)", path, len(served), len(gz), 100*float64(len(gz))/float64(len(served)))
 }
 
 func TestAcceptsGzip(t *testing.T) {

@@ -93,15 +93,7 @@ func NewWithConfig(node *chain.Node, log *slog.Logger, cfg Config) *Server {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, http.StatusMethodNotAllowed, "method not allowed", nil)
 		case r.URL.Path == "/" || r.URL.Path == "/index.html":
-			// The status page, with its scripts' integrity.
-			page, err := pageWithIntegrity("static/index.html")
-			if err != nil {
-				writeError(w, http.StatusInternalServerError, "internal error", nil)
-				return
-			}
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-cache")
-			w.Write(page)
+			servePage("static/index.html")(w, r) // the status page
 		default:
 			pages.ServeHTTP(w, r)
 		}

@@ -843,9 +843,16 @@ func testPage(t *testing.T, tn *testNode) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("GET /: Content-Type %q", ct)
 	}
-	for _, s := range []string{"<title>evote polling node</title>", "/api/v1/status", "/api/v1/elections"} {
+	for _, s := range []string{"<title>evote polling node</title>", `src="/status.js"`} {
 		if !bytes.Contains(r.body, []byte(s)) {
 			t.Errorf("GET /: the page lacks %q", s)
+		}
+	}
+	// Its script reads the chain and the elections from the API.
+	js := tn.wantStatus(t, "/status.js", http.StatusOK)
+	for _, s := range []string{"/api/v1/status", "/api/v1/elections"} {
+		if !bytes.Contains(js.body, []byte(s)) {
+			t.Errorf("GET /status.js: the script lacks %q", s)
 		}
 	}
 	if r := tn.do(t, http.MethodHead, "/", "", nil); r.status != http.StatusOK {

@@ -1,6 +1,8 @@
-// Package wasmbuild builds the browser's verifier: package observer
-// compiled to WebAssembly behind its syscall/js bridge (web/wasm/verifier),
-// with the Go toolchain's wasm_exec.js beside it. `make wasm` runs it into
+// Package wasmbuild builds the browser's two WebAssembly modules: the
+// verifier (package observer behind its syscall/js bridge,
+// web/wasm/verifier) and the wallet (package wallet and the receipt check
+// of internal/receiptlite behind theirs, web/wasm/wallet), with the Go
+// toolchain's wasm_exec.js beside them. `make wasm` runs it into
 // web/static/wasm, which package web embeds and serves; web's tests run it
 // again into a temporary directory and require the bytes served to be the
 // bytes the source builds.
@@ -22,14 +24,25 @@ import (
 	"strings"
 )
 
-// Package is the import path of the bridge that is compiled.
+// Package is the import path of the verifier's bridge.
 const Package = "github.com/evote/evote/web/wasm/verifier"
+
+// WalletPackage is the import path of the wallet's bridge.
+const WalletPackage = "github.com/evote/evote/web/wasm/wallet"
 
 // Files written into the output directory.
 const (
-	WasmGz   = "verifier.wasm.gz" // the module, gzip-compressed
-	WasmExec = "wasm_exec.js"     // the toolchain's loader, as it ships
+	WasmGz       = "verifier.wasm.gz" // the verifier module, gzip-compressed
+	WalletWasmGz = "wallet.wasm.gz"   // the wallet module, gzip-compressed
+	WasmExec     = "wasm_exec.js"     // the toolchain's loader, as it ships
 )
+
+// Modules are the modules Build writes: each bridge's package and its
+// file.
+var Modules = []struct{ Package, File string }{
+	{Package, WasmGz},
+	{WalletPackage, WalletWasmGz},
+}
 
 // Flags are the go build flags of the module: -trimpath and -buildvcs=false
 // make the build reproducible; -s -w leave out the symbol table and DWARF.
@@ -43,21 +56,25 @@ type Sizes struct{ Raw, Gzip int }
 
 // Module compiles the verifier module and returns its bytes. dir is the
 // module's root (the directory of go.mod), or "" for the current one.
-func Module(ctx context.Context, dir string) ([]byte, error) {
+func Module(ctx context.Context, dir string) ([]byte, error) { return ModuleOf(ctx, dir, Package) }
+
+// ModuleOf compiles the bridge pkg (Package or WalletPackage) and returns
+// its bytes.
+func ModuleOf(ctx context.Context, dir, pkg string) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "evote-wasm-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "verifier.wasm")
+	out := filepath.Join(tmp, "module.wasm")
 	args := append([]string{"build", "-o", out}, Flags...)
-	cmd := exec.CommandContext(ctx, "go", append(args, Package)...)
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("wasmbuild: go build %s: %w\n%s", Package, err, stderr.Bytes())
+		return nil, fmt.Errorf("wasmbuild: go build %s: %w\n%s", pkg, err, stderr.Bytes())
 	}
 	return os.ReadFile(out)
 }
@@ -94,30 +111,37 @@ func Gzip(b []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Build compiles the module and writes WasmGz and WasmExec into outDir,
-// creating it. dir is the module's root, or "" for the current directory.
-func Build(ctx context.Context, dir, outDir string) (Sizes, error) {
-	mod, err := Module(ctx, dir)
-	if err != nil {
-		return Sizes{}, err
-	}
-	gz, err := Gzip(mod)
-	if err != nil {
-		return Sizes{}, err
-	}
+// Build compiles the modules and writes each one's file (WasmGz,
+// WalletWasmGz) and WasmExec into outDir, creating it, and returns their
+// sizes by file. dir is the module's root, or "" for the current directory.
+func Build(ctx context.Context, dir, outDir string) (map[string]Sizes, error) {
 	js, err := WasmExecJS(ctx)
 	if err != nil {
-		return Sizes{}, err
+		return nil, err
+	}
+	files := map[string][]byte{WasmExec: js}
+	sizes := map[string]Sizes{}
+	for _, m := range Modules {
+		mod, err := ModuleOf(ctx, dir, m.Package)
+		if err != nil {
+			return nil, err
+		}
+		gz, err := Gzip(mod)
+		if err != nil {
+			return nil, err
+		}
+		files[m.File] = gz
+		sizes[m.File] = Sizes{Raw: len(mod), Gzip: len(gz)}
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return Sizes{}, err
+		return nil, err
 	}
-	for name, b := range map[string][]byte{WasmGz: gz, WasmExec: js} {
+	for name, b := range files {
 		if err := writeIfChanged(filepath.Join(outDir, name), b); err != nil {
-			return Sizes{}, err
+			return nil, err
 		}
 	}
-	return Sizes{Raw: len(mod), Gzip: len(gz)}, nil
+	return sizes, nil
 }
 
 // writeIfChanged leaves a file with the same bytes alone, so that go's

@@ -11,10 +11,10 @@ import (
 	"testing"
 )
 
-// forbidden are what the browser's verifier must not pull in: the node
-// (chain, the server side of web, cmd), the node's parts of CometBFT, SQLite
-// and viper. observer decodes CometBFT's headers and commits with its types
-// and checks signatures with its ed25519, which are allowed.
+// forbidden are what the browser's modules must not pull in: the node
+// (chain, the server side of web, cmd), CometBFT (headers and commits are
+// read by observer/cmtlite), SQLite, viper, and net/http (package api,
+// whose client needs it, is left out of both).
 var forbidden = []string{
 	"github.com/evote/evote/chain",
 	"github.com/evote/evote/cmd",
@@ -23,30 +23,38 @@ var forbidden = []string{
 	"google.golang.org/grpc",
 	"github.com/mattn/go-sqlite3",
 	"github.com/spf13",
+	"net/http",
+	"github.com/evote/evote/api",
 }
 
 // TestDependencies lists what the verifier module imports, directly or
 // not, as make wasm builds it.
 func TestDependencies(t *testing.T) {
-	list := exec.Command("go", "list", "-deps", Package)
+	for _, m := range Modules {
+		dependencies(t, m.Package)
+	}
+}
+
+func dependencies(t *testing.T, pkg string) {
+	list := exec.Command("go", "list", "-deps", pkg)
 	list.Env = append(os.Environ(), Env...)
 	out, err := list.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		if dep == Package {
+		if dep == pkg {
 			continue
 		}
 		for _, f := range forbidden {
 			if dep == f || strings.HasPrefix(dep, f+"/") {
-				t.Errorf("the verifier module depends on %s", dep)
+				t.Errorf("%s depends on %s", pkg, dep)
 			}
 		}
 	}
 }
 
-// TestBuild builds the module twice into directories and requires the
+// TestBuild builds the modules twice into directories and requires the
 // same bytes (the build is reproducible), a gzip that decompresses to the
 // module, and the toolchain's wasm_exec.js.
 func TestBuild(t *testing.T) {
@@ -54,32 +62,18 @@ func TestBuild(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir()}
 	var mods [][]byte
 	for _, dir := range dirs {
-		sz, err := Build(ctx, "../..", dir)
+		sizes, err := Build(ctx, "../..", dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gz, err := os.ReadFile(filepath.Join(dir, WasmGz))
-		if err != nil {
-			t.Fatal(err)
+		for _, m := range Modules {
+			mods = append(mods, checkModule(t, filepath.Join(dir, m.File), sizes[m.File]))
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(gz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mod, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(mod) != sz.Raw || len(gz) != sz.Gzip {
-			t.Errorf("sizes %+v, files %d and %d bytes", sz, len(mod), len(gz))
-		}
-		if !bytes.HasPrefix(mod, []byte("\x00asm")) {
-			t.Errorf("not a wasm module: %x", mod[:min(8, len(mod))])
-		}
-		mods = append(mods, mod)
 	}
-	if !bytes.Equal(mods[0], mods[1]) {
-		t.Error("two builds of the same source differ")
+	for i := range Modules {
+		if !bytes.Equal(mods[i], mods[len(Modules)+i]) {
+			t.Errorf("two builds of %s differ", Modules[i].Package)
+		}
 	}
 	want, err := WasmExecJS(ctx)
 	if err != nil {
@@ -89,4 +83,27 @@ func TestBuild(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("wasm_exec.js is not the toolchain's (%v)", err)
 	}
+}
+
+// checkModule reads a gzip-compressed module written by Build.
+func checkModule(t *testing.T, path string, sz Sizes) []byte {
+	gz, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mod) != sz.Raw || len(gz) != sz.Gzip {
+		t.Errorf("sizes %+v, files %d and %d bytes", sz, len(mod), len(gz))
+	}
+	if !bytes.HasPrefix(mod, []byte("\x00asm")) {
+		t.Errorf("not a wasm module: %x", mod[:min(8, len(mod))])
+	}
+	return mod
 }

@@ -1,4 +1,4 @@
-// Command wasmbuild builds the browser's verifier into a directory
+// Command wasmbuild builds the browser's verifier and wallet into a directory
 // (`make wasm`: web/static/wasm) and prints its sizes.
 package main
 
@@ -15,10 +15,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: wasmbuild OUTDIR")
 		os.Exit(2)
 	}
-	sz, err := wasmbuild.Build(context.Background(), "", os.Args[1])
+	sizes, err := wasmbuild.Build(context.Background(), "", os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("%s/%s: %d bytes, %d gzip-compressed\n", os.Args[1], wasmbuild.WasmGz, sz.Raw, sz.Gzip)
+	for _, m := range wasmbuild.Modules {
+		sz := sizes[m.File]
+		fmt.Printf("%s/%s: %d bytes, %d gzip-compressed\n", os.Args[1], m.File, sz.Raw, sz.Gzip)
+	}
 }
