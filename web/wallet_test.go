@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -549,15 +550,42 @@ func TestWalletInBrowser(t *testing.T) {
 		secrets[e.Name+"'s seed (bytes)"] = string(raw)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, req := range w.requests {
+	requests := slices.Clone(w.requests)
+	w.mu.Unlock()
+	for _, req := range requests {
 		for what, s := range secrets {
 			if strings.Contains(strings.ToLower(req), strings.ToLower(s)) {
 				t.Errorf("a request carries %s: %.200s", what, req)
 			}
 		}
 	}
-	t.Logf("%d requests recorded, none with a secret", len(w.requests))
+	t.Logf("%d requests recorded, none with a secret", len(requests))
+
+	// The browser's ballot counts: after the close and the trustees'
+	// decryption the result has the revote's choices (a blank first
+	// contest, Garden in the second), and `evote verify` accepts the
+	// election's record.
+	bg := context.Background()
+	if err := w.e.Authority.Close(bg, w.e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.e.Decrypt(bg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.api.Result(bg, w.e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Contests) != 2 || res.Contests[0].Totals[0]+res.Contests[0].Totals[1] != 0 || res.Contests[1].Totals[4] != 1 {
+		t.Fatalf("the result does not count the browser's revote: %+v", res.Contests)
+	}
+	record := filepath.Join(dir, "record.json")
+	if out, code := evote(t, nil, "export", "--node", w.url, "--election", w.e.ID.String(), "--out", record); code != 0 {
+		t.Fatalf("evote export: %d\n%s", code, out)
+	}
+	if out, code := evote(t, nil, "verify", record); code != 0 || !strings.Contains(out, "verified") {
+		t.Fatalf("evote verify of the record with the browser's ballots: %d\n%s", code, out)
+	}
 }
 
 // castDone waits until the cast's status is final: checked (ok) or
