@@ -50,7 +50,7 @@ func newBenchCmd(e *env) *cobra.Command {
 	}
 	tallyCmd.Flags().Int("contests", 1000, "contests in the verified batch")
 	tallyCmd.Flags().Bool("json", false, "print one JSON object")
-	cmd.AddCommand(tallyCmd, newBenchChainCmd(e), newBenchVerifyCmd(e), newBenchFeedCmd(e))
+	cmd.AddCommand(tallyCmd, newBenchChainCmd(e), newBenchVerifyCmd(e), newBenchFeedCmd(e), newBenchWalletCmd(e))
 	return cmd
 }
 
