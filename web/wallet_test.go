@@ -335,6 +335,15 @@ func TestWalletInBrowser(t *testing.T) {
 	if _, err := wallet.ParseVoterPublicKey(alice); err != nil || !strings.HasPrefix(alice, "evote-voter:") {
 		t.Fatalf("the page shows the public key %q: %v", alice, err)
 	}
+	// Its QR code, for the officials to scan: opened, an image with its
+	// label, as wide as a QR code of the key's version plus the quiet zone.
+	run(t, ctx, chromedp.Click("#keys details.qr summary", chromedp.ByQuery))
+	var qrView string
+	eval(t, ctx, `(() => { const s = document.querySelector('#keys details.qr svg'); return s.getAttribute('aria-label') + ' ' + s.getAttribute('viewBox') + ' ' + (s.querySelector('path').getAttribute('d').length > 100); })()`, &qrView)
+	if !strings.HasPrefix(qrView, "QR code of the public key of alice 0 0 45 45 true") {
+		t.Errorf("the key's QR code: %q", qrView)
+	}
+	checkAxe(t, ctx, axe)
 	bobKey, err := wallet.GenerateVoterKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

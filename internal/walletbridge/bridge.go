@@ -81,6 +81,8 @@ type args struct {
 type KeyInfo struct {
 	Name   string `json:"name"`
 	Public string `json:"public"` // evote-voter:…
+	// QR is Public as a QR code, row by row, '1' for a dark module.
+	QR []string `json:"qr"`
 }
 
 // ContestInfo is a contest's rules as the booth enforces them.
@@ -277,7 +279,12 @@ func (b *Bridge) kdf() wallet.KDFParams {
 func (b *Bridge) keys() *Answer {
 	ans := &Answer{Keys: []KeyInfo{}}
 	for _, e := range b.ks.Entries() {
-		ans.Keys = append(ans.Keys, KeyInfo{Name: e.Name, Public: e.Key.Public().String()})
+		pub := e.Key.Public().String()
+		qr, err := qrRows(pub)
+		if err != nil {
+			qr = nil // a voter key's text always fits; the page then shows none
+		}
+		ans.Keys = append(ans.Keys, KeyInfo{Name: e.Name, Public: pub, QR: qr})
 	}
 	return ans
 }

@@ -28,7 +28,7 @@ const UI = {
     backToReview: 'Back to my choices', castTitle: 'Your ballot', downloadReceipt: 'Download the receipt file',
     showReceipt: 'Show the receipt file', backToElections: 'Back to the elections', receiptsTitle: 'Your receipts',
     checkTitle: 'Check my ballot', receiptFile: 'A receipt file', orTrackingCode: 'or a tracking code', check: 'Check',
-    noKeys: 'No key yet: add one below.', copy: (n) => `Copy the public key of ${n}`, copied: 'The public key is copied.', remove: (n) => `Remove ${n}`, removeAsk: (n) => `Remove the key ${n} from this wallet for good? Export the keystore first to keep a copy.`, removeYes: 'Remove it', removeNo: 'Keep it', removed: (n) => `The key ${n} is removed.`,
+    noKeys: 'No key yet: add one below.', copy: (n) => `Copy the public key of ${n}`, qrShow: 'QR code for the officials', qrAlt: (n) => `QR code of the public key of ${n}`, copied: 'The public key is copied.', remove: (n) => `Remove ${n}`, removeAsk: (n) => `Remove the key ${n} from this wallet for good? Export the keystore first to keep a copy.`, removeYes: 'Remove it', removeNo: 'Keep it', removed: (n) => `The key ${n} is removed.`,
     noElections: 'No election is open for voting on this node.', vote: 'Vote', voteIn: (x) => `Vote in ${x}`,
     noReceipts: 'No ballot cast from this browser yet.', checkAgain: (c) => `Check ballot ${c}… now`,
     passShort: 'The passphrase must have at least 8 characters.', passDiffer: 'The two passphrases differ.',
@@ -106,7 +106,7 @@ const UI = {
     backToReview: 'Revenir à mes choix', castTitle: 'Votre bulletin', downloadReceipt: 'Télécharger le reçu',
     showReceipt: 'Afficher le reçu', backToElections: 'Revenir aux scrutins', receiptsTitle: 'Vos reçus',
     checkTitle: 'Vérifier mon bulletin', receiptFile: 'Un fichier de reçu', orTrackingCode: 'ou un code de suivi', check: 'Vérifier',
-    noKeys: 'Aucune clé pour l’instant : ajoutez-en une ci-dessous.', copy: (n) => `Copier la clé publique de ${n}`, copied: 'La clé publique est copiée.', remove: (n) => `Retirer ${n}`, removeAsk: (n) => `Retirer définitivement la clé ${n} de ce portefeuille ? Exportez d’abord le fichier de clés pour en garder une copie.`, removeYes: 'La retirer', removeNo: 'La garder', removed: (n) => `La clé ${n} est retirée.`,
+    noKeys: 'Aucune clé pour l’instant : ajoutez-en une ci-dessous.', copy: (n) => `Copier la clé publique de ${n}`, qrShow: 'Code QR pour les responsables du scrutin', qrAlt: (n) => `Code QR de la clé publique de ${n}`, copied: 'La clé publique est copiée.', remove: (n) => `Retirer ${n}`, removeAsk: (n) => `Retirer définitivement la clé ${n} de ce portefeuille ? Exportez d’abord le fichier de clés pour en garder une copie.`, removeYes: 'La retirer', removeNo: 'La garder', removed: (n) => `La clé ${n} est retirée.`,
     noElections: 'Aucun scrutin n’est ouvert au vote sur ce nœud.', vote: 'Voter', voteIn: (x) => `Voter : ${x}`,
     noReceipts: 'Aucun bulletin déposé depuis ce navigateur pour l’instant.', checkAgain: (c) => `Vérifier le bulletin ${c}… maintenant`,
     passShort: 'La phrase secrète doit compter au moins 8 caractères.', passDiffer: 'Les deux phrases secrètes diffèrent.',
@@ -184,7 +184,7 @@ const UI = {
     backToReview: 'Zurück zur Auswahl', castTitle: 'Ihr Stimmzettel', downloadReceipt: 'Beleg herunterladen',
     showReceipt: 'Beleg anzeigen', backToElections: 'Zurück zu den Wahlen', receiptsTitle: 'Ihre Belege',
     checkTitle: 'Meinen Stimmzettel prüfen', receiptFile: 'Eine Belegdatei', orTrackingCode: 'oder ein Verfolgungscode', check: 'Prüfen',
-    noKeys: 'Noch kein Schlüssel: fügen Sie unten einen hinzu.', copy: (n) => `Öffentlichen Schlüssel von ${n} kopieren`, copied: 'Der öffentliche Schlüssel ist kopiert.', remove: (n) => `${n} entfernen`, removeAsk: (n) => `Den Schlüssel ${n} endgültig aus dieser Wallet entfernen? Exportieren Sie vorher die Schlüsseldatei, um eine Kopie zu behalten.`, removeYes: 'Entfernen', removeNo: 'Behalten', removed: (n) => `Der Schlüssel ${n} ist entfernt.`,
+    noKeys: 'Noch kein Schlüssel: fügen Sie unten einen hinzu.', copy: (n) => `Öffentlichen Schlüssel von ${n} kopieren`, qrShow: 'QR-Code für die Wahlleitung', qrAlt: (n) => `QR-Code des öffentlichen Schlüssels von ${n}`, copied: 'Der öffentliche Schlüssel ist kopiert.', remove: (n) => `${n} entfernen`, removeAsk: (n) => `Den Schlüssel ${n} endgültig aus dieser Wallet entfernen? Exportieren Sie vorher die Schlüsseldatei, um eine Kopie zu behalten.`, removeYes: 'Entfernen', removeNo: 'Behalten', removed: (n) => `Der Schlüssel ${n} ist entfernt.`,
     noElections: 'Auf diesem Knoten ist keine Wahl offen.', vote: 'Wählen', voteIn: (x) => `Wählen: ${x}`,
     noReceipts: 'Aus diesem Browser wurde noch kein Stimmzettel abgegeben.', checkAgain: (c) => `Stimmzettel ${c}… jetzt prüfen`,
     passShort: 'Die Passphrase muss mindestens 8 Zeichen haben.', passDiffer: 'Die beiden Passphrasen unterscheiden sich.',
@@ -422,6 +422,7 @@ function renderKeys() {
     list.replaceChildren(...state.keys.map((k) => el('li', {},
       el('strong', {}, k.name), ' ', el('code', { class: 'pubkey' }, k.public), ' ',
       el('button', { type: 'button', class: 'secondary', onclick: () => copyKey(k) }, t('copy', k.name)),
+      k.qr && k.qr.length ? el('details', { class: 'qr' }, el('summary', {}, t('qrShow')), qrSVG(k.qr, t('qrAlt', k.name))) : null,
       state.removing === k.name
         ? el('span', { class: 'confirm' }, el('span', { role: 'alert' }, t('removeAsk', k.name)), ' ',
           el('button', { type: 'button', id: 'remove-yes', onclick: () => removeKey(k.name) }, t('removeYes')),
@@ -437,6 +438,28 @@ async function removeKey(name) {
   state.removing = '';
   await changeKeys('remove', { name }, '', () => t('removed', name));
   renderKeys();
+}
+// qrSVG draws a QR code's modules (rows of '0' and '1', from the wallet
+// module) as one SVG path, dark on light, with the standard quiet zone of
+// four modules.
+function qrSVG(rows, label) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const n = rows.length;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${n + 8} ${n + 8}`);
+  svg.setAttribute('width', String(4 * (n + 8)));
+  svg.setAttribute('height', String(4 * (n + 8)));
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  svg.setAttribute('shape-rendering', 'crispEdges');
+  const bg = document.createElementNS(ns, 'rect');
+  bg.setAttribute('width', String(n + 8)); bg.setAttribute('height', String(n + 8)); bg.setAttribute('fill', '#fff');
+  let d = '';
+  rows.forEach((row, y) => { for (let x = 0; x < row.length; x++) if (row[x] === '1') d += `M${x + 4} ${y + 4}h1v1h-1z`; });
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', d); path.setAttribute('fill', '#000');
+  svg.append(bg, path);
+  return svg;
 }
 async function copyKey(k) {
   try { await navigator.clipboard.writeText(k.public); notice(t('copied')); } catch { notice(k.public); }
