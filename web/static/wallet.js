@@ -427,8 +427,11 @@ function renderKeys() {
         ? el('span', { class: 'confirm' }, el('span', { role: 'alert' }, t('removeAsk', k.name)), ' ',
           el('button', { type: 'button', id: 'remove-yes', onclick: () => removeKey(k.name) }, t('removeYes')),
           el('button', { type: 'button', id: 'remove-no', class: 'secondary', onclick: () => { state.removing = ''; renderKeys(); } }, t('removeNo')))
-        : el('button', { type: 'button', class: 'secondary', 'data-remove': k.name, onclick: () => { state.removing = k.name; renderKeys(); $('remove-no').focus(); } }, t('remove', k.name)))));
+        : el('button', { type: 'button', class: 'secondary', 'data-remove': k.name, onclick: () => { state.removing = k.name; renderKeys(); } }, t('remove', k.name)))));
   }
+  // While a removal asks for confirmation, the question keeps the focus,
+  // whatever re-renders the list meanwhile.
+  if (state.removing && $('remove-no')) $('remove-no').focus();
   const sel = $('vote-key');
   const was = sel.value;
   sel.replaceChildren(...state.keys.map((k) => el('option', { value: k.name }, k.name)));
