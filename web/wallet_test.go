@@ -737,6 +737,9 @@ func TestWalletLocksWhenIdle(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
 	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1`, 5*time.Second)
+	// The refusal of the node's chain takes the focus when it shows: wait
+	// for it before the removal's question is to have the focus.
+	waitJS(t, ctx, `document.getElementById('problem').innerText.includes('Do not vote through this node')`, 15*time.Second)
 
 	// Removing the key asks first, then reseals the wallet without it.
 	run(t, ctx, chromedp.Click(`[data-remove="idle"]`, chromedp.ByQuery))
