@@ -30,7 +30,6 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/bench"
-	"github.com/evote/evote/internal/cometconf"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/loadgen"
 	"github.com/evote/evote/internal/localnet"
@@ -204,36 +203,7 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 // startNode writes a one-validator home whose genesis names a fresh
 // authority and starts its node.
 func startNode(home string) (*chain.Node, *election.PrivateKey, error) {
-	authority, err := election.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	appState, err := localnet.GenesisAppState("evote-feedbench", authority)
-	if err != nil {
-		return nil, nil, err
-	}
-	base, err := localnet.FreePortBlock(2)
-	if err != nil {
-		return nil, nil, err
-	}
-	err = chain.Init(home, "feedbench", chain.InitOptions{ChainID: "evote-feedbench", AppState: appState,
-		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", base), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", base+1)})
-	if err != nil {
-		return nil, nil, err
-	}
-	conf, err := cometconf.Load(home)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader})})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		return nil, nil, err
-	}
-	return n, authority, nil
+	return localnet.StartNodeWithAuthority(home, "feedbench", "evote-feedbench")
 }
 
 // commitTimes records when the app committed each height, woken by the
