@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/evote/evote/election"
@@ -18,10 +19,14 @@ func ElectionFromJSON(chainID string, id election.ID, manifestJSON []byte, joint
 	if len(manifestJSON) == 0 {
 		return nil, fmt.Errorf("%w: no manifest", election.ErrInvalidManifest)
 	}
-	// JSON is YAML: the manifest parser reads the API's form with the same
-	// checks and defaults as an official's file.
-	m, err := election.ParseManifestYAML(manifestJSON)
-	if err != nil {
+	// The API's form of the manifest is its JSON encoding, every member
+	// written out: read as such and validated; the id check below then
+	// holds it to the very manifest the election was created with.
+	m := new(election.Manifest)
+	if err := json.Unmarshal(manifestJSON, m); err != nil {
+		return nil, fmt.Errorf("%w: %v", election.ErrInvalidManifest, err)
+	}
+	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	if jointKeyHex == "" {

@@ -68,6 +68,11 @@ func TestBuild(t *testing.T) {
 		}
 		for _, m := range Modules {
 			mods = append(mods, checkModule(t, filepath.Join(dir, m.File), sizes[m.File]))
+			// What a voter downloads before the wallet works: the budget
+			// is 2 MB compressed.
+			if sz := sizes[m.File]; m.File == WalletWasmGz && sz.Gzip > maxModuleGzip {
+				t.Errorf("%s: %d bytes compressed, over the budget of %d", m.File, sz.Gzip, maxModuleGzip)
+			}
 		}
 	}
 	for i := range Modules {
@@ -84,6 +89,9 @@ func TestBuild(t *testing.T) {
 		t.Errorf("wasm_exec.js is not the toolchain's (%v)", err)
 	}
 }
+
+// maxModuleGzip is the budget of the wallet's module, compressed.
+const maxModuleGzip = 2_000_000
 
 // checkModule reads a gzip-compressed module written by Build.
 func checkModule(t *testing.T, path string, sz Sizes) []byte {
