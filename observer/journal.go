@@ -249,6 +249,9 @@ func ResumeFollower(rd io.Reader, head *RecordHead, opts VerifyOptions) (*Follow
 	// The next block must prove the checkpoint's state again.
 	c, _ := v.engine.commitment()
 	v.current = c
+	if c != nil {
+		v.currentHash = c.Hash()
+	}
 	v.unproven = last.Verified
 	v.stateHeight = last.Verified
 	f.prev, f.n = last.Verified, 1

@@ -296,10 +296,12 @@ type verifier struct {
 	stateHeight     int64
 	unproven        int64
 	stateCommitment *election.StateCommitment
-	// current is the replayed state after the last block replayed.
-	current *election.StateCommitment
-	head    *RecordHead
-	journal *journal // the Follower's, if it keeps one
+	// current is the replayed state after the last block replayed, and
+	// its hash.
+	current     *election.StateCommitment
+	currentHash [32]byte
+	head        *RecordHead
+	journal     *journal // the Follower's, if it keeps one
 	// The key ceremony's messages, to derive the joint key independently.
 	deals      []*tally.DKGDeal
 	complaints []*tally.DKGComplaint
@@ -913,12 +915,13 @@ func (v *verifier) noteState(h int64) (changed bool, err error) {
 	if mine == nil {
 		return false, nil
 	}
-	changed = v.current == nil || mine.Hash() != v.current.Hash()
-	v.current = mine
+	hash := mine.Hash()
+	changed = v.current == nil || hash != v.currentHash
+	v.current, v.currentHash = mine, hash
 	if v.v1 {
 		return changed, nil
 	}
-	if mine.Hash() != v.proven {
+	if hash != v.proven {
 		v.unproven = h
 	}
 	return changed, nil

@@ -154,7 +154,6 @@ func Follow(ctx context.Context, cfg Config) error {
 	}
 
 	next := from
-	headOf := map[string]*observer.RecordHead{}
 	var headNode string
 	type seen struct {
 		node   string
@@ -185,7 +184,6 @@ func Follow(ctx context.Context, cfg Config) error {
 				}
 				return false, &DisagreeError{A: other, B: m.node}
 			}
-			headOf[m.node] = h
 			update(Update{Status: statusOf(f), Node: m.node, Event: fmt.Sprintf("connected, from block %d", m.m.From)})
 			if f == nil {
 				var err error
