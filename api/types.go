@@ -18,6 +18,32 @@ type Status struct {
 	AppHash    string      `json:"app_hash"` // hex, as CometBFT writes it
 	BlockTime  time.Time   `json:"block_time"`
 	Validators []Validator `json:"validators"`
+	// PeerNodes are the other polling nodes (origins) whose API this
+	// node's pages may call: the wallet offers their elections.
+	PeerNodes []string `json:"peer_nodes"`
+}
+
+// Genesis is GET /api/v1/genesis: the chain's genesis as the head of an
+// election's record carries it (docs/spec/record.md), and the node's
+// genesis fingerprint of it, which a client computes again rather than
+// trusts.
+type Genesis struct {
+	ChainID     string     `json:"chain_id"`
+	Genesis     GenesisDoc `json:"genesis"`
+	Fingerprint string     `json:"fingerprint"`
+}
+
+// GenesisDoc is the genesis's application state and validators.
+type GenesisDoc struct {
+	AppState   json.RawMessage    `json:"app_state"`
+	Validators []GenesisValidator `json:"validators"`
+}
+
+// GenesisValidator is a validator of the genesis, in its order: the
+// Ed25519 public key (base64) and the voting power.
+type GenesisValidator struct {
+	PubKey []byte `json:"pub_key"`
+	Power  int64  `json:"power"`
 }
 
 // Validator is a validator as the status shows it (and as a wallet's

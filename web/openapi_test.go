@@ -19,6 +19,7 @@ import (
 var schemaTypes = map[string]reflect.Type{
 	"Error":           reflect.TypeFor[api.ErrorBody](),
 	"Status":          reflect.TypeFor[api.Status](),
+	"Genesis":         reflect.TypeFor[api.Genesis](),
 	"ElectionList":    reflect.TypeFor[api.ElectionList](),
 	"ElectionSummary": reflect.TypeFor[api.ElectionSummary](),
 	"ElectionDetail":  reflect.TypeFor[api.ElectionDetail](),
@@ -35,6 +36,7 @@ var schemaTypes = map[string]reflect.Type{
 // The schema each answer names: "path method status" to schema names.
 var answerSchemas = map[string][]string{
 	"/api/v1/status get 200":                      {"Status"},
+	"/api/v1/genesis get 200":                     {"Genesis"},
 	"/api/v1/elections get 200":                   {"ElectionList"},
 	"/api/v1/elections/{id} get 200":              {"ElectionDetail"},
 	"/api/v1/elections/{id}/roll get 200":         {"RollPage"},

@@ -28,7 +28,7 @@ type Listener struct {
 // picks one), configured by cfg, with timeouts and header limits fit for
 // the public internet. Request errors go to log.
 func Listen(node *chain.Node, addr string, cfg Config, log *slog.Logger) (*Listener, error) {
-	if err := cfg.Feed.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -19,6 +19,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/observer"
 	"github.com/evote/evote/observer/feed"
 )
 
@@ -45,12 +46,27 @@ type Server struct {
 	metrics *metrics
 	hub     *feed.Hub
 	feedCfg FeedConfig
+	// anyOrigin: a page of any origin may call the API; otherwise those
+	// of apiOrigins only (and the node's own).
+	anyOrigin  bool
+	apiOrigins []string
+	peers      []string
+	csp        string // the Content-Security-Policy of every answer
 }
 
 // Config configures a Server beyond its node; the zero Config is the
 // defaults.
 type Config struct {
 	Feed FeedConfig
+	// APIOrigins are the origins (scheme://host[:port]) whose pages may
+	// call the API (CORS); "*", or nil, for any (the default: see
+	// cors.go), "self" for the node's own pages only.
+	APIOrigins []string
+	// PeerNodes are other polling nodes (scheme://host[:port]) whose API
+	// the node's pages may call: the content security policy lets the
+	// pages connect to them, and the status lists them, for the wallet to
+	// offer their elections.
+	PeerNodes []string
 }
 
 // New returns a server for node with the default Config. log receives
@@ -58,13 +74,19 @@ type Config struct {
 func New(node *chain.Node, log *slog.Logger) *Server { return NewWithConfig(node, log, Config{}) }
 
 // NewWithConfig returns a server for node configured by cfg (checked by
-// Config.Feed.Validate). Close ends its feed.
+// Config.Validate). Close ends its feed.
 func NewWithConfig(node *chain.Node, log *slog.Logger, cfg Config) *Server {
-	s := &Server{node: node, log: log, mux: http.NewServeMux(), feedCfg: cfg.Feed.withDefaults()}
+	s := &Server{node: node, log: log, mux: http.NewServeMux(), feedCfg: cfg.Feed.withDefaults(),
+		anyOrigin: len(cfg.APIOrigins) == 0 || cfg.APIOrigins[0] == "*", peers: cfg.PeerNodes,
+		csp: contentSecurityPolicy(cfg.PeerNodes)}
+	if !s.anyOrigin && cfg.APIOrigins[0] != "self" {
+		s.apiOrigins = cfg.APIOrigins
+	}
 	s.hub = feed.NewHub(node, feed.HubConfig{MaxClients: cfg.Feed.MaxClients, Buffer: cfg.Feed.Buffer,
 		OnSlow: func() { s.metrics.feedDropped.WithLabelValues("slow").Inc() }})
 	s.metrics = newMetrics(node, s.hub)
 	s.mux.HandleFunc("GET /api/v1/status", s.status)
+	s.mux.HandleFunc("GET /api/v1/genesis", s.genesis)
 	s.mux.HandleFunc("GET /api/v1/elections", s.elections)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}", s.election)
 	s.mux.HandleFunc("GET /api/v1/elections/{id}/roll", s.roll)
@@ -132,7 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	setSecurityHeaders(w.Header())
+	s.setSecurityHeaders(w.Header())
+	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -176,7 +201,27 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apiStatus(st))
+	body := apiStatus(st)
+	body.PeerNodes = append([]string{}, s.peers...)
+	writeJSON(w, http.StatusOK, body)
+}
+
+// genesis answers the chain's genesis as a record's head carries it, with
+// its fingerprint: a client that anchors on the chain (the wallet, before
+// it checks a receipt) computes the fingerprint itself.
+func (s *Server) genesis(w http.ResponseWriter, r *http.Request) {
+	chainID, g := feed.Genesis(s.node)
+	head := observer.RecordHead{ChainID: chainID, Genesis: g}
+	fp, err := head.GenesisFingerprint()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := &api.Genesis{ChainID: chainID, Genesis: api.GenesisDoc{AppState: g.AppState, Validators: []api.GenesisValidator{}}, Fingerprint: fp}
+	for _, v := range g.Validators {
+		body.Genesis.Validators = append(body.Genesis.Validators, api.GenesisValidator{PubKey: v.PubKey, Power: v.Power})
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) reader() election.ReadStore { return s.node.App().Store().Reader() }

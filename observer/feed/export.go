@@ -42,13 +42,19 @@ func Head(n *chain.Node, st election.ReadStore, id election.ID) (*observer.Recor
 	if err != nil {
 		return nil, err
 	}
+	chainID, g := Genesis(n)
+	return &observer.RecordHead{ChainID: chainID, Election: id, Manifest: man, Genesis: g}, nil
+}
+
+// Genesis is node n's chain id and genesis as a record's head carries
+// them.
+func Genesis(n *chain.Node) (string, observer.RecordGenesis) {
 	gen := n.CometBFT().GenesisDoc()
-	head := &observer.RecordHead{ChainID: gen.ChainID, Election: id, Manifest: man,
-		Genesis: observer.RecordGenesis{AppState: gen.AppState}}
+	g := observer.RecordGenesis{AppState: gen.AppState}
 	for _, v := range gen.Validators {
-		head.Genesis.Validators = append(head.Genesis.Validators, observer.RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.Power})
+		g.Validators = append(g.Validators, observer.RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.Power})
 	}
-	return head, nil
+	return gen.ChainID, g
 }
 
 func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.ReadStore, id election.ID, w io.Writer, progress func(ExportProgress)) error {

@@ -56,8 +56,8 @@ func (c NodeConfig) Validate() error {
 			return fmt.Errorf("--cometbft-metrics %q: %w", c.CometMetrics, err)
 		}
 	}
-	if err := c.Web.Feed.Validate(); err != nil {
-		return fmt.Errorf("--feed-*: %w", err)
+	if err := c.Web.Validate(); err != nil {
+		return fmt.Errorf("--feed-*, --api-origins, --peer-nodes: %w", err)
 	}
 	return nil
 }
@@ -70,7 +70,10 @@ func nodeConfig(e *env) NodeConfig {
 			Buffer:         e.v.GetInt("feed-buffer"),
 			SocketBuffer:   e.v.GetInt("feed-socket-buffer"),
 			AllowedOrigins: e.v.GetStringSlice("feed-origins"),
-		}}}
+		},
+			APIOrigins: e.v.GetStringSlice("api-origins"),
+			PeerNodes:  e.v.GetStringSlice("peer-nodes"),
+		}}
 }
 
 func addNodeFlags(cmd *cobra.Command) {
@@ -80,6 +83,8 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().Int("feed-buffer", feed.DefaultBuffer, "blocks queued per feed client before it is dropped as too slow (close 4001)")
 	cmd.Flags().Int("feed-socket-buffer", web.DefaultFeedSocketBuffer, "kernel send buffer per feed client, bytes")
 	cmd.Flags().StringSlice("feed-origins", nil, "origins (scheme://host[:port], or *) whose pages may open the feed besides the node's own")
+	cmd.Flags().StringSlice("api-origins", []string{"*"}, "origins (scheme://host[:port]) whose pages may call the API; * for any, self for this node's pages only")
+	cmd.Flags().StringSlice("peer-nodes", nil, "other polling nodes (scheme://host[:port]) whose API this node's pages may call; the wallet offers their elections")
 	cmd.Flags().String("cometbft-metrics", "", "serve CometBFT's own Prometheus metrics on this address (host:port); empty: off")
 }
 

@@ -45,15 +45,18 @@ func TestNodeStopsWithAnIdleConnection(t *testing.T) {
 	}
 }
 
-// TestNodeFeedConfig: the feed's limits come from flags, EVOTE_*
-// variables and HOME/evote.yaml, and bad ones stop the node before it
-// starts.
+// TestNodeFeedConfig: the feed's limits, the API's origins and the peer
+// nodes come from flags, EVOTE_* variables and HOME/evote.yaml, and bad
+// ones stop the node before it starts.
 func TestNodeFeedConfig(t *testing.T) {
 	home := t.TempDir()
 	for _, args := range [][]string{
 		{"--feed-origins", "observer.example.org"},
 		{"--feed-max-clients", "-1"},
 		{"--cometbft-metrics", "no-port"},
+		{"--api-origins", "pages.example.org"},
+		{"--api-origins", "*,https://pages.example.org"},
+		{"--peer-nodes", "https://node-b.example.org/api/v1"},
 	} {
 		if code, _, errs := run(t, append([]string{"node", "--home", home}, args...)...); code != 1 || !strings.Contains(errs, "--") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
