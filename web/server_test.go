@@ -83,6 +83,8 @@ type testNode struct {
 	url       string
 	client    *http.Client
 	authority *election.PrivateKey
+	chainID   string
+	cfg       Config // the server's
 	node      atomic.Pointer[chain.Node]
 	server    atomic.Pointer[Server]
 	logs      syncBuffer
@@ -109,19 +111,23 @@ func freePorts(t testing.TB, n int) []int {
 // startTestNode writes a single-validator home whose genesis names a fresh
 // election authority, starts the node, serves the API and waits for the
 // first block.
-func startTestNode(t testing.TB) *testNode {
+func startTestNode(t testing.TB) *testNode { return startTestNodeWith(t, testChainID, Config{}) }
+
+// startTestNodeWith starts a test node of chain chainID whose server is
+// configured by cfg.
+func startTestNodeWith(t testing.TB, chainID string, cfg Config) *testNode {
 	auth, err := election.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	appState, err := json.Marshal(election.Genesis{ChainID: testChainID, Authorities: []election.AuthorityPublicKey{auth.AuthorityPublic()}})
+	appState, err := json.Marshal(election.Genesis{ChainID: chainID, Authorities: []election.AuthorityPublicKey{auth.AuthorityPublic()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn := &testNode{top: t, home: filepath.Join(t.TempDir(), "node"), authority: auth, answered: map[string]map[int]bool{}}
+	tn := &testNode{top: t, home: filepath.Join(t.TempDir(), "node"), authority: auth, chainID: chainID, cfg: cfg, answered: map[string]map[int]bool{}}
 	ports := freePorts(t, 2)
 	err = chain.Init(tn.home, "web-test", chain.InitOptions{
-		ChainID: testChainID, AppState: appState,
+		ChainID: chainID, AppState: appState,
 		P2PAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), RPCAddr: fmt.Sprintf("tcp://127.0.0.1:%d", ports[1]),
 	})
 	if err != nil {
@@ -165,7 +171,7 @@ func (tn *testNode) start(t testing.TB) {
 	}
 	tn.top.Cleanup(func() { n.Stop() })
 	tn.node.Store(n)
-	tn.server.Store(New(n, slog.New(slog.NewTextHandler(&tn.logs, nil))))
+	tn.server.Store(NewWithConfig(n, slog.New(slog.NewTextHandler(&tn.logs, nil)), tn.cfg))
 }
 
 // restart stops the node and starts it again from its home; the mempool

@@ -87,7 +87,14 @@ type walletNode struct {
 
 func startWalletNode(t testing.TB, template string) *walletNode {
 	t.Helper()
-	tn := startTestNode(t)
+	return startWalletNodeWith(t, template, testChainID, Config{})
+}
+
+// startWalletNodeWith is startWalletNode for a node of chain chainID whose
+// server is configured by cfg.
+func startWalletNodeWith(t testing.TB, template, chainID string, cfg Config) *walletNode {
+	t.Helper()
+	tn := startTestNodeWith(t, chainID, cfg)
 	w := &walletNode{tn: tn}
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)

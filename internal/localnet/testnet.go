@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
@@ -49,7 +50,8 @@ type Written struct {
 
 // WriteTestnet writes the network's homes: a fresh election authority key
 // in Dir/authority.key, the genesis naming it, each validator's CometBFT
-// home, and each node's evote.yaml with its HTTP address.
+// home, and each node's evote.yaml with its HTTP address and the others'
+// as its peer nodes (the wallet of each lists the others' elections).
 func WriteTestnet(c Testnet) (*Written, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -71,6 +73,15 @@ func WriteTestnet(c Testnet) (*Written, error) {
 	}
 	for i, home := range homes {
 		conf := fmt.Sprintf("# evote node settings (flags and EVOTE_* variables override them)\nhttp: 127.0.0.1:%d\n", c.HTTPPort+i)
+		var peers []string
+		for j := range homes {
+			if j != i {
+				peers = append(peers, fmt.Sprintf("%q", fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+j)))
+			}
+		}
+		if len(peers) > 0 {
+			conf += "# other polling nodes of the network, whose API this node's pages may call\npeer-nodes: [" + strings.Join(peers, ", ") + "]\n"
+		}
 		if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte(conf), 0o600); err != nil {
 			return nil, err
 		}

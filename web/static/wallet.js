@@ -57,12 +57,20 @@ const UI = {
     receiptOk: (h, seq, n) => `Checked by this browser: ballot ${seq} is in block ${h}, signed by more than 2/3 of the voting power of ${n} trusted validator(s).`,
     counts: 'The node says it is the ballot that counts.', replaced: (s) => `The node says your later ballot ${s} replaced it: that one counts.`,
     receiptLine: (e, s, h) => `Election ${e}…, ballot ${s}, block ${h}`, receiptPending: (e, s) => `Election ${e}…, ballot ${s}, pending`,
-    trustChanged: (c) => `The node’s validators for chain ${c} are not those this browser trusted first; receipts are checked against the first ones.`,
-    trustNote: (n, c) => `Receipts are checked against the ${n} validator(s) this browser saw first for chain ${c}.`,
+    genesisChanged: (c, a, b) => `Do not vote through this node: its chain ${c} has the genesis fingerprint ${b}, but this browser knows chain ${c} with the fingerprint ${a}.`,
+    anchorGiven: (n, f) => `Receipts are checked against the ${n} validator(s) of this chain’s genesis, whose fingerprint ${f} is the one you gave.`,
+    genesisBadGiven: (m) => `Do not vote through this node: its chain is not the one whose fingerprint you gave (${m}).`,
+    nodeOther: 'Vote through another polling node', nodeLabel: 'Address of the polling node', nodePin: 'Its chain’s genesis fingerprint (optional)',
+    nodeGo: 'Show its elections', nodeHint: (list) => `This page may call these nodes: ${list}.`,
+    nodeNow: (o) => `Elections of the polling node ${o}.`, nodeSelf: (o) => `Elections of this page’s polling node ${o}.`,
+    nodeBadURL: 'Type the address of a polling node, such as https://node.example.org:8080.',
+    nodeNotAllowed: (o, list) => `This page may not call ${o}: only ${list}, which this node’s operator names. To vote through ${o}, open its own wallet page, after exporting your keystore here to import it there.`,
+    badPin: 'A genesis fingerprint is 64 hexadecimal digits.',
+    nodeUnreachable: (o, m) => `The polling node ${o} did not answer (${m}): it may be down, or not let this page call it.`,
     anchorGenesis: (n, f) => `Receipts are checked against the ${n} validator(s) of this chain’s genesis, whose fingerprint is ${f}: compare it with the one the election’s organisers publish.`,
     anchorPinned: (n, f) => `Receipts are checked against the ${n} validator(s) of this chain’s genesis, whose fingerprint ${f} is the one in this page’s address.`,
     genesisBad: (m) => `Do not vote through this node: its chain is not the one this page’s address names (${m}).`,
-    noGenesis: 'the node did not give its genesis', noTrust: 'This browser has no validators to check receipts against: refresh the list of elections.',
+    noTrust: 'This browser has no validators to check receipts against: refresh the list of elections.',
     unavailable: (m) => `The wallet cannot run in this browser: ${m}`,
     nodeError: (m) => `The node answered with an error: ${m}`,
     errors: {
@@ -135,12 +143,20 @@ const UI = {
     receiptOk: (h, seq, n) => `Vérifié par ce navigateur : le bulletin ${seq} est dans le bloc ${h}, signé par plus des 2/3 du pouvoir de vote de ${n} validateur(s) de confiance.`,
     counts: 'Le nœud indique que c’est le bulletin qui compte.', replaced: (s) => `Le nœud indique que votre bulletin ${s}, plus récent, l’a remplacé : c’est lui qui compte.`,
     receiptLine: (e, s, h) => `Scrutin ${e}…, bulletin ${s}, bloc ${h}`, receiptPending: (e, s) => `Scrutin ${e}…, bulletin ${s}, en attente`,
-    trustChanged: (c) => `Les validateurs du nœud pour la chaîne ${c} ne sont pas ceux que ce navigateur a vus en premier ; les reçus sont vérifiés avec les premiers.`,
-    trustNote: (n, c) => `Les reçus sont vérifiés avec les ${n} validateur(s) vus en premier par ce navigateur pour la chaîne ${c}.`,
+    genesisChanged: (c, a, b) => `Ne votez pas par ce nœud : sa chaîne ${c} a l’empreinte de genèse ${b}, mais ce navigateur connaît la chaîne ${c} avec l’empreinte ${a}.`,
+    anchorGiven: (n, f) => `Les reçus sont vérifiés avec les ${n} validateur(s) de la genèse de cette chaîne, dont l’empreinte ${f} est celle que vous avez donnée.`,
+    genesisBadGiven: (m) => `Ne votez pas par ce nœud : sa chaîne n’est pas celle dont vous avez donné l’empreinte (${m}).`,
+    nodeOther: 'Voter par un autre nœud de vote', nodeLabel: 'Adresse du nœud de vote', nodePin: 'L’empreinte de genèse de sa chaîne (facultatif)',
+    nodeGo: 'Afficher ses scrutins', nodeHint: (list) => `Cette page peut appeler ces nœuds : ${list}.`,
+    nodeNow: (o) => `Scrutins du nœud de vote ${o}.`, nodeSelf: (o) => `Scrutins du nœud de vote de cette page, ${o}.`,
+    nodeBadURL: 'Saisissez l’adresse d’un nœud de vote, par exemple https://noeud.example.org:8080.',
+    nodeNotAllowed: (o, list) => `Cette page ne peut pas appeler ${o} : seulement ${list}, que nomme l’opérateur de ce nœud. Pour voter par ${o}, ouvrez sa propre page de portefeuille, après avoir exporté ici votre fichier de clés pour l’y importer.`,
+    badPin: 'Une empreinte de genèse compte 64 chiffres hexadécimaux.',
+    nodeUnreachable: (o, m) => `Le nœud de vote ${o} n’a pas répondu (${m}) : il est peut-être arrêté, ou ne laisse pas cette page l’appeler.`,
     anchorGenesis: (n, f) => `Les reçus sont vérifiés avec les ${n} validateur(s) de la genèse de cette chaîne, d’empreinte ${f} : comparez-la avec celle que publient les organisateurs du scrutin.`,
     anchorPinned: (n, f) => `Les reçus sont vérifiés avec les ${n} validateur(s) de la genèse de cette chaîne, dont l’empreinte ${f} est celle de l’adresse de cette page.`,
     genesisBad: (m) => `Ne votez pas par ce nœud : sa chaîne n’est pas celle que nomme l’adresse de cette page (${m}).`,
-    noGenesis: 'le nœud n’a pas donné sa genèse', noTrust: 'Ce navigateur n’a aucun validateur avec lequel vérifier les reçus : actualisez la liste des scrutins.',
+    noTrust: 'Ce navigateur n’a aucun validateur avec lequel vérifier les reçus : actualisez la liste des scrutins.',
     unavailable: (m) => `Le portefeuille ne peut pas fonctionner dans ce navigateur : ${m}`,
     nodeError: (m) => `Le nœud a répondu par une erreur : ${m}`,
     errors: {
@@ -213,12 +229,20 @@ const UI = {
     receiptOk: (h, seq, n) => `Von diesem Browser geprüft: Stimmzettel ${seq} ist in Block ${h}, signiert von mehr als 2/3 der Stimmkraft von ${n} vertrauten Validatoren.`,
     counts: 'Laut Knoten ist es der Stimmzettel, der zählt.', replaced: (s) => `Laut Knoten hat Ihr späterer Stimmzettel ${s} ihn ersetzt: jener zählt.`,
     receiptLine: (e, s, h) => `Wahl ${e}…, Stimmzettel ${s}, Block ${h}`, receiptPending: (e, s) => `Wahl ${e}…, Stimmzettel ${s}, ausstehend`,
-    trustChanged: (c) => `Die Validatoren des Knotens für die Kette ${c} sind nicht die, denen dieser Browser zuerst vertraute; Belege werden gegen die ersten geprüft.`,
-    trustNote: (n, c) => `Belege werden gegen die ${n} Validatoren geprüft, die dieser Browser für die Kette ${c} zuerst sah.`,
+    genesisChanged: (c, a, b) => `Wählen Sie nicht über diesen Knoten: seine Kette ${c} hat den Genesis-Fingerabdruck ${b}, dieser Browser kennt die Kette ${c} aber mit dem Fingerabdruck ${a}.`,
+    anchorGiven: (n, f) => `Belege werden gegen die ${n} Validatoren der Genesis dieser Kette geprüft, deren Fingerabdruck ${f} der von Ihnen angegebene ist.`,
+    genesisBadGiven: (m) => `Wählen Sie nicht über diesen Knoten: seine Kette ist nicht die, deren Fingerabdruck Sie angegeben haben (${m}).`,
+    nodeOther: 'Über einen anderen Wahlknoten wählen', nodeLabel: 'Adresse des Wahlknotens', nodePin: 'Genesis-Fingerabdruck seiner Kette (optional)',
+    nodeGo: 'Seine Wahlen anzeigen', nodeHint: (list) => `Diese Seite darf diese Knoten aufrufen: ${list}.`,
+    nodeNow: (o) => `Wahlen des Wahlknotens ${o}.`, nodeSelf: (o) => `Wahlen des Wahlknotens dieser Seite, ${o}.`,
+    nodeBadURL: 'Geben Sie die Adresse eines Wahlknotens ein, etwa https://knoten.example.org:8080.',
+    nodeNotAllowed: (o, list) => `Diese Seite darf ${o} nicht aufrufen: nur ${list}, die der Betreiber dieses Knotens nennt. Um über ${o} zu wählen, öffnen Sie dessen eigene Wallet-Seite, nachdem Sie hier Ihre Schlüsseldatei exportiert haben, um sie dort zu importieren.`,
+    badPin: 'Ein Genesis-Fingerabdruck hat 64 Hexadezimalziffern.',
+    nodeUnreachable: (o, m) => `Der Wahlknoten ${o} hat nicht geantwortet (${m}): er ist vielleicht aus, oder lässt diese Seite ihn nicht aufrufen.`,
     anchorGenesis: (n, f) => `Belege werden gegen die ${n} Validatoren der Genesis dieser Kette geprüft, Fingerabdruck ${f}: vergleichen Sie ihn mit dem von den Veranstaltern veröffentlichten.`,
     anchorPinned: (n, f) => `Belege werden gegen die ${n} Validatoren der Genesis dieser Kette geprüft, deren Fingerabdruck ${f} der in der Adresse dieser Seite ist.`,
     genesisBad: (m) => `Wählen Sie nicht über diesen Knoten: seine Kette ist nicht die, die die Adresse dieser Seite nennt (${m}).`,
-    noGenesis: 'der Knoten hat seine Genesis nicht geliefert', noTrust: 'Dieser Browser hat keine Validatoren, gegen die er Belege prüfen kann: aktualisieren Sie die Liste der Wahlen.',
+    noTrust: 'Dieser Browser hat keine Validatoren, gegen die er Belege prüfen kann: aktualisieren Sie die Liste der Wahlen.',
     unavailable: (m) => `Die Wallet kann in diesem Browser nicht laufen: ${m}`,
     nodeError: (m) => `Der Knoten hat mit einem Fehler geantwortet: ${m}`,
     errors: {
@@ -251,7 +275,7 @@ const MAIN = ['s-keys', 's-elections', 's-receipts'];
 
 const state = {
   lang: 'en', unlocked: false, keys: [], sealed: '', hasKeystore: false,
-  chainID: '', trusted: null, elections: [],
+  chainID: '', trusted: null, elections: [], node: '', nodePin: '', peers: [],
   el: null, summary: null, key: '', seq: 1, choices: null, view: [], timings: {},
 };
 window.evoteWalletState = state; // read by the browser tests (public data and timings only)
@@ -355,6 +379,7 @@ function applyLang() {
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   document.title = t('title') + ' – evote';
   renderKeys();
+  renderNodes();
   renderAnchor();
   renderElections();
   renderReceipts();
@@ -469,92 +494,113 @@ async function copyKey(k) {
 }
 
 // ---- elections ----
-async function api(path, opts) {
-  const resp = await fetch(path, opts);
+// The node whose elections the page shows: '' for the page's own node, or
+// the origin of a peer node its operator names (the status's peer_nodes;
+// the content security policy lets the page call them and no other).
+function nodeOrigin(node = state.node) { return node || location.origin; }
+function nodeAllowed(o) { return o === location.origin || state.peers.includes(o); }
+// nodeOf is the node (as state.node has it) of origin o, the page's own
+// if the page may not call o.
+function nodeOf(o) { return o && o !== location.origin && state.peers.includes(o) ? o : ''; }
+async function api(path, opts, node = state.node) {
+  const resp = await fetch(node + path, opts);
   let body = null;
   const raw = await resp.text();
   try { body = JSON.parse(raw); } catch { body = { error: raw }; }
   return { status: resp.status, ok: resp.ok, body, raw };
 }
-// The trust anchor of receipts. The genesis validators of the chain, from
-// the head of an election's record that the feed's hello carries, checked
-// against the genesis fingerprint in the page's address (?genesis=) when
-// there is one; kept per chain on first use. Before the node holds any
-// election, the validators of its status, kept likewise (as the CLI records
-// them when it casts).
+// The trust anchor of receipts: the genesis validators of the node's chain
+// (GET /api/v1/genesis), whose fingerprint the wallet module computes; it
+// must be the one in the page's address (?genesis=) for the page's own
+// node, or the one the voter gave for another. Kept per chain id: a node
+// that later shows this browser another genesis under the same chain id is
+// refused unless the voter gives the new fingerprint.
 const PIN = (new URLSearchParams(location.search).get('genesis') || '').trim().toLowerCase();
-function sameValidators(a, b) {
-  const key = (vs) => JSON.stringify((vs || []).map((v) => [v.pub_key, v.power]).sort());
-  return key(a) === key(b);
-}
-function feedHead(id) {
-  return new Promise((resolve) => {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    let ws;
-    try {
-      // A height far ahead: the node sends its hello, and no block.
-      ws = new WebSocket(`${scheme}://${location.host}/api/v1/feed?election=${id}&from=1000000000000&light=1`);
-    } catch { resolve(null); return; }
-    const timer = setTimeout(() => { ws.close(); resolve(null); }, 10000);
-    ws.onmessage = (e) => {
-      let m = null;
-      try { m = JSON.parse(e.data); } catch { /* not a hello */ }
-      if (m && m.type === 'hello') { clearTimeout(timer); ws.close(); resolve(m.head || null); }
-    };
-    ws.onerror = () => { clearTimeout(timer); resolve(null); };
-  });
-}
-async function anchorTrust(statusValidators, all) {
-  const key = 'trust:' + state.chainID;
-  let kept = await idbGet(key);
-  if (Array.isArray(kept)) kept = { from: 'status', validators: kept };
-  if (kept && kept.from === 'genesis' && (!PIN || kept.fingerprint === PIN)) return kept;
-  let head = null;
-  for (const e of all.slice(0, 3)) { head = await feedHead(e.id); if (head) break; }
-  if (head) {
-    const a = await call('genesis', { head, pin: PIN });
-    if (!a.ok) throw Object.assign(new Error(a.message), { genesis: true });
-    const anchor = { from: 'genesis', fingerprint: a.anchor.fingerprint, validators: a.anchor.validators };
-    if (a.anchor.chain_id !== state.chainID) throw Object.assign(new Error(a.anchor.chain_id), { genesis: true });
-    if (kept && !sameValidators(kept.validators, anchor.validators)) notice(t('trustChanged', state.chainID));
-    else { await idbPut(key, anchor); return anchor; }
-    return kept;
+function pinOf() { return state.nodePin || (state.node ? '' : PIN); }
+async function anchorTrust(node, chainID, pin) {
+  const g = await api('/api/v1/genesis', undefined, node);
+  if (!g.ok) throw new Error(g.body.error);
+  const a = await call('genesis', { head: g.body, pin });
+  if (!a.ok) throw Object.assign(new Error(a.message), { genesis: true });
+  if (a.anchor.chain_id !== chainID) throw Object.assign(new Error(a.anchor.chain_id), { genesis: true });
+  const anchor = { fingerprint: a.anchor.fingerprint, validators: a.anchor.validators };
+  const key = 'anchor:' + chainID;
+  const kept = await idbGet(key);
+  if (kept && kept.fingerprint !== anchor.fingerprint && !pin) {
+    throw Object.assign(new Error(t('genesisChanged', chainID, kept.fingerprint, anchor.fingerprint)), { changed: true });
   }
-  if (PIN) throw Object.assign(new Error(t('noGenesis')), { genesis: true });
-  if (kept) {
-    if (!sameValidators(kept.validators, statusValidators)) notice(t('trustChanged', state.chainID));
-    return kept;
-  }
-  const anchor = { from: 'status', validators: statusValidators };
-  await idbPut(key, anchor);
+  if (!kept || kept.fingerprint !== anchor.fingerprint) await idbPut(key, anchor);
   return anchor;
 }
 function renderAnchor() {
   const a = state.anchor;
-  $('anchor').textContent = !a ? '' : a.from === 'genesis'
-    ? (PIN ? t('anchorPinned', a.validators.length, a.fingerprint) : t('anchorGenesis', a.validators.length, a.fingerprint))
-    : t('trustNote', a.validators.length, state.chainID);
+  const given = state.nodePin ? 'anchorGiven' : 'anchorPinned';
+  $('anchor').textContent = !a ? '' : pinOf() ? t(given, a.validators.length, a.fingerprint) : t('anchorGenesis', a.validators.length, a.fingerprint);
 }
+function renderNodes() {
+  const o = nodeOrigin();
+  $('node-now').textContent = state.node ? t('nodeNow', o) : t('nodeSelf', o);
+  $('node-list').replaceChildren(...[location.origin, ...state.peers].map((p) => el('option', { value: p })));
+  $('node-hint').textContent = t('nodeHint', [location.origin, ...state.peers].join(', '));
+}
+// refreshes counts the lists asked for: an answer to an older one (the
+// voter chose another node meanwhile) is dropped.
+let refreshes = 0;
 async function refreshElections() {
+  const mine = ++refreshes;
+  const node = state.node, pin = pinOf();
   $('elections').setAttribute('aria-busy', 'true');
+  state.elections = [];
+  state.anchor = null;
+  state.trusted = null;
+  let elections = [], anchor = null, fault = null;
   try {
-    const st = await api('/api/v1/status');
+    const st = await api('/api/v1/status', undefined, node);
     if (!st.ok) throw new Error(st.body.error);
+    if (!node) state.peers = (st.body.peer_nodes || []).map((p) => p.replace(/\/$/, ''));
+    if (mine !== refreshes) return;
     state.chainID = st.body.chain_id;
-    const list = await api('/api/v1/elections');
+    const list = await api('/api/v1/elections', undefined, node);
     if (!list.ok) throw new Error(list.body.error);
-    state.elections = list.body.elections.filter((e) => e.phase === 'open');
-    state.anchor = null;
-    state.trusted = null;
-    state.anchor = await anchorTrust(st.body.validators, list.body.elections);
-    state.trusted = state.anchor.validators;
+    anchor = await anchorTrust(node, st.body.chain_id, pin);
+    elections = list.body.elections.filter((e) => e.phase === 'open');
   } catch (err) {
-    problem([{ text: err.genesis ? t('genesisBad', String(err.message)) : t('nodeError', String(err.message || err)) }]);
-    if (err.genesis) state.elections = [];
+    fault = err;
   }
+  if (mine !== refreshes) return;
+  if (fault) {
+    const m = String(fault.message || fault);
+    const given = state.nodePin ? 'genesisBadGiven' : 'genesisBad';
+    problem([{ text: fault.changed ? m : fault.genesis ? t(given, m) : fault instanceof TypeError ? t('nodeUnreachable', nodeOrigin(node), m) : t('nodeError', m) }]);
+  }
+  state.anchor = anchor;
+  state.trusted = anchor ? anchor.validators : null;
+  state.elections = elections;
+  renderNodes();
   renderAnchor();
   renderElections();
   $('elections').setAttribute('aria-busy', 'false');
+}
+// chooseNode shows the elections of the node whose address the voter
+// typed: the page's own or one of its peers.
+async function chooseNode(ev) {
+  ev.preventDefault();
+  clearMessages();
+  let o = '';
+  try {
+    const u = new URL($('node-url').value.trim());
+    if (u.protocol === 'http:' || u.protocol === 'https:') o = u.origin;
+  } catch { /* not an address */ }
+  const pin = $('node-pin').value.trim().toLowerCase();
+  const errs = [];
+  if (!o) errs.push({ text: t('nodeBadURL'), href: '#node-url' });
+  else if (!nodeAllowed(o)) errs.push({ text: t('nodeNotAllowed', o, [location.origin, ...state.peers].join(', ')), href: '#node-url' });
+  if (pin && !/^[0-9a-f]{64}$/.test(pin)) errs.push({ text: t('badPin'), href: '#node-pin' });
+  if (errs.length) { problem(errs); return; }
+  state.node = nodeOf(o);
+  state.nodePin = pin;
+  await refreshElections();
+  if ($('problem').hidden) $('elections-h').focus();
 }
 function summaryTitle(e) { return e.title ? (e.title[state.lang] ?? Object.values(e.title)[0] ?? e.id) : e.id; }
 function renderElections() {
@@ -574,6 +620,9 @@ async function startBallot(summary) {
   let d;
   try {
     d = await api('/api/v1/elections/' + summary.id);
+  } catch (err) {
+    problem([{ text: t('nodeUnreachable', nodeOrigin(), String(err.message || err)) }]);
+    return;
   } finally { busy(''); }
   if (!d.ok) { problem([{ text: t('nodeError', d.body.error) }]); return; }
   const a = await busyCall(t('loadingElection'), 'election', { chain_id: state.chainID, id: summary.id, detail: d.body });
@@ -734,7 +783,7 @@ async function cast() {
   $('receipt-download').hidden = true;
   $('receipt-details').hidden = true;
   const file = {
-    version: 'evote/v1/wallet-receipt', node: location.origin, chain_id: state.chainID, election: state.el.id,
+    version: 'evote/v1/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
     voter: state.keyPublic, key_name: state.key, seq: state.seq, tracking_code: a.tracking_code,
     cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null,
   };
@@ -823,18 +872,21 @@ async function checkBallot(ev, kept) {
   const code = kept ? '' : $('check-code').value.trim().toLowerCase();
   const f = kept ? null : $('check-file').files[0];
   if (!f && !code && !kept) { problem([{ text: t('needCheck'), href: '#check-file' }]); return; }
-  let info;
+  let info, node = state.node;
   if (f || kept) {
     let file;
     try { file = JSON.parse(kept || await f.text()); } catch { file = null; }
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
+    node = nodeOf(file.node);
     const wasPending = !file.receipt;
     if (wasPending) {
-      const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code));
-      if (r.ok) file.receipt = r.body;
+      try {
+        const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node);
+        if (r.ok) file.receipt = r.body;
+      } catch { /* checked below as pending */ }
     }
-    const anchor = await idbGet('trust:' + file.chain_id);
-    const trusted = anchor ? (Array.isArray(anchor) ? anchor : anchor.validators) : undefined;
+    const anchor = await idbGet('anchor:' + file.chain_id);
+    const trusted = anchor ? anchor.validators : undefined;
     const c = await busyCall(t('checking'), 'receipt_file', { file, trusted });
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
@@ -850,7 +902,8 @@ async function checkBallot(ev, kept) {
     info = c.receipt;
   }
   const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators))];
-  const vs = await api('/api/v1/elections/' + info.election + '/voters/' + encodeURIComponent(info.voter));
+  let vs = { ok: false };
+  try { vs = await api('/api/v1/elections/' + info.election + '/voters/' + encodeURIComponent(info.voter), undefined, node); } catch { /* the receipt stands */ }
   if (vs.ok && vs.body.tx_hash === info.tracking_code) lines.push(el('p', {}, t('counts')));
   else if (vs.ok && vs.body.voted) lines.push(el('p', {}, t('replaced', vs.body.seq)));
   out.replaceChildren(el('div', { class: 'status ok' }, ...lines));
@@ -969,6 +1022,7 @@ async function main() {
   $('cast-back').addEventListener('click', () => { state.el = null; show(...MAIN); refreshElections(); renderReceipts(); });
   $('check-form').addEventListener('submit', checkBallot);
   $('refresh-elections').addEventListener('click', () => { clearMessages(); refreshElections(); });
+  $('node-form').addEventListener('submit', chooseNode);
   const ready = await call('ready', {});
   if (!ready.ok) { show(); problem([{ text: t('unavailable', ready.message) }]); return; }
   state.wasmSHA256 = ready.sha256;
