@@ -69,6 +69,7 @@ func TestWalletThroughPeerNode(t *testing.T) {
 		t.Errorf("the anchor %q does not name B's genesis fingerprint %s", got, fp)
 	}
 	checkAxe(t, ctx, axe)
+	screenshot(t, ctx, "wallet-peer-node.png")
 
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
@@ -120,6 +121,7 @@ func TestWalletThroughPeerNode(t *testing.T) {
 		t.Errorf("C's elections are offered: %d", n)
 	}
 	checkAxe(t, ctx, axe)
+	screenshot(t, ctx, "wallet-peer-refused.png")
 
 	// The receipt kept in the wallet is checked again against B.
 	run(t, ctx, chromedp.Click("#receipts button", chromedp.ByQuery))
