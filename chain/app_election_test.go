@@ -99,3 +99,75 @@ func testRand(seed string) io.Reader {
 	h.Write([]byte(seed))
 	return h
 }
+
+// TestBatchedTransientVerdictsAreNotCached: the batched path (two or more
+// transactions checked at once, as the batcher and ProcessProposal do)
+// keeps Precheck's rule: a transient verdict (the election does not exist
+// yet) is not cached, a final one is, and a batch checked while the store
+// fails caches nothing and gives no verdict.
+func TestBatchedTransientVerdictsAreNotCached(t *testing.T) {
+	authority := election.DeriveKey("lifecycle/city-clerk")
+	yaml, err := os.ReadFile("../election/testdata/city-referendum.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := election.ParseManifestYAML(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := m.ID()
+	var appends [][]byte
+	for n := range byte(3) {
+		tx, err := election.NewAppendVotersTx(testChainID, id, []election.RollEntry{{Voter: election.DeriveKey(string([]byte{'b', n})).VoterPublic(), Weight: 1}}, authority)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appends = append(appends, tx)
+	}
+	forged := bytes.Clone(appends[2])
+	forged[len(forged)-1] ^= 1 // a bad signature: a final verdict
+
+	a := electionApp(t, authority)
+	batch := []*precheckReq{{tx: appends[0], hash: HashTx(appends[0])}, {tx: appends[1], hash: HashTx(appends[1])}, {tx: forged, hash: HashTx(forged)}}
+	a.precheckBatch(batch)
+	for i, r := range batch[:2] {
+		if r.err != nil || r.res.Code != election.CodeUnknownElection {
+			t.Fatalf("append %d before the election: %v, %v", i, r.res, r.err)
+		}
+		if _, cached := a.Cache().Get(r.hash); cached {
+			t.Fatalf("append %d: a transient verdict checked in a batch was cached", i)
+		}
+	}
+	if r := batch[2]; r.res.Code != election.CodeBadSignature {
+		t.Fatalf("the forged transaction in the batch: %v, %v", r.res, r.err)
+	}
+	if res, cached := a.Cache().Get(batch[2].hash); !cached || res.Code != election.CodeBadSignature {
+		t.Fatal("the final verdict of the batch was not cached")
+	}
+
+	// ProcessProposal checks its cache misses in batches too.
+	if r, err := a.ProcessProposal(ctx, &abci.RequestProcessProposal{Height: 1, Txs: appends[:2]}); err != nil || r.Status != abci.ResponseProcessProposal_ACCEPT {
+		t.Fatalf("ProcessProposal: %v, %v", r, err)
+	}
+	for i, tx := range appends[:2] {
+		if _, cached := a.Cache().Get(HashTx(tx)); cached {
+			t.Fatalf("append %d: ProcessProposal cached a transient verdict", i)
+		}
+	}
+
+	// A failing store: no verdict, nothing cached.
+	b := electionApp(t, authority)
+	b.store.r.Close()
+	batch = []*precheckReq{{tx: appends[0], hash: HashTx(appends[0])}, {tx: forged, hash: HashTx(forged)}, {tx: appends[1], hash: HashTx(appends[1])}}
+	b.precheckBatch(batch)
+	for i, r := range batch {
+		if r.err == nil && r.res.Code != election.CodeBadSignature {
+			t.Fatalf("tx %d on a failing store: %v with no error", i, r.res)
+		}
+	}
+	for i, r := range batch {
+		if res, cached := b.Cache().Get(r.hash); cached && res.Code != election.CodeBadSignature {
+			t.Fatalf("tx %d: a verdict reached on a failing store was cached: %v", i, res)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tally
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -56,5 +57,57 @@ func TestVerifyContestBatchSum(t *testing.T) {
 	var be *BatchError
 	if !errors.As(err, &be) || be.Index != 3 || sums != nil {
 		t.Fatalf("got %v, %v", sums, err)
+	}
+}
+
+// TestContestBatchEveryPosition: a batch with one bad item fails, naming
+// it, wherever the item stands: first, second, second to last, last, or
+// alone; so no batch verifier may skip an end of its batch. The bad item
+// is a valid encryption whose option proof is another voter's (it parses
+// and only the proof's check refuses it).
+func TestContestBatchEveryPosition(t *testing.T) {
+	rnd := seeded("batch-positions")
+	pk := mustKey(t, rnd)
+	const n = 6
+	var items []ContestItem
+	for v := range n {
+		cc := testContext(fmt.Sprintf("position-%d", v), 0)
+		enc, _, _ := encryptContest(t, pk, cc, approval3of5, []uint64{1, 0, 1, 0, 0}, rnd)
+		items = append(items, ContestItem{Context: cc, Rules: approval3of5, Encoded: enc})
+	}
+	s, e := optionSpan(approval3of5, 1)
+	spoil := func(i int) ContestItem {
+		it := items[i]
+		m := append([]byte(nil), it.Encoded...)
+		copy(m[s+2*PointSize:e], items[(i+1)%n].Encoded[s+2*PointSize:e])
+		it.Encoded = m
+		return it
+	}
+	verifiers := map[string]func([]ContestItem) error{
+		"VerifyContestBatch": func(b []ContestItem) error { return VerifyContestBatch(pk, b, rnd) },
+		"VerifyContestBatchSum": func(b []ContestItem) error {
+			sums, err := VerifyContestBatchSum(pk, b, rnd)
+			if err != nil && sums != nil {
+				t.Fatal("a failed batch gave sums")
+			}
+			return err
+		},
+	}
+	for name, verify := range verifiers {
+		if err := verify(items); err != nil {
+			t.Fatalf("%s: the valid batch: %v", name, err)
+		}
+		for _, p := range []int{0, 1, n - 2, n - 1} {
+			bad := append([]ContestItem(nil), items...)
+			bad[p] = spoil(p)
+			var be *BatchError
+			if err := verify(bad); !errors.As(err, &be) || be.Index != p || fmt.Sprint(be.Failing) != fmt.Sprint([]int{p}) {
+				t.Errorf("%s: item %d of %d spoiled: %v", name, p, n, err)
+			}
+		}
+		var be *BatchError
+		if err := verify([]ContestItem{spoil(2)}); !errors.As(err, &be) || be.Index != 0 {
+			t.Errorf("%s: a batch of one spoiled item: %v", name, err)
+		}
 	}
 }

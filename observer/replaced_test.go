@@ -1,0 +1,104 @@
+package observer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/evote/evote/internal/harness/synthetic"
+	"github.com/evote/evote/observer"
+)
+
+// rewriteMarks reads a record and writes it again with each ballot's
+// replaced mark passed through mark (which gets the mark and the ballot's
+// number in chain order, and returns the new mark).
+func rewriteMarks(t *testing.T, rec []byte, mark func(n int, replaced bool) bool) []byte {
+	t.Helper()
+	rr := observer.NewRecordReader(bytes.NewReader(rec))
+	head, err := rr.ReadHead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rw, err := observer.NewRecordWriter(&out, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		b, err := rr.NextBlock()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			break
+		}
+		for i := range b.Txs {
+			if b.Txs[i].Replaced != nil {
+				m := mark(n, *b.Txs[i].Replaced)
+				b.Txs[i].Replaced = &m
+				n++
+			}
+		}
+		if err := rw.WriteBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claims, err := rr.ReadClaims()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.Close(claims); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestReplacedMarks: a record marks each ballot that a later ballot of the
+// same voter replaced (the marks are outside what the validators sign).
+// The verifier holds every mark to the ballots: a replaced ballot marked
+// as counting, or a counting one marked as replaced, is refused with
+// replaced-mark, and the record rewritten with its marks unchanged still
+// verifies (so the rewriting is not what fails).
+func TestReplacedMarks(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := synthetic.Write(&buf, synthetic.Options{Seed: "marks", Voters: 6, Revotes: 2, PerBlock: 3, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(rec []byte) error {
+		_, err := observer.Verify(context.Background(), bytes.NewReader(rec), observer.VerifyOptions{})
+		return err
+	}
+	same := rewriteMarks(t, buf.Bytes(), func(_ int, r bool) bool { return r })
+	if err := verify(same); err != nil {
+		t.Fatalf("the record rewritten unchanged: %v", err)
+	}
+	var replaced, counting []int
+	rewriteMarks(t, buf.Bytes(), func(n int, r bool) bool {
+		if r {
+			replaced = append(replaced, n)
+		} else {
+			counting = append(counting, n)
+		}
+		return r
+	})
+	if len(replaced) != 2 || len(counting) != 6 {
+		t.Fatalf("%d replaced and %d counting ballots, want 2 and 6", len(replaced), len(counting))
+	}
+	for _, c := range []struct {
+		name   string
+		ballot int
+	}{{"a replaced ballot marked as counting", replaced[0]}, {"the last replaced ballot marked as counting", replaced[1]},
+		{"a counting ballot marked as replaced", counting[0]}, {"the last counting ballot marked as replaced", counting[len(counting)-1]}} {
+		rec := rewriteMarks(t, buf.Bytes(), func(n int, r bool) bool { return r != (n == c.ballot) })
+		var ve *observer.VerifyError
+		if err := verify(rec); !errors.As(err, &ve) || ve.Code != observer.CodeReplacedMark {
+			t.Errorf("%s: %v, want %s", c.name, err, observer.CodeReplacedMark)
+		}
+	}
+}
