@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // browser returns the path of a headless-capable Chromium: $EVOTE_BROWSER,
@@ -82,6 +84,21 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if strings.Contains(dom, "loading…") || strings.Contains(dom, "unreachable") {
 		t.Errorf("the page did not load its data:\n%s", dom)
 	}
+
+	// The "Try it" steps link the node's only election; axe-core finds
+	// no WCAG 2.1 AA violation on the page.
+	b := newBrowser(t, 1024, 768)
+	if err := chromedp.Run(b, chromedp.Navigate(tn.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, b, "#try-election", "Web test browser", 10*time.Second)
+	var href string
+	eval(t, b, `document.querySelector('#try-election a').getAttribute('href')`, &href)
+	if href != "/elections/"+e.id.String() {
+		t.Errorf("the Try it steps link %q", href)
+	}
+	checkAxe(t, b, axeSource(t))
+	screenshot(t, b, "node-status.png")
 
 	// With the node gone, the page says so instead of showing stale data.
 	tn.node.Load().Stop()

@@ -7,6 +7,21 @@ document.addEventListener('securitypolicyviolation', (e) => {
 });
 function row(cells) { const tr = document.createElement('tr'); for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); } return tr; }
 function title(t) { return t ? (t.en || Object.values(t)[0] || '') : ''; }
+// The "Try it" steps link the node's only election's page (kept as it is
+// while it is the same, so that a focused link keeps its focus).
+function tryElection(list) {
+  const span = document.getElementById('try-election');
+  if (!span) return;
+  if (list.length !== 1) {
+    if (span.firstElementChild) span.textContent = 'the election’s page from the list below';
+    return;
+  }
+  const href = '/elections/' + list[0].id, old = span.firstElementChild;
+  if (old && old.getAttribute('href') === href) return;
+  const a = document.createElement('a'); a.href = href;
+  a.textContent = 'the election’s page (' + (title(list[0].title) || list[0].id) + ')';
+  span.replaceChildren(a);
+}
 async function refresh() {
   try {
     const s = await (await fetch('/api/v1/status')).json();
@@ -22,6 +37,7 @@ async function refresh() {
       r.firstChild.appendChild(a); t.appendChild(r);
     }
     if (e.elections.length === 0) t.appendChild(row(['no elections yet']));
+    tryElection(e.elections);
   } catch (err) { document.getElementById('chain').replaceChildren(row(['node unreachable: ' + err])); }
 }
 refresh(); setInterval(refresh, 2000);

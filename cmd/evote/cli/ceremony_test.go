@@ -211,7 +211,8 @@ func TestOfficialCommands(t *testing.T) {
 	wantRejected(t, []string{"manifest " + bad, "invalid manifest", "authority"}, append([]string{"election", "create", "--manifest", bad}, auth...)...)
 	os.WriteFile(bad, []byte("title: [\n"), 0o644)
 	wantRejected(t, []string{"invalid manifest", "YAML"}, append([]string{"election", "create", "--manifest", bad}, auth...)...)
-	wantRejected(t, []string{"--election is required"}, append([]string{"election", "open"}, auth...)...)
+	// Without --election, the node's only election; it has none yet.
+	wantRejected(t, []string{"the node has no election", "evote election create"}, append([]string{"election", "open"}, auth...)...)
 	wantRejected(t, []string{"--election", "64"}, append([]string{"election", "open", "--election", "abc"}, auth...)...)
 
 	// A key the genesis does not name is refused by the chain.
@@ -472,7 +473,7 @@ func TestCommandsRejectBadFlags(t *testing.T) {
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "dealt"}, "unknown flag: --stop-at"},
 		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--insecure-test-kdf"}, "unknown flag: --insecure-test-kdf"},
 		{[]string{"trustee", "run", "--dir", dir}, "--election is required"},
-		{[]string{"results"}, "--election is required"},
+		{[]string{"results", "--election", "abc"}, `--election "abc"`},
 		{[]string{"roll", "show", "--election", id, "--limit", "0"}, "--limit 1..1000"},
 		{[]string{"roll", "append", "--election", id}, "--file is required"},
 		{[]string{"election", "create"}, "--manifest FILE.yaml is required"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,21 +97,8 @@ func observe(ctx context.Context, cfg ObserveConfig, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		list, err := c.Elections(ctx)
-		if err != nil {
-			return fmt.Errorf("listing the elections of %s: %w", cfg.Nodes[0], err)
-		}
-		switch len(list) {
-		case 0:
-			return fmt.Errorf("%s has no election yet: give --election", cfg.Nodes[0])
-		case 1:
-			id = list[0].ID
-		default:
-			var ids []string
-			for _, el := range list {
-				ids = append(ids, el.ID.String())
-			}
-			return fmt.Errorf("%s has %d elections: give --election (one of %s)", cfg.Nodes[0], len(list), strings.Join(ids, ", "))
+		if id, err = onlyElection(ctx, c, stderr); err != nil {
+			return err
 		}
 	}
 	opts := observer.VerifyOptions{Workers: cfg.Workers}

@@ -34,8 +34,14 @@ func addElectionFlag(cmd *cobra.Command) {
 	cmd.Flags().String("election", "", "the election id (64 hex digits)")
 }
 
+// addElectionOrOnlyFlag is --election of the commands that default to the
+// node's only election (nodeElection).
+func addElectionOrOnlyFlag(cmd *cobra.Command) {
+	cmd.Flags().String("election", "", "the election `ID` (64 hex digits; default: the node's only election)")
+}
+
 func addAuthorityFlag(cmd *cobra.Command) {
-	cmd.Flags().String("authority-key", "", "the election authority key file (default HOME/keys/authority.key, as `evote up` writes it)")
+	cmd.Flags().String("authority-key", "", "the election authority key `FILE` (default HOME/keys/authority.key, as evote up writes it)")
 }
 
 // electionArg reads --election.
@@ -49,6 +55,44 @@ func electionArg(e *env) (election.ID, error) {
 		return election.ID{}, fmt.Errorf("--election %q: %w", s, err)
 	}
 	return id, nil
+}
+
+var (
+	// errNoElection: no --election, and the node has no election.
+	errNoElection = errors.New("the node has no election")
+	// errWhichElection: no --election, and the node has several.
+	errWhichElection = errors.New("the node has several elections")
+)
+
+// nodeElection is the election a command works on: --election if given,
+// else the node's only election, which it names on note. With none or
+// several it says so (errNoElection, errWhichElection), listing them.
+func nodeElection(ctx context.Context, e *env, c *api.Client) (election.ID, error) {
+	if strings.TrimSpace(e.v.GetString("election")) != "" {
+		return electionArg(e)
+	}
+	return onlyElection(ctx, c, e.stderr)
+}
+
+// onlyElection is the node's only election, named on note.
+func onlyElection(ctx context.Context, c *api.Client, note io.Writer) (election.ID, error) {
+	list, err := c.Elections(ctx)
+	if err != nil {
+		return election.ID{}, fmt.Errorf("listing the elections of %s: %w", c.Base(), err)
+	}
+	switch len(list) {
+	case 0:
+		return election.ID{}, fmt.Errorf("%w at %s: create one with `evote election create` (`evote up` creates a sample election on a new home)", errNoElection, c.Base())
+	case 1:
+		fmt.Fprintf(note, "evote: election %s (the node's only election)\n", list[0].ID)
+		return list[0].ID, nil
+	}
+	var b strings.Builder
+	var d api.ElectionDetail
+	for _, x := range list {
+		fmt.Fprintf(&b, "\n  %s  %-14s  %s", x.ID, x.Phase, d.Text(x.Title))
+	}
+	return election.ID{}, fmt.Errorf("%w (%d) at %s: give --election ID, one of:%s", errWhichElection, len(list), c.Base(), b.String())
 }
 
 // loadAuthorityKey reads the election authority key: --authority-key or
@@ -126,7 +170,7 @@ func newElectionCmd(e *env) *cobra.Command {
 	}
 	create.Flags().String("manifest", "", "the election manifest (YAML)")
 	open := &cobra.Command{
-		Use:   "open --election ID",
+		Use:   "open [--election ID]",
 		Short: "open the election for ballots (once the trustees' key ceremony has fixed the joint key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -134,7 +178,7 @@ func newElectionCmd(e *env) *cobra.Command {
 		},
 	}
 	closeCmd := &cobra.Command{
-		Use:   "close --election ID",
+		Use:   "close [--election ID]",
 		Short: "close the election: no more ballots; the trustees then decrypt the totals",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -142,15 +186,15 @@ func newElectionCmd(e *env) *cobra.Command {
 		},
 	}
 	show := &cobra.Command{
-		Use:   "show --election ID",
+		Use:   "show [--election ID]",
 		Short: "show an election: phase, schedule, trustees and key ceremony, roll and turnout, contests",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := electionArg(e)
+			c, err := newNodeClient(e.v.GetString("node"))
 			if err != nil {
 				return err
 			}
-			c, err := newNodeClient(e.v.GetString("node"))
+			id, err := nodeElection(cmd.Context(), e, c)
 			if err != nil {
 				return err
 			}
@@ -199,7 +243,7 @@ func newElectionCmd(e *env) *cobra.Command {
 	for _, c := range []*cobra.Command{create, open, closeCmd, show, list} {
 		addNodeURLFlag(c)
 		if c != create && c != list {
-			addElectionFlag(c)
+			addElectionOrOnlyFlag(c)
 		}
 		if c != show && c != list {
 			addAuthorityFlag(c)
@@ -210,11 +254,11 @@ func newElectionCmd(e *env) *cobra.Command {
 }
 
 func officialStep(ctx context.Context, e *env, step func(*official, context.Context, election.ID) error) error {
-	id, err := electionArg(e)
+	o, err := newOfficial(ctx, e)
 	if err != nil {
 		return err
 	}
-	o, err := newOfficial(ctx, e)
+	id, err := nodeElection(ctx, e, o.api)
 	if err != nil {
 		return err
 	}

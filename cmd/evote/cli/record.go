@@ -22,7 +22,7 @@ import (
 // ExportConfig configures `evote export`.
 type ExportConfig struct {
 	Node     string // the node's HTTP address
-	Election string // the election id
+	Election string // the election id; empty: the node's only election
 	Out      string // the record file
 }
 
@@ -34,8 +34,10 @@ func (c ExportConfig) Validate() error {
 	case c.Out == "":
 		return errors.New("--out is required")
 	}
-	if _, err := election.ParseID(c.Election); err != nil {
-		return fmt.Errorf("--election: %w", err)
+	if c.Election != "" {
+		if _, err := election.ParseID(c.Election); err != nil {
+			return fmt.Errorf("--election: %w", err)
+		}
 	}
 	return nil
 }
@@ -54,13 +56,33 @@ the whole record is in (it is written beside it first). Check it with evote veri
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			if err := defaultElection(cmd.Context(), e, cfg.Node, &cfg.Election); err != nil {
+				return err
+			}
 			return exportRecord(cmd.Context(), cfg, e.stderr)
 		},
 	}
 	cmd.Flags().String("node", "http://127.0.0.1:8080", "the node's HTTP address")
-	cmd.Flags().String("election", "", "the election id")
+	addElectionOrOnlyFlag(cmd)
 	cmd.Flags().String("out", "", "the record file to write")
 	return cmd
+}
+
+// defaultElection sets *id, if empty, to the node's only election.
+func defaultElection(ctx context.Context, e *env, node string, id *string) error {
+	if *id != "" {
+		return nil
+	}
+	c, err := newVoterClient(node)
+	if err != nil {
+		return err
+	}
+	only, err := onlyElection(ctx, c, e.stderr)
+	if err != nil {
+		return err
+	}
+	*id = only.String()
+	return nil
 }
 
 // openRecord starts the download of a record from a node.
@@ -136,7 +158,7 @@ func sizeString(n int64) string {
 type VerifyConfig struct {
 	File     string // the record file, or
 	Node     string // a node to stream it from, with
-	Election string // the election id
+	Election string // the election id (empty: the node's only election)
 	Genesis  string // a CometBFT genesis.json the record's genesis must match
 	Workers  int
 	JSON     bool
@@ -149,11 +171,11 @@ func (c VerifyConfig) Validate() error {
 		return errors.New("give a record file or --node, not both")
 	case c.File == "" && c.Node == "":
 		return errors.New("give a record file, or --node and --election")
-	case c.Node != "":
+	case c.Node != "" && c.Election != "":
 		if _, err := election.ParseID(c.Election); err != nil {
 			return fmt.Errorf("--election: %w", err)
 		}
-	case c.Election != "":
+	case c.File != "" && c.Election != "":
 		return errors.New("--election goes with --node")
 	}
 	if c.Workers < 0 {
@@ -182,11 +204,16 @@ that the record's genesis is the network's. It exits 2 naming the first item tha
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			if cfg.Node != "" {
+				if err := defaultElection(cmd.Context(), e, cfg.Node, &cfg.Election); err != nil {
+					return err
+				}
+			}
 			return verifyRecord(cmd.Context(), cfg, e.stdout, e.stderr)
 		},
 	}
 	cmd.Flags().String("node", "", "stream the record from this node's HTTP address")
-	cmd.Flags().String("election", "", "the election id (with --node)")
+	cmd.Flags().String("election", "", "the election `ID` (with --node; default: the node's only election)")
 	cmd.Flags().String("genesis", "", "the network's genesis.json: the record's genesis must be this one")
 	cmd.Flags().Int("workers", 0, "goroutines verifying signatures and proofs (0: all cores)")
 	cmd.Flags().Bool("json", false, "print the summary as one JSON object")

@@ -17,15 +17,15 @@ import (
 
 func newResultsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "results --election ID",
+		Use:   "results [--election ID]",
 		Short: "the totals per option with the turnout, as a table (or JSON)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := electionArg(e)
+			c, err := newNodeClient(e.v.GetString("node"))
 			if err != nil {
 				return err
 			}
-			c, err := newNodeClient(e.v.GetString("node"))
+			id, err := nodeElection(cmd.Context(), e, c)
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func newResultsCmd(e *env) *cobra.Command {
 		},
 	}
 	addNodeURLFlag(cmd)
-	addElectionFlag(cmd)
+	addElectionOrOnlyFlag(cmd)
 	cmd.Flags().Bool("json", false, "print JSON")
 	return cmd
 }

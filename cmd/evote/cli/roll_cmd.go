@@ -22,7 +22,7 @@ func newRollCmd(e *env) *cobra.Command {
 		Short: "officials: append voters to an election's roll, show the roll",
 	}
 	appendCmd := &cobra.Command{
-		Use:   "append --election ID --file FILE",
+		Use:   "append [--election ID] --file FILE",
 		Short: "append the voters of a file (one \"evote-voter:…\" key per line, optional weight) in batches",
 		Long: `append reads a roll file (one voter public key per line, "evote-voter:" and 64 hex digits,
 optionally followed by a weight; # starts a comment line), checks all of it, asks the node which
@@ -31,10 +31,6 @@ signed transaction each, waiting for each commit. Run again after an interruptio
 voters already on the roll are skipped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := electionArg(e)
-			if err != nil {
-				return err
-			}
 			path := e.v.GetString("file")
 			if path == "" {
 				return errors.New("--file is required")
@@ -59,6 +55,10 @@ voters already on the roll are skipped.`,
 			if err != nil {
 				return err
 			}
+			id, err := nodeElection(cmd.Context(), e, o.api)
+			if err != nil {
+				return err
+			}
 			_, err = o.appendRoll(cmd.Context(), id, entries, batch)
 			return err
 		},
@@ -67,19 +67,19 @@ voters already on the roll are skipped.`,
 	appendCmd.Flags().Int("batch", rollBatch, "voters per transaction")
 	addAuthorityFlag(appendCmd)
 	show := &cobra.Command{
-		Use:   "show --election ID",
+		Use:   "show [--election ID]",
 		Short: "show a page of the roll, sorted by voter key",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := electionArg(e)
-			if err != nil {
-				return err
-			}
 			offset, limit := e.v.GetInt("offset"), e.v.GetInt("limit")
 			if offset < 0 || limit < 1 || limit > election.MaxRollPage {
 				return fmt.Errorf("--offset must be >= 0 and --limit 1..%d", election.MaxRollPage)
 			}
 			c, err := newNodeClient(e.v.GetString("node"))
+			if err != nil {
+				return err
+			}
+			id, err := nodeElection(cmd.Context(), e, c)
 			if err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ voters already on the roll are skipped.`,
 	show.Flags().Bool("json", false, "print the node's JSON")
 	for _, c := range []*cobra.Command{appendCmd, show} {
 		addNodeURLFlag(c)
-		addElectionFlag(c)
+		addElectionOrOnlyFlag(c)
 		cmd.AddCommand(c)
 	}
 	return cmd
