@@ -8,6 +8,8 @@ GO ?= go
 TESTTIMEOUT ?= 20m
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 10s
+# Mutants drawn per package by `make mutation` (0: every site).
+MUTANTS ?= 40
 # Passed to go test -benchtime by `make bench`.
 BENCHTIME ?= 1s
 
@@ -20,13 +22,14 @@ AXE := web/testdata/npm/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test fmt-check vet bench fuzz vectors build clean wasm
+.PHONY: help demo test fmt-check vet bench fuzz vectors build clean wasm mutation
 
 help:
 	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
 	@echo "make test     gofmt check, go vet, the wasm verifier and wallet, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
+	@echo "make mutation MUTANTS=$(MUTANTS) mutants per package of tally, election, chain, observer, observer/cmtlite, each run through its package's tests (docs/testing.md)"
 	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
 	@echo "make wasm     build the browser's verifier and wallet (WebAssembly) into $(WASMDIR), which the pages serve"
@@ -83,3 +86,9 @@ $(AXE): web/testdata/npm/package.json web/testdata/npm/package-lock.json
 
 clean:
 	rm -rf bin $(WASMDIR)
+
+# Puts one deliberate fault at a time into tally, election, chain and
+# observer and runs the package's tests over each (internal/mutate); prints
+# the survivors and the score that docs/testing.md records.
+mutation:
+	$(GO) run ./internal/mutate/cmd/mutate -n $(MUTANTS) -json mutation.json

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,13 @@ type Options struct {
 	// FailDKG has only trustee 1 deal: at the end of the deal round the
 	// ceremony fails, and the record ends there (no ballots).
 	FailDKG bool
+	// Validators is the number of validators, of equal power (0 means
+	// 1); the first one's key is the same whatever their number.
+	Validators int
+	// Absent, if set, names the validators (by their index in the set's
+	// order) whose signature is absent from the commit of block h: tests
+	// make commits signed by too little of the voting power.
+	Absent func(h int64) []int
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -122,7 +130,7 @@ func seededReader(label string) io.Reader {
 type synth struct {
 	opts     Options
 	chainID  string
-	val      ed25519.PrivKey
+	privs    []ed25519.PrivKey // in the set's order
 	vals     *cmttypes.ValidatorSet
 	genHash  []byte
 	mem      *harness.Memory
@@ -191,8 +199,23 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 	ctx := context.Background()
 	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		replaced: map[[32]byte]bool{}, pre: map[[32]byte]bool{}, kinds: map[election.Kind]int{}}
-	s.val = ed25519.GenPrivKeyFromSecret([]byte("evote/v1/synthetic/validator/" + opts.Seed))
-	s.vals = cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(s.val.PubKey(), 10)})
+	keys := map[string]ed25519.PrivKey{}
+	var cvals []*cmttypes.Validator
+	for i := range max(1, opts.Validators) {
+		secret := "evote/v1/synthetic/validator/" + opts.Seed
+		if i > 0 {
+			secret += fmt.Sprintf("/%d", i)
+		}
+		k := ed25519.GenPrivKeyFromSecret([]byte(secret))
+		keys[string(k.PubKey().Address())] = k
+		cvals = append(cvals, cmttypes.NewValidator(k.PubKey(), 10))
+	}
+	s.vals = cmttypes.NewValidatorSet(cvals)
+	var genVals []observer.RecordValidator
+	for _, v := range s.vals.Validators {
+		s.privs = append(s.privs, keys[string(v.Address)])
+		genVals = append(genVals, observer.RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.VotingPower})
+	}
 	authority := &harness.Authority{Key: election.DeriveKey("synthetic authority " + opts.Seed), Sub: s}
 	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.AuthorityPublicKey{authority.Key.AuthorityPublic()}}
 	appState, err := json.Marshal(gen)
@@ -260,7 +283,7 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 		return nil, err
 	}
 	head := &observer.RecordHead{ChainID: s.chainID, Election: s.id, Manifest: manBytes,
-		Genesis: observer.RecordGenesis{AppState: appState, Validators: []observer.RecordValidator{{PubKey: s.val.PubKey().Bytes(), Power: 10}}}}
+		Genesis: observer.RecordGenesis{AppState: appState, Validators: genVals}}
 	if s.rw, err = observer.NewRecordWriter(w, head); err != nil {
 		return nil, err
 	}
@@ -531,7 +554,7 @@ func (s *synth) block(txs [][]byte) error {
 		AppHash:            appHash,
 		LastResultsHash:    empty[:],
 		EvidenceHash:       empty[:],
-		ProposerAddress:    s.val.PubKey().Address(),
+		ProposerAddress:    s.privs[0].PubKey().Address(),
 	}
 	if s.prevHash != nil {
 		part := sha256.Sum256(append([]byte("parts"), s.prevHash...))
@@ -540,13 +563,28 @@ func (s *synth) block(txs [][]byte) error {
 	}
 	hash := header.Hash()
 	part := sha256.Sum256(append([]byte("parts"), hash...))
-	commit := &cmttypes.Commit{Height: h, BlockID: cmttypes.BlockID{Hash: hash, PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: part[:]}},
-		Signatures: []cmttypes.CommitSig{{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: s.val.PubKey().Address(), Timestamp: t.Add(500 * time.Millisecond)}}}
-	sig, err := s.val.Sign(commit.VoteSignBytes(s.chainID, 0))
-	if err != nil {
-		return err
+	commit := &cmttypes.Commit{Height: h, BlockID: cmttypes.BlockID{Hash: hash, PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: part[:]}}}
+	var absent []int
+	if s.opts.Absent != nil {
+		absent = s.opts.Absent(h)
 	}
-	commit.Signatures[0].Signature = sig
+	for i, k := range s.privs {
+		if slices.Contains(absent, i) {
+			commit.Signatures = append(commit.Signatures, cmttypes.NewCommitSigAbsent())
+			continue
+		}
+		commit.Signatures = append(commit.Signatures, cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: k.PubKey().Address(), Timestamp: t.Add(500 * time.Millisecond)})
+	}
+	for i, k := range s.privs {
+		if commit.Signatures[i].BlockIDFlag != cmttypes.BlockIDFlagCommit {
+			continue
+		}
+		sig, err := k.Sign(commit.VoteSignBytes(s.chainID, int32(i)))
+		if err != nil {
+			return err
+		}
+		commit.Signatures[i].Signature = sig
+	}
 	s.prevHash = hash
 
 	rb := &observer.RecordBlock{Height: h, Txs: []observer.RecordTx{}, State: state}
