@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
@@ -84,10 +83,19 @@ func Init(home, moniker string, opts InitOptions) error {
 }
 
 // GenerateTestnet writes n homes dir/node0 ... dir/node{n-1} of one
-// network: a shared genesis with every node a validator of equal power,
-// each node peering with all the others. Node i listens on 127.0.0.1, p2p
-// on basePort+2i and RPC on basePort+2i+1. It returns the homes.
+// network on 127.0.0.1, formed as a real network is (network.go): each
+// node made with its own keys and card, the genesis assembled from the
+// cards (every node a validator of equal power, written to
+// dir/genesis.json too), each node joined with the others' cards as its
+// peers. Node i listens for p2p on basePort+2i and RPC on basePort+2i+1.
+// It returns the homes.
 func GenerateTestnet(dir string, n int, chainID string, appState json.RawMessage, basePort int) ([]string, error) {
+	return GenerateTestnetWith(dir, n, chainID, appState, basePort, nil)
+}
+
+// GenerateTestnetWith is GenerateTestnet with node i's HTTP URL (for its
+// card) given by httpURL(i) when httpURL is not nil.
+func GenerateTestnetWith(dir string, n int, chainID string, appState json.RawMessage, basePort int, httpURL func(i int) string) ([]string, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("chain: GenerateTestnet: %d nodes", n)
 	}
@@ -99,42 +107,30 @@ func GenerateTestnet(dir string, n int, chainID string, appState json.RawMessage
 	}
 	homes := make([]string, n)
 	confs := make([]*cfg.Config, n)
-	vals := make([]cmttypes.GenesisValidator, n)
-	peers := make([]string, n)
+	cards := make([]*Card, n)
 	for i := range n {
 		homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
-		moniker := fmt.Sprintf("node%d", i)
-		conf := nodeConfig(homes[i], moniker,
-			fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i), fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i+1))
-		pv, nodeKey, err := makeKeys(conf)
-		if err != nil {
+		o := NodeInit{Moniker: fmt.Sprintf("node%d", i),
+			P2PListen: fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i), RPCListen: fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i+1)}
+		if httpURL != nil {
+			o.HTTPExternal = httpURL(i)
+		}
+		var err error
+		if confs[i], cards[i], err = initNode(homes[i], o); err != nil {
 			return nil, err
 		}
-		pub, err := pv.GetPubKey()
-		if err != nil {
-			return nil, err
-		}
-		confs[i] = conf
-		vals[i] = cmttypes.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: validatorPower, Name: moniker}
-		peers[i] = fmt.Sprintf("%s@127.0.0.1:%d", nodeKey.ID(), basePort+2*i)
 	}
-	gen := genesisDoc(chainID, appState, time.Time{}, vals)
-	if err := gen.ValidateAndComplete(); err != nil {
-		return nil, fmt.Errorf("chain: GenerateTestnet: genesis: %w", err)
+	gen, err := AssembleGenesis(chainID, appState, cards, nil, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("chain: GenerateTestnet: %w", err)
 	}
-	for i, conf := range confs {
-		others := make([]string, 0, n-1)
-		for j, p := range peers {
-			if j != i {
-				others = append(others, p)
-			}
-		}
-		conf.P2P.PersistentPeers = strings.Join(others, ",")
-		if err := gen.SaveAs(conf.GenesisFile()); err != nil {
+	genFile := filepath.Join(dir, "genesis.json")
+	if _, err := WriteGenesis(gen, genFile); err != nil {
+		return nil, err
+	}
+	for _, conf := range confs {
+		if _, err := JoinNetwork(conf, genFile, cards, false); err != nil {
 			return nil, fmt.Errorf("chain: GenerateTestnet: %w", err)
-		}
-		if err := writeConfig(conf); err != nil {
-			return nil, err
 		}
 	}
 	return homes, nil

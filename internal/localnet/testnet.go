@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
@@ -67,22 +68,19 @@ func WriteTestnet(c Testnet) (*Written, error) {
 	if err != nil {
 		return nil, err
 	}
-	homes, err := chain.GenerateTestnet(c.Dir, c.Validators, c.ChainID, appState, c.BasePort)
+	homes, err := chain.GenerateTestnetWith(c.Dir, c.Validators, c.ChainID, appState, c.BasePort,
+		func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+i) })
 	if err != nil {
 		return nil, err
 	}
 	for i, home := range homes {
-		conf := fmt.Sprintf("# evote node settings (flags and EVOTE_* variables override them)\nhttp: 127.0.0.1:%d\n", c.HTTPPort+i)
 		var peers []string
 		for j := range homes {
 			if j != i {
-				peers = append(peers, fmt.Sprintf("%q", fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+j)))
+				peers = append(peers, fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+j))
 			}
 		}
-		if len(peers) > 0 {
-			conf += "# other polling nodes of the network, whose API this node's pages may call\npeer-nodes: [" + strings.Join(peers, ", ") + "]\n"
-		}
-		if err := os.WriteFile(filepath.Join(home, "evote.yaml"), []byte(conf), 0o600); err != nil {
+		if err := WriteNodeSettings(home, fmt.Sprintf("127.0.0.1:%d", c.HTTPPort+i), peers); err != nil {
 			return nil, err
 		}
 	}
@@ -111,4 +109,38 @@ func GenesisAppState(chainID string, authority *election.PrivateKey) (json.RawMe
 		return nil, err
 	}
 	return json.Marshal(g)
+}
+
+// WriteNodeSettings writes the evote settings of a node home
+// (HOME/evote.yaml, which `evote node` reads): the HTTP listen address
+// when not empty, and the other nodes' HTTP URLs as its peer nodes (the
+// wallet offers their elections; the pages may call them). Other settings
+// already in the file are kept.
+func WriteNodeSettings(home, httpAddr string, peers []string) error {
+	path := filepath.Join(home, "evote.yaml")
+	settings := map[string]any{}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := yaml.Unmarshal(b, &settings); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if settings == nil {
+			settings = map[string]any{}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if httpAddr != "" {
+		settings["http"] = httpAddr
+	}
+	if len(peers) > 0 {
+		settings["peer-nodes"] = peers
+	} else {
+		delete(settings, "peer-nodes")
+	}
+	b, err := yaml.Marshal(settings)
+	if err != nil {
+		return err
+	}
+	b = append([]byte("# evote node settings (flags and EVOTE_* variables override them); peer-nodes: the network's other nodes\n"), b...)
+	return os.WriteFile(path, b, 0o600)
 }

@@ -37,7 +37,7 @@ func TestWriteTestnet(t *testing.T) {
 	}
 	for i, home := range w.Homes {
 		conf, err := os.ReadFile(filepath.Join(home, "evote.yaml"))
-		if err != nil || !strings.Contains(string(conf), "http: 127.0.0.1:") || !strings.Contains(string(conf), "peer-nodes: [http://127.0.0.1:") {
+		if err != nil || !strings.Contains(string(conf), "http: 127.0.0.1:") || !strings.Contains(string(conf), "peer-nodes:\n    - http://127.0.0.1:") {
 			t.Fatalf("node %d evote.yaml: %q, %v", i, conf, err)
 		}
 		gen, err := os.ReadFile(filepath.Join(home, "config", "genesis.json"))

@@ -149,7 +149,7 @@ func (rn *runningNode) stop() error {
 func newNodeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "run the polling node of a home written by `evote testnet` (or `evote up`)",
+		Short: "run the polling node of a home (made by evote node init and join, evote testnet or evote up)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := nodeConfig(e)
@@ -178,6 +178,7 @@ func newNodeCmd(e *env) *cobra.Command {
 	}
 	addNodeFlags(cmd)
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile (pprof) of the node to this file until it stops")
+	cmd.AddCommand(newNodeInitCmd(e), newNodeJoinCmd(e))
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -169,6 +170,31 @@ func newElectionCmd(e *env) *cobra.Command {
 		},
 	}
 	create.Flags().String("manifest", "", "the election manifest (YAML)")
+	keygen := &cobra.Command{
+		Use:   "authority-key --out FILE",
+		Short: "make an election authority key (its public key goes into the network's genesis)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			out := e.v.GetString("out")
+			if out == "" {
+				return errors.New("--out FILE is required")
+			}
+			if _, err := os.Stat(out); err == nil {
+				return fmt.Errorf("%s exists: refusing to replace a key", out)
+			}
+			k, err := election.GenerateKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			if err := keyfile.Write(out, k); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s\n", k.AuthorityPublic())
+			fmt.Fprintf(e.stderr, "the authority key is in %s (mode 0600; keep it secret); its public key, above, goes into the genesis: evote network genesis --authority ...\n", out)
+			return nil
+		},
+	}
+	keygen.Flags().String("out", "", "where to write the key (mode 0600)")
 	open := &cobra.Command{
 		Use:   "open [--election ID]",
 		Short: "open the election for ballots (once the trustees' key ceremony has fixed the joint key)",
@@ -250,6 +276,7 @@ func newElectionCmd(e *env) *cobra.Command {
 		}
 		cmd.AddCommand(c)
 	}
+	cmd.AddCommand(keygen)
 	return cmd
 }
 

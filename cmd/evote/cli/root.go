@@ -76,7 +76,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newVersionCmd(e), newUpCmd(e), newNodeCmd(e), newTestnetCmd(e), newStatusCmd(e), newSampleCmd(e), newBenchCmd(e), newTallyCmd(e))
 	root.AddCommand(newWalletCmd(e), newVoteCmd(e), newReceiptCmd(e), newBallotCmd(e))
 	root.AddCommand(newElectionCmd(e), newRollCmd(e), newTrusteeCmd(e), newResultsCmd(e), newDemoCmd(e))
-	root.AddCommand(newExportCmd(e), newVerifyCmd(e), newObserveCmd(e))
+	root.AddCommand(newExportCmd(e), newVerifyCmd(e), newObserveCmd(e), newNetworkCmd(e))
 	return root
 }
 
