@@ -2,6 +2,8 @@ package chain
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -161,5 +163,41 @@ func TestAssembleAndJoin(t *testing.T) {
 	}
 	if _, err := JoinNetwork(conf(homes[0]), otherFile, cards, false); !errors.Is(err, ErrJoin) {
 		t.Fatalf("a home that holds another genesis: %v", err)
+	}
+}
+
+// TestNodeCardSpecExample: the example of docs/spec/node-card.md, card and
+// sign bytes, is what the code makes from the key it names.
+func TestNodeCardSpecExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/spec/node-card.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(lang string) string {
+		_, rest, ok := strings.Cut(string(doc), "```"+lang+"\n")
+		if !ok {
+			t.Fatalf("no %s block", lang)
+		}
+		body, _, _ := strings.Cut(rest, "```")
+		return strings.TrimSpace(body)
+	}
+	k := ed25519.GenPrivKeyFromSecret([]byte("evote/spec/node-card example"))
+	c := &Card{Format: CardFormat, Moniker: "party-a", PubKey: k.PubKey().Bytes(), NodeID: "2f1d5a1f6b8c4e0d9a7b3c2e1f0a9b8c7d6e5f40",
+		P2PAddress: "validator.party-a.example:26656", HTTPURL: "https://vote.party-a.example"}
+	c.Signature, err = k.Sign(c.SignBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(c, "", "  ")
+	if string(b) != block("json") {
+		t.Errorf("the card:\n%s\nthe page's:\n%s", b, block("json"))
+	}
+	if got := hex.EncodeToString(c.SignBytes()); got != block("hex") {
+		t.Errorf("the sign bytes:\n%s\nthe page's:\n%s", got, block("hex"))
+	}
+	path := filepath.Join(t.TempDir(), "card.json")
+	os.WriteFile(path, []byte(block("json")), 0o644)
+	if _, err := ReadCard(path); err != nil {
+		t.Errorf("the page's card: %v", err)
 	}
 }
