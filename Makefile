@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 # Passed to go test -benchtime by `make bench`.
 BENCHTIME ?= 1s
 
-# Where `make wasm` writes the browser's verifier and wallet; package web embeds them.
+# Where `make wasm` writes the browser's verifier, wallet and console; package web embeds them.
 WASMDIR := web/static/wasm
 
 # axe-core, which the browser tests load into the pages they check for
@@ -24,12 +24,12 @@ AXE := web/testdata/npm/node_modules/.package-lock.json
 
 help:
 	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
-	@echo "make test     gofmt check, go vet, the wasm verifier and wallet, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
+	@echo "make test     gofmt check, go vet, the wasm verifier, wallet and console, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
 	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
-	@echo "make wasm     build the browser's verifier and wallet (WebAssembly) into $(WASMDIR), which the pages serve"
+	@echo "make wasm     build the browser's verifier, wallet and console (WebAssembly) into $(WASMDIR), which the pages serve"
 	@echo "make clean    remove bin/ and $(WASMDIR)"
 
 demo: wasm
