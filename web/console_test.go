@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/evote/evote/api"
@@ -454,3 +455,126 @@ func TestConsoleInBrowser(t *testing.T) {
 }
 
 func url64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestConsoleByKeyboard: an official's way from the key to an open
+// election with the keyboard alone (key presses only; the test reads the
+// page and runs the trustee): import the key, create a one-contest
+// election through the form, and open it once the ceremony is over,
+// through the confirmation.
+func TestConsoleByKeyboard(t *testing.T) {
+	n := startConsoleNode(t)
+	ctx := newBrowser(t, 360, 740)
+	run(t, ctx, chromedp.Navigate(n.url+"/console"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	shown(t, ctx, "s-setup", 5*time.Second)
+
+	const pass = "keyboard only passphrase"
+	keyText, _ := n.tn.authority.MarshalText()
+	tabTo(t, ctx, "setup-key")
+	press(t, ctx, string(keyText))
+	tabTo(t, ctx, "setup-pass")
+	press(t, ctx, pass)
+	tabTo(t, ctx, "setup-pass2")
+	press(t, ctx, pass+"\r")
+	shown(t, ctx, "s-home", 60*time.Second)
+
+	trustees, lines := consoleTrustees(t, 1)
+	tabTo(t, ctx, "new-election")
+	press(t, ctx, "\r")
+	shown(t, ctx, "s-create", 5*time.Second)
+	tabTo(t, ctx, "f-title-en")
+	press(t, ctx, "Keyboard test")
+	tabTo(t, ctx, "f-trustees-members")
+	press(t, ctx, strings.ReplaceAll(strings.TrimRight(lines, "\n"), "\n", "\r"))
+	tabTo(t, ctx, "f-trustees-threshold")
+	press(t, ctx, "1")
+	tabTo(t, ctx, "f-contests-0-title-en")
+	press(t, ctx, "Yes or no?")
+	tabTo(t, ctx, "f-contests-0-options-0-en")
+	press(t, ctx, "Yes")
+	tabTo(t, ctx, "f-contests-0-options-1-en")
+	press(t, ctx, "No")
+	tabTo(t, ctx, "create-submit")
+	press(t, ctx, "\r")
+	shown(t, ctx, "s-election", 60*time.Second)
+	id := consoleElection(t, ctx)
+	d, err := n.api.Election(t.Context(), id)
+	if err != nil || d.Manifest.Title["en"] != "Keyboard test" || len(d.Manifest.Trustees.Members) != 1 {
+		t.Fatalf("the node's election: %v %+v", err, d)
+	}
+
+	e := &harness.Election{Sub: harness.NewAPI(n.api), ChainID: testChainID, ID: id, Manifest: d.Manifest, Trustees: trustees, Rand: rand.Reader}
+	if err := e.Ceremony(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	phaseIs(t, ctx, "ready")
+	waitJS(t, ctx, `!document.getElementById('open-election').hidden`, 10*time.Second)
+	tabTo(t, ctx, "open-election")
+	press(t, ctx, "\r")
+	// The confirmation takes the focus on its safe answer; Shift+Tab
+	// goes to the other.
+	waitJS(t, ctx, `document.activeElement.id === 'confirm-no'`, 5*time.Second)
+	run(t, ctx, chromedp.KeyEvent("\t", chromedp.KeyModifiers(input.ModifierShift)))
+	waitJS(t, ctx, `document.activeElement.id === 'confirm-yes'`, 5*time.Second)
+	press(t, ctx, "\r")
+	phaseIs(t, ctx, "open")
+	checkAxe(t, ctx, axeSource(t))
+}
+
+// TestConsoleYAMLUpload: a manifest file fills the form, which then
+// creates the same election; a file of another authority is said so.
+func TestConsoleYAMLUpload(t *testing.T) {
+	n := startConsoleNode(t)
+	ctx := newBrowser(t, 360, 740)
+	run(t, ctx, chromedp.Navigate(n.url+"/console"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	keyText, _ := n.tn.authority.MarshalText()
+	setField(t, ctx, "setup-key", string(keyText))
+	setField(t, ctx, "setup-pass", "yaml upload passphrase")
+	setField(t, ctx, "setup-pass2", "yaml upload passphrase")
+	click(t, ctx, "setup-submit")
+	shown(t, ctx, "s-home", 60*time.Second)
+	click(t, ctx, "new-election")
+	shown(t, ctx, "s-create", 5*time.Second)
+
+	_, lines := consoleTrustees(t, 3)
+	var members []harness.Member
+	for _, b := range strings.Split(strings.TrimSpace(lines), "- name: ")[1:] {
+		f := strings.Fields(b)
+		members = append(members, harness.Member{Name: strings.Trim(f[0]+" "+f[1], `"`), Identity: f[3], EncryptionKey: f[5]})
+	}
+	m, y, err := harness.ManifestFromTemplate(walletTemplate, map[string]any{"Reference": "upload", "Authority": n.tn.authority.AuthorityPublic().String(),
+		"DealsBy": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "Trustees": members})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.ID()
+	dir := t.TempDir()
+	run(t, ctx, chromedp.SetUploadFiles("#yaml-file", []string{writeFile(t, dir, "manifest.yaml", y)}, chromedp.ByQuery))
+	click(t, ctx, "yaml-load")
+	waitJS(t, ctx, fmt.Sprintf(`document.getElementById('preview-state').textContent.includes(%q)`, want.String()), 10*time.Second)
+	if got := textOf(t, ctx, "#f-contests-1-options-4-fr"); got != "" {
+		t.Errorf("an input's text content: %q", got)
+	}
+	var v string
+	eval(t, ctx, `document.getElementById('f-contests-1-options-4-fr').value + '|' + document.getElementById('f-contests-1-type').value + '|' + document.getElementById('f-contests-1-max_selections').value`, &v)
+	if v != "Jardin|approval|2" {
+		t.Errorf("the form from the file: %q", v)
+	}
+	checkAxe(t, ctx, axeSource(t))
+	click(t, ctx, "create-submit")
+	shown(t, ctx, "s-election", 60*time.Second)
+	if id := consoleElection(t, ctx); id != want {
+		t.Fatalf("the election created is %v, the file's %v", id, want)
+	}
+
+	// Another authority's file.
+	other := strings.Replace(string(y), n.tn.authority.AuthorityPublic().String(), election.DeriveKey("other").AuthorityPublic().String(), 1)
+	click(t, ctx, "back")
+	shown(t, ctx, "s-home", 10*time.Second)
+	click(t, ctx, "new-election")
+	shown(t, ctx, "s-create", 5*time.Second)
+	run(t, ctx, chromedp.SetUploadFiles("#yaml-file", []string{writeFile(t, dir, "other.yaml", []byte(other))}, chromedp.ByQuery))
+	click(t, ctx, "yaml-load")
+	waitJS(t, ctx, `document.getElementById('problem-list').textContent.includes('another authority key')`, 10*time.Second)
+}
