@@ -482,24 +482,37 @@ func TestConsoleByKeyboard(t *testing.T) {
 	tabTo(t, ctx, "new-election")
 	press(t, ctx, "\r")
 	shown(t, ctx, "s-create", 5*time.Second)
+	// A second language: Tab goes on to the next field, and each text
+	// has a field in each language.
+	tabTo(t, ctx, "f-languages")
+	press(t, ctx, "en, fr\t") // Tab selected the field's text: typing replaces it
+	waitJS(t, ctx, `document.activeElement.id === 'f-reference' && !!document.getElementById('f-title-fr')`, 5*time.Second)
 	tabTo(t, ctx, "f-title-en")
 	press(t, ctx, "Keyboard test")
+	tabTo(t, ctx, "f-title-fr")
+	press(t, ctx, "Test au clavier")
 	tabTo(t, ctx, "f-trustees-members")
 	press(t, ctx, strings.ReplaceAll(strings.TrimRight(lines, "\n"), "\n", "\r"))
 	tabTo(t, ctx, "f-trustees-threshold")
 	press(t, ctx, "1")
 	tabTo(t, ctx, "f-contests-0-title-en")
 	press(t, ctx, "Yes or no?")
+	tabTo(t, ctx, "f-contests-0-title-fr")
+	press(t, ctx, "Oui ou non ?")
 	tabTo(t, ctx, "f-contests-0-options-0-en")
 	press(t, ctx, "Yes")
+	tabTo(t, ctx, "f-contests-0-options-0-fr")
+	press(t, ctx, "Oui")
 	tabTo(t, ctx, "f-contests-0-options-1-en")
 	press(t, ctx, "No")
+	tabTo(t, ctx, "f-contests-0-options-1-fr")
+	press(t, ctx, "Non")
 	tabTo(t, ctx, "create-submit")
 	press(t, ctx, "\r")
 	shown(t, ctx, "s-election", 60*time.Second)
 	id := consoleElection(t, ctx)
 	d, err := n.api.Election(t.Context(), id)
-	if err != nil || d.Manifest.Title["en"] != "Keyboard test" || len(d.Manifest.Trustees.Members) != 1 {
+	if err != nil || d.Manifest.Title["fr"] != "Test au clavier" || d.Manifest.Contests[0].Options[1]["fr"] != "Non" || len(d.Manifest.Trustees.Members) != 1 {
 		t.Fatalf("the node's election: %v %+v", err, d)
 	}
 
@@ -577,4 +590,36 @@ func TestConsoleYAMLUpload(t *testing.T) {
 	run(t, ctx, chromedp.SetUploadFiles("#yaml-file", []string{writeFile(t, dir, "other.yaml", []byte(other))}, chromedp.ByQuery))
 	click(t, ctx, "yaml-load")
 	waitJS(t, ctx, `document.getElementById('problem-list').textContent.includes('another authority key')`, 10*time.Second)
+}
+
+// TestConsoleLocksWhenIdle: without activity the console locks itself
+// (here after 2 s, through the page's idle parameter; 5 minutes by
+// default), forgets the key and asks for the passphrase again.
+func TestConsoleLocksWhenIdle(t *testing.T) {
+	n := startConsoleNode(t)
+	ctx := newBrowser(t, 360, 740)
+	run(t, ctx, chromedp.Navigate(n.url+"/console?idle=2"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	keyText, _ := n.tn.authority.MarshalText()
+	setField(t, ctx, "setup-key", string(keyText))
+	setField(t, ctx, "setup-pass", "idle console passphrase")
+	setField(t, ctx, "setup-pass2", "idle console passphrase")
+	click(t, ctx, "setup-submit")
+	shown(t, ctx, "s-home", 60*time.Second)
+	shown(t, ctx, "s-unlock", 15*time.Second)
+	if got := textOf(t, ctx, "#notice"); !strings.Contains(got, "locked itself") {
+		t.Errorf("the notice after the idle lock: %q", got)
+	}
+	var authority string
+	eval(t, ctx, `window.evoteConsoleState.authority`, &authority)
+	if authority != "" {
+		t.Errorf("the locked page still holds the authority %q", authority)
+	}
+	checkAxe(t, ctx, axeSource(t))
+	// Locked, the worker signs nothing.
+	var code string
+	eval(t, ctx, `new Promise((resolve) => { const w = new Worker('/console-worker.js'); w.onmessage = (e) => resolve(e.data.answer.error); w.postMessage({id: 1, op: 'open_election', args: {}}); })`, &code)
+	if code != "locked" {
+		t.Errorf("a fresh worker's answer to a signature: %q", code)
+	}
 }

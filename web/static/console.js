@@ -41,7 +41,7 @@ const UI = {
     // messages
     passShort: 'The passphrase must have at least 8 characters.', passDiffer: 'The two passphrases differ.', needKey: 'Paste the key’s text or choose the key file.',
     deriving: 'Deriving the key from your passphrase (this takes a few seconds)…', sealing: 'Sealing the key under your passphrase…',
-    imported: (a) => `The authority key ${a} is sealed in this browser.`, locked: 'The console is locked.', forgotten: 'The key is removed from this browser.',
+    imported: (a) => `The authority key ${a} is sealed in this browser.`, locked: 'The console is locked.', idleLocked: 'The console locked itself after five minutes without activity.', forgotten: 'The key is removed from this browser.',
     noElections: 'No election on this node yet.', manage: (x) => `Manage ${x}`,
     yamlNeed: 'Choose a manifest file.', yamlRead: 'The form is filled from the file. Check it, then sign.',
     signing: 'Signing and sending the transaction, waiting for its block…', created: (id) => `The election ${id} is created.`,
@@ -109,7 +109,7 @@ const UI = {
     previewOk: (id) => `Le manifeste est valide ; le scrutin sera ${id}.`, previewProblems: (n) => n === 1 ? 'Le formulaire a 1 erreur pour l’instant (montrée à la signature).' : `Le formulaire a ${n} erreurs pour l’instant (montrées à la signature).`,
     passShort: 'La phrase secrète doit compter au moins 8 caractères.', passDiffer: 'Les deux phrases secrètes diffèrent.', needKey: 'Collez le texte de la clé ou choisissez son fichier.',
     deriving: 'Dérivation de la clé depuis votre phrase secrète (quelques secondes)…', sealing: 'Scellement de la clé sous votre phrase secrète…',
-    imported: (a) => `La clé de l’autorité ${a} est scellée dans ce navigateur.`, locked: 'La console est verrouillée.', forgotten: 'La clé est retirée de ce navigateur.',
+    imported: (a) => `La clé de l’autorité ${a} est scellée dans ce navigateur.`, locked: 'La console est verrouillée.', idleLocked: 'La console s’est verrouillée après cinq minutes d’inactivité.', forgotten: 'La clé est retirée de ce navigateur.',
     noElections: 'Aucun scrutin sur ce nœud pour l’instant.', manage: (x) => `Gérer ${x}`,
     yamlNeed: 'Choisissez un fichier de manifeste.', yamlRead: 'Le formulaire est rempli depuis le fichier. Vérifiez-le, puis signez.',
     signing: 'Signature et envoi de la transaction, en attente de son bloc…', created: (id) => `Le scrutin ${id} est créé.`,
@@ -177,7 +177,7 @@ const UI = {
     previewOk: (id) => `Das Manifest ist gültig; die Wahl wird ${id} sein.`, previewProblems: (n) => n === 1 ? 'Das Formular hat bisher 1 Fehler (beim Signieren gezeigt).' : `Das Formular hat bisher ${n} Fehler (beim Signieren gezeigt).`,
     passShort: 'Die Passphrase muss mindestens 8 Zeichen haben.', passDiffer: 'Die beiden Passphrasen sind verschieden.', needKey: 'Fügen Sie den Text des Schlüssels ein oder wählen Sie seine Datei.',
     deriving: 'Der Schlüssel wird aus Ihrer Passphrase abgeleitet (das dauert einige Sekunden)…', sealing: 'Der Schlüssel wird unter Ihrer Passphrase versiegelt…',
-    imported: (a) => `Der Schlüssel der Wahlleitung ${a} ist in diesem Browser versiegelt.`, locked: 'Die Konsole ist gesperrt.', forgotten: 'Der Schlüssel ist aus diesem Browser entfernt.',
+    imported: (a) => `Der Schlüssel der Wahlleitung ${a} ist in diesem Browser versiegelt.`, locked: 'Die Konsole ist gesperrt.', idleLocked: 'Die Konsole hat sich nach fünf Minuten ohne Aktivität gesperrt.', forgotten: 'Der Schlüssel ist aus diesem Browser entfernt.',
     noElections: 'Noch keine Wahl auf diesem Knoten.', manage: (x) => `${x} verwalten`,
     yamlNeed: 'Wählen Sie eine Manifestdatei.', yamlRead: 'Das Formular ist aus der Datei gefüllt. Prüfen Sie es und signieren Sie dann.',
     signing: 'Die Transaktion wird signiert und gesendet, Warten auf ihren Block…', created: (id) => `Die Wahl ${id} ist angelegt.`,
@@ -224,6 +224,9 @@ const params = new URLSearchParams(location.search);
 // Voters per append-voters transaction (?batch= for tests; 1..20000).
 const BATCH = Math.min(Math.max(Number(params.get('batch')) || 1000, 1), 20000);
 const POLL_MS = 2000;
+// The console locks itself after this long without activity (?idle=
+// seconds for tests; five minutes by default).
+const IDLE_MS = (Number(params.get('idle')) || 300) * 1000;
 
 const call = worker('/console-worker.js', 'evote-console-integrity');
 const db = store('evote-console');
@@ -325,16 +328,26 @@ async function busyCall(msg, op, args) {
 async function unlocked(authority) {
   state.authority = authority;
   $('authority').textContent = authority;
+  touch();
   show('s-home');
   $('home-h').focus();
   await refreshElections();
 }
-async function lock() {
+async function lock(why) {
+  clearTimeout(idleTimer);
   await call('lock', {});
-  Object.assign(state, { authority: '', election: null, form: null });
+  Object.assign(state, { authority: '', election: null, form: null, check: null });
+  $('yaml-preview').textContent = '';
   clearMessages();
-  notice(t('locked'));
+  notice(why || t('locked'));
   show('s-unlock');
+}
+let idleTimer = 0;
+function touch() {
+  clearTimeout(idleTimer);
+  if (!state.authority) return;
+  // Never in the middle of a roll upload or a signature.
+  idleTimer = setTimeout(() => (!$('busy').hidden ? touch() : lock(t('idleLocked'))), IDLE_MS);
 }
 async function forget() {
   await db.del('authority');
@@ -444,10 +457,11 @@ function renderForm() {
         el('button', { type: 'button', class: 'secondary', id: `add-option-${i}`, onclick: () => change(() => c.options.push(Object.fromEntries(langs.map((l) => [l, '']))), fid(`${p}.options[${c.options.length}].${langs[0]}`)) }, t('addOption')),
         f.contests.length > 1 ? el('button', { type: 'button', class: 'secondary', id: `remove-contest-${i}`, onclick: () => change(() => f.contests.splice(i, 1), 'add-contest') }, t('removeContest', i + 1)) : null));
   });
+  // The languages' field is the page's own, not rendered again: a change
+  // of languages renders the texts' fields again and the focus goes on.
+  if (document.activeElement !== $('f-languages')) $('f-languages').value = langs.join(', ');
   $('create-fields').replaceChildren(
     field('reference', t('reference')),
-    el('p', {}, el('label', { for: 'f-languages' }, t('languages')), el('br'),
-      el('input', { id: 'f-languages', autocomplete: 'off', spellcheck: 'false', value: langs.join(', ') })),
     texts('title', t('electionTitle'), langs),
     texts('description', t('description'), langs),
     field('revoting', t('revoting'), { checkbox: true }),
@@ -486,9 +500,11 @@ function formInput(ev) {
 }
 function languagesChanged() {
   const langs = $('f-languages').value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+  if (JSON.stringify(langs) === JSON.stringify(state.form.languages)) return;
   state.form.languages = langs;
   fitLanguages(state.form);
-  change(() => {}, 'f-languages');
+  renderForm();
+  schedulePreview();
 }
 
 // ---- the preview ----
@@ -893,11 +909,16 @@ async function main() {
   $('setup-form').addEventListener('submit', setup);
   $('unlock-form').addEventListener('submit', unlock);
   $('forget').addEventListener('click', forget);
-  $('lock').addEventListener('click', lock);
+  $('lock').addEventListener('click', () => lock());
+  for (const ev of ['keydown', 'pointerdown', 'input']) document.addEventListener(ev, touch, { passive: true });
   $('refresh').addEventListener('click', () => { clearMessages(); refreshElections(); });
   $('new-election').addEventListener('click', startCreate);
   $('create-form').addEventListener('input', formInput);
   $('create-form').addEventListener('change', (ev) => { if (ev.target.id === 'f-languages') languagesChanged(); });
+  // Tab or Enter in the languages' field applies them first, so that the
+  // focus moves on to the fields they make (the change event comes after
+  // the focus has left, for an element rendering then replaces).
+  $('f-languages').addEventListener('keydown', (ev) => { if (ev.key === 'Tab' || ev.key === 'Enter') languagesChanged(); });
   $('create-form').addEventListener('submit', createElection);
   $('add-contest').addEventListener('click', () => change(() => state.form.contests.push(newContest(state.form.languages)), fid(`contests[${state.form.contests.length}].type`)));
   $('create-cancel').addEventListener('click', () => { clearMessages(); show('s-home'); $('home-h').focus(); refreshElections(); });
