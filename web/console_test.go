@@ -202,7 +202,7 @@ func phaseIs(t testing.TB, ctx context.Context, p string) {
 // which skips the voters already on the roll; the trustees' ceremony
 // shows as it happens; open and close, each confirmed; the decryption and
 // the result, with its chart and table. axe-core finds no WCAG 2.1 AA
-// violation in each state, in English and French; nothing overflows; no
+// violation in each state, in English, French and German; nothing overflows; no
 // request carries the key or the passphrase.
 func TestConsoleInBrowser(t *testing.T) {
 	n := startConsoleNode(t)
@@ -214,8 +214,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkBoth := func() {
 		t.Helper()
 		checkAxe(t, ctx, axe)
-		setLang(t, ctx, "fr")
-		checkAxe(t, ctx, axe)
+		for _, lang := range []string{"fr", "de"} {
+			setLang(t, ctx, lang)
+			checkAxe(t, ctx, axe)
+			checkFits(t, ctx)
+		}
 		setLang(t, ctx, "en")
 		checkFits(t, ctx)
 	}
