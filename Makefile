@@ -13,7 +13,7 @@ MUTANTS ?= 40
 # Passed to go test -benchtime by `make bench`.
 BENCHTIME ?= 1s
 
-# Where `make wasm` writes the browser's verifier and wallet; package web embeds them.
+# Where `make wasm` writes the browser's verifier, wallet and console; package web embeds them.
 WASMDIR := web/static/wasm
 
 # axe-core, which the browser tests load into the pages they check for
@@ -26,13 +26,13 @@ AXE := web/testdata/npm/node_modules/.package-lock.json
 
 help:
 	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
-	@echo "make test     gofmt check, go vet, the wasm verifier and wallet, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
+	@echo "make test     gofmt check, go vet, the wasm verifier, wallet and console, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
 	@echo "make mutation MUTANTS=$(MUTANTS) mutants per package of tally, election, chain, observer, observer/cmtlite, each run through its package's tests (docs/testing.md)"
 	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
-	@echo "make wasm     build the browser's verifier and wallet (WebAssembly) into $(WASMDIR), which the pages serve"
+	@echo "make wasm     build the browser's verifier, wallet and console (WebAssembly) into $(WASMDIR), which the pages serve"
 	@echo "make clean    remove bin/ and $(WASMDIR)"
 
 demo: wasm

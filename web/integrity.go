@@ -36,7 +36,7 @@ var pageCache sync.Map // page path in assets → []byte
 // pageWithIntegrity reads page (a path in assets) and adds the integrity
 // attribute to each same-origin script and style sheet, and puts the
 // modules' SRI values ("sha256-…", "" without a module) where the page says
-// {{verifier-integrity}} or {{wallet-integrity}}.
+// {{verifier-integrity}}, {{wallet-integrity}} or {{console-integrity}}.
 func pageWithIntegrity(page string) ([]byte, error) {
 	if b, ok := pageCache.Load(page); ok {
 		return b.([]byte), nil
@@ -55,6 +55,7 @@ func pageWithIntegrity(page string) ([]byte, error) {
 	})
 	for placeholder, module := range map[string]func() (wasmModule, error){
 		"{{verifier-integrity}}": verifierModule, "{{wallet-integrity}}": walletModule,
+		"{{console-integrity}}": consoleModule,
 	} {
 		sri := ""
 		if m, err := module(); err == nil {

@@ -26,8 +26,11 @@ const (
 	wasmDir        = "static/wasm"
 	wasmPath       = "/wasm/verifier.wasm"
 	walletWasmPath = "/wasm/wallet.wasm"
-	dashboardFS    = "static/election.html"
-	walletFS       = "static/wallet.html"
+	// consoleWasmPath is the officials' console's module.
+	consoleWasmPath = "/wasm/console.wasm"
+	dashboardFS     = "static/election.html"
+	walletFS        = "static/wallet.html"
+	consoleFS       = "static/console.html"
 )
 
 // handlePages registers the pages other than the static files.
@@ -36,6 +39,8 @@ func (s *Server) handlePages() {
 	s.mux.HandleFunc("GET /wallet", servePage(walletFS))
 	s.mux.HandleFunc("GET "+wasmPath, serveModule(verifierModule, "the browser's verifier"))
 	s.mux.HandleFunc("GET "+walletWasmPath, serveModule(walletModule, "the browser's wallet"))
+	s.mux.HandleFunc("GET /console", servePage(consoleFS))
+	s.mux.HandleFunc("GET "+consoleWasmPath, serveModule(consoleModule, "the officials' console"))
 }
 
 // servePage serves an embedded page that reads everything else from the
@@ -63,10 +68,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	servePage(dashboardFS)(w, r)
 }
 
-// verifierModule and walletModule are the embedded modules, read once.
+// verifierModule, walletModule and consoleModule are the embedded
+// modules, read once.
 var (
 	verifierModule = sync.OnceValues(func() (wasmModule, error) { return readModule(wasmbuild.WasmGz) })
 	walletModule   = sync.OnceValues(func() (wasmModule, error) { return readModule(wasmbuild.WalletWasmGz) })
+	consoleModule  = sync.OnceValues(func() (wasmModule, error) { return readModule(wasmbuild.ConsoleWasmGz) })
 )
 
 func readModule(name string) (wasmModule, error) {

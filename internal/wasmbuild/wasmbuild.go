@@ -1,7 +1,8 @@
-// Package wasmbuild builds the browser's two WebAssembly modules: the
+// Package wasmbuild builds the browser's three WebAssembly modules: the
 // verifier (package observer behind its syscall/js bridge,
-// web/wasm/verifier) and the wallet (package wallet and the receipt check
-// of internal/receiptlite behind theirs, web/wasm/wallet), with the Go
+// web/wasm/verifier), the wallet (package wallet and the receipt check
+// of internal/receiptlite behind theirs, web/wasm/wallet) and the
+// officials' console (internal/consolebridge, web/wasm/console), with the Go
 // toolchain's wasm_exec.js beside them. `make wasm` runs it into
 // web/static/wasm, which package web embeds and serves; web's tests run it
 // again into a temporary directory and require the bytes served to be the
@@ -30,11 +31,15 @@ const Package = "github.com/evote/evote/web/wasm/verifier"
 // WalletPackage is the import path of the wallet's bridge.
 const WalletPackage = "github.com/evote/evote/web/wasm/wallet"
 
+// ConsolePackage is the import path of the officials' console's bridge.
+const ConsolePackage = "github.com/evote/evote/web/wasm/console"
+
 // Files written into the output directory.
 const (
-	WasmGz       = "verifier.wasm.gz" // the verifier module, gzip-compressed
-	WalletWasmGz = "wallet.wasm.gz"   // the wallet module, gzip-compressed
-	WasmExec     = "wasm_exec.js"     // the toolchain's loader, as it ships
+	WasmGz        = "verifier.wasm.gz" // the verifier module, gzip-compressed
+	WalletWasmGz  = "wallet.wasm.gz"   // the wallet module, gzip-compressed
+	ConsoleWasmGz = "console.wasm.gz"  // the console module, gzip-compressed
+	WasmExec      = "wasm_exec.js"     // the toolchain's loader, as it ships
 )
 
 // Modules are the modules Build writes: each bridge's package and its
@@ -42,6 +47,7 @@ const (
 var Modules = []struct{ Package, File string }{
 	{Package, WasmGz},
 	{WalletPackage, WalletWasmGz},
+	{ConsolePackage, ConsoleWasmGz},
 }
 
 // Flags are the go build flags of the module: -trimpath and -buildvcs=false
@@ -58,7 +64,8 @@ type Sizes struct{ Raw, Gzip int }
 // module's root (the directory of go.mod), or "" for the current one.
 func Module(ctx context.Context, dir string) ([]byte, error) { return ModuleOf(ctx, dir, Package) }
 
-// ModuleOf compiles the bridge pkg (Package or WalletPackage) and returns
+// ModuleOf compiles the bridge pkg (Package, WalletPackage or
+// ConsolePackage) and returns
 // its bytes.
 func ModuleOf(ctx context.Context, dir, pkg string) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "evote-wasm-")
@@ -112,7 +119,7 @@ func Gzip(b []byte) ([]byte, error) {
 }
 
 // Build compiles the modules and writes each one's file (WasmGz,
-// WalletWasmGz) and WasmExec into outDir, creating it, and returns their
+// WalletWasmGz, ConsoleWasmGz) and WasmExec into outDir, creating it, and returns their
 // sizes by file. dir is the module's root, or "" for the current directory.
 func Build(ctx context.Context, dir, outDir string) (map[string]Sizes, error) {
 	js, err := WasmExecJS(ctx)

@@ -1,4 +1,4 @@
-// Command wasmbuild builds the browser's verifier and wallet into a directory
+// Command wasmbuild builds the browser's verifier, wallet and console into a directory
 // (`make wasm`: web/static/wasm) and prints its sizes.
 package main
 
