@@ -22,13 +22,14 @@ AXE := web/testdata/npm/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test fmt-check vet bench fuzz vectors build clean wasm mutation
+.PHONY: help demo test fmt-check vet bench fuzz vectors build clean wasm mutation screenshots
 
 help:
 	@echo "make demo     run a polling node with a sample election on http://127.0.0.1:8080 (evote up)"
 	@echo "make test     gofmt check, go vet, the wasm verifier, wallet and console, axe-core (npm), go test (TESTTIMEOUT=$(TESTTIMEOUT))"
 	@echo "make bench    Go benchmarks of tally (BENCHTIME=$(BENCHTIME))"
 	@echo "make fuzz     every fuzz target for FUZZTIME=$(FUZZTIME) each"
+	@echo "make screenshots  renew the README's screenshots (docs/img): the sample election from vote to result in headless Chromium against evote up"
 	@echo "make mutation MUTANTS=$(MUTANTS) mutants per package of tally, election, chain, observer, observer/cmtlite, each run through its package's tests (docs/testing.md)"
 	@echo "make vectors  regenerate the test vectors under tally/ and election/testdata/vectors and the lifecycle goldens"
 	@echo "make build    build bin/evote"
@@ -92,3 +93,9 @@ clean:
 # the survivors and the score that docs/testing.md records.
 mutation:
 	$(GO) run ./internal/mutate/cmd/mutate -n $(MUTANTS) -json mutation.json
+
+# The README's screenshots: TestDemoInBrowser takes the sample election of
+# `evote up` from vote to verified result in headless Chromium and saves
+# each step's page.
+screenshots: wasm $(AXE)
+	EVOTE_SCREENSHOT_DIR=$(CURDIR)/docs/img $(GO) test ./web -run '^TestDemoInBrowser$$' -count=1

@@ -243,32 +243,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The form: two contests, in English and French.
 	trustees, lines := consoleTrustees(t, 3)
-	click(t, ctx, "new-election")
-	shown(t, ctx, "s-create", 5*time.Second)
-	setField(t, ctx, "f-languages", "en, fr")
-	waitJS(t, ctx, `!!document.getElementById('f-title-fr')`, 5*time.Second)
-	for id, v := range map[string]string{
-		"f-reference": "console-test", "f-title-en": "Console test", "f-title-fr": "Test de la console",
-		"f-trustees-members": lines, "f-trustees-threshold": "2", "f-revoting": "true",
-		"f-contests-0-title-en": "Should the park open at night?", "f-contests-0-title-fr": "Le parc doit-il ouvrir la nuit ?",
-		"f-contests-0-options-0-en": "Yes", "f-contests-0-options-0-fr": "Oui", "f-contests-0-options-1-en": "No", "f-contests-0-options-1-fr": "Non",
-	} {
-		setField(t, ctx, id, v)
-	}
-	click(t, ctx, "add-contest")
-	waitJS(t, ctx, `!!document.getElementById('f-contests-1-type')`, 5*time.Second)
-	setField(t, ctx, "f-contests-1-type", "approval")
-	waitJS(t, ctx, `!!document.getElementById('f-contests-1-max_selections')`, 5*time.Second)
-	click(t, ctx, "add-option-1")
-	waitJS(t, ctx, `!!document.getElementById('f-contests-1-options-2-fr')`, 5*time.Second)
-	for id, v := range map[string]string{
-		"f-contests-1-title-en": "Pick up to two projects", "f-contests-1-title-fr": "Choisissez jusqu'à deux projets",
-		"f-contests-1-options-0-en": "Library", "f-contests-1-options-0-fr": "Bibliothèque", "f-contests-1-options-1-en": "Pool",
-		"f-contests-1-options-1-fr": "Piscine", "f-contests-1-options-2-en": "Garden", "f-contests-1-options-2-fr": "Jardin",
-		"f-contests-1-max_selections": "2",
-	} {
-		setField(t, ctx, id, v)
-	}
+	fillConsoleForm(t, ctx, "console-test", lines, "2")
 	// The live preview: the manifest's parser reads it.
 	waitJS(t, ctx, `document.getElementById('yaml-preview').textContent.includes('Jardin') && document.getElementById('preview-state').textContent.includes('valid')`, 10*time.Second)
 	preview := textOf(t, ctx, "#yaml-preview")
@@ -457,6 +432,54 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
+// fillConsoleForm fills the console's create form with a two-contest
+// election in English and French (a plurality question that may be left
+// blank, Yes or No, and an approval of up to two of Library, Pool and
+// Garden), revoting allowed, with the trustees' lines and the threshold.
+func fillConsoleForm(t testing.TB, ctx context.Context, reference, lines, threshold string) {
+	t.Helper()
+	click(t, ctx, "new-election")
+	shown(t, ctx, "s-create", 5*time.Second)
+	setField(t, ctx, "f-languages", "en, fr")
+	waitJS(t, ctx, `!!document.getElementById('f-title-fr')`, 5*time.Second)
+	for id, v := range map[string]string{
+		"f-reference": reference, "f-title-en": "Console test", "f-title-fr": "Test de la console",
+		"f-trustees-members": lines, "f-trustees-threshold": threshold, "f-revoting": "true",
+		"f-contests-0-title-en": "Should the park open at night?", "f-contests-0-title-fr": "Le parc doit-il ouvrir la nuit ?",
+		"f-contests-0-options-0-en": "Yes", "f-contests-0-options-0-fr": "Oui", "f-contests-0-options-1-en": "No", "f-contests-0-options-1-fr": "Non",
+	} {
+		setField(t, ctx, id, v)
+	}
+	click(t, ctx, "add-contest")
+	waitJS(t, ctx, `!!document.getElementById('f-contests-1-type')`, 5*time.Second)
+	setField(t, ctx, "f-contests-1-type", "approval")
+	waitJS(t, ctx, `!!document.getElementById('f-contests-1-max_selections')`, 5*time.Second)
+	click(t, ctx, "add-option-1")
+	waitJS(t, ctx, `!!document.getElementById('f-contests-1-options-2-fr')`, 5*time.Second)
+	for id, v := range map[string]string{
+		"f-contests-1-title-en": "Pick up to two projects", "f-contests-1-title-fr": "Choisissez jusqu'à deux projets",
+		"f-contests-1-options-0-en": "Library", "f-contests-1-options-0-fr": "Bibliothèque", "f-contests-1-options-1-en": "Pool",
+		"f-contests-1-options-1-fr": "Piscine", "f-contests-1-options-2-en": "Garden", "f-contests-1-options-2-fr": "Jardin",
+		"f-contests-1-max_selections": "2",
+	} {
+		setField(t, ctx, id, v)
+	}
+}
+
+// consoleImportKey opens the console of the node at url, imports the
+// authority key and seals it under pass, and waits for the elections.
+func consoleImportKey(t testing.TB, ctx context.Context, url string, authority *election.PrivateKey, pass string) {
+	t.Helper()
+	run(t, ctx, chromedp.Navigate(url+"/console"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	keyText, _ := authority.MarshalText()
+	setField(t, ctx, "setup-key", string(keyText))
+	setField(t, ctx, "setup-pass", pass)
+	setField(t, ctx, "setup-pass2", pass)
+	click(t, ctx, "setup-submit")
+	shown(t, ctx, "s-home", 60*time.Second)
+}
+
 func url64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // TestConsoleByKeyboard: an official's way from the key to an open
@@ -542,14 +565,7 @@ func TestConsoleByKeyboard(t *testing.T) {
 func TestConsoleYAMLUpload(t *testing.T) {
 	n := startConsoleNode(t)
 	ctx := newBrowser(t, 360, 740)
-	run(t, ctx, chromedp.Navigate(n.url+"/console"))
-	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	keyText, _ := n.tn.authority.MarshalText()
-	setField(t, ctx, "setup-key", string(keyText))
-	setField(t, ctx, "setup-pass", "yaml upload passphrase")
-	setField(t, ctx, "setup-pass2", "yaml upload passphrase")
-	click(t, ctx, "setup-submit")
-	shown(t, ctx, "s-home", 60*time.Second)
+	consoleImportKey(t, ctx, n.url, n.tn.authority, "yaml upload passphrase")
 	click(t, ctx, "new-election")
 	shown(t, ctx, "s-create", 5*time.Second)
 

@@ -33,15 +33,8 @@ func TestWalletThroughPeerNode(t *testing.T) {
 	ctx := newBrowser(t, 360, 740)
 	const pass = "a passphrase for two nodes"
 
-	run(t, ctx, chromedp.Navigate(a.url+"/wallet"))
-	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
-	run(t, ctx, chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery), chromedp.SendKeys("#setup-pass2", pass, chromedp.ByQuery),
-		chromedp.Click("#setup-form button", chromedp.ByQuery))
-	shown(t, ctx, "s-keys", 60*time.Second)
-	run(t, ctx, chromedp.SendKeys("#gen-name", "alice", chromedp.ByQuery), chromedp.Click("#gen-form button", chromedp.ByQuery))
-	waitJS(t, ctx, `document.querySelectorAll('#keys .pubkey').length === 1 && document.getElementById('busy').hidden`, 60*time.Second)
-	alice := textOf(t, ctx, "#keys .pubkey")
+	walletCreate(t, ctx, a.url, pass)
+	alice := walletNewKey(t, ctx, "alice")
 	b.enrolAndOpen(t, alice)
 	// A's own election is not open: nothing to vote in on A.
 	waitJS(t, ctx, `document.getElementById('elections').getAttribute('aria-busy') === 'false' && document.getElementById('anchor').textContent !== ''`, 10*time.Second)
@@ -126,6 +119,31 @@ func TestWalletThroughPeerNode(t *testing.T) {
 	// The receipt kept in the wallet is checked again against B.
 	run(t, ctx, chromedp.Click("#receipts button", chromedp.ByQuery))
 	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('the ballot that counts')`, 30*time.Second)
+}
+
+// walletCreate opens the wallet of the node at url and creates it under
+// pass.
+func walletCreate(t testing.TB, ctx context.Context, url, pass string) {
+	t.Helper()
+	run(t, ctx, chromedp.Navigate(url+"/wallet"))
+	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
+	shown(t, ctx, "s-setup", 5*time.Second)
+	run(t, ctx, chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery), chromedp.SendKeys("#setup-pass2", pass, chromedp.ByQuery),
+		chromedp.Click("#setup-form button", chromedp.ByQuery))
+	shown(t, ctx, "s-keys", 60*time.Second)
+}
+
+// walletNewKey makes a key named name in the open wallet and returns its
+// public key.
+func walletNewKey(t testing.TB, ctx context.Context, name string) string {
+	t.Helper()
+	var before int
+	eval(t, ctx, `document.querySelectorAll('#keys .pubkey').length`, &before)
+	run(t, ctx, chromedp.SendKeys("#gen-name", name, chromedp.ByQuery), chromedp.Click("#gen-form button", chromedp.ByQuery))
+	waitJS(t, ctx, fmt.Sprintf(`document.querySelectorAll('#keys .pubkey').length === %d && document.getElementById('busy').hidden`, before+1), 60*time.Second)
+	var pub string
+	eval(t, ctx, fmt.Sprintf(`[...document.querySelectorAll('#keys li')].find((li) => li.querySelector('strong').textContent === %q).querySelector('.pubkey').textContent`, name), &pub)
+	return pub
 }
 
 func countOf(t testing.TB, ctx context.Context, sel string) int {

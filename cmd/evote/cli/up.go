@@ -46,16 +46,18 @@ trustees do what is left for them to do.`,
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			return runUp(cmd.Context(), cfg, upOptions{}, e.stdout)
+			return runUp(cmd.Context(), cfg, upOptions{p2p: e.v.GetString("p2p-listen"), rpc: e.v.GetString("rpc-listen")}, e.stdout)
 		},
 	}
 	addNodeFlags(cmd)
+	cmd.Flags().String("p2p-listen", chain.DefaultP2PAddr, "a new home's consensus p2p listen address (tcp://HOST:PORT)")
+	cmd.Flags().String("rpc-listen", chain.DefaultRPCAddr, "a new home's CometBFT RPC listen address (tcp://HOST:PORT)")
 	return cmd
 }
 
-// upOptions are what tests change of `evote up`; no flag sets them.
+// upOptions are what `evote up`'s flags and tests change.
 type upOptions struct {
-	p2p, rpc string        // a new home's CometBFT addresses (empty: CometBFT's defaults)
+	p2p, rpc string        // a new home's CometBFT addresses (empty: the defaults)
 	ready    chan<- string // if set, gets the API's URL once the sample is open
 }
 
