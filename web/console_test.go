@@ -637,7 +637,7 @@ func TestConsoleLocksWhenIdle(t *testing.T) {
 	checkAxe(t, ctx, axeSource(t))
 	// Locked, the worker signs nothing.
 	var code string
-	eval(t, ctx, `new Promise((resolve) => { const w = new Worker('/console-worker.js'); w.onmessage = (e) => resolve(e.data.answer.error); w.postMessage({id: 1, op: 'open_election', args: {}}); })`, &code)
+	eval(t, ctx, `new Promise((resolve) => { const w = new Worker('/module-worker.js?module=console'); w.onmessage = (e) => resolve(e.data.answer.error); w.postMessage({id: 1, op: 'open_election', args: {}}); })`, &code)
 	if code != "locked" {
 		t.Errorf("a fresh worker's answer to a signature: %q", code)
 	}

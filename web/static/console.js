@@ -1,7 +1,7 @@
 // The officials' console (/console): the election authority's work in the
 // browser. The authority key is imported from its text (the key file of
 // `evote up`), sealed under a passphrase in IndexedDB (docs/spec/keystore.md,
-// "Authority keystore") and used only in the worker (console-worker.js,
+// "Authority keystore") and used only in the worker (module-worker.js,
 // internal/consolebridge compiled to WebAssembly), which checks the create
 // form and roll files and signs the transactions. This page talks to the
 // node's JSON API with public data only: the elections, the roll, and the
@@ -228,7 +228,7 @@ const POLL_MS = 2000;
 // seconds for tests; five minutes by default).
 const IDLE_MS = (Number(params.get('idle')) || 300) * 1000;
 
-const call = worker('/console-worker.js', 'evote-console-integrity');
+const call = worker('console');
 const db = store('evote-console');
 
 const state = {

@@ -1,5 +1,5 @@
 // Helpers shared by the pages that run a WebAssembly module in a worker
-// (the officials' console; the wallet is to move onto them): the DOM
+// (the voter's wallet and the officials' console): the DOM
 // builder, the module's worker, IndexedDB, bytes, the error summary and
 // the busy indicator. A classic script: it sets window.evoteUI, which the
 // page's module reads, so that it loads under the page's integrity check
@@ -23,11 +23,12 @@
     return e;
   }
 
-  // worker starts the page's module worker, giving it the module's SRI
-  // value from the page's meta tag, and returns call(op, args) → answer.
-  function worker(script, metaName) {
-    const integrity = document.querySelector(`meta[name="${metaName}"]`)?.content || '';
-    const w = new Worker(script + (integrity ? '?integrity=' + encodeURIComponent(integrity) : ''));
+  // worker starts the worker of module (wallet, console), giving it the
+  // module's SRI value from the page's meta tag evote-MODULE-integrity, and
+  // returns call(op, args) → answer.
+  function worker(module) {
+    const integrity = document.querySelector(`meta[name="evote-${module}-integrity"]`)?.content || '';
+    const w = new Worker(`/module-worker.js?module=${module}` + (integrity ? '&integrity=' + encodeURIComponent(integrity) : ''));
     let next = 1;
     const waiting = new Map();
     w.onmessage = (e) => { const f = waiting.get(e.data.id); waiting.delete(e.data.id); if (f) f(e.data.answer); };
@@ -68,9 +69,10 @@
     a.download = name;
   }
 
-  // api fetches a path of the node's API: {status, ok, body, raw}.
-  async function api(path, opts) {
-    const resp = await fetch(path, opts);
+  // api fetches a path of the API of the page's node, or of node (an
+  // origin) when given: {status, ok, body, raw}.
+  async function api(path, opts, node = '') {
+    const resp = await fetch(node + path, opts);
     const raw = await resp.text();
     let body;
     try { body = JSON.parse(raw); } catch { body = { error: raw }; }

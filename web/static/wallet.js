@@ -268,7 +268,7 @@ const UI = {
   },
 };
 
-const $ = (id) => document.getElementById(id);
+const { $, el, worker, store, b64ToBytes, bytesToB64, setDownload, problem, notice, busy, pickLang: pickSupported } = window.evoteUI;
 const IDLE_MS = (Number(new URLSearchParams(location.search).get('idle')) || 300) * 1000;
 const SECTIONS = ['s-loading', 's-setup', 's-unlock', 's-keys', 's-elections', 's-ballot', 's-review', 's-audited', 's-cast', 's-receipts'];
 const MAIN = ['s-keys', 's-elections', 's-receipts'];
@@ -288,68 +288,22 @@ function t(key, ...args) {
 }
 function errText(code) { return UI[state.lang].errors[code] || UI.en.errors[code] || UI[state.lang].errors.failed; }
 function codeText(name) { return UI[state.lang].codes[name] || UI[state.lang].codes.other; }
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v; else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'for' || k === 'lang') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of children) if (c != null) e.append(c);
-  return e;
-}
 
 // ---- the worker ----
-// The module's SRI value, which the node put in the page: the worker's
-// fetch refuses a module changed on the way.
-const moduleIntegrity = document.querySelector('meta[name="evote-wallet-integrity"]')?.content || '';
-const worker = new Worker('/wallet-worker.js' + (moduleIntegrity ? '?integrity=' + encodeURIComponent(moduleIntegrity) : ''));
-let nextCall = 1;
-const waiting = new Map();
-worker.onmessage = (e) => { const w = waiting.get(e.data.id); waiting.delete(e.data.id); if (w) w(e.data.answer); };
-function call(op, args) {
-  return new Promise((resolve) => { const id = nextCall++; waiting.set(id, resolve); worker.postMessage({ id, op, args }); });
-}
+// The module runs in module-worker.js, which checks its SRI value (from
+// the page's meta tag): a module changed on the way is refused.
+const call = worker('wallet');
 async function busyCall(text, op, args) {
   busy(text);
   try { return await call(op, args); } finally { busy(''); }
 }
-function busy(text) {
-  $('busy').hidden = !text;
-  $('busy-text').textContent = text;
-  for (const b of document.querySelectorAll('main button')) b.disabled = !!text;
-}
 
 // ---- IndexedDB: the sealed keystore, the receipts, the trusted validators ----
-let dbp = null;
-function db() {
-  dbp ??= new Promise((resolve, reject) => {
-    const r = indexedDB.open('evote-wallet', 1);
-    r.onupgradeneeded = () => r.result.createObjectStore('kv');
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-  return dbp;
-}
-async function idb(mode, fn) {
-  const d = await db();
-  return new Promise((resolve, reject) => {
-    const tx = d.transaction('kv', mode);
-    const req = fn(tx.objectStore('kv'));
-    tx.oncomplete = () => resolve(req && req.result);
-    tx.onerror = () => reject(tx.error);
-  });
-}
-const idbGet = (k) => idb('readonly', (s) => s.get(k));
-const idbPut = (k, v) => idb('readwrite', (s) => s.put(v, k));
+const db = store('evote-wallet');
+const idbGet = db.get;
+const idbPut = db.put;
 
 // ---- messages ----
-function problem(items) {
-  const list = $('problem-list');
-  list.replaceChildren(...items.map((it) => el('li', {}, it.href ? el('a', { href: it.href }, it.text) : it.text)));
-  $('problem').hidden = items.length === 0;
-  if (items.length) $('problem').focus();
-}
-function notice(text) { $('notice').hidden = !text; $('notice').textContent = text || ''; }
 function clearMessages() { problem([]); notice(''); }
 function failed(answer, field) { problem([{ text: errText(answer.error), href: field ? '#' + field : '' }]); }
 
@@ -358,21 +312,10 @@ function show(...ids) {
 }
 
 // ---- bytes ----
-function b64ToBytes(b64) { const s = atob(b64); const out = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return out; }
-function bytesToB64(bytes) { let s = ''; for (const b of bytes) s += String.fromCharCode(b); return btoa(s); }
 async function fileB64(input) { const f = input.files[0]; return f ? bytesToB64(new Uint8Array(await f.arrayBuffer())) : ''; }
-function setDownload(a, content, name, type) {
-  if (a.href.startsWith('blob:')) URL.revokeObjectURL(a.href);
-  a.href = URL.createObjectURL(new Blob([content], { type }));
-  a.download = name;
-}
 
 // ---- language ----
-function pickLang() {
-  const saved = localStorage.getItem('evote-lang');
-  const wanted = [saved, ...(navigator.languages || []).map((l) => l.slice(0, 2))];
-  return wanted.find((l) => l && UI[l]) || 'en';
-}
+function pickLang() { return pickSupported(UI); }
 function applyLang() {
   document.documentElement.lang = state.lang;
   $('lang').value = state.lang;
@@ -502,13 +445,7 @@ function nodeAllowed(o) { return o === location.origin || state.peers.includes(o
 // nodeOf is the node (as state.node has it) of origin o, the page's own
 // if the page may not call o.
 function nodeOf(o) { return o && o !== location.origin && state.peers.includes(o) ? o : ''; }
-async function api(path, opts, node = state.node) {
-  const resp = await fetch(node + path, opts);
-  let body = null;
-  const raw = await resp.text();
-  try { body = JSON.parse(raw); } catch { body = { error: raw }; }
-  return { status: resp.status, ok: resp.ok, body, raw };
-}
+function api(path, opts, node = state.node) { return window.evoteUI.api(path, opts, node); }
 // The trust anchor of receipts: the genesis validators of the node's chain
 // (GET /api/v1/genesis), whose fingerprint the wallet module computes; it
 // must be the one in the page's address (?genesis=) for the page's own

@@ -3,7 +3,7 @@
 // Command console is the officials' console in the browser: the authority
 // key, the create form, roll files and the officials' transactions of
 // internal/consolebridge behind a thin syscall/js bridge. A Web Worker
-// (web/static/console-worker.js) loads it and calls, on the global object
+// (web/static/module-worker.js) loads it and calls, on the global object
 // evoteConsole:
 //
 //	call(op, argsJSON)  one call of internal/consolebridge; returns its answer as JSON

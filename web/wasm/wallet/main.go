@@ -3,7 +3,7 @@
 // Command wallet is the browser's wallet: package wallet (keys, the sealed
 // keystore, ballots, Benaloh audits) and the receipt check of
 // internal/receiptlite behind a thin syscall/js bridge. A Web Worker
-// (web/static/wallet-worker.js) loads it and calls, on the global object
+// (web/static/module-worker.js) loads it and calls, on the global object
 // evoteWallet:
 //
 //	call(op, argsJSON)  one call of internal/walletbridge; returns its answer as JSON
