@@ -14,7 +14,11 @@ import (
 // testdata/city-referendum.yaml). The YAML form is only the input: the
 // canonical binary encoding is what is signed, hashed and stored.
 
-type manifestYAML struct {
+// ManifestYAML is the manifest's YAML form, field by field as
+// docs/spec/manifest.md gives it; ParseManifestYAML reads it and
+// Manifest.YAML writes it. The officials' console writes it too
+// (internal/consolebridge).
+type ManifestYAML struct {
 	Reference   string            `yaml:"reference"`
 	Authority   string            `yaml:"authority"`
 	Languages   []string          `yaml:"languages"`
@@ -22,12 +26,13 @@ type manifestYAML struct {
 	Description map[string]string `yaml:"description,omitempty"`
 	Revoting    bool              `yaml:"revoting"`
 	Weights     bool              `yaml:"weights"`
-	Schedule    scheduleYAML      `yaml:"schedule"`
-	Trustees    trusteesYAML      `yaml:"trustees"`
-	Contests    []contestYAML     `yaml:"contests"`
+	Schedule    ScheduleYAML      `yaml:"schedule"`
+	Trustees    TrusteesYAML      `yaml:"trustees"`
+	Contests    []ContestYAML     `yaml:"contests"`
 }
 
-type scheduleYAML struct {
+// ScheduleYAML is the manifest's schedule in YAML form.
+type ScheduleYAML struct {
 	DKGDealsBy         string `yaml:"dkg_deals_by"`
 	DKGComplaintWindow string `yaml:"dkg_complaint_window"`
 	DKGResponseWindow  string `yaml:"dkg_response_window"`
@@ -35,18 +40,21 @@ type scheduleYAML struct {
 	Close              string `yaml:"close,omitempty"`
 }
 
-type trusteesYAML struct {
+// TrusteesYAML is the manifest's trustees in YAML form.
+type TrusteesYAML struct {
 	Threshold uint32        `yaml:"threshold"`
-	Members   []trusteeYAML `yaml:"members"`
+	Members   []TrusteeYAML `yaml:"members"`
 }
 
-type trusteeYAML struct {
+// TrusteeYAML is one trustee in YAML form.
+type TrusteeYAML struct {
 	Name          string `yaml:"name"`
 	Identity      string `yaml:"identity"`
 	EncryptionKey string `yaml:"encryption_key"`
 }
 
-type contestYAML struct {
+// ContestYAML is one contest in YAML form.
+type ContestYAML struct {
 	Title         map[string]string   `yaml:"title"`
 	Description   map[string]string   `yaml:"description,omitempty"`
 	Type          string              `yaml:"type"`
@@ -66,7 +74,7 @@ func ParseManifestYAML(b []byte) (*Manifest, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var y manifestYAML
+	var y ManifestYAML
 	if err := dec.Decode(&y); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, manifestErr("", "empty document")
@@ -87,7 +95,7 @@ func ParseManifestYAML(b []byte) (*Manifest, error) {
 	return m, nil
 }
 
-func (y *manifestYAML) manifest() (*Manifest, error) {
+func (y *ManifestYAML) manifest() (*Manifest, error) {
 	m := &Manifest{
 		Reference: y.Reference,
 		Languages: y.Languages,
@@ -154,7 +162,7 @@ func (m *Manifest) optionalText(t map[string]string) Text {
 // plurality and approval (required for cumulative and score);
 // max_selections 1 for plurality, the number of options for approval,
 // options × max_per_option for score (required for cumulative).
-func (m *Manifest) contest(i int, y *contestYAML) (Contest, error) {
+func (m *Manifest) contest(i int, y *ContestYAML) (Contest, error) {
 	f := fmt.Sprintf("contests[%d]", i)
 	c := Contest{Title: Text(y.Title), Description: m.optionalText(y.Description)}
 	if err := c.Type.UnmarshalText([]byte(y.Type)); err != nil {
@@ -218,7 +226,7 @@ func (m *Manifest) YAML() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	y := manifestYAML{
+	y := ManifestYAML{
 		Reference:   m.Reference,
 		Authority:   m.Authority.String(),
 		Languages:   m.Languages,
@@ -226,12 +234,12 @@ func (m *Manifest) YAML() ([]byte, error) {
 		Description: m.Description,
 		Revoting:    m.Revoting,
 		Weights:     m.Weights,
-		Schedule: scheduleYAML{
+		Schedule: ScheduleYAML{
 			DKGDealsBy:         m.Schedule.DKGDealsBy.UTC().Format(time.RFC3339),
 			DKGComplaintWindow: m.Schedule.DKGComplaintWindow.String(),
 			DKGResponseWindow:  m.Schedule.DKGResponseWindow.String(),
 		},
-		Trustees: trusteesYAML{Threshold: m.Trustees.Threshold},
+		Trustees: TrusteesYAML{Threshold: m.Trustees.Threshold},
 	}
 	if !m.Schedule.Open.IsZero() {
 		y.Schedule.Open = m.Schedule.Open.UTC().Format(time.RFC3339)
@@ -240,11 +248,11 @@ func (m *Manifest) YAML() ([]byte, error) {
 		y.Schedule.Close = m.Schedule.Close.UTC().Format(time.RFC3339)
 	}
 	for _, t := range m.Trustees.Members {
-		y.Trustees.Members = append(y.Trustees.Members, trusteeYAML{Name: t.Name, Identity: t.Identity.String(), EncryptionKey: t.EncryptionKey.String()})
+		y.Trustees.Members = append(y.Trustees.Members, TrusteeYAML{Name: t.Name, Identity: t.Identity.String(), EncryptionKey: t.EncryptionKey.String()})
 	}
 	for i := range m.Contests {
 		c := &m.Contests[i]
-		cy := contestYAML{Title: c.Title, Description: c.Description, Type: c.Type.String()}
+		cy := ContestYAML{Title: c.Title, Description: c.Description, Type: c.Type.String()}
 		cy.MinSelections, cy.MaxSelections, cy.MaxPerOption = &c.MinSelections, &c.MaxSelections, &c.MaxPerOption
 		for _, o := range c.Options {
 			cy.Options = append(cy.Options, o)

@@ -72,49 +72,15 @@ type Problem struct {
 // ErrProblems is the answer's error when the input has Problems.
 var ErrProblems = errors.New("the input has mistakes")
 
-// The manifest's YAML form (election/manifest_yaml.go documents it in
-// docs/spec/manifest.md); the tests hold this copy to the parser.
-type manifestYAML struct {
-	Reference   string            `yaml:"reference"`
-	Authority   string            `yaml:"authority"`
-	Languages   []string          `yaml:"languages"`
-	Title       map[string]string `yaml:"title"`
-	Description map[string]string `yaml:"description,omitempty"`
-	Revoting    bool              `yaml:"revoting"`
-	Weights     bool              `yaml:"weights"`
-	Schedule    scheduleYAML      `yaml:"schedule"`
-	Trustees    trusteesYAML      `yaml:"trustees"`
-	Contests    []contestYAML     `yaml:"contests"`
-}
-
-type scheduleYAML struct {
-	DKGDealsBy         string `yaml:"dkg_deals_by"`
-	DKGComplaintWindow string `yaml:"dkg_complaint_window"`
-	DKGResponseWindow  string `yaml:"dkg_response_window"`
-	Open               string `yaml:"open,omitempty"`
-	Close              string `yaml:"close,omitempty"`
-}
-
-type trusteesYAML struct {
-	Threshold uint32        `yaml:"threshold"`
-	Members   []trusteeYAML `yaml:"members"`
-}
-
-type trusteeYAML struct {
-	Name          string `yaml:"name"`
-	Identity      string `yaml:"identity"`
-	EncryptionKey string `yaml:"encryption_key"`
-}
-
-type contestYAML struct {
-	Type          string              `yaml:"type"`
-	Title         map[string]string   `yaml:"title"`
-	Description   map[string]string   `yaml:"description,omitempty"`
-	MinSelections *uint32             `yaml:"min_selections,omitempty"`
-	MaxSelections *uint32             `yaml:"max_selections,omitempty"`
-	MaxPerOption  *uint32             `yaml:"max_per_option,omitempty"`
-	Options       []map[string]string `yaml:"options"`
-}
+// The manifest's YAML form is election's (manifestYAML and its parts):
+// the console writes what the parser reads.
+type (
+	manifestYAML = election.ManifestYAML
+	scheduleYAML = election.ScheduleYAML
+	trusteesYAML = election.TrusteesYAML
+	trusteeYAML  = election.TrusteeYAML
+	contestYAML  = election.ContestYAML
+)
 
 // problems collects Problems, one per field (the first found).
 type problems struct{ list []Problem }
