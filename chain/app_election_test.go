@@ -34,15 +34,10 @@ func electionApp(t *testing.T, authority *election.PrivateKey) *App {
 	return a
 }
 
-// TestTransientVerdictsAreNotCached: a transaction checked before the
-// election it needs exists gets a transient verdict (unknown-election).
-// Nodes see transactions at different heights, so such a verdict must be
-// neither cached nor final: otherwise a node that checked it early rejects
-// it in a block where a node that never saw it accepts it, and their app
-// hashes part. And a transaction that needs an election created earlier in
-// the same block is accepted.
-func TestTransientVerdictsAreNotCached(t *testing.T) {
-	authority := election.DeriveKey("lifecycle/city-clerk")
+// cityReferendum is the lifecycle vectors' election: its authority, its
+// manifest and its id.
+func cityReferendum(t *testing.T) (*election.PrivateKey, *election.Manifest, election.ID) {
+	t.Helper()
 	yaml, err := os.ReadFile("../election/testdata/city-referendum.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +47,18 @@ func TestTransientVerdictsAreNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := m.ID()
+	return election.DeriveKey("lifecycle/city-clerk"), m, id
+}
+
+// TestTransientVerdictsAreNotCached: a transaction checked before the
+// election it needs exists gets a transient verdict (unknown-election).
+// Nodes see transactions at different heights, so such a verdict must be
+// neither cached nor final: otherwise a node that checked it early rejects
+// it in a block where a node that never saw it accepts it, and their app
+// hashes part. And a transaction that needs an election created earlier in
+// the same block is accepted.
+func TestTransientVerdictsAreNotCached(t *testing.T) {
+	authority, m, id := cityReferendum(t)
 	create, err := election.NewCreateElectionTx(testChainID, m, authority)
 	if err != nil {
 		t.Fatal(err)
@@ -106,16 +113,7 @@ func testRand(seed string) io.Reader {
 // yet) is not cached, a final one is, and a batch checked while the store
 // fails caches nothing and gives no verdict.
 func TestBatchedTransientVerdictsAreNotCached(t *testing.T) {
-	authority := election.DeriveKey("lifecycle/city-clerk")
-	yaml, err := os.ReadFile("../election/testdata/city-referendum.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := election.ParseManifestYAML(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := m.ID()
+	authority, _, id := cityReferendum(t)
 	var appends [][]byte
 	for n := range byte(3) {
 		tx, err := election.NewAppendVotersTx(testChainID, id, []election.RollEntry{{Voter: election.DeriveKey(string([]byte{'b', n})).VoterPublic(), Weight: 1}}, authority)

@@ -42,19 +42,7 @@ func TestServedConsoleIsTheSource(t *testing.T) {
 func TestConsoleIntegrity(t *testing.T) {
 	srv := httptest.NewServer(New(nil, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
-	get := func(path string) []byte {
-		t.Helper()
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
-		}
-		return b
-	}
+	get := func(path string) []byte { return getOK(t, srv.URL+path) }
 	page := get("/console")
 	attr := regexp.MustCompile(`(?:src|href)="(/[a-z0-9._-]+\.(?:js|css))" integrity="sha384-([A-Za-z0-9+/=]+)"`)
 	found := attr.FindAllSubmatch(page, -1)

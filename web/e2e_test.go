@@ -26,6 +26,16 @@ func vote(t testing.TB, ctx context.Context, key string, audit bool, options ...
 	setField(t, ctx, "vote-key", key)
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
+	fillAndCast(t, ctx, audit, options...)
+	run(t, ctx, chromedp.Click("#cast-back", chromedp.ByQuery))
+	shown(t, ctx, "s-elections", 10*time.Second)
+}
+
+// fillAndCast, on the wallet's ballot, clicks the options (ids such as
+// c0-o1), reviews, audits a ballot of the same choices first when audit is
+// set, casts, and waits for the receipt checked in the browser.
+func fillAndCast(t testing.TB, ctx context.Context, audit bool, options ...string) {
+	t.Helper()
 	for _, o := range options {
 		run(t, ctx, chromedp.Click("#"+o, chromedp.ByQuery))
 	}
@@ -41,10 +51,8 @@ func vote(t testing.TB, ctx context.Context, key string, audit bool, options ...
 	shown(t, ctx, "s-cast", 90*time.Second)
 	castDone(t, ctx)
 	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") {
-		t.Fatalf("%s's ballot: %s", key, textOf(t, ctx, "#cast-status"))
+		t.Fatalf("the ballot: %s", textOf(t, ctx, "#cast-status"))
 	}
-	run(t, ctx, chromedp.Click("#cast-back", chromedp.ByQuery))
-	shown(t, ctx, "s-elections", 10*time.Second)
 }
 
 // TestElectionFromTheBrowsers: a whole election with browsers and the

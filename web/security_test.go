@@ -64,19 +64,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestSubresourceIntegrity(t *testing.T) {
 	srv := httptest.NewServer(New(nil, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
-	get := func(path string) []byte {
-		t.Helper()
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
-		}
-		return b
-	}
+	get := func(path string) []byte { return getOK(t, srv.URL+path) }
 	attr := regexp.MustCompile(`(?:src|href)="(/[a-z0-9._-]+\.(?:js|css))" integrity="sha384-([A-Za-z0-9+/=]+)"`)
 	for _, page := range []string{"/", "/elections/" + strings.Repeat("cd", 32)} {
 		body := get(page)
@@ -100,4 +88,20 @@ func TestSubresourceIntegrity(t *testing.T) {
 	if base64.StdEncoding.EncodeToString(sum[:]) != string(meta[1]) {
 		t.Error("the module's integrity in the page is not the served module's")
 	}
+}
+
+// getOK fetches url and returns its body, failing the test unless it
+// answers 200.
+func getOK(t testing.TB, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+	}
+	return b
 }

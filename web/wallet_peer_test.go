@@ -66,15 +66,7 @@ func TestWalletThroughPeerNode(t *testing.T) {
 
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
-	run(t, ctx, chromedp.Click("#c0-o1", chromedp.ByQuery), chromedp.Click("#c1-o4", chromedp.ByQuery),
-		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
-	run(t, ctx, chromedp.Click("#cast", chromedp.ByQuery))
-	shown(t, ctx, "s-cast", 90*time.Second)
-	castDone(t, ctx)
-	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") {
-		t.Fatalf("the cast through B: %s", textOf(t, ctx, "#cast-status"))
-	}
+	fillAndCast(t, ctx, false, "c0-o1", "c1-o4")
 	var file struct {
 		Node    string `json:"node"`
 		ChainID string `json:"chain_id"`

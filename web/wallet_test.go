@@ -475,15 +475,7 @@ func TestWalletInBrowser(t *testing.T) {
 	if note := textOf(t, ctx, "#ballot-note"); !strings.Contains(note, "replaces") {
 		t.Errorf("the booth's note for a revote: %q", note)
 	}
-	run(t, ctx, chromedp.Click("#c0-blank", chromedp.ByQuery), chromedp.Click("#c1-o4", chromedp.ByQuery),
-		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
-	run(t, ctx, chromedp.Click("#cast", chromedp.ByQuery))
-	shown(t, ctx, "s-cast", 90*time.Second)
-	castDone(t, ctx)
-	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") {
-		t.Fatalf("the revote: %s", textOf(t, ctx, "#cast-status"))
-	}
+	fillAndCast(t, ctx, false, "c0-blank", "c1-o4") // the revote
 	setLang(t, ctx, "fr")
 	checkAxe(t, ctx, axe)
 	setLang(t, ctx, "en")
