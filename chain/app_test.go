@@ -124,6 +124,18 @@ func TestAppLifecycle(t *testing.T) {
 	if len(pp.Txs) != 1 || !bytes.Equal(pp.Txs[0], good) {
 		t.Fatalf("PrepareProposal kept %d txs", len(pp.Txs))
 	}
+	// A proposal exactly as large as MaxTxBytes keeps everything; one
+	// byte less drops the last transaction.
+	exact := cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{good}) + cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{big})
+	for _, c := range []struct {
+		max  int64
+		keep int
+	}{{exact, 2}, {exact - 1, 1}} {
+		pp, err := a.PrepareProposal(ctx, &abci.RequestPrepareProposal{Txs: [][]byte{good, big}, MaxTxBytes: c.max})
+		if err != nil || len(pp.Txs) != c.keep {
+			t.Fatalf("PrepareProposal with MaxTxBytes %d (the two take %d): kept %d, want %d (%v)", c.max, exact, len(pp.Txs), c.keep, err)
+		}
+	}
 
 	// ProcessProposal rejects only malformed blocks.
 	for _, tc := range []struct {

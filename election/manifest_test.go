@@ -173,6 +173,10 @@ func TestManifestValidate(t *testing.T) {
 		{"trustees.threshold", func(m *election.Manifest) { m.Trustees.Threshold = 4 }},
 		{"trustees.threshold", func(m *election.Manifest) { m.Trustees.Threshold = 0 }},
 		{"trustees.members[1].name", func(m *election.Manifest) { m.Trustees.Members[1].Name = "" }},
+		{"trustees.members[1].identity", func(m *election.Manifest) { m.Trustees.Members[1].Identity = election.TrusteePublicKey{} }},
+		{"trustees.members[1].identity", func(m *election.Manifest) {
+			m.Trustees.Members[1].Identity = election.TrusteePublicKey(election.PublicKey(election.SmallOrderKeys()[1])) // y = -1
+		}},
 		{"trustees.members[2].identity", func(m *election.Manifest) { m.Trustees.Members[2].Identity = m.Trustees.Members[0].Identity }},
 		{"trustees.members[2].encryption_key", func(m *election.Manifest) {
 			m.Trustees.Members[2].EncryptionKey = m.Trustees.Members[1].EncryptionKey

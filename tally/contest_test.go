@@ -374,3 +374,23 @@ func TestPippengerMatchesStraus(t *testing.T) {
 		}
 	}
 }
+
+// TestContestRulesBounds: the maximum of selections lies in 1 ..
+// options × per-option maximum; both ends are in, what lies just outside
+// is out.
+func TestContestRulesBounds(t *testing.T) {
+	for _, c := range []struct {
+		rules ContestRules
+		ok    bool
+	}{
+		{ContestRules{Options: 3, MaxPerOption: 2, MinSelections: 0, MaxSelections: 1}, true},
+		{ContestRules{Options: 3, MaxPerOption: 2, MinSelections: 0, MaxSelections: 6}, true},
+		{ContestRules{Options: 3, MaxPerOption: 2, MinSelections: 0, MaxSelections: 0}, false},
+		{ContestRules{Options: 3, MaxPerOption: 2, MinSelections: 0, MaxSelections: 7}, false},
+		{ContestRules{Options: 3, MaxPerOption: 2, MinSelections: 2, MaxSelections: 1}, false},
+	} {
+		if err := c.rules.Validate(); (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrInvalidInput)) {
+			t.Errorf("%+v: %v", c.rules, err)
+		}
+	}
+}
