@@ -201,3 +201,13 @@ func TestNodeCardSpecExample(t *testing.T) {
 		t.Errorf("the page's card: %v", err)
 	}
 }
+
+// TestHostPort: a p2p address is host:port with a port of 1 to 65535.
+func TestHostPort(t *testing.T) {
+	for a, ok := range map[string]bool{"h.example:1": true, "h.example:65535": true, "10.0.0.1:26656": true, "[::1]:26656": true,
+		"h.example:0": false, "h.example:65536": false, "h.example": false, ":26656": false, "a@h:1": false, "h/x:1": false} {
+		if err := checkHostPort(a); (err == nil) != ok {
+			t.Errorf("%q: %v", a, err)
+		}
+	}
+}
