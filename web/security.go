@@ -33,4 +33,7 @@ func (s *Server) setSecurityHeaders(h http.Header) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+	if s.hsts {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }

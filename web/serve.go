@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,7 @@ const ShutdownGrace = 5 * time.Second
 
 // Listener serves a node's API and pages on one address.
 type Listener struct {
-	URL     string // http://host:port, the address actually bound
+	URL     string // http://host:port or https://host:port, the address actually bound
 	srv     *http.Server
 	handler *Server
 	err     chan error
@@ -27,9 +28,20 @@ type Listener struct {
 // Listen serves node's API, feed and pages on addr (host:port; port 0
 // picks one), configured by cfg, with timeouts and header limits fit for
 // the public internet. Request errors go to log.
+//
+// With cfg.TLSCert and cfg.TLSKey it serves HTTPS only (TLS 1.2 at least),
+// and every answer carries Strict-Transport-Security.
 func Listen(node *chain.Node, addr string, cfg Config, log *slog.Logger) (*Listener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var tlsConf *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TLS certificate %s and key %s: %w (give a PEM certificate chain and its PEM private key)", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -43,8 +55,13 @@ func Listen(node *chain.Node, addr string, cfg Config, log *slog.Logger) (*Liste
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tlsConf,
 	}
 	l := &Listener{URL: "http://" + ln.Addr().String(), srv: srv, handler: handler, err: make(chan error, 1)}
+	if tlsConf != nil {
+		l.URL = "https://" + ln.Addr().String()
+		ln = tls.NewListener(ln, tlsConf)
+	}
 	go func() { l.err <- srv.Serve(ln) }()
 	return l, nil
 }

@@ -52,6 +52,7 @@ type Server struct {
 	apiOrigins []string
 	peers      []string
 	csp        string // the Content-Security-Policy of every answer
+	hsts       bool   // served over TLS: Strict-Transport-Security on every answer
 }
 
 // Config configures a Server beyond its node; the zero Config is the
@@ -67,6 +68,10 @@ type Config struct {
 	// pages connect to them, and the status lists them, for the wallet to
 	// offer their elections.
 	PeerNodes []string
+	// TLSCert and TLSKey are the PEM certificate chain and private key
+	// files Listen serves HTTPS with; both empty: plain HTTP (behind a
+	// TLS-terminating proxy, docs/operations.md).
+	TLSCert, TLSKey string
 }
 
 // New returns a server for node with the default Config. log receives
@@ -78,7 +83,7 @@ func New(node *chain.Node, log *slog.Logger) *Server { return NewWithConfig(node
 func NewWithConfig(node *chain.Node, log *slog.Logger, cfg Config) *Server {
 	s := &Server{node: node, log: log, mux: http.NewServeMux(), feedCfg: cfg.Feed.withDefaults(),
 		anyOrigin: len(cfg.APIOrigins) == 0 || cfg.APIOrigins[0] == "*", peers: cfg.PeerNodes,
-		csp: contentSecurityPolicy(cfg.PeerNodes)}
+		csp: contentSecurityPolicy(cfg.PeerNodes), hsts: cfg.TLSCert != ""}
 	if !s.anyOrigin && cfg.APIOrigins[0] != "self" {
 		s.apiOrigins = cfg.APIOrigins
 	}

@@ -57,7 +57,7 @@ func (c NodeConfig) Validate() error {
 		}
 	}
 	if err := c.Web.Validate(); err != nil {
-		return fmt.Errorf("--feed-*, --api-origins, --peer-nodes: %w", err)
+		return fmt.Errorf("--feed-*, --api-origins, --peer-nodes, --tls-*: %w", err)
 	}
 	return nil
 }
@@ -73,6 +73,8 @@ func nodeConfig(e *env) NodeConfig {
 		},
 			APIOrigins: e.v.GetStringSlice("api-origins"),
 			PeerNodes:  e.v.GetStringSlice("peer-nodes"),
+			TLSCert:    e.v.GetString("tls-cert"),
+			TLSKey:     e.v.GetString("tls-key"),
 		}}
 }
 
@@ -85,6 +87,8 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSlice("feed-origins", nil, "origins (scheme://host[:port], or *) whose pages may open the feed besides the node's own")
 	cmd.Flags().StringSlice("api-origins", []string{"*"}, "origins (scheme://host[:port]) whose pages may call the API; * for any, self for this node's pages only")
 	cmd.Flags().StringSlice("peer-nodes", nil, "other polling nodes (scheme://host[:port]) whose API this node's pages may call; the wallet offers their elections")
+	cmd.Flags().String("tls-cert", "", "serve HTTPS with this PEM certificate chain `FILE` (with --tls-key); empty: plain HTTP")
+	cmd.Flags().String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	cmd.Flags().String("cometbft-metrics", "", "serve CometBFT's own Prometheus metrics on this address (host:port); empty: off")
 }
 

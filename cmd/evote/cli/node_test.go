@@ -57,6 +57,7 @@ func TestNodeFeedConfig(t *testing.T) {
 		{"--api-origins", "pages.example.org"},
 		{"--api-origins", "*,https://pages.example.org"},
 		{"--peer-nodes", "https://node-b.example.org/api/v1"},
+		{"--tls-cert", "node.crt"},
 	} {
 		if code, _, errs := run(t, append([]string{"node", "--home", home}, args...)...); code != 1 || !strings.Contains(errs, "--") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
