@@ -44,6 +44,9 @@ type Config struct {
 	Clients    int
 	Receipts   string // file for the tracking codes of committed ballots
 	Profile    string // directory for the nodes' CPU profiles
+	// Replica: after the load, a replica joins the network and catches up
+	// by block sync; its catch-up is measured.
+	Replica bool
 }
 
 // Client is a client of the node at base for many concurrent callers: the
@@ -79,6 +82,18 @@ type Result struct {
 	RSSByQuarter [4]float64 `json:"node_rss_mb_by_quarter"`
 	Height       int64      `json:"height"`
 	AppHash      string     `json:"app_hash"`
+	// Replica is the catch-up of a replica that joined after the load,
+	// with Config.Replica.
+	Replica *ReplicaResult `json:"replica,omitempty"`
+}
+
+// ReplicaResult is a replica's catch-up by block sync: from its start to
+// the validators' height and app hash.
+type ReplicaResult struct {
+	Seconds     float64 `json:"seconds"`
+	BlocksPerS  float64 `json:"blocks_per_s"`
+	BallotsPerS float64 `json:"ballots_per_s"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
 }
 
 // Run writes a fresh network of cfg.Validators nodes (with write) in a
@@ -236,7 +251,46 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 			return nil, err
 		}
 	}
+	if cfg.Replica {
+		progress("a replica joins at height %d and catches up by block sync ...", res.Height)
+		if res.Replica, err = catchUp(ctx, net, res); err != nil {
+			return nil, fmt.Errorf("replica: %w", err)
+		}
+	}
 	return res, nil
+}
+
+// catchUp starts a replica of net and waits until it holds the
+// validators' height and app hash.
+func catchUp(ctx context.Context, net *localnet.Net, res *Result) (*ReplicaResult, error) {
+	start := time.Now()
+	n, err := net.AddReplica()
+	if err != nil {
+		return nil, err
+	}
+	c, err := Client(n.URL)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		select {
+		case <-n.Done:
+			return nil, errors.New("the replica's process ended")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		st, err := c.Status(ctx)
+		if err != nil || st.Height < res.Height {
+			continue
+		}
+		if st.Height == res.Height && st.AppHash != res.AppHash {
+			return nil, fmt.Errorf("the replica's app hash at height %d is %s, the validators' %s", st.Height, st.AppHash, res.AppHash)
+		}
+		s := time.Since(start).Seconds()
+		return &ReplicaResult{Seconds: s, BlocksPerS: float64(res.Height) / s, BallotsPerS: float64(res.Committed) / s,
+			PeakRSSMB: nodesPeakRSSMB([]*localnet.Node{n})}, nil
+	}
 }
 
 // nodesCPU returns the CPU seconds (user + system) the node processes have
@@ -308,4 +362,8 @@ func (r *Result) Print(out io.Writer) {
 		r.RSSByQuarter[0], r.RSSByQuarter[1], r.RSSByQuarter[2], r.RSSByQuarter[3])
 	fmt.Fprintf(out, "load generator %.1f CPU-s (%.2f ms per ballot)\n", r.LoadCPUSeconds, 1000*r.LoadCPUSeconds/max(1, float64(r.Ballots)))
 	fmt.Fprintf(out, "chain          height %d, app hash %s\n", r.Height, r.AppHash)
+	if rp := r.Replica; rp != nil {
+		fmt.Fprintf(out, "replica        caught up by block sync in %.1f s: %.0f blocks/s, %.0f ballots/s; peak RSS %.0f MB\n",
+			rp.Seconds, rp.BlocksPerS, rp.BallotsPerS, rp.PeakRSSMB)
+	}
 }

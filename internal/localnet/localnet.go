@@ -18,12 +18,17 @@ import (
 	"time"
 
 	"github.com/evote/evote/api"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/cometconf"
 )
 
 // Net is a running network.
 type Net struct {
-	Dir   string
-	Nodes []*Node
+	Dir        string
+	Nodes      []*Node
+	self       string // the evote binary
+	logTo      func(home string) (io.WriteCloser, error)
+	validators int
 }
 
 // Node is one validator process.
@@ -63,42 +68,92 @@ func Start(opts Options) (*Net, error) {
 			return nil, err
 		}
 	}
-	ln := &Net{Dir: opts.Dir}
+	ln := &Net{Dir: opts.Dir, self: self, logTo: opts.LogTo, validators: opts.Validators}
 	for i := range opts.Validators {
 		home := ln.Home(i)
 		args := []string{"node", "--home", home}
 		if opts.Args != nil {
 			args = append(args, opts.Args(i)...)
 		}
-		var out io.WriteCloser
-		if opts.LogTo != nil {
-			if out, err = opts.LogTo(home); err != nil {
-				ln.Stop()
-				return nil, err
-			}
-		}
-		c := exec.Command(self, args...)
-		if out != nil {
-			c.Stdout, c.Stderr = out, out
-		}
-		if err := c.Start(); err != nil {
-			if out != nil {
-				out.Close()
-			}
+		n, err := ln.start(home, args, fmt.Sprintf("http://127.0.0.1:%d", httpPort+i))
+		if err != nil {
 			ln.Stop()
 			return nil, err
 		}
-		n := &Node{Cmd: c, URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort+i), Done: make(chan struct{})}
-		go func() {
-			c.Wait()
-			if out != nil {
-				out.Close()
-			}
-			close(n.Done)
-		}()
 		ln.Nodes = append(ln.Nodes, n)
 	}
 	return ln, nil
+}
+
+// start runs the evote process of home with args; url is its API.
+func (ln *Net) start(home string, args []string, url string) (*Node, error) {
+	var out io.WriteCloser
+	if ln.logTo != nil {
+		var err error
+		if out, err = ln.logTo(home); err != nil {
+			return nil, err
+		}
+	}
+	c := exec.Command(ln.self, args...)
+	if out != nil {
+		c.Stdout, c.Stderr = out, out
+	}
+	if err := c.Start(); err != nil {
+		if out != nil {
+			out.Close()
+		}
+		return nil, err
+	}
+	n := &Node{Cmd: c, URL: url, Done: make(chan struct{})}
+	go func() {
+		c.Wait()
+		if out != nil {
+			out.Close()
+		}
+		close(n.Done)
+	}()
+	return n, nil
+}
+
+// AddReplica makes a node that is not a validator as anyone would
+// (chain.InitNode, then chain.JoinNetwork with the network's genesis and
+// its validators' cards, as `evote node init` and `evote node join
+// --replica` do), starts it, and adds it to the nodes Stop ends. It
+// catches up by block sync.
+func (ln *Net) AddReplica() (*Node, error) {
+	base, err := FreePortBlock(3)
+	if err != nil {
+		return nil, err
+	}
+	home := filepath.Join(ln.Dir, fmt.Sprintf("replica%d", len(ln.Nodes)-ln.validators))
+	if _, err := chain.InitNode(home, chain.NodeInit{Moniker: "replica",
+		P2PListen: fmt.Sprintf("tcp://127.0.0.1:%d", base), RPCListen: fmt.Sprintf("tcp://127.0.0.1:%d", base+1)}); err != nil {
+		return nil, err
+	}
+	var cards []*chain.Card
+	for i := range ln.validators {
+		c, err := chain.ReadCard(filepath.Join(ln.Home(i), chain.CardFile))
+		if err != nil {
+			return nil, err
+		}
+		cards = append(cards, c)
+	}
+	conf, err := cometconf.Load(home)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := chain.JoinNetwork(conf, filepath.Join(ln.Dir, "genesis.json"), cards, true); err != nil {
+		return nil, err
+	}
+	if err := WriteNodeSettings(home, fmt.Sprintf("127.0.0.1:%d", base+2), nil); err != nil {
+		return nil, err
+	}
+	n, err := ln.start(home, []string{"node", "--home", home}, fmt.Sprintf("http://127.0.0.1:%d", base+2))
+	if err != nil {
+		return nil, err
+	}
+	ln.Nodes = append(ln.Nodes, n)
+	return n, nil
 }
 
 // Home is node i's home.

@@ -37,13 +37,15 @@ func newBenchChainCmd(e *env) *cobra.Command {
 directory, runs each node as its own process, creates an election with one five-option question
 and --ballots voters, prepares one valid ballot per voter, then has --clients concurrent clients
 submit them over HTTP (spread over the nodes) and wait for their commits. It reports committed
-ballots per second, the commit latency p50 and p99, and the nodes' CPU time and peak memory.`,
+ballots per second, the commit latency p50 and p99, and the nodes' CPU time and peak memory. With
+--replica, a replica then joins the network (evote node init, evote node join --replica) and its
+catch-up by block sync is timed, up to the validators' height and app hash.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := ChainBenchConfig{Config: loadgen.Config{
 				Validators: e.v.GetInt("validators"), Ballots: e.v.GetInt("ballots"),
 				Clients: e.v.GetInt("clients"), Receipts: e.v.GetString("receipts"),
-				Profile: e.v.GetString("profile"),
+				Profile: e.v.GetString("profile"), Replica: e.v.GetBool("replica"),
 			}, JSON: e.v.GetBool("json")}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -58,6 +60,7 @@ ballots per second, the commit latency p50 and p99, and the nodes' CPU time and 
 	cmd.Flags().Int("clients", 512, "concurrent HTTP clients (each waits for its ballot's commit before sending the next)")
 	cmd.Flags().Bool("json", false, "print one JSON object")
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
+	cmd.Flags().Bool("replica", false, "after the load, time a replica's catch-up by block sync")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
 }
