@@ -83,19 +83,27 @@ func Init(home, moniker string, opts InitOptions) error {
 }
 
 // GenerateTestnet writes n homes dir/node0 ... dir/node{n-1} of one
-// network on 127.0.0.1, formed as a real network is (network.go): each
+// network on 127.0.0.1 (or the hosts of GenerateTestnetWith), formed as a real network is (network.go): each
 // node made with its own keys and card, the genesis assembled from the
 // cards (every node a validator of equal power, written to
 // dir/genesis.json too), each node joined with the others' cards as its
 // peers. Node i listens for p2p on basePort+2i and RPC on basePort+2i+1.
 // It returns the homes.
 func GenerateTestnet(dir string, n int, chainID string, appState json.RawMessage, basePort int) ([]string, error) {
-	return GenerateTestnetWith(dir, n, chainID, appState, basePort, nil)
+	return GenerateTestnetWith(dir, n, chainID, appState, basePort, TestnetOptions{})
 }
 
-// GenerateTestnetWith is GenerateTestnet with node i's HTTP URL (for its
-// card) given by httpURL(i) when httpURL is not nil.
-func GenerateTestnetWith(dir string, n int, chainID string, appState json.RawMessage, basePort int, httpURL func(i int) string) ([]string, error) {
+// TestnetOptions are what GenerateTestnetWith may change of each node.
+type TestnetOptions struct {
+	// Host is node i's listen host (nil: every node on 127.0.0.1).
+	Host func(i int) string
+	// HTTPURL is node i's HTTP URL, for its card (nil: none).
+	HTTPURL func(i int) string
+}
+
+// GenerateTestnetWith is GenerateTestnet with the nodes' hosts and HTTP
+// URLs of o.
+func GenerateTestnetWith(dir string, n int, chainID string, appState json.RawMessage, basePort int, o TestnetOptions) ([]string, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("chain: GenerateTestnet: %d nodes", n)
 	}
@@ -110,13 +118,17 @@ func GenerateTestnetWith(dir string, n int, chainID string, appState json.RawMes
 	cards := make([]*Card, n)
 	for i := range n {
 		homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
-		o := NodeInit{Moniker: fmt.Sprintf("node%d", i),
-			P2PListen: fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i), RPCListen: fmt.Sprintf("tcp://127.0.0.1:%d", basePort+2*i+1)}
-		if httpURL != nil {
-			o.HTTPExternal = httpURL(i)
+		host := "127.0.0.1"
+		if o.Host != nil {
+			host = o.Host(i)
+		}
+		ni := NodeInit{Moniker: fmt.Sprintf("node%d", i),
+			P2PListen: fmt.Sprintf("tcp://%s:%d", host, basePort+2*i), RPCListen: fmt.Sprintf("tcp://%s:%d", host, basePort+2*i+1)}
+		if o.HTTPURL != nil {
+			ni.HTTPExternal = o.HTTPURL(i)
 		}
 		var err error
-		if confs[i], cards[i], err = initNode(homes[i], o); err != nil {
+		if confs[i], cards[i], err = initNode(homes[i], ni); err != nil {
 			return nil, err
 		}
 	}

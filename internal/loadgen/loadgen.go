@@ -47,6 +47,8 @@ type Config struct {
 	// Replica: after the load, a replica joins the network and catches up
 	// by block sync; its catch-up is measured.
 	Replica bool
+	// Hosts puts validator i on its own loopback address, 127.0.0.(2+i).
+	Hosts bool
 }
 
 // Client is a client of the node at base for many concurrent callers: the
@@ -65,6 +67,7 @@ type Result struct {
 	CPU            string  `json:"cpu"`
 	Cores          int     `json:"cores"`
 	Validators     int     `json:"validators"`
+	Hosts          bool    `json:"own_addresses"` // each validator on its own loopback address
 	Clients        int     `json:"clients"`
 	Ballots        int     `json:"ballots"`
 	Committed      int     `json:"committed"`
@@ -114,7 +117,7 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 			return []string{"--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i))}
 		}
 	}
-	net, err := localnet.Start(localnet.Options{Dir: dir, ChainID: "evote-bench", Validators: cfg.Validators, Args: nodeArgs})
+	net, err := localnet.Start(localnet.Options{Dir: dir, ChainID: "evote-bench", Validators: cfg.Validators, Args: nodeArgs, Hosts: cfg.Hosts})
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +225,7 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	res := &Result{CPU: bench.CPUModel(), Cores: runtime.NumCPU(), Validators: cfg.Validators, Clients: cfg.Clients, Ballots: len(ballots)}
+	res := &Result{CPU: bench.CPUModel(), Cores: runtime.NumCPU(), Validators: cfg.Validators, Hosts: cfg.Hosts, Clients: cfg.Clients, Ballots: len(ballots)}
 	res.NodeCPUSeconds = nodesCPU(nodes) - cpu0
 	res.LoadCPUSeconds = selfCPU() - self0
 	res.NodePeakRSSMB = nodesPeakRSSMB(nodes)
@@ -352,7 +355,11 @@ func nodesStatusMB(nodes []*localnet.Node, field string) float64 {
 // Print writes the result for a reader.
 func (r *Result) Print(out io.Writer) {
 	fmt.Fprintf(out, "machine: %s, %d cores (the load generator shares them)\n", r.CPU, r.Cores)
-	fmt.Fprintf(out, "network: %d validator(s) on 127.0.0.1; %d clients over HTTP\n\n", r.Validators, r.Clients)
+	where := "127.0.0.1"
+	if r.Hosts {
+		where = fmt.Sprintf("their own addresses 127.0.0.2 to 127.0.0.%d", 1+r.Validators)
+	}
+	fmt.Fprintf(out, "network: %d validator(s) on %s; %d clients over HTTP\n\n", r.Validators, where, r.Clients)
 	fmt.Fprintf(out, "committed      %d of %d ballots (%d rejected) in %.1f s\n", r.Committed, r.Ballots, r.Rejected, r.Seconds)
 	fmt.Fprintf(out, "throughput     %.0f committed ballots/s\n", r.CommittedPerS)
 	fmt.Fprintf(out, "commit latency p50 %.0f ms, p99 %.0f ms\n", r.P50ms, r.P99ms)

@@ -49,6 +49,8 @@ type Options struct {
 	Args func(i int) []string
 	// LogTo opens node i's output (nil: discarded).
 	LogTo func(home string) (io.WriteCloser, error)
+	// Hosts puts node i on 127.0.0.(2+i) (Testnet.Hosts).
+	Hosts bool
 }
 
 // Start writes the network's homes into opts.Dir and starts a node process
@@ -59,7 +61,8 @@ func Start(opts Options) (*Net, error) {
 		return nil, err
 	}
 	httpPort := base + 2*opts.Validators
-	if _, err := WriteTestnet(Testnet{Validators: opts.Validators, Dir: opts.Dir, ChainID: opts.ChainID, BasePort: base, HTTPPort: httpPort}); err != nil {
+	tn := Testnet{Validators: opts.Validators, Dir: opts.Dir, ChainID: opts.ChainID, BasePort: base, HTTPPort: httpPort, Hosts: opts.Hosts}
+	if _, err := WriteTestnet(tn); err != nil {
 		return nil, err
 	}
 	self := opts.Binary
@@ -75,7 +78,7 @@ func Start(opts Options) (*Net, error) {
 		if opts.Args != nil {
 			args = append(args, opts.Args(i)...)
 		}
-		n, err := ln.start(home, args, fmt.Sprintf("http://127.0.0.1:%d", httpPort+i))
+		n, err := ln.start(home, args, tn.URL(i))
 		if err != nil {
 			ln.Stop()
 			return nil, err

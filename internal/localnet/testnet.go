@@ -23,7 +23,21 @@ type Testnet struct {
 	ChainID    string
 	BasePort   int // node i listens for p2p on BasePort+2i and RPC on BasePort+2i+1
 	HTTPPort   int // node i serves HTTP on HTTPPort+i
+	// Hosts puts node i on its own loopback address, 127.0.0.(2+i),
+	// standing for a machine of its own; otherwise all are on 127.0.0.1.
+	Hosts bool
 }
+
+// Host is node i's address.
+func (c Testnet) Host(i int) string {
+	if c.Hosts {
+		return fmt.Sprintf("127.0.0.%d", 2+i)
+	}
+	return "127.0.0.1"
+}
+
+// URL is node i's API.
+func (c Testnet) URL(i int) string { return fmt.Sprintf("http://%s:%d", c.Host(i), c.HTTPPort+i) }
 
 // Validate checks the description.
 func (c Testnet) Validate() error {
@@ -69,7 +83,7 @@ func WriteTestnet(c Testnet) (*Written, error) {
 		return nil, err
 	}
 	homes, err := chain.GenerateTestnetWith(c.Dir, c.Validators, c.ChainID, appState, c.BasePort,
-		func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+i) })
+		chain.TestnetOptions{Host: c.Host, HTTPURL: c.URL})
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +91,10 @@ func WriteTestnet(c Testnet) (*Written, error) {
 		var peers []string
 		for j := range homes {
 			if j != i {
-				peers = append(peers, fmt.Sprintf("http://127.0.0.1:%d", c.HTTPPort+j))
+				peers = append(peers, c.URL(j))
 			}
 		}
-		if err := WriteNodeSettings(home, fmt.Sprintf("127.0.0.1:%d", c.HTTPPort+i), peers); err != nil {
+		if err := WriteNodeSettings(home, fmt.Sprintf("%s:%d", c.Host(i), c.HTTPPort+i), peers); err != nil {
 			return nil, err
 		}
 	}

@@ -45,7 +45,7 @@ catch-up by block sync is timed, up to the validators' height and app hash.`,
 			cfg := ChainBenchConfig{Config: loadgen.Config{
 				Validators: e.v.GetInt("validators"), Ballots: e.v.GetInt("ballots"),
 				Clients: e.v.GetInt("clients"), Receipts: e.v.GetString("receipts"),
-				Profile: e.v.GetString("profile"), Replica: e.v.GetBool("replica"),
+				Profile: e.v.GetString("profile"), Replica: e.v.GetBool("replica"), Hosts: e.v.GetBool("addresses"),
 			}, JSON: e.v.GetBool("json")}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -60,6 +60,7 @@ catch-up by block sync is timed, up to the validators' height and app hash.`,
 	cmd.Flags().Int("clients", 512, "concurrent HTTP clients (each waits for its ballot's commit before sending the next)")
 	cmd.Flags().Bool("json", false, "print one JSON object")
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
+	cmd.Flags().Bool("addresses", false, "each validator on its own loopback address, 127.0.0.2 and up, standing for a machine of its own")
 	cmd.Flags().Bool("replica", false, "after the load, time a replica's catch-up by block sync")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
