@@ -83,8 +83,23 @@ func (k *PublicKey) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Verify reports whether sig is k's signature of msg.
+// Verify reports whether sig is k's signature of msg, by the one rule
+// docs/spec/transactions.md pins ("The signature rule"): RFC 8032's
+// cofactorless check [S]B = R + [k]A, with S < L, R compared by its
+// encoding, and the key and R both canonical encodings of points not of
+// small order. A key or an R of small order would let a signature verify
+// for any message under some key (the identity key with R = identity and
+// S = 0 "signs" everything); a second encoding of one point would let one
+// signature take two forms.
 func (k PublicKey) Verify(msg, sig []byte) bool {
+	if len(sig) != SignatureSize || k.check() != nil {
+		return false
+	}
+	var r PublicKey
+	copy(r[:], sig[:PublicKeySize])
+	if r.check() != nil {
+		return false
+	}
 	return ed25519.Verify(ed25519.PublicKey(k[:]), msg, sig)
 }
 

@@ -375,6 +375,10 @@ func makeElectionVectors(t *testing.T) (*manifestVectorFile, *txVectorFile) {
 	bad("a signature byte changed", setByte(open, len(open)-1, open[len(open)-1]^1), "bad-signature")
 	bad("open relabelled close (the signature names the kind)", setByte(open, 12, byte(election.KindClose)), "bad-signature")
 	bad("ballot signed by another key than its signer", setByte(ballot, 13, ballot[13]^1), "bad-signature")
+	forged := bytes.Clone(open) // the identity point as signer, R = identity, S = 0: RFC 8032's equation holds for any message
+	copy(forged[13:13+election.PublicKeySize], append([]byte{1}, make([]byte, election.PublicKeySize-1)...))
+	copy(forged[len(forged)-election.SignatureSize:], append(append([]byte{1}, make([]byte, 31)...), make([]byte, 32)...))
+	bad("the identity key signing with R = identity and S = 0", forged, "bad-signature")
 	bad("close with a body one byte short", mustTxRaw(t, vectorChainID, election.KindClose, id[:31], official), "ErrMalformed")
 	bad("append-voters out of order", mustTxRaw(t, vectorChainID, election.KindAppendVoters,
 		append(append(append(bytes.Clone(id[:]), 0, 0, 0, 2), append(v2[:], 0, 0, 0, 1)...), append(v1[:], 0, 0, 0, 1)...), official), "ErrMalformed")

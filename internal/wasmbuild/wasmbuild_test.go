@@ -117,3 +117,32 @@ func checkModule(t *testing.T, path string, sz Sizes) []byte {
 	}
 	return mod
 }
+
+// TestSignatureRuleInWasm runs election's signature-rule tests (the twelve
+// edge cases of "Taming the many EdDSAs", and the identity key's empty
+// signature) compiled for the browser (js/wasm, as the modules are) under
+// Node.js, which .ci/run installs with npm: the verifier in the browser
+// gives each case the verdict the node gives.
+func TestSignatureRuleInWasm(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("no node on PATH: install Node.js (apt-get install nodejs npm)")
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	execWasm := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "go_js_wasm_exec")
+	cmd := exec.CommandContext(t.Context(), "go", "test", "-count=1", "-v", "-exec", execWasm,
+		"-run", "^(TestSignatureRule|TestIdentityKeyForgesNothing)$", "github.com/evote/evote/election")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "PATH="+filepath.Dir(node)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the signature rule in js/wasm: %v\n%s", err, out)
+	}
+	for _, want := range []string{"--- PASS: TestSignatureRule", "--- PASS: TestIdentityKeyForgesNothing"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Fatalf("js/wasm run lacks %q:\n%s", want, out)
+		}
+	}
+}
