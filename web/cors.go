@@ -53,6 +53,9 @@ func (c Config) validateSites() error {
 			return fmt.Errorf("peer node %w", err)
 		}
 	}
+	if c.MaxConns < 0 || c.MaxConnsPerAddress < 0 {
+		return errors.New("connection limits must not be negative")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("TLS needs both the certificate and the key file")
 	}

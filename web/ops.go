@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,10 @@ type metrics struct {
 	feedDropped  *prometheus.CounterVec
 	feedMessages prometheus.Counter
 	feedBytes    prometheus.Counter
+	// Connections refused past a limit (node, address), and the
+	// listener's open connections (set by Listen).
+	connRefused *prometheus.CounterVec
+	connOpen    atomic.Pointer[func() int64]
 }
 
 func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
@@ -63,6 +68,10 @@ func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 		}, []string{"reason"}),
 		feedMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "evote_feed_messages_total", Help: "Feed messages (hello and block) written to clients."}),
 		feedBytes:    prometheus.NewCounter(prometheus.CounterOpts{Name: "evote_feed_bytes_total", Help: "Bytes of the feed messages written to clients (payloads, without websocket framing)."}),
+		connRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evote_connections_refused_total",
+			Help: "Connections refused (503, Retry-After) past a limit: node (max-connections) or address (max-connections-per-address).",
+		}, []string{"limit"}),
 	}
 	ready := func() float64 {
 		if node.Readiness().Ready {
@@ -70,7 +79,14 @@ func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 		}
 		return 0
 	}
-	m.reg.MustRegister(m.transactions, m.admission, m.commitWait, m.ballots, m.feedDropped, m.feedMessages, m.feedBytes,
+	m.reg.MustRegister(m.transactions, m.admission, m.commitWait, m.ballots, m.feedDropped, m.feedMessages, m.feedBytes, m.connRefused,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_connections_open", Help: "HTTP connections open now (feed clients included)."},
+			func() float64 {
+				if f := m.connOpen.Load(); f != nil {
+					return float64((*f)())
+				}
+				return 0
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_feed_clients", Help: "Feed clients connected now."},
 			func() float64 { return float64(hub.Clients()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_ready", Help: "1 while /readyz answers 200."}, ready),

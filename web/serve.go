@@ -49,15 +49,23 @@ func Listen(node *chain.Node, addr string, cfg Config, log *slog.Logger) (*Liste
 	}
 	handler := NewWithConfig(node, log, cfg)
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: handler,
+		// A request's headers must come within 5 s and its whole body
+		// (1.4 MB at most) within 30 s; an idle keep-alive connection is
+		// closed after 60 s: connections count against the limits.
+		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		TLSConfig:         tlsConf,
 	}
 	l := &Listener{URL: "http://" + ln.Addr().String(), srv: srv, handler: handler, err: make(chan error, 1)}
+	limited := newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerAddress, tlsConf == nil,
+		func(limit string) { handler.metrics.connRefused.WithLabelValues(limit).Inc() })
+	open := limited.total.Load
+	handler.metrics.connOpen.Store(&open)
+	ln = limited
 	if tlsConf != nil {
 		l.URL = "https://" + ln.Addr().String()
 		ln = tls.NewListener(ln, tlsConf)

@@ -72,6 +72,10 @@ type Config struct {
 	// files Listen serves HTTPS with; both empty: plain HTTP (behind a
 	// TLS-terminating proxy, docs/operations.md).
 	TLSCert, TLSKey string
+	// MaxConns and MaxConnsPerAddress bound the connections Listen holds
+	// open, in all and per client address (DefaultMaxConns and
+	// DefaultMaxConnsPerAddress if <= 0; connlimit.go).
+	MaxConns, MaxConnsPerAddress int
 }
 
 // New returns a server for node with the default Config. log receives

@@ -71,10 +71,12 @@ func nodeConfig(e *env) NodeConfig {
 			SocketBuffer:   e.v.GetInt("feed-socket-buffer"),
 			AllowedOrigins: e.v.GetStringSlice("feed-origins"),
 		},
-			APIOrigins: e.v.GetStringSlice("api-origins"),
-			PeerNodes:  e.v.GetStringSlice("peer-nodes"),
-			TLSCert:    e.v.GetString("tls-cert"),
-			TLSKey:     e.v.GetString("tls-key"),
+			APIOrigins:         e.v.GetStringSlice("api-origins"),
+			PeerNodes:          e.v.GetStringSlice("peer-nodes"),
+			TLSCert:            e.v.GetString("tls-cert"),
+			TLSKey:             e.v.GetString("tls-key"),
+			MaxConns:           e.v.GetInt("max-connections"),
+			MaxConnsPerAddress: e.v.GetInt("max-connections-per-address"),
 		}}
 }
 
@@ -87,6 +89,8 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSlice("feed-origins", nil, "origins (scheme://host[:port], or *) whose pages may open the feed besides the node's own")
 	cmd.Flags().StringSlice("api-origins", []string{"*"}, "origins (scheme://host[:port]) whose pages may call the API; * for any, self for this node's pages only")
 	cmd.Flags().StringSlice("peer-nodes", nil, "other polling nodes (scheme://host[:port]) whose API this node's pages may call; the wallet offers their elections")
+	cmd.Flags().Int("max-connections", web.DefaultMaxConns, "HTTP connections held open at most (feed clients included); one more is answered 503 with Retry-After")
+	cmd.Flags().Int("max-connections-per-address", web.DefaultMaxConnsPerAddress, "HTTP connections held open at most per client address")
 	cmd.Flags().String("tls-cert", "", "serve HTTPS with this PEM certificate chain `FILE` (with --tls-key); empty: plain HTTP")
 	cmd.Flags().String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	cmd.Flags().String("cometbft-metrics", "", "serve CometBFT's own Prometheus metrics on this address (host:port); empty: off")
