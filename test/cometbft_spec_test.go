@@ -307,3 +307,65 @@ func TestCometBFTSpecExample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCometBFTSpecValidatorOrder: the page's three-validator set, ordered
+// and hashed from the page's text, and by observer/cmtlite.
+func TestCometBFTSpecValidatorOrder(t *testing.T) {
+	type val struct {
+		key   []byte
+		power int64
+		addr  []byte
+	}
+	var vals []val
+	for i, power := range []int64{10, 20, 10} {
+		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i + 1)}, 32)).Public().(ed25519.PublicKey)
+		a := sha256.Sum256(key)
+		vals = append(vals, val{key, power, a[:20]})
+	}
+	// By power, greatest first, then by address.
+	sorted := append([]val(nil), vals...)
+	for i := range sorted {
+		for j := i + 1; j < len(sorted); j++ {
+			a, b := sorted[i], sorted[j]
+			if b.power > a.power || b.power == a.power && bytes.Compare(b.addr, a.addr) < 0 {
+				sorted[i], sorted[j] = b, a
+			}
+		}
+	}
+	var leaves [][]byte
+	var order []string
+	for _, v := range sorted {
+		leaves = append(leaves, append(pbMessage(1, pbBytes(1, v.key)), pbVarint(2, uint64(v.power))...))
+		order = append(order, hex.EncodeToString(v.addr))
+	}
+	hash := rfc6962Root(leaves)
+	t.Logf("keys %x %x %x", vals[0].key, vals[1].key, vals[2].key)
+	t.Logf("order %v hash %x", order, hash)
+
+	var cv []cmtlite.Validator
+	for _, v := range vals {
+		cv = append(cv, cmtlite.Validator{PubKey: [32]byte(v.key), Power: v.power})
+	}
+	set, err := cmtlite.NewValidatorSet(cv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(set.Hash(), hash) {
+		t.Fatalf("cmtlite's hash %x, the page's %x", set.Hash(), hash)
+	}
+	for i, v := range set.Validators() {
+		if hex.EncodeToString(v.Address()) != order[i] {
+			t.Fatalf("cmtlite's validator %d is %x, the page's %s", i, v.Address(), order[i])
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "spec", "cometbft.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range append(order, hex.EncodeToString(hash),
+		hex.EncodeToString(vals[0].key), hex.EncodeToString(vals[1].key), hex.EncodeToString(vals[2].key)) {
+		if !strings.Contains(string(doc), "`"+w+"`") {
+			t.Errorf("the page does not print %s", w)
+		}
+	}
+}
