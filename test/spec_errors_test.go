@@ -189,3 +189,47 @@ func TestSpecDecoderOrder(t *testing.T) {
 		t.Errorf("a manifest with a trailing byte: %v", err)
 	}
 }
+
+// TestSpecX25519KeyText: the same keys in the manifest's YAML are
+// ErrInvalidManifest, and in the text form alone ErrInvalidKey.
+func TestSpecX25519KeyText(t *testing.T) {
+	for _, bad := range [][32]byte{x25519Zero, x25519P1} {
+		text := []byte(fmt.Sprintf("x25519:%x", bad))
+		var k election.EncryptionKey
+		if err := k.UnmarshalText(text); !errors.Is(err, election.ErrInvalidKey) {
+			t.Errorf("%s: %v, want ErrInvalidKey", text, err)
+		}
+	}
+	authority := election.DeriveKey("spec x25519 authority")
+	trustee := election.DeriveKey("spec x25519 trustee")
+	good := election.EncryptionKey{9}
+	yaml := func(key string) string {
+		return fmt.Sprintf(`reference: spec-x25519
+authority: %s
+languages: [en]
+title: {en: T}
+schedule:
+  dkg_deals_by: 2030-01-01T01:00:00Z
+  dkg_complaint_window: 1h
+  dkg_response_window: 1h
+trustees:
+  threshold: 1
+  members:
+    - {name: T1, identity: %s, encryption_key: %s}
+contests:
+  - type: plurality
+    min_selections: 1
+    title: {en: Q}
+    options: [{en: Yes}, {en: No}]
+`, authority.AuthorityPublic(), trustee.TrusteePublic(), key)
+	}
+	if _, err := election.ParseManifestYAML([]byte(yaml(good.String()))); err != nil {
+		t.Fatalf("the manifest with a good key: %v", err)
+	}
+	for _, bad := range [][32]byte{x25519Zero, x25519P1} {
+		_, err := election.ParseManifestYAML([]byte(yaml(fmt.Sprintf("x25519:%x", bad))))
+		if !errors.Is(err, election.ErrInvalidManifest) {
+			t.Errorf("YAML with encryption key %x: %v, want ErrInvalidManifest", bad, err)
+		}
+	}
+}
