@@ -472,7 +472,7 @@ func TestCommandsRejectBadFlags(t *testing.T) {
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--fault", "bad-share"}, "unknown flag: --fault"},
 		{[]string{"trustee", "run", "--election", id, "--dir", dir, "--stop-at", "dealt"}, "unknown flag: --stop-at"},
 		{[]string{"trustee", "init", "--name", "A", "--dir", dir, "--insecure-test-kdf"}, "unknown flag: --insecure-test-kdf"},
-		{[]string{"trustee", "run", "--dir", dir}, "--election is required"},
+		{[]string{"trustee", "run", "--dir", dir, "--node", "http://127.0.0.1:1"}, "listing the elections of http://127.0.0.1:1"},
 		{[]string{"results", "--election", "abc"}, `--election "abc"`},
 		{[]string{"roll", "show", "--election", id, "--limit", "0"}, "--limit 1..1000"},
 		{[]string{"roll", "append", "--election", id}, "--file is required"},

@@ -31,10 +31,6 @@ func addNodeURLFlag(cmd *cobra.Command) {
 	cmd.Flags().String("node", defaultNodeURL, "the polling node's HTTP address")
 }
 
-func addElectionFlag(cmd *cobra.Command) {
-	cmd.Flags().String("election", "", "the election id (64 hex digits)")
-}
-
 // addElectionOrOnlyFlag is --election of the commands that default to the
 // node's only election (nodeElection).
 func addElectionOrOnlyFlag(cmd *cobra.Command) {

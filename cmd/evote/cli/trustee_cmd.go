@@ -59,7 +59,7 @@ The passphrase comes from --passphrase-file, else EVOTE_PASSPHRASE, else the ter
 	initCmd.Flags().String("name", "", "the trustee's name, as the manifest shows it")
 
 	runCmd := &cobra.Command{
-		Use:   "run --election ID --dir DIR",
+		Use:   "run [--election ID] --dir DIR",
 		Short: "take part in an election: deal, check deals, answer complaints, then decrypt after the close",
 		Long: `run watches the election through a node's API and does this trustee's part as the chain
 advances: it posts its deal, checks the share every other deal seals to it and posts its
@@ -71,7 +71,11 @@ Every secret is sealed in DIR before it is used: stopped and restarted, a truste
 it was and posts the deal it kept, never a second one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := electionArg(e)
+			c, err := newVoterClient(e.v.GetString("node"))
+			if err != nil {
+				return err
+			}
+			id, err := nodeElection(cmd.Context(), e, c)
 			if err != nil {
 				return err
 			}
@@ -95,7 +99,7 @@ it was and posts the deal it kept, never a second one.`,
 		},
 	}
 	addNodeURLFlag(runCmd)
-	addElectionFlag(runCmd)
+	addElectionOrOnlyFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
 	runCmd.Flags().Duration("poll", api.PollEvery, "how often to look at the chain")
 	for _, c := range []*cobra.Command{initCmd, runCmd} {
