@@ -255,6 +255,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	fieldHasError(t, ctx, "f-contests-1-max_selections")
 	checkBoth()
 	screenshot(t, ctx, "console-create-errors.png")
+	setLang(t, ctx, "fr")
+	// The summary and the fields' errors follow the language.
+	if got := textOf(t, ctx, "#problem-list"); !strings.Contains(got, "Ceci enfreint une règle du manifeste") {
+		t.Errorf("the error summary after switching to French: %q", got)
+	}
+	fieldHasError(t, ctx, "f-trustees-threshold")
+	screenshot(t, ctx, "console-create-errors-fr.png")
+	setLang(t, ctx, "en")
 	// Each alone, too.
 	setField(t, ctx, "f-contests-1-max_selections", "2")
 	click(t, ctx, "create-submit")

@@ -246,7 +246,7 @@ function show(...ids) {
   for (const s of SECTIONS) $(s).hidden = !ids.includes(s);
   if (!ids.includes('s-election')) stopPolling();
 }
-function clearMessages() { problem([]); notice(''); }
+function clearMessages() { problem([]); notice(''); state.formProblems = null; }
 function failed(answer, field) { problem([{ text: errText(answer.error) + (answer.message ? ' (' + answer.message + ')' : ''), href: field ? '#' + field : '' }]); }
 function text(tx, languages) {
   if (!tx) return '';
@@ -261,7 +261,15 @@ function applyLang() {
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   document.title = t('title') + ' – evote';
   renderElections();
-  if (!$('s-create').hidden) { renderForm(); renderPreview(); }
+  if (!$('s-create').hidden) {
+    renderForm();
+    renderPreview();
+    if (state.formProblems) { // in the new language, at their fields again, the focus left where it was
+      const at = document.activeElement;
+      showFormProblems(state.formProblems);
+      if (at && at.isConnected) at.focus();
+    }
+  }
   if (state.election) renderElection();
 }
 
@@ -566,11 +574,12 @@ function fieldError(e, message) {
   p.append(el('span', {}, message), ' ');
 }
 function showFormProblems(problems) {
+  state.formProblems = problems;
   clearFieldErrors($('create-form'));
   const items = [];
   for (const p of problems) {
     const e = p.field ? fieldFor(p.field) : null;
-    const msg = errText(p.code) + ' ' + p.message;
+    const msg = errText(p.code) + (p.message ? ' (' + p.message + ')' : '');
     if (e) fieldError(e, msg);
     items.push({ text: (e ? labelOf(e) + ': ' : '') + msg, href: e ? '#' + e.id : '' });
   }
