@@ -106,7 +106,7 @@ func (c *Card) Check() error {
 		return bad("p2p address: %v", err)
 	}
 	if c.HTTPURL != "" {
-		if err := checkOrigin(c.HTTPURL); err != nil {
+		if err := CheckOrigin(c.HTTPURL); err != nil {
 			return bad("http url: %v", err)
 		}
 	}
@@ -129,8 +129,10 @@ func checkHostPort(a string) error {
 	return nil
 }
 
-// checkOrigin checks scheme://host[:port], http or https, nothing after.
-func checkOrigin(o string) error {
+// CheckOrigin checks that o is an origin, scheme://host[:port] (http or
+// https, nothing after): a node card's HTTP URL, and the web settings'
+// origins and peer nodes.
+func CheckOrigin(o string) error {
 	u, err := url.Parse(o)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
 		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
@@ -200,7 +202,7 @@ func initNode(home string, o NodeInit) (*cfg.Config, *Card, error) {
 		return nil, nil, fmt.Errorf("chain: InitNode: p2p external address: %w", err)
 	}
 	if o.HTTPExternal != "" {
-		if err := checkOrigin(o.HTTPExternal); err != nil {
+		if err := CheckOrigin(o.HTTPExternal); err != nil {
 			return nil, nil, fmt.Errorf("chain: InitNode: http external url: %w", err)
 		}
 	}

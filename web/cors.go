@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/evote/evote/chain"
 )
 
 // Pages of other origins (another polling node's wallet, an observer's own
@@ -24,17 +26,6 @@ const (
 	corsMaxAge  = "600"
 )
 
-// checkOrigin checks that o is an origin: scheme://host[:port], http or
-// https, nothing after.
-func checkOrigin(o string) error {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q is not an origin (scheme://host[:port])", o)
-	}
-	return nil
-}
-
 // validateSites checks the configuration's API origins and peer nodes.
 func (c Config) validateSites() error {
 	for _, o := range c.APIOrigins {
@@ -44,12 +35,12 @@ func (c Config) validateSites() error {
 			}
 			continue
 		}
-		if err := checkOrigin(o); err != nil {
+		if err := chain.CheckOrigin(o); err != nil {
 			return fmt.Errorf("api origin %w", err)
 		}
 	}
 	for _, p := range c.PeerNodes {
-		if err := checkOrigin(p); err != nil {
+		if err := chain.CheckOrigin(p); err != nil {
 			return fmt.Errorf("peer node %w", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/observer/feed"
@@ -99,9 +100,8 @@ func (c FeedConfig) Validate() error {
 		if o == "*" {
 			continue
 		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return fmt.Errorf("feed origin %q is not scheme://host[:port]", o)
+		if err := chain.CheckOrigin(o); err != nil {
+			return fmt.Errorf("feed origin %w", err)
 		}
 	}
 	return nil
