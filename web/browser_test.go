@@ -99,6 +99,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	checkAxe(t, b, axeSource(t))
 	screenshot(t, b, "node-status.png")
+	// 360 px wide, nothing overflows (the app hash wraps).
+	if err := chromedp.Run(b, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatal(err)
+	}
+	checkFits(t, b)
+	screenshot(t, b, "node-status-360.png")
 
 	// With the node gone, the page says so instead of showing stale data.
 	tn.node.Load().Stop()
