@@ -63,6 +63,9 @@ type App struct {
 	closed     bool
 
 	afterCommit func(height int64) // tests: called after each durable Commit
+	// fault, if set, learns that FinalizeBlock or Commit failed: the node
+	// halts (halt.go).
+	fault func(height int64, err error)
 
 	batcher     precheckBatcher // Precheck's batches of concurrent transactions
 	asyncChecks atomic.Int64    // CheckTx calls answered asynchronously (parallelCheckTxClient)
@@ -429,6 +432,14 @@ func (a *App) prechecks(m StateMachine, txs [][]byte, hs []TxHash) ([]election.R
 // durable until Commit. A store failure is a node fault: FinalizeBlock
 // returns an error and CometBFT stops.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	r, err := a.finalizeBlock(req)
+	if err != nil && a.fault != nil {
+		a.fault(req.Height, err)
+	}
+	return r, err
+}
+
+func (a *App) finalizeBlock(req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
 	if a.closed {
@@ -505,24 +516,36 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 // and the (height, app hash) row in one SQL commit. Blocks are never
 // pruned: RetainHeight is 0.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	h, err := a.commit()
+	if err != nil && a.fault != nil {
+		a.fault(h, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseCommit{RetainHeight: 0}, nil
+}
+
+// commit is Commit; it returns the height it committed or failed to.
+func (a *App) commit() (int64, error) {
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
 	if a.closed {
-		return nil, ErrAppClosed
+		return 0, ErrAppClosed
 	}
 	if a.staged == nil {
-		return nil, errors.New("chain: Commit without FinalizeBlock")
+		return 0, errors.New("chain: Commit without FinalizeBlock")
 	}
 	b := a.staged
 	a.staged = nil
 	if _, err := b.Commit(a.stagedTime); err != nil {
-		return nil, err
+		return b.Height(), err
 	}
 	a.signalCommit()
 	if a.afterCommit != nil {
 		a.afterCommit(b.Height())
 	}
-	return &abci.ResponseCommit{RetainHeight: 0}, nil
+	return b.Height(), nil
 }
 
 // Query paths.

@@ -40,6 +40,17 @@ type Options struct {
 	LogLevel string
 	// CacheSize bounds the verdict cache; 0 means DefaultCacheSize.
 	CacheSize int
+	// MaxBehind is how many blocks the block store may lag behind the
+	// height its peers report before the node halts (HaltBehindPeers);
+	// 0 means DefaultMaxBehind.
+	MaxBehind int64
+	// NoPeersTimeout is how long a node that needs peers may have none
+	// before it halts (HaltNoPeers); 0 means DefaultNoPeersTimeout.
+	NoPeersTimeout time.Duration
+	// StoreWriteFault, if set, runs as each block commits to the SQLite
+	// store, and its error is the commit's: the tests' way to fail a
+	// write (a full disk: an error wrapping syscall.ENOSPC).
+	StoreWriteFault func(height int64) error
 
 	afterCommit func(height int64) // tests: called after each durable Commit
 }
@@ -55,8 +66,13 @@ type Node struct {
 
 	proofs blockProofCache // receipts' per-block material, built once per height
 
+	halts     *halts // halt.go
+	maxBehind int64
+	noPeers   time.Duration
+	needPeers bool // one of several validators, or a replica
+
 	stopOnce sync.Once
-	// stopRetries ends retryLoop (retry.go).
+	// stopRetries ends retryLoop (retry.go) and haltWatch (halt.go).
 	stopRetries chan struct{}
 	stopErr     error
 }
@@ -82,6 +98,8 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	hs := &halts{log: logger.With("module", "evote"), logged: map[HaltCause]bool{}}
+	logger = haltLogger{logger, hs}
 	pv, err := loadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
 	if err != nil {
 		return nil, err
@@ -100,6 +118,8 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 		return nil, err
 	}
 	app.afterCommit = opts.afterCommit
+	app.fault = hs.appFault
+	store.writeFault = opts.StoreWriteFault
 	cmt, err := nm.NewNode(conf, pv, nodeKey,
 		clientCreator{app},
 		nm.DefaultGenesisDocProviderFunc(conf),
@@ -110,7 +130,17 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 		app.Close()
 		return nil, fmt.Errorf("chain: start CometBFT: %w", err)
 	}
-	return &Node{home: home, conf: conf, app: app, cmt: cmt, rpc: local.New(cmt)}, nil
+	n := &Node{home: home, conf: conf, app: app, cmt: cmt, rpc: local.New(cmt), halts: hs,
+		maxBehind: opts.MaxBehind, noPeers: opts.NoPeersTimeout}
+	if n.maxBehind <= 0 {
+		n.maxBehind = DefaultMaxBehind
+	}
+	if n.noPeers <= 0 {
+		n.noPeers = DefaultNoPeersTimeout
+	}
+	vals := cmt.GenesisDoc().Validators
+	n.needPeers = len(vals) != 1 || !vals[0].PubKey.Equals(pv.Key.PubKey)
+	return n, nil
 }
 
 func newLogger(w io.Writer, level string) (cmtlog.Logger, error) {
@@ -134,6 +164,7 @@ func (n *Node) Start() error {
 	}
 	n.stopRetries = make(chan struct{})
 	go n.retryLoop(n.stopRetries)
+	go n.haltWatch(n.stopRetries, n.maxBehind, n.noPeers, n.needPeers)
 	return nil
 }
 

@@ -111,6 +111,10 @@ type Store struct {
 	mu     sync.Mutex
 	staged *Block
 	closed bool
+
+	// writeFault, if set (Options.StoreWriteFault, for tests), runs as a
+	// block commits: its error is the write's.
+	writeFault func(height int64) error
 }
 
 // OpenStore opens (creating it if needed) the database at path: WAL
@@ -701,6 +705,11 @@ func (b *Block) Commit(blockTime time.Time) ([]byte, error) {
 	hash, err := b.Seal()
 	if err != nil {
 		return nil, err
+	}
+	if f := b.s.writeFault; f != nil {
+		if err := f(b.height); err != nil {
+			return nil, b.fail(fmt.Errorf("chain: commit block %d: %w", b.height, err))
+		}
 	}
 	if _, err := b.tx.Exec("UPDATE meta SET height = ?, app_hash = ?, writes_chain = ?, block_time = ? WHERE id = 0",
 		b.height, hash, b.writes, blockTime.UnixNano()); err != nil {

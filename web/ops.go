@@ -99,8 +99,22 @@ func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_height", Help: "The last block the app committed."},
 			func() float64 { return float64(node.Readiness().Height) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range haltCauses {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evote_halted",
+			Help:        "1 while the node is halted for this cause (docs/operations.md, When a node halts), else 0.",
+			ConstLabels: prometheus.Labels{"cause": string(c)}},
+			func() float64 {
+				if h, ok := node.Halted(); ok && h.Cause == c {
+					return 1
+				}
+				return 0
+			}))
+	}
 	return m
 }
+
+// haltCauses are the values of evote_halted's cause label.
+var haltCauses = []chain.HaltCause{chain.HaltConsensusFailure, chain.HaltStoreError, chain.HaltDiskFull, chain.HaltBehindPeers, chain.HaltNoPeers}
 
 // cacheStats are the node's verdict cache's hits and misses (none without
 // a node).
@@ -123,21 +137,45 @@ func (m *metrics) outcome(ballot bool, o string) {
 // since observes the seconds since t on h.
 func since(h prometheus.Histogram, t time.Time) { h.Observe(time.Since(t).Seconds()) }
 
+// readyBody is /readyz's answer.
+type readyBody struct {
+	Ready bool `json:"ready"`
+	// Reason says why the node is not ready.
+	Reason string `json:"reason,omitempty"`
+	// Halted is the cause of a halt (chain.HaltCause), Since its start.
+	Halted     string     `json:"halted,omitempty"`
+	Since      *time.Time `json:"since,omitempty"`
+	Height     int64      `json:"height"`
+	BlockStore int64      `json:"block_store"`
+}
+
+// retryAfter is the Retry-After, in seconds, of an answer refused because
+// the node is not ready: longer when it halted for a cause that only a
+// restart cures.
+func retryAfter(r chain.Readiness) string {
+	if r.Halted && !r.Cause.Recovers() {
+		return "30"
+	}
+	return "5"
+}
+
 func (s *Server) handleOps() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
 		r := s.node.Readiness()
-		if !r.Ready {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %s\n", r.Reason)
-			return
+		body := readyBody{Ready: r.Ready, Reason: r.Reason, Height: r.Height, BlockStore: r.BlockStore}
+		if r.Halted {
+			body.Halted, body.Since = string(r.Cause), &r.Since
 		}
-		fmt.Fprintf(w, "ready: block %d\n", r.Height)
+		status := http.StatusOK
+		if !r.Ready {
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", retryAfter(r))
+		}
+		writeJSON(w, status, body)
 	})
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 }

@@ -35,7 +35,7 @@ func TestOperatorEndpoints(t *testing.T) {
 	if r := tn.get(t, "/healthz"); r.status != http.StatusOK || string(r.body) != "ok\n" {
 		t.Fatalf("/healthz: %d %q", r.status, r.body)
 	}
-	if r := tn.get(t, "/readyz"); r.status != http.StatusOK || !strings.HasPrefix(string(r.body), "ready: block ") {
+	if r := tn.get(t, "/readyz"); r.status != http.StatusOK || !readyAnswer(t, r).Ready || readyAnswer(t, r).Height < 1 {
 		t.Fatalf("/readyz: %d %q", r.status, r.body)
 	}
 
@@ -94,7 +94,7 @@ func TestOperatorEndpoints(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r := tn.get(t, "/readyz")
-		if r.status == http.StatusServiceUnavailable && strings.HasPrefix(string(r.body), "not ready: ") {
+		if a := readyAnswer(t, r); r.status == http.StatusServiceUnavailable && !a.Ready && a.Reason != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -108,4 +108,14 @@ func TestOperatorEndpoints(t *testing.T) {
 	if v := metricValue(t, string(tn.get(t, "/metrics").body), "evote_ready"); v != 0 {
 		t.Errorf("evote_ready of a stopped node: %v", v)
 	}
+}
+
+// readyAnswer decodes an answer of /readyz.
+func readyAnswer(t testing.TB, r response) readyBody {
+	t.Helper()
+	var a readyBody
+	if err := json.Unmarshal(r.body, &a); err != nil || r.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("/readyz: %d %s: %v", r.status, r.body, err)
+	}
+	return a
 }

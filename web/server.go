@@ -167,7 +167,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if h, ok := s.node.Halted(); ok {
+			// A halted node's answers come from state it can no longer
+			// bring up to date.
+			w.Header().Set(staleHeader, fmt.Sprintf("%s: %s", h.Cause, h.Reason))
+		}
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// staleHeader marks an API answer of a halted node: its value is the
+// halt's cause and reason (docs/operations.md).
+const staleHeader = "X-Evote-Stale"
+
+// refuseHalted answers a write 503 with Retry-After if the node is halted
+// or otherwise cannot commit, and says whether it did. code, if not nil,
+// is the transaction's tracking code.
+func (s *Server) refuseHalted(w http.ResponseWriter, ballot bool, code *api.TxHash) bool {
+	rd := s.node.Readiness()
+	if !rd.Halted {
+		return false
+	}
+	s.metrics.outcome(ballot, "halted")
+	w.Header().Set("Retry-After", retryAfter(rd))
+	writeError(w, http.StatusServiceUnavailable, "the node cannot commit transactions now: "+rd.Reason+"; send it to another node", &api.ErrorBody{TrackingCode: code})
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -369,10 +394,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ballot := isBallot(tx)
+	code := api.TxHash(chain.HashTx(tx))
+	if s.refuseHalted(w, ballot, &code) {
+		return
+	}
 	admitted := time.Now()
 	hash, res, err := s.node.Submit(r.Context(), tx)
 	since(s.metrics.admission, admitted)
-	code := api.TxHash(hash)
+	code = api.TxHash(hash)
 	switch {
 	case errors.Is(err, chain.ErrKnownTx):
 		s.metrics.outcome(ballot, "known")
@@ -408,6 +437,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		if row, err = s.node.WaitForTx(ctx, hash[:]); err == nil {
 			rec = &chain.Receipt{Height: row.Height, Code: row.Code, Log: row.Log}
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) && s.refuseHalted(w, ballot, &code) {
+		// Admitted, then the node halted: it will not commit it.
+		return
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.metrics.outcome(ballot, "timeout")
