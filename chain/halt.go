@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -159,13 +160,19 @@ type haltLogger struct {
 
 func (l haltLogger) Error(msg string, kv ...any) {
 	if msg == consensusFailureMsg {
-		reason := "consensus stopped"
+		reason, cause := "consensus stopped", HaltConsensusFailure
 		for i := 0; i+1 < len(kv); i += 2 {
 			if kv[i] == "err" {
 				reason = fmt.Sprint(kv[i+1])
+				// CometBFT panics with a string when its own write (the
+				// consensus WAL, its block store) fails: the system's
+				// words for ENOSPC are all that say the disk is full.
+				if err, ok := kv[i+1].(error); (ok && diskFull(err)) || strings.Contains(reason, syscall.ENOSPC.Error()) {
+					cause = HaltDiskFull
+				}
 			}
 		}
-		l.h.fail(HaltConsensusFailure, reason)
+		l.h.fail(cause, reason)
 	}
 	l.Logger.Error(msg, kv...)
 }

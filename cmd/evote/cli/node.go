@@ -36,7 +36,23 @@ type NodeConfig struct {
 	// metrics (host:port); empty leaves them off unless config.toml
 	// turns them on.
 	CometMetrics string
+	// ExitOnHalt is how long a node halted for a cause only a restart
+	// cures (consensus failure, store error, full disk) keeps serving its
+	// 503s before the process exits with exitHalted; 0 never exits.
+	ExitOnHalt time.Duration
+	// MaxBehind and NoPeersTimeout: chain.Options.
+	MaxBehind      int64
+	NoPeersTimeout time.Duration
 }
+
+// exitHalted is the exit code of a node that halted (--exit-on-halt).
+const exitHalted = 4
+
+// defaultExitOnHalt leaves load balancers polling /readyz time to see
+// the 503 and drain the node before it exits and its supervisor restarts
+// it: a restart is what recovers a consensus failure, since CometBFT's
+// consensus cannot be restarted in the process.
+const defaultExitOnHalt = 30 * time.Second
 
 // Validate checks the configuration.
 func (c NodeConfig) Validate() error {
@@ -56,6 +72,9 @@ func (c NodeConfig) Validate() error {
 			return fmt.Errorf("--cometbft-metrics %q: %w", c.CometMetrics, err)
 		}
 	}
+	if c.ExitOnHalt < 0 || c.MaxBehind < 0 || c.NoPeersTimeout < 0 {
+		return errors.New("--exit-on-halt, --max-behind and --no-peers-timeout must not be negative")
+	}
 	if err := c.Web.Validate(); err != nil {
 		return fmt.Errorf("--feed-*, --api-origins, --peer-nodes, --tls-*: %w", err)
 	}
@@ -65,6 +84,7 @@ func (c NodeConfig) Validate() error {
 func nodeConfig(e *env) NodeConfig {
 	return NodeConfig{Home: e.v.GetString("home"), HTTPAddr: e.v.GetString("http"), LogLevel: e.v.GetString("log-level"),
 		CometMetrics: e.v.GetString("cometbft-metrics"),
+		ExitOnHalt:   e.v.GetDuration("exit-on-halt"), MaxBehind: e.v.GetInt64("max-behind"), NoPeersTimeout: e.v.GetDuration("no-peers-timeout"),
 		Web: web.Config{Feed: web.FeedConfig{
 			MaxClients:     e.v.GetInt("feed-max-clients"),
 			Buffer:         e.v.GetInt("feed-buffer"),
@@ -94,6 +114,9 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().String("tls-cert", "", "serve HTTPS with this PEM certificate chain `FILE` (with --tls-key); empty: plain HTTP")
 	cmd.Flags().String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	cmd.Flags().String("cometbft-metrics", "", "serve CometBFT's own Prometheus metrics on this address (host:port); empty: off")
+	cmd.Flags().Duration("exit-on-halt", defaultExitOnHalt, "after a halt that only a restart cures (consensus failure, store error, full disk) has lasted this long, exit with code 4 for the supervisor to restart the node; 0: stay up, halted")
+	cmd.Flags().Int64("max-behind", chain.DefaultMaxBehind, "blocks the node may lag behind its peers before it halts as behind-peers (not ready, writes refused)")
+	cmd.Flags().Duration("no-peers-timeout", chain.DefaultNoPeersTimeout, "time a node of several validators (or a replica) may have no peer before it halts as no-peers")
 }
 
 // runningNode is a started polling node with its HTTP server.
@@ -102,6 +125,8 @@ type runningNode struct {
 	http *web.Listener
 	url  string
 	log  *os.File
+
+	exitOnHalt time.Duration // NodeConfig.ExitOnHalt
 }
 
 // startNode opens the home, starts consensus and serves the API.
@@ -119,7 +144,8 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		conf.Instrumentation.Prometheus = true
 		conf.Instrumentation.PrometheusListenAddr = cfg.CometMetrics
 	}
-	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel})
+	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel,
+		MaxBehind: cfg.MaxBehind, NoPeersTimeout: cfg.NoPeersTimeout})
 	if err == nil {
 		err = n.Start()
 	}
@@ -133,17 +159,31 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		logFile.Close()
 		return nil, err
 	}
-	return &runningNode{node: n, http: l, url: l.URL, log: logFile}, nil
+	return &runningNode{node: n, http: l, url: l.URL, log: logFile, exitOnHalt: cfg.ExitOnHalt}, nil
 }
 
-// wait blocks until ctx ends or the HTTP server fails, then stops all.
+// wait blocks until ctx ends, the HTTP server fails, or the node has been
+// halted for longer than --exit-on-halt by a cause only a restart cures;
+// then it stops all. A halt ends in an exitHalted error.
 func (rn *runningNode) wait(ctx context.Context) error {
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-rn.http.Err():
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return rn.stop()
+		case err := <-rn.http.Err():
+			return errors.Join(err, rn.stop())
+		case <-tick.C:
+		}
+		h, ok := rn.node.Halted()
+		if ok && rn.exitOnHalt > 0 && !h.Cause.Recovers() && time.Since(h.Since) >= rn.exitOnHalt {
+			err := fmt.Errorf("the node halted (%s) at %s: %s; exiting for a restart (docs/operations.md)",
+				h.Cause, h.Since.UTC().Format(time.RFC3339), h.Reason)
+			rn.stop()
+			return &exitError{code: exitHalted, err: err}
+		}
 	}
-	return errors.Join(err, rn.stop())
 }
 
 // stop stops the HTTP server (web.ShutdownGrace for the requests under
