@@ -104,6 +104,9 @@ func newMetrics(node *chain.Node, hub *feed.Hub) *metrics {
 			Help:        "1 while the node is halted for this cause (docs/operations.md, When a node halts), else 0.",
 			ConstLabels: prometheus.Labels{"cause": string(c)}},
 			func() float64 {
+				if node == nil {
+					return 0
+				}
 				if h, ok := node.Halted(); ok && h.Cause == c {
 					return 1
 				}

@@ -168,7 +168,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		if h, ok := s.node.Halted(); ok {
+		if h, ok := s.halted(); ok {
 			// A halted node's answers come from state it can no longer
 			// bring up to date.
 			w.Header().Set(staleHeader, fmt.Sprintf("%s: %s", h.Cause, h.Reason))
@@ -185,14 +185,24 @@ const staleHeader = "X-Evote-Stale"
 // or otherwise cannot commit, and says whether it did. code, if not nil,
 // is the transaction's tracking code.
 func (s *Server) refuseHalted(w http.ResponseWriter, ballot bool, code *api.TxHash) bool {
-	rd := s.node.Readiness()
-	if !rd.Halted {
+	h, ok := s.halted()
+	if !ok {
 		return false
 	}
 	s.metrics.outcome(ballot, "halted")
-	w.Header().Set("Retry-After", retryAfter(rd))
-	writeError(w, http.StatusServiceUnavailable, "the node cannot commit transactions now: "+rd.Reason+"; send it to another node", &api.ErrorBody{TrackingCode: code})
+	w.Header().Set("Retry-After", retryAfter(chain.Readiness{Halted: true, Cause: h.Cause}))
+	writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the node has halted (%s: %s) and cannot commit transactions; send it to another node", h.Cause, h.Reason),
+		&api.ErrorBody{TrackingCode: code})
 	return true
+}
+
+// halted is the node's halt, if it has halted (a server without a node,
+// in tests of the pages, never has).
+func (s *Server) halted() (chain.Halt, bool) {
+	if s.node == nil {
+		return chain.Halt{}, false
+	}
+	return s.node.Halted()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
