@@ -19,8 +19,9 @@ import (
 // TestHaltedNode: a node whose store fails to write a block halts. A
 // transaction admitted before the halt and waited for is answered 503
 // with Retry-After and its tracking code when the wait ends, never 504
-// "admitted"; every later write is refused 503 before admission; reads
-// still answer, marked X-Evote-Stale with the cause; /readyz answers 503
+// "admitted"; every later write is refused 503 before admission; a
+// receipt waited for is 503 when the wait ends; reads still answer,
+// marked X-Evote-Stale with the cause; /readyz answers 503
 // with the cause; /metrics shows evote_halted{cause="store-error"} 1.
 func TestHaltedNode(t *testing.T) {
 	tn := startTestNode(t)
@@ -80,6 +81,9 @@ func TestHaltedNode(t *testing.T) {
 		t.Fatalf("a transaction to a halted node: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
 
+	if r := tn.get(t, "/api/v1/receipts/"+trackingCode(tx)+"?wait=1s"); r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("a receipt awaited from a halted node: %d %s", r.status, r.body)
+	}
 	st := tn.get(t, "/api/v1/status")
 	if st.status != http.StatusOK || !strings.HasPrefix(st.header.Get(staleHeader), string(chain.HaltStoreError)+": ") {
 		t.Fatalf("status of a halted node: %d, %s %q", st.status, staleHeader, st.header.Get(staleHeader))

@@ -550,6 +550,12 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		defer cancel()
 		rec, err = s.node.WaitForReceipt(ctx, hash)
+		if h, ok := s.halted(); ok && errors.Is(err, context.DeadlineExceeded) {
+			// It will not commit it: another node may have.
+			w.Header().Set("Retry-After", retryAfter(chain.Readiness{Halted: true, Cause: h.Cause}))
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the node has halted (%s: %s); ask another node", h.Cause, h.Reason), nil)
+			return
+		}
 	}
 	reply(s, w, r, rec, err, apiReceipt)
 }
