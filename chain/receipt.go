@@ -70,9 +70,9 @@ func ResultBytes(res *abci.ExecTxResult) ([]byte, error) {
 	return (&abci.ExecTxResult{Code: res.Code, Data: res.Data, GasWanted: res.GasWanted, GasUsed: res.GasUsed}).Marshal()
 }
 
-// decodeResult reads ResultBytes strictly: the bytes must be the
+// DecodeResult reads ResultBytes strictly: the bytes must be the
 // deterministic encoding of what they decode to.
-func decodeResult(b []byte) (*abci.ExecTxResult, error) {
+func DecodeResult(b []byte) (*abci.ExecTxResult, error) {
 	var res abci.ExecTxResult
 	if err := res.Unmarshal(b); err != nil {
 		return nil, err
@@ -206,7 +206,7 @@ func verifyResult(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string, ba
 	if err := p.Verify(next.LastResultsHash, r.Result); err != nil {
 		return bad("result proof: %v", err)
 	}
-	res, err := decodeResult(r.Result)
+	res, err := DecodeResult(r.Result)
 	if err != nil {
 		return bad("result: %v", err)
 	}

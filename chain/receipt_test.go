@@ -172,7 +172,7 @@ func TestReceiptOfRejected(t *testing.T) {
 	if err := VerifyReceipt(r, trusted, testChainID); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := decodeResult(r.Result)
+	res2, err := DecodeResult(r.Result)
 	if err != nil || election.Code(res2.Code) != codeFails {
 		t.Fatalf("proven result %v, %v", res2, err)
 	}

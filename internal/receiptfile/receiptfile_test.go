@@ -113,6 +113,16 @@ func mustSet(t *testing.T, v []api.Validator) *cmttypes.ValidatorSet {
 func FuzzWalletReceipt(f *testing.F) {
 	seed := receiptFileSeed(f)
 	f.Add(seed)
+	var old map[string]json.RawMessage // a file of the earlier version
+	if err := json.Unmarshal(seed, &old); err != nil {
+		f.Fatal(err)
+	}
+	old["version"], old["receipt"] = json.RawMessage(`"`+receiptfile.TagV1+`"`), receiptV1Seed(f)
+	v1, err := json.Marshal(old)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v1)
 	f.Add([]byte(`{"version":"evote/v1/wallet-receipt"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
