@@ -331,6 +331,10 @@ type blockProof struct {
 	commit *cmttypes.Commit
 	vals   *cmttypes.ValidatorSet
 	next   *nextProof
+	// noNext: block h+1 is committed but the result part could not be
+	// built (the node has not kept the results of block h): the
+	// receipts prove inclusion only, and the entry is not built again.
+	noNext bool
 }
 
 // nextProof is the result part of a block's receipts: header h+1, its
@@ -397,7 +401,7 @@ func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
 		if e.err != nil {
 			return n.blockProofs(ctx, h) // the builder failed (its context ended, say): try ourselves
 		}
-		if e.bp.next == nil && n.cmt.BlockStore().Height() > h {
+		if e.bp.next == nil && !e.bp.noNext && n.cmt.BlockStore().Height() > h {
 			// Built before block h+1 was: build again with the result part.
 			c.mu.Lock()
 			if c.heights[h] == e {
@@ -440,7 +444,10 @@ func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, erro
 	bp := &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}
 	if n.cmt.BlockStore().Height() > h {
 		if bp.next, err = n.buildNextProof(ctx, h); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			bp.noNext = true
 		}
 	}
 	return bp, nil
@@ -511,7 +518,7 @@ func (n *Node) WaitForResult(ctx context.Context, r *Receipt) *Receipt {
 		next := n.app.commitSignal()
 		if n.cmt.BlockStore().Height() > r.Height {
 			full, err := n.Receipt(ctx, r.TxHash)
-			if err != nil {
+			if err != nil || !full.Proven() {
 				return r
 			}
 			return full
