@@ -351,7 +351,10 @@ type ErrorBody struct {
 // a committed block. The CometBFT parts (the Merkle proof of the
 // transaction, the block header, its commit and the validator set) are
 // CometBFT's own JSON, kept raw here; chain.Receipt decodes them and
-// chain.VerifyReceipt checks the whole offline.
+// chain.VerifyReceipt checks the whole offline. Once the next block is
+// committed the receipt has its result part too (NextHeader, NextCommit,
+// Result, ResultProof), which proves the result code
+// (docs/spec/wallet-receipt.md).
 type Receipt struct {
 	ChainID      string          `json:"chain_id"`
 	TrackingCode TxHash          `json:"tracking_code"`
@@ -364,6 +367,10 @@ type Receipt struct {
 	Header       json.RawMessage `json:"header"`
 	Commit       json.RawMessage `json:"commit"`
 	ValidatorSet json.RawMessage `json:"validator_set"`
+	NextHeader   json.RawMessage `json:"next_header,omitempty"`
+	NextCommit   json.RawMessage `json:"next_commit,omitempty"`
+	Result       HexBytes        `json:"result,omitempty"` // the transaction's deterministic ExecTxResult, hex
+	ResultProof  json.RawMessage `json:"result_proof,omitempty"`
 }
 
 // CodeNum is a result code as the API writes it: by number (code_name

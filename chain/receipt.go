@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/merkle"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -26,11 +27,15 @@ var ErrBadReceipt = errors.New("chain: receipt does not verify")
 // and the validator set at that height. It is given only after commit and
 // is checked offline by VerifyReceipt against a trusted validator set.
 //
-// Code and Log are the transaction's result as the node recorded it. They
-// are not covered by the proof (the result is committed only in the next
-// block's header, LastResultsHash), so VerifyReceipt does not check them.
-// Nor does the Merkle proof bind the number of transactions in the block
-// (Proof.Proof.Total) beyond the shape of the path to the leaf.
+// Once block Height+1 is committed, the receipt also proves the
+// transaction's result (docs/spec/wallet-receipt.md, the result part):
+// CometBFT commits the results of block h in header h+1 (LastResultsHash,
+// the Merkle root of the deterministic encodings of the block's
+// ExecTxResults), so the receipt carries header h+1, its commit, this
+// transaction's deterministic result and its Merkle proof. Code is then
+// the proven code; without the result part, Code and Log are only what the
+// node says. Log is never covered (it is not part of the deterministic
+// result).
 type Receipt struct {
 	ChainID      string
 	TrackingCode string // the transaction hash, hex
@@ -43,6 +48,43 @@ type Receipt struct {
 	Header       *cmttypes.Header
 	Commit       *cmttypes.Commit
 	ValidatorSet *cmttypes.ValidatorSet
+
+	// The result part: all four or none.
+	NextHeader  *cmttypes.Header // header Height+1
+	NextCommit  *cmttypes.Commit // its commit
+	Result      []byte           // the deterministic ExecTxResult of the transaction (ResultBytes)
+	ResultProof *merkle.Proof    // Result's proof against NextHeader.LastResultsHash
+}
+
+// Proven says whether r carries the result part, so that (once verified)
+// its Code is the code the state machine gave, not only the node's word.
+func (r *Receipt) Proven() bool {
+	return r.NextHeader != nil || r.NextCommit != nil || r.Result != nil || r.ResultProof != nil
+}
+
+// ResultBytes is the deterministic encoding of a transaction's result that
+// CometBFT hashes into the next header's LastResultsHash: the protobuf
+// encoding of tendermint.abci.ExecTxResult with only code (1), data (2),
+// gas_wanted (5) and gas_used (6) set (types.NewResults).
+func ResultBytes(res *abci.ExecTxResult) ([]byte, error) {
+	return (&abci.ExecTxResult{Code: res.Code, Data: res.Data, GasWanted: res.GasWanted, GasUsed: res.GasUsed}).Marshal()
+}
+
+// DecodeResult reads ResultBytes strictly: the bytes must be the
+// deterministic encoding of what they decode to.
+func DecodeResult(b []byte) (*abci.ExecTxResult, error) {
+	var res abci.ExecTxResult
+	if err := res.Unmarshal(b); err != nil {
+		return nil, err
+	}
+	again, err := ResultBytes(&res)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(again, b) {
+		return nil, errors.New("not the deterministic encoding of a result")
+	}
+	return &res, nil
 }
 
 // Tx is the transaction the receipt is for.
@@ -117,6 +159,60 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (
 	if err := trusted.VerifyCommitLightAllSignatures(chainID, r.Commit.BlockID, r.Height, r.Commit); err != nil {
 		return bad("commit signatures: %v", err)
 	}
+	if !r.Proven() {
+		return nil
+	}
+	return verifyResult(r, trusted, chainID, bad)
+}
+
+// verifyResult checks r's result part: header Height+1 names r's block as
+// its last block and is the one its commit signs, more than 2/3 of
+// trusted's voting power signed that commit, and the Merkle proof puts
+// Result at Index in the header's LastResultsHash, among as many results
+// as the block has transactions; the proven code is r.Code.
+func verifyResult(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string, bad func(string, ...any) error) error {
+	if r.NextHeader == nil || r.NextCommit == nil || r.Result == nil || r.ResultProof == nil {
+		return bad("result part incomplete: it needs the next header, its commit, the result and its proof")
+	}
+	next, nc := r.NextHeader, r.NextCommit
+	if next.ChainID != chainID {
+		return bad("next header: chain id %q, want %q", next.ChainID, chainID)
+	}
+	if next.Height != r.Height+1 || nc.Height != r.Height+1 {
+		return bad("next header %d, its commit %d, want %d", next.Height, nc.Height, r.Height+1)
+	}
+	if err := next.ValidateBasic(); err != nil {
+		return bad("next header: %v", err)
+	}
+	if !next.LastBlockID.Equals(r.Commit.BlockID) {
+		return bad("the next header does not follow the receipt's block")
+	}
+	if err := nc.ValidateBasic(); err != nil {
+		return bad("next commit: %v", err)
+	}
+	if err := nc.BlockID.ValidateBasic(); err != nil {
+		return bad("next commit block id: %v", err)
+	}
+	if !bytes.Equal(next.Hash(), nc.BlockID.Hash) {
+		return bad("the next commit is for another block")
+	}
+	if err := trusted.VerifyCommitLightAllSignatures(chainID, nc.BlockID, nc.Height, nc); err != nil {
+		return bad("next commit signatures: %v", err)
+	}
+	p := r.ResultProof
+	if p.Index != int64(r.Index) || p.Total != r.Proof.Proof.Total {
+		return bad("result proof at %d of %d, the transaction at %d of %d", p.Index, p.Total, r.Index, r.Proof.Proof.Total)
+	}
+	if err := p.Verify(next.LastResultsHash, r.Result); err != nil {
+		return bad("result proof: %v", err)
+	}
+	res, err := DecodeResult(r.Result)
+	if err != nil {
+		return bad("result: %v", err)
+	}
+	if election.Code(res.Code) != r.Code {
+		return bad("the node says code %d, the proven result is code %d", uint32(r.Code), res.Code)
+	}
 	return nil
 }
 
@@ -129,6 +225,9 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (
 // CometParts are a receipt's CometBFT objects in CometBFT's JSON encoding.
 type CometParts struct {
 	Proof, Header, Commit, ValidatorSet json.RawMessage
+	// The result part's (absent without it); the result bytes
+	// themselves are a plain field.
+	NextHeader, NextCommit, ResultProof json.RawMessage
 }
 
 // CometParts encodes r's CometBFT objects.
@@ -144,7 +243,16 @@ func (r *Receipt) CometParts() (CometParts, error) {
 	if p.Commit, err = cmtjson.Marshal(r.Commit); err != nil {
 		return p, err
 	}
-	p.ValidatorSet, err = cmtjson.Marshal(r.ValidatorSet)
+	if p.ValidatorSet, err = cmtjson.Marshal(r.ValidatorSet); err != nil || !r.Proven() {
+		return p, err
+	}
+	if p.NextHeader, err = cmtjson.Marshal(r.NextHeader); err != nil {
+		return p, err
+	}
+	if p.NextCommit, err = cmtjson.Marshal(r.NextCommit); err != nil {
+		return p, err
+	}
+	p.ResultProof, err = cmtjson.Marshal(r.ResultProof)
 	return p, err
 }
 
@@ -160,6 +268,9 @@ func (r *Receipt) SetCometParts(p CometParts) error {
 		{"header", p.Header, &r.Header},
 		{"commit", p.Commit, &r.Commit},
 		{"validator_set", p.ValidatorSet, &r.ValidatorSet},
+		{"next_header", p.NextHeader, &r.NextHeader},
+		{"next_commit", p.NextCommit, &r.NextCommit},
+		{"result_proof", p.ResultProof, &r.ResultProof},
 	} {
 		if len(f.raw) == 0 || string(f.raw) == "null" {
 			continue
@@ -172,7 +283,8 @@ func (r *Receipt) SetCometParts(p CometParts) error {
 }
 
 // Receipt returns the receipt of the committed transaction with the given
-// hash, or an error wrapping ErrNotFound if it is not committed (yet).
+// hash, or an error wrapping ErrNotFound if it is not committed (yet). The
+// receipt has its result part once block Height+1 is committed.
 func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	row, err := n.app.store.TxRow(hash)
 	if err != nil {
@@ -185,7 +297,7 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	if row.Index < 0 || row.Index >= len(bp.txs) || !bytes.Equal(bp.txs[row.Index].Hash(), hash) {
 		return nil, fmt.Errorf("chain: receipt: block %d has no transaction %x at %d", row.Height, hash, row.Index)
 	}
-	return &Receipt{
+	r := &Receipt{
 		ChainID:      bp.header.ChainID,
 		TrackingCode: hex.EncodeToString(hash),
 		Height:       row.Height,
@@ -197,11 +309,20 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 		Header:       bp.header,
 		Commit:       bp.commit,
 		ValidatorSet: bp.vals,
-	}, nil
+	}
+	if nx := bp.next; nx != nil {
+		if len(nx.results) != len(bp.txs) {
+			return nil, fmt.Errorf("chain: receipt: block %d has %d transactions and %d results", row.Height, len(bp.txs), len(nx.results))
+		}
+		r.NextHeader, r.NextCommit = nx.header, nx.commit
+		r.Result, r.ResultProof = nx.results[row.Index], nx.proofs[row.Index]
+	}
+	return r, nil
 }
 
 // blockProof is what every receipt of one block shares: its header,
-// transactions and their Merkle proofs, its commit and validator set.
+// transactions and their Merkle proofs, its commit and validator set; and
+// once the next block is committed, the result part.
 type blockProof struct {
 	header *cmttypes.Header
 	txs    cmttypes.Txs
@@ -209,6 +330,21 @@ type blockProof struct {
 	proofs []*merkle.Proof
 	commit *cmttypes.Commit
 	vals   *cmttypes.ValidatorSet
+	next   *nextProof
+	// noNext: block h+1 is committed but the result part could not be
+	// built (the node has not kept the results of block h): the
+	// receipts prove inclusion only, and the entry is not built again.
+	noNext bool
+}
+
+// nextProof is the result part of a block's receipts: header h+1, its
+// commit, and the block's deterministic results with their Merkle proofs
+// against header h+1's LastResultsHash.
+type nextProof struct {
+	header  *cmttypes.Header
+	commit  *cmttypes.Commit
+	results [][]byte
+	proofs  []*merkle.Proof
 }
 
 // blockProofCache keeps the blockProofs of the last few heights: every
@@ -265,6 +401,15 @@ func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
 		if e.err != nil {
 			return n.blockProofs(ctx, h) // the builder failed (its context ended, say): try ourselves
 		}
+		if e.bp.next == nil && !e.bp.noNext && n.cmt.BlockStore().Height() > h {
+			// Built before block h+1 was: build again with the result part.
+			c.mu.Lock()
+			if c.heights[h] == e {
+				delete(c.heights, h)
+			}
+			c.mu.Unlock()
+			return n.blockProofs(ctx, h)
+		}
 		return e.bp, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -296,7 +441,51 @@ func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, erro
 		hashes[i] = tx.Hash()
 	}
 	root, proofs := merkle.ProofsFromByteSlices(hashes)
-	return &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}, nil
+	bp := &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}
+	if n.cmt.BlockStore().Height() > h {
+		if bp.next, err = n.buildNextProof(ctx, h); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			bp.noNext = true
+		}
+	}
+	return bp, nil
+}
+
+// buildNextProof builds the result part of block h's receipts; block h+1
+// must be committed.
+func (n *Node) buildNextProof(ctx context.Context, h int64) (*nextProof, error) {
+	h1 := h + 1
+	blk, err := n.rpc.Block(ctx, &h1)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: block %d: %w", h1, err)
+	}
+	if blk.Block == nil {
+		return nil, fmt.Errorf("chain: receipt: block %d not in the block store", h1)
+	}
+	cm, err := n.rpc.Commit(ctx, &h1)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: commit %d: %w", h1, err)
+	}
+	if cm == nil || cm.Commit == nil {
+		return nil, fmt.Errorf("chain: receipt: no commit for block %d in the block store", h1)
+	}
+	res, err := n.rpc.BlockResults(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: results of block %d: %w", h, err)
+	}
+	results := make([][]byte, len(res.TxsResults))
+	for i, tr := range res.TxsResults {
+		if results[i], err = ResultBytes(tr); err != nil {
+			return nil, err
+		}
+	}
+	root, proofs := merkle.ProofsFromByteSlices(results)
+	if !bytes.Equal(root, blk.Block.LastResultsHash) {
+		return nil, fmt.Errorf("chain: receipt: the results of block %d do not hash to block %d's last results hash", h, h1)
+	}
+	return &nextProof{header: &blk.Block.Header, commit: cm.Commit, results: results, proofs: proofs}, nil
 }
 
 // WaitForReceipt blocks until the transaction with the given hash is
@@ -316,6 +505,31 @@ func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error
 		case <-next:
 		}
 	}
+}
+
+// WaitForResult waits until the receipt r (of this node) can carry its
+// result part, block r.Height+1 being committed, and returns it completed;
+// if ctx ends first, or r has its result part already, it returns r. With
+// no new transaction, a block whose transactions changed nothing is
+// followed by no other block (the node makes no empty blocks, except the
+// one after a change of the app hash), so a caller bounds the wait.
+func (n *Node) WaitForResult(ctx context.Context, r *Receipt) *Receipt {
+	for !r.Proven() {
+		next := n.app.commitSignal()
+		if n.cmt.BlockStore().Height() > r.Height {
+			full, err := n.Receipt(ctx, r.TxHash)
+			if err != nil || !full.Proven() {
+				return r
+			}
+			return full
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-next:
+		}
+	}
+	return r
 }
 
 // WaitForTx blocks until the transaction with the given hash is committed,

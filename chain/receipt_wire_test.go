@@ -19,7 +19,8 @@ func wireReceipt(t testing.TB, r *Receipt) []byte {
 		t.Fatal(err)
 	}
 	a := api.Receipt{ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
-		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet}
+		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet,
+		NextHeader: p.NextHeader, NextCommit: p.NextCommit, Result: r.Result, ResultProof: p.ResultProof}
 	if err := a.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +38,7 @@ func receiptOfWire(data []byte) (*Receipt, error) {
 		return nil, err
 	}
 	r := &Receipt{ChainID: a.ChainID, TrackingCode: a.TrackingCode.String(), Height: a.Height, Index: a.Index,
-		Code: a.Code.Code(), Log: a.Log, TxHash: a.TxHash}
-	return r, r.SetCometParts(CometParts{Proof: a.Proof, Header: a.Header, Commit: a.Commit, ValidatorSet: a.ValidatorSet})
+		Code: a.Code.Code(), Log: a.Log, TxHash: a.TxHash, Result: a.Result}
+	return r, r.SetCometParts(CometParts{Proof: a.Proof, Header: a.Header, Commit: a.Commit, ValidatorSet: a.ValidatorSet,
+		NextHeader: a.NextHeader, NextCommit: a.NextCommit, ResultProof: a.ResultProof})
 }

@@ -93,6 +93,21 @@ func TestTestnetFourValidators(t *testing.T) {
 			top = max(top, r.Height)
 		}
 	}
+	// A receipt's result part: the next header's commit is signed by more
+	// than 2/3 of four too.
+	r0, err := ns[1].Receipt(ctx, subs[0].hash[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := ns[1].WaitForResult(ctx, r0)
+	if !full.Proven() {
+		t.Fatal("no result part")
+	}
+	if err := VerifyReceipt(full, trusted, testChainID); err != nil {
+		t.Fatal(err)
+	}
+	without, with := receiptSizes(t, full)
+	t.Logf("4 validators, a %d-byte transaction: the receipt is %d bytes without the result part, %d with it (+%d)", len(full.Tx()), without, with, with-without)
 
 	// All reach the same height and app hash, and the same state.
 	var want Status

@@ -90,6 +90,7 @@ func TestFourValidatorsAgree(t *testing.T) {
 		tn.fatalf("tally: phase %s, %d voters, %d ballots; want open, %d, %d", tc.Phase, tc.Voters, tc.Ballots, voters, voters)
 	}
 	tn.checkReceipts(all, bs)
+	tn.receiptFileSizes(0, se, bs[0])
 	for i := range all {
 		for _, b := range bs {
 			vs, err := tn.voter(ctx, i, se, b.voter)

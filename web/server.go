@@ -441,7 +441,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var rec *chain.Receipt
 	if r.URL.Query().Get("receipt") != "false" {
-		rec, err = s.node.WaitForReceipt(ctx, hash[:])
+		if rec, err = s.node.WaitForReceipt(ctx, hash[:]); err == nil && rec.Code == election.CodeOK {
+			// The proof of the result comes with the next block, which an
+			// accepted ballot's change of the app hash brings at once.
+			rec = s.node.WaitForResult(ctx, rec)
+		}
 	} else {
 		var row chain.TxRow
 		if row, err = s.node.WaitForTx(ctx, hash[:]); err == nil {
@@ -555,6 +559,9 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", retryAfter(chain.Readiness{Halted: true, Cause: h.Cause}))
 			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the node has halted (%s: %s); ask another node", h.Cause, h.Reason), nil)
 			return
+		}
+		if err == nil && rec.Code == election.CodeOK {
+			rec = s.node.WaitForResult(ctx, rec)
 		}
 	}
 	reply(s, w, r, rec, err, apiReceipt)

@@ -1329,6 +1329,7 @@ func testInBlock(t *testing.T, tn *testNode, e1, e2 *testElection) election.Code
 		if got.Code != election.CodeAlreadyVoted || got.Height != r.Height {
 			t.Fatalf("GET receipt: code %v at %d", got.Code, got.Height)
 		}
+		testRejectedReceiptFile(t, tn, e1, e2, voter, trackingCode(txs[second]))
 		return election.CodeAlreadyVoted
 	}
 	t.Fatal("two ballots never met in one block")
@@ -1510,6 +1511,10 @@ func testReceipt(t *testing.T, tn *testNode, e1, e2 *testElection) {
 	if env, err := election.DecodeTx(rec.Tx()); err != nil || env.Kind != election.KindBallot || env.Signer != e1.voters[0].Public().Key() {
 		t.Errorf("the receipt's transaction is not v1's ballot: %v", err)
 	}
+	if !rec.Proven() {
+		t.Error("the receipt of a ballot committed blocks ago has no result part")
+	}
+	testReceiptFileResult(t, tn, e1, e1.voters[0], vs.Seq, &wire)
 	// A client that takes the validator set from the status answer gets
 	// the same trust root.
 	var st api.Status

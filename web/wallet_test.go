@@ -445,12 +445,15 @@ func TestWalletInBrowser(t *testing.T) {
 	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") {
 		t.Fatalf("the cast: %s (%s)", textOf(t, ctx, "#cast-status"), cls)
 	}
+	if got := textOf(t, ctx, "#cast-status"); !strings.Contains(got, "Accepted: block") || !strings.Contains(got, "(code 0)") {
+		t.Errorf("the cast's status does not say the receipt proves the acceptance: %q", got)
+	}
 	checkAxe(t, ctx, axe)
 	checkFits(t, ctx)
 	screenshot(t, ctx, "wallet-cast.png")
 	receipt1 := []byte(textOf(t, ctx, "#receipt-file"))
 	receiptFile := writeFile(t, dir, "receipt1.json", receipt1)
-	if out, code := evote(t, nil, "receipt", "check", receiptFile, "--node", w.url); code != 0 || !strings.Contains(out, "ok on node") {
+	if out, code := evote(t, nil, "receipt", "check", receiptFile, "--node", w.url); code != 0 || !strings.Contains(out, "ok on node") || !strings.Contains(out, "accepted: block") {
 		t.Fatalf("evote receipt check of the browser's receipt: %d\n%s", code, out)
 	}
 	var r1 struct {
@@ -538,7 +541,19 @@ func TestWalletInBrowser(t *testing.T) {
 	// Check my ballot, by a receipt file.
 	run(t, ctx, chromedp.SetUploadFiles("#check-file", []string{receiptFile}, chromedp.ByQuery), chromedp.Click("#check-form button", chromedp.ByQuery))
 	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('replaced')`, 30*time.Second)
+	if got := textOf(t, ctx, "#check-accepted"); !strings.HasPrefix(got, "Accepted: block") {
+		t.Errorf("the check of the receipt file: %q", got)
+	}
 	checkAxe(t, ctx, axe)
+	// The same receipt as a file of the earlier version, without the
+	// result part: it checks, and says it proves inclusion only.
+	eval(t, ctx, `document.getElementById('check-result').replaceChildren()`, nil)
+	run(t, ctx, chromedp.SetUploadFiles("#check-file", []string{writeFile(t, dir, "receipt1-v1.json", receiptV1(t, receipt1))}, chromedp.ByQuery),
+		chromedp.Click("#check-form button", chromedp.ByQuery))
+	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('replaced')`, 30*time.Second)
+	if got := textOf(t, ctx, "#check-accepted"); !strings.Contains(got, "not that the chain accepted it") {
+		t.Errorf("the check of a receipt file of the earlier version: %q", got)
+	}
 
 	vs, err := w.api.Voter(t.Context(), w.e.ID, mustVoterKey(t, alice))
 	if err != nil || !vs.Voted || vs.Seq != 3 {
@@ -700,6 +715,39 @@ func TestWalletByKeyboard(t *testing.T) {
 	tabTo(t, ctx, "check-code")
 	press(t, ctx, code+"\r")
 	waitJS(t, ctx, `document.getElementById('check-result').innerText.includes('the ballot that counts')`, 30*time.Second)
+	if got := textOf(t, ctx, "#check-accepted"); !strings.HasPrefix(got, "Accepted: block") {
+		t.Errorf("the check by tracking code: %q", got)
+	}
+}
+
+// receiptV1 is a receipt file as the earlier version wrote it: its
+// receipt without the result part.
+func receiptV1(t *testing.T, file []byte) []byte {
+	t.Helper()
+	var f map[string]json.RawMessage
+	var r map[string]json.RawMessage
+	if err := json.Unmarshal(file, &f); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(f["receipt"], &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"next_header", "next_commit", "result", "result_proof"} {
+		if _, ok := r[k]; !ok {
+			t.Fatalf("the receipt has no %s", k)
+		}
+		delete(r, k)
+	}
+	var err error
+	if f["receipt"], err = json.Marshal(r); err != nil {
+		t.Fatal(err)
+	}
+	f["version"] = json.RawMessage(`"evote/v1/wallet-receipt"`)
+	out, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestWalletLocksWhenIdle: without activity the wallet locks itself (here

@@ -17,8 +17,9 @@ import (
 // node's side of the conversion is web's).
 func ChainReceipt(r *api.Receipt) (*chain.Receipt, error) {
 	out := &chain.Receipt{ChainID: r.ChainID, TrackingCode: r.TrackingCode.String(), Height: r.Height, Index: r.Index,
-		Code: r.Code.Code(), Log: r.Log, TxHash: r.TxHash}
-	if err := out.SetCometParts(chain.CometParts{Proof: r.Proof, Header: r.Header, Commit: r.Commit, ValidatorSet: r.ValidatorSet}); err != nil {
+		Code: r.Code.Code(), Log: r.Log, TxHash: r.TxHash, Result: r.Result}
+	if err := out.SetCometParts(chain.CometParts{Proof: r.Proof, Header: r.Header, Commit: r.Commit, ValidatorSet: r.ValidatorSet,
+		NextHeader: r.NextHeader, NextCommit: r.NextCommit, ResultProof: r.ResultProof}); err != nil {
 		return nil, err
 	}
 	return out, nil

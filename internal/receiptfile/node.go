@@ -38,8 +38,8 @@ func CheckNodeAnchor(ctx context.Context, c *api.Client, node string, r *File, t
 }
 
 // Complete fills in a pending receipt (cast without waiting for the
-// commit) from the node, waiting up to 10 s, and checks it offline; the
-// caller writes the file.
+// commit, or a receipt without its result part) from the node, waiting up
+// to 10 s, and checks it offline; the caller writes the file.
 func Complete(ctx context.Context, c *api.Client, node string, r *File, trusted *cmttypes.ValidatorSet) error {
 	code, err := api.ParseTxHash(r.TrackingCode)
 	if err != nil {

@@ -26,8 +26,14 @@ import (
 	"github.com/evote/evote/wallet"
 )
 
-// Tag is the version of the wallet's receipt files.
-const Tag = "evote/v1/wallet-receipt"
+// Tag is the version of the wallet's receipt files: a file of this
+// version proves that the ballot was accepted (its receipt has the result
+// part). TagV1 is the earlier version, whose receipts prove inclusion in a
+// block only; such files still read and check, for what they prove.
+const (
+	Tag   = "evote/v2/wallet-receipt"
+	TagV1 = "evote/v1/wallet-receipt"
+)
 
 // MaxFile bounds a receipt file: the ballot and a block's commit signed by
 // up to a few hundred validators.
@@ -35,6 +41,34 @@ const MaxFile = 8 << 20
 
 // ErrBad wraps every failure of a receipt file's checks.
 var ErrBad = errors.New("receipt check failed")
+
+// ErrIncomplete is a file of version Tag whose receipt does not have its
+// result part yet (the next block was not committed within the node's
+// wait): it wraps ErrBad, and the file is completed from a node.
+var ErrIncomplete = fmt.Errorf("%w: the receipt does not prove the ballot's result yet (the next block is not in it)", ErrBad)
+
+// RejectedError is the failure of the check of a ballot the state machine
+// rejected in its block: its result code, proven by the receipt's result
+// part or (Proven false) as the node recorded it. It wraps ErrBad.
+type RejectedError struct {
+	Code   election.Code
+	Log    string
+	Proven bool
+}
+
+func (e *RejectedError) Error() string {
+	how := "as the node recorded it"
+	if e.Proven {
+		how = "proven by the next block's results"
+	}
+	msg := fmt.Sprintf("%v: the ballot was rejected in its block: %s (code %d, %s)", ErrBad, e.Code, uint32(e.Code), how)
+	if e.Log != "" {
+		msg += ": " + e.Log
+	}
+	return msg
+}
+
+func (e *RejectedError) Unwrap() error { return ErrBad }
 
 // File is what the wallet keeps of a cast ballot: where and by whom it was
 // cast, the validator set the wallet trusted when it cast it, and the
@@ -77,8 +111,8 @@ func Parse(raw []byte) (*File, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
 	}
-	if r.Version != Tag {
-		return nil, fmt.Errorf("%w: version %q, want %q", ErrBad, r.Version, Tag)
+	if r.Version != Tag && r.Version != TagV1 {
+		return nil, fmt.Errorf("%w: version %q, want %q (or %q)", ErrBad, r.Version, Tag, TagV1)
 	}
 	if r.Voter.IsZero() {
 		return nil, fmt.Errorf("%w: no voter", ErrBad)
@@ -114,13 +148,25 @@ func (r *File) Trusted() (*cmttypes.ValidatorSet, error) {
 	return set, nil
 }
 
+// ProvesAcceptance says whether the file's receipt has the result part,
+// so that a successful CheckOffline proved that the state machine accepted
+// the ballot (code 0), not only that it is in a block. A file of version
+// TagV1 does not: its check proves inclusion only.
+func (r *File) ProvesAcceptance() bool {
+	return r.Receipt != nil && (r.Receipt.NextHeader != nil || r.Receipt.NextCommit != nil || r.Receipt.Result != nil || r.Receipt.ResultProof != nil)
+}
+
 // CheckOffline verifies the receipt with nothing but the file (and, if
 // given, a trusted validator set from elsewhere, such as a genesis file):
 // the chain's receipt verifies against the trusted set (chain.VerifyReceipt:
-// Merkle proof, header, commit signatures of more than 2/3 of the power),
-// and its transaction is this voter's ballot in this election with this
-// sequence number and tracking code. It returns the ballot's body. Every
-// failure is ErrBad.
+// Merkle proof, header, commit signatures of more than 2/3 of the power,
+// and the result part: next header, its commit, the result's proof), its
+// transaction is this voter's ballot in this election with this sequence
+// number and tracking code, and its result code is 0. It returns the
+// ballot's body. Every failure is ErrBad; a rejected ballot's is a
+// *RejectedError naming the code, and a file of version Tag whose receipt
+// lacks the result part fails with ErrIncomplete. A file of version TagV1
+// passes without the result part (ProvesAcceptance says so).
 func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBody, error) {
 	if r.Receipt == nil {
 		return nil, Bad("the ballot's commit is not recorded yet (pending): check it with --node")
@@ -158,7 +204,10 @@ func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBod
 		return nil, Bad("the ballot is for election %s with sequence number %d, the file says %s and %d", bb.Election, bb.Seq, r.Election, r.Seq)
 	}
 	if rec.Code != election.CodeOK {
-		return nil, Bad("the node recorded the ballot as rejected: %s: %s", rec.Code, rec.Log)
+		return nil, &RejectedError{Code: rec.Code, Log: rec.Log, Proven: rec.Proven()}
+	}
+	if !rec.Proven() && r.Version == Tag {
+		return nil, ErrIncomplete
 	}
 	return bb, nil
 }

@@ -54,6 +54,22 @@ func receiptFileSeed(t testing.TB) []byte {
 	return b
 }
 
+// receiptV1Seed is the receipt of chain's earlier receipt vector, without
+// the result part, in the API's JSON.
+func receiptV1Seed(t testing.TB) []byte {
+	raw, err := os.ReadFile("../../chain/testdata/receipt-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Receipt json.RawMessage `json:"receipt"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Receipt
+}
+
 func TestReceiptFileOfANonBallot(t *testing.T) {
 	r, err := receiptfile.Parse(receiptFileSeed(t))
 	if err != nil {
@@ -97,6 +113,16 @@ func mustSet(t *testing.T, v []api.Validator) *cmttypes.ValidatorSet {
 func FuzzWalletReceipt(f *testing.F) {
 	seed := receiptFileSeed(f)
 	f.Add(seed)
+	var old map[string]json.RawMessage // a file of the earlier version
+	if err := json.Unmarshal(seed, &old); err != nil {
+		f.Fatal(err)
+	}
+	old["version"], old["receipt"] = json.RawMessage(`"`+receiptfile.TagV1+`"`), receiptV1Seed(f)
+	v1, err := json.Marshal(old)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v1)
 	f.Add([]byte(`{"version":"evote/v1/wallet-receipt"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -119,15 +145,26 @@ func TestWalletReceiptSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var documented []string
-	for _, line := range strings.Split(string(spec), "\n") {
-		if f, ok := strings.CutPrefix(line, "| `"); ok {
-			if name, _, ok := strings.Cut(f, "`"); ok {
-				documented = append(documented, name)
+	// The file's fields are the first table's rows; the receipt's result
+	// part's members, the table of its section.
+	fileSpec, resultSpec, ok := strings.Cut(string(spec), "## The result part")
+	if !ok {
+		t.Fatal("the spec has no section on the result part")
+	}
+	resultSpec, _, _ = strings.Cut(resultSpec, "\n## ")
+	rows := func(text string) []string {
+		var names []string
+		for _, line := range strings.Split(text, "\n") {
+			if f, ok := strings.CutPrefix(line, "| `"); ok {
+				if name, _, ok := strings.Cut(f, "`"); ok {
+					names = append(names, name)
+				}
 			}
 		}
+		slices.Sort(names)
+		return names
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(receiptFileSeed(t), &m); err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +172,26 @@ func TestWalletReceiptSpec(t *testing.T) {
 	for k := range m {
 		actual = append(actual, k)
 	}
-	slices.Sort(documented)
 	slices.Sort(actual)
-	if !slices.Equal(documented, actual) {
+	if documented := rows(fileSpec); !slices.Equal(documented, actual) {
 		t.Fatalf("the spec lists %v, the file has %v", documented, actual)
+	}
+	var rec, old map[string]json.RawMessage
+	if err := json.Unmarshal(m["receipt"], &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(receiptV1Seed(t), &old); err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	for k := range rec {
+		if _, ok := old[k]; !ok {
+			added = append(added, k)
+		}
+	}
+	slices.Sort(added)
+	if documented := rows(resultSpec); !slices.Equal(documented, added) {
+		t.Fatalf("the spec lists %v as the result part, the receipt adds %v", documented, added)
 	}
 	if !strings.Contains(string(spec), "# Wallet receipt file ("+receiptfile.Tag+")") {
 		t.Fatal("the spec's title does not name the version tag")

@@ -134,7 +134,8 @@ func apiReceiptJSON(t *testing.T, r *chain.Receipt) []byte {
 		t.Fatal(err)
 	}
 	out := &api.Receipt{ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
-		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet}
+		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet,
+		NextHeader: p.NextHeader, NextCommit: p.NextCommit, Result: r.Result, ResultProof: p.ResultProof}
 	if err := out.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {
 		t.Fatal(err)
 	}

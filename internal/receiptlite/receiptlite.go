@@ -62,6 +62,15 @@ type Receipt struct {
 	Header       json.RawMessage `json:"header"`
 	Commit       json.RawMessage `json:"commit"`
 	ValidatorSet json.RawMessage `json:"validator_set"`
+	NextHeader   json.RawMessage `json:"next_header,omitempty"`
+	NextCommit   json.RawMessage `json:"next_commit,omitempty"`
+	Result       HexBytes        `json:"result,omitempty"`
+	ResultProof  json.RawMessage `json:"result_proof,omitempty"`
+}
+
+// Proven says whether r carries the result part (chain.Receipt.Proven).
+func (r *Receipt) Proven() bool {
+	return !isNull(r.NextHeader) || !isNull(r.NextCommit) || r.Result != nil || !isNull(r.ResultProof)
 }
 
 // HexBytes is api.HexBytes: bytes as lower-case hex in JSON.
@@ -360,15 +369,162 @@ func Verify(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byt
 	if err := trusted.VerifyCommitLightAllSignatures(chainID, commit.BlockID, r.Height, commit); err != nil {
 		return nil, bad("commit signatures: %v", err)
 	}
+	if r.Proven() {
+		if err := verifyResult(r, commit, int64(proof.Proof.Total), trusted, chainID); err != nil {
+			return nil, err
+		}
+	}
 	return proof.Data, nil
+}
+
+// merkleProof is CometBFT's JSON of a crypto/merkle.Proof.
+type merkleProof struct {
+	Total    int64s   `json:"total"`
+	Index    int64s   `json:"index"`
+	LeafHash []byte   `json:"leaf_hash"`
+	Aunts    [][]byte `json:"aunts"`
+}
+
+// verifyResult is chain's check of the result part: header Height+1
+// follows the receipt's block and is the one its commit signs, more than
+// 2/3 of trusted's power signed that commit, and the Merkle proof puts
+// Result at Index of the header's LastResultsHash, among total results;
+// the proven code is the receipt's.
+func verifyResult(r *Receipt, commit *cmtlite.Commit, total int64, trusted *cmtlite.ValidatorSet, chainID string) error {
+	if isNull(r.NextHeader) || isNull(r.NextCommit) || r.Result == nil || isNull(r.ResultProof) {
+		return bad("result part incomplete: it needs the next header, its commit, the result and its proof")
+	}
+	next, err := cmtlite.ParseHeader(r.NextHeader)
+	if err != nil {
+		return bad("next header: %v", err)
+	}
+	nc, err := cmtlite.ParseCommit(r.NextCommit)
+	if err != nil {
+		return bad("next commit: %v", err)
+	}
+	var p merkleProof
+	if err := json.Unmarshal(r.ResultProof, &p); err != nil {
+		return bad("result proof: %v", err)
+	}
+	if next.ChainID != chainID {
+		return bad("next header: chain id %q, want %q", next.ChainID, chainID)
+	}
+	if next.Height != r.Height+1 || nc.Height != r.Height+1 {
+		return bad("next header %d, its commit %d, want %d", next.Height, nc.Height, r.Height+1)
+	}
+	if !next.LastBlockID.Equal(commit.BlockID) {
+		return bad("the next header does not follow the receipt's block")
+	}
+	if !bytes.Equal(next.Hash(), nc.BlockID.Hash) {
+		return bad("the next commit is for another block")
+	}
+	if err := trusted.VerifyCommitLightAllSignatures(chainID, nc.BlockID, nc.Height, nc); err != nil {
+		return bad("next commit signatures: %v", err)
+	}
+	if int64(p.Index) != int64(r.Index) || int64(p.Total) != total {
+		return bad("result proof at %d of %d, the transaction at %d of %d", p.Index, p.Total, r.Index, total)
+	}
+	if next.LastResultsHash == nil {
+		return bad("result proof: invalid root hash: cannot be nil")
+	}
+	if p.Total < 0 || p.Index < 0 || !bytes.Equal(p.LeafHash, leafHash(r.Result)) {
+		return bad("result proof: not the result's")
+	}
+	root, err := rootFromAunts(int64(p.Index), int64(p.Total), p.LeafHash, p.Aunts)
+	if err != nil || !bytes.Equal(root, next.LastResultsHash) {
+		return bad("result proof: does not lead to the next header's last results hash")
+	}
+	res, err := DecodeResult(r.Result)
+	if err != nil {
+		return bad("result: %v", err)
+	}
+	if res.Code != r.Code {
+		return bad("the node says code %d, the proven result is code %d", r.Code, res.Code)
+	}
+	return nil
+}
+
+// ExecResult is the deterministic part of a transaction's result that
+// CometBFT commits to in the next header (chain.ResultBytes).
+type ExecResult struct {
+	Code      uint32
+	Data      []byte
+	GasWanted int64
+	GasUsed   int64
+}
+
+// DecodeResult reads the deterministic encoding of a result: the protobuf
+// encoding of tendermint.abci.ExecTxResult with only code (1), data (2),
+// gas_wanted (5) and gas_used (6), each present only if not zero, in that
+// order, varints minimal; anything else is refused (chain.DecodeResult
+// accepts the same bytes: its tests hold the two to each other).
+func DecodeResult(b []byte) (*ExecResult, error) {
+	var out ExecResult
+	last := 0
+	for len(b) > 0 {
+		field, wire := int(b[0]>>3), b[0]&7
+		if b[0]&0x80 != 0 || field <= last {
+			return nil, fmt.Errorf("field tag %#x out of order or unknown", b[0])
+		}
+		last = field
+		b = b[1:]
+		v, n := binary.Uvarint(b)
+		if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
+			return nil, errors.New("bad varint")
+		}
+		b = b[n:]
+		switch {
+		case field == 1 && wire == 0 && v != 0 && v <= 0xffffffff:
+			out.Code = uint32(v)
+		case field == 2 && wire == 2 && v != 0 && v <= uint64(len(b)):
+			out.Data = bytes.Clone(b[:v])
+			b = b[v:]
+		case field == 5 && wire == 0 && v != 0:
+			out.GasWanted = int64(v)
+		case field == 6 && wire == 0 && v != 0:
+			out.GasUsed = int64(v)
+		default:
+			return nil, fmt.Errorf("field %d (wire type %d) not in a deterministic result", field, wire)
+		}
+	}
+	return &out, nil
 }
 
 func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// Tag is the version of the wallet's receipt files (receiptfile.Tag).
-const Tag = "evote/v1/wallet-receipt"
+// Tag and TagV1 are the versions of the wallet's receipt files
+// (receiptfile.Tag and receiptfile.TagV1).
+const (
+	Tag   = "evote/v2/wallet-receipt"
+	TagV1 = "evote/v1/wallet-receipt"
+)
+
+// ErrIncomplete is receiptfile.ErrIncomplete.
+var ErrIncomplete = fmt.Errorf("%w: the receipt does not prove the ballot's result yet (the next block is not in it)", ErrBad)
+
+// RejectedError is receiptfile.RejectedError: a ballot rejected in its
+// block, with its code.
+type RejectedError struct {
+	Code   election.Code
+	Log    string
+	Proven bool
+}
+
+func (e *RejectedError) Error() string {
+	how := "as the node recorded it"
+	if e.Proven {
+		how = "proven by the next block's results"
+	}
+	msg := fmt.Sprintf("%v: the ballot was rejected in its block: %s (code %d, %s)", ErrBad, e.Code, uint32(e.Code), how)
+	if e.Log != "" {
+		msg += ": " + e.Log
+	}
+	return msg
+}
+
+func (e *RejectedError) Unwrap() error { return ErrBad }
 
 // File is the wallet's receipt file (docs/spec/wallet-receipt.md), field
 // for field receiptfile.File, which links CometBFT and so cannot be in the
@@ -395,8 +551,8 @@ func Parse(raw []byte) (*File, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
 	}
-	if r.Version != Tag {
-		return nil, fmt.Errorf("%w: version %q, want %q", ErrBad, r.Version, Tag)
+	if r.Version != Tag && r.Version != TagV1 {
+		return nil, fmt.Errorf("%w: version %q, want %q (or %q)", ErrBad, r.Version, Tag, TagV1)
 	}
 	if r.Voter.IsZero() {
 		return nil, fmt.Errorf("%w: no voter", ErrBad)
@@ -406,6 +562,9 @@ func Parse(raw []byte) (*File, error) {
 	}
 	return &r, nil
 }
+
+// ProvesAcceptance is receiptfile.File.ProvesAcceptance.
+func (r *File) ProvesAcceptance() bool { return r.Receipt != nil && r.Receipt.Proven() }
 
 // CheckOffline is receiptfile.File.CheckOffline: the receipt verifies
 // against trusted (nil: the file's own trusted validators), and its
@@ -445,7 +604,10 @@ func (r *File) CheckOffline(trusted *cmtlite.ValidatorSet) (*election.BallotBody
 		return nil, bad("the ballot is for election %s with sequence number %d, the file says %s and %d", bb.Election, bb.Seq, r.Election, r.Seq)
 	}
 	if code := election.Code(r.Receipt.Code); code != election.CodeOK {
-		return nil, bad("the node recorded the ballot as rejected: %s: %s", code, r.Receipt.Log)
+		return nil, &RejectedError{Code: code, Log: r.Receipt.Log, Proven: r.Receipt.Proven()}
+	}
+	if !r.Receipt.Proven() && r.Version == Tag {
+		return nil, ErrIncomplete
 	}
 	return bb, nil
 }

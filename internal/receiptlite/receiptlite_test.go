@@ -248,3 +248,26 @@ func mustVoter(t *testing.T) wallet.VoterPublicKey {
 	}
 	return k.Public()
 }
+
+// FuzzResultBytes: the browser's decoder of a receipt's result bytes
+// accepts exactly the bytes chain.DecodeResult accepts (the deterministic
+// encodings), and reads the same result from them.
+func FuzzResultBytes(f *testing.F) {
+	for _, seed := range [][]byte{nil, {0x28, 0x01}, {0x08, 0x04, 0x28, 0x01}, {0x08, 0x0b, 0x12, 0x01, 0xff, 0x28, 0x01, 0x30, 0x02},
+		{0x08, 0x00}, {0x28, 0x81, 0x00}, {0x30, 0x01, 0x28, 0x01}, {0x1a, 0x00}} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lite, errLite := receiptlite.DecodeResult(b)
+		cmt, errCmt := chain.DecodeResult(b)
+		if (errLite == nil) != (errCmt == nil) {
+			t.Fatalf("%x: lite %v, chain %v", b, errLite, errCmt)
+		}
+		if errLite != nil {
+			return
+		}
+		if lite.Code != cmt.Code || !bytes.Equal(lite.Data, cmt.Data) || lite.GasWanted != cmt.GasWanted || lite.GasUsed != cmt.GasUsed {
+			t.Fatalf("%x: lite %+v, chain %+v", b, lite, cmt)
+		}
+	})
+}

@@ -137,6 +137,11 @@ type ReceiptInfo struct {
 	Tracking   string `json:"tracking_code"`
 	Validators int    `json:"validators"`
 	Voter      string `json:"voter,omitempty"`
+	// Accepted: the receipt's result part proved code 0 (the state machine
+	// accepted the ballot); otherwise it proves inclusion in the block only
+	// (a file of version receiptlite.TagV1, or a node's receipt given
+	// before the next block).
+	Accepted bool `json:"accepted"`
 }
 
 // Call runs op with its arguments (a JSON object) and returns the answer
@@ -389,7 +394,7 @@ func receiptFile(a args) (*Answer, error) {
 		return nil, err
 	}
 	return &Answer{Receipt: &ReceiptInfo{File: string(out) + "\n", Height: f.Receipt.Height, Index: f.Receipt.Index,
-		Seq: bb.Seq, Election: f.Election.String(), Tracking: f.TrackingCode, Validators: trusted}}, nil
+		Seq: bb.Seq, Election: f.Election.String(), Tracking: f.TrackingCode, Validators: trusted, Accepted: f.ProvesAcceptance()}}, nil
 }
 
 // receipt checks a node's receipt of a ballot against trusted validators
@@ -412,16 +417,19 @@ func receipt(a args) (*Answer, error) {
 		return nil, fmt.Errorf("%w: the ballot: %v", receiptlite.ErrBad, err)
 	}
 	if code := election.Code(a.Receipt.Code); code != election.CodeOK {
-		return nil, fmt.Errorf("%w: the node recorded the ballot as rejected: %s", receiptlite.ErrBad, code)
+		return nil, &receiptlite.RejectedError{Code: code, Log: a.Receipt.Log, Proven: a.Receipt.Proven()}
 	}
 	bb := body.(*election.BallotBody)
 	voter := election.VoterPublicKey(env.Signer)
 	return &Answer{Receipt: &ReceiptInfo{Height: a.Receipt.Height, Index: a.Receipt.Index, Seq: bb.Seq, Election: bb.Election.String(),
-		Tracking: strings.ToLower(a.Receipt.TrackingCode), Validators: len(a.Trusted), Voter: voter.String()}}, nil
+		Tracking: strings.ToLower(a.Receipt.TrackingCode), Validators: len(a.Trusted), Voter: voter.String(), Accepted: a.Receipt.Proven()}}, nil
 }
 
 // errorCode names an error for the page, which words it for the voter.
 func errorCode(err error) string {
+	if _, ok := errors.AsType[*receiptlite.RejectedError](err); ok {
+		return "rejected_receipt"
+	}
 	for _, c := range []struct {
 		target error
 		code   string
@@ -438,6 +446,7 @@ func errorCode(err error) string {
 		{wallet.ErrInvalidChoice, "invalid_choice"},
 		{election.ErrInvalidKey, "invalid_key"},
 		{election.ErrInvalidManifest, "invalid_manifest"},
+		{receiptlite.ErrIncomplete, "incomplete_receipt"},
 		{receiptlite.ErrBad, "bad_receipt"},
 		{receiptlite.ErrGenesis, "genesis"},
 	} {

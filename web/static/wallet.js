@@ -55,6 +55,8 @@ const UI = {
     rejected: (name, num, sentence) => `The chain refused the ballot: ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `The ballot could not be sent: ${m}`,
     receiptOk: (h, seq, n) => `Checked by this browser: ballot ${seq} is in block ${h}, signed by more than 2/3 of the voting power of ${n} trusted validator(s).`,
+    accepted: (h) => `Accepted: block ${h}, signed likewise, records that the chain accepted the ballot (code 0). It counts unless a later ballot of yours replaces it, which no receipt can rule out.`,
+    inclusionOnly: 'This receipt proves that the ballot is in the block, not that the chain accepted it: it was made before receipts proved that.',
     counts: 'The node says it is the ballot that counts.', replaced: (s) => `The node says your later ballot ${s} replaced it: that one counts.`,
     receiptLine: (e, s, h) => `Election ${e}…, ballot ${s}, block ${h}`, receiptPending: (e, s) => `Election ${e}…, ballot ${s}, pending`,
     genesisChanged: (c, a, b) => `Do not vote through this node: its chain ${c} has the genesis fingerprint ${b}, but this browser knows chain ${c} with the fingerprint ${a}.`,
@@ -80,6 +82,7 @@ const UI = {
       invalid_key: 'This is not a voter key (evote-voter-secret:…), or the election’s key is not valid.',
       invalid_manifest: 'The node’s election does not match its id: the node is not to be trusted.',
       invalid_choice: 'The choices break the contest’s rules.', bad_receipt: 'The receipt does not check out.',
+      rejected_receipt: 'The chain refused this ballot in its block: it does not count.', incomplete_receipt: 'The proof that the ballot was accepted comes with the next block: check again in a moment.',
       locked: 'The wallet is locked.', no_election: 'Choose an election first.', unavailable: 'The wallet could not load.',
       genesis: 'The node’s chain is not the one this page’s address names.', failed: 'The operation failed.',
     },
@@ -141,6 +144,8 @@ const UI = {
     rejected: (name, num, sentence) => `La chaîne a refusé le bulletin : ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `Le bulletin n’a pas pu être envoyé : ${m}`,
     receiptOk: (h, seq, n) => `Vérifié par ce navigateur : le bulletin ${seq} est dans le bloc ${h}, signé par plus des 2/3 du pouvoir de vote de ${n} validateur(s) de confiance.`,
+    accepted: (h) => `Accepté : le bloc ${h}, signé de même, atteste que la chaîne a accepté le bulletin (code 0). Il compte, sauf si un bulletin que vous déposez plus tard le remplace, ce qu’aucun reçu ne peut exclure.`,
+    inclusionOnly: 'Ce reçu prouve que le bulletin est dans le bloc, pas que la chaîne l’a accepté : il date d’avant que les reçus le prouvent.',
     counts: 'Le nœud indique que c’est le bulletin qui compte.', replaced: (s) => `Le nœud indique que votre bulletin ${s}, plus récent, l’a remplacé : c’est lui qui compte.`,
     receiptLine: (e, s, h) => `Scrutin ${e}…, bulletin ${s}, bloc ${h}`, receiptPending: (e, s) => `Scrutin ${e}…, bulletin ${s}, en attente`,
     genesisChanged: (c, a, b) => `Ne votez pas par ce nœud : sa chaîne ${c} a l’empreinte de genèse ${b}, mais ce navigateur connaît la chaîne ${c} avec l’empreinte ${a}.`,
@@ -166,6 +171,7 @@ const UI = {
       invalid_key: 'Ce n’est pas une clé de votant (evote-voter-secret:…), ou la clé du scrutin n’est pas valide.',
       invalid_manifest: 'Le scrutin du nœud ne correspond pas à son identifiant : ne vous fiez pas au nœud.',
       invalid_choice: 'Les choix enfreignent les règles de la question.', bad_receipt: 'Le reçu ne se vérifie pas.',
+      rejected_receipt: 'La chaîne a refusé ce bulletin dans son bloc : il ne compte pas.', incomplete_receipt: 'La preuve que le bulletin a été accepté vient avec le bloc suivant : vérifiez de nouveau dans un instant.',
       locked: 'Le portefeuille est verrouillé.', no_election: 'Choisissez d’abord un scrutin.', unavailable: 'Le portefeuille n’a pas pu se charger.',
       genesis: 'La chaîne du nœud n’est pas celle que nomme l’adresse de cette page.', failed: 'L’opération a échoué.',
     },
@@ -227,6 +233,8 @@ const UI = {
     rejected: (name, num, sentence) => `Die Kette hat den Stimmzettel abgelehnt: ${name} (Code ${num}). ${sentence}`,
     sendFailed: (m) => `Der Stimmzettel konnte nicht gesendet werden: ${m}`,
     receiptOk: (h, seq, n) => `Von diesem Browser geprüft: Stimmzettel ${seq} ist in Block ${h}, signiert von mehr als 2/3 der Stimmkraft von ${n} vertrauten Validatoren.`,
+    accepted: (h) => `Angenommen: Block ${h}, ebenso signiert, belegt, dass die Kette den Stimmzettel angenommen hat (Code 0). Er zählt, sofern ihn nicht ein späterer Stimmzettel von Ihnen ersetzt, was kein Beleg ausschließen kann.`,
+    inclusionOnly: 'Dieser Beleg beweist, dass der Stimmzettel im Block ist, nicht dass die Kette ihn angenommen hat: er stammt aus der Zeit, bevor Belege das bewiesen.',
     counts: 'Laut Knoten ist es der Stimmzettel, der zählt.', replaced: (s) => `Laut Knoten hat Ihr späterer Stimmzettel ${s} ihn ersetzt: jener zählt.`,
     receiptLine: (e, s, h) => `Wahl ${e}…, Stimmzettel ${s}, Block ${h}`, receiptPending: (e, s) => `Wahl ${e}…, Stimmzettel ${s}, ausstehend`,
     genesisChanged: (c, a, b) => `Wählen Sie nicht über diesen Knoten: seine Kette ${c} hat den Genesis-Fingerabdruck ${b}, dieser Browser kennt die Kette ${c} aber mit dem Fingerabdruck ${a}.`,
@@ -252,6 +260,7 @@ const UI = {
       invalid_key: 'Das ist kein Wählerschlüssel (evote-voter-secret:…), oder der Schlüssel der Wahl ist ungültig.',
       invalid_manifest: 'Die Wahl des Knotens passt nicht zu ihrer Kennung: vertrauen Sie dem Knoten nicht.',
       invalid_choice: 'Die Auswahl verletzt die Regeln der Frage.', bad_receipt: 'Der Beleg besteht die Prüfung nicht.',
+      rejected_receipt: 'Die Kette hat diesen Stimmzettel in seinem Block abgelehnt: er zählt nicht.', incomplete_receipt: 'Der Beweis, dass der Stimmzettel angenommen wurde, kommt mit dem nächsten Block: prüfen Sie gleich noch einmal.',
       locked: 'Die Wallet ist gesperrt.', no_election: 'Wählen Sie zuerst eine Wahl.', unavailable: 'Die Wallet konnte nicht geladen werden.',
       genesis: 'Die Kette des Knotens ist nicht die, die die Adresse dieser Seite nennt.', failed: 'Der Vorgang ist fehlgeschlagen.',
     },
@@ -720,7 +729,7 @@ async function cast() {
   $('receipt-download').hidden = true;
   $('receipt-details').hidden = true;
   const file = {
-    version: 'evote/v1/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
+    version: 'evote/v2/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
     voter: state.keyPublic, key_name: state.key, seq: state.seq, tracking_code: a.tracking_code,
     cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null,
   };
@@ -755,7 +764,13 @@ async function cast() {
       setDownload($('receipt-download'), c.receipt.file, `${state.el.id.slice(0, 12)}-${a.tracking_code.slice(0, 16)}.json`, 'application/json');
       $('receipt-download').hidden = false;
       $('receipt-details').hidden = false;
-      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID));
+      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1));
+      state.seq++;
+    } else if (c.error === 'incomplete_receipt') {
+      // Committed; the next block, which proves the acceptance, did not
+      // come within the node's wait: completed when checked later.
+      await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
+      setCastStatus('pending', t('pending'));
       state.seq++;
     } else {
       await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
@@ -815,7 +830,8 @@ async function checkBallot(ev, kept) {
     try { file = JSON.parse(kept || await f.text()); } catch { file = null; }
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
     node = nodeOf(file.node);
-    const wasPending = !file.receipt;
+    // A receipt of version 2 without its result part is completed too.
+    const wasPending = !file.receipt || (file.version === 'evote/v2/wallet-receipt' && !file.receipt.result);
     if (wasPending) {
       try {
         const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node);
@@ -838,7 +854,8 @@ async function checkBallot(ev, kept) {
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
   }
-  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators))];
+  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators)),
+    el('p', { id: 'check-accepted' }, info.accepted ? t('accepted', info.height + 1) : t('inclusionOnly'))];
   let vs = { ok: false };
   try { vs = await api('/api/v1/elections/' + info.election + '/voters/' + encodeURIComponent(info.voter), undefined, node); } catch { /* the receipt stands */ }
   if (vs.ok && vs.body.tx_hash === info.tracking_code) lines.push(el('p', {}, t('counts')));

@@ -87,7 +87,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		if err := receiptfile.CheckNodeAnchor(ctx, client, node, r, trusted, anchor); err != nil {
 			return err
 		}
-		if r.Receipt == nil {
+		if r.Receipt == nil || (r.Version == receiptfile.Tag && !r.ProvesAcceptance()) {
 			if err := receiptfile.Complete(ctx, client, node, r, trusted); err != nil {
 				return err
 			}
@@ -106,6 +106,12 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 	fmt.Fprintf(out, "  election %s, chain %s\n", r.Election, r.ChainID)
 	fmt.Fprintf(out, "  ok offline: in block %d (index %d), whose commit is signed by more than 2/3 of the voting power of %s (%d)\n",
 		r.Receipt.Height, r.Receipt.Index, anchor, trusted.Size())
+	if r.ProvesAcceptance() {
+		fmt.Fprintf(out, "  accepted: block %d, signed likewise, commits the ballot's result: code 0 (ok)\n", r.Receipt.Height+1)
+		fmt.Fprintf(out, "  it counts unless a later ballot of the voter replaces it (a revote), which no receipt can rule out: --node checks it\n")
+	} else {
+		fmt.Fprintf(out, "  not proven: this receipt (%s) proves that the ballot is in the block, not that it was accepted (code 0 is the node's word)\n", r.Version)
+	}
 	if client == nil {
 		return nil
 	}

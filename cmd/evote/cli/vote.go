@@ -324,7 +324,15 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 		return errors.New("the node answered without a receipt")
 	}
 	wr.Receipt = ans.Receipt
-	if _, err := wr.CheckOffline(s.set); err != nil {
+	if _, err := wr.CheckOffline(s.set); errors.Is(err, receiptfile.ErrIncomplete) {
+		// Committed, but the next block, which proves the result, did not
+		// come within the node's wait.
+		if err := receiptfile.Write(path, wr); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Ballot committed in block %d; the proof of its acceptance comes with the next block.\n  tracking code  %s\n  receipt        %s (pending: evote receipt check %s --node %s)\n", ans.Height, wr.TrackingCode, path, path, s.cfg.Node)
+		return nil
+	} else if err != nil {
 		// Keep what the node gave, for the record, but say it is bad.
 		receiptfile.Write(path, wr)
 		return &exitError{code: exitCheckFailed, err: fmt.Errorf("the node's receipt for ballot %s (kept in %s): %w", wr.TrackingCode, path, err)}
@@ -335,6 +343,6 @@ func (s *voteSession) cast(ctx context.Context, choices [][]uint64, seq uint64) 
 	fmt.Fprintf(out, "Ballot cast: committed in block %d of chain %s.\n", ans.Height, s.el.ChainID)
 	fmt.Fprintf(out, "  tracking code  %s\n", wr.TrackingCode)
 	fmt.Fprintf(out, "  receipt        %s\n", path)
-	fmt.Fprintf(out, "  checked: in block %d, signed by more than 2/3 of the voting power of %d validator(s)\n", ans.Height, s.set.Size())
+	fmt.Fprintf(out, "  checked: in block %d, signed by more than 2/3 of the voting power of %d validator(s); accepted (code 0, committed in block %d)\n", ans.Height, s.set.Size(), ans.Height+1)
 	return nil
 }
