@@ -53,7 +53,8 @@ type Node struct {
 	cmt  *nm.Node
 	rpc  *local.Local
 
-	proofs blockProofCache // receipts' per-block material, built once per height
+	proofs  blockProofCache // receipts' per-block material, built once per height
+	pending pendingSet      // the mempool by hash, for Pending
 
 	stopOnce sync.Once
 	// stopRetries ends retryLoop (retry.go).
