@@ -369,7 +369,7 @@ const (
 // chain.VerifyReceipt checks the whole offline.
 type Receipt struct {
 	// State is ReceiptCommitted (code 0) or ReceiptRefused.
-	State        string          `json:"state"`
+	State        string          `json:"state,omitempty"`
 	ChainID      string          `json:"chain_id"`
 	TrackingCode TxHash          `json:"tracking_code"`
 	Height       int64           `json:"height"`
