@@ -206,15 +206,24 @@ func (c *Client) Record(ctx context.Context, id election.ID) (io.ReadCloser, err
 }
 
 // Receipt is GET /api/v1/receipts/{code}: a committed transaction's
-// receipt, waiting up to wait for its commit (ErrNotFound if the node does
-// not know it).
+// receipt, waiting up to wait for its commit. A transaction the node holds
+// in its mempool but has not committed within the wait is an error that
+// matches ErrPending; one the node does not know at all (never committed
+// there, not in its mempool: lost with the mempool of a node that
+// restarted, or never submitted there) matches ErrNotFound, and its client
+// must submit it again.
 func (c *Client) Receipt(ctx context.Context, code TxHash, wait time.Duration) (*Receipt, error) {
 	path := "/api/v1/receipts/" + code.String()
 	if wait > 0 {
 		path += "?wait=" + wait.String()
 	}
 	var r Receipt
-	if err := c.get(ctx, path, &r); err != nil {
+	status, err := c.do(ctx, http.MethodGet, path, "", nil, &r)
+	if err == nil && status != http.StatusOK {
+		return nil, &Error{Method: http.MethodGet, Path: path, Status: status,
+			Body: ErrorBody{Error: "admitted to the node's mempool, not yet committed", TrackingCode: &code, State: ReceiptPending}}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -298,10 +307,12 @@ type Committed struct {
 // Commit submits tx, waits for its commit and returns the block it is in.
 // A refusal is a *RefusedError. A transaction the node already holds (a
 // resubmission after a restart), or whose commit takes longer than the
-// node waits, is followed through its receipt; a busy node is asked again
-// each second, up to 30 times.
+// node waits, is followed through its receipt, and submitted again if the
+// node loses it (a restart empties the mempool); a busy node is asked
+// again each second, up to 30 times.
 func (c *Client) Commit(ctx context.Context, tx []byte) (*Committed, error) {
-	for attempt := 0; ; attempt++ {
+	busy, lost := 0, 0
+	for {
 		a, err := c.Submit(ctx, tx, SubmitOptions{Wait: true, NoReceipt: true})
 		if err == nil {
 			return &Committed{Height: a.Height, TrackingCode: a.TrackingCode}, nil
@@ -316,12 +327,17 @@ func (c *Client) Commit(ctx context.Context, tx []byte) (*Committed, error) {
 				return nil, fmt.Errorf("%w (and no tracking code)", err)
 			}
 			com, err := c.awaitCommit(ctx, *e.Body.TrackingCode)
+			if errors.Is(err, ErrNotFound) && lost < 3 {
+				lost++
+				continue // the node lost it: submit the same bytes again
+			}
 			if com != nil {
 				com.Again = e.Status == http.StatusConflict
 			}
 			return com, err
 		case http.StatusServiceUnavailable:
-			if attempt < 30 {
+			if busy < 30 {
+				busy++
 				if err := sleep(ctx, time.Second); err != nil {
 					return nil, err
 				}
@@ -333,7 +349,8 @@ func (c *Client) Commit(ctx context.Context, tx []byte) (*Committed, error) {
 }
 
 // awaitCommit waits (up to 5 minutes) for the receipt of a transaction the
-// node holds.
+// node holds; an error matching ErrNotFound means the node no longer
+// knows it.
 func (c *Client) awaitCommit(ctx context.Context, code TxHash) (*Committed, error) {
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
@@ -342,16 +359,24 @@ func (c *Client) awaitCommit(ctx context.Context, code TxHash) (*Committed, erro
 			Code   CodeNum `json:"code"`
 			Log    string  `json:"log"`
 		}
-		err := c.get(ctx, "/api/v1/receipts/"+code.String()+"?wait=30s", &rec)
-		if err == nil {
+		path := "/api/v1/receipts/" + code.String() + "?wait=30s"
+		status, err := c.do(ctx, http.MethodGet, path, "", nil, &rec)
+		if err == nil && status == http.StatusOK {
 			if rec.Code.Code() != election.CodeOK {
 				return nil, &RefusedError{Code: rec.Code.Code(), Message: rec.Log, Height: rec.Height, TrackingCode: code}
 			}
 			return &Committed{Height: rec.Height, TrackingCode: code}, nil
 		}
 		var e *Error
-		if !errors.As(err, &e) || (e.Status != http.StatusGatewayTimeout && e.Status != http.StatusNotFound) || time.Now().After(deadline) {
+		switch {
+		case err == nil: // 202: still in the mempool
+		case errors.As(err, &e) && e.Status == http.StatusNotFound:
 			return nil, fmt.Errorf("waiting for the commit of %v: %w", code, err)
+		case !errors.As(err, &e) || e.Status != http.StatusGatewayTimeout:
+			return nil, fmt.Errorf("waiting for the commit of %v: %w", code, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("waiting for the commit of %v: not committed within 5 minutes", code)
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
 			return nil, err

@@ -13,6 +13,11 @@ import (
 // election, voter, receipt or result (yet).
 var ErrNotFound = errors.New("api: not found")
 
+// ErrPending matches (errors.Is) the *Error of status 202 that GET
+// /api/v1/receipts/{code} answers for a transaction in the node's mempool:
+// admitted, not yet committed.
+var ErrPending = errors.New("api: admitted, not yet committed")
+
 // ErrRefused matches (errors.Is) every *RefusedError.
 var ErrRefused = errors.New("api: transaction refused")
 
@@ -29,9 +34,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %s: %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Body.Error)
 }
 
-// Is reports whether target is ErrNotFound and the status is 404.
+// Is reports whether target is ErrNotFound and the status is 404, or
+// ErrPending and the status is 202.
 func (e *Error) Is(target error) bool {
-	return target == ErrNotFound && e.Status == http.StatusNotFound
+	return (target == ErrNotFound && e.Status == http.StatusNotFound) ||
+		(target == ErrPending && e.Status == http.StatusAccepted)
 }
 
 // Transient reports whether the node may answer otherwise later: 5xx

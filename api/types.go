@@ -345,7 +345,22 @@ type ErrorBody struct {
 	CodeName string   `json:"code_name,omitempty"`
 	// TrackingCode is set when the error concerns a transaction.
 	TrackingCode *TxHash `json:"tracking_code,omitempty"`
+	// State is set by GET /api/v1/receipts/{code} when the transaction is
+	// not committed: ReceiptPending or ReceiptUnknown.
+	State string `json:"state,omitempty"`
 }
+
+// What GET /api/v1/receipts/{code} says of a transaction (docs/api.md):
+// committed and accepted (200, the receipt), committed and refused by the
+// state machine (200, the receipt with its code), in this node's mempool
+// (202), or unknown to this node (404): never committed here and not in
+// its mempool, for example lost with the mempool of a node that restarted.
+const (
+	ReceiptCommitted = "committed"
+	ReceiptRefused   = "refused"
+	ReceiptPending   = "pending"
+	ReceiptUnknown   = "unknown"
+)
 
 // Receipt is GET /api/v1/receipts/{code}: proof that a transaction is in
 // a committed block. The CometBFT parts (the Merkle proof of the
@@ -356,6 +371,8 @@ type ErrorBody struct {
 // Result, ResultProof), which proves the result code
 // (docs/spec/wallet-receipt.md).
 type Receipt struct {
+	// State is ReceiptCommitted (code 0) or ReceiptRefused.
+	State        string          `json:"state,omitempty"`
 	ChainID      string          `json:"chain_id"`
 	TrackingCode TxHash          `json:"tracking_code"`
 	Height       int64           `json:"height"`

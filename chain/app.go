@@ -11,6 +11,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/election"
@@ -62,7 +63,9 @@ type App struct {
 	stagedTime time.Time
 	closed     bool
 
-	afterCommit func(height int64) // tests: called after each durable Commit
+	afterCommit func(height int64)                        // tests: called after each durable Commit
+	proposer    func(height int64, txs [][]byte) [][]byte // tests: Options.Proposer
+	logger      cmtlog.Logger                             // nil: silent
 	// fault, if set, learns that FinalizeBlock or Commit failed: the node
 	// halts (halt.go).
 	fault func(height int64, err error)
@@ -278,9 +281,12 @@ func checkTxResponse(res election.Result) *abci.ResponseCheckTx {
 }
 
 // PrepareProposal keeps the mempool's order and drops empty and repeated
-// transactions, those whose cached Precheck verdict is a rejection, and
-// those that do not fit in MaxTxBytes.
-func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+// transactions, those whose cached Precheck verdict is a rejection, those
+// that Check refuses against the committed state (a transaction the
+// mempool has not rechecked yet since the last block), and those that do
+// not fit in MaxTxBytes. What it proposes passes ProcessProposal's rule on
+// every honest validator.
+func (a *App) PrepareProposal(ctx context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	out := make([][]byte, 0, len(req.Txs))
 	seen := make(map[TxHash]bool, len(req.Txs))
 	var size int64
@@ -303,26 +309,107 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 		size += n
 		out = append(out, tx)
 	}
+	if m, _ := a.current(); m != nil && len(out) > 0 {
+		if bad, err := a.admissible(ctx, m, out, hashes(out)); err == nil {
+			kept := out[:0]
+			for i, tx := range out {
+				if bad[i] == nil {
+					kept = append(kept, tx)
+				}
+			}
+			out = kept
+		}
+		// A store failure: propose as the mempool has it; the other
+		// validators judge the proposal by the rule all the same.
+	}
+	if a.proposer != nil {
+		out = a.proposer(req.Height, out)
+	}
 	return &abci.ResponsePrepareProposal{Txs: out}, nil
 }
 
-// ProcessProposal rejects a malformed proposal: one holding an empty
-// transaction or the same transaction twice, which a correct proposer
-// never makes. A proposal is not rejected for holding invalid
-// transactions: they are executed and recorded with their rejection code.
-// The cache misses are prechecked here, in parallel, so FinalizeBlock finds
-// their verdicts in the cache.
-func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+// ProcessProposal rejects a proposal that no honest validator makes: one
+// holding an empty transaction or the same transaction twice, or a
+// transaction that Check refuses against the committed state the block
+// builds on. An honest proposer's transactions all passed Check against
+// that state (its mempool rechecks them after each block, and
+// PrepareProposal checks again), and every honest validator judges alike,
+// since they hold the same committed state and Check is deterministic. So
+// a validator that proposes a ballot with a bad proof, from a voter not on
+// the roll, or after the close, has its proposal refused, and the round
+// passes to the next proposer: nothing it made up is ever committed. A
+// transaction that passed Check may still be refused in its block because
+// of an earlier one in the same block (a second ballot of one voter, a
+// ballot after a closing in the same block): it is executed and recorded
+// with its rejection code. The cache misses are prechecked here, in
+// parallel, so FinalizeBlock finds their verdicts in the cache.
+func (a *App) ProcessProposal(ctx context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	reject := &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}
 	hs := hashes(req.Txs)
 	if err := wellFormed(req.Txs, hs); err != nil {
-		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
+		return reject, nil
 	}
-	if m, _ := a.current(); m != nil {
-		// A store failure here only leaves verdicts uncached: FinalizeBlock
-		// computes them again, and fails if the store still does.
-		a.prechecks(m, req.Txs, hs)
+	m, _ := a.current()
+	if m == nil || len(req.Txs) == 0 {
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 	}
-	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+	bad, err := a.admissible(ctx, m, req.Txs, hs)
+	if err != nil {
+		// The store failed: this node cannot judge, and says no rather
+		// than vote for what it did not check.
+		return reject, nil
+	}
+	status := abci.ResponseProcessProposal_ACCEPT
+	for i, res := range bad {
+		if res != nil {
+			a.logRejectedProposal(req.Height, req.ProposerAddress, i, hs[i], *res)
+			status = abci.ResponseProcessProposal_REJECT
+		}
+	}
+	return &abci.ResponseProcessProposal{Status: status}, nil
+}
+
+// logRejectedProposal says which transaction made this node refuse a
+// proposal, and whose: an operator sees a misbehaving validator by it.
+func (a *App) logRejectedProposal(height int64, proposer []byte, i int, h TxHash, res election.Result) {
+	if a.logger == nil {
+		return
+	}
+	a.logger.Error("refused a proposal holding a transaction that Check refuses: the proposer is faulty or dishonest",
+		"height", height, "proposer", fmt.Sprintf("%X", proposer), "tx", i, "hash", fmt.Sprintf("%x", h[:]), "code", res.Code.String(), "log", res.Log)
+}
+
+// admissible judges each transaction of a proposal as CheckTx would on the
+// committed state: Precheck (cached, the misses in parallel) and Check.
+// bad[i] is the rejection of transaction i, nil if it is admissible. An
+// error is a store failure.
+func (a *App) admissible(ctx context.Context, m StateMachine, txs [][]byte, hs []TxHash) ([]*election.Result, error) {
+	verdicts, err := a.prechecks(m, txs, hs)
+	if err != nil {
+		return nil, err
+	}
+	bad := make([]*election.Result, len(txs))
+	_, chainID := a.current()
+	err = a.store.View(ctx, func(meta Meta, st election.ReadStore) error {
+		b := election.Block{ChainID: chainID, Height: meta.Height + 1, Time: meta.Time}
+		for i, tx := range txs {
+			res := verdicts[i]
+			if res.OK() {
+				var err error
+				if res, err = m.Check(st, b, tx, true); err != nil {
+					return err
+				}
+			}
+			if !res.OK() {
+				bad[i] = &res
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bad, nil
 }
 
 // errMalformed is why ProcessProposal rejects a proposal.

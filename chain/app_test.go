@@ -137,14 +137,19 @@ func TestAppLifecycle(t *testing.T) {
 		}
 	}
 
-	// ProcessProposal rejects only malformed blocks.
+	// ProcessProposal rejects malformed blocks, and blocks holding a
+	// transaction that Check refuses on the committed state: no honest
+	// proposer makes one.
 	for _, tc := range []struct {
 		name string
 		txs  [][]byte
 		want abci.ResponseProcessProposal_ProposalStatus
 	}{
 		{"valid", [][]byte{good}, abci.ResponseProcessProposal_ACCEPT},
-		{"invalid transactions", [][]byte{good, forged, []byte("short")}, abci.ResponseProcessProposal_ACCEPT},
+		{"invalid transactions", [][]byte{good, forged, []byte("short")}, abci.ResponseProcessProposal_REJECT},
+		{"a forged transaction last", [][]byte{good, forged}, abci.ResponseProcessProposal_REJECT},
+		{"a forged transaction first", [][]byte{forged, good}, abci.ResponseProcessProposal_REJECT},
+		{"a transaction Deliver refuses, Check admits", [][]byte{good, failTx(alice, "1")}, abci.ResponseProcessProposal_ACCEPT},
 		{"empty transaction", [][]byte{good, {}}, abci.ResponseProcessProposal_REJECT},
 		{"repeated transaction", [][]byte{good, forged, good}, abci.ResponseProcessProposal_REJECT},
 	} {

@@ -52,6 +52,11 @@ type Options struct {
 	// write (a full disk: an error wrapping syscall.ENOSPC).
 	StoreWriteFault func(height int64) error
 
+	// Proposer, when set, rewrites this node's block proposals after the
+	// app made them: a test option that makes the validator misbehave (a
+	// byzantine proposer). Never set in the binary.
+	Proposer func(height int64, txs [][]byte) [][]byte
+
 	afterCommit func(height int64) // tests: called after each durable Commit
 }
 
@@ -64,7 +69,8 @@ type Node struct {
 	cmt  *nm.Node
 	rpc  *local.Local
 
-	proofs blockProofCache // receipts' per-block material, built once per height
+	proofs  blockProofCache // receipts' per-block material, built once per height
+	pending pendingSet      // the mempool by hash, for Pending
 
 	halts     *halts // halt.go
 	maxBehind int64
@@ -94,6 +100,7 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 		return nil, fmt.Errorf("chain: configuration of %s: %w", conf.RootDir, err)
 	}
 	home := conf.RootDir
+	conf.Consensus.PeerQueryMaj23SleepDuration = min(conf.Consensus.PeerQueryMaj23SleepDuration, maj23Sleep)
 	logger, err := newLogger(opts.LogOutput, opts.LogLevel)
 	if err != nil {
 		return nil, err
@@ -120,6 +127,8 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	app.afterCommit = opts.afterCommit
 	app.fault = hs.appFault
 	store.writeFault = opts.StoreWriteFault
+	app.proposer = opts.Proposer
+	app.logger = logger.With("module", "evote")
 	cmt, err := nm.NewNode(conf, pv, nodeKey,
 		clientCreator{app},
 		nm.DefaultGenesisDocProviderFunc(conf),
@@ -179,6 +188,7 @@ func (n *Node) Stop() error {
 		}
 		var err error
 		if n.cmt.IsRunning() {
+			n.stopPeers()
 			err = n.cmt.Stop()
 			n.cmt.Wait()
 		} else {
@@ -187,6 +197,32 @@ func (n *Node) Stop() error {
 		n.stopErr = errors.Join(err, n.app.Close())
 	})
 	return n.stopErr
+}
+
+// The consensus reactor's routine that queries a peer's majorities sleeps
+// up to three times maj23Sleep between two looks at whether the peer still
+// runs (CometBFT's default is 2 s each; NewNode lowers it to this). Stop
+// waits peersGone, once the peers are stopped, before CometBFT closes its
+// databases: longer than those three sleeps.
+const (
+	maj23Sleep = 100 * time.Millisecond
+	peersGone  = 5 * maj23Sleep
+)
+
+// stopPeers stops the p2p switch (its reactors and every peer) and waits
+// peersGone. CometBFT's own stop closes the block store right after the
+// switch, while a routine serving a peer that catches up may be between
+// its look at the peer and its read of a commit: that read of a closed
+// database panics, and the panic ends the process (in a test, every node
+// in it). The switch stopped first, those routines see it and return.
+func (n *Node) stopPeers() {
+	sw := n.cmt.Switch()
+	if sw == nil || !sw.IsRunning() {
+		return
+	}
+	if err := sw.Stop(); err == nil {
+		time.Sleep(peersGone)
+	}
 }
 
 // Home is the node's home directory.

@@ -2,7 +2,9 @@ package test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -418,12 +420,12 @@ func TestVote(t *testing.T) {
 	})
 
 	t.Run("commit not within the wait", func(t *testing.T) {
-		// A node whose wait for the commit ends first (here: a proxy that
-		// asks the real node to wait 1ns): the ballot is admitted, the
-		// receipt is kept as pending and completed later.
+		// A node whose every wait ends first (here: a proxy that asks the
+		// real node to wait 1ns): the ballot is admitted, answered 504,
+		// and vote follows it through its receipt until it is committed.
 		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
-			if q.Get("wait") == "commit" {
+			if q.Get("wait") != "" {
 				q.Set("wait", "1ns")
 			}
 			req, _ := http.NewRequest(r.Method, vn.url+r.URL.Path+"?"+q.Encode(), r.Body)
@@ -439,10 +441,53 @@ func TestVote(t *testing.T) {
 		}))
 		defer slow.Close()
 		code, out, errs := voter.runIn(t, "", "vote", "--node", slow.URL, "--key", "carol", "--choice", "1=2", "--choice", "2=3")
-		wantRun(t, code, out, errs, 0, "Ballot admitted but not committed within the node's wait", "pending")
+		wantRun(t, code, out, errs, 0, "Ballot cast: committed in block")
+		vs := vn.voterStatus(t, carol)
+		if hashText(vs.TxHash) != field(t, out, "tracking code") {
+			t.Fatalf("the node counts %+v", vs)
+		}
+	})
+
+	t.Run("a pending ballot the node never got", func(t *testing.T) {
+		// A node that says it admitted the ballot and drops it: the pending
+		// receipt holds the signed ballot, and checking it on a node that
+		// does not know it submits it again.
+		drop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				raw, _ := io.ReadAll(r.Body)
+				sum := sha256.Sum256(raw)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusAccepted)
+				json.NewEncoder(w).Encode(map[string]any{"tracking_code": hex.EncodeToString(sum[:]), "code": 0, "code_name": "ok", "committed": false})
+				return
+			}
+			req, _ := http.NewRequest(r.Method, vn.url+r.URL.String(), nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+		}))
+		defer drop.Close()
+		code, out, errs := voter.runIn(t, "", "vote", "--node", drop.URL, "--key", "carol", "--choice", "1=1", "--choice", "2=1", "--no-wait")
+		wantRun(t, code, out, errs, 0, "Ballot submitted (not waiting for its commit)")
+		lost := field(t, out, "tracking code")
 		rpath := field(t, out, "receipt")
+		if vn.onChain(t, lost) {
+			t.Fatal("the dropped ballot is on the chain")
+		}
 		code, out, errs = voter.runIn(t, "", "receipt", "check", rpath, "--node", vn.url)
 		wantRun(t, code, out, errs, 0, "the pending receipt is now complete", "it is the voter's ballot that counts")
+		if !vn.onChain(t, lost) {
+			t.Fatal("the ballot submitted again is not on the chain")
+		}
+		r, err := receiptfile.Read(rpath)
+		if err != nil || r.Receipt == nil || len(r.Ballot) != 0 {
+			t.Fatalf("the completed receipt file: %+v, %v", r, err)
+		}
 	})
 
 	t.Run("a spoiled ballot that is cast", func(t *testing.T) {

@@ -112,7 +112,11 @@ func apiReceipt(r *chain.Receipt) (*api.Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &api.Receipt{ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
+	state := api.ReceiptCommitted
+	if r.Code != election.CodeOK {
+		state = api.ReceiptRefused
+	}
+	out := &api.Receipt{State: state, ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
 		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet,
 		NextHeader: p.NextHeader, NextCommit: p.NextCommit, Result: r.Result, ResultProof: p.ResultProof}
 	if err := out.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {

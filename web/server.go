@@ -560,8 +560,23 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the node has halted (%s: %s); ask another node", h.Cause, h.Reason), nil)
 			return
 		}
+		if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+			err = chain.ErrNotFound // answered below: pending or unknown
+		}
 		if err == nil && rec.Code == election.CodeOK {
 			rec = s.node.WaitForResult(ctx, rec)
+		}
+	}
+	if errors.Is(err, chain.ErrNotFound) {
+		code := api.TxHash(hash)
+		if s.node.Pending(hash) {
+			writeError(w, http.StatusAccepted, "admitted to this node's mempool, not yet committed", &api.ErrorBody{TrackingCode: &code, State: api.ReceiptPending})
+			return
+		}
+		// Committed between the two looks, or unknown.
+		if rec, err = s.node.Receipt(r.Context(), hash); errors.Is(err, chain.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "this node knows no such transaction: it is not committed, nor in its mempool; submit it again", &api.ErrorBody{TrackingCode: &code, State: api.ReceiptUnknown})
+			return
 		}
 	}
 	reply(s, w, r, rec, err, apiReceipt)

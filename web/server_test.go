@@ -939,7 +939,13 @@ func testRequestErrors(t *testing.T, tn *testNode) {
 
 	t.Run("wait for an unknown receipt", func(t *testing.T) {
 		start := time.Now()
-		r := tn.wantStatus(t, "/api/v1/receipts/"+strings.Repeat("cd", 32)+"?wait=1s", http.StatusGatewayTimeout)
+		// After the wait, what the node knows: neither committed nor in
+		// its mempool.
+		r := tn.wantStatus(t, "/api/v1/receipts/"+strings.Repeat("cd", 32)+"?wait=1s", http.StatusNotFound)
+		var e api.ErrorBody
+		if err := json.Unmarshal(r.body, &e); err != nil || e.State != api.ReceiptUnknown || e.TrackingCode == nil {
+			t.Errorf("the answer: %s (%v)", r.body, err)
+		}
 		if d := time.Since(start); d < time.Second || d > 10*time.Second {
 			t.Errorf("answered after %v, want about 1s: %s", d, r.body)
 		}

@@ -77,6 +77,7 @@ var keyboardTemplate = strings.Replace(walletTemplate, `  - type: approval
 // on it whose roll and opening the test drives.
 type walletNode struct {
 	tn  *testNode
+	srv *httptest.Server // the node's HTTP front, which the pages call
 	url string
 	api *api.Client
 	e   *harness.Election
@@ -116,7 +117,7 @@ func startWalletNodeWith(t testing.TB, template, chainID string, cfg Config) *wa
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.url, w.api, w.e = srv.URL, c, e
+	w.srv, w.url, w.api, w.e = srv, srv.URL, c, e
 	return w
 }
 

@@ -85,6 +85,10 @@ type File struct {
 	CastAt       time.Time             `json:"cast_at"`
 	Validators   []api.Validator       `json:"trusted_validators"`
 	Receipt      *api.Receipt          `json:"receipt"`
+	// Ballot is the signed ballot transaction while the receipt is
+	// pending, so that it can be submitted again; dropped once the receipt
+	// is complete (its proof holds the same bytes).
+	Ballot []byte `json:"ballot,omitempty"`
 }
 
 // Bad is an ErrBad with a message.

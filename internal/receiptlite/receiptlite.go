@@ -51,6 +51,7 @@ type Validator struct {
 // Receipt is api.Receipt: proof that a transaction is in a committed
 // block, its CometBFT parts in CometBFT's JSON.
 type Receipt struct {
+	State        string          `json:"state,omitempty"` // committed or refused (api.Receipt)
 	ChainID      string          `json:"chain_id"`
 	TrackingCode string          `json:"tracking_code"` // hex SHA-256 of the transaction
 	Height       int64           `json:"height"`
@@ -541,6 +542,7 @@ type File struct {
 	CastAt       time.Time             `json:"cast_at"`
 	Validators   []Validator           `json:"trusted_validators"`
 	Receipt      *Receipt              `json:"receipt"`
+	Ballot       []byte                `json:"ballot,omitempty"` // the signed ballot, while pending
 }
 
 // Parse decodes a receipt file as receiptfile.Parse does.

@@ -54,6 +54,10 @@ const UI = {
     pending: 'The ballot was admitted but not committed in time. Check it later under Your receipts.',
     rejected: (name, num, sentence) => `The chain refused the ballot: ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `The ballot could not be sent: ${m}`,
+    tryingNext: (a, m, b) => `Node ${a} failed (${m}); sending the same ballot to node ${b}…`,
+    castThrough: (o) => `It went through polling node ${o}, as the node you chose failed.`,
+    notConfirmed: (m) => `Your ballot is NOT confirmed: no polling node committed it (${m}). The signed ballot is kept in this browser: under Your receipts, Check sends it again.`,
+    lostBallot: 'The node admitted the ballot, then lost it.',
     receiptOk: (h, seq, n) => `Checked by this browser: ballot ${seq} is in block ${h}, signed by more than 2/3 of the voting power of ${n} trusted validator(s).`,
     accepted: (h) => `Accepted: block ${h}, signed likewise, records that the chain accepted the ballot (code 0). It counts unless a later ballot of yours replaces it, which no receipt can rule out.`,
     inclusionOnly: 'This receipt proves that the ballot is in the block, not that the chain accepted it: it was made before receipts proved that.',
@@ -143,6 +147,10 @@ const UI = {
     pending: 'Le bulletin a été admis mais pas encore inscrit dans un bloc. Vérifiez-le plus tard sous Vos reçus.',
     rejected: (name, num, sentence) => `La chaîne a refusé le bulletin : ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `Le bulletin n’a pas pu être envoyé : ${m}`,
+    tryingNext: (a, m, b) => `Le nœud ${a} a échoué (${m}) ; envoi du même bulletin au nœud ${b}…`,
+    castThrough: (o) => `Il est passé par le nœud de vote ${o}, car le nœud choisi a échoué.`,
+    notConfirmed: (m) => `Votre bulletin n’est PAS confirmé : aucun nœud de vote ne l’a inscrit (${m}). Le bulletin signé est gardé dans ce navigateur : sous Vos reçus, Vérifier l’envoie de nouveau.`,
+    lostBallot: 'Le nœud a admis le bulletin, puis l’a perdu.',
     receiptOk: (h, seq, n) => `Vérifié par ce navigateur : le bulletin ${seq} est dans le bloc ${h}, signé par plus des 2/3 du pouvoir de vote de ${n} validateur(s) de confiance.`,
     accepted: (h) => `Accepté : le bloc ${h}, signé de même, atteste que la chaîne a accepté le bulletin (code 0). Il compte, sauf si un bulletin que vous déposez plus tard le remplace, ce qu’aucun reçu ne peut exclure.`,
     inclusionOnly: 'Ce reçu prouve que le bulletin est dans le bloc, pas que la chaîne l’a accepté : il date d’avant que les reçus le prouvent.',
@@ -232,6 +240,10 @@ const UI = {
     pending: 'Der Stimmzettel wurde angenommen, aber noch nicht in einen Block aufgenommen. Prüfen Sie ihn später unter Ihre Belege.',
     rejected: (name, num, sentence) => `Die Kette hat den Stimmzettel abgelehnt: ${name} (Code ${num}). ${sentence}`,
     sendFailed: (m) => `Der Stimmzettel konnte nicht gesendet werden: ${m}`,
+    tryingNext: (a, m, b) => `Knoten ${a} ist ausgefallen (${m}); derselbe Stimmzettel geht an Knoten ${b}…`,
+    castThrough: (o) => `Er ging über den Wahlknoten ${o}, da der gewählte Knoten ausgefallen ist.`,
+    notConfirmed: (m) => `Ihr Stimmzettel ist NICHT bestätigt: kein Wahlknoten hat ihn aufgenommen (${m}). Der signierte Stimmzettel bleibt in diesem Browser: unter Ihre Belege sendet Prüfen ihn erneut.`,
+    lostBallot: 'Der Knoten hat den Stimmzettel angenommen und dann verloren.',
     receiptOk: (h, seq, n) => `Von diesem Browser geprüft: Stimmzettel ${seq} ist in Block ${h}, signiert von mehr als 2/3 der Stimmkraft von ${n} vertrauten Validatoren.`,
     accepted: (h) => `Angenommen: Block ${h}, ebenso signiert, belegt, dass die Kette den Stimmzettel angenommen hat (Code 0). Er zählt, sofern ihn nicht ein späterer Stimmzettel von Ihnen ersetzt, was kein Beleg ausschließen kann.`,
     inclusionOnly: 'Dieser Beleg beweist, dass der Stimmzettel im Block ist, nicht dass die Kette ihn angenommen hat: er stammt aus der Zeit, bevor Belege das bewiesen.',
@@ -720,6 +732,74 @@ function setCastStatus(kind, msg) {
   s.setAttribute('role', kind === 'failed' ? 'alert' : 'status');
   s.textContent = msg;
 }
+// ---- submitting, from node to node ----
+// A ballot is kept, signed, in the pending receipt before it is sent, and
+// sent until a node gives its receipt: the same bytes go to the next node
+// when one fails (no answer, 5xx, halted), loses the ballot it admitted, or
+// keeps it pending over NODE_WAIT. The chain counts the bytes once. The
+// nodes: the chosen one, then the page's own and its peers; a node other
+// than the chosen one must show this chain's anchored genesis.
+const NODE_WAIT = 60000, PATIENCE = 180000;
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+function castNodes(first) { return [first, ...['', ...state.peers].filter((n) => n !== first)]; }
+// castOn: one node's turn. {receipt} | {refused: {code, code_name, error}} | {failed: message}.
+async function castOn(node, tx, code, until) {
+  const failedBy = (err) => ({ failed: String((err && err.message) || err) });
+  for (let lost = 0; ; lost++) {
+    let r;
+    try {
+      r = await api('/api/v1/transactions?wait=30s', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: b64ToBytes(tx) }, node);
+    } catch (err) { return failedBy(err); }
+    const b = r.body || {};
+    if (r.status === 200 && b.committed && b.receipt && !b.code) return { receipt: b.receipt };
+    if (r.status === 422 && b.code_name === 'duplicate') {
+      // These bytes were accepted before: their receipt is the answer.
+      try {
+        const g = await api('/api/v1/receipts/' + code, undefined, node);
+        if (g.status === 200) return g.body.code ? { refused: { code: g.body.code, error: g.body.log } } : { receipt: g.body };
+      } catch (err) { return failedBy(err); }
+      return { failed: 'duplicate, then no receipt' };
+    }
+    if (r.status === 422 || (b.committed && b.code)) return { refused: b };
+    if (r.status >= 500 && r.status !== 504) return { failed: b.error || 'HTTP ' + r.status };
+    if (r.status !== 409 && r.status !== 504) return { refused: { error: b.error || 'HTTP ' + r.status } };
+    for (;;) { // admitted: follow it on this node
+      if (Date.now() > until) return { failed: 'HTTP 504' };
+      let g;
+      try { g = await api('/api/v1/receipts/' + code + '?wait=20s', undefined, node); } catch (err) { return failedBy(err); }
+      if (g.status === 200) return g.body.code ? { refused: { code: g.body.code, error: g.body.log } } : { receipt: g.body };
+      if (g.status === 404) { if (lost === 0) break; return { failed: t('lostBallot') }; }
+      if (g.status !== 202 && g.status !== 504) return { failed: g.body.error || 'HTTP ' + g.status };
+      await pause(200);
+    }
+  }
+}
+// castAll: {receipt, node} | {refused} | {notConfirmed: message}.
+async function castAll(first, tx, code) {
+  const nodes = castNodes(first), deadline = Date.now() + PATIENCE, last = new Map();
+  for (let i = 0; Date.now() < deadline; i++) {
+    const node = nodes[i % nodes.length];
+    if (i > 0 && i % nodes.length === 0) await pause(2000);
+    let res;
+    if (node !== first) {
+      try { await anchorTrust(node, state.chainID, ''); } catch (err) { res = { failed: String(err.message || err) }; }
+    }
+    res = res || await castOn(node, tx, code, Math.min(deadline, Date.now() + NODE_WAIT));
+    if (!res.failed) return Object.assign(res, { node });
+    last.set(nodeOrigin(node), res.failed);
+    if (nodes.length > 1) busy(t('tryingNext', nodeOrigin(node), res.failed, nodeOrigin(nodes[(i + 1) % nodes.length])));
+  }
+  return { notConfirmed: [...last].map(([o, m]) => o + ': ' + m).join('; ') };
+}
+async function dropReceipt(code) {
+  receipts = receipts.filter((r) => r.tracking_code !== code);
+  const data = bytesToB64(new TextEncoder().encode(JSON.stringify(receipts)));
+  const a = await busyCall(t('sealing'), 'seal_data', { passphrase, data });
+  if (!a.ok) { failed(a); return; }
+  await idbPut('receipts', a.sealed);
+  renderReceipts();
+}
+
 async function cast() {
   clearMessages();
   const a = await busyCall(t('encrypting'), 'ballot', { key: state.key, seq: state.seq, choices: state.choices });
@@ -731,31 +811,26 @@ async function cast() {
   const file = {
     version: 'evote/v2/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
     voter: state.keyPublic, key_name: state.key, seq: state.seq, tracking_code: a.tracking_code,
-    cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null,
+    cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null, ballot: a.tx,
   };
+  // Kept before it is sent: whatever happens next, this browser holds the
+  // signed ballot and can send it again.
+  await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
   busy(t('submitting'));
-  let resp;
-  try {
-    resp = await api('/api/v1/transactions?wait=commit', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: b64ToBytes(a.tx) });
-  } catch (err) {
-    busy('');
-    show('s-cast');
-    setCastStatus('failed', t('sendFailed', String(err.message || err)));
-    $('cast-h').focus();
-    return;
-  }
+  const res = await castAll(state.node, a.tx, a.tracking_code);
   busy('');
   show('s-cast');
-  const b = resp.body || {};
-  if (resp.status === 422 || (b.committed && b.code)) {
-    setCastStatus('failed', t('rejected', b.code_name || 'code-' + b.code, b.code ?? '?', codeText(b.code_name)));
-  } else if (resp.status === 504 || (resp.ok && !b.committed)) {
-    await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
-    setCastStatus('pending', t('pending'));
-  } else if (!resp.ok || !b.receipt) {
-    setCastStatus('failed', t('sendFailed', b.error || ('HTTP ' + resp.status)));
+  if (res.refused) {
+    const b = res.refused;
+    await dropReceipt(a.tracking_code);
+    if (b.code) setCastStatus('failed', t('rejected', b.code_name || 'code-' + b.code, b.code, codeText(b.code_name)));
+    else setCastStatus('failed', t('sendFailed', b.error));
+  } else if (res.notConfirmed) {
+    setCastStatus('failed', t('notConfirmed', res.notConfirmed));
   } else {
-    file.receipt = b.receipt;
+    file.receipt = res.receipt;
+    file.node = nodeOrigin(res.node);
+    delete file.ballot;
     const c = await busyCall(t('checking'), 'receipt_file', { file, trusted: state.trusted });
     if (c.ok) {
       state.timings.receiptMs = c.ms;
@@ -764,7 +839,8 @@ async function cast() {
       setDownload($('receipt-download'), c.receipt.file, `${state.el.id.slice(0, 12)}-${a.tracking_code.slice(0, 16)}.json`, 'application/json');
       $('receipt-download').hidden = false;
       $('receipt-details').hidden = false;
-      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1));
+      const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node)) : '';
+      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1) + through);
       state.seq++;
     } else if (c.error === 'incomplete_receipt') {
       // Committed; the next block, which proves the acceptance, did not
@@ -833,10 +909,20 @@ async function checkBallot(ev, kept) {
     // A receipt of version 2 without its result part is completed too.
     const wasPending = !file.receipt || (file.version === 'evote/v2/wallet-receipt' && !file.receipt.result);
     if (wasPending) {
-      try {
-        const r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node);
-        if (r.ok) file.receipt = r.body;
-      } catch { /* checked below as pending */ }
+      let r = { status: 0 };
+      try { r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node); } catch { /* sent again below */ }
+      if (r.status === 200) file.receipt = r.body;
+      else if (file.ballot && r.status !== 202 && state.chainID === file.chain_id) {
+        // The node does not know the ballot (or does not answer): send the
+        // kept bytes again, from node to node.
+        busy(t('submitting'));
+        const res = await castAll(node, file.ballot, file.tracking_code);
+        busy('');
+        if (res.receipt) { file.receipt = res.receipt; file.node = nodeOrigin(res.node); node = res.node; }
+        else if (res.notConfirmed) { out.replaceChildren(el('p', { class: 'status failed' }, t('notConfirmed', res.notConfirmed))); return; }
+        else if (res.refused) { out.replaceChildren(el('p', { class: 'status failed' }, t('rejected', res.refused.code_name || 'code-' + res.refused.code, res.refused.code ?? '?', codeText(res.refused.code_name)))); return; }
+      }
+      if (file.receipt) delete file.ballot;
     }
     const anchor = await idbGet('anchor:' + file.chain_id);
     const trusted = anchor ? anchor.validators : undefined;
@@ -848,7 +934,7 @@ async function checkBallot(ev, kept) {
   } else {
     if (!/^[0-9a-f]{64}$/.test(code)) { problem([{ text: errText('bad_receipt'), href: '#check-code' }]); return; }
     const r = await api('/api/v1/receipts/' + code);
-    if (!r.ok) { out.replaceChildren(el('p', { class: 'status failed' }, t('nodeError', r.body.error))); return; }
+    if (r.status !== 200) { out.replaceChildren(el('p', { class: 'status failed' }, t('nodeError', r.body.error))); return; }
     if (!state.trusted) await refreshElections();
     const c = await busyCall(t('checking'), 'receipt', { receipt: r.body, chain_id: state.chainID, trusted: state.trusted });
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/internal/receiptfile"
+	"github.com/evote/evote/internal/voternode"
 )
 
 func newReceiptCmd(e *env) *cobra.Command {
@@ -88,7 +90,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 			return err
 		}
 		if r.Receipt == nil || (r.Version == receiptfile.Tag && !r.ProvesAcceptance()) {
-			if err := receiptfile.Complete(ctx, client, node, r, trusted); err != nil {
+			if err := completeReceipt(ctx, e, client, r, trusted); err != nil {
 				return err
 			}
 			if err := receiptfile.Write(path, r); err != nil {
@@ -176,4 +178,41 @@ func newReceiptListCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().String("wallet", "", "the keystore file whose receipts/ folder to list (default: EVOTE_WALLET, else the user's configuration directory)")
 	return cmd
+}
+
+// completeReceipt fills in a pending receipt from the node: its receipt if
+// the node has committed the ballot; if the file holds the signed ballot,
+// the ballot submitted again when the node does not know it (or keeps it
+// pending), as evote vote does. The receipt is checked offline.
+func completeReceipt(ctx context.Context, e *env, client *api.Client, r *receiptfile.File, trusted *cmttypes.ValidatorSet) error {
+	if len(r.Ballot) == 0 {
+		return receiptfile.Complete(ctx, client, client.Base(), r, trusted)
+	}
+	code, err := api.ParseTxHash(r.TrackingCode)
+	if err != nil {
+		return receiptfile.Bad("tracking code: %v", err)
+	}
+	if api.TxHash(sha256.Sum256(r.Ballot)) != code {
+		return receiptfile.Bad("the kept ballot does not hash to the tracking code %s", r.TrackingCode)
+	}
+	c := &voternode.Caster{Nodes: []*api.Client{client}, Patience: 2 * time.Minute,
+		Check: func(rec *api.Receipt) error {
+			probe := *r
+			probe.Receipt = rec
+			_, err := probe.CheckOffline(trusted)
+			return err
+		},
+		Log: func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) },
+	}
+	res, err := c.Cast(ctx, r.Ballot, code)
+	var re *api.RefusedError
+	if errors.As(err, &re) {
+		return receiptfile.Bad("the chain refused ballot %s: %s (code %d): %s", r.TrackingCode, re.Code, uint32(re.Code), re.Message)
+	}
+	if err != nil {
+		return err
+	}
+	r.Receipt, r.Ballot, r.Node = res.Receipt, nil, client.Base()
+	_, err = r.CheckOffline(trusted)
+	return err
 }
