@@ -16,10 +16,11 @@ import (
 
 const (
 	// appHashTag prefixes every block's app hash.
-	appHashTag = "evote/v2/app-hash"
+	appHashTag = "evote/v3/app-hash"
 	// writesTag prefixes every link of the chain of writes.
-	writesTag = "evote/v2/writes"
-	// genesisHashTag prefixes the app hash after InitChain.
+	writesTag = "evote/v3/writes"
+	// genesisHashTag prefixes the app hash after InitChain. It kept its
+	// evote/v2 tag: the state after InitChain is empty in both versions.
 	genesisHashTag = "evote/v2/app-hash/genesis"
 )
 
@@ -71,23 +72,27 @@ func genesisAppHash(tag, chainID string, appState []byte) []byte {
 }
 
 // NextWritesChain is writes_chain(h) given writes_chain(h-1) (app_hash(0)
-// for h = 1) and the SHA-256 of the encoding of block h's writes. A block
-// with no writes keeps prev: the caller does not call it for such a block.
+// for h = 1), the SHA-256 of the encoding of block h's writes and the
+// state checksum after block h (StateChecksum). A block with no writes
+// keeps prev: the caller does not call it for such a block.
 //
-//	SHA-256("evote/v2/writes" || prev || writesHash)
-func NextWritesChain(prev, writesHash []byte) []byte {
+//	SHA-256("evote/v3/writes" || prev || writesHash || state)
+func NextWritesChain(prev, writesHash, state []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(writesTag))
 	h.Write(prev)
 	h.Write(writesHash)
+	h.Write(state)
 	return h.Sum(nil)
 }
+
+func newSHA256() hash.Hash { return sha256.New() }
 
 // AppHash is app_hash(h) of a block with writes, from writes_chain(h) and
 // the root of the tree of elections after it (MerkleRoot of the elections'
 // commitment leaves in ascending order of id).
 //
-//	SHA-256("evote/v2/app-hash" || writesChain || electionsRoot)
+//	SHA-256("evote/v3/app-hash" || writesChain || electionsRoot)
 func AppHash(writesChain, electionsRoot []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(appHashTag))
