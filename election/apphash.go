@@ -17,6 +17,8 @@ import (
 const (
 	// appHashTag prefixes every block's app hash.
 	appHashTag = "evote/v3/app-hash"
+	// appHashTagV2 is evote/v2's (StateProof.Leads).
+	appHashTagV2 = "evote/v2/app-hash"
 	// writesTag prefixes every link of the chain of writes.
 	writesTag = "evote/v3/writes"
 	// genesisHashTag prefixes the app hash after InitChain. It kept its
@@ -121,6 +123,31 @@ func (p *StateProof) AppHash(c *StateCommitment) ([]byte, error) {
 		return nil, err
 	}
 	return AppHash(p.WritesChain, root), nil
+}
+
+// Leads reports whether the proof and the commitment c lead to appHash:
+// under this version's tag (AppHash), or under evote/v2's
+// ("evote/v2/app-hash"), which the headers of chains run by evote/v2 nodes
+// carry and records exported from them hold. Either binds c to the tree of
+// elections that the signed header commits to; the chain of writes beside
+// it is taken as given in both.
+func (p *StateProof) Leads(c *StateCommitment, appHash []byte) (bool, error) {
+	got, err := p.AppHash(c)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(got, appHash) {
+		return true, nil
+	}
+	root, err := p.Path.Root(c.Leaf())
+	if err != nil {
+		return false, err
+	}
+	h := sha256.New()
+	h.Write([]byte(appHashTagV2))
+	h.Write(p.WritesChain)
+	h.Write(root)
+	return bytes.Equal(h.Sum(nil), appHash), nil
 }
 
 func writeField(h hash.Hash, b []byte) {
