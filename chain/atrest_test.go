@@ -153,4 +153,3 @@ func TestNodeRefusesRewrittenMeta(t *testing.T) {
 	}
 	t.Log(err)
 }
-
