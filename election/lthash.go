@@ -1,7 +1,9 @@
 package election
 
 import (
-	"crypto/sha3"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 )
@@ -14,7 +16,11 @@ import (
 // multiset, not on the order of the updates: a node keeps it up to date
 // write by write and recomputes it from its rows at start-up
 // (docs/spec/app-hash.md, "The state checksum").
-type LtHash [LtHashLanes]uint16
+//
+// Four lanes are held in each uint64 (lane 4i+j in bits 16j..16j+15 of word
+// i), so that the words' little-endian bytes are the encoding and a sum
+// of words is four lane sums at once.
+type LtHash [LtHashLanes / 4]uint64
 
 const (
 	// LtHashLanes is the number of 16-bit lanes of an LtHash.
@@ -24,19 +30,36 @@ const (
 	LtHashSize = 2 * LtHashLanes
 )
 
+// laneHigh is the top bit of each 16-bit lane of a word.
+const laneHigh = 0x8000_8000_8000_8000
+
+// addLanes and subLanes add and subtract four 16-bit lanes at once, each
+// modulo 2^16 (no carry from one lane into the next).
+func addLanes(a, b uint64) uint64 { return ((a &^ laneHigh) + (b &^ laneHigh)) ^ ((a ^ b) & laneHigh) }
+func subLanes(a, b uint64) uint64 { return ((a | laneHigh) - (b &^ laneHigh)) ^ ((a ^ ^b) & laneHigh) }
+
 // ErrLtHashSize is returned when decoding bytes of another size than
 // LtHashSize.
 var ErrLtHashSize = errors.New("election: an LtHash is 2048 bytes")
 
-// ltExpand is an element's expansion: the first LtHashSize bytes of
-// SHAKE128(element), read as little-endian u16 lanes.
+// ltExpand is an element's expansion: the first LtHashSize bytes of the
+// AES-256-CTR keystream under the key SHA-256(element), from the counter
+// block 0 (16 zero bytes, incremented as a big-endian integer), read as
+// little-endian u16 lanes. SHA-256 and AES run in hardware on the machines
+// nodes run on: an element costs under a microsecond, against four with
+// SHAKE128 (docs/spec/app-hash.md, "The state checksum", says why the
+// expansion is sound).
 func ltExpand(elem []byte, out *LtHash) {
+	key := sha256.Sum256(elem)
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
 	var buf [LtHashSize]byte
-	h := sha3.NewSHAKE128()
-	h.Write(elem)
-	h.Read(buf[:])
+	var iv [aes.BlockSize]byte
+	cipher.NewCTR(block, iv[:]).XORKeyStream(buf[:], buf[:])
 	for i := range out {
-		out[i] = binary.LittleEndian.Uint16(buf[2*i:])
+		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}
 }
 
@@ -57,14 +80,14 @@ func (l *LtHash) Remove(elem []byte) {
 // AddHash adds o lane by lane (the union of the two multisets).
 func (l *LtHash) AddHash(o *LtHash) {
 	for i := range l {
-		l[i] += o[i]
+		l[i] = addLanes(l[i], o[i])
 	}
 }
 
 // SubHash subtracts o lane by lane.
 func (l *LtHash) SubHash(o *LtHash) {
 	for i := range l {
-		l[i] -= o[i]
+		l[i] = subLanes(l[i], o[i])
 	}
 }
 
@@ -78,7 +101,7 @@ func (l *LtHash) MarshalBinary() ([]byte, error) { return l.Bytes(), nil }
 func (l *LtHash) Bytes() []byte {
 	b := make([]byte, LtHashSize)
 	for i, v := range l {
-		binary.LittleEndian.PutUint16(b[2*i:], v)
+		binary.LittleEndian.PutUint64(b[8*i:], v)
 	}
 	return b
 }
@@ -94,7 +117,7 @@ func (l *LtHash) UnmarshalBinary(b []byte) error {
 		return ErrLtHashSize
 	}
 	for i := range l {
-		l[i] = binary.LittleEndian.Uint16(b[2*i:])
+		l[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
 	return nil
 }

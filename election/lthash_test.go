@@ -81,3 +81,22 @@ func TestLtHashTable(t *testing.T) {
 		t.Fatalf("7 bytes: %v", err)
 	}
 }
+
+// FuzzLtHashLanes: four lanes added or subtracted in one word agree with
+// each lane added or subtracted modulo 2^16 on its own.
+func FuzzLtHashLanes(f *testing.F) {
+	f.Add(uint64(0xffff_8000_7fff_0001), uint64(0x0001_8000_8001_ffff))
+	f.Add(uint64(0), uint64(0xffff_ffff_ffff_ffff))
+	f.Fuzz(func(t *testing.T, a, b uint64) {
+		sum, diff := addLanes(a, b), subLanes(a, b)
+		for j := range 4 {
+			x, y := uint16(a>>(16*j)), uint16(b>>(16*j))
+			if got := uint16(sum >> (16 * j)); got != x+y {
+				t.Fatalf("lane %d of %x + %x: %x, want %x", j, a, b, got, x+y)
+			}
+			if got := uint16(diff >> (16 * j)); got != x-y {
+				t.Fatalf("lane %d of %x - %x: %x, want %x", j, a, b, got, x-y)
+			}
+		}
+	})
+}
