@@ -132,6 +132,19 @@ func TestAppHashSpecExample(t *testing.T) {
 	}
 	// The state after block 1: kv holds a = "1" and c = ""; txs the row
 	// (SHA-256("tx"), height 1, index 0, code 0, log "").
+	if got := specKVElement("a", "1"); !bytes.Equal(got, unhex(t, "65766f74652f76332f6b7600000001610000000131")) {
+		t.Fatalf("kv element a = %x", got)
+	}
+	if got := specHash(specKVElement("a", "1")); !bytes.Equal(got, unhex(t, "0cc6cfd6b4a3dab6bb57190139dd8ac129283a14d9af47b2b95afa98e4e1537d")) {
+		t.Fatalf("SHA-256 of kv element a = %x", got)
+	}
+	for _, x := range []struct{ key, value, head string }{
+		{"a", "1", "57add34ff4417d49944c92145561efb5"}, {"c", "", "6477981099d857e94d21aee8a3468e48"},
+	} {
+		if got := specLtHash(specKVElement(x.key, x.value)); !bytes.Equal(got[:16], unhex(t, x.head)) {
+			t.Fatalf("expand(kv element %s): bytes 0..15 %x, the page says %s", x.key, got[:16], x.head)
+		}
+	}
 	ltKV := specLtHash(specKVElement("a", "1"), specKVElement("c", ""))
 	ltTxs := specLtHash(specTxElement(txHash, 1, 0, 0, ""))
 	if got := specHash(ltKV); !bytes.Equal(got, unhex(t, specLtKV1)) || !bytes.Equal(ltKV[:8], unhex(t, specLtKV1Head)) {
