@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"sync"
 )
 
 // LtHash is a lattice-based multiset hash (LtHash16 of Lewi, Kim,
@@ -55,13 +56,21 @@ func ltExpand(elem []byte, out *LtHash) {
 	if err != nil {
 		panic(err) // a 32-byte key is always valid
 	}
-	var buf [LtHashSize]byte
-	var iv [aes.BlockSize]byte
-	cipher.NewCTR(block, iv[:]).XORKeyStream(buf[:], buf[:])
+	buf := ltBufs.Get().(*[LtHashSize]byte)
+	defer ltBufs.Put(buf)
+	clear(buf[:])
+	cipher.NewCTR(block, zeroIV[:]).XORKeyStream(buf[:], buf[:])
 	for i := range out {
 		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
 	}
 }
+
+// ltBufs holds the keystream buffers of ltExpand: through the cipher's
+// interface a buffer would escape, and a start-up check expands millions
+// of elements.
+var ltBufs = sync.Pool{New: func() any { return new([LtHashSize]byte) }}
+
+var zeroIV [aes.BlockSize]byte
 
 // Add adds the element elem (its full encoding, domain tag included).
 func (l *LtHash) Add(elem []byte) {
