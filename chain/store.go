@@ -171,7 +171,7 @@ func initSchema(w *sql.DB, path string) error {
 	}
 	if version != 0 && version != schemaVersion {
 		return fmt.Errorf("chain: store %s: schema version %d, this node knows %d (its app hash, evote/v%d, commits to "+
-			"the elections' state): the chain it holds cannot go on with this node; move the node's data directory aside and "+
+			"every row of the elections' state and of the receipt index): the chain it holds cannot go on with this node; move the node's data directory aside and "+
 			"sync the node again from its peers, or run the release that made it", path, version, schemaVersion, schemaVersion)
 	}
 	tx, err := w.Begin()
