@@ -153,3 +153,18 @@ func TestNodeRefusesRewrittenMeta(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// A store made by an evote/v2 node (schema version 2, no state checksum)
+// is refused, naming the file: its app hash cannot be checked, nor go on.
+func TestStoreRefusesSchemaV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StoreFile)
+	s := openTestStore(t, path)
+	if _, err := s.w.Exec("PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := OpenStore(path); err == nil {
+		s.Close()
+		t.Fatal("a store of schema version 2 was opened")
+	}
+}
