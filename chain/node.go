@@ -119,6 +119,12 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The state at rest against the app hash the chain signed, before the
+	// handshake answers Info from it (atrest.go).
+	if err := checkStateAtRest(context.Background(), conf, store, filepath.Join(conf.DBDir(), StoreFile)); err != nil {
+		store.Close()
+		return nil, err
+	}
 	app, err := NewApp(store, opts.NewMachine, opts.CacheSize)
 	if err != nil {
 		store.Close()

@@ -23,11 +23,13 @@ import (
 const StoreFile = "evote.db"
 
 // schemaVersion is SQLite's user_version of the schema below.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // The schema. meta and genesis hold one row each (id 0). meta is the
-// committed height, app hash, chain of writes and block time: Info answers
-// from it. txs is one row per committed transaction, for receipts and
+// committed height, app hash, chain of writes and block time (Info answers
+// from it), and what the start-up check recomputes the app hash from: the
+// chain of writes before the last block with writes, that block's writes
+// hash, and the running LtHashes of kv and txs (docs/spec/app-hash.md). txs is one row per committed transaction, for receipts and
 // lookups. commitments holds each election's state commitment at every
 // height where it changed, and roots the chain of writes and the root of
 // the tree of elections at every height with writes: what a state proof
@@ -42,7 +44,11 @@ CREATE TABLE IF NOT EXISTS meta (
 	height       INTEGER NOT NULL,
 	app_hash     BLOB NOT NULL,
 	writes_chain BLOB NOT NULL,
-	block_time   INTEGER NOT NULL
+	block_time   INTEGER NOT NULL,
+	prev_writes  BLOB NOT NULL,
+	writes_hash  BLOB NOT NULL,
+	lt_kv        BLOB NOT NULL,
+	lt_txs       BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS genesis (
 	id        INTEGER PRIMARY KEY CHECK (id = 0),
@@ -67,7 +73,8 @@ CREATE TABLE IF NOT EXISTS roots (
 	writes_chain BLOB NOT NULL,
 	root         BLOB NOT NULL
 );
-INSERT OR IGNORE INTO meta (id, height, app_hash, writes_chain, block_time) VALUES (0, 0, x'', x'', 0);
+INSERT OR IGNORE INTO meta (id, height, app_hash, writes_chain, block_time, prev_writes, writes_hash, lt_kv, lt_txs)
+	VALUES (0, 0, x'', x'', 0, x'', x'', x'', x'');
 `
 
 var (
@@ -168,7 +175,7 @@ func initSchema(w *sql.DB, path string) error {
 	}
 	if version != 0 && version != schemaVersion {
 		return fmt.Errorf("chain: store %s: schema version %d, this node knows %d (its app hash, evote/v%d, commits to "+
-			"the elections' state): the chain it holds cannot go on with this node; move the node's data directory aside and "+
+			"every row of the elections' state and of the receipt index): the chain it holds cannot go on with this node; move the node's data directory aside and "+
 			"sync the node again from its peers, or run the release that made it", path, version, schemaVersion, schemaVersion)
 	}
 	tx, err := w.Begin()
@@ -272,7 +279,8 @@ func (s *Store) InitGenesis(chainID string, appState, appHash []byte) error {
 		{"DELETE FROM commitments", nil},
 		{"DELETE FROM roots", nil},
 		{"INSERT OR REPLACE INTO genesis (id, chain_id, app_state) VALUES (0, ?, ?)", []any{chainID, appState}},
-		{"UPDATE meta SET height = 0, app_hash = ?, writes_chain = ?, block_time = 0 WHERE id = 0", []any{appHash, appHash}},
+		{"UPDATE meta SET height = 0, app_hash = ?, writes_chain = ?, block_time = 0, prev_writes = x'', writes_hash = x'', " +
+			"lt_kv = x'', lt_txs = x'' WHERE id = 0", []any{appHash, appHash}},
 	} {
 		if _, err := tx.Exec(q.sql, q.args...); err != nil {
 			return fmt.Errorf("chain: init genesis: %w", err)
@@ -286,10 +294,12 @@ func (s *Store) InitGenesis(chainID string, appState, appHash []byte) error {
 
 // TxRow returns the committed row of the transaction with the given hash,
 // or ErrNotFound.
-func (s *Store) TxRow(hash []byte) (TxRow, error) {
+func (s *Store) TxRow(hash []byte) (TxRow, error) { return txRow(s.r, hash) }
+
+func txRow(q queryer, hash []byte) (TxRow, error) {
 	row := TxRow{Hash: bytes.Clone(hash)}
 	var code int64
-	err := s.r.QueryRow("SELECT height, idx, code, log FROM txs WHERE hash = ?", nonNil(hash)).
+	err := q.QueryRow("SELECT height, idx, code, log FROM txs WHERE hash = ?", nonNil(hash)).
 		Scan(&row.Height, &row.Index, &code, &row.Log)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TxRow{}, ErrNotFound
@@ -346,13 +356,17 @@ func (s *Store) Begin(height int64) (*Block, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("chain: begin block %d: the store is at height %d", height, m.Height)
 	}
-	var prevWrites []byte
-	if err := tx.QueryRow("SELECT writes_chain FROM meta WHERE id = 0").Scan(&prevWrites); err != nil {
+	var prevWrites, ltKV, ltTxs []byte
+	if err := tx.QueryRow("SELECT writes_chain, lt_kv, lt_txs FROM meta WHERE id = 0").Scan(&prevWrites, &ltKV, &ltTxs); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("chain: begin block %d: %w", height, err)
 	}
 	b := &Block{s: s, tx: tx, height: height, prevHash: m.AppHash, prevWrites: prevWrites, log: newWriteLog(),
 		touched: map[election.ID]struct{}{}}
+	if err := errors.Join(b.sums.kv.UnmarshalBinary(ltKV), b.sums.txs.UnmarshalBinary(ltTxs)); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("chain: begin block %d: the stored state checksum: %w", height, err)
+	}
 	s.staged = b
 	return b, nil
 }
@@ -366,6 +380,7 @@ type Block struct {
 	height   int64
 	prevHash []byte
 	log      *writeLog
+	sums     stateSums // the running LtHashes of kv and txs
 	// prevWrites is the chain of writes before the block; touched the
 	// elections whose keys the block wrote; sealed the app hash, once
 	// computed (the block takes no more writes then).
@@ -373,7 +388,8 @@ type Block struct {
 	touched    map[election.ID]struct{}
 	sealed     []byte
 	writes     []byte
-	err        error // the first store failure: the block cannot be committed
+	writesHash []byte // SHA-256 of the block's writes, once sealed (nil without writes)
+	err        error  // the first store failure: the block cannot be committed
 	done       bool
 	txOpen     bool
 }
@@ -410,7 +426,8 @@ func (b *Block) Seal() ([]byte, error) {
 		b.sealed, b.writes = bytes.Clone(b.prevHash), bytes.Clone(b.prevWrites)
 		return bytes.Clone(b.sealed), nil
 	}
-	writes := election.NextWritesChain(b.prevWrites, b.log.sum())
+	b.writesHash = b.log.sum()
+	writes := election.NextWritesChain(b.prevWrites, b.writesHash, b.sums.checksum())
 	ids := make([]election.ID, 0, len(b.touched))
 	for id := range b.touched {
 		ids = append(ids, id)
@@ -606,9 +623,14 @@ func (b *Block) Set(key, value []byte) error {
 	if len(key) > math.MaxUint32 || len(value) > math.MaxUint32 {
 		return b.fail(errors.New("chain: key or value too long"))
 	}
+	old, err := get(b.tx, key)
+	if err != nil {
+		return b.fail(err)
+	}
 	if _, err := b.tx.Exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", nonNil(key), nonNil(value)); err != nil {
 		return b.fail(fmt.Errorf("chain: set: %w", err))
 	}
+	b.sums.setKV(key, old, old != nil, value)
 	b.log.set(key, value)
 	b.touch(key)
 	return nil
@@ -622,9 +644,14 @@ func (b *Block) Delete(key []byte) error {
 	if len(key) > math.MaxUint32 {
 		return b.fail(errors.New("chain: key too long"))
 	}
+	old, err := get(b.tx, key)
+	if err != nil {
+		return b.fail(err)
+	}
 	if _, err := b.tx.Exec("DELETE FROM kv WHERE key = ?", nonNil(key)); err != nil {
 		return b.fail(fmt.Errorf("chain: delete: %w", err))
 	}
+	b.sums.delKV(key, old, old != nil)
 	b.log.del(key)
 	b.touch(key)
 	return nil
@@ -650,6 +677,7 @@ func (b *Block) BeginTx() error {
 	}
 	b.txOpen = true
 	b.log.beginTx()
+	b.sums.beginTx()
 	return nil
 }
 
@@ -672,17 +700,34 @@ func (b *Block) EndTx(keep bool) error {
 		return b.fail(fmt.Errorf("chain: release savepoint: %w", err))
 	}
 	b.log.endTx(keep)
+	b.sums.endTx(keep)
 	return nil
 }
 
 // AddTx records a transaction's result in the block. For a hash already
 // recorded, an accepted row is kept and a rejected row is replaced by the
-// later one, so a receipt points at the inclusion that counted.
+// later one, so a receipt points at the inclusion that counted. Each call
+// is a write of the block (the receipt index is state the app hash covers).
 func (b *Block) AddTx(hash []byte, index int, code election.Code, log string) error {
 	if err := b.writable(); err != nil {
 		return err
 	}
-	_, err := b.tx.Exec(`INSERT INTO txs (hash, height, idx, code, log) VALUES (?, ?, ?, ?, ?)
+	if b.txOpen {
+		return b.fail(errors.New("chain: AddTx inside a transaction"))
+	}
+	old, err := txRow(b.tx, hash)
+	switch {
+	case err == nil && old.Code == election.CodeOK: // kept
+	case err == nil:
+		b.sums.txs.Remove(election.TxElement(old.Hash, old.Height, old.Index, old.Code, old.Log))
+		b.sums.txs.Add(election.TxElement(hash, b.height, index, code, log))
+	case errors.Is(err, ErrNotFound):
+		b.sums.txs.Add(election.TxElement(hash, b.height, index, code, log))
+	default:
+		return b.fail(err)
+	}
+	b.log.addTx(hash, index, uint32(code), log)
+	_, err = b.tx.Exec(`INSERT INTO txs (hash, height, idx, code, log) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO UPDATE SET height = excluded.height, idx = excluded.idx,
 			code = excluded.code, log = excluded.log
 		WHERE txs.code != 0`,
@@ -714,6 +759,12 @@ func (b *Block) Commit(blockTime time.Time) ([]byte, error) {
 	if _, err := b.tx.Exec("UPDATE meta SET height = ?, app_hash = ?, writes_chain = ?, block_time = ? WHERE id = 0",
 		b.height, hash, b.writes, blockTime.UnixNano()); err != nil {
 		return nil, b.fail(fmt.Errorf("chain: commit block %d: %w", b.height, err))
+	}
+	if b.writesHash != nil {
+		if _, err := b.tx.Exec("UPDATE meta SET prev_writes = ?, writes_hash = ?, lt_kv = ?, lt_txs = ? WHERE id = 0",
+			b.prevWrites, b.writesHash, b.sums.kv.Bytes(), b.sums.txs.Bytes()); err != nil {
+			return nil, b.fail(fmt.Errorf("chain: commit block %d: %w", b.height, err))
+		}
 	}
 	err = b.tx.Commit()
 	b.finish()

@@ -216,27 +216,35 @@ func TestStoreEmptyBlockKeepsAppHash(t *testing.T) {
 	if bytes.Equal(h1, election.GenesisAppHash("c", []byte(`{}`))) {
 		t.Fatal("a block with writes kept the app hash")
 	}
+	// A block without writes keeps the app hash.
 	b, _ = s.Begin(2)
-	if err := b.AddTx([]byte("h"), 0, 7, "rejected"); err != nil {
-		t.Fatal(err)
-	}
 	h2, _ := b.Commit(time.Unix(2, 0))
 	if !bytes.Equal(h1, h2) {
 		t.Fatalf("a block without writes changed the app hash: %x -> %x", h1, h2)
 	}
+	// A row of the receipt index is state: a block with only a rejected
+	// transaction changes the app hash.
+	b, _ = s.Begin(3)
+	if err := b.AddTx([]byte("h"), 0, 7, "rejected"); err != nil {
+		t.Fatal(err)
+	}
+	h3, _ := b.Commit(time.Unix(3, 0))
+	if bytes.Equal(h2, h3) {
+		t.Fatal("a block with a row of the receipt index kept the app hash")
+	}
 	row, err := s.TxRow([]byte("h"))
-	if err != nil || row.Height != 2 || row.Code != 7 || row.Log != "rejected" {
+	if err != nil || row.Height != 3 || row.Code != 7 || row.Log != "rejected" {
 		t.Fatalf("tx row %+v, %v", row, err)
 	}
 	// A later acceptance of the same transaction replaces a rejected row;
 	// an accepted row is never replaced.
-	b, _ = s.Begin(3)
-	b.AddTx([]byte("h"), 4, election.CodeOK, "")
-	b.Commit(time.Unix(3, 0))
 	b, _ = s.Begin(4)
-	b.AddTx([]byte("h"), 0, 9, "duplicate")
+	b.AddTx([]byte("h"), 4, election.CodeOK, "")
 	b.Commit(time.Unix(4, 0))
-	if row, _ := s.TxRow([]byte("h")); row.Height != 3 || row.Index != 4 || row.Code != election.CodeOK {
+	b, _ = s.Begin(5)
+	b.AddTx([]byte("h"), 0, 9, "duplicate")
+	b.Commit(time.Unix(5, 0))
+	if row, _ := s.TxRow([]byte("h")); row.Height != 4 || row.Index != 4 || row.Code != election.CodeOK {
 		t.Fatalf("tx row %+v, want the acceptance at 3/4", row)
 	}
 	if _, err := s.TxRow([]byte("none")); !errors.Is(err, ErrNotFound) {

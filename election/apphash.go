@@ -16,10 +16,13 @@ import (
 
 const (
 	// appHashTag prefixes every block's app hash.
-	appHashTag = "evote/v2/app-hash"
+	appHashTag = "evote/v3/app-hash"
+	// appHashTagV2 is evote/v2's (StateProof.Leads).
+	appHashTagV2 = "evote/v2/app-hash"
 	// writesTag prefixes every link of the chain of writes.
-	writesTag = "evote/v2/writes"
-	// genesisHashTag prefixes the app hash after InitChain.
+	writesTag = "evote/v3/writes"
+	// genesisHashTag prefixes the app hash after InitChain. It kept its
+	// evote/v2 tag: the state after InitChain is empty in both versions.
 	genesisHashTag = "evote/v2/app-hash/genesis"
 )
 
@@ -71,23 +74,27 @@ func genesisAppHash(tag, chainID string, appState []byte) []byte {
 }
 
 // NextWritesChain is writes_chain(h) given writes_chain(h-1) (app_hash(0)
-// for h = 1) and the SHA-256 of the encoding of block h's writes. A block
-// with no writes keeps prev: the caller does not call it for such a block.
+// for h = 1), the SHA-256 of the encoding of block h's writes and the
+// state checksum after block h (StateChecksum). A block with no writes
+// keeps prev: the caller does not call it for such a block.
 //
-//	SHA-256("evote/v2/writes" || prev || writesHash)
-func NextWritesChain(prev, writesHash []byte) []byte {
+//	SHA-256("evote/v3/writes" || prev || writesHash || state)
+func NextWritesChain(prev, writesHash, state []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(writesTag))
 	h.Write(prev)
 	h.Write(writesHash)
+	h.Write(state)
 	return h.Sum(nil)
 }
+
+func newSHA256() hash.Hash { return sha256.New() }
 
 // AppHash is app_hash(h) of a block with writes, from writes_chain(h) and
 // the root of the tree of elections after it (MerkleRoot of the elections'
 // commitment leaves in ascending order of id).
 //
-//	SHA-256("evote/v2/app-hash" || writesChain || electionsRoot)
+//	SHA-256("evote/v3/app-hash" || writesChain || electionsRoot)
 func AppHash(writesChain, electionsRoot []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(appHashTag))
@@ -116,6 +123,31 @@ func (p *StateProof) AppHash(c *StateCommitment) ([]byte, error) {
 		return nil, err
 	}
 	return AppHash(p.WritesChain, root), nil
+}
+
+// Leads reports whether the proof and the commitment c lead to appHash:
+// under this version's tag (AppHash), or under evote/v2's
+// ("evote/v2/app-hash"), which the headers of chains run by evote/v2 nodes
+// carry and records exported from them hold. Either binds c to the tree of
+// elections that the signed header commits to; the chain of writes beside
+// it is taken as given in both.
+func (p *StateProof) Leads(c *StateCommitment, appHash []byte) (bool, error) {
+	got, err := p.AppHash(c)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(got, appHash) {
+		return true, nil
+	}
+	root, err := p.Path.Root(c.Leaf())
+	if err != nil {
+		return false, err
+	}
+	h := sha256.New()
+	h.Write([]byte(appHashTagV2))
+	h.Write(p.WritesChain)
+	h.Write(root)
+	return bytes.Equal(h.Sum(nil), appHash), nil
 }
 
 func writeField(h hash.Hash, b []byte) {
