@@ -509,10 +509,11 @@ func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error
 
 // WaitForResult waits until the receipt r (of this node) can carry its
 // result part, block r.Height+1 being committed, and returns it completed;
-// if ctx ends first, or r has its result part already, it returns r. With
-// no new transaction, a block whose transactions changed nothing is
-// followed by no other block (the node makes no empty blocks, except the
-// one after a change of the app hash), so a caller bounds the wait.
+// if ctx ends first, or r has its result part already, it returns r. A
+// block with a transaction changes the app hash (its receipt rows are
+// writes, accepted or not: docs/spec/app-hash.md), and the node makes the
+// next block at once to carry the new app hash; a caller bounds the wait
+// all the same.
 func (n *Node) WaitForResult(ctx context.Context, r *Receipt) *Receipt {
 	for !r.Proven() {
 		next := n.app.commitSignal()

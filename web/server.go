@@ -441,9 +441,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var rec *chain.Receipt
 	if r.URL.Query().Get("receipt") != "false" {
-		if rec, err = s.node.WaitForReceipt(ctx, hash[:]); err == nil && rec.Code == election.CodeOK {
-			// The proof of the result comes with the next block, which an
-			// accepted ballot's change of the app hash brings at once.
+		if rec, err = s.node.WaitForReceipt(ctx, hash[:]); err == nil {
+			// The proof of the result comes with the next block, which the
+			// block's change of the app hash (its receipt rows, accepted or
+			// not) brings at once.
 			rec = s.node.WaitForResult(ctx, rec)
 		}
 	} else {
@@ -563,7 +564,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
 			err = chain.ErrNotFound // answered below: pending or unknown
 		}
-		if err == nil && rec.Code == election.CodeOK {
+		if err == nil {
 			rec = s.node.WaitForResult(ctx, rec)
 		}
 	}
