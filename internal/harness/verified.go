@@ -91,27 +91,9 @@ func (f *FeedVerifier) Verified(ctx context.Context, id election.ID) (*trustee.V
 	var stopErr error
 	err := live.Follow(ctx, live.Config{Nodes: f.Nodes, Election: id, Verify: f.Verify, Retry: f.Retry,
 		Stop: func(fl *observer.Follower) bool {
-			s := fl.Status()
-			if s.Height != s.Replayed || !closed(s.Phase) {
-				return false
-			}
-			aggs, err := fl.Aggregates()
-			if err != nil {
-				stopErr = err
-				return true
-			}
-			fp, err := fl.Head().GenesisFingerprint()
-			if err != nil {
-				stopErr = err
-				return true
-			}
-			var p election.Phase
-			if err := p.UnmarshalText([]byte(s.Phase)); err != nil {
-				stopErr = err
-				return true
-			}
-			out = &trustee.Verified{Genesis: fp, Height: s.Height, Phase: p, Voters: s.Voters, Ballots: s.Ballots, Aggregates: aggs}
-			return true
+			var done bool
+			out, done, stopErr = VerifiedOf(fl)
+			return done || stopErr != nil
 		}})
 	if err == nil {
 		err = stopErr
@@ -129,6 +111,29 @@ func (f *FeedVerifier) Verified(ctx context.Context, id election.ID) (*trustee.V
 	f.verified[id] = out
 	f.mu.Unlock()
 	return out, nil
+}
+
+// VerifiedOf is what the follower fl verified of a closed election, once
+// everything it replayed is proven and the election is closed (or later):
+// done is false before.
+func VerifiedOf(fl *observer.Follower) (v *trustee.Verified, done bool, err error) {
+	s := fl.Status()
+	if s.Height != s.Replayed || !closed(s.Phase) {
+		return nil, false, nil
+	}
+	aggs, err := fl.Aggregates()
+	if err != nil {
+		return nil, true, err
+	}
+	fp, err := fl.Head().GenesisFingerprint()
+	if err != nil {
+		return nil, true, err
+	}
+	var p election.Phase
+	if err := p.UnmarshalText([]byte(s.Phase)); err != nil {
+		return nil, true, err
+	}
+	return &trustee.Verified{Genesis: fp, Height: s.Height, Phase: p, Voters: s.Voters, Ballots: s.Ballots, Aggregates: aggs}, true, nil
 }
 
 // closed says whether an election in phase (as a FollowStatus gives it)
