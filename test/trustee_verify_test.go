@@ -140,6 +140,9 @@ func TestTrusteeDecryptsOnlyWhatItVerified(t *testing.T) {
 	if got := res.Contests[0].Totals; !slices.Equal(got, []uint64{2, 1, 1}) {
 		t.Fatalf("result %v, want [2 1 1]", got)
 	}
+	for _, l := range e.Trustees[0].Logs {
+		t.Logf("trustee 1: %s", l)
+	}
 	for i, tr := range e.Trustees {
 		if !slices.ContainsFunc(tr.Logs, func(l string) bool { return strings.HasPrefix(l, "verified the chain to block") }) && slices.Contains(res.Trustees, uint32(i+1)) {
 			t.Errorf("trustee %d decrypted without saying it verified the chain:\n%v", i+1, tr.Logs)
