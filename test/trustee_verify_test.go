@@ -3,10 +3,14 @@ package test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,8 +21,10 @@ import (
 	"github.com/evote/evote/internal/feedproxy"
 	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/nodetest"
+	"github.com/evote/evote/internal/trusteedir"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wallet"
 	"github.com/evote/evote/web"
 )
 
@@ -28,8 +34,11 @@ import (
 // with its reason, and the trustee posts nothing through them: one that
 // serves a single ballot's ciphertexts as the aggregates, one that drops a
 // ballot from the feed, one that serves a block whose commit lacks a
-// signature. The honest node beside them lets the election complete, with
-// every trustee verifying it and the result the ballots' count.
+// signature. An `evote trustee run` process holding the trustee's sealed
+// state refuses them too, and a chain that is not the one of the
+// genesis.json it is given. The honest node beside them lets the election
+// complete, with every trustee verifying it and the result the ballots'
+// count.
 func TestTrusteeDecryptsOnlyWhatItVerified(t *testing.T) {
 	t.Parallel()
 	authority := election.DeriveKey("trustee verification test authority")
@@ -105,15 +114,16 @@ func TestTrusteeDecryptsOnlyWhatItVerified(t *testing.T) {
 		_, err = tr.Step(sctx, sub, e.ID)
 		return err
 	}
+	oneBallotNode := lyingNode(t, srv.URL, "/api/v1/elections/"+e.ID.String()+"/tally", func(v map[string]any) { v["contests"] = oneBallot })
+	droppingNode, forgingNode := feedLie("dropped transaction"), feedLie("commit missing a signature")
 	for _, lie := range []struct {
 		name       string
 		node       string
 		kind, code error
 	}{
-		{"a single ballot served as the aggregates", lyingNode(t, srv.URL, "/api/v1/elections/"+e.ID.String()+"/tally",
-			func(v map[string]any) { v["contests"] = oneBallot }), trustee.ErrAggregates, nil},
-		{"a ballot dropped from the feed", feedLie("dropped transaction"), trustee.ErrUnverified, observer.CodeStateMismatch},
-		{"a block whose commit lacks a signature", feedLie("commit missing a signature"), trustee.ErrUnverified, observer.CodeBadCommitSignature},
+		{"a single ballot served as the aggregates", oneBallotNode, trustee.ErrAggregates, nil},
+		{"a ballot dropped from the feed", droppingNode, trustee.ErrUnverified, observer.CodeStateMismatch},
+		{"a block whose commit lacks a signature", forgingNode, trustee.ErrUnverified, observer.CodeBadCommitSignature},
 	} {
 		err := through(lie.node)
 		if !errors.Is(err, lie.kind) || (lie.code != nil && !errors.Is(err, lie.code)) {
@@ -121,6 +131,35 @@ func TestTrusteeDecryptsOnlyWhatItVerified(t *testing.T) {
 		}
 		t.Logf("%s: refused: %v", lie.name, err)
 	}
+
+	// The same refusals from an `evote trustee run` process that holds
+	// trustee 1's sealed state, and one given a genesis.json that is not
+	// the chain's.
+	dir := filepath.Join(t.TempDir(), "t1")
+	store, err := trusteedir.Init(dir, e.Trustees[0].State.Name, []byte("pw"), wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.State = e.Trustees[0].State.Clone()
+	if err := store.Save(); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	otherGenesis := filepath.Join(t.TempDir(), "genesis.json")
+	other := election.DeriveKey("another network's validator").Public()
+	doc := fmt.Sprintf(`{"app_state": {"chain_id": "another", "authorities": []}, "validators": [{"pub_key": {"type": "tendermint/PubKeyEd25519", "value": %q}, "power": "10"}]}`,
+		base64.StdEncoding.EncodeToString(other[:]))
+	if err := os.WriteFile(otherGenesis, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(node string, extra ...string) []string {
+		return append([]string{"trustee", "run", "--node", node, "--election", e.ID.String(), "--dir", dir, "--poll", "50ms"}, extra...)
+	}
+	t1 := asUser("EVOTE_PASSPHRASE", "pw")
+	t1.refused(t, []string{"the node serves aggregate 0 as"}, run(oneBallotNode)...)
+	t1.refused(t, []string{"the election does not verify", "not more than 2/3 of the voting power signed"}, run(forgingNode)...)
+	t1.refused(t, []string{"the election does not verify", "genesis: the app state is not the trusted genesis's"}, run(srv.URL, "--genesis", otherGenesis)...)
+
 	d, err := c.Election(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
