@@ -8,6 +8,7 @@ import (
 	"hash"
 
 	"github.com/evote/evote/election"
+	"github.com/evote/evote/tally"
 )
 
 // Follower verifies an election's blocks as they arrive, from the feed
@@ -184,3 +185,24 @@ func (f *Follower) Close() {
 // Head is the record head the follower verifies against: the chain's
 // genesis and the election's manifest.
 func (f *Follower) Head() *RecordHead { return f.v.head }
+
+// Aggregates are the election's running encrypted sums as the replay has
+// them (after block Status().Replayed), in aggregate order, recomputed
+// from the ballots verified: none before the joint key is fixed. A
+// trustee decrypts these, never a node's word for them.
+func (f *Follower) Aggregates() ([]*tally.Ciphertext, error) {
+	switch e := f.v.engine.(type) {
+	case *rulesEngine:
+		out := make([]*tally.Ciphertext, len(e.aggs))
+		for i, a := range e.aggs {
+			out[i] = a.Copy()
+		}
+		return out, nil
+	case *machineEngine:
+		if e.jointKey() == nil {
+			return nil, nil
+		}
+		return election.Aggregates(e.store, e.id)
+	}
+	return nil, errors.New("observer: no rules engine")
+}

@@ -17,7 +17,11 @@
 // the election id, an election that does not name it (or names it with
 // another encryption key), a deal of its own on the chain that is not the
 // one it sealed, a joint key the ceremony's messages do not give, and a
-// node whose story goes back.
+// node whose story goes back. It decrypts only the aggregates its caller's
+// verifier recomputed from the chain (View.Verified: the observer's engine
+// over the feed from block 1, every commit checked against the genesis
+// validators), anchored on the genesis it pinned for the election, and
+// refuses a node that serves other aggregates to decrypt.
 //
 // trustee does no I/O: no files, no network, no clock (the view carries
 // what it needs of time), and its randomness is an io.Reader it is given.

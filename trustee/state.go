@@ -49,6 +49,11 @@ type ElectionState struct {
 	Share string `json:"share,omitempty"`
 	// JointKey is the joint key (hex) the share belongs to.
 	JointKey string `json:"joint_key,omitempty"`
+	// Genesis is the fingerprint of the chain's genesis the trustee
+	// trusts for the election (hex; observer.RecordHead.GenesisFingerprint),
+	// pinned on first sight: it decrypts only what it verified on that
+	// chain.
+	Genesis string `json:"genesis,omitempty"`
 }
 
 // Keys are the decoded long-term keys of a trustee.

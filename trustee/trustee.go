@@ -40,6 +40,18 @@ var (
 	ErrRejected = errors.New("the chain refused the transaction")
 	// ErrBadView: a view that lacks what Wants asked for, or is malformed.
 	ErrBadView = errors.New("an incomplete or malformed view")
+	// ErrUnverified: the trustee has no verified account of the election
+	// to decrypt from: the chain its node serves does not verify (a forged
+	// block, a commit the validators did not sign, a ballot left out), or
+	// the view lacks the verification. The caller's verifier wraps its
+	// failure (an *observer.VerifyError) with it.
+	ErrUnverified = errors.New("the election does not verify")
+	// ErrAggregates: the aggregates the node serves to decrypt are not the
+	// ones the trustee recomputed from the ballots it verified.
+	ErrAggregates = errors.New("aggregates other than the verified ones")
+	// ErrGenesis: the chain's genesis is not the one the trustee pinned
+	// for the election (trust on first use, or --genesis).
+	ErrGenesis = errors.New("a chain other than the one the trustee pinned")
 )
 
 // Fault is deliberate misbehaviour, for tests of the chain's checks.
@@ -120,6 +132,33 @@ type View struct {
 	Tally *Tally
 	// Result is the derived result (Wants.Result).
 	Result *Result
+	// Genesis is the fingerprint of the chain's genesis
+	// (observer.RecordHead.GenesisFingerprint) as the caller's verifier
+	// reads it, if it does: the trustee pins it on first sight and refuses
+	// another one after.
+	Genesis string
+	// Verified is the election as the caller's verifier recomputed it from
+	// the chain (Wants.Verified): the only aggregates the trustee decrypts.
+	Verified *Verified
+}
+
+// Verified is what a verifier that follows the chain from its first block
+// (observer.Follower: every commit against the trusted validators, every
+// ballot's signature, eligibility and proofs, the state commitment at
+// every block) recomputed of a closed election.
+type Verified struct {
+	// Genesis is the fingerprint of the genesis the verification is
+	// anchored on.
+	Genesis string
+	// Height is the block up to which everything is verified; Phase the
+	// election's phase there (closed or later).
+	Height int64
+	Phase  election.Phase
+	// Voters and Ballots are the verified counts.
+	Voters, Ballots uint64
+	// Aggregates are the sums of the verified counted ballots, in
+	// aggregate order.
+	Aggregates []*tally.Ciphertext
 }
 
 // Posted says which of a trustee's messages are on the chain.
@@ -149,8 +188,10 @@ type Tally struct {
 }
 
 // Wants says what a view must hold besides the election's detail.
+// Verified asks for the verifier's account of the election (it is asked
+// with Aggregates: a trustee decrypts only what it verified).
 type Wants struct {
-	Messages, Aggregates, Result bool
+	Messages, Aggregates, Verified, Result bool
 }
 
 // Ready is what a Step asks of its caller, in this order: seal and persist
@@ -246,10 +287,12 @@ func (t *Trustee) Wants(v *View) Wants {
 		me = v.Trustees[t.index-1]
 	}
 	p := v.Phase
+	decrypting := p == election.PhaseClosed && !me.SharesPosted
 	return Wants{
 		Messages: (p == election.PhaseDKGComplaints && !me.ComplaintsPosted) || p == election.PhaseDKGResponses ||
 			(noShare && (p == election.PhaseReady || p == election.PhaseOpen || p == election.PhaseClosed)),
-		Aggregates: p == election.PhaseClosed && !me.SharesPosted,
+		Aggregates: decrypting,
+		Verified:   decrypting,
 		Result:     p == election.PhaseTallied,
 	}
 }
@@ -373,6 +416,9 @@ func (t *Trustee) checkView(v *View, r *Ready) error {
 		return refuse(ErrInconsistent, "a message of trustee %d it showed on the chain is gone", t.index)
 	}
 	t.posted = me
+	if err := t.pin(v.Genesis, r); err != nil {
+		return err
+	}
 	if v.Messages != nil {
 		es := t.election()
 		for _, d := range v.Messages.Deals {
@@ -417,6 +463,26 @@ func (t *Trustee) setup(man *election.Manifest, r *Ready) error {
 	t.election()
 	r.logf("election %v %q: trustee %d of %d, any %d decrypt", t.id, man.Title.In("", man.Languages), index, len(man.Trustees.Members), man.Trustees.Threshold)
 	return nil
+}
+
+// pin checks the chain's genesis fingerprint against the one the sealed
+// state pinned for the election, pinning it (to be sealed) on first
+// sight. An empty fingerprint is no sighting.
+func (t *Trustee) pin(genesis string, r *Ready) error {
+	if genesis == "" {
+		return nil
+	}
+	es := t.election()
+	switch es.Genesis {
+	case genesis:
+		return nil
+	case "":
+		es.Genesis = genesis
+		r.State = t.state.Clone()
+		r.logf("trusts the chain whose genesis fingerprint is %s from now on (pinned in its sealed state: compare it with the fingerprint the network publishes)", genesis)
+		return nil
+	}
+	return refuse(ErrGenesis, "the node serves a chain whose genesis fingerprint is %s; this trustee pinned %s for election %v", genesis, es.Genesis, t.id)
 }
 
 // election returns the trustee's entry for the election, making it if
@@ -659,9 +725,9 @@ func (t *Trustee) decrypt(v *View, r *Ready, p *pending) error {
 	if v.Tally.Phase != election.PhaseClosed {
 		return nil // tallied meanwhile: the next look says so
 	}
-	aggs := v.Tally.Aggregates
-	if len(aggs) != t.man.TotalOptions() {
-		return refuse(ErrBadView, "the node gave %d aggregates for %d options", len(aggs), t.man.TotalOptions())
+	aggs, err := t.verified(v, r)
+	if err != nil {
+		return err
 	}
 	key := share
 	if t.opts.Fault == FaultBadDecryption {
@@ -678,9 +744,54 @@ func (t *Trustee) decrypt(v *View, r *Ready, p *pending) error {
 	if err != nil {
 		return err
 	}
-	p.aggregates, p.voters = len(aggs), int(v.Tally.Voters)
+	p.aggregates, p.voters = len(aggs), int(v.Verified.Voters)
 	r.Submit = &Submission{What: "decryption shares", Tx: tx}
 	return nil
+}
+
+// verified returns the aggregates to decrypt: the ones the caller's
+// verifier recomputed from the ballots it verified, anchored on the
+// pinned genesis, once the node's aggregates are found to be the same.
+func (t *Trustee) verified(v *View, r *Ready) ([]*tally.Ciphertext, error) {
+	vf := v.Verified
+	if vf == nil {
+		return nil, refuse(ErrUnverified, "no verification of election %v: the trustee decrypts only aggregates it recomputed from the ballots it verified", t.id)
+	}
+	if vf.Genesis == "" {
+		return nil, refuse(ErrUnverified, "the verification of election %v is anchored on no genesis", t.id)
+	}
+	if err := t.pin(vf.Genesis, r); err != nil {
+		return nil, err
+	}
+	if vf.Phase < election.PhaseClosed || vf.Phase == election.PhaseFailed {
+		return nil, refuse(ErrUnverified, "the chain verified to block %d shows election %v %s, not closed", vf.Height, t.id, vf.Phase)
+	}
+	n := t.man.TotalOptions()
+	if len(vf.Aggregates) != n {
+		return nil, refuse(ErrUnverified, "the verified chain gives %d aggregates for %d options", len(vf.Aggregates), n)
+	}
+	served := v.Tally.Aggregates
+	if len(served) != n {
+		return nil, refuse(ErrAggregates, "the node serves %d aggregates for %d options", len(served), n)
+	}
+	for i, a := range served {
+		if a == nil || !a.Equal(vf.Aggregates[i]) {
+			return nil, refuse(ErrAggregates, "the node serves aggregate %d as %x; the %d ballots verified up to block %d add up to %x",
+				i, cipherBytes(a), vf.Ballots, vf.Height, vf.Aggregates[i].Bytes())
+		}
+	}
+	if v.Tally.Voters != vf.Voters {
+		return nil, refuse(ErrAggregates, "the node counts %d voters; the chain verified up to block %d counts %d", v.Tally.Voters, vf.Height, vf.Voters)
+	}
+	r.logf("verified the chain to block %d against genesis %s: %d ballots of %d voters, whose sums are the node's aggregates", vf.Height, vf.Genesis, vf.Ballots, vf.Voters)
+	return vf.Aggregates, nil
+}
+
+func cipherBytes(c *tally.Ciphertext) []byte {
+	if c == nil {
+		return nil
+	}
+	return c.Bytes()
 }
 
 // Advance tells the trustee what became of the last Ready: its state is

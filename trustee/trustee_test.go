@@ -47,7 +47,16 @@ import (
 // Lies (what a node may show): other-deal (the trustee's deal replaced by
 // another), other-manifest (another election's manifest), phase-back (the
 // deal phase again), joint-key (another joint key), undealt (its deal
-// gone from the statuses).
+// gone from the statuses), one-ballot (the first ballot's ciphertexts
+// served as the aggregates), dropped-ballot (the aggregates and count
+// without the last ballot), unverified (no verification of the chain),
+// other-genesis (a genesis other than the pinned one).
+//
+// The chain is the test's own state machine: the verified account a view
+// carries (View.Verified) is its store's, anchored on testGenesis.
+
+// testGenesis is the genesis fingerprint of the scripts' chain.
+const testGenesis = "7e57000000000000000000000000000000000000000000000000000000000001"
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of testdata/*.txt")
 
@@ -184,6 +193,9 @@ type world struct {
 	trustees  map[string]*node
 	voters    int
 	threshold int
+	// ballots holds the main election's aggregates after each ballot, for
+	// the lies about them.
+	ballots [][]*tally.Ciphertext
 }
 
 // node is one trustee: what it persisted, and its run over each election.
@@ -527,6 +539,19 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 		}
 		v.Tally = &trustee.Tally{Phase: ti.Phase, Voters: ti.Voters, Aggregates: aggs}
 	}
+	if want.Verified {
+		// The chain is the test's own state machine: its aggregates are
+		// the sums of the ballots it verified.
+		ti, err := election.QueryTally(w.st, id)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		aggs, err := election.Aggregates(w.st, id)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		v.Verified = &trustee.Verified{Genesis: testGenesis, Height: w.height, Phase: ti.Phase, Voters: ti.Voters, Ballots: ti.Ballots, Aggregates: aggs}
+	}
 	if want.Result {
 		res, err := election.QueryResult(w.st, id)
 		if err != nil {
@@ -560,6 +585,16 @@ func (w *world) view(tr *trustee.Trustee, id election.ID, lie string) *trustee.V
 		v.JointKey = k.Public()
 	case "undealt":
 		v.Trustees[tr.Index()-1].Dealt = false
+	case "one-ballot":
+		// The node serves one ballot's ciphertexts as the aggregates.
+		v.Tally.Aggregates = w.ballots[0]
+	case "dropped-ballot":
+		// The node's count and aggregates leave the last ballot out.
+		v.Tally.Aggregates, v.Tally.Voters = w.ballots[len(w.ballots)-2], v.Tally.Voters-1
+	case "unverified":
+		v.Verified = nil
+	case "other-genesis":
+		v.Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 	default:
 		w.t.Fatalf("unknown lie %q", lie)
 	}
@@ -573,7 +608,8 @@ var sentinels = []struct {
 	{"not-named", trustee.ErrNotNamed}, {"other-key", trustee.ErrOtherKey}, {"wrong-manifest", trustee.ErrWrongManifest},
 	{"not-our-deal", trustee.ErrNotOurDeal}, {"joint-key", trustee.ErrJointKey}, {"inconsistent", trustee.ErrInconsistent},
 	{"failed", trustee.ErrFailed}, {"rejected", trustee.ErrRejected}, {"bad-view", trustee.ErrBadView},
-	{"wrong-passphrase", trustee.ErrPassphrase},
+	{"wrong-passphrase", trustee.ErrPassphrase}, {"unverified", trustee.ErrUnverified}, {"aggregates", trustee.ErrAggregates},
+	{"genesis", trustee.ErrGenesis},
 }
 
 func errorLine(who string, err error) string {
@@ -659,7 +695,7 @@ func describe(st *trustee.State, id election.ID) string {
 	for _, f := range []struct {
 		name string
 		v    string
-	}{{"deal", es.Deal}, {"dealer_secret", es.DealerSecret}, {"share", es.Share}, {"joint_key", es.JointKey}} {
+	}{{"deal", es.Deal}, {"dealer_secret", es.DealerSecret}, {"share", es.Share}, {"joint_key", es.JointKey}, {"genesis", es.Genesis}} {
 		if f.v != "" {
 			has = append(has, f.name)
 		}
@@ -739,6 +775,11 @@ func (w *world) vote(choices []string) []string {
 		}
 		res, h := w.deliver(b.Tx)
 		out = append(out, fmt.Sprintf("voter %d: %s in block %d", i, res.Code, h))
+		aggs, err := election.Aggregates(w.st, id)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.ballots = append(w.ballots, aggs)
 	}
 	return out
 }

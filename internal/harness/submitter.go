@@ -113,9 +113,23 @@ type API struct {
 	// Poll is how long Wait waits; 0 means 100ms.
 	Poll time.Duration
 
+	// Verifier recomputes what the trustees decrypt from the chain, with
+	// the observer's engine; nil: a FeedVerifier of C's node that trusts
+	// the genesis it serves first (and pins it).
+	Verifier *FeedVerifier
+
 	mu      sync.Mutex
 	chainID string
 	mans    map[election.ID]*election.Manifest // from the first look
+}
+
+func (a *API) verifier() *FeedVerifier {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.Verifier == nil {
+		a.Verifier = &FeedVerifier{Nodes: []string{a.C.Base()}}
+	}
+	return a.Verifier
 }
 
 // NewAPI is the submitter of the node c talks to.
@@ -187,6 +201,11 @@ func (a *API) View(ctx context.Context, id election.ID, wants func(*trustee.View
 	if wants == nil {
 		return v, nil
 	}
+	// A trustee's view: the genesis its verification will be anchored on,
+	// for the trustee to pin on first sight.
+	if v.Genesis, err = a.verifier().Genesis(ctx, id); err != nil {
+		return nil, err
+	}
 	want := wants(v)
 	if want.Messages {
 		// The messages are read after the detail, so that they hold at
@@ -206,6 +225,11 @@ func (a *API) View(ctx context.Context, id election.ID, wants func(*trustee.View
 			return nil, err
 		}
 		v.Tally = &trustee.Tally{Phase: t.Phase, Voters: t.Voters, Aggregates: t.Aggregates()}
+	}
+	if want.Verified {
+		if v.Verified, err = a.verifier().Verified(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	if want.Result {
 		res, err := a.C.Result(ctx, id)
@@ -263,6 +287,19 @@ func StoreView(r election.ReadStore, chainID string, id election.ID, wants func(
 			return nil, err
 		}
 		v.Tally = &trustee.Tally{Phase: ti.Phase, Voters: ti.Voters, Aggregates: aggs}
+	}
+	if want.Verified {
+		// The store is this process's own state machine's: its aggregates
+		// are the sums of the ballots it verified itself.
+		ti, err := election.QueryTally(r, id)
+		if err != nil {
+			return nil, err
+		}
+		aggs, err := election.Aggregates(r, id)
+		if err != nil {
+			return nil, err
+		}
+		v.Verified = &trustee.Verified{Genesis: InProcessGenesis(chainID), Phase: ti.Phase, Voters: ti.Voters, Ballots: ti.Ballots, Aggregates: aggs}
 	}
 	if want.Result {
 		res, err := election.QueryResult(r, id)

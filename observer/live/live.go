@@ -47,6 +47,10 @@ type Config struct {
 	// UntilFinal stops Follow, with no error, once the election is tallied
 	// or failed and that state is proven.
 	UntilFinal bool
+	// Stop, if set, is called after blocks are verified (with everything
+	// added so far verified); Follow returns nil once it says true. It may
+	// read the follower (Status, Aggregates) but not add to it.
+	Stop func(*observer.Follower) bool
 	// Retry is the first pause before reconnecting to a node (doubling up
 	// to 30 times that); 500 ms if 0.
 	Retry time.Duration
@@ -269,6 +273,9 @@ func Follow(ctx context.Context, cfg Config) error {
 		if cfg.UntilFinal && (s.Phase == "tallied" || s.Phase == "failed") && s.Height == s.Replayed {
 			return nil
 		}
+		if cfg.Stop != nil && cfg.Stop(f) {
+			return nil
+		}
 	}
 }
 
@@ -388,6 +395,44 @@ func readOnce(ctx context.Context, cfg Config, node string, id election.ID, from
 			return n, ctx.Err()
 		}
 	}
+}
+
+// Head reads the head of node's feed of election id (its hello: the
+// chain's genesis and the election's manifest) and closes the feed. It
+// checks nothing: the head is what the node says.
+func Head(ctx context.Context, node string, id election.ID, dialer *websocket.Dialer) (*observer.RecordHead, error) {
+	u, err := FeedURL(node, id, 1)
+	if err != nil {
+		return nil, err
+	}
+	if dialer == nil {
+		dialer = websocket.DefaultDialer
+	}
+	conn, resp, err := dialer.DialContext(ctx, u, nil)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+		}
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	conn.SetReadLimit(256 << 20)
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	var m observer.FeedMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("a feed message does not decode: %w", err)
+	}
+	if m.Type != observer.FeedHello || m.Head == nil {
+		return nil, fmt.Errorf("live: node %s's feed did not begin with the election's head", node)
+	}
+	return m.Head, nil
 }
 
 // FeedURL is the websocket URL of node's feed of election id from height

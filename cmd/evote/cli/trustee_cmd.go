@@ -67,6 +67,15 @@ complaints (possibly none), answers complaints against it by revealing the compl
 derives its secret share once the joint key is fixed (and checks it against the chain's joint and
 verification keys), and after the close posts its partial decryption of every aggregate with a
 proof. It exits when the result is on the chain (with --once: as soon as its shares are in).
+
+It decrypts only what it verified itself: after the close it follows the election's feed from
+block 1 (its node's, and those of --verify-node) with the verifier of evote observe, checks every
+commit against the genesis validators, every ballot and the state at every block, recomputes the
+aggregates from the verified ballots, and posts partial decryptions of those only. It stops with
+the reason, posting nothing, if a block does not verify, two nodes disagree, or the node serves
+other aggregates. The genesis is the one of --genesis (the network's genesis.json), else the one
+the node serves on the trustee's first look, pinned in its sealed state and printed (compare the
+fingerprint with the one the network publishes); another genesis after that is refused.
 Every secret is sealed in DIR before it is used: stopped and restarted, a trustee resumes where
 it was and posts the deal it kept, never a second one.`,
 		Args: cobra.NoArgs,
@@ -81,7 +90,7 @@ it was and posts the deal it kept, never a second one.`,
 			}
 			cfg := TrusteeRunConfig{
 				Node: e.v.GetString("node"), Election: id, Dir: e.v.GetString("dir"), Once: e.v.GetBool("once"),
-				Poll: e.v.GetDuration("poll"),
+				Poll: e.v.GetDuration("poll"), VerifyNodes: e.v.GetStringSlice("verify-node"), Genesis: e.v.GetString("genesis"),
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -102,6 +111,8 @@ it was and posts the deal it kept, never a second one.`,
 	addElectionOrOnlyFlag(runCmd)
 	runCmd.Flags().Bool("once", false, "exit once its decryption shares are on the chain, without waiting for the result")
 	runCmd.Flags().Duration("poll", api.PollEvery, "how often to look at the chain")
+	runCmd.Flags().StringSlice("verify-node", nil, "another node whose feed it follows to verify the election before decrypting (repeat for more)")
+	runCmd.Flags().String("genesis", "", "the network's genesis.json: the chain it verifies must have this genesis (default: the node's, pinned on first use)")
 	for _, c := range []*cobra.Command{initCmd, runCmd} {
 		c.Flags().String("dir", "", "the trustee's directory (its sealed secrets)")
 		c.Flags().String("passphrase-file", "", "read the passphrase from this file (else EVOTE_PASSPHRASE, else the terminal)")

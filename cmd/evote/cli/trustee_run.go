@@ -6,16 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/harness"
+	"github.com/evote/evote/observer/live"
 	"github.com/evote/evote/trustee"
 )
 
 // A trustee's process watches one election through a node's API and plays
-// its part, which package trustee decides. Each look is one step of a
+// its part, which package trustee decides. Before it decrypts it verifies
+// the election itself (harness.FeedVerifier: the feed of its node and of
+// --verify-node, from block 1, with the observer's engine, anchored on
+// --genesis or on the genesis it pinned on first use) and decrypts only
+// the aggregates it recomputed. Each look is one step of a
 // harness.Trustee over the node's API (harness.API): the trustee's view of
 // the chain, its Step, the new state sealed in the trustee's directory
 // before anything is submitted, the submission, and Advance with the
@@ -34,6 +40,12 @@ type TrusteeRunConfig struct {
 	Dir      string
 	Once     bool          // exit once its decryption shares are in, without waiting for the result
 	Poll     time.Duration // how often it looks at the chain
+	// VerifyNodes are more nodes whose feed the trustee follows, besides
+	// Node's, to verify the election before it decrypts.
+	VerifyNodes []string
+	// Genesis is the network's genesis.json, the anchor of the
+	// verification; empty: the genesis the node serves, pinned on first use.
+	Genesis string
 	// Test makes the trustee misbehave or stop early (Fault, StopAt): for
 	// tests, which run the trustee in-process; no flag sets it.
 	Test trustee.Options
@@ -49,6 +61,11 @@ func (c TrusteeRunConfig) Validate() error {
 	case c.Poll < 10*time.Millisecond || c.Poll > time.Minute:
 		return fmt.Errorf("--poll must be 10ms..1m, got %v", c.Poll)
 	}
+	for _, n := range c.VerifyNodes {
+		if _, err := live.FeedURL(n, election.ID{}, 1); err != nil {
+			return fmt.Errorf("--verify-node: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -60,6 +77,16 @@ func runTrustee(ctx context.Context, cfg TrusteeRunConfig, store *trusteeStore, 
 		return err
 	}
 	node := harness.NewAPI(c)
+	node.Verifier = &harness.FeedVerifier{Nodes: append([]string{cfg.Node}, cfg.VerifyNodes...)}
+	if cfg.Genesis != "" {
+		b, err := os.ReadFile(cfg.Genesis)
+		if err != nil {
+			return err
+		}
+		if err := node.Verifier.Verify.TrustGenesis(b); err != nil {
+			return fmt.Errorf("--genesis %s: %w", cfg.Genesis, err)
+		}
+	}
 	opts := cfg.Test
 	opts.Once, opts.SealedIn = cfg.Once, store.Dir
 	t := &harness.Trustee{State: store.State.Clone(), Opts: opts, Rand: rand.Reader, Persist: store.Persist}
