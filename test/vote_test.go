@@ -33,6 +33,8 @@ import (
 const (
 	exitCheckFailed = 2 // an audit file or a receipt does not check out
 	exitRejected    = 3 // the chain refused the ballot
+	// no node committed the ballot within --patience
+	exitNotConfirmed = 4
 )
 
 // Wallets in tests use small Argon2id parameters; the format is the same.
@@ -506,6 +508,51 @@ func TestVote(t *testing.T) {
 		}
 		code, out, errs = voter.runIn(t, "", "ballot", "check-audit", auditPath, "--node", vn.url)
 		wantRun(t, code, out, errs, exitCheckFailed, "the election has this manifest and joint key", "the audited ballot is on the chain")
+	})
+
+	t.Run("a node that lies about the commit", func(t *testing.T) {
+		// A node in front of the real one that answers a submission with the
+		// receipt of another transaction (one of alice's, committed): vote
+		// checks the receipt before it believes it, says what is wrong,
+		// and submits the same ballot to the next node, which is honest.
+		var other *api.Receipt
+		files, _ := filepath.Glob(filepath.Join(dir, "receipts", "*.json"))
+		for _, f := range files {
+			if r, _ := receiptfile.Read(f); r != nil && r.KeyName == "alice" && r.Receipt != nil {
+				other = r.Receipt
+			}
+		}
+		if other == nil {
+			t.Fatal("no receipt of alice's to lie with")
+		}
+		liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				raw, _ := io.ReadAll(r.Body)
+				sum := sha256.Sum256(raw)
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]any{"tracking_code": hex.EncodeToString(sum[:]), "code": 0, "code_name": "ok",
+					"committed": true, "height": other.Height, "receipt": other})
+				return
+			}
+			req, _ := http.NewRequest(r.Method, vn.url+r.URL.String(), nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+		}))
+		defer liar.Close()
+		code, out, errs := voter.runIn(t, "", "vote", "--node", liar.URL, "--node", vn.url, "--key", "carol", "--choice", "1=1", "--choice", "2=2")
+		wantRun(t, code, out, errs, 0, "node "+liar.URL+": its receipt does not check", "Ballot cast: committed in block", "through node   "+vn.url)
+		if vs := vn.voterStatus(t, carol); hashText(vs.TxHash) != field(t, out, "tracking code") {
+			t.Fatalf("the node counts %+v", vs)
+		}
+		// With the liar alone, nothing is confirmed, and vote says why.
+		code, out, errs = voter.runIn(t, "", "vote", "--node", liar.URL, "--key", "carol", "--choice", "1=1", "--choice", "2=2", "--patience", "3s")
+		wantRun(t, code, out, errs, exitNotConfirmed, "is NOT confirmed on the chain", "its receipt does not check")
 	})
 
 	t.Run("after the close", func(t *testing.T) {
