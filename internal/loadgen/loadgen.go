@@ -113,6 +113,11 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 	defer os.RemoveAll(dir)
 	var nodeArgs func(int) []string
 	if cfg.Profile != "" {
+		// Each node writes its profile there: the folder must exist, or
+		// every node would exit at its start.
+		if err := os.MkdirAll(cfg.Profile, 0o755); err != nil {
+			return nil, fmt.Errorf("--profile: %w", err)
+		}
 		nodeArgs = func(i int) []string {
 			return []string{"--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i))}
 		}
