@@ -454,24 +454,8 @@ func TestVote(t *testing.T) {
 		// A node that says it admitted the ballot and drops it: the pending
 		// receipt holds the signed ballot, and checking it on a node that
 		// does not know it submits it again.
-		drop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPost {
-				raw, _ := io.ReadAll(r.Body)
-				sum := sha256.Sum256(raw)
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusAccepted)
-				json.NewEncoder(w).Encode(map[string]any{"tracking_code": hex.EncodeToString(sum[:]), "code": 0, "code_name": "ok", "committed": false})
-				return
-			}
-			req, _ := http.NewRequest(r.Method, vn.url+r.URL.String(), nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			defer resp.Body.Close()
-			w.WriteHeader(resp.StatusCode)
-			io.Copy(w, resp.Body)
+		drop := httptest.NewServer(answeringPosts(vn.url, func(code string) (int, map[string]any) {
+			return http.StatusAccepted, map[string]any{"tracking_code": code, "code": 0, "code_name": "ok", "committed": false}
 		}))
 		defer drop.Close()
 		code, out, errs := voter.runIn(t, "", "vote", "--node", drop.URL, "--key", "carol", "--choice", "1=1", "--choice", "2=1", "--no-wait")
@@ -525,24 +509,9 @@ func TestVote(t *testing.T) {
 		if other == nil {
 			t.Fatal("no receipt of alice's to lie with")
 		}
-		liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPost {
-				raw, _ := io.ReadAll(r.Body)
-				sum := sha256.Sum256(raw)
-				w.Header().Set("Content-Type", "application/json")
-				json.NewEncoder(w).Encode(map[string]any{"tracking_code": hex.EncodeToString(sum[:]), "code": 0, "code_name": "ok",
-					"committed": true, "height": other.Height, "receipt": other})
-				return
-			}
-			req, _ := http.NewRequest(r.Method, vn.url+r.URL.String(), nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			defer resp.Body.Close()
-			w.WriteHeader(resp.StatusCode)
-			io.Copy(w, resp.Body)
+		liar := httptest.NewServer(answeringPosts(vn.url, func(code string) (int, map[string]any) {
+			return http.StatusOK, map[string]any{"tracking_code": code, "code": 0, "code_name": "ok",
+				"committed": true, "height": other.Height, "receipt": other}
 		}))
 		defer liar.Close()
 		code, out, errs := voter.runIn(t, "", "vote", "--node", liar.URL, "--node", vn.url, "--key", "carol", "--choice", "1=1", "--choice", "2=2")
@@ -564,6 +533,32 @@ func TestVote(t *testing.T) {
 		// Without --election there is no open election to pick.
 		code, out, errs = vote("", "--key", "carol", "--choice", "1=1", "--choice", "2=1")
 		wantRun(t, code, out, errs, 1, "0 open elections on node", id+" (closed)")
+	})
+}
+
+// answeringPosts is a node in front of the one at target that answers
+// every submission itself, with answer(tracking code), and forwards every
+// other request.
+func answeringPosts(target string, answer func(code string) (int, map[string]any)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			raw, _ := io.ReadAll(r.Body)
+			sum := sha256.Sum256(raw)
+			status, body := answer(hex.EncodeToString(sum[:]))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(body)
+			return
+		}
+		req, _ := http.NewRequest(r.Method, target+r.URL.String(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
 	})
 }
 
