@@ -186,6 +186,11 @@ func TestNetworkFormedByCommands(t *testing.T) {
 	if err := e.Decrypt(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Decrypt waited for org-1's node; org-3's may commit the result a
+	// block later.
+	if _, err := clients[3].WaitPhase(ctx, e.ID, api.PhaseIn(election.PhaseTallied)); err != nil {
+		t.Fatal(err)
+	}
 	res, err := clients[3].Result(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
