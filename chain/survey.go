@@ -115,7 +115,7 @@ func surveyHome(conf *cfg.Config, deep bool) error {
 	if err != nil {
 		return err
 	}
-	bsHeight, stHeight, err := surveyComet(conf, deep)
+	_, bsHeight, stHeight, err := surveyComet(conf, deep)
 	if err != nil {
 		return err
 	}
@@ -234,9 +234,9 @@ func storeDamage(home, path string, err error) error {
 // and reads what the handshake will: the block store's range, the first
 // and last block, the last block's commit, CometBFT's state and the
 // validators and parameters of the next height. deep reads every record of
-// both databases too. It returns the block store's and the state's
-// heights.
-func surveyComet(conf *cfg.Config, deep bool) (bsHeight, stHeight int64, err error) {
+// both databases too. It returns the block store's base and height and
+// the state's height.
+func surveyComet(conf *cfg.Config, deep bool) (bsBase, bsHeight, stHeight int64, err error) {
 	home := conf.RootDir
 	bsFile := filepath.Join(conf.DBDir(), "blockstore.db")
 	stFile := filepath.Join(conf.DBDir(), "state.db")
@@ -248,7 +248,7 @@ func surveyComet(conf *cfg.Config, deep bool) (bsHeight, stHeight int64, err err
 		defer db.Close()
 		err = recovered(func() error {
 			bs := cmtstore.NewBlockStore(db)
-			bsHeight = bs.Height()
+			bsBase, bsHeight = bs.Base(), bs.Height()
 			if bsHeight == 0 {
 				return nil
 			}
@@ -271,7 +271,7 @@ func surveyComet(conf *cfg.Config, deep bool) (bsHeight, stHeight int64, err err
 		return nil
 	})
 	if err != nil {
-		return 0, 0, asDamaged(err, ErrBlockStoreDamaged, bsFile, "the block store cannot be read", repairFromPeers(home))
+		return 0, 0, 0, asDamaged(err, ErrBlockStoreDamaged, bsFile, "the block store cannot be read", repairFromPeers(home))
 	}
 	err = recovered(func() error {
 		db, err := cfg.DefaultDBProvider(&cfg.DBContext{ID: "state", Config: conf})
@@ -306,9 +306,9 @@ func surveyComet(conf *cfg.Config, deep bool) (bsHeight, stHeight int64, err err
 		return nil
 	})
 	if err != nil {
-		return 0, 0, asDamaged(err, ErrCometStateDamaged, stFile, "CometBFT's state cannot be read", repairFromPeers(home))
+		return 0, 0, 0, asDamaged(err, ErrCometStateDamaged, stFile, "CometBFT's state cannot be read", repairFromPeers(home))
 	}
-	return bsHeight, stHeight, nil
+	return bsBase, bsHeight, stHeight, nil
 }
 
 // readAll reads every key and value an iterator over a whole database
