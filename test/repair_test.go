@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -262,5 +264,88 @@ func TestRepairFromPeers(t *testing.T) {
 		}
 	}
 	snap := tn.convergeAfterRepair(id, bs)
-	t.Logf("re-synced node 3 agrees at height %d, app hash %s; %d receipts on each node", snap.Height, snap.AppHash, len(bs))
+	// It signs again, from where its kept last-sign state left off.
+	before, after := signedHeight(t, keep["data/priv_validator_state.json"]), int64(0)
+	err := eventually(time.Minute, 200*time.Millisecond, func() error {
+		after = signedHeight(t, fileBytes(t, filepath.Join(home, "data", "priv_validator_state.json")))
+		if after <= before {
+			return fmt.Errorf("last signed at height %d, before the damage at %d", after, before)
+		}
+		return nil
+	})
+	if err != nil {
+		tn.fatalf("node 3 does not sign again: %v", err)
+	}
+	t.Logf("re-synced node 3 agrees at height %d, app hash %s; %d receipts on each node; it last signed at height %d before the damage, %d now",
+		snap.Height, snap.AppHash, len(bs), before, after)
+}
+
+// signedHeight is the height of a priv_validator_state.json.
+func signedHeight(t *testing.T, b []byte) int64 {
+	t.Helper()
+	var st struct {
+		Height string `json:"height"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	h, err := strconv.ParseInt(st.Height, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestBinaryRefusesDamagedHome: a single validator of the real binary,
+// stopped after a few blocks; a copy of its home damaged in one file at a
+// time makes `evote node` exit with code 5 and an error naming the file,
+// without a Go panic, and `evote node repair` refuses to run while the
+// node runs.
+func TestBinaryRefusesDamagedHome(t *testing.T) {
+	t.Parallel()
+	tn := newTestnet(t, 1)
+	se := tn.sample(2)
+	tn.castAll(se.ballots(t), []int{0})
+	home := tn.nodes[0].home
+	if out, err := tryEvote(t, time.Minute, "node", "repair", "--home", home); err == nil || !strings.Contains(err.Error(), filepath.Join(home, "data", chain.LockFile)) {
+		tn.fatalf("evote node repair on a running node: %v\n%s", err, out)
+	}
+	tn.nodes[0].stop()
+	data := func(h string, rel ...string) string { return filepath.Join(append([]string{h, "data"}, rel...)...) }
+	for _, c := range []struct {
+		name   string
+		file   func(h string) string
+		damage func(path string)
+	}{
+		{"store overwritten", func(h string) string { return data(h, chain.StoreFile) }, nil},
+		{"state journal cut", func(h string) string { return data(h, "state.db") }, func(path string) { damageFiles(t, path, ".log", ".ldb") }},
+		{"validator state overwritten", func(h string) string { return data(h, "priv_validator_state.json") }, nil},
+		{"validator key overwritten", func(h string) string { return filepath.Join(h, "config", "priv_validator_key.json") }, nil},
+		{"node key removed", func(h string) string { return filepath.Join(h, "config", "node_key.json") }, func(path string) { os.Remove(path) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cp := filepath.Join(t.TempDir(), "node")
+			if err := copyHome(home, cp, func(string) bool { return false }); err != nil {
+				t.Fatal(err)
+			}
+			path := c.file(cp)
+			if c.damage != nil {
+				c.damage(path)
+			} else {
+				damageFiles(t, filepath.Dir(path), filepath.Base(path))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, evoteBinary(t), "node", "--home", cp)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitDamaged {
+				t.Fatalf("evote node on a damaged home: %v, want exit code %d\n%s", err, exitDamaged, out)
+			}
+			if !strings.Contains(string(out), path) || strings.Contains(string(out), "panic:") || strings.Contains(string(out), "goroutine ") {
+				t.Fatalf("evote node's output names not %s, or panics:\n%s", path, out)
+			}
+			t.Logf("%s", out)
+		})
+	}
 }
