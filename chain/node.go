@@ -90,6 +90,11 @@ type Node struct {
 // node key, the genesis and CometBFT's databases, and the SQLite store
 // data/evote.db. The handshake with the app (replaying blocks the app
 // lacks) runs here. Start it with Start.
+//
+// NewNode holds the home's lock (data/evote.lock) until Stop: a home in
+// use is ErrHomeInUse. A damaged file of the home is a *DamagedError
+// (errors.Is ErrDamaged) naming the file and the repair, an altered store
+// ErrStateAltered; neither is ever a panic (survey.go).
 func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if opts.NewMachine == nil {
 		return nil, errors.New("chain: NewNode: Options.NewMachine is nil")
@@ -106,7 +111,7 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := surveyHome(conf, false); err != nil {
+	if err := surveyHome(conf); err != nil {
 		lock.release()
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	cfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -99,10 +100,9 @@ func damaged(kind error, file, problem, repair string, err error) *DamagedError 
 // surveyHome checks, in order, the node key, the validator key and its
 // last-sign state, the SQLite store, and CometBFT's block store and state
 // and how their heights fit together. The first damage found is a
-// *DamagedError. It reads each file as the start would, a few blocks of
-// the block store only (deep: every record of both databases, as
-// SurveyHome's callers that repair need).
-func surveyHome(conf *cfg.Config, deep bool) error {
+// *DamagedError. It reads each file as the start would: of the block
+// store, the blocks the start reads (Repair reads every record).
+func surveyHome(conf *cfg.Config) error {
 	home := conf.RootDir
 	if _, err := p2p.LoadNodeKey(conf.NodeKeyFile()); err != nil {
 		return damaged(ErrKeyDamaged, conf.NodeKeyFile(), "the node key cannot be read", repairKey(conf.NodeKeyFile()), err)
@@ -115,7 +115,7 @@ func surveyHome(conf *cfg.Config, deep bool) error {
 	if err != nil {
 		return err
 	}
-	_, bsHeight, stHeight, err := surveyComet(conf, deep)
+	_, bsHeight, stHeight, err := surveyComet(conf, false)
 	if err != nil {
 		return err
 	}
@@ -135,12 +135,6 @@ func surveyHome(conf *cfg.Config, deep bool) error {
 	}
 	return nil
 }
-
-// SurveyHome is the start-up survey of conf's home (NewNode runs it),
-// deep: it reads every record of CometBFT's block store and state, not
-// only those the start reads. The first damage found is a *DamagedError
-// (errors.Is ErrDamaged and its kind). The node must not run.
-func SurveyHome(conf *cfg.Config) error { return surveyHome(conf, true) }
 
 func surveyValidator(conf *cfg.Config) error {
 	keyFile, stateFile := conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile()
@@ -343,7 +337,10 @@ func recovered(f func() error) (err error) {
 			if e, ok := r.(error); ok {
 				err = fmt.Errorf("%w: %w", errRecovered, e)
 			} else {
-				err = fmt.Errorf("%w: %v", errRecovered, r)
+				// The first line: the handshake's message goes on with
+				// the whole block.
+				line, _, _ := strings.Cut(fmt.Sprint(r), "\n")
+				err = fmt.Errorf("%w: %s", errRecovered, strings.TrimSpace(line))
 			}
 		}
 	}()

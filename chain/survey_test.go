@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	cfg "github.com/cometbft/cometbft/config"
 
+	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/cometconf"
 )
 
@@ -261,4 +263,37 @@ func TestHomeLock(t *testing.T) {
 		t.Fatalf("after Stop: %v", err)
 	}
 	l.release()
+}
+
+// skewMachine is the test machine with one more write in every block: a
+// node that replays the chain with it reaches other app hashes than the
+// ones the validators signed.
+type skewMachine struct{ StateMachine }
+
+func (m skewMachine) BeginBlock(st election.Store, b election.Block) (election.BlockExec, error) {
+	if err := st.Set([]byte("d/skew"), []byte(fmt.Sprint(b.Height))); err != nil {
+		return nil, err
+	}
+	return m.StateMachine.BeginBlock(st, b)
+}
+
+// TestReplayToAnotherAppHashIsAnError: a store rebuilt from the block
+// store by a machine that reaches another app hash makes CometBFT's
+// handshake (in NewNode, which Repair runs) panic; the panic is an
+// ErrDamaged error, not a crash.
+func TestReplayToAnotherAppHashIsAnError(t *testing.T) {
+	home, _ := stoppedHome(t)
+	skew := func(appState json.RawMessage, chainID string) (StateMachine, error) {
+		m, err := newTestMachine(appState, chainID)
+		return skewMachine{m}, err
+	}
+	conf, err := cometconf.Load(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Repair(conf, RepairOptions{Node: Options{NewMachine: skew}})
+	if !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Repair replaying to other app hashes: %v, want ErrDamaged", err)
+	}
+	t.Log(err)
 }
