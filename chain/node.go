@@ -64,6 +64,7 @@ type Options struct {
 // its local ABCI application.
 type Node struct {
 	home string
+	lock *homeLock // lock.go, released by Stop
 	conf *cfg.Config
 	app  *App
 	cmt  *nm.Node
@@ -89,6 +90,11 @@ type Node struct {
 // node key, the genesis and CometBFT's databases, and the SQLite store
 // data/evote.db. The handshake with the app (replaying blocks the app
 // lacks) runs here. Start it with Start.
+//
+// NewNode holds the home's lock (data/evote.lock) until Stop: a home in
+// use is ErrHomeInUse. A damaged file of the home is a *DamagedError
+// (errors.Is ErrDamaged) naming the file and the repair, an altered store
+// ErrStateAltered; neither is ever a panic (survey.go).
 func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if opts.NewMachine == nil {
 		return nil, errors.New("chain: NewNode: Options.NewMachine is nil")
@@ -99,6 +105,26 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if err := conf.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("chain: configuration of %s: %w", conf.RootDir, err)
 	}
+	// The home's lock, then the survey of its files (survey.go), before
+	// anything opens them for good.
+	lock, err := lockHome(conf.RootDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := surveyHome(conf); err != nil {
+		lock.release()
+		return nil, err
+	}
+	n, err := newNode(conf, opts)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	n.lock = lock
+	return n, nil
+}
+
+func newNode(conf *cfg.Config, opts Options) (*Node, error) {
 	home := conf.RootDir
 	conf.Consensus.PeerQueryMaj23SleepDuration = min(conf.Consensus.PeerQueryMaj23SleepDuration, maj23Sleep)
 	logger, err := newLogger(opts.LogOutput, opts.LogLevel)
@@ -117,13 +143,13 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	}
 	store, err := OpenStore(filepath.Join(conf.DBDir(), StoreFile))
 	if err != nil {
-		return nil, err
+		return nil, storeDamage(home, filepath.Join(conf.DBDir(), StoreFile), err)
 	}
 	// The state at rest against the app hash the chain signed, before the
 	// handshake answers Info from it (atrest.go).
 	if err := checkStateAtRest(context.Background(), conf, store, filepath.Join(conf.DBDir(), StoreFile)); err != nil {
 		store.Close()
-		return nil, err
+		return nil, storeDamage(home, filepath.Join(conf.DBDir(), StoreFile), err)
 	}
 	app, err := NewApp(store, opts.NewMachine, opts.CacheSize)
 	if err != nil {
@@ -135,12 +161,23 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	store.writeFault = opts.StoreWriteFault
 	app.proposer = opts.Proposer
 	app.logger = logger.With("module", "evote")
-	cmt, err := nm.NewNode(conf, pv, nodeKey,
-		clientCreator{app},
-		nm.DefaultGenesisDocProviderFunc(conf),
-		cfg.DefaultDBProvider,
-		nm.DefaultMetricsProvider(conf.Instrumentation),
-		logger)
+	// CometBFT's handshake replays here the blocks the app lacks; it
+	// panics on a block it cannot read and on a replay that reaches
+	// another app hash than the chain's (survey.go: startPanic).
+	var cmt *nm.Node
+	err = recovered(func() (err error) {
+		cmt, err = nm.NewNode(conf, pv, nodeKey,
+			clientCreator{app},
+			nm.DefaultGenesisDocProviderFunc(conf),
+			cfg.DefaultDBProvider,
+			nm.DefaultMetricsProvider(conf.Instrumentation),
+			logger)
+		return err
+	})
+	if errors.Is(err, errRecovered) {
+		app.Close()
+		return nil, startPanic(conf, err)
+	}
 	if err != nil {
 		app.Close()
 		return nil, fmt.Errorf("chain: start CometBFT: %w", err)
@@ -201,6 +238,7 @@ func (n *Node) Stop() error {
 			n.cmt.OnStop() // closes CometBFT's databases
 		}
 		n.stopErr = errors.Join(err, n.app.Close())
+		n.lock.release()
 	})
 	return n.stopErr
 }

@@ -213,7 +213,7 @@ func newNodeCmd(e *env) *cobra.Command {
 			}
 			rn, err := startNode(cfg)
 			if err != nil {
-				return err
+				return damagedExit(err)
 			}
 			st, err := rn.node.Status(cmd.Context())
 			if err != nil {
@@ -226,7 +226,7 @@ func newNodeCmd(e *env) *cobra.Command {
 	}
 	addNodeFlags(cmd)
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile (pprof) of the node to this file until it stops")
-	cmd.AddCommand(newNodeInitCmd(e), newNodeJoinCmd(e))
+	cmd.AddCommand(newNodeInitCmd(e), newNodeJoinCmd(e), newNodeRepairCmd(e))
 	return cmd
 }
 
