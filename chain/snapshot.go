@@ -818,3 +818,42 @@ func (a *App) setSnapshots(home, genesisFile, storePath string, o SnapshotOption
 	a.snaps = &Snapshots{Dir: filepath.Join(home, SnapshotsDir), Interval: o.Interval, Keep: keep, ChunkSize: o.ChunkSize}
 	return nil
 }
+
+// ErrBlockUnavailable means the node does not hold a block that the
+// answer needs: it started from a state sync snapshot, and its block store
+// begins after the snapshot's height. Another node (a member, or a replica
+// that synced by blocks) holds it.
+var ErrBlockUnavailable = errors.New("chain: this node started from a snapshot and does not hold that block")
+
+// FirstBlock is the lowest height whose block this node holds: 1 for a
+// node that executed the chain from its genesis, the snapshot's height + 1
+// for one that started by state sync (0 before any block).
+func (n *Node) FirstBlock() int64 {
+	bs := n.cmt.BlockStore()
+	if bs.Height() == 0 {
+		return 0
+	}
+	return bs.Base()
+}
+
+// blockHeld is nil if the node holds block h, else an ErrBlockUnavailable
+// error naming the first block it holds.
+func (n *Node) blockHeld(h int64) error {
+	if base := n.FirstBlock(); base > 1 && h < base {
+		return fmt.Errorf("%w: block %d (this node holds the blocks from %d on)", ErrBlockUnavailable, h, base)
+	}
+	return nil
+}
+
+// ElectionBlocksHeld is nil if the node holds every block of election id,
+// from the one that created it: what its record is made of. A node that
+// started by state sync after the election began does not (an
+// ErrBlockUnavailable error); its record is served by the nodes that hold
+// the chain from the election's start.
+func (n *Node) ElectionBlocksHeld(id election.ID) error {
+	hs, err := n.app.store.CommitmentHeights(id, 0)
+	if err != nil || len(hs) == 0 {
+		return err
+	}
+	return n.blockHeld(hs[0])
+}
