@@ -145,6 +145,10 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
+	if a.restoring != nil {
+		a.restoring.abort()
+		a.restoring = nil
+	}
 	if a.staged != nil {
 		a.staged.Rollback()
 		a.staged = nil

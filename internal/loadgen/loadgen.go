@@ -105,8 +105,8 @@ type Result struct {
 }
 
 // DefaultSnapshotInterval is the validators' snapshot interval of a run
-// with Config.StateSync: a snapshot every 100 blocks.
-const DefaultSnapshotInterval = 100
+// with Config.StateSync: a snapshot every 20 blocks.
+const DefaultSnapshotInterval = 20
 
 // ReplicaResult is a replica's catch-up (by block sync, or by state sync
 // then block sync): from its start to the validators' height and app
