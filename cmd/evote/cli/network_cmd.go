@@ -86,9 +86,14 @@ prints the genesis's SHA-256 to compare with the other members'. Then run evote 
 			if err != nil {
 				return fmt.Errorf("%w (make the node first: evote node init --home %s)", err, home)
 			}
-			stateSync := e.v.GetBool("state-sync")
-			if stateSync && !e.v.GetBool("replica") {
-				return errors.New("--state-sync is for a replica (--replica): a validator in the genesis syncs its blocks")
+			var ss *chain.StateSync
+			if e.v.GetBool("state-sync") {
+				if !e.v.GetBool("replica") {
+					return errors.New("--state-sync is for a replica (--replica): a validator in the genesis syncs its blocks")
+				}
+				if ss, err = stateSyncFlags(e); err != nil {
+					return err
+				}
 			}
 			j, err := chain.JoinNetwork(conf, e.v.GetString("genesis"), cards, e.v.GetBool("replica"))
 			if err != nil {
@@ -113,8 +118,8 @@ prints the genesis's SHA-256 to compare with the other members'. Then run evote 
 			}
 			fmt.Fprintf(e.stdout, "%s joined as %s; genesis SHA-256 %s\n", home, role, j.GenesisHash)
 			fmt.Fprintf(e.stdout, "  peers: %s\n", strings.Join(j.Peers, ", "))
-			if stateSync {
-				if err := joinByStateSync(e, conf); err != nil {
+			if ss != nil {
+				if err := joinByStateSync(e, conf, ss); err != nil {
 					return err
 				}
 			}
@@ -133,22 +138,33 @@ prints the genesis's SHA-256 to compare with the other members'. Then run evote 
 	return cmd
 }
 
-// joinByStateSync writes the replica's [statesync] section: the RPC servers
-// given, and the trusted header given or read from them (the light client
-// verifies everything after it against the validators' signatures).
-func joinByStateSync(e *env, conf *cmtcfg.Config) error {
+// stateSyncFlags reads and checks the state sync flags, before join
+// writes anything.
+func stateSyncFlags(e *env) (*chain.StateSync, error) {
 	servers := e.v.GetStringSlice("state-sync-rpc")
 	if len(servers) < 2 {
-		return errors.New("--state-sync needs --state-sync-rpc with the CometBFT RPC of two members at least (http://host:port each)")
+		return nil, errors.New("--state-sync needs --state-sync-rpc with the CometBFT RPC of two members at least (http://host:port each)")
 	}
-	s := chain.StateSync{RPCServers: servers, TrustHeight: e.v.GetInt64("trust-height"), TrustPeriod: e.v.GetDuration("trust-period")}
+	s := &chain.StateSync{RPCServers: servers, TrustHeight: e.v.GetInt64("trust-height"), TrustPeriod: e.v.GetDuration("trust-period")}
+	if s.TrustPeriod < 0 {
+		return nil, errors.New("--trust-period must not be negative")
+	}
 	if th := e.v.GetString("trust-hash"); th != "" || s.TrustHeight != 0 {
 		h, err := hex.DecodeString(th)
 		if err != nil || len(h) != 32 || s.TrustHeight < 1 {
-			return errors.New("--trust-height and --trust-hash go together: a height >= 1 and its header's 64 hex digits")
+			return nil, errors.New("--trust-height and --trust-hash go together: a height >= 1 and its header's 64 hex digits")
 		}
 		s.TrustHash = h
-	} else {
+	}
+	return s, nil
+}
+
+// joinByStateSync writes the replica's [statesync] section: the RPC servers
+// given, and the trusted header given or read from them (the light client
+// verifies everything after it against the validators' signatures).
+func joinByStateSync(e *env, conf *cmtcfg.Config, s *chain.StateSync) error {
+	servers := s.RPCServers
+	if s.TrustHeight == 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		h, hash, err := chain.TrustedHeader(ctx, servers)
@@ -158,7 +174,7 @@ func joinByStateSync(e *env, conf *cmtcfg.Config) error {
 		s.TrustHeight, s.TrustHash = h, hash
 		fmt.Fprintf(e.stdout, "  trusting header %d %X, which %s agree on; compare it with a member's out of band\n", h, hash, strings.Join(servers, " and "))
 	}
-	if err := chain.EnableStateSync(conf, s); err != nil {
+	if err := chain.EnableStateSync(conf, *s); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "  state sync on: the node restores a recent snapshot, verified from header %d, then syncs the blocks after it\n", s.TrustHeight)
