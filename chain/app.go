@@ -1,10 +1,13 @@
 package chain
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -48,7 +51,7 @@ var (
 // parallel with each other, and CheckTx, Query and Info with the consensus
 // connection's calls.
 type App struct {
-	abci.BaseApplication // snapshots and vote extensions: unused
+	abci.BaseApplication // vote extensions: unused
 
 	store      *Store
 	newMachine MachineFactory
@@ -76,6 +79,14 @@ type App struct {
 
 	sigMu    sync.Mutex
 	commitCh chan struct{} // closed, and replaced, after each durable Commit
+
+	// State sync (snapshot.go): the node's snapshots (nil: none taken or
+	// offered), the genesis a restored snapshot must hold, the store's
+	// file, and the snapshot being applied (under cmu).
+	snaps       *Snapshots
+	wantGenesis *genesisRow
+	storePath   string
+	restoring   *restore
 }
 
 // commitSignal returns a channel that is closed after the next durable
@@ -134,6 +145,10 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
+	if a.restoring != nil {
+		a.restoring.abort()
+		a.restoring = nil
+	}
 	if a.staged != nil {
 		a.staged.Rollback()
 		a.staged = nil
@@ -629,6 +644,9 @@ func (a *App) commit() (int64, error) {
 		return b.Height(), err
 	}
 	a.signalCommit()
+	if a.snaps.due(b.Height()) {
+		a.snaps.take(a.store)
+	}
 	if a.afterCommit != nil {
 		a.afterCommit(b.Height())
 	}
@@ -677,6 +695,158 @@ func (a *App) Query(ctx context.Context, req *abci.RequestQuery) (*abci.Response
 		return &abci.ResponseQuery{Key: req.Data, Value: v, Height: row.Height}, nil
 	}
 	return &abci.ResponseQuery{Code: 1, Log: "unknown query path " + req.Path}, nil
+}
+
+// ListSnapshots offers the node's snapshots on disk, newest first.
+func (a *App) ListSnapshots(context.Context, *abci.RequestListSnapshots) (*abci.ResponseListSnapshots, error) {
+	if a.snaps == nil {
+		return &abci.ResponseListSnapshots{}, nil
+	}
+	ms, err := a.snaps.list()
+	if err != nil {
+		return nil, err
+	}
+	out := &abci.ResponseListSnapshots{}
+	for _, m := range ms {
+		meta, err := m.metadata()
+		if err != nil {
+			continue
+		}
+		h, err := hex.DecodeString(m.Hash)
+		if err != nil {
+			continue
+		}
+		out.Snapshots = append(out.Snapshots, &abci.Snapshot{Height: uint64(m.Height), Format: SnapshotFormatNumber,
+			Chunks: m.Chunks, Hash: h, Metadata: meta})
+	}
+	return out, nil
+}
+
+// LoadSnapshotChunk serves a chunk of a snapshot on disk; an empty answer
+// if it has none (a snapshot pruned meanwhile).
+func (a *App) LoadSnapshotChunk(_ context.Context, req *abci.RequestLoadSnapshotChunk) (*abci.ResponseLoadSnapshotChunk, error) {
+	if a.snaps == nil || req.Format != SnapshotFormatNumber {
+		return &abci.ResponseLoadSnapshotChunk{}, nil
+	}
+	c, err := a.snaps.chunk(int64(req.Height), req.Chunk)
+	if err != nil {
+		return &abci.ResponseLoadSnapshotChunk{}, nil
+	}
+	return &abci.ResponseLoadSnapshotChunk{Chunk: c}, nil
+}
+
+// OfferSnapshot accepts a snapshot of SnapshotFormat whose hash is that of
+// its chunk hashes, into a store that holds no block; it keeps the app
+// hash the light client verified (req.AppHash), which the restored rows
+// must reach.
+func (a *App) OfferSnapshot(_ context.Context, req *abci.RequestOfferSnapshot) (*abci.ResponseOfferSnapshot, error) {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil, ErrAppClosed
+	}
+	answer := func(r abci.ResponseOfferSnapshot_Result, why string) (*abci.ResponseOfferSnapshot, error) {
+		if a.logger != nil && r != abci.ResponseOfferSnapshot_ACCEPT {
+			a.logger.Info("refused an offered snapshot", "result", r.String(), "why", why)
+		}
+		return &abci.ResponseOfferSnapshot{Result: r}, nil
+	}
+	s := req.Snapshot
+	if s == nil || s.Format != SnapshotFormatNumber {
+		return answer(abci.ResponseOfferSnapshot_REJECT_FORMAT, "not "+SnapshotFormat)
+	}
+	hashes, err := splitChunkHashes(s.Metadata, s.Chunks)
+	if err != nil {
+		return answer(abci.ResponseOfferSnapshot_REJECT, err.Error())
+	}
+	if s.Height < 1 || s.Height > math.MaxInt64 || !bytes.Equal(SnapshotHash(int64(s.Height), hashes), s.Hash) {
+		return answer(abci.ResponseOfferSnapshot_REJECT, "its hash is not that of its chunk hashes")
+	}
+	if len(req.AppHash) == 0 {
+		return answer(abci.ResponseOfferSnapshot_REJECT, "no trusted app hash")
+	}
+	if a.restoring != nil {
+		a.restoring.abort()
+		a.restoring = nil
+	}
+	r, err := a.store.beginRestore(int64(s.Height), hashes, req.AppHash)
+	if err != nil {
+		return answer(abci.ResponseOfferSnapshot_ABORT, err.Error())
+	}
+	a.restoring = r
+	return answer(abci.ResponseOfferSnapshot_ACCEPT, "")
+}
+
+// ApplySnapshotChunk loads a chunk of the accepted snapshot: a chunk whose
+// SHA-256 is not the listed one is fetched again from another peer (its
+// sender refused); a malformed stream, a genesis other than this node's,
+// or rows whose recomputed app hash is not the trusted one reject the
+// snapshot and leave the store empty. After the last chunk the state
+// machine is built from the restored genesis.
+func (a *App) ApplySnapshotChunk(ctx context.Context, req *abci.RequestApplySnapshotChunk) (*abci.ResponseApplySnapshotChunk, error) {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.closed {
+		return nil, ErrAppClosed
+	}
+	r := a.restoring
+	if r == nil {
+		return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_ABORT}, nil
+	}
+	reject := func(err error) (*abci.ResponseApplySnapshotChunk, error) {
+		r.abort()
+		a.restoring = nil
+		if a.logger != nil {
+			a.logger.Error("refused a snapshot", "height", r.height, "err", err)
+		}
+		return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT}, nil
+	}
+	err := r.apply(req.Index, req.Chunk)
+	if errors.Is(err, errChunkHash) {
+		if a.logger != nil {
+			a.logger.Error("refused a snapshot chunk", "height", r.height, "chunk", req.Index, "sender", req.Sender, "err", err)
+		}
+		var senders []string
+		if req.Sender != "" {
+			senders = []string{req.Sender}
+		}
+		return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_RETRY,
+			RefetchChunks: []uint32{req.Index}, RejectSenders: senders}, nil
+	}
+	if err != nil {
+		return reject(err)
+	}
+	if int(r.next) < len(r.hashes) {
+		return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_ACCEPT}, nil
+	}
+	chainID, appState := r.genesis[0].(string), r.genesis[1].([]byte)
+	if w := a.wantGenesis; w != nil && (w.chainID != chainID || !bytes.Equal(w.appState, appState)) {
+		return reject(fmt.Errorf("%w: its genesis (chain %q) is not this node's (chain %q)", ErrSnapshot, chainID, w.chainID))
+	}
+	m, err := a.newMachine(json.RawMessage(appState), chainID)
+	if err != nil {
+		return reject(fmt.Errorf("%w: build the state machine from its genesis: %v", ErrSnapshot, err))
+	}
+	check, err := r.finish(ctx, a.store, a.storePath)
+	a.restoring = nil
+	if errors.Is(err, ErrStateAltered) {
+		if a.logger != nil {
+			a.logger.Error("refused a snapshot: its rows do not make the trusted app hash", "height", r.height, "err", err)
+		}
+		return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.machine, a.chainID = m, chainID
+	a.mu.Unlock()
+	a.signalCommit()
+	if a.logger != nil {
+		a.logger.Info("restored a snapshot", "height", r.height, "rows", check.Rows, "app_hash", fmt.Sprintf("%X", check.AppHash),
+			"took", time.Since(r.started).String())
+	}
+	return &abci.ResponseApplySnapshotChunk{Result: abci.ResponseApplySnapshotChunk_ACCEPT}, nil
 }
 
 func events(res election.Result) []abci.Event {

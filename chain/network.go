@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto/ed25519"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
 
@@ -361,4 +363,93 @@ func JoinNetwork(conf *cfg.Config, genesisFile string, cards []*Card, replica bo
 	}
 	sum := sha256.Sum256(raw)
 	return &Joined{Validator: validator, Peers: peers, GenesisHash: hex.EncodeToString(sum[:])}, nil
+}
+
+// StateSync is how a replica that joins late restores a recent snapshot
+// instead of executing every block from the genesis (CometBFT's state
+// sync, config.toml [statesync]; docs/deployment.md). Its light client
+// verifies the snapshot's height against the validators' signatures,
+// starting from a header the operator trusts (TrustHeight, TrustHash),
+// and asks two members' CometBFT RPC servers for the headers.
+type StateSync struct {
+	// RPCServers are the CometBFT RPC addresses of two members at least
+	// (http://host:port: a member's --rpc-listen, reachable from the
+	// replica). Node cards carry no RPC address: they are given here.
+	RPCServers []string
+	// TrustHeight and TrustHash are a header the operator trusts: its
+	// height and hash (32 bytes).
+	TrustHeight int64
+	TrustHash   []byte
+	// TrustPeriod is how long a validator set is trusted; 0 keeps
+	// CometBFT's default (a week). It must cover TrustHeight's time.
+	TrustPeriod time.Duration
+}
+
+// EnableStateSync writes the [statesync] section of conf's config.toml: the
+// node restores a snapshot when it starts with an empty store, then block
+// syncs to the tip.
+func EnableStateSync(conf *cfg.Config, s StateSync) error {
+	if len(s.RPCServers) < 2 {
+		return fmt.Errorf("%w: state sync needs the CometBFT RPC of two members at least, got %d", ErrJoin, len(s.RPCServers))
+	}
+	for _, u := range s.RPCServers {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "tcp") || p.Host == "" {
+			return fmt.Errorf("%w: state sync RPC server %q: want http://host:port", ErrJoin, u)
+		}
+	}
+	if s.TrustHeight < 1 || len(s.TrustHash) != 32 {
+		return fmt.Errorf("%w: state sync needs a trusted height (>= 1) and its header hash (32 bytes)", ErrJoin)
+	}
+	conf.StateSync.Enable = true
+	conf.StateSync.RPCServers = slices.Clone(s.RPCServers)
+	conf.StateSync.TrustHeight = s.TrustHeight
+	conf.StateSync.TrustHash = strings.ToUpper(hex.EncodeToString(s.TrustHash))
+	if s.TrustPeriod > 0 {
+		conf.StateSync.TrustPeriod = s.TrustPeriod
+	}
+	if err := conf.StateSync.ValidateBasic(); err != nil {
+		return fmt.Errorf("%w: state sync: %v", ErrJoin, err)
+	}
+	return writeConfig(conf)
+}
+
+// TrustedHeader reads the latest signed header from the first of servers
+// (CometBFT RPC addresses) and checks that each other server has the same
+// header at that height: the replica's operator takes it as the light
+// client's root of trust when not given one (two members agreeing on it).
+// It returns the height and the header's hash.
+func TrustedHeader(ctx context.Context, servers []string) (int64, []byte, error) {
+	if len(servers) < 2 {
+		return 0, nil, fmt.Errorf("%w: a trusted header needs two members' RPC, got %d", ErrJoin, len(servers))
+	}
+	var height int64
+	var hash []byte
+	for i, s := range servers {
+		c, err := rpchttp.New(s, "/websocket")
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: RPC server %s: %v", ErrJoin, s, err)
+		}
+		var h *int64
+		if i > 0 {
+			h = &height
+		}
+		res, err := c.Commit(ctx, h)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: the signed header from %s: %v", ErrJoin, s, err)
+		}
+		if res.SignedHeader.Header == nil {
+			return 0, nil, fmt.Errorf("%w: %s gave no header", ErrJoin, s)
+		}
+		got := res.SignedHeader.Header.Hash()
+		if i == 0 {
+			height, hash = res.SignedHeader.Header.Height, got
+			continue
+		}
+		if !bytes.Equal(got, hash) {
+			return 0, nil, fmt.Errorf("%w: %s and %s give different headers at height %d (%X, %X): do not trust either before you know why",
+				ErrJoin, servers[0], s, height, hash, got)
+		}
+	}
+	return height, hash, nil
 }

@@ -57,6 +57,10 @@ type Options struct {
 	// byzantine proposer). Never set in the binary.
 	Proposer func(height int64, txs [][]byte) [][]byte
 
+	// Snapshots are the node's state sync snapshots (snapshot.go); the
+	// zero value takes none.
+	Snapshots SnapshotOptions
+
 	afterCommit func(height int64) // tests: called after each durable Commit
 }
 
@@ -154,6 +158,10 @@ func newNode(conf *cfg.Config, opts Options) (*Node, error) {
 	app, err := NewApp(store, opts.NewMachine, opts.CacheSize)
 	if err != nil {
 		store.Close()
+		return nil, err
+	}
+	if err := app.setSnapshots(home, conf.GenesisFile(), filepath.Join(conf.DBDir(), StoreFile), opts.Snapshots); err != nil {
+		app.Close()
 		return nil, err
 	}
 	app.afterCommit = opts.afterCommit

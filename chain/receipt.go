@@ -417,6 +417,9 @@ func (n *Node) blockProofs(ctx context.Context, h int64) (*blockProof, error) {
 }
 
 func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, error) {
+	if err := n.blockHeld(h); err != nil {
+		return nil, err
+	}
 	blk, err := n.rpc.Block(ctx, &h)
 	if err != nil {
 		return nil, fmt.Errorf("chain: receipt: block %d: %w", h, err)

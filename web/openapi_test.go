@@ -56,6 +56,8 @@ var answerSchemas = map[string][]string{
 	"/api/v1/transactions post 504":               {"Error"},
 	"/api/v1/receipts/{code} get 202":             {"Error"},
 	"/api/v1/receipts/{code} get 404":             {"Error"},
+	"/api/v1/receipts/{code} get 410":             {"Error"},
+	"/api/v1/elections/{id}/record get 410":       {"Error"},
 	"/api/v1/receipts/{code} get 503":             {"Error"},
 	"/api/v1/elections/{id}/record get 200":       nil, // the record: docs/spec/record.md
 	"/api/v1/feed get 101":                        nil, // the feed: docs/spec/feed.md

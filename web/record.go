@@ -21,6 +21,10 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.node.ElectionBlocksHeld(id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // no deadline; the client's disconnect ends it
 	w.Header().Set("Content-Type", "application/json")

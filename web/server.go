@@ -229,6 +229,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, election.ErrNotFound), errors.Is(err, chain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not found", nil)
+	case errors.Is(err, chain.ErrBlockUnavailable):
+		writeError(w, http.StatusGone, err.Error()+"; ask a node that holds it", nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusGatewayTimeout, "timed out waiting for the chain", nil)
 	case errors.Is(err, context.Canceled):

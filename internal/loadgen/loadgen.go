@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/internal/bench"
 	"github.com/evote/evote/internal/harness"
@@ -47,6 +49,12 @@ type Config struct {
 	// Replica: after the load, a replica joins the network and catches up
 	// by block sync; its catch-up is measured.
 	Replica bool
+	// StateSync: after the load, a replica joins by state sync (from the
+	// validators' latest snapshot, then block sync to the tip); its
+	// catch-up is measured. The validators write a snapshot every
+	// SnapshotInterval blocks (0: DefaultSnapshotInterval).
+	StateSync        bool
+	SnapshotInterval int64
 	// Hosts puts validator i on its own loopback address, 127.0.0.(2+i).
 	Hosts bool
 }
@@ -88,11 +96,24 @@ type Result struct {
 	// Replica is the catch-up of a replica that joined after the load,
 	// with Config.Replica.
 	Replica *ReplicaResult `json:"replica,omitempty"`
+	// StateSyncReplica is the catch-up of a replica that joined by state
+	// sync after the load, with Config.StateSync.
+	StateSyncReplica *ReplicaResult `json:"state_sync_replica,omitempty"`
+	// SnapshotInterval is the validators' snapshot interval, in blocks,
+	// with Config.StateSync.
+	SnapshotInterval int64 `json:"snapshot_interval,omitempty"`
 }
 
-// ReplicaResult is a replica's catch-up by block sync: from its start to
-// the validators' height and app hash.
+// DefaultSnapshotInterval is the validators' snapshot interval of a run
+// with Config.StateSync: a snapshot every 20 blocks.
+const DefaultSnapshotInterval = 20
+
+// ReplicaResult is a replica's catch-up (by block sync, or by state sync
+// then block sync): from its start to the validators' height and app
+// hash. FirstBlock is the first block the replica holds (1 by block sync,
+// the snapshot's height + 1 by state sync).
 type ReplicaResult struct {
+	FirstBlock  int64   `json:"first_block"`
 	Seconds     float64 `json:"seconds"`
 	BlocksPerS  float64 `json:"blocks_per_s"`
 	BallotsPerS float64 `json:"ballots_per_s"`
@@ -111,16 +132,26 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	var nodeArgs func(int) []string
 	if cfg.Profile != "" {
 		// Each node writes its profile there: the folder must exist, or
 		// every node would exit at its start.
 		if err := os.MkdirAll(cfg.Profile, 0o755); err != nil {
 			return nil, fmt.Errorf("--profile: %w", err)
 		}
-		nodeArgs = func(i int) []string {
-			return []string{"--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i))}
+	}
+	snapInterval := cfg.SnapshotInterval
+	if snapInterval <= 0 {
+		snapInterval = DefaultSnapshotInterval
+	}
+	nodeArgs := func(i int) []string {
+		var args []string
+		if cfg.Profile != "" {
+			args = append(args, "--cpu-profile", filepath.Join(cfg.Profile, fmt.Sprintf("node%d.pprof", i)))
 		}
+		if cfg.StateSync {
+			args = append(args, "--snapshot-interval", strconv.FormatInt(snapInterval, 10))
+		}
+		return args
 	}
 	net, err := localnet.Start(localnet.Options{Dir: dir, ChainID: "evote-bench", Validators: cfg.Validators, Args: nodeArgs, Hosts: cfg.Hosts})
 	if err != nil {
@@ -261,8 +292,15 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 	}
 	if cfg.Replica {
 		progress("a replica joins at height %d and catches up by block sync ...", res.Height)
-		if res.Replica, err = catchUp(ctx, net, res); err != nil {
+		if res.Replica, err = catchUp(ctx, net, res, localnet.ReplicaOptions{}); err != nil {
 			return nil, fmt.Errorf("replica: %w", err)
+		}
+	}
+	if cfg.StateSync {
+		res.SnapshotInterval = snapInterval
+		progress("a replica joins at height %d and catches up by state sync (a snapshot every %d blocks) ...", res.Height, snapInterval)
+		if res.StateSyncReplica, err = catchUp(ctx, net, res, localnet.ReplicaOptions{StateSync: true}); err != nil {
+			return nil, fmt.Errorf("state sync replica: %w", err)
 		}
 	}
 	return res, nil
@@ -270,9 +308,9 @@ func Run(ctx context.Context, cfg Config, progress func(string, ...any)) (*Resul
 
 // catchUp starts a replica of net and waits until it holds the
 // validators' height and app hash.
-func catchUp(ctx context.Context, net *localnet.Net, res *Result) (*ReplicaResult, error) {
+func catchUp(ctx context.Context, net *localnet.Net, res *Result, o localnet.ReplicaOptions) (*ReplicaResult, error) {
 	start := time.Now()
-	n, err := net.AddReplica()
+	n, err := net.AddReplicaWith(o)
 	if err != nil {
 		return nil, err
 	}
@@ -296,9 +334,26 @@ func catchUp(ctx context.Context, net *localnet.Net, res *Result) (*ReplicaResul
 			return nil, fmt.Errorf("the replica's app hash at height %d is %s, the validators' %s", st.Height, st.AppHash, res.AppHash)
 		}
 		s := time.Since(start).Seconds()
-		return &ReplicaResult{Seconds: s, BlocksPerS: float64(res.Height) / s, BallotsPerS: float64(res.Committed) / s,
+		first, err := firstBlock(ctx, n.RPC)
+		if err != nil {
+			return nil, err
+		}
+		return &ReplicaResult{FirstBlock: first, Seconds: s, BlocksPerS: float64(res.Height) / s, BallotsPerS: float64(res.Committed) / s,
 			PeakRSSMB: nodesPeakRSSMB([]*localnet.Node{n})}, nil
 	}
+}
+
+// firstBlock is the first block a node holds, from its CometBFT RPC.
+func firstBlock(ctx context.Context, rpc string) (int64, error) {
+	c, err := rpchttp.New(rpc, "/websocket")
+	if err != nil {
+		return 0, err
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("the replica's CometBFT status: %w", err)
+	}
+	return st.SyncInfo.EarliestBlockHeight, nil
 }
 
 // nodesCPU returns the CPU seconds (user + system) the node processes have
@@ -377,5 +432,9 @@ func (r *Result) Print(out io.Writer) {
 	if rp := r.Replica; rp != nil {
 		fmt.Fprintf(out, "replica        caught up by block sync in %.1f s: %.0f blocks/s, %.0f ballots/s; peak RSS %.0f MB\n",
 			rp.Seconds, rp.BlocksPerS, rp.BallotsPerS, rp.PeakRSSMB)
+	}
+	if rp := r.StateSyncReplica; rp != nil {
+		fmt.Fprintf(out, "replica        caught up by state sync in %.1f s (from the snapshot at height %d, a snapshot every %d blocks): %.0f blocks/s, %.0f ballots/s; peak RSS %.0f MB\n",
+			rp.Seconds, rp.FirstBlock-1, r.SnapshotInterval, rp.BlocksPerS, rp.BallotsPerS, rp.PeakRSSMB)
 	}
 }

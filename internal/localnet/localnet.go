@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +36,7 @@ type Net struct {
 type Node struct {
 	Cmd  *exec.Cmd
 	URL  string
+	RPC  string        // a replica's CometBFT RPC (http://host:port); "" for a validator
 	Done chan struct{} // closed when the process has exited
 }
 
@@ -123,7 +125,19 @@ func (ln *Net) start(home string, args []string, url string) (*Node, error) {
 // its validators' cards, as `evote node init` and `evote node join
 // --replica` do), starts it, and adds it to the nodes Stop ends. It
 // catches up by block sync.
-func (ln *Net) AddReplica() (*Node, error) {
+func (ln *Net) AddReplica() (*Node, error) { return ln.AddReplicaWith(ReplicaOptions{}) }
+
+// ReplicaOptions are how a replica joins.
+type ReplicaOptions struct {
+	// StateSync: the replica starts from a recent snapshot of the
+	// validators (evote node join --state-sync, with validators 0 and 1's
+	// RPC and the latest header both give as the trusted one), then block
+	// syncs to the tip.
+	StateSync bool
+}
+
+// AddReplicaWith is AddReplica with o.
+func (ln *Net) AddReplicaWith(o ReplicaOptions) (*Node, error) {
 	base, err := FreePortBlock(3)
 	if err != nil {
 		return nil, err
@@ -148,6 +162,25 @@ func (ln *Net) AddReplica() (*Node, error) {
 	if _, err := chain.JoinNetwork(conf, filepath.Join(ln.Dir, "genesis.json"), cards, true); err != nil {
 		return nil, err
 	}
+	if o.StateSync {
+		var rpcs []string
+		for i := range min(2, ln.validators) {
+			vc, err := cometconf.Load(ln.Home(i))
+			if err != nil {
+				return nil, err
+			}
+			rpcs = append(rpcs, strings.Replace(vc.RPC.ListenAddress, "tcp://", "http://", 1))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		h, hash, err := chain.TrustedHeader(ctx, rpcs)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if err := chain.EnableStateSync(conf, chain.StateSync{RPCServers: rpcs, TrustHeight: h, TrustHash: hash}); err != nil {
+			return nil, err
+		}
+	}
 	if err := WriteNodeSettings(home, fmt.Sprintf("127.0.0.1:%d", base+2), nil); err != nil {
 		return nil, err
 	}
@@ -155,6 +188,7 @@ func (ln *Net) AddReplica() (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.RPC = fmt.Sprintf("http://127.0.0.1:%d", base+1)
 	ln.Nodes = append(ln.Nodes, n)
 	return n, nil
 }

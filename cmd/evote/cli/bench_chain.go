@@ -25,6 +25,8 @@ func (c ChainBenchConfig) Validate() error {
 		return fmt.Errorf("--ballots must be 1..1000000, got %d", c.Ballots)
 	case c.Clients < 1 || c.Clients > 4096:
 		return fmt.Errorf("--clients must be 1..4096, got %d", c.Clients)
+	case c.SnapshotInterval < 0:
+		return fmt.Errorf("--snapshot-interval must not be negative, got %d", c.SnapshotInterval)
 	}
 	return nil
 }
@@ -39,13 +41,16 @@ and --ballots voters, prepares one valid ballot per voter, then has --clients co
 submit them over HTTP (spread over the nodes) and wait for their commits. It reports committed
 ballots per second, the commit latency p50 and p99, and the nodes' CPU time and peak memory. With
 --replica, a replica then joins the network (evote node init, evote node join --replica) and its
-catch-up by block sync is timed, up to the validators' height and app hash.`,
+catch-up by block sync is timed, up to the validators' height and app hash. With --state-sync, the
+validators write a snapshot every --snapshot-interval blocks, and a replica then joins by state sync
+(evote node join --replica --state-sync) and its catch-up is timed the same way.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := ChainBenchConfig{Config: loadgen.Config{
 				Validators: e.v.GetInt("validators"), Ballots: e.v.GetInt("ballots"),
 				Clients: e.v.GetInt("clients"), Receipts: e.v.GetString("receipts"),
 				Profile: e.v.GetString("profile"), Replica: e.v.GetBool("replica"), Hosts: e.v.GetBool("addresses"),
+				StateSync: e.v.GetBool("state-sync"), SnapshotInterval: e.v.GetInt64("snapshot-interval"),
 			}, JSON: e.v.GetBool("json")}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -62,6 +67,8 @@ catch-up by block sync is timed, up to the validators' height and app hash.`,
 	cmd.Flags().String("receipts", "", "write the tracking code of every committed ballot to this file")
 	cmd.Flags().Bool("addresses", false, "each validator on its own loopback address, 127.0.0.2 and up, standing for a machine of its own")
 	cmd.Flags().Bool("replica", false, "after the load, time a replica's catch-up by block sync")
+	cmd.Flags().Bool("state-sync", false, "after the load, time a replica's catch-up by state sync (a snapshot, then block sync to the tip)")
+	cmd.Flags().Int64("snapshot-interval", loadgen.DefaultSnapshotInterval, "with --state-sync: blocks between the validators' snapshots")
 	cmd.Flags().String("profile", "", "write each node's CPU profile to DIR/nodeN.pprof (the whole run, set-up included)")
 	return cmd
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/cobra"
 
 	"github.com/evote/evote/chain"
@@ -83,6 +86,15 @@ prints the genesis's SHA-256 to compare with the other members'. Then run evote 
 			if err != nil {
 				return fmt.Errorf("%w (make the node first: evote node init --home %s)", err, home)
 			}
+			var ss *chain.StateSync
+			if e.v.GetBool("state-sync") {
+				if !e.v.GetBool("replica") {
+					return errors.New("--state-sync is for a replica (--replica): a validator in the genesis syncs its blocks")
+				}
+				if ss, err = stateSyncFlags(e); err != nil {
+					return err
+				}
+			}
 			j, err := chain.JoinNetwork(conf, e.v.GetString("genesis"), cards, e.v.GetBool("replica"))
 			if err != nil {
 				return err
@@ -105,15 +117,68 @@ prints the genesis's SHA-256 to compare with the other members'. Then run evote 
 				role = "a replica (not a validator)"
 			}
 			fmt.Fprintf(e.stdout, "%s joined as %s; genesis SHA-256 %s\n", home, role, j.GenesisHash)
-			fmt.Fprintf(e.stdout, "  peers: %s\n  compare the genesis SHA-256 with the other members', then run: evote node --home %s\n",
-				strings.Join(j.Peers, ", "), home)
+			fmt.Fprintf(e.stdout, "  peers: %s\n", strings.Join(j.Peers, ", "))
+			if ss != nil {
+				if err := joinByStateSync(e, conf, ss); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(e.stdout, "  compare the genesis SHA-256 with the other members', then run: evote node --home %s\n", home)
 			return nil
 		},
 	}
 	cmd.Flags().String("genesis", "", "the genesis file the members assembled")
 	cmd.Flags().StringSlice("card", nil, "a node card of the network (repeat it, or separate with commas); this node's own is skipped")
 	cmd.Flags().Bool("replica", false, "join as a full copy that is not a validator")
+	cmd.Flags().Bool("state-sync", false, "a replica starts from a recent snapshot the members offer (state sync), then block syncs to the tip")
+	cmd.Flags().StringSlice("state-sync-rpc", nil, "with --state-sync: the CometBFT RPC (http://host:port) of two members at least, for the light client")
+	cmd.Flags().Int64("trust-height", 0, "with --state-sync: the height of a header you trust (0: the latest one both RPC servers agree on)")
+	cmd.Flags().String("trust-hash", "", "with --state-sync: that header's hash, hex (with --trust-height)")
+	cmd.Flags().Duration("trust-period", 0, "with --state-sync: how long a validator set is trusted (0: CometBFT's default, 168h)")
 	return cmd
+}
+
+// stateSyncFlags reads and checks the state sync flags, before join
+// writes anything.
+func stateSyncFlags(e *env) (*chain.StateSync, error) {
+	servers := e.v.GetStringSlice("state-sync-rpc")
+	if len(servers) < 2 {
+		return nil, errors.New("--state-sync needs --state-sync-rpc with the CometBFT RPC of two members at least (http://host:port each)")
+	}
+	s := &chain.StateSync{RPCServers: servers, TrustHeight: e.v.GetInt64("trust-height"), TrustPeriod: e.v.GetDuration("trust-period")}
+	if s.TrustPeriod < 0 {
+		return nil, errors.New("--trust-period must not be negative")
+	}
+	if th := e.v.GetString("trust-hash"); th != "" || s.TrustHeight != 0 {
+		h, err := hex.DecodeString(th)
+		if err != nil || len(h) != 32 || s.TrustHeight < 1 {
+			return nil, errors.New("--trust-height and --trust-hash go together: a height >= 1 and its header's 64 hex digits")
+		}
+		s.TrustHash = h
+	}
+	return s, nil
+}
+
+// joinByStateSync writes the replica's [statesync] section: the RPC servers
+// given, and the trusted header given or read from them (the light client
+// verifies everything after it against the validators' signatures).
+func joinByStateSync(e *env, conf *cmtcfg.Config, s *chain.StateSync) error {
+	servers := s.RPCServers
+	if s.TrustHeight == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		h, hash, err := chain.TrustedHeader(ctx, servers)
+		if err != nil {
+			return err
+		}
+		s.TrustHeight, s.TrustHash = h, hash
+		fmt.Fprintf(e.stdout, "  trusting header %d %X, which %s agree on; compare it with a member's out of band\n", h, hash, strings.Join(servers, " and "))
+	}
+	if err := chain.EnableStateSync(conf, *s); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "  state sync on: the node restores a recent snapshot, verified from header %d, then syncs the blocks after it\n", s.TrustHeight)
+	return nil
 }
 
 func readCards(paths []string) ([]*chain.Card, error) {

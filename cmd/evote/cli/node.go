@@ -43,6 +43,9 @@ type NodeConfig struct {
 	// MaxBehind and NoPeersTimeout: chain.Options.
 	MaxBehind      int64
 	NoPeersTimeout time.Duration
+	// SnapshotInterval and SnapshotKeep: chain.SnapshotOptions.
+	SnapshotInterval int64
+	SnapshotKeep     int
 }
 
 // exitHalted is the exit code of a node that halted (--exit-on-halt).
@@ -75,6 +78,9 @@ func (c NodeConfig) Validate() error {
 	if c.ExitOnHalt < 0 || c.MaxBehind < 0 || c.NoPeersTimeout < 0 {
 		return errors.New("--exit-on-halt, --max-behind and --no-peers-timeout must not be negative")
 	}
+	if c.SnapshotInterval < 0 || c.SnapshotKeep < 0 {
+		return errors.New("--snapshot-interval and --snapshot-keep must not be negative")
+	}
 	if err := c.Web.Validate(); err != nil {
 		return fmt.Errorf("--feed-*, --api-origins, --peer-nodes, --tls-*: %w", err)
 	}
@@ -85,6 +91,7 @@ func nodeConfig(e *env) NodeConfig {
 	return NodeConfig{Home: e.v.GetString("home"), HTTPAddr: e.v.GetString("http"), LogLevel: e.v.GetString("log-level"),
 		CometMetrics: e.v.GetString("cometbft-metrics"),
 		ExitOnHalt:   e.v.GetDuration("exit-on-halt"), MaxBehind: e.v.GetInt64("max-behind"), NoPeersTimeout: e.v.GetDuration("no-peers-timeout"),
+		SnapshotInterval: e.v.GetInt64("snapshot-interval"), SnapshotKeep: e.v.GetInt("snapshot-keep"),
 		Web: web.Config{Feed: web.FeedConfig{
 			MaxClients:     e.v.GetInt("feed-max-clients"),
 			Buffer:         e.v.GetInt("feed-buffer"),
@@ -117,6 +124,8 @@ func addNodeFlags(cmd *cobra.Command) {
 	cmd.Flags().Duration("exit-on-halt", defaultExitOnHalt, "after a halt that only a restart cures (consensus failure, store error, full disk) has lasted this long, exit with code 4 for the supervisor to restart the node; 0: stay up, halted")
 	cmd.Flags().Int64("max-behind", chain.DefaultMaxBehind, "blocks the node may lag behind its peers before it halts as behind-peers (not ready, writes refused)")
 	cmd.Flags().Duration("no-peers-timeout", chain.DefaultNoPeersTimeout, "time a node of several validators (or a replica) may have no peer before it halts as no-peers")
+	cmd.Flags().Int64("snapshot-interval", chain.DefaultSnapshotInterval, "blocks between the state sync snapshots the node writes under HOME/data/snapshots and offers to replicas; 0: none")
+	cmd.Flags().Int("snapshot-keep", chain.DefaultSnapshotKeep, "state sync snapshots kept")
 }
 
 // runningNode is a started polling node with its HTTP server.
@@ -145,7 +154,8 @@ func startNode(cfg NodeConfig) (*runningNode, error) {
 		conf.Instrumentation.PrometheusListenAddr = cfg.CometMetrics
 	}
 	n, err := chain.NewNode(conf, chain.Options{NewMachine: chain.ElectionMachines(election.Options{Rand: rand.Reader}), LogOutput: logFile, LogLevel: cfg.LogLevel,
-		MaxBehind: cfg.MaxBehind, NoPeersTimeout: cfg.NoPeersTimeout})
+		MaxBehind: cfg.MaxBehind, NoPeersTimeout: cfg.NoPeersTimeout,
+		Snapshots: chain.SnapshotOptions{Interval: cfg.SnapshotInterval, Keep: cfg.SnapshotKeep}})
 	if err == nil {
 		err = n.Start()
 	}
