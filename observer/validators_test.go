@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/evote/evote/election"
@@ -65,12 +66,27 @@ func rewrite(t *testing.T, rec []byte, edit func(*observer.RecordBlock)) []byte 
 	return out.Bytes()
 }
 
+// valsetRecordFile is the record of changeOptions("valset"), of format
+// evote/v3/record: go test ./observer -run AcrossValidatorChange -update
+// rewrites it.
+const valsetRecordFile = "testdata/valset-record.json"
+
 // TestVerifyAcrossValidatorChange: a record whose blocks are signed by
 // the set in force at each height verifies with both rule engines, and
-// counts the two changes.
+// counts the two changes; so does the committed fixture.
 func TestVerifyAcrossValidatorChange(t *testing.T) {
 	rec, totals := writeSynthetic(t, changeOptions("valset"))
+	if *update {
+		if err := os.WriteFile(valsetRecordFile, rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	checkBothEngines(t, rec, totals, func(s *observer.Summary) bool { return s.ValidatorChanges == 2 && s.Validators == 4 })
+	fixture, err := os.ReadFile(valsetRecordFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBothEngines(t, fixture, totals, func(s *observer.Summary) bool { return s.ValidatorChanges == 2 })
 }
 
 // TestValidatorChangeTampering: every way of making the record disagree
