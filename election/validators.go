@@ -163,11 +163,12 @@ type ValidatorChange struct {
 	Set       []Validator `json:"-"`
 }
 
-// change value: key[32] || u64 power || txhash[32]
+// change value: key[32] || u64 power || u64 effective height || txhash[32]
 func (c *ValidatorChange) encode() []byte {
-	e := encoderOn(make([]byte, 0, 72))
+	e := encoderOn(make([]byte, 0, 80))
 	e.Raw(c.Validator[:])
 	e.U64(c.Power)
+	e.U64(uint64(max(c.Effective, 0)))
 	e.Raw(c.TxHash[:])
 	return e.B
 }
@@ -211,9 +212,10 @@ func QueryValidatorChanges(r ReadStore, from, to int64) ([]ValidatorChange, erro
 			return nil
 		}
 		d = newDecoder(v)
-		c := ValidatorChange{Height: h, Effective: h + ValidatorDelay}
+		c := ValidatorChange{Height: h}
 		copy(c.Validator[:], d.Take(PublicKeySize, "validator"))
 		c.Power = d.U64("power")
+		c.Effective = int64(d.U64("effective height"))
 		copy(c.TxHash[:], d.Take(32, "tx hash"))
 		if err := d.Finish(); err != nil {
 			return stateErr("validator change", err)
@@ -304,7 +306,7 @@ func (m *Machine) execValidatorUpdate(s *stage, b Block, t *txCtx, body *Validat
 	if t.admitting() {
 		return Result{}, nil
 	}
-	c := ValidatorChange{Height: b.Height, Validator: body.Validator, Power: body.Power, TxHash: t.hash}
+	c := ValidatorChange{Height: b.Height, Effective: b.Height + ValidatorDelay, Validator: body.Validator, Power: body.Power, TxHash: t.hash}
 	if err := s.Set(keyValidators, encodeValidators(next)); err != nil {
 		return Result{}, err
 	}
