@@ -275,11 +275,24 @@ func (m *Machine) precheckValidatorUpdate(t *txCtx, body *ValidatorUpdateBody) R
 	return Result{}
 }
 
-// execValidatorUpdate applies the stateful rules: no election open or
-// closed without its result (their receipts, records and shares are
-// signed by the set they started with), the previous change in force
-// (one change per step), and ApplyValidatorUpdate's rules.
+// execValidatorUpdate applies the stateful rules, in this order:
+// ApplyValidatorUpdate's rules on the set the accepted changes leave (a
+// change they refuse is refused at any time); no election open or closed
+// without its result (their receipts, records and shares are signed by
+// the set they started with); the previous change in force (one change
+// per step).
 func (m *Machine) execValidatorUpdate(s *stage, b Block, t *txCtx, body *ValidatorUpdateBody) (Result, error) {
+	set, err := QueryValidators(s)
+	if err != nil {
+		return Result{}, err
+	}
+	if set == nil {
+		return reject(CodeBadValidatorUpdate, "this chain's state does not hold its validator set"), nil
+	}
+	next, err := ApplyValidatorUpdate(set, Validator{Key: body.Validator, Power: body.Power})
+	if err != nil {
+		return reject(CodeBadValidatorUpdate, "%v", err), nil
+	}
 	if id, ph, ok, err := electionBlockingValidators(s); err != nil {
 		return Result{}, err
 	} else if ok {
@@ -291,17 +304,6 @@ func (m *Machine) execValidatorUpdate(s *stage, b Block, t *txCtx, body *Validat
 	}
 	if last > 0 && b.Height < last+ValidatorDelay {
 		return reject(CodeValidatorChangePending, "the change of block %d is in force from block %d only", last, last+ValidatorDelay), nil
-	}
-	set, err := QueryValidators(s)
-	if err != nil {
-		return Result{}, err
-	}
-	if set == nil {
-		return reject(CodeBadValidatorUpdate, "this chain's state does not hold its validator set"), nil
-	}
-	next, err := ApplyValidatorUpdate(set, Validator{Key: body.Validator, Power: body.Power})
-	if err != nil {
-		return reject(CodeBadValidatorUpdate, "%v", err), nil
 	}
 	if t.admitting() {
 		return Result{}, nil

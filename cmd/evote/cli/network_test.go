@@ -186,10 +186,13 @@ func TestNetworkFormedByCommands(t *testing.T) {
 	if err := e.Decrypt(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res, err := clients[3].Result(ctx, e.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// org-3's node may be a block behind org-1's, which gave the result.
+	var res *api.Result
+	waitFor(t, 30*time.Second, "the result on org-3's node", func() (bool, error) {
+		var err error
+		res, err = clients[3].Result(ctx, e.ID)
+		return err == nil, err
+	})
 	if res.Voters != 3 || res.Contests[0].Totals[0] != 2 || res.Contests[0].Totals[1] != 1 || res.Contests[1].Totals[1] != 2 {
 		t.Fatalf("the result on org-3's node: %+v", res)
 	}
