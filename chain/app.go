@@ -65,6 +65,9 @@ type App struct {
 	staged     *Block     // between FinalizeBlock and Commit
 	stagedTime time.Time
 	closed     bool
+	// genesisVals are the validators InitChain got: the first block
+	// writes them into the state (validators.go).
+	genesisVals []election.Validator
 
 	afterCommit func(height int64)                        // tests: called after each durable Commit
 	proposer    func(height int64, txs [][]byte) [][]byte // tests: Options.Proposer
@@ -254,6 +257,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	a.mu.Lock()
 	a.machine, a.chainID = m, req.ChainId
 	a.mu.Unlock()
+	if a.genesisVals, err = validatorsOfInitChain(req.Validators); err != nil {
+		return nil, err
+	}
 	return &abci.ResponseInitChain{AppHash: hash}, nil
 }
 
@@ -570,6 +576,9 @@ func (a *App) finalizeBlock(req *abci.RequestFinalizeBlock) (*abci.ResponseFinal
 		b.Rollback()
 		return nil, fmt.Errorf("chain: block %d: %w", req.Height, err)
 	}
+	if err := a.initValidators(m, b); err != nil {
+		return fail(err)
+	}
 	exec, err := m.BeginBlock(b, blk)
 	if err != nil {
 		return fail(fmt.Errorf("BeginBlock: %w", err))
@@ -611,7 +620,7 @@ func (a *App) finalizeBlock(req *abci.RequestFinalizeBlock) (*abci.ResponseFinal
 		return fail(err)
 	}
 	a.staged, a.stagedTime = b, req.Time
-	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: appHash}, nil
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: appHash, ValidatorUpdates: validatorUpdates(exec)}, nil
 }
 
 // Commit makes the staged block durable: its writes, its transactions' rows

@@ -21,6 +21,8 @@ type blockExec struct {
 	b    Block
 	sums map[ID]*tally.CiphertextSum
 	done bool
+	// validatorUpdates are the validator changes the block accepted.
+	validatorUpdates []Validator
 }
 
 // errBlockEnded is the fault of a call on a block after its End.

@@ -97,41 +97,57 @@ const (
 	// (a store failure is a Go error, a node fault); the number stays
 	// reserved.
 	CodeInternal Code = 31
+	// CodeElectionRunning: a validator update while an election is open or
+	// closed without its result. The validators change only between
+	// elections.
+	CodeElectionRunning Code = 32
+	// CodeValidatorChangePending: a validator update before the previous
+	// one is in force (two blocks after the block that accepted it).
+	CodeValidatorChangePending Code = 33
+	// CodeBadValidatorUpdate: a validator update the rules refuse: a power
+	// above the maximum, the retirement of a key that is not a validator, a
+	// change to the power it has, the retirement of the last validator, or
+	// a change that leaves the unchanged validators 2/3 or less of the new
+	// total power (or a chain whose state holds no validator set).
+	CodeBadValidatorUpdate Code = 34
 )
 
 var codeNames = [...]string{
-	CodeOK:                 "ok",
-	CodeMalformed:          "malformed",
-	CodeOversized:          "oversized",
-	CodeUnknownKind:        "unknown-kind",
-	CodeBadSignature:       "bad-signature",
-	CodeUnknownElection:    "unknown-election",
-	CodeElectionExists:     "election-exists",
-	CodeUnauthorized:       "unauthorized",
-	CodeInvalidManifest:    "invalid-manifest",
-	CodeNotOnRoll:          "not-on-roll",
-	CodeNotOpen:            "not-open",
-	CodeClosed:             "closed",
-	CodeBadProof:           "bad-proof",
-	CodeDuplicate:          "duplicate",
-	CodeAlreadyVoted:       "already-voted",
-	CodeStaleSequence:      "stale-sequence",
-	CodeWrongPhase:         "wrong-phase",
-	CodeNotTrustee:         "not-trustee",
-	CodeDKGDuplicate:       "dkg-duplicate",
-	CodeBadDeal:            "bad-deal",
-	CodeBadComplaint:       "bad-complaint",
-	CodeBadResponse:        "bad-response",
-	CodeBadDecryptionShare: "bad-decryption-share",
-	CodeWrongShareCount:    "wrong-share-count",
-	CodeDuplicateVoter:     "duplicate-voter",
-	CodeInvalidWeight:      "invalid-weight",
-	CodeRollLimit:          "roll-limit",
-	CodeBallotMismatch:     "ballot-mismatch",
-	CodeKeyNotFixed:        "key-not-fixed",
-	CodeNotClosed:          "not-closed",
-	CodeInvalidKey:         "invalid-key",
-	CodeInternal:           "internal",
+	CodeOK:                     "ok",
+	CodeMalformed:              "malformed",
+	CodeOversized:              "oversized",
+	CodeUnknownKind:            "unknown-kind",
+	CodeBadSignature:           "bad-signature",
+	CodeUnknownElection:        "unknown-election",
+	CodeElectionExists:         "election-exists",
+	CodeUnauthorized:           "unauthorized",
+	CodeInvalidManifest:        "invalid-manifest",
+	CodeNotOnRoll:              "not-on-roll",
+	CodeNotOpen:                "not-open",
+	CodeClosed:                 "closed",
+	CodeBadProof:               "bad-proof",
+	CodeDuplicate:              "duplicate",
+	CodeAlreadyVoted:           "already-voted",
+	CodeStaleSequence:          "stale-sequence",
+	CodeWrongPhase:             "wrong-phase",
+	CodeNotTrustee:             "not-trustee",
+	CodeDKGDuplicate:           "dkg-duplicate",
+	CodeBadDeal:                "bad-deal",
+	CodeBadComplaint:           "bad-complaint",
+	CodeBadResponse:            "bad-response",
+	CodeBadDecryptionShare:     "bad-decryption-share",
+	CodeWrongShareCount:        "wrong-share-count",
+	CodeDuplicateVoter:         "duplicate-voter",
+	CodeInvalidWeight:          "invalid-weight",
+	CodeRollLimit:              "roll-limit",
+	CodeBallotMismatch:         "ballot-mismatch",
+	CodeKeyNotFixed:            "key-not-fixed",
+	CodeNotClosed:              "not-closed",
+	CodeInvalidKey:             "invalid-key",
+	CodeInternal:               "internal",
+	CodeElectionRunning:        "election-running",
+	CodeValidatorChangePending: "validator-change-pending",
+	CodeBadValidatorUpdate:     "bad-validator-update",
 }
 
 // Codes returns every defined code in ascending order.

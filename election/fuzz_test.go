@@ -45,6 +45,9 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		func() ([]byte, error) { return election.NewCloseTx("evote-test", id, key) },
 		func() ([]byte, error) { return ballot.Tx, nil },
 		func() ([]byte, error) { return election.NewDecryptionSharesTx("evote-test", id, shares, key) },
+		func() ([]byte, error) {
+			return election.NewValidatorUpdateTx("evote-test", actorKey("validator").Public(), 10, key)
+		},
 	} {
 		b, err := f()
 		if err != nil {

@@ -46,6 +46,8 @@ import (
 //	raw HEX | raw size=N                   raw transaction bytes; output: the code
 //	replay LABEL                           the bytes of an earlier transaction labelled as=LABEL
 //	expect WHAT ELECTION [VALUES]          a check of the state (see cmdExpect); no output
+//	validators NAME:POWER...               the genesis validators, written into the state
+//	                                       (Machine.InitValidators); no output
 //
 // For example:
 //
@@ -55,6 +57,8 @@ import (
 //	=> ok
 //
 // Verbs: create, roll VOTER[:WEIGHT]..., open, close, deal, complain,
+// validator NAME POWER (the ELECTION slot names the validator's key; the
+// output adds the validator updates the block so far returned),
 // respond, vote CHOICES, decrypt. CHOICES lists the contests separated by
 // "|", each as comma-separated values per option. Modifiers: as=LABEL,
 // sig=bad, chain=ID, trailing, truncate, kind=N, resign, seq=N,
@@ -194,6 +198,8 @@ func runScript(t testing.TB, path string, prechecked bool) *runner {
 			r.endBlock()
 		case "expect":
 			r.cmdExpect(f[1:])
+		case "validators":
+			r.cmdValidators(f[1:])
 		default:
 			r.cmdTx(line)
 		}
@@ -499,6 +505,9 @@ func (r *runner) cmdTx(line string) {
 	r.pending = nil
 	r.codes[res.Code] = true
 	r.output("%v", res.Code)
+	if tl.verb == "validator" && res.OK() {
+		r.outputValidatorUpdates()
+	}
 }
 
 // execute runs the transaction through Precheck, Check and Deliver and
@@ -593,6 +602,13 @@ func (r *runner) buildTx(tl txLine) []byte {
 	chainID := r.chainID
 	if c, ok := tl.mods["chain"]; ok {
 		chainID = c
+	}
+	if tl.verb == "validator" {
+		raw, err := r.validatorTx(tl, chainID, key)
+		if err != nil {
+			r.fatalf("%s %s: %v", tl.actor, tl.verb, err)
+		}
+		return raw
 	}
 	man := r.manifest(tl.election)
 	id := r.id(tl.election)

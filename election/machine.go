@@ -310,6 +310,9 @@ func (m *Machine) precheckBody(st ReadStore, t *txCtx) (Result, error) {
 		}
 		return Result{}, nil
 	}
+	if v, ok := t.body.(*ValidatorUpdateBody); ok {
+		return m.precheckValidatorUpdate(t, v), nil
+	}
 	t.id = bodyElection(t.body)
 	man, err := m.manifest(st, t.id)
 	if err != nil {
@@ -524,6 +527,8 @@ func (m *Machine) execute(s *stage, b Block, raw []byte, opts checkOpts) (Result
 		res, err = m.execBallot(s, b, t, body)
 	case *DecryptionSharesBody:
 		res, err = m.execShares(s, b, t, body)
+	case *ValidatorUpdateBody:
+		res, err = m.execValidatorUpdate(s, b, t, body)
 	default:
 		return Result{}, fmt.Errorf("election: no handler for %s", t.tx.Kind)
 	}
@@ -533,6 +538,14 @@ func (m *Machine) execute(s *stage, b Block, raw []byte, opts checkOpts) (Result
 	rec := txRecord{Height: b.Height, Kind: t.tx.Kind, Election: t.id, Signer: t.tx.Signer}
 	if err := s.Set(keyTx(t.hash), rec.encode()); err != nil {
 		return Result{}, err
+	}
+	if _, ok := t.body.(*ValidatorUpdateBody); ok {
+		// Of the chain, not of an election.
+		res.Events = append([]Attribute{
+			{Key: "kind", Value: t.tx.Kind.String()},
+			{Key: "signer", Value: t.tx.Signer.String()},
+		}, res.Events...)
+		return res, nil
 	}
 	if opts.blk != nil {
 		st, err := loadStatus(s, t.id)

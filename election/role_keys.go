@@ -219,7 +219,7 @@ func (k Kind) SignerRole() Role {
 		return RoleVoter
 	case KindDKGDeal, KindDKGComplaints, KindDKGResponses, KindDecryptionShares:
 		return RoleTrustee
-	case KindCreateElection, KindAppendVoters, KindOpen, KindClose:
+	case KindCreateElection, KindAppendVoters, KindOpen, KindClose, KindValidatorUpdate:
 		return RoleAuthority
 	}
 	return 0

@@ -35,6 +35,7 @@ const (
 	KindClose            Kind = 7
 	KindBallot           Kind = 8
 	KindDecryptionShares Kind = 9
+	KindValidatorUpdate  Kind = 10
 )
 
 type kindInfo struct {
@@ -52,6 +53,7 @@ var kinds = [...]kindInfo{
 	KindClose:            {"close", 512},
 	KindBallot:           {"ballot", MaxBallotContestsSz + 4096},
 	KindDecryptionShares: {"decryption-shares", 256 << 10},
+	KindValidatorUpdate:  {"validator-update", 512},
 }
 
 // Size limits of transactions.

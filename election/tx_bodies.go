@@ -284,6 +284,8 @@ func DecodeBody(k Kind, b []byte) (Body, error) {
 			body.Shares = append(body.Shares, s)
 		}
 		out = body
+	case KindValidatorUpdate:
+		out = decodeValidatorUpdate(d)
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(k))
 	}

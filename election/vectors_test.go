@@ -360,6 +360,8 @@ func makeElectionVectors(t *testing.T) (*manifestVectorFile, *txVectorFile) {
 	addTx("close", official, &election.CloseBody{Election: id})
 	addTx("ballot, sequence 1", voter, &election.BallotBody{Election: id, Seq: 1, Contests: contests})
 	addTx("decryption-shares of trustee 1", trusteeA, &election.DecryptionSharesBody{Election: id, Shares: shares})
+	addTx("validator-update, power 10", official, &election.ValidatorUpdateBody{Validator: actorKey("vector-validator").Public(), Power: 10})
+	addTx("validator-update, power 0 (retirement)", official, &election.ValidatorUpdateBody{Validator: actorKey("vector-validator").Public()})
 
 	open := valid[election.KindOpen]
 	ballot := valid[election.KindBallot]
@@ -382,6 +384,8 @@ func makeElectionVectors(t *testing.T) (*manifestVectorFile, *txVectorFile) {
 	bad("close with a body one byte short", mustTxRaw(t, vectorChainID, election.KindClose, id[:31], official), "ErrMalformed")
 	bad("append-voters out of order", mustTxRaw(t, vectorChainID, election.KindAppendVoters,
 		append(append(append(bytes.Clone(id[:]), 0, 0, 0, 2), append(v2[:], 0, 0, 0, 1)...), append(v1[:], 0, 0, 0, 1)...), official), "ErrMalformed")
+	vk := actorKey("vector-validator").Public()
+	bad("validator-update with a power one byte short", mustTxRaw(t, vectorChainID, election.KindValidatorUpdate, append(bytes.Clone(vk[:]), 0, 0, 0, 0, 0, 0, 10), official), "ErrMalformed")
 	return mf, txf
 }
 

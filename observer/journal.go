@@ -300,6 +300,15 @@ func (f *Follower) replayJournal(b journalBlock) error {
 			return fmt.Errorf("tx %d: %v", i, err)
 		}
 		t := &vtx{index: i, pos: fmt.Sprintf("block %d tx %d", b.Height, i), raw: raw, tx: tx, body: body, checked: true}
+		if tx.Kind == election.KindValidatorUpdate {
+			// The chain's validator update: the set the feed's next
+			// blocks must name follows from it.
+			if _, _, err := v.applyValidatorTx(b.Height, t); err != nil {
+				return fmt.Errorf("tx %d: %v", i, err)
+			}
+			v.sum.ValidatorChanges++
+			continue
+		}
 		if err := v.engine.deliver(blk, t); err != nil {
 			return fmt.Errorf("tx %d: %v", i, err)
 		}

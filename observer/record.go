@@ -21,11 +21,16 @@ import (
 //	{"format": "evote/v1/record", "chain_id": ..., "genesis": {...},
 //	 "election": ..., "manifest": ..., "blocks": [{...}, ...], "claims": {...}}
 
-// RecordFormat is the record's format tag and version. RecordFormatV1
-// records (before the state commitment: no block carries a state, and
-// block 1's app hash is evote/v1's) are still read and verified.
+// RecordFormat is the record's format tag and version. Since evote/v3 a
+// record's blocks carry the chain's validator-update transactions beside
+// the election's, from block 1 on, so that the verifier follows the
+// validator set through its changes. RecordFormatV2 records (no validator
+// change) and RecordFormatV1 records (before the state commitment: no
+// block carries a state, and block 1's app hash is evote/v1's) are still
+// read and verified.
 const (
-	RecordFormat   = "evote/v2/record"
+	RecordFormat   = "evote/v3/record"
+	RecordFormatV2 = "evote/v2/record"
 	RecordFormatV1 = "evote/v1/record"
 )
 
@@ -55,12 +60,14 @@ type RecordValidator struct {
 	Power  int64 `json:"power"`
 }
 
-// RecordBlock is one block that carries the election's transactions, or in
-// which the election changed phase, or the chain's first block: its header
+// RecordBlock is one block that carries the election's transactions or a
+// validator update of the chain, or in which the election changed phase,
+// or the chain's first block: its header
 // and the commit that signs it, in CometBFT's JSON encoding; the SHA-256
 // hashes of all the block's transactions in block order, whose Merkle root
 // (RFC 6962, as CometBFT builds it) is the header's data hash; and the
-// election's transactions among them, each with its position.
+// election's transactions among them and the chain's accepted
+// validator-update transactions, each with its position.
 //
 // State, when set, is the election's state commitment after the block
 // before (height-1) with its proof against this block's header's app hash
@@ -113,7 +120,8 @@ func (rs *RecordState) Decode() (*election.StateCommitment, *election.StateProof
 	return c, p, nil
 }
 
-// RecordTx is one of the election's accepted transactions in a block.
+// RecordTx is one of the election's accepted transactions in a block, or
+// an accepted validator update of the chain.
 type RecordTx struct {
 	Index int    `json:"index"` // its position in the block
 	Kind  string `json:"kind"`  // the kind's name; must match the envelope
@@ -152,8 +160,9 @@ type RecordHead struct {
 	Genesis  RecordGenesis `json:"genesis"`
 	Election election.ID   `json:"election"`
 	Manifest Bytes         `json:"manifest"` // the canonical encoding
-	// Format is the format of the record read (RecordFormat or
-	// RecordFormatV1); the writer always writes RecordFormat.
+	// Format is the format of the record read (RecordFormat,
+	// RecordFormatV2 or RecordFormatV1); the writer always writes
+	// RecordFormat.
 	Format string `json:"-"`
 }
 
@@ -410,8 +419,8 @@ func (rr *RecordReader) ReadHead() (*RecordHead, error) {
 	if err := rr.member("format", &format); err != nil {
 		return nil, err
 	}
-	if format != RecordFormat && format != RecordFormatV1 {
-		return nil, bad("format %q, want %q (or %q)", format, RecordFormat, RecordFormatV1)
+	if format != RecordFormat && format != RecordFormatV2 && format != RecordFormatV1 {
+		return nil, bad("format %q, want %q (or %q, %q)", format, RecordFormat, RecordFormatV2, RecordFormatV1)
 	}
 	h := &RecordHead{Format: format}
 	if err := rr.member("chain_id", &h.ChainID); err != nil {

@@ -73,8 +73,13 @@ const (
 	// order, a recorded kind or replaced mark out of place.
 	CodeRecordMalformed VerifyCode = "record-malformed"
 	// A block header does not decode or does not fit: its height, chain,
-	// validators, genesis app hash, time or link to the previous header.
+	// genesis app hash, time or link to the previous header.
 	CodeBadHeader VerifyCode = "bad-header"
+	// A block header names other validators than the set in force at its
+	// height (the genesis's, changed by the validator updates the record
+	// carries before it), or a validator update the chain's rules refuse
+	// (Rule says which).
+	CodeValidatorSet VerifyCode = "validator-set"
 	// The commit does not decode or is not for this header.
 	CodeCommitMismatch VerifyCode = "commit-mismatch"
 	// The commit does not carry valid signatures of more than 2/3 of the
@@ -133,7 +138,7 @@ const (
 
 // VerifyCodes lists every code, in the order the checks run.
 var VerifyCodes = []VerifyCode{
-	CodeBadGenesis, CodeBadManifest, CodeRecordMalformed, CodeBadHeader, CodeCommitMismatch,
+	CodeBadGenesis, CodeBadManifest, CodeRecordMalformed, CodeBadHeader, CodeValidatorSet, CodeCommitMismatch,
 	CodeBadCommitSignature, CodeDataHashMismatch, CodeTxHashMismatch, CodeTxMalformed, CodeWrongElection,
 	CodeBadTxSignature, CodeBallotMalformed, CodeBadBallotProof, CodeNotOnRoll, CodeBadShare, CodeRejected,
 	CodeStateMachine, CodeReplacedMark, CodeNotCreated, CodeKeyMismatch, CodeClaimMismatch,
@@ -211,6 +216,8 @@ type Summary struct {
 	Aggregates  int            `json:"aggregates"`
 	Result      *RecordResult  `json:"result,omitempty"`
 	Bytes       int64          `json:"bytes"`
+	// ValidatorChanges counts the validator updates the record carries.
+	ValidatorChanges int `json:"validator_changes,omitempty"`
 }
 
 // windowBallots is how many ballots the verifier checks together (in
@@ -252,6 +259,7 @@ type vblock struct {
 	state   *RecordState // the election's state after the block before, if carried
 	err     error        // the block itself fails
 	txs     []*vtx
+	valTxs  []*vtx // the chain's validator updates, applied as the block was checked
 	offset  int64
 }
 
@@ -264,21 +272,21 @@ type window struct {
 }
 
 type verifier struct {
-	ctx      context.Context
-	opts     VerifyOptions
-	rnd      io.Reader
-	chainID  string
-	id       election.ID
-	man      *election.Manifest
-	vals     *cmtlite.ValidatorSet
-	gen      *election.Genesis
-	genHash  []byte
-	engine   engine
-	cts      bool // decode ballots' ciphertexts on the workers (for the rules engine)
-	sum      *Summary
-	jobs     chan func()
-	prevH    *cmtlite.Header
-	progress VerifyProgress
+	ctx        context.Context
+	opts       VerifyOptions
+	rnd        io.Reader
+	chainID    string
+	id         election.ID
+	man        *election.Manifest
+	valTracker *valTracker
+	gen        *election.Genesis
+	genHash    []byte
+	engine     engine
+	cts        bool // decode ballots' ciphertexts on the workers (for the rules engine)
+	sum        *Summary
+	jobs       chan func()
+	prevH      *cmtlite.Header
+	progress   VerifyProgress
 
 	// revotes: per voter, where its last ballot is and how it is marked.
 	lastBallot map[election.PublicKey]ballotMark
@@ -418,7 +426,7 @@ func newVerifier(ctx context.Context, head *RecordHead, opts VerifyOptions) (*ve
 	if opts.Validators != nil && !sameValidators(opts.Validators, head.Genesis.Validators) {
 		return nil, fail("genesis", CodeBadGenesis, "the validators are not the trusted genesis's")
 	}
-	if v.vals, err = cmtlite.NewValidatorSet(vals); err != nil {
+	if v.valTracker, err = newValTracker(vals); err != nil {
 		return nil, fail("genesis", CodeBadGenesis, "validators: %v", err)
 	}
 	man, err := election.DecodeManifest(head.Manifest)
@@ -529,8 +537,6 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		return failb(CodeBadHeader, "the header is of height %d", h.Height)
 	case h.ChainID != v.chainID:
 		return failb(CodeBadHeader, "the header is of chain %q", h.ChainID)
-	case !bytes.Equal(h.ValidatorsHash, v.vals.Hash()):
-		return failb(CodeBadHeader, "the header names other validators than the genesis")
 	case first && !bytes.Equal(h.AppHash, v.genHash):
 		return failb(CodeBadHeader, "the header's app hash is not that of the genesis app state")
 	case v.prevH != nil && !h.Time.After(v.prevH.Time):
@@ -540,7 +546,10 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 	case c.Height != h.Height || !bytes.Equal(c.BlockID.Hash, h.Hash()):
 		return failb(CodeCommitMismatch, "the commit is not for this header")
 	}
-	if err := v.vals.VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, c); err != nil {
+	if err := v.checkValidators(h.Height, h.ValidatorsHash); err != nil {
+		return failb(CodeValidatorSet, "%v", err)
+	}
+	if err := v.valTracker.at(h.Height).VerifyCommitLightAllSignatures(v.chainID, c.BlockID, h.Height, c); err != nil {
 		return failb(CodeBadCommitSignature, "commit signatures: %v", err)
 	}
 	leaves := make([][]byte, len(rb.TxHashes))
@@ -564,6 +573,15 @@ func (v *verifier) checkBlock(rb *RecordBlock, prev int64, first bool) *vblock {
 		last = rt.Index
 		if t.code, t.err = v.checkTx(rb.TxHashes, rt, t); t.err != nil {
 			return vb
+		}
+		if t.tx.Kind == election.KindValidatorUpdate {
+			var rule election.Code
+			if t.code, rule, t.err = v.applyValidatorTx(rb.Height, t); t.err != nil {
+				vb.err = &VerifyError{Item: t.item(), Code: t.code, Rule: rule, Err: t.err}
+				return vb
+			}
+			vb.txs = vb.txs[:len(vb.txs)-1]
+			vb.valTxs = append(vb.valTxs, t)
 		}
 	}
 	return vb
@@ -599,6 +617,12 @@ func (v *verifier) checkTx(hashes []Bytes, rt *RecordTx, t *vtx) (VerifyCode, er
 		return CodeTxMalformed, fmt.Errorf("body: %v", err)
 	}
 	t.body = body
+	if tx.Kind == election.KindValidatorUpdate {
+		if v.head.Format == RecordFormatV1 || v.head.Format == RecordFormatV2 {
+			return CodeRecordMalformed, fmt.Errorf("a record of format %s carries no validator update", v.head.Format)
+		}
+		return "", nil
+	}
 	if c, ok := body.(*election.CreateElectionBody); ok {
 		if id, err := c.Manifest.ID(); err != nil || id != v.id {
 			return CodeWrongElection, errors.New("it creates another election")
@@ -825,6 +849,9 @@ func (v *verifier) replayBlock(vb *vblock) error {
 		return err
 	}
 	b := election.Block{ChainID: v.chainID, Height: vb.height, Time: vb.time}
+	if err := v.replayValidatorTxs(vb); err != nil {
+		return err
+	}
 	if err := v.engine.beginBlock(b); err != nil {
 		return fail(fmt.Sprintf("block %d", vb.height), CodeStateMachine, "state machine: %v", err)
 	}

@@ -21,6 +21,7 @@ func TestRecordSchemaTestdata(t *testing.T) {
 	root := moduleRoot(t)
 	for _, p := range []string{
 		filepath.Join(root, "observer", "testdata", "small-record.json"),
+		filepath.Join(root, "observer", "testdata", "valset-record.json"), // evote/v3, across a validator change
 		filepath.Join(root, "test", "testdata", "record-before-role-keys.json"),
 	} {
 		b, err := os.ReadFile(p)

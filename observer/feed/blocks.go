@@ -45,7 +45,9 @@ func (b *Blocks) Block(st election.ReadStore, id election.ID, h int64, light, re
 	}
 	if light {
 		for i := range txs {
-			txs[i].Tx = observer.Bytes{} // "tx": "" (docs/spec/feed.md, the light form)
+			if txs[i].Kind != election.KindValidatorUpdate.String() { // the verifier needs these to follow the validators
+				txs[i].Tx = observer.Bytes{} // "tx": "" (docs/spec/feed.md, the light form)
+			}
 		}
 	}
 	if txs != nil {
@@ -109,8 +111,8 @@ func (b *Blocks) header(h int64) (*observer.RecordBlock, *cmttypes.Block, error)
 	return rb, blk, nil
 }
 
-// electionTxs picks the election's transactions that the state recorded as
-// accepted in block h and, for ballots if replaced, whether a later ballot
+// electionTxs picks the election's transactions, and the chain's validator
+// updates, that the state recorded as accepted in block h and, for ballots if replaced, whether a later ballot
 // replaced them.
 func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Txs, replaced bool) ([]observer.RecordTx, error) {
 	var out []observer.RecordTx
@@ -119,7 +121,8 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 		if err != nil {
 			continue
 		}
-		if tx.Kind != election.KindCreateElection && (len(tx.Body) < election.IDSize || !bytes.Equal(tx.Body[:election.IDSize], id[:])) {
+		chainTx := tx.Kind == election.KindValidatorUpdate // of the chain, in every election's blocks
+		if !chainTx && tx.Kind != election.KindCreateElection && (len(tx.Body) < election.IDSize || !bytes.Equal(tx.Body[:election.IDSize], id[:])) {
 			continue
 		}
 		hash := election.Hash(raw)
@@ -130,7 +133,7 @@ func electionTxs(st election.ReadStore, id election.ID, h int64, txs cmttypes.Tx
 		if err != nil {
 			return nil, err
 		}
-		if info.Election != id || info.Height != h {
+		if !chainTx && info.Election != id || info.Height != h {
 			continue // another election's, or a copy rejected as a duplicate
 		}
 		rt := observer.RecordTx{Index: i, Kind: tx.Kind.String(), Tx: observer.Bytes(raw)}

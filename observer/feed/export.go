@@ -103,7 +103,28 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 		if err != nil {
 			return err
 		}
-		rb.Txs = []observer.RecordTx{}
+		rb.Txs = validatorTxs(rb.Txs)
+		if err := emit(rb); err != nil {
+			return err
+		}
+	}
+	// Every validator change from block 1 on, so that the verifier follows
+	// the set that signs each block (docs/spec/record.md): those before
+	// the election's creation here, the others in the walk below.
+	changes, err := election.QueryValidatorChanges(st, 1, meta.Height)
+	if err != nil {
+		return err
+	}
+	changeAt := map[int64]bool{}
+	for _, c := range changes {
+		changeAt[c.Height] = true
+		if c.Height <= 1 || c.Height >= first {
+			continue
+		}
+		rb, err := blocks.Block(st, id, c.Height, false, true)
+		if err != nil {
+			return err
+		}
 		if err := emit(rb); err != nil {
 			return err
 		}
@@ -142,7 +163,7 @@ func export(ctx context.Context, n *chain.Node, meta chain.Meta, st election.Rea
 		if h == end && h > last {
 			rb.Txs = []observer.RecordTx{} // after the snapshot: a carrier of the state only
 		}
-		if len(rb.Txs) == 0 && !phaseAt[h] && h != 1 && !changed[h] && rb.State == nil {
+		if len(rb.Txs) == 0 && !phaseAt[h] && h != 1 && !changed[h] && rb.State == nil && !changeAt[h] {
 			continue
 		}
 		if err := emit(rb); err != nil {
@@ -171,4 +192,15 @@ func waitForBlock(ctx context.Context, n *chain.Node, h int64) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// validatorTxs keeps the validator updates of txs.
+func validatorTxs(txs []observer.RecordTx) []observer.RecordTx {
+	out := []observer.RecordTx{}
+	for _, t := range txs {
+		if t.Kind == election.KindValidatorUpdate.String() {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -271,6 +271,6 @@ SHA-256: every member compares it out of band before joining.`,
 	gen.Flags().StringSlice("power", nil, "MONIKER=N: that validator's voting power (default 10)")
 	gen.Flags().String("genesis-time", "", "the genesis time (RFC 3339; default now)")
 	gen.Flags().String("out", "", "where to write genesis.json")
-	cmd.AddCommand(gen)
+	cmd.AddCommand(gen, newNetworkValidatorCmd(e))
 	return cmd
 }

@@ -281,6 +281,9 @@ func printSummary(w io.Writer, s *observer.Summary, d time.Duration) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("record of election %v (%q) on chain %s: verified", s.Election, s.Title, s.ChainID)
 	p("  genesis      %d validator(s), %d election authority(ies); block 1's app hash commits to the authorities", s.Validators, s.Authorities)
+	if s.ValidatorChanges > 0 {
+		p("  validators   %d change(s) by the authority, each in a signed block; every header checked against the set in force at its height", s.ValidatorChanges)
+	}
 	p("  blocks       %d headers, each signed by more than 2/3 of the voting power", s.Blocks)
 	p("  transactions %d, each found among its block's transaction hashes (which add up to the header's data hash),", s.Txs)
 	p("               signed, and accepted by the election rules: %s", kindList(s.Kinds))

@@ -79,6 +79,47 @@ type Options struct {
 	// order) whose signature is absent from the commit of block h: tests
 	// make commits signed by too little of the voting power.
 	Absent func(h int64) []int
+	// ValidatorChange, with 4 validators or more, has the authority retire
+	// the last genesis validator (block 2, in force from block 4) and add a
+	// new one (block 4, in force from block 6) before the election's
+	// creation, as `evote network validator` does: the blocks are signed
+	// by the set in force at each height.
+	ValidatorChange bool
+	// StaleCommits, with ValidatorChange, has the genesis set go on
+	// signing every block as if nothing changed: no verifier accepts it.
+	StaleCommits bool
+}
+
+// signers is a validator set and its keys, in force from a height on.
+type signers struct {
+	from  int64
+	vals  *cmttypes.ValidatorSet
+	privs []ed25519.PrivKey // in the set's order
+}
+
+func newSigners(from int64, keys []ed25519.PrivKey) *signers {
+	byAddr := map[string]ed25519.PrivKey{}
+	var cvals []*cmttypes.Validator
+	for _, k := range keys {
+		byAddr[string(k.PubKey().Address())] = k
+		cvals = append(cvals, cmttypes.NewValidator(k.PubKey(), 10))
+	}
+	s := &signers{from: from, vals: cmttypes.NewValidatorSet(cvals)}
+	for _, v := range s.vals.Validators {
+		s.privs = append(s.privs, byAddr[string(v.Address)])
+	}
+	return s
+}
+
+// signersAt is the set in force at height h.
+func (s *synth) signersAt(h int64) *signers {
+	at := s.sets[0]
+	for _, x := range s.sets {
+		if x.from <= h {
+			at = x
+		}
+	}
+	return at
 }
 
 // syntheticManifest is one approval question of five options (1 to 3
@@ -130,8 +171,7 @@ func seededReader(label string) io.Reader {
 type synth struct {
 	opts     Options
 	chainID  string
-	privs    []ed25519.PrivKey // in the set's order
-	vals     *cmttypes.ValidatorSet
+	sets     []*signers // the genesis set, then each change's
 	genHash  []byte
 	mem      *harness.Memory
 	rw       *observer.RecordWriter
@@ -199,22 +239,29 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 	ctx := context.Background()
 	s := &synth{opts: opts, chainID: "evote-synthetic", t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		replaced: map[[32]byte]bool{}, pre: map[[32]byte]bool{}, kinds: map[election.Kind]int{}}
-	keys := map[string]ed25519.PrivKey{}
-	var cvals []*cmttypes.Validator
-	for i := range max(1, opts.Validators) {
+	var keys []ed25519.PrivKey
+	for i := range max(1, opts.Validators) + 1 { // the last one is added by ValidatorChange
 		secret := "evote/v1/synthetic/validator/" + opts.Seed
 		if i > 0 {
 			secret += fmt.Sprintf("/%d", i)
 		}
-		k := ed25519.GenPrivKeyFromSecret([]byte(secret))
-		keys[string(k.PubKey().Address())] = k
-		cvals = append(cvals, cmttypes.NewValidator(k.PubKey(), 10))
+		keys = append(keys, ed25519.GenPrivKeyFromSecret([]byte(secret)))
 	}
-	s.vals = cmttypes.NewValidatorSet(cvals)
+	n := len(keys) - 1
+	s.sets = []*signers{newSigners(1, keys[:n])}
+	if opts.ValidatorChange {
+		if n < 4 {
+			return nil, fmt.Errorf("synthetic: a validator change needs 4 validators or more, not %d", n)
+		}
+		if !opts.StaleCommits {
+			s.sets = append(s.sets, newSigners(4, keys[:n-1]), newSigners(6, append(keys[:n-1:n-1], keys[n])))
+		}
+	}
 	var genVals []observer.RecordValidator
-	for _, v := range s.vals.Validators {
-		s.privs = append(s.privs, keys[string(v.Address)])
+	var stateVals []election.Validator
+	for _, v := range s.sets[0].vals.Validators {
 		genVals = append(genVals, observer.RecordValidator{PubKey: v.PubKey.Bytes(), Power: v.VotingPower})
+		stateVals = append(stateVals, election.Validator{Key: election.PublicKey(v.PubKey.Bytes()), Power: uint64(v.VotingPower)})
 	}
 	authority := &harness.Authority{Key: election.DeriveKey("synthetic authority " + opts.Seed), Sub: s}
 	gen := election.Genesis{ChainID: s.chainID, Authorities: []election.AuthorityPublicKey{authority.Key.AuthorityPublic()}}
@@ -233,6 +280,9 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 	}
 	s.mem = &harness.Memory{Machine: machine, Store: election.NewMemStore(), Chain: s.chainID, Now: s.t0,
 		Prechecked: func(tx []byte) bool { return s.pre[election.Hash(tx)] }}
+	if err := machine.InitValidators(s.mem.Store, stateVals); err != nil {
+		return nil, err
+	}
 
 	// Trustees and manifest.
 	trustees := make([]*harness.Trustee, 3)
@@ -288,9 +338,25 @@ func Write(w io.Writer, opts Options) ([]uint64, error) {
 		return nil, err
 	}
 
-	// Block 1 anchors the genesis; then the election's set-up.
+	// Block 1 anchors the genesis; then the validator change, if any, and
+	// the election's set-up.
 	if err := s.block(nil); err != nil {
 		return nil, err
+	}
+	if opts.ValidatorChange {
+		retire, err := election.NewValidatorUpdateTx(s.chainID, election.PublicKey(keys[n-1].PubKey().Bytes()), 0, authority.Key)
+		if err != nil {
+			return nil, err
+		}
+		add, err := election.NewValidatorUpdateTx(s.chainID, election.PublicKey(keys[n].PubKey().Bytes()), 10, authority.Key)
+		if err != nil {
+			return nil, err
+		}
+		for _, txs := range [][][]byte{{retire}, nil, {add}} {
+			if err := s.block(txs); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := authority.Create(ctx, man); err != nil {
 		return nil, err
@@ -542,19 +608,20 @@ func (s *synth) block(txs [][]byte) error {
 		s.state = c
 	}
 	empty := sha256.Sum256(nil)
+	set := s.signersAt(h)
 	header := cmttypes.Header{
 		Version:            cmtproto.Consensus{Block: cmtversion.BlockProtocol},
 		ChainID:            s.chainID,
 		Height:             h,
 		Time:               t,
 		DataHash:           ctxs.Hash(),
-		ValidatorsHash:     s.vals.Hash(),
-		NextValidatorsHash: s.vals.Hash(),
+		ValidatorsHash:     set.vals.Hash(),
+		NextValidatorsHash: s.signersAt(h + 1).vals.Hash(),
 		ConsensusHash:      empty[:],
 		AppHash:            appHash,
 		LastResultsHash:    empty[:],
 		EvidenceHash:       empty[:],
-		ProposerAddress:    s.privs[0].PubKey().Address(),
+		ProposerAddress:    set.privs[0].PubKey().Address(),
 	}
 	if s.prevHash != nil {
 		part := sha256.Sum256(append([]byte("parts"), s.prevHash...))
@@ -568,14 +635,14 @@ func (s *synth) block(txs [][]byte) error {
 	if s.opts.Absent != nil {
 		absent = s.opts.Absent(h)
 	}
-	for i, k := range s.privs {
+	for i, k := range set.privs {
 		if slices.Contains(absent, i) {
 			commit.Signatures = append(commit.Signatures, cmttypes.NewCommitSigAbsent())
 			continue
 		}
 		commit.Signatures = append(commit.Signatures, cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: k.PubKey().Address(), Timestamp: t.Add(500 * time.Millisecond)})
 	}
-	for i, k := range s.privs {
+	for i, k := range set.privs {
 		if commit.Signatures[i].BlockIDFlag != cmttypes.BlockIDFlagCommit {
 			continue
 		}
