@@ -338,7 +338,7 @@ func (c *Client) Commit(ctx context.Context, tx []byte) (*Committed, error) {
 		case http.StatusServiceUnavailable:
 			if busy < 30 {
 				busy++
-				if err := sleep(ctx, time.Second); err != nil {
+				if err := Sleep(ctx, time.Second); err != nil {
 					return nil, err
 				}
 				continue
@@ -378,7 +378,7 @@ func (c *Client) awaitCommit(ctx context.Context, code TxHash) (*Committed, erro
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("waiting for the commit of %v: not committed within 5 minutes", code)
 		}
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 500*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
@@ -403,13 +403,15 @@ func (c *Client) WaitPhase(ctx context.Context, id election.ID, ok func(*Electio
 		if ok(d) {
 			return d, nil
 		}
-		if err := sleep(ctx, PollEvery); err != nil {
+		if err := Sleep(ctx, PollEvery); err != nil {
 			return nil, err
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done (then it returns ctx's error): the
+// pause of the clients that poll a node.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

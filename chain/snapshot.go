@@ -566,19 +566,8 @@ type restore struct {
 func (s *Store) beginRestore(height int64, hashes [][]byte, trusted []byte) (*restore, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrStoreClosed
-	}
-	if s.staged != nil {
-		return nil, ErrBlockStaged
-	}
-	tx, err := s.w.Begin()
+	tx, m, err := s.beginWrite("restore a snapshot")
 	if err != nil {
-		return nil, fmt.Errorf("chain: restore a snapshot: %w", err)
-	}
-	m, err := readMeta(tx)
-	if err != nil {
-		tx.Rollback()
 		return nil, err
 	}
 	if m.Height != 0 {

@@ -331,25 +331,36 @@ func (s *Store) View(ctx context.Context, fn func(Meta, election.ReadStore) erro
 	return fn(m, reader{tx})
 }
 
+// beginWrite opens the write transaction of a block or a restore (what
+// names it in errors) and reads the meta row in it. The caller holds s.mu;
+// no block may be staged.
+func (s *Store) beginWrite(what string) (*sql.Tx, Meta, error) {
+	if s.closed {
+		return nil, Meta{}, ErrStoreClosed
+	}
+	if s.staged != nil {
+		return nil, Meta{}, ErrBlockStaged
+	}
+	tx, err := s.w.Begin()
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("chain: %s: %w", what, err)
+	}
+	m, err := readMeta(tx)
+	if err != nil {
+		tx.Rollback()
+		return nil, Meta{}, err
+	}
+	return tx, m, nil
+}
+
 // Begin stages block height: until Commit or Rollback, its writes are
 // visible only through the returned Block. height must follow the committed
 // height.
 func (s *Store) Begin(height int64) (*Block, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrStoreClosed
-	}
-	if s.staged != nil {
-		return nil, ErrBlockStaged
-	}
-	tx, err := s.w.Begin()
+	tx, m, err := s.beginWrite(fmt.Sprintf("begin block %d", height))
 	if err != nil {
-		return nil, fmt.Errorf("chain: begin block %d: %w", height, err)
-	}
-	m, err := readMeta(tx)
-	if err != nil {
-		tx.Rollback()
 		return nil, err
 	}
 	if height != m.Height+1 {

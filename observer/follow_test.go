@@ -16,11 +16,11 @@ import (
 	"github.com/evote/evote/observer"
 )
 
-// liveBlocks reads the small record's head and blocks as the feed serves
-// them: without replaced marks.
-func liveBlocks(t *testing.T) (*observer.RecordHead, []*observer.RecordBlock, *observer.RecordClaims) {
+// unmarkedBlocks reads a record's head and blocks, the blocks as the feed
+// serves them: without replaced marks. The reader is left at the claims.
+func unmarkedBlocks(t *testing.T, rec []byte) (*observer.RecordReader, *observer.RecordHead, []*observer.RecordBlock) {
 	t.Helper()
-	rr := observer.NewRecordReader(bytes.NewReader(small(t)))
+	rr := observer.NewRecordReader(bytes.NewReader(rec))
 	head, err := rr.ReadHead()
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +39,14 @@ func liveBlocks(t *testing.T) (*observer.RecordHead, []*observer.RecordBlock, *o
 		}
 		blocks = append(blocks, b)
 	}
+	return rr, head, blocks
+}
+
+// liveBlocks reads the small record's head and blocks as the feed serves
+// them: without replaced marks.
+func liveBlocks(t *testing.T) (*observer.RecordHead, []*observer.RecordBlock, *observer.RecordClaims) {
+	t.Helper()
+	rr, head, blocks := unmarkedBlocks(t, small(t))
 	claims, err := rr.ReadClaims()
 	if err != nil {
 		t.Fatal(err)

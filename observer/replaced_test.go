@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -23,29 +22,9 @@ type position struct{ height, index int64 }
 // ballot's position.
 func rewriteMarks(t *testing.T, rec []byte, mark func(n int, replaced bool) bool) ([]byte, []position) {
 	t.Helper()
-	rr := observer.NewRecordReader(bytes.NewReader(rec))
-	head, err := rr.ReadHead()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	rw, err := observer.NewRecordWriter(&out, head)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
 	var at []position
-	for {
-		b, err := rr.NextBlock()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b == nil {
-			break
-		}
+	out := rewrite(t, rec, func(b *observer.RecordBlock) {
 		for i := range b.Txs {
 			if b.Txs[i].Replaced != nil {
 				m := mark(n, *b.Txs[i].Replaced)
@@ -54,18 +33,8 @@ func rewriteMarks(t *testing.T, rec []byte, mark func(n int, replaced bool) bool
 				n++
 			}
 		}
-		if err := rw.WriteBlock(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	claims, err := rr.ReadClaims()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rw.Close(claims); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes(), at
+	})
+	return out, at
 }
 
 // TestReplacedMarks: a record marks each ballot that a later ballot of the

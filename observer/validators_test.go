@@ -182,25 +182,7 @@ func TestValidatorChangeTampering(t *testing.T) {
 // through it.
 func TestFollowerAcrossValidatorChange(t *testing.T) {
 	rec, _ := writeSynthetic(t, changeOptions("valset-follow"))
-	rr := observer.NewRecordReader(bytes.NewReader(rec))
-	head, err := rr.ReadHead()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []*observer.RecordBlock
-	for {
-		b, err := rr.NextBlock()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b == nil {
-			break
-		}
-		for i := range b.Txs {
-			b.Txs[i].Replaced = nil
-		}
-		blocks = append(blocks, b)
-	}
+	_, head, blocks := unmarkedBlocks(t, rec)
 	if err := follow(t, head, blocks, nil); err != nil {
 		t.Fatal(err)
 	}

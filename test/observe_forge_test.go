@@ -40,6 +40,26 @@ contests:
     options: [{en: Yes}, {en: No}, {en: Maybe}]
 `
 
+// forgeElection starts a real node (chain "<ref>-test") behind an HTTP
+// server and sets up an election of forgeTemplate with the given number of
+// voters on it: the server, a client of it and the election.
+func forgeElection(ctx context.Context, t *testing.T, ref string, voters int) (*httptest.Server, *api.Client, *harness.Election) {
+	t.Helper()
+	authority := election.DeriveKey(ref + " test authority")
+	node := nodetest.Start(t, ref+"-test", authority)
+	srv := httptest.NewServer(web.New(node, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	c, err := api.NewClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := harness.Setup(ctx, harness.NewAPI(c), harness.Spec{Template: forgeTemplate, Reference: ref, Voters: voters, Authority: authority})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, e
+}
+
 // TestObserverCatchesForgedFeeds: a real node with a tallied election, and
 // between it and the verifying follower (evote observe's, observer/live)
 // a proxy that forges the feed: each lie is caught at the block where it
@@ -47,20 +67,9 @@ contests:
 // election to its result. Two nodes serving different blocks are reported.
 func TestObserverCatchesForgedFeeds(t *testing.T) {
 	t.Parallel()
-	authority := election.DeriveKey("forgery test authority")
-	node := nodetest.Start(t, "forgery-test", authority)
-	srv := httptest.NewServer(web.New(node, slog.New(slog.DiscardHandler)))
-	t.Cleanup(srv.Close)
-	c, err := api.NewClient(srv.URL, srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	e, err := harness.Setup(ctx, harness.NewAPI(c), harness.Spec{Template: forgeTemplate, Reference: "forge", Voters: 6, Authority: authority})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, e := forgeElection(ctx, t, "forge", 6)
 	// Ballots in several blocks, a revote among them.
 	for i, choice := range []int{0, 1, 2, 0, 1, 1} {
 		ch := [][]uint64{{0, 0, 0}}

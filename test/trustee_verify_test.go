@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,12 +19,10 @@ import (
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/feedproxy"
 	"github.com/evote/evote/internal/harness"
-	"github.com/evote/evote/internal/nodetest"
 	"github.com/evote/evote/internal/trusteedir"
 	"github.com/evote/evote/observer"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wallet"
-	"github.com/evote/evote/web"
 )
 
 // TestTrusteeDecryptsOnlyWhatItVerified (issue 15 §1): after the close a
@@ -41,20 +38,9 @@ import (
 // count.
 func TestTrusteeDecryptsOnlyWhatItVerified(t *testing.T) {
 	t.Parallel()
-	authority := election.DeriveKey("trustee verification test authority")
-	node := nodetest.Start(t, "trustee-verify-test", authority)
-	srv := httptest.NewServer(web.New(node, slog.New(slog.DiscardHandler)))
-	t.Cleanup(srv.Close)
-	c, err := api.NewClient(srv.URL, srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	e, err := harness.Setup(ctx, harness.NewAPI(c), harness.Spec{Template: forgeTemplate, Reference: "trustee-verify", Voters: 4, Authority: authority})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c, e := forgeElection(ctx, t, "trustee-verify", 4)
 	var oneBallot any // the tally's contests after the first ballot: its ciphertexts
 	for i, choice := range []int{0, 1, 2, 0} {
 		ch := [][]uint64{{0, 0, 0}}

@@ -247,12 +247,7 @@ func sleep(ctx context.Context, d, def time.Duration) error {
 	if d <= 0 {
 		d = def
 	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
+	return api.Sleep(ctx, d)
 }
 
 // StoreView is what the state r shows of election id (the queries of

@@ -77,7 +77,7 @@ func (c *Caster) Cast(ctx context.Context, tx []byte, code api.TxHash) (*Cast, e
 		n := c.Nodes[i%len(c.Nodes)]
 		if i > 0 && i%len(c.Nodes) == 0 {
 			// Every node failed once: give them a moment before the next round.
-			if err := sleep(ctx, 2*time.Second); err != nil {
+			if err := api.Sleep(ctx, 2*time.Second); err != nil {
 				return nil, err
 			}
 		}
@@ -198,7 +198,7 @@ func (c *Caster) await(ctx context.Context, n *api.Client, code api.TxHash, unti
 		default:
 			return nil, failed("%v", err)
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := api.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
@@ -223,15 +223,4 @@ func (c *Caster) checked(rec *api.Receipt) (*api.Receipt, error) {
 		}
 	}
 	return rec, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
-	"github.com/evote/evote/internal/harness"
 	"github.com/evote/evote/internal/keyfile"
 )
 
@@ -169,29 +168,13 @@ func TestNetworkFormedByCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := harness.Setup(ctx, harness.NewAPI(clients[1]), sampleSpec(authority, "orgs", 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := len(e.Manifest.Contests[1].Options)
-	approve := func(k int) []uint64 { c := make([]uint64, opts); c[k] = 1; return c }
-	for i, ch := range [][][]uint64{{{1, 0}, approve(0)}, {{0, 1}, approve(1)}, {{1, 0}, approve(1)}} {
-		if _, _, err := e.Cast(ctx, i, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.Authority.Close(ctx, e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Decrypt(ctx); err != nil {
-		t.Fatal(err)
-	}
+	id := runElection(t, ctx, clients[1], authority, "orgs", nil)
 	// Decrypt waited for org-1's node; org-3's may commit the result a
 	// block later.
-	if _, err := clients[3].WaitPhase(ctx, e.ID, api.PhaseIn(election.PhaseTallied)); err != nil {
+	if _, err := clients[3].WaitPhase(ctx, id, api.PhaseIn(election.PhaseTallied)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := clients[3].Result(ctx, e.ID)
+	res, err := clients[3].Result(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +197,7 @@ func TestNetworkFormedByCommands(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		d, err := c.Election(ctx, e.ID)
+		d, err := c.Election(ctx, id)
 		if err != nil || d.Phase != election.PhaseTallied {
 			t.Fatalf("node %d: the election %v, %v", i, d, err)
 		}
@@ -261,7 +244,7 @@ func TestNetworkFormedByCommands(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if got, err := rc.Result(ctx, e.ID); err != nil || fmt.Sprint(got.Contests) != fmt.Sprint(res.Contests) {
+	if got, err := rc.Result(ctx, id); err != nil || fmt.Sprint(got.Contests) != fmt.Sprint(res.Contests) {
 		t.Fatalf("the replica's result: %+v, %v", got, err)
 	}
 }
