@@ -82,6 +82,7 @@ type App struct {
 
 	sigMu    sync.Mutex
 	commitCh chan struct{} // closed, and replaced, after each durable Commit
+	dropped  droppedTxs    // what the mempool's recheck refused (dropped.go)
 
 	// State sync (snapshot.go): the node's snapshots (nil: none taken or
 	// offered), the genesis a restored snapshot must hold, the store's
@@ -269,7 +270,12 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 // transaction would go in at the earliest: the committed height plus one,
 // with the last committed block's time.
 func (a *App) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	return a.checkTx(ctx, req.Tx, HashTx(req.Tx))
+	hash := HashTx(req.Tx)
+	res, err := a.checkTx(ctx, req.Tx, hash)
+	if err == nil {
+		a.noteCheck(req, hash, res)
+	}
+	return res, err
 }
 
 // checkTx is CheckTx of tx, whose hash the caller has.

@@ -75,6 +75,7 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 		if err != nil {
 			return nil, err
 		}
+		c.app.noteCheck(req, hash, res)
 		rr := abcicli.NewReqRes(request)
 		c.complete(rr, request, res)
 		return rr, nil
@@ -91,6 +92,7 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}
 		}
 		c.app.retries.first(hash, req.Tx, election.Code(res.Code))
+		c.app.noteCheck(req, hash, res)
 		c.complete(rr, request, res)
 	}()
 	return rr, nil

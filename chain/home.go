@@ -178,11 +178,13 @@ func nodeConfig(home, moniker, p2pAddr, rpcAddr string) *cfg.Config {
 	c.Mempool.MaxTxBytes = MaxTxBytes
 	c.Mempool.MaxTxsBytes = 256 << 20
 	c.Mempool.CacheSize = 100_000
-	// No recheck of the whole mempool after every block: admission is
-	// re-run only by the block itself (a transaction that became invalid
-	// meanwhile, such as a voter's second ballot, is included and rejected
-	// with its code), so a busy mempool costs nothing per block.
-	c.Mempool.Recheck = false
+	// The mempool rechecks its transactions after every block: one that a
+	// block made invalid (a ballot pending at the close) can never be
+	// proposed (ProcessProposal's rule), so it is dropped, and its waiting
+	// client answered with its code (dropped.go). The recheck costs Check
+	// only: the proofs' verdicts are cached. NewNode sets it whatever the
+	// file says.
+	c.Mempool.Recheck = true
 	c.Mempool.Broadcast = true
 	return c
 }

@@ -109,6 +109,9 @@ func NewNode(conf *cfg.Config, opts Options) (*Node, error) {
 	if err := conf.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("chain: configuration of %s: %w", conf.RootDir, err)
 	}
+	// A transaction a block made invalid must leave the mempool (dropped.go):
+	// homes written before the recheck was on have recheck = false.
+	conf.Mempool.Recheck = true
 	// The home's lock, then the survey of its files (survey.go), before
 	// anything opens them for good.
 	lock, err := lockHome(conf.RootDir)

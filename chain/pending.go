@@ -32,7 +32,7 @@ type pendingSet struct {
 // no receipt will come for it from this node: its client must submit it
 // again.
 func (n *Node) Pending(hash []byte) bool {
-	if len(hash) != len(TxHash{}) {
+	if len(hash) != len(TxHash{}) || n.app.droppedTx(hash) != nil {
 		return false
 	}
 	p := &n.pending

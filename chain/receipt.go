@@ -492,20 +492,25 @@ func (n *Node) buildNextProof(ctx context.Context, h int64) (*nextProof, error) 
 }
 
 // WaitForReceipt blocks until the transaction with the given hash is
-// committed, then returns its receipt; or until ctx ends. It looks once
+// committed, then returns its receipt; or until ctx ends, or this node's
+// mempool drops it because a block made it invalid (*DroppedError). It looks once
 // now and once after each commit, so that many waiting clients cost one
 // indexed lookup each per block.
 func (n *Node) WaitForReceipt(ctx context.Context, hash []byte) (*Receipt, error) {
 	for {
-		next := n.app.commitSignal()
+		next, dropped := n.app.commitSignal(), n.app.droppedSignal()
 		r, err := n.Receipt(ctx, hash)
 		if !errors.Is(err, ErrNotFound) {
 			return r, err
+		}
+		if d := n.app.droppedTx(hash); d != nil {
+			return nil, d
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-next:
+		case <-dropped:
 		}
 	}
 }
@@ -541,15 +546,19 @@ func (n *Node) WaitForResult(ctx context.Context, r *Receipt) *Receipt {
 // WaitForReceipt for callers that do not need the proof.
 func (n *Node) WaitForTx(ctx context.Context, hash []byte) (TxRow, error) {
 	for {
-		next := n.app.commitSignal()
+		next, dropped := n.app.commitSignal(), n.app.droppedSignal()
 		row, err := n.app.store.TxRow(hash)
 		if !errors.Is(err, ErrNotFound) {
 			return row, err
+		}
+		if d := n.app.droppedTx(hash); d != nil {
+			return TxRow{}, d
 		}
 		select {
 		case <-ctx.Done():
 			return TxRow{}, ctx.Err()
 		case <-next:
+		case <-dropped:
 		}
 	}
 }

@@ -455,6 +455,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			rec = &chain.Receipt{Height: row.Height, Code: row.Code, Log: row.Log}
 		}
 	}
+	var dropped *chain.DroppedError
+	if errors.As(err, &dropped) {
+		// Admitted, then a block made it invalid: it will never be
+		// committed, and it is refused as at admission, with its code.
+		s.metrics.outcome(ballot, dropped.Result.Code.String())
+		c := api.CodeNum(dropped.Result.Code)
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("refused after block %d, which made it invalid: %s", dropped.After, dropped.Result.Log),
+			&api.ErrorBody{Code: &c, CodeName: dropped.Result.Code.String(), TrackingCode: &code})
+		return
+	}
 	if errors.Is(err, context.DeadlineExceeded) && s.refuseHalted(w, ballot, &code) {
 		// Admitted, then the node halted: it will not commit it.
 		return
@@ -562,6 +572,11 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", retryAfter(chain.Readiness{Halted: true, Cause: h.Cause}))
 			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the node has halted (%s: %s); ask another node", h.Cause, h.Reason), nil)
 			return
+		}
+		if errors.As(err, new(*chain.DroppedError)) {
+			// Dropped from the mempool: unknown here, and a submission
+			// again is refused with its code.
+			err = chain.ErrNotFound
 		}
 		if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
 			err = chain.ErrNotFound // answered below: pending or unknown
