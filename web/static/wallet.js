@@ -50,7 +50,7 @@ const UI = {
     pointsFew: (n, a) => `You gave ${n} points; give at least ${a}.`, pointsMany: (n, b) => `You gave ${n} points; give at most ${b}.`,
     perOption: (m) => `An option takes at most ${m} points.`, fix: (c, m) => `${c}: ${m}`,
     castOk: (h, n, chain) => `Cast and checked by this browser: your ballot is in block ${h}, whose commit is signed by more than 2/3 of the voting power of the ${n} validator(s) this browser trusts for chain ${chain}.`,
-    castBadReceipt: (m) => `The ballot was committed, but the node’s receipt does not check out in this browser: ${m}`,
+    nodeBadReceipt: (m) => `its receipt does not check out in this browser: ${m}`,
     pending: 'The ballot was admitted but not committed in time. Check it later under Your receipts.',
     rejected: (name, num, sentence) => `The chain refused the ballot: ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `The ballot could not be sent: ${m}`,
@@ -143,7 +143,7 @@ const UI = {
     pointsFew: (n, a) => `Vous avez donné ${n} points ; donnez-en au moins ${a}.`, pointsMany: (n, b) => `Vous avez donné ${n} points ; donnez-en au plus ${b}.`,
     perOption: (m) => `Une option reçoit au plus ${m} points.`, fix: (c, m) => `${c} : ${m}`,
     castOk: (h, n, chain) => `Déposé et vérifié par ce navigateur : votre bulletin est dans le bloc ${h}, dont la validation est signée par plus des 2/3 du pouvoir de vote des ${n} validateur(s) auxquels ce navigateur se fie pour la chaîne ${chain}.`,
-    castBadReceipt: (m) => `Le bulletin est dans un bloc, mais le reçu du nœud ne se vérifie pas dans ce navigateur : ${m}`,
+    nodeBadReceipt: (m) => `son reçu ne se vérifie pas dans ce navigateur : ${m}`,
     pending: 'Le bulletin a été admis mais pas encore inscrit dans un bloc. Vérifiez-le plus tard sous Vos reçus.',
     rejected: (name, num, sentence) => `La chaîne a refusé le bulletin : ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `Le bulletin n’a pas pu être envoyé : ${m}`,
@@ -236,7 +236,7 @@ const UI = {
     pointsFew: (n, a) => `Sie haben ${n} Punkte vergeben; vergeben Sie mindestens ${a}.`, pointsMany: (n, b) => `Sie haben ${n} Punkte vergeben; vergeben Sie höchstens ${b}.`,
     perOption: (m) => `Eine Option erhält höchstens ${m} Punkte.`, fix: (c, m) => `${c}: ${m}`,
     castOk: (h, n, chain) => `Abgegeben und von diesem Browser geprüft: Ihr Stimmzettel ist in Block ${h}, dessen Commit von mehr als 2/3 der Stimmkraft der ${n} Validatoren signiert ist, denen dieser Browser für die Kette ${chain} vertraut.`,
-    castBadReceipt: (m) => `Der Stimmzettel ist in einem Block, aber der Beleg des Knotens besteht die Prüfung in diesem Browser nicht: ${m}`,
+    nodeBadReceipt: (m) => `sein Beleg besteht die Prüfung in diesem Browser nicht: ${m}`,
     pending: 'Der Stimmzettel wurde angenommen, aber noch nicht in einen Block aufgenommen. Prüfen Sie ihn später unter Ihre Belege.',
     rejected: (name, num, sentence) => `Die Kette hat den Stimmzettel abgelehnt: ${name} (Code ${num}). ${sentence}`,
     sendFailed: (m) => `Der Stimmzettel konnte nicht gesendet werden: ${m}`,
@@ -774,8 +774,19 @@ async function castOn(node, tx, code, until) {
     }
   }
 }
-// castAll: {receipt, node} | {refused} | {notConfirmed: message}.
-async function castAll(first, tx, code) {
+// checkedOn: a node's receipt checked in this browser before it is
+// believed: a receipt that does not check (another transaction's, a forged
+// commit) is that node's failure, and the ballot goes to the next node.
+async function checkedOn(node, file, res) {
+  const f = Object.assign({}, file, { receipt: res.receipt, node: nodeOrigin(node) });
+  delete f.ballot;
+  const c = await call('receipt_file', { file: f, trusted: state.trusted });
+  if (!c.ok && c.error !== 'incomplete_receipt') return { failed: t('nodeBadReceipt', c.message) };
+  return Object.assign(res, { check: c });
+}
+// castAll: {receipt, check, node} | {refused} | {notConfirmed: message}.
+async function castAll(first, file) {
+  const tx = file.ballot, code = file.tracking_code;
   const nodes = castNodes(first), deadline = Date.now() + PATIENCE, last = new Map();
   for (let i = 0; Date.now() < deadline; i++) {
     const node = nodes[i % nodes.length];
@@ -785,6 +796,7 @@ async function castAll(first, tx, code) {
       try { await anchorTrust(node, state.chainID, ''); } catch (err) { res = { failed: String(err.message || err) }; }
     }
     res = res || await castOn(node, tx, code, Math.min(deadline, Date.now() + NODE_WAIT));
+    if (res.receipt) res = await checkedOn(node, file, res);
     if (!res.failed) return Object.assign(res, { node });
     last.set(nodeOrigin(node), res.failed);
     if (nodes.length > 1) busy(t('tryingNext', nodeOrigin(node), res.failed, nodeOrigin(nodes[(i + 1) % nodes.length])));
@@ -817,7 +829,7 @@ async function cast() {
   // signed ballot and can send it again.
   await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
   busy(t('submitting'));
-  const res = await castAll(state.node, a.tx, a.tracking_code);
+  const res = await castAll(state.node, file);
   busy('');
   show('s-cast');
   if (res.refused) {
@@ -831,7 +843,7 @@ async function cast() {
     file.receipt = res.receipt;
     file.node = nodeOrigin(res.node);
     delete file.ballot;
-    const c = await busyCall(t('checking'), 'receipt_file', { file, trusted: state.trusted });
+    const c = res.check; // checked in castAll: complete, or waiting for its next block
     if (c.ok) {
       state.timings.receiptMs = c.ms;
       await saveReceipt(c.receipt.file, file);
@@ -842,15 +854,12 @@ async function cast() {
       const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node)) : '';
       setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1) + through);
       state.seq++;
-    } else if (c.error === 'incomplete_receipt') {
+    } else {
       // Committed; the next block, which proves the acceptance, did not
       // come within the node's wait: completed when checked later.
       await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
       setCastStatus('pending', t('pending'));
       state.seq++;
-    } else {
-      await saveReceipt(JSON.stringify(file, null, 2) + '\n', file);
-      setCastStatus('failed', t('castBadReceipt', c.message));
     }
   }
   $('cast-h').focus();
