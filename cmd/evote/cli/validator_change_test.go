@@ -264,6 +264,11 @@ func TestValidatorChangeBetweenElections(t *testing.T) {
 		t.Fatal("org-4 is not a validator")
 	}
 
+	// The live follower verifies the second election from block 1 over
+	// org-4's feed, following the set through both changes.
+	if code, out, errs := runArgs(t, "observe", "--node", org4.url, "--election", second.String(), "--genesis", gen); code != 0 || !strings.Contains(out, "tallied") {
+		t.Fatalf("observe across the change: %d %s%s", code, out, errs)
+	}
 	// Both records verify against the network's genesis; the second spans
 	// the change.
 	for _, id := range []election.ID{first, second} {
