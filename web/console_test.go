@@ -213,7 +213,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	run(t, ctx, chromedp.Navigate(page))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
+	shown(t, ctx, "s-setup", 20*time.Second)
 	checkBoth()
 	// A wrong key is refused at its field.
 	run(t, ctx, chromedp.SendKeys("#setup-key", "ed25519-secret:00", chromedp.ByQuery), chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery),
@@ -335,7 +335,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		const tx = r.result.transaction('kv', 'readwrite'); tx.objectStore('kv').put(%s, 'roll:' + %q); tx.oncomplete = () => resolve(true); }; })`, job, id), nil)
 	run(t, ctx, chromedp.Navigate(page))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-unlock", 5*time.Second)
+	shown(t, ctx, "s-unlock", 20*time.Second)
 	checkBoth()
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery))
 	click(t, ctx, "unlock-submit")
@@ -435,7 +435,7 @@ func TestConsoleInBrowser(t *testing.T) {
 func fillConsoleForm(t testing.TB, ctx context.Context, reference, lines, threshold string) {
 	t.Helper()
 	click(t, ctx, "new-election")
-	shown(t, ctx, "s-create", 5*time.Second)
+	shown(t, ctx, "s-create", 20*time.Second)
 	setField(t, ctx, "f-languages", "en, fr")
 	waitJS(t, ctx, `!!document.getElementById('f-title-fr')`, 5*time.Second)
 	for id, v := range map[string]string{
@@ -488,7 +488,7 @@ func TestConsoleByKeyboard(t *testing.T) {
 	ctx := newBrowser(t, 360, 740)
 	run(t, ctx, chromedp.Navigate(n.url+"/console"))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
+	shown(t, ctx, "s-setup", 20*time.Second)
 
 	const pass = "keyboard only passphrase"
 	keyText, _ := n.tn.authority.MarshalText()
@@ -503,7 +503,7 @@ func TestConsoleByKeyboard(t *testing.T) {
 	trustees, lines := consoleTrustees(t, 1)
 	tabTo(t, ctx, "new-election")
 	press(t, ctx, "\r")
-	shown(t, ctx, "s-create", 5*time.Second)
+	shown(t, ctx, "s-create", 20*time.Second)
 	// A second language: Tab goes on to the next field, and each text
 	// has a field in each language.
 	tabTo(t, ctx, "f-languages")
@@ -563,7 +563,7 @@ func TestConsoleYAMLUpload(t *testing.T) {
 	ctx := newBrowser(t, 360, 740)
 	consoleImportKey(t, ctx, n.url, n.tn.authority, "yaml upload passphrase")
 	click(t, ctx, "new-election")
-	shown(t, ctx, "s-create", 5*time.Second)
+	shown(t, ctx, "s-create", 20*time.Second)
 
 	_, lines := consoleTrustees(t, 3)
 	var members []harness.Member
@@ -601,7 +601,7 @@ func TestConsoleYAMLUpload(t *testing.T) {
 	click(t, ctx, "back")
 	shown(t, ctx, "s-home", 10*time.Second)
 	click(t, ctx, "new-election")
-	shown(t, ctx, "s-create", 5*time.Second)
+	shown(t, ctx, "s-create", 20*time.Second)
 	run(t, ctx, chromedp.SetUploadFiles("#yaml-file", []string{writeFile(t, dir, "other.yaml", []byte(other))}, chromedp.ByQuery))
 	click(t, ctx, "yaml-load")
 	waitJS(t, ctx, `document.getElementById('problem-list').textContent.includes('another authority key')`, 10*time.Second)

@@ -40,12 +40,12 @@ func fillAndCast(t testing.TB, ctx context.Context, audit bool, options ...strin
 		run(t, ctx, chromedp.Click("#"+o, chromedp.ByQuery))
 	}
 	run(t, ctx, chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 	if audit {
 		run(t, ctx, chromedp.Click("#audit", chromedp.ByQuery))
 		shown(t, ctx, "s-audited", 60*time.Second)
 		run(t, ctx, chromedp.Click("#audited-back", chromedp.ByQuery))
-		shown(t, ctx, "s-review", 5*time.Second)
+		shown(t, ctx, "s-review", 20*time.Second)
 	}
 	run(t, ctx, chromedp.Click("#cast", chromedp.ByQuery))
 	shown(t, ctx, "s-cast", 90*time.Second)

@@ -56,7 +56,7 @@ func TestWalletSendsToTheNextNode(t *testing.T) {
 	shown(t, ctx, "s-ballot", 10*time.Second)
 	run(t, ctx, chromedp.Click("#c0-o1", chromedp.ByQuery), chromedp.Click("#c1-o2", chromedp.ByQuery),
 		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 
 	a.srv.CloseClientConnections()
 	a.srv.Listener.Close() // the page's node is gone

@@ -119,7 +119,7 @@ func walletCreate(t testing.TB, ctx context.Context, url, pass string) {
 	t.Helper()
 	run(t, ctx, chromedp.Navigate(url+"/wallet"))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
+	shown(t, ctx, "s-setup", 20*time.Second)
 	run(t, ctx, chromedp.SendKeys("#setup-pass", pass, chromedp.ByQuery), chromedp.SendKeys("#setup-pass2", pass, chromedp.ByQuery),
 		chromedp.Click("#setup-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)

@@ -321,7 +321,7 @@ func TestWalletInBrowser(t *testing.T) {
 
 	run(t, ctx, chromedp.Navigate(page))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
+	shown(t, ctx, "s-setup", 20*time.Second)
 	checkAxe(t, ctx, axe)
 	checkFits(t, ctx)
 	screenshot(t, ctx, "wallet-setup.png")
@@ -398,7 +398,7 @@ func TestWalletInBrowser(t *testing.T) {
 	w.enrolAndOpen(t, alice)
 	run(t, ctx, chromedp.Navigate(page))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-unlock", 5*time.Second)
+	shown(t, ctx, "s-unlock", 20*time.Second)
 	checkAxe(t, ctx, axe)
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery), chromedp.Click("#unlock-form button", chromedp.ByQuery))
 	shown(t, ctx, "s-keys", 60*time.Second)
@@ -423,7 +423,7 @@ func TestWalletInBrowser(t *testing.T) {
 		chromedp.Click("#c0-o0", chromedp.ByQuery))
 	screenshot(t, ctx, "wallet-ballot.png")
 	run(t, ctx, chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 	checkAxe(t, ctx, axe)
 	if got := textOf(t, ctx, "#review-list"); !strings.Contains(got, "Yes") || !strings.Contains(got, "Pool, Market") {
 		t.Errorf("the review shows %q", got)
@@ -439,7 +439,7 @@ func TestWalletInBrowser(t *testing.T) {
 
 	// Cast a fresh ballot; the receipt is checked in the browser.
 	run(t, ctx, chromedp.Click("#audited-back", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 	run(t, ctx, chromedp.Click("#cast", chromedp.ByQuery))
 	shown(t, ctx, "s-cast", 90*time.Second)
 	castDone(t, ctx)
@@ -498,7 +498,7 @@ func TestWalletInBrowser(t *testing.T) {
 	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
 	shown(t, ctx, "s-ballot", 10*time.Second)
 	run(t, ctx, chromedp.Click("#c1-o0", chromedp.ByQuery), chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 	run(t, ctx, chromedp.Click("#cast", chromedp.ByQuery))
 	shown(t, ctx, "s-cast", 90*time.Second)
 	if got := textOf(t, ctx, "#cast-status"); !strings.Contains(got, "not-on-roll (code 9)") {
@@ -666,7 +666,7 @@ func TestWalletByKeyboard(t *testing.T) {
 	ctx := newBrowser(t, 360, 740)
 	run(t, ctx, chromedp.Navigate(w.url+"/wallet?genesis="+w.fingerprint(t)))
 	waitJS(t, ctx, `document.body.dataset.ready === 'true'`, 30*time.Second)
-	shown(t, ctx, "s-setup", 5*time.Second)
+	shown(t, ctx, "s-setup", 20*time.Second)
 
 	const pass = "keyboard only passphrase"
 	tabTo(t, ctx, "setup-pass")
@@ -696,7 +696,7 @@ func TestWalletByKeyboard(t *testing.T) {
 	tabTo(t, ctx, "c1-o3")
 	press(t, ctx, "1")
 	press(t, ctx, "\r") // Enter in a field submits the form: the review
-	shown(t, ctx, "s-review", 5*time.Second)
+	shown(t, ctx, "s-review", 20*time.Second)
 	if got := textOf(t, ctx, "#review-list"); !strings.Contains(got, "Yes") || !strings.Contains(got, "Pool: 2 points, Market: 1 point") {
 		t.Errorf("the review shows %q", got)
 	}
