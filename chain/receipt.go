@@ -205,6 +205,24 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (
 	return verifyResult(r, next, chainID, bad)
 }
 
+// ValidatorSets are the validator sets r's hops lead through from trusted:
+// trusted, then the set of every hop from the first whose header names
+// trusted on, in order; the last is the set in force at r.Height+1. They
+// are proven only once VerifyReceipt(r, trusted, chainID) succeeded.
+func (r *Receipt) ValidatorSets(trusted *cmttypes.ValidatorSet) []*cmttypes.ValidatorSet {
+	out := []*cmttypes.ValidatorSet{trusted}
+	th := trusted.Hash()
+	for i, hp := range r.Hops {
+		if hp.Header != nil && bytes.Equal(hp.Header.ValidatorsHash, th) {
+			for _, h := range r.Hops[i:] {
+				out = append(out, h.ValidatorSet)
+			}
+			break
+		}
+	}
+	return out
+}
+
 // hopWalk follows a receipt's validator hops from the trusted set
 // (docs/spec/wallet-receipt.md, "Validator changes"). Every hop must be
 // well formed: a header of the chain, of a height above the previous

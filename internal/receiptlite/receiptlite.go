@@ -635,10 +635,11 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// Tag and TagV1 are the versions of the wallet's receipt files
-// (receiptfile.Tag and receiptfile.TagV1).
+// Tag, TagV2 and TagV1 are the versions of the wallet's receipt files
+// (receiptfile.Tag, receiptfile.TagV2 and receiptfile.TagV1).
 const (
-	Tag   = "evote/v2/wallet-receipt"
+	Tag   = "evote/v3/wallet-receipt"
+	TagV2 = "evote/v2/wallet-receipt"
 	TagV1 = "evote/v1/wallet-receipt"
 )
 
@@ -693,8 +694,11 @@ func Parse(raw []byte) (*File, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
 	}
-	if r.Version != Tag && r.Version != TagV1 {
-		return nil, fmt.Errorf("%w: version %q, want %q (or %q)", ErrBad, r.Version, Tag, TagV1)
+	if r.Version != Tag && r.Version != TagV2 && r.Version != TagV1 {
+		return nil, fmt.Errorf("%w: version %q, want %q (or %q, %q)", ErrBad, r.Version, Tag, TagV2, TagV1)
+	}
+	if r.Version != Tag && r.Receipt != nil && len(r.Receipt.ValidatorHops) > 0 {
+		return nil, fmt.Errorf("%w: a file of version %q has no validator hops (they came with %q)", ErrBad, r.Version, Tag)
 	}
 	if r.Voter.IsZero() {
 		return nil, fmt.Errorf("%w: no voter", ErrBad)
@@ -748,7 +752,7 @@ func (r *File) CheckOffline(trusted *cmtlite.ValidatorSet) (*election.BallotBody
 	if code := election.Code(r.Receipt.Code); code != election.CodeOK {
 		return nil, &RejectedError{Code: code, Log: r.Receipt.Log, Proven: r.Receipt.Proven()}
 	}
-	if !r.Receipt.Proven() && r.Version == Tag {
+	if !r.Receipt.Proven() && r.Version != TagV1 {
 		return nil, ErrIncomplete
 	}
 	return bb, nil

@@ -809,7 +809,7 @@ async function cast() {
   $('receipt-download').hidden = true;
   $('receipt-details').hidden = true;
   const file = {
-    version: 'evote/v2/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
+    version: 'evote/v3/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
     voter: state.keyPublic, key_name: state.key, seq: state.seq, tracking_code: a.tracking_code,
     cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null, ballot: a.tx,
   };
@@ -907,7 +907,7 @@ async function checkBallot(ev, kept) {
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
     node = nodeOf(file.node);
     // A receipt of version 2 without its result part is completed too.
-    const wasPending = !file.receipt || (file.version === 'evote/v2/wallet-receipt' && !file.receipt.result);
+    const wasPending = !file.receipt || (file.version !== 'evote/v1/wallet-receipt' && !file.receipt.result);
     if (wasPending) {
       let r = { status: 0 };
       try { r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node); } catch { /* sent again below */ }

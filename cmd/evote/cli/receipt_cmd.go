@@ -39,9 +39,11 @@ transaction is in a block whose header the validators signed (more than 2/3 of t
 by the Merkle proof in the receipt; the transaction is this voter's ballot in this election with
 this sequence number. The trusted validators are those the wallet recorded from the node when it
 cast the ballot, or those of --genesis FILE (the chain's genesis.json, a trust anchor obtained
-elsewhere).
+elsewhere); after changes of the chain's validators, the receipt's validator hops lead from them to
+the set that signed the block.
 
-With --node, it also asks that node: the chain id and validator set must be the trusted ones, the
+With --node, it also asks that node: the chain id must be the trusted one and its validator set the
+trusted one or one the receipt's hops lead to, the
 node must hold the ballot at the same height, and the voter's status tells whether this ballot is
 the one that counts (or was replaced by the voter's later ballot). A pending receipt (cast with
 --no-wait) is completed from the node. Exits 2 when a check fails.`,
@@ -89,7 +91,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		if err := receiptfile.CheckNodeAnchor(ctx, client, node, r, trusted, anchor); err != nil {
 			return err
 		}
-		if r.Receipt == nil || (r.Version == receiptfile.Tag && !r.ProvesAcceptance()) {
+		if r.Receipt == nil || (r.Version != receiptfile.TagV1 && !r.ProvesAcceptance()) {
 			if err := completeReceipt(ctx, e, client, r, trusted); err != nil {
 				return err
 			}
