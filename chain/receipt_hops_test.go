@@ -236,3 +236,35 @@ func TestReceiptHopsVector(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReceiptHopsJSON feeds mutated receipts with validator hops to the
+// decoder and the verifier: neither may panic, and whatever verifies
+// against the genesis set proves a transaction of the block the
+// validators signed.
+func FuzzReceiptHopsJSON(f *testing.F) {
+	good, trusted, chainID, raw := readReceiptFile(f, receiptHopsFile)
+	f.Add(raw)
+	var v receiptVector
+	b, _ := os.ReadFile(receiptHopsFile)
+	if err := json.Unmarshal(b, &v); err != nil {
+		f.Fatal(err)
+	}
+	for _, w := range v.Invalid {
+		f.Add([]byte(w))
+	}
+	signed, tx := good.Header.Hash(), good.Tx()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := receiptOfWire(data)
+		if err != nil {
+			return
+		}
+		err = VerifyReceipt(r, trusted, chainID)
+		if err == nil {
+			if !bytes.Equal(r.Header.Hash(), signed) || !bytes.Equal(r.Tx(), tx) {
+				t.Fatal("a receipt for an unsigned header or another transaction verified")
+			}
+		} else if !errors.Is(err, ErrBadReceipt) {
+			t.Fatalf("VerifyReceipt error does not wrap ErrBadReceipt: %v", err)
+		}
+	})
+}
