@@ -113,14 +113,15 @@ func (r *Receipt) Tx() []byte { return r.Proof.Data }
 // VerifyReceipt checks r offline: the transaction hashes to TxHash and to
 // the tracking code; the Merkle proof puts it at Index in the header's
 // DataHash; the header is the one the commit signs (chain id and height
-// included); every signature in the commit is valid and more than 2/3 of
-// trusted's voting power signed; and the receipt's validator set is the one
-// the header names.
+// included); the header names the validator set in force at its height,
+// every signature in the commit is valid and more than 2/3 of that set's
+// voting power signed; and the receipt's validator set is the one the
+// header names.
 //
 // trusted is the trust anchor: the genesis validators, or any set in force
 // on the way from the genesis to the receipt's block (such as the set a
 // node showed when the ballot was cast). The receipt's hops lead from it to
-// the set in force at r.Height and at r.Height+1 (walkHops); a header
+// the set in force at r.Height and at r.Height+1 (hopWalk); a header
 // naming a set the walk did not reach fails.
 //
 // A receipt is untrusted input: VerifyReceipt returns an error wrapping

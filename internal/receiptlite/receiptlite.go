@@ -7,8 +7,11 @@
 // CheckFile applies the wallet receipt file's checks of
 // receiptfile.File.CheckOffline (docs/spec/wallet-receipt.md).
 //
-// The trust anchor is the validator set given to Verify: the commit must
-// carry signatures of more than 2/3 of its voting power. The receipt's own
+// The trust anchor is the validator set given to Verify (the genesis
+// validators, or a later set on the way to the receipt's block): the
+// receipt's validator hops lead from it to the set in force at the block,
+// and more than 2/3 of that set's voting power must have signed the commit
+// (docs/spec/wallet-receipt.md, "Validator changes"). The receipt's own
 // validator set is only checked to be the header's.
 //
 // Receipt and Validator are api.Receipt and api.Validator on the wire
@@ -335,8 +338,9 @@ func simpleValidator(v cmtlite.Validator) []byte {
 // and tracking code, the Merkle proof leads from it to the header's data
 // hash, the header and commit are well formed and of the receipt's height,
 // the commit is the header's block, the receipt's validator set is the
-// header's, and more than 2/3 of the trusted voting power signed the
-// commit. It returns the transaction. Every failure is ErrBad.
+// header's, the validator hops lead from trusted to the set the header
+// names, and more than 2/3 of that set's voting power signed the commit.
+// It returns the transaction. Every failure is ErrBad.
 func Verify(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byte, err error) {
 	switch {
 	case r == nil:
