@@ -19,7 +19,8 @@ import (
 // block alone); the voter casts in the browser with the genesis pinned in
 // the page's address. The ballot's block is signed by the set after the
 // change, which the genesis does not name: the wallet checks the receipt
-// through its validator hop from the genesis validators, and `evote
+// through its validator hop from the genesis validators and says so, on
+// casting and when the ballot is checked by its tracking code; `evote
 // receipt check` accepts the browser's receipt file offline, against
 // genesis.json, and with the node.
 func TestWalletReceiptAfterValidatorChange(t *testing.T) {
@@ -65,8 +66,20 @@ func TestWalletReceiptAfterValidatorChange(t *testing.T) {
 	if cls := textOfClass(t, b, "#cast-status"); !strings.Contains(cls, "ok") {
 		t.Fatalf("the cast: %s (%s)", textOf(t, b, "#cast-status"), cls)
 	}
-	if got := textOf(t, b, "#cast-status"); !strings.Contains(got, "Accepted: block") {
+	if got := textOf(t, b, "#cast-status"); !strings.Contains(got, "Accepted: block") ||
+		!strings.Contains(got, "The validators changed 1 time(s) since the ones this browser trusts") || !strings.Contains(got, "the 2 validator(s) in force signed the block") {
 		t.Errorf("the cast's status: %q", got)
+	}
+	checkAxe(t, b, axeSource(t))
+
+	// Check my ballot by its tracking code: the node's receipt, checked
+	// from the genesis likewise.
+	code := textOf(t, b, "#cast-code")
+	run(t, b, chromedp.Click("#cast-back", chromedp.ByQuery))
+	run(t, b, chromedp.SendKeys("#check-code", code+"\r", chromedp.ByQuery))
+	waitJS(t, b, `document.getElementById('check-result').innerText.includes('the ballot that counts')`, 30*time.Second)
+	if got := textOf(t, b, "#check-result"); !strings.Contains(got, "The validators changed 1 time(s)") {
+		t.Errorf("the check by tracking code: %q", got)
 	}
 
 	raw := []byte(textOf(t, b, "#receipt-file"))

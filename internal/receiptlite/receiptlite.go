@@ -519,6 +519,26 @@ func (w *hopWalk) reached() string {
 	return fmt.Sprintf("after %d validator change(s)", w.walked)
 }
 
+// Followed is how many validator changes a receipt that Verify accepted
+// against trusted leads through (its hops walked from the first whose
+// header names trusted: chain.Receipt.ValidatorSets), and the number of
+// validators of the set that signed its block (the receipt's own set,
+// which Verify holds to the header).
+func Followed(r *Receipt, trusted *cmtlite.ValidatorSet) (changes, inForce int) {
+	th := trusted.Hash()
+	for i, hr := range r.ValidatorHops {
+		if h, err := cmtlite.ParseHeader(hr.Header); err == nil && bytes.Equal(h.ValidatorsHash, th) {
+			changes = len(r.ValidatorHops) - i
+			break
+		}
+	}
+	var s cmtValidatorSet
+	if json.Unmarshal(r.ValidatorSet, &s) == nil {
+		inForce = len(s.Validators)
+	}
+	return changes, inForce
+}
+
 // merkleProof is CometBFT's JSON of a crypto/merkle.Proof.
 type merkleProof struct {
 	Total    int64s   `json:"total"`

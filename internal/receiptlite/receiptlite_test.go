@@ -136,6 +136,21 @@ func TestSameVerdictAcrossValidatorChanges(t *testing.T) {
 		if lite, cmt, ok := verdicts(t, v.Receipt, anchor, v.ChainID); !ok || lite != nil || cmt != nil {
 			t.Fatalf("anchored on %s: lite %v, chain %v", name, lite, cmt)
 		}
+		// Both count the changes followed alike.
+		var lr receiptlite.Receipt
+		var ar api.Receipt
+		json.Unmarshal(v.Receipt, &lr)
+		json.Unmarshal(v.Receipt, &ar)
+		liteSet, _ := receiptlite.ValidatorSet(liteValidators(anchor))
+		cmtSet, _ := receiptfile.ValidatorSet(anchor)
+		rec, err := receiptfile.ChainReceipt(&ar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes, inForce := receiptlite.Followed(&lr, liteSet)
+		if want := len(rec.ValidatorSets(cmtSet)) - 1; changes != want || inForce != rec.ValidatorSet.Size() {
+			t.Errorf("anchored on %s: lite follows %d changes to a set of %d, chain %d to %d", name, changes, inForce, want, rec.ValidatorSet.Size())
+		}
 	}
 	alter := func(f func(r map[string]any)) []byte {
 		var c map[string]any

@@ -49,6 +49,7 @@ const UI = {
     tooFew: (n, a) => `You chose ${n}; choose at least ${a}.`, tooMany: (n, b) => `You chose ${n}; choose at most ${b}.`,
     pointsFew: (n, a) => `You gave ${n} points; give at least ${a}.`, pointsMany: (n, b) => `You gave ${n} points; give at most ${b}.`,
     perOption: (m) => `An option takes at most ${m} points.`, fix: (c, m) => `${c}: ${m}`,
+    changes: (n, m) => `The validators changed ${n} time(s) since the ones this browser trusts: the receipt proves each change, and the ${m} validator(s) in force signed the block.`,
     castOk: (h, n, chain) => `Cast and checked by this browser: your ballot is in block ${h}, whose commit is signed by more than 2/3 of the voting power of the ${n} validator(s) this browser trusts for chain ${chain}.`,
     castBadReceipt: (m) => `The ballot was committed, but the node’s receipt does not check out in this browser: ${m}`,
     pending: 'The ballot was admitted but not committed in time. Check it later under Your receipts.',
@@ -142,6 +143,7 @@ const UI = {
     tooFew: (n, a) => `Vous avez choisi ${n} ; choisissez-en au moins ${a}.`, tooMany: (n, b) => `Vous avez choisi ${n} ; choisissez-en au plus ${b}.`,
     pointsFew: (n, a) => `Vous avez donné ${n} points ; donnez-en au moins ${a}.`, pointsMany: (n, b) => `Vous avez donné ${n} points ; donnez-en au plus ${b}.`,
     perOption: (m) => `Une option reçoit au plus ${m} points.`, fix: (c, m) => `${c} : ${m}`,
+    changes: (n, m) => `Les validateurs ont changé ${n} fois depuis ceux auxquels ce navigateur se fie : le reçu prouve chaque changement, et les ${m} validateur(s) en fonction ont signé le bloc.`,
     castOk: (h, n, chain) => `Déposé et vérifié par ce navigateur : votre bulletin est dans le bloc ${h}, dont la validation est signée par plus des 2/3 du pouvoir de vote des ${n} validateur(s) auxquels ce navigateur se fie pour la chaîne ${chain}.`,
     castBadReceipt: (m) => `Le bulletin est dans un bloc, mais le reçu du nœud ne se vérifie pas dans ce navigateur : ${m}`,
     pending: 'Le bulletin a été admis mais pas encore inscrit dans un bloc. Vérifiez-le plus tard sous Vos reçus.',
@@ -235,6 +237,7 @@ const UI = {
     tooFew: (n, a) => `Sie haben ${n} gewählt; wählen Sie mindestens ${a}.`, tooMany: (n, b) => `Sie haben ${n} gewählt; wählen Sie höchstens ${b}.`,
     pointsFew: (n, a) => `Sie haben ${n} Punkte vergeben; vergeben Sie mindestens ${a}.`, pointsMany: (n, b) => `Sie haben ${n} Punkte vergeben; vergeben Sie höchstens ${b}.`,
     perOption: (m) => `Eine Option erhält höchstens ${m} Punkte.`, fix: (c, m) => `${c}: ${m}`,
+    changes: (n, m) => `Die Validatoren haben sich seit denen, welchen dieser Browser vertraut, ${n}-mal geändert: der Beleg beweist jede Änderung, und die ${m} amtierenden Validatoren haben den Block signiert.`,
     castOk: (h, n, chain) => `Abgegeben und von diesem Browser geprüft: Ihr Stimmzettel ist in Block ${h}, dessen Commit von mehr als 2/3 der Stimmkraft der ${n} Validatoren signiert ist, denen dieser Browser für die Kette ${chain} vertraut.`,
     castBadReceipt: (m) => `Der Stimmzettel ist in einem Block, aber der Beleg des Knotens besteht die Prüfung in diesem Browser nicht: ${m}`,
     pending: 'Der Stimmzettel wurde angenommen, aber noch nicht in einen Block aufgenommen. Prüfen Sie ihn später unter Ihre Belege.',
@@ -840,7 +843,8 @@ async function cast() {
       $('receipt-download').hidden = false;
       $('receipt-details').hidden = false;
       const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node)) : '';
-      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1) + through);
+      const changed = c.receipt.changes ? ' ' + t('changes', c.receipt.changes, c.receipt.in_force) : '';
+      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + changed + ' ' + t('accepted', c.receipt.height + 1) + through);
       state.seq++;
     } else if (c.error === 'incomplete_receipt') {
       // Committed; the next block, which proves the acceptance, did not
@@ -906,7 +910,7 @@ async function checkBallot(ev, kept) {
     try { file = JSON.parse(kept || await f.text()); } catch { file = null; }
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
     node = nodeOf(file.node);
-    // A receipt of version 2 without its result part is completed too.
+    // A receipt of version 2 or 3 without its result part is completed too.
     const wasPending = !file.receipt || (file.version !== 'evote/v1/wallet-receipt' && !file.receipt.result);
     if (wasPending) {
       let r = { status: 0 };
@@ -940,7 +944,7 @@ async function checkBallot(ev, kept) {
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
   }
-  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators)),
+  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators) + (info.changes ? ' ' + t('changes', info.changes, info.in_force) : '')),
     el('p', { id: 'check-accepted' }, info.accepted ? t('accepted', info.height + 1) : t('inclusionOnly'))];
   let vs = { ok: false };
   try { vs = await api('/api/v1/elections/' + info.election + '/voters/' + encodeURIComponent(info.voter), undefined, node); } catch { /* the receipt stands */ }

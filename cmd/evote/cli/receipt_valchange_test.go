@@ -90,14 +90,19 @@ func TestReceiptAfterValidatorChange(t *testing.T) {
 	}
 	t.Logf("the receipt file after one validator change: %d bytes", fileSize(t, path))
 
-	for _, args := range [][]string{
-		{"receipt", "check", path},
-		{"receipt", "check", path, "--genesis", gen},
-		{"receipt", "check", path, "--genesis", gen, "--node", org.url},
-		{"receipt", "check", path, "--node", org.url},
+	// Against the set recorded at casting, no change is followed; against
+	// the genesis, one.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"receipt", "check", path}, "of the validators recorded when the ballot was cast (2)"},
+		{[]string{"receipt", "check", path, "--genesis", gen}, "of the validators in force (2), reached from the validators of " + gen + " (1) through 1 validator change(s)"},
+		{[]string{"receipt", "check", path, "--genesis", gen, "--node", org.url}, "through 1 validator change(s)"},
+		{[]string{"receipt", "check", path, "--node", org.url}, "ok on node"},
 	} {
-		code, out, errs := runIn(t, "", args...)
-		wantRun(t, code, out, errs, 0, "ok offline", "accepted: block")
+		code, out, errs := runIn(t, "", tc.args...)
+		wantRun(t, code, out, errs, 0, "ok offline", "accepted: block", tc.want)
 	}
 
 	// Without its hop, the receipt's block names validators the genesis
