@@ -368,8 +368,9 @@ const (
 // CometBFT's own JSON, kept raw here; chain.Receipt decodes them and
 // chain.VerifyReceipt checks the whole offline. Once the next block is
 // committed the receipt has its result part too (NextHeader, NextCommit,
-// Result, ResultProof), which proves the result code
-// (docs/spec/wallet-receipt.md).
+// Result, ResultProof), which proves the result code; and once the
+// chain's validators have changed, the validator hops from the genesis to
+// the block (docs/spec/wallet-receipt.md).
 type Receipt struct {
 	// State is ReceiptCommitted (code 0) or ReceiptRefused.
 	State        string          `json:"state,omitempty"`
@@ -388,6 +389,20 @@ type Receipt struct {
 	NextCommit   json.RawMessage `json:"next_commit,omitempty"`
 	Result       HexBytes        `json:"result,omitempty"` // the transaction's deterministic ExecTxResult, hex
 	ResultProof  json.RawMessage `json:"result_proof,omitempty"`
+	// ValidatorHops are the validator changes in force at Height+1 at the
+	// latest, in increasing height; absent while the validators never
+	// changed.
+	ValidatorHops []ValidatorHop `json:"validator_hops,omitempty"`
+}
+
+// ValidatorHop is one change of the validator set on the way from the
+// genesis to a receipt's block: the header that announces it (its
+// next_validators_hash names the new set), that header's commit, signed by
+// the set in force, and the new set, each in CometBFT's JSON.
+type ValidatorHop struct {
+	Header       json.RawMessage `json:"header"`
+	Commit       json.RawMessage `json:"commit"`
+	ValidatorSet json.RawMessage `json:"validator_set"`
 }
 
 // CodeNum is a result code as the API writes it: by number (code_name

@@ -54,7 +54,27 @@ type Receipt struct {
 	NextCommit  *cmttypes.Commit // its commit
 	Result      []byte           // the deterministic ExecTxResult of the transaction (ResultBytes)
 	ResultProof *merkle.Proof    // Result's proof against NextHeader.LastResultsHash
+
+	// Hops are the validator changes from the genesis to block Height+1,
+	// in increasing height: none while the chain's validators never
+	// changed (docs/spec/wallet-receipt.md, "Validator changes").
+	Hops []ValidatorHop
 }
+
+// ValidatorHop proves one change of the validator set: the header at which
+// CometBFT announces it (its NextValidatorsHash, the new set's, differs
+// from its ValidatorsHash, the set in force), that header's commit, signed
+// by the set in force, and the new set, in force from the next height on.
+// A change returned by block h is announced in header h+1 and in force
+// from h+2 (election.ValidatorDelay).
+type ValidatorHop struct {
+	Header       *cmttypes.Header
+	Commit       *cmttypes.Commit
+	ValidatorSet *cmttypes.ValidatorSet
+}
+
+// MaxValidatorHops bounds the hops a receipt may carry.
+const MaxValidatorHops = 1000
 
 // Proven says whether r carries the result part, so that (once verified)
 // its Code is the code the state machine gave, not only the node's word.
@@ -93,10 +113,16 @@ func (r *Receipt) Tx() []byte { return r.Proof.Data }
 // VerifyReceipt checks r offline: the transaction hashes to TxHash and to
 // the tracking code; the Merkle proof puts it at Index in the header's
 // DataHash; the header is the one the commit signs (chain id and height
-// included); every signature in the commit is valid and more than 2/3 of
-// trusted's voting power signed; and the receipt's validator set is the one
-// the header names. trusted must be the validator set at r.Height (the
-// genesis validators: evote's set never changes).
+// included); the header names the validator set in force at its height,
+// every signature in the commit is valid and more than 2/3 of that set's
+// voting power signed; and the receipt's validator set is the one the
+// header names.
+//
+// trusted is the trust anchor: the genesis validators, or any set in force
+// on the way from the genesis to the receipt's block (such as the set a
+// node showed when the ballot was cast). The receipt's hops lead from it to
+// the set in force at r.Height and at r.Height+1 (hopWalk); a header
+// naming a set the walk did not reach fails.
 //
 // A receipt is untrusted input: VerifyReceipt returns an error wrapping
 // ErrBadReceipt for anything wrong with it, and never panics.
@@ -156,18 +182,144 @@ func VerifyReceipt(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string) (
 	if !bytes.Equal(r.ValidatorSet.Hash(), r.Header.ValidatorsHash) {
 		return bad("the validator set is not the header's")
 	}
-	if err := trusted.VerifyCommitLightAllSignatures(chainID, r.Commit.BlockID, r.Height, r.Commit); err != nil {
+	w, err := newHopWalk(r, trusted, chainID, bad)
+	if err != nil {
+		return err
+	}
+	cur, err := w.to(r.Height)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(r.Header.ValidatorsHash, cur.Hash()) {
+		return bad("the header names validators the trusted set never reached (%s): a validator change before block %d is missing from the receipt", w.reached(), r.Height)
+	}
+	if err := cur.VerifyCommitLightAllSignatures(chainID, r.Commit.BlockID, r.Height, r.Commit); err != nil {
 		return bad("commit signatures: %v", err)
+	}
+	next, err := w.to(r.Height + 1)
+	if err != nil {
+		return err
 	}
 	if !r.Proven() {
 		return nil
 	}
-	return verifyResult(r, trusted, chainID, bad)
+	return verifyResult(r, next, chainID, bad)
+}
+
+// ValidatorSets are the validator sets r's hops lead through from trusted:
+// trusted, then the set of every hop from the first whose header names
+// trusted on, in order; the last is the set in force at r.Height+1. They
+// are proven only once VerifyReceipt(r, trusted, chainID) succeeded.
+func (r *Receipt) ValidatorSets(trusted *cmttypes.ValidatorSet) []*cmttypes.ValidatorSet {
+	out := []*cmttypes.ValidatorSet{trusted}
+	th := trusted.Hash()
+	for i, hp := range r.Hops {
+		if hp.Header != nil && bytes.Equal(hp.Header.ValidatorsHash, th) {
+			for _, h := range r.Hops[i:] {
+				out = append(out, h.ValidatorSet)
+			}
+			break
+		}
+	}
+	return out
+}
+
+// hopWalk follows a receipt's validator hops from the trusted set
+// (docs/spec/wallet-receipt.md, "Validator changes"). Every hop must be
+// well formed: a header of the chain, of a height above the previous
+// hop's and not above the receipt's, its commit, and the set its
+// NextValidatorsHash names. The walk starts at the first hop whose header
+// names the trusted set (the hops before it, if any, lead to the trusted
+// set from the genesis: a later anchor has no need of them); from there
+// each hop's header must name the set in force and its commit carry
+// valid signatures of more than 2/3 of that set's power, and its set
+// becomes the set in force.
+type hopWalk struct {
+	r       *Receipt
+	cur     *cmttypes.ValidatorSet
+	next    int // the next hop to walk
+	walked  int
+	chainID string
+	bad     func(string, ...any) error
+}
+
+func newHopWalk(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string, bad func(string, ...any) error) (*hopWalk, error) {
+	if len(r.Hops) > MaxValidatorHops {
+		return nil, bad("%d validator hops, at most %d", len(r.Hops), MaxValidatorHops)
+	}
+	var prev int64
+	for i, hp := range r.Hops {
+		if hp.Header == nil || hp.Commit == nil || hp.ValidatorSet == nil {
+			return nil, bad("validator hop %d: missing header, commit or validator set", i)
+		}
+		h := hp.Header
+		if h.ChainID != chainID {
+			return nil, bad("validator hop %d: chain id %q, want %q", i, h.ChainID, chainID)
+		}
+		if h.Height <= prev || h.Height > r.Height {
+			return nil, bad("validator hop %d: height %d, not after %d and at most the receipt's %d", i, h.Height, prev, r.Height)
+		}
+		prev = h.Height
+		if err := h.ValidateBasic(); err != nil {
+			return nil, bad("validator hop %d: header: %v", i, err)
+		}
+		if err := hp.Commit.ValidateBasic(); err != nil {
+			return nil, bad("validator hop %d: commit: %v", i, err)
+		}
+		if err := hp.Commit.BlockID.ValidateBasic(); err != nil {
+			return nil, bad("validator hop %d: commit block id: %v", i, err)
+		}
+		if hp.Commit.Height != h.Height || !bytes.Equal(h.Hash(), hp.Commit.BlockID.Hash) {
+			return nil, bad("validator hop %d: the commit is for another block", i)
+		}
+		if err := hp.ValidatorSet.ValidateBasic(); err != nil {
+			return nil, bad("validator hop %d: validator set: %v", i, err)
+		}
+		if !bytes.Equal(hp.ValidatorSet.Hash(), h.NextValidatorsHash) {
+			return nil, bad("validator hop %d: the validator set is not the one header %d announces", i, h.Height)
+		}
+	}
+	w := &hopWalk{r: r, cur: trusted, next: len(r.Hops), chainID: chainID, bad: bad}
+	th := trusted.Hash()
+	for i, hp := range r.Hops {
+		if bytes.Equal(hp.Header.ValidatorsHash, th) {
+			w.next = i
+			break
+		}
+	}
+	return w, nil
+}
+
+// to walks the hops of headers below height and returns the set in force
+// at height.
+func (w *hopWalk) to(height int64) (*cmttypes.ValidatorSet, error) {
+	for ; w.next < len(w.r.Hops) && w.r.Hops[w.next].Header.Height < height; w.next++ {
+		hp := w.r.Hops[w.next]
+		h := hp.Header
+		if !bytes.Equal(h.ValidatorsHash, w.cur.Hash()) {
+			return nil, w.bad("validator hop %d: header %d names validators the trusted set never reached (%s): a validator change before it is missing", w.next, h.Height, w.reached())
+		}
+		if err := w.cur.VerifyCommitLightAllSignatures(w.chainID, hp.Commit.BlockID, h.Height, hp.Commit); err != nil {
+			return nil, w.bad("validator hop %d: commit signatures of header %d: %v", w.next, h.Height, err)
+		}
+		w.cur = hp.ValidatorSet
+		w.walked++
+	}
+	return w.cur, nil
+}
+
+// reached says how far the walk went, for messages.
+func (w *hopWalk) reached() string {
+	if w.walked == 0 {
+		return "no validator change followed"
+	}
+	return fmt.Sprintf("after %d validator change(s)", w.walked)
 }
 
 // verifyResult checks r's result part: header Height+1 names r's block as
-// its last block and is the one its commit signs, more than 2/3 of
-// trusted's voting power signed that commit, and the Merkle proof puts
+// its last block and is the one its commit signs, it names the set in
+// force (trusted, the set at Height+1) and more than 2/3 of that set's
+// voting power signed its commit, and the Merkle proof puts
 // Result at Index in the header's LastResultsHash, among as many results
 // as the block has transactions; the proven code is r.Code.
 func verifyResult(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string, bad func(string, ...any) error) error {
@@ -195,6 +347,9 @@ func verifyResult(r *Receipt, trusted *cmttypes.ValidatorSet, chainID string, ba
 	}
 	if !bytes.Equal(next.Hash(), nc.BlockID.Hash) {
 		return bad("the next commit is for another block")
+	}
+	if !bytes.Equal(next.ValidatorsHash, trusted.Hash()) {
+		return bad("the next header names validators the trusted set never reached: a validator change before block %d is missing from the receipt", next.Height)
 	}
 	if err := trusted.VerifyCommitLightAllSignatures(chainID, nc.BlockID, nc.Height, nc); err != nil {
 		return bad("next commit signatures: %v", err)
@@ -228,12 +383,32 @@ type CometParts struct {
 	// The result part's (absent without it); the result bytes
 	// themselves are a plain field.
 	NextHeader, NextCommit, ResultProof json.RawMessage
+	// The validator hops' (none without them).
+	Hops []HopParts
+}
+
+// HopParts are a ValidatorHop's objects in CometBFT's JSON encoding.
+type HopParts struct {
+	Header, Commit, ValidatorSet json.RawMessage
 }
 
 // CometParts encodes r's CometBFT objects.
 func (r *Receipt) CometParts() (CometParts, error) {
 	var p CometParts
 	var err error
+	for _, hp := range r.Hops {
+		var h HopParts
+		if h.Header, err = cmtjson.Marshal(hp.Header); err != nil {
+			return p, err
+		}
+		if h.Commit, err = cmtjson.Marshal(hp.Commit); err != nil {
+			return p, err
+		}
+		if h.ValidatorSet, err = cmtjson.Marshal(hp.ValidatorSet); err != nil {
+			return p, err
+		}
+		p.Hops = append(p.Hops, h)
+	}
 	if p.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
 		return p, err
 	}
@@ -257,13 +432,15 @@ func (r *Receipt) CometParts() (CometParts, error) {
 }
 
 // SetCometParts decodes p into r's CometBFT objects; an absent part leaves
-// its object as it is. The parts are untrusted: VerifyReceipt checks them.
+// its object as it is, and the hops, if p has any, replace r's. The parts
+// are untrusted: VerifyReceipt checks them.
 func (r *Receipt) SetCometParts(p CometParts) error {
-	for _, f := range []struct {
+	type part struct {
 		name string
 		raw  json.RawMessage
 		dst  any
-	}{
+	}
+	parts := []part{
 		{"proof", p.Proof, &r.Proof},
 		{"header", p.Header, &r.Header},
 		{"commit", p.Commit, &r.Commit},
@@ -271,7 +448,20 @@ func (r *Receipt) SetCometParts(p CometParts) error {
 		{"next_header", p.NextHeader, &r.NextHeader},
 		{"next_commit", p.NextCommit, &r.NextCommit},
 		{"result_proof", p.ResultProof, &r.ResultProof},
-	} {
+	}
+	if len(p.Hops) > MaxValidatorHops {
+		return fmt.Errorf("%w: %d validator hops, at most %d", ErrBadReceipt, len(p.Hops), MaxValidatorHops)
+	}
+	if len(p.Hops) > 0 {
+		r.Hops = make([]ValidatorHop, len(p.Hops))
+		for i, h := range p.Hops {
+			name := fmt.Sprintf("validator_hops[%d].", i)
+			parts = append(parts, part{name + "header", h.Header, &r.Hops[i].Header},
+				part{name + "commit", h.Commit, &r.Hops[i].Commit},
+				part{name + "validator_set", h.ValidatorSet, &r.Hops[i].ValidatorSet})
+		}
+	}
+	for _, f := range parts {
 		if len(f.raw) == 0 || string(f.raw) == "null" {
 			continue
 		}
@@ -309,6 +499,7 @@ func (n *Node) Receipt(ctx context.Context, hash []byte) (*Receipt, error) {
 		Header:       bp.header,
 		Commit:       bp.commit,
 		ValidatorSet: bp.vals,
+		Hops:         bp.hops,
 	}
 	if nx := bp.next; nx != nil {
 		if len(nx.results) != len(bp.txs) {
@@ -330,6 +521,7 @@ type blockProof struct {
 	proofs []*merkle.Proof
 	commit *cmttypes.Commit
 	vals   *cmttypes.ValidatorSet
+	hops   []ValidatorHop
 	next   *nextProof
 	// noNext: block h+1 is committed but the result part could not be
 	// built (the node has not kept the results of block h): the
@@ -445,6 +637,9 @@ func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, erro
 	}
 	root, proofs := merkle.ProofsFromByteSlices(hashes)
 	bp := &blockProof{header: &blk.Block.Header, txs: txs, root: root, proofs: proofs, commit: cm.Commit, vals: vals}
+	if bp.hops, err = n.validatorHops(ctx, h); err != nil {
+		return nil, err
+	}
 	if n.cmt.BlockStore().Height() > h {
 		if bp.next, err = n.buildNextProof(ctx, h); err != nil {
 			if ctx.Err() != nil {
@@ -454,6 +649,58 @@ func (n *Node) buildBlockProofs(ctx context.Context, h int64) (*blockProof, erro
 		}
 	}
 	return bp, nil
+}
+
+// validatorHops are the hops of block h's receipts: one per validator
+// change in force at h+1 at the latest, from the state's index of accepted
+// changes (election.QueryValidatorChanges). A change accepted in block c
+// is announced in header c+1, whose commit and the set in force from c+2
+// (CometBFT's validators at that height) make its hop. A node that does
+// not hold block c+1 (a state-synced replica whose snapshot is later)
+// leaves that hop out: the receipt's check then fails, naming the
+// validators the trusted set never reached.
+func (n *Node) validatorHops(ctx context.Context, h int64) ([]ValidatorHop, error) {
+	changes, err := election.QueryValidatorChanges(n.app.store.Reader(), 1, h-1)
+	if err != nil {
+		return nil, fmt.Errorf("chain: receipt: validator changes: %w", err)
+	}
+	var hops []ValidatorHop
+	for _, c := range changes {
+		at := c.Height + 1
+		if n.blockHeld(at) != nil {
+			continue
+		}
+		blk, err := n.rpc.Block(ctx, &at)
+		if err != nil {
+			return nil, fmt.Errorf("chain: receipt: block %d: %w", at, err)
+		}
+		if blk.Block == nil {
+			return nil, fmt.Errorf("chain: receipt: block %d not in the block store", at)
+		}
+		hd := &blk.Block.Header
+		if bytes.Equal(hd.ValidatorsHash, hd.NextValidatorsHash) {
+			continue // the change left the set as it was
+		}
+		cm, err := n.rpc.Commit(ctx, &at)
+		if err != nil {
+			return nil, fmt.Errorf("chain: receipt: commit %d: %w", at, err)
+		}
+		if cm == nil || cm.Commit == nil {
+			return nil, fmt.Errorf("chain: receipt: no commit for block %d in the block store", at)
+		}
+		vals, err := n.validators(ctx, at+1)
+		if err != nil && n.FirstBlock() > 1 && ctx.Err() == nil {
+			continue // a state-synced node may not hold the validators of heights near its snapshot's
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(vals.Hash(), hd.NextValidatorsHash) {
+			return nil, fmt.Errorf("chain: receipt: the validators at height %d are not those header %d announces", at+1, at)
+		}
+		hops = append(hops, ValidatorHop{Header: hd, Commit: cm.Commit, ValidatorSet: vals})
+	}
+	return hops, nil
 }
 
 // buildNextProof builds the result part of block h's receipts; block h+1

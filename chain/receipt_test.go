@@ -35,6 +35,8 @@ type receiptVector struct {
 	ChainID string          `json:"chain_id"`
 	Trusted json.RawMessage `json:"trusted"` // CometBFT JSON of a types.ValidatorSet
 	Receipt json.RawMessage `json:"receipt"` // the receipt's wire form, api.Receipt
+	// Invalid are receipts every checker must refuse, by name.
+	Invalid map[string]json.RawMessage `json:"invalid,omitempty"`
 }
 
 func readReceiptVector(t testing.TB) (*Receipt, *cmttypes.ValidatorSet, string, []byte) {

@@ -21,6 +21,9 @@ func wireReceipt(t testing.TB, r *Receipt) []byte {
 	a := api.Receipt{ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
 		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet,
 		NextHeader: p.NextHeader, NextCommit: p.NextCommit, Result: r.Result, ResultProof: p.ResultProof}
+	for _, h := range p.Hops {
+		a.ValidatorHops = append(a.ValidatorHops, api.ValidatorHop{Header: h.Header, Commit: h.Commit, ValidatorSet: h.ValidatorSet})
+	}
 	if err := a.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +42,10 @@ func receiptOfWire(data []byte) (*Receipt, error) {
 	}
 	r := &Receipt{ChainID: a.ChainID, TrackingCode: a.TrackingCode.String(), Height: a.Height, Index: a.Index,
 		Code: a.Code.Code(), Log: a.Log, TxHash: a.TxHash, Result: a.Result}
-	return r, r.SetCometParts(CometParts{Proof: a.Proof, Header: a.Header, Commit: a.Commit, ValidatorSet: a.ValidatorSet,
-		NextHeader: a.NextHeader, NextCommit: a.NextCommit, ResultProof: a.ResultProof})
+	p := CometParts{Proof: a.Proof, Header: a.Header, Commit: a.Commit, ValidatorSet: a.ValidatorSet,
+		NextHeader: a.NextHeader, NextCommit: a.NextCommit, ResultProof: a.ResultProof}
+	for _, h := range a.ValidatorHops {
+		p.Hops = append(p.Hops, HopParts{Header: h.Header, Commit: h.Commit, ValidatorSet: h.ValidatorSet})
+	}
+	return r, r.SetCometParts(p)
 }

@@ -353,7 +353,7 @@ func TestVote(t *testing.T) {
 				v["pub_key"], v["address"] = base64.StdEncoding.EncodeToString(pk.Bytes()), pk.Address().String()
 			},
 			"no validators": func(m map[string]any) { m["trusted_validators"] = []any{} },
-			"version":       func(m map[string]any) { m["version"] = "evote/v3/wallet-receipt" },
+			"version":       func(m map[string]any) { m["version"] = "evote/v9/wallet-receipt" },
 			"chain":         func(m map[string]any) { m["chain_id"] = "other" },
 			"proof data":    func(m map[string]any) { editProofData(t, m) },
 		} {

@@ -119,6 +119,9 @@ func apiReceipt(r *chain.Receipt) (*api.Receipt, error) {
 	out := &api.Receipt{State: state, ChainID: r.ChainID, Height: r.Height, Index: r.Index, Code: api.CodeNum(r.Code), Log: r.Log,
 		TxHash: r.TxHash, Proof: p.Proof, Header: p.Header, Commit: p.Commit, ValidatorSet: p.ValidatorSet,
 		NextHeader: p.NextHeader, NextCommit: p.NextCommit, Result: r.Result, ResultProof: p.ResultProof}
+	for _, h := range p.Hops {
+		out.ValidatorHops = append(out.ValidatorHops, api.ValidatorHop{Header: h.Header, Commit: h.Commit, ValidatorSet: h.ValidatorSet})
+	}
 	if err := out.TrackingCode.UnmarshalText([]byte(r.TrackingCode)); err != nil {
 		return nil, err
 	}

@@ -18,8 +18,12 @@ import (
 func ChainReceipt(r *api.Receipt) (*chain.Receipt, error) {
 	out := &chain.Receipt{ChainID: r.ChainID, TrackingCode: r.TrackingCode.String(), Height: r.Height, Index: r.Index,
 		Code: r.Code.Code(), Log: r.Log, TxHash: r.TxHash, Result: r.Result}
-	if err := out.SetCometParts(chain.CometParts{Proof: r.Proof, Header: r.Header, Commit: r.Commit, ValidatorSet: r.ValidatorSet,
-		NextHeader: r.NextHeader, NextCommit: r.NextCommit, ResultProof: r.ResultProof}); err != nil {
+	p := chain.CometParts{Proof: r.Proof, Header: r.Header, Commit: r.Commit, ValidatorSet: r.ValidatorSet,
+		NextHeader: r.NextHeader, NextCommit: r.NextCommit, ResultProof: r.ResultProof}
+	for _, h := range r.ValidatorHops {
+		p.Hops = append(p.Hops, chain.HopParts{Header: h.Header, Commit: h.Commit, ValidatorSet: h.ValidatorSet})
+	}
+	if err := out.SetCometParts(p); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -28,21 +28,26 @@ import (
 
 // Tag is the version of the wallet's receipt files: a file of this
 // version proves that the ballot was accepted (its receipt has the result
-// part). TagV1 is the earlier version, whose receipts prove inclusion in a
-// block only; such files still read and check, for what they prove.
+// part), and its receipt may carry validator hops (the changes of the
+// validator set from the genesis to its block). TagV2 is the version
+// before hops: the same file, whose receipt has none; it still reads and
+// checks. TagV1 is the earliest version, whose receipts prove inclusion in
+// a block only; such files still read and check, for what they prove.
 const (
-	Tag   = "evote/v2/wallet-receipt"
+	Tag   = "evote/v3/wallet-receipt"
+	TagV2 = "evote/v2/wallet-receipt"
 	TagV1 = "evote/v1/wallet-receipt"
 )
 
 // MaxFile bounds a receipt file: the ballot and a block's commit signed by
-// up to a few hundred validators.
+// up to a few hundred validators, and a few validator hops (a header, its
+// commit and a set each).
 const MaxFile = 8 << 20
 
 // ErrBad wraps every failure of a receipt file's checks.
 var ErrBad = errors.New("receipt check failed")
 
-// ErrIncomplete is a file of version Tag whose receipt does not have its
+// ErrIncomplete is a file of version Tag (or TagV2) whose receipt does not have its
 // result part yet (the next block was not committed within the node's
 // wait): it wraps ErrBad, and the file is completed from a node.
 var ErrIncomplete = fmt.Errorf("%w: the receipt does not prove the ballot's result yet (the next block is not in it)", ErrBad)
@@ -115,8 +120,11 @@ func Parse(raw []byte) (*File, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
 	}
-	if r.Version != Tag && r.Version != TagV1 {
-		return nil, fmt.Errorf("%w: version %q, want %q (or %q)", ErrBad, r.Version, Tag, TagV1)
+	if r.Version != Tag && r.Version != TagV2 && r.Version != TagV1 {
+		return nil, fmt.Errorf("%w: version %q, want %q (or %q, %q)", ErrBad, r.Version, Tag, TagV2, TagV1)
+	}
+	if r.Version != Tag && r.Receipt != nil && len(r.Receipt.ValidatorHops) > 0 {
+		return nil, fmt.Errorf("%w: a file of version %q has no validator hops (they came with %q)", ErrBad, r.Version, Tag)
 	}
 	if r.Voter.IsZero() {
 		return nil, fmt.Errorf("%w: no voter", ErrBad)
@@ -168,9 +176,14 @@ func (r *File) ProvesAcceptance() bool {
 // transaction is this voter's ballot in this election with this sequence
 // number and tracking code, and its result code is 0. It returns the
 // ballot's body. Every failure is ErrBad; a rejected ballot's is a
-// *RejectedError naming the code, and a file of version Tag whose receipt
-// lacks the result part fails with ErrIncomplete. A file of version TagV1
-// passes without the result part (ProvesAcceptance says so).
+// *RejectedError naming the code, and a file of version Tag or TagV2 whose
+// receipt lacks the result part fails with ErrIncomplete. A file of
+// version TagV1 passes without the result part (ProvesAcceptance says so).
+//
+// The trusted set may be the genesis validators or any set in force on
+// the way from the genesis to the ballot's block (the file's own, the set
+// the node showed when the ballot was cast): the receipt's validator hops
+// lead from it to the set that signed the block (chain.VerifyReceipt).
 func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBody, error) {
 	if r.Receipt == nil {
 		return nil, Bad("the ballot's commit is not recorded yet (pending): check it with --node")
@@ -210,7 +223,7 @@ func (r *File) CheckOffline(trusted *cmttypes.ValidatorSet) (*election.BallotBod
 	if rec.Code != election.CodeOK {
 		return nil, &RejectedError{Code: rec.Code, Log: rec.Log, Proven: rec.Proven()}
 	}
-	if !rec.Proven() && r.Version == Tag {
+	if !rec.Proven() && r.Version != TagV1 {
 		return nil, ErrIncomplete
 	}
 	return bb, nil

@@ -26,7 +26,13 @@ import (
 // vector (a real receipt of a single-validator chain; its transaction is
 // not a ballot, so the check gets as far as the ballot checks).
 func receiptFileSeed(t testing.TB) []byte {
-	raw, err := os.ReadFile("../../chain/testdata/receipt.json")
+	return receiptFileSeedOf(t, "../../chain/testdata/receipt.json")
+}
+
+// receiptFileSeedOf makes a receipt file around one of the chain
+// package's receipt vectors.
+func receiptFileSeedOf(t testing.TB, path string) []byte {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +132,7 @@ func FuzzWalletReceipt(f *testing.F) {
 	f.Add(v1)
 	f.Add([]byte(`{"version":"evote/v1/wallet-receipt"}`))
 	f.Add([]byte(`{}`))
+	f.Add(receiptFileSeedOf(f, "../../chain/testdata/receipt-hops.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := receiptfile.Parse(b)
 		if err != nil {
@@ -137,6 +144,44 @@ func FuzzWalletReceipt(f *testing.F) {
 			t.Fatalf("error not wrapping receiptfile.ErrBad: %v", err)
 		}
 	})
+}
+
+// TestReceiptFileVersions: a file of the current version may carry a
+// receipt with validator hops, which verifies against the file's trusted
+// set (the genesis set of the vector's chain); files of the earlier
+// versions still read, without hops, and are refused with them.
+func TestReceiptFileVersions(t *testing.T) {
+	hops := receiptFileSeedOf(t, "../../chain/testdata/receipt-hops.json")
+	r, err := receiptfile.Parse(hops)
+	if err != nil || len(r.Receipt.ValidatorHops) != 2 {
+		t.Fatalf("a %s file with hops: %v", receiptfile.Tag, err)
+	}
+	trusted, err := r.Trusted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := receiptfile.ChainReceipt(r.Receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.VerifyReceipt(rec, trusted, r.ChainID); err != nil || len(rec.Hops) != 2 {
+		t.Fatalf("the file's receipt against its trusted set: %v (%d hops)", err, len(rec.Hops))
+	}
+	for _, old := range []string{receiptfile.TagV2, receiptfile.TagV1} {
+		var m map[string]json.RawMessage
+		json.Unmarshal(hops, &m)
+		m["version"] = json.RawMessage(`"` + old + `"`)
+		b, _ := json.Marshal(m)
+		if _, err := receiptfile.Parse(b); !errors.Is(err, receiptfile.ErrBad) {
+			t.Errorf("a %s file with hops: %v", old, err)
+		}
+		json.Unmarshal(receiptFileSeed(t), &m)
+		m["version"] = json.RawMessage(`"` + old + `"`)
+		b, _ = json.Marshal(m)
+		if _, err := receiptfile.Parse(b); err != nil {
+			t.Errorf("a %s file: %v", old, err)
+		}
+	}
 }
 
 // TestWalletReceiptSpec: the fields of a receipt file are those that

@@ -7,8 +7,11 @@
 // CheckFile applies the wallet receipt file's checks of
 // receiptfile.File.CheckOffline (docs/spec/wallet-receipt.md).
 //
-// The trust anchor is the validator set given to Verify: the commit must
-// carry signatures of more than 2/3 of its voting power. The receipt's own
+// The trust anchor is the validator set given to Verify (the genesis
+// validators, or a later set on the way to the receipt's block): the
+// receipt's validator hops lead from it to the set in force at the block,
+// and more than 2/3 of that set's voting power must have signed the commit
+// (docs/spec/wallet-receipt.md, "Validator changes"). The receipt's own
 // validator set is only checked to be the header's.
 //
 // Receipt and Validator are api.Receipt and api.Validator on the wire
@@ -67,7 +70,21 @@ type Receipt struct {
 	NextCommit   json.RawMessage `json:"next_commit,omitempty"`
 	Result       HexBytes        `json:"result,omitempty"`
 	ResultProof  json.RawMessage `json:"result_proof,omitempty"`
+	// ValidatorHops is api.Receipt's: the validator changes from the
+	// genesis to block Height+1.
+	ValidatorHops []ValidatorHop `json:"validator_hops,omitempty"`
 }
+
+// ValidatorHop is api.ValidatorHop: the header announcing a change of the
+// validators, its commit and the new set, in CometBFT's JSON.
+type ValidatorHop struct {
+	Header       json.RawMessage `json:"header"`
+	Commit       json.RawMessage `json:"commit"`
+	ValidatorSet json.RawMessage `json:"validator_set"`
+}
+
+// MaxValidatorHops is chain.MaxValidatorHops.
+const MaxValidatorHops = 1000
 
 // Proven says whether r carries the result part (chain.Receipt.Proven).
 func (r *Receipt) Proven() bool {
@@ -265,26 +282,34 @@ func (v *cmtValidator) lite() (cmtlite.Validator, error) {
 // receiptSetHash checks the receipt's validator set as ValidatorSet.
 // ValidateBasic does and returns its hash.
 func receiptSetHash(raw json.RawMessage) ([]byte, error) {
+	h, _, err := parseSet(raw)
+	return h, err
+}
+
+// parseSet checks a validator set in CometBFT's JSON as ValidatorSet.
+// ValidateBasic does and returns its hash, of the validators in the order
+// given, and its validators.
+func parseSet(raw json.RawMessage) ([]byte, []cmtlite.Validator, error) {
 	var s cmtValidatorSet
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(s.Validators) == 0 {
-		return nil, errors.New("validator set is nil or empty")
+		return nil, nil, errors.New("validator set is nil or empty")
 	}
 	vals := make([]cmtlite.Validator, 0, len(s.Validators))
 	for i := range s.Validators {
 		v, err := s.Validators[i].lite()
 		if err != nil {
-			return nil, fmt.Errorf("invalid validator #%d: %w", i, err)
+			return nil, nil, fmt.Errorf("invalid validator #%d: %w", i, err)
 		}
 		vals = append(vals, v)
 	}
 	if s.Proposer == nil {
-		return nil, errors.New("proposer failed validate basic, error: nil validator")
+		return nil, nil, errors.New("proposer failed validate basic, error: nil validator")
 	}
 	if _, err := s.Proposer.lite(); err != nil {
-		return nil, fmt.Errorf("proposer failed validate basic, error: %w", err)
+		return nil, nil, fmt.Errorf("proposer failed validate basic, error: %w", err)
 	}
 	// The hash is of the validators in the order given, as CometBFT's
 	// ValidatorSet.Hash: a set decoded from JSON is not reordered.
@@ -292,7 +317,7 @@ func receiptSetHash(raw json.RawMessage) ([]byte, error) {
 	for i, v := range vals {
 		leaves[i] = simpleValidator(v)
 	}
-	return cmtlite.MerkleRoot(leaves), nil
+	return cmtlite.MerkleRoot(leaves), vals, nil
 }
 
 // simpleValidator is the protobuf encoding of tendermint.types.
@@ -313,8 +338,9 @@ func simpleValidator(v cmtlite.Validator) []byte {
 // and tracking code, the Merkle proof leads from it to the header's data
 // hash, the header and commit are well formed and of the receipt's height,
 // the commit is the header's block, the receipt's validator set is the
-// header's, and more than 2/3 of the trusted voting power signed the
-// commit. It returns the transaction. Every failure is ErrBad.
+// header's, the validator hops lead from trusted to the set the header
+// names, and more than 2/3 of that set's voting power signed the commit.
+// It returns the transaction. Every failure is ErrBad.
 func Verify(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byte, err error) {
 	switch {
 	case r == nil:
@@ -367,15 +393,150 @@ func Verify(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (tx []byt
 	if !bytes.Equal(setHash, header.ValidatorsHash) {
 		return nil, bad("the validator set is not the header's")
 	}
-	if err := trusted.VerifyCommitLightAllSignatures(chainID, commit.BlockID, r.Height, commit); err != nil {
+	w, err := newHopWalk(r, trusted, chainID)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := w.to(r.Height)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(header.ValidatorsHash, cur.Hash()) {
+		return nil, bad("the header names validators the trusted set never reached (%s): a validator change before block %d is missing from the receipt", w.reached(), r.Height)
+	}
+	if err := cur.VerifyCommitLightAllSignatures(chainID, commit.BlockID, r.Height, commit); err != nil {
 		return nil, bad("commit signatures: %v", err)
 	}
+	next, err := w.to(r.Height + 1)
+	if err != nil {
+		return nil, err
+	}
 	if r.Proven() {
-		if err := verifyResult(r, commit, int64(proof.Proof.Total), trusted, chainID); err != nil {
+		if err := verifyResult(r, commit, int64(proof.Proof.Total), next, chainID); err != nil {
 			return nil, err
 		}
 	}
 	return proof.Data, nil
+}
+
+// hop is a parsed validator hop.
+type hop struct {
+	header *cmtlite.Header
+	commit *cmtlite.Commit
+	vals   []cmtlite.Validator // in the order given, which hashes to the header's NextValidatorsHash
+}
+
+// hopWalk is chain's walk of the validator hops (chain.hopWalk): every
+// hop well formed (of the chain, in increasing height up to the
+// receipt's, its commit the header's, its set the one the header
+// announces); the walk starts at the first hop whose header names the
+// trusted set, and from there each hop's header names the set in force,
+// more than 2/3 of its power signed the hop's commit, and the hop's set
+// comes into force.
+type hopWalk struct {
+	hops    []hop
+	cur     *cmtlite.ValidatorSet
+	next    int
+	walked  int
+	chainID string
+}
+
+func newHopWalk(r *Receipt, trusted *cmtlite.ValidatorSet, chainID string) (*hopWalk, error) {
+	if len(r.ValidatorHops) > MaxValidatorHops {
+		return nil, bad("%d validator hops, at most %d", len(r.ValidatorHops), MaxValidatorHops)
+	}
+	w := &hopWalk{cur: trusted, chainID: chainID}
+	var prev int64
+	for i, hr := range r.ValidatorHops {
+		if isNull(hr.Header) || isNull(hr.Commit) || isNull(hr.ValidatorSet) {
+			return nil, bad("validator hop %d: missing header, commit or validator set", i)
+		}
+		h, err := cmtlite.ParseHeader(hr.Header)
+		if err != nil {
+			return nil, bad("validator hop %d: header: %v", i, err)
+		}
+		c, err := cmtlite.ParseCommit(hr.Commit)
+		if err != nil {
+			return nil, bad("validator hop %d: commit: %v", i, err)
+		}
+		setHash, vals, err := parseSet(hr.ValidatorSet)
+		if err != nil {
+			return nil, bad("validator hop %d: validator set: %v", i, err)
+		}
+		if h.ChainID != chainID {
+			return nil, bad("validator hop %d: chain id %q, want %q", i, h.ChainID, chainID)
+		}
+		if h.Height <= prev || h.Height > r.Height {
+			return nil, bad("validator hop %d: height %d, not after %d and at most the receipt's %d", i, h.Height, prev, r.Height)
+		}
+		prev = h.Height
+		if c.Height != h.Height || !bytes.Equal(h.Hash(), c.BlockID.Hash) {
+			return nil, bad("validator hop %d: the commit is for another block", i)
+		}
+		if !bytes.Equal(setHash, h.NextValidatorsHash) {
+			return nil, bad("validator hop %d: the validator set is not the one header %d announces", i, h.Height)
+		}
+		w.hops = append(w.hops, hop{header: h, commit: c, vals: vals})
+	}
+	w.next = len(w.hops)
+	th := trusted.Hash()
+	for i, hp := range w.hops {
+		if bytes.Equal(hp.header.ValidatorsHash, th) {
+			w.next = i
+			break
+		}
+	}
+	return w, nil
+}
+
+// to walks the hops of headers below height and returns the set in force
+// at height.
+func (w *hopWalk) to(height int64) (*cmtlite.ValidatorSet, error) {
+	for ; w.next < len(w.hops) && w.hops[w.next].header.Height < height; w.next++ {
+		hp := w.hops[w.next]
+		h := hp.header
+		if !bytes.Equal(h.ValidatorsHash, w.cur.Hash()) {
+			return nil, bad("validator hop %d: header %d names validators the trusted set never reached (%s): a validator change before it is missing", w.next, h.Height, w.reached())
+		}
+		if err := w.cur.VerifyCommitLightAllSignatures(w.chainID, hp.commit.BlockID, h.Height, hp.commit); err != nil {
+			return nil, bad("validator hop %d: commit signatures of header %d: %v", w.next, h.Height, err)
+		}
+		set, err := cmtlite.NewValidatorSet(hp.vals)
+		if err != nil {
+			return nil, bad("validator hop %d: validator set: %v", w.next, err)
+		}
+		w.cur = set
+		w.walked++
+	}
+	return w.cur, nil
+}
+
+// reached says how far the walk went, for messages.
+func (w *hopWalk) reached() string {
+	if w.walked == 0 {
+		return "no validator change followed"
+	}
+	return fmt.Sprintf("after %d validator change(s)", w.walked)
+}
+
+// Followed is how many validator changes a receipt that Verify accepted
+// against trusted leads through (its hops walked from the first whose
+// header names trusted: chain.Receipt.ValidatorSets), and the number of
+// validators of the set that signed its block (the receipt's own set,
+// which Verify holds to the header).
+func Followed(r *Receipt, trusted *cmtlite.ValidatorSet) (changes, inForce int) {
+	th := trusted.Hash()
+	for i, hr := range r.ValidatorHops {
+		if h, err := cmtlite.ParseHeader(hr.Header); err == nil && bytes.Equal(h.ValidatorsHash, th) {
+			changes = len(r.ValidatorHops) - i
+			break
+		}
+	}
+	var s cmtValidatorSet
+	if json.Unmarshal(r.ValidatorSet, &s) == nil {
+		inForce = len(s.Validators)
+	}
+	return changes, inForce
 }
 
 // merkleProof is CometBFT's JSON of a crypto/merkle.Proof.
@@ -418,6 +579,9 @@ func verifyResult(r *Receipt, commit *cmtlite.Commit, total int64, trusted *cmtl
 	}
 	if !bytes.Equal(next.Hash(), nc.BlockID.Hash) {
 		return bad("the next commit is for another block")
+	}
+	if !bytes.Equal(next.ValidatorsHash, trusted.Hash()) {
+		return bad("the next header names validators the trusted set never reached: a validator change before block %d is missing from the receipt", next.Height)
 	}
 	if err := trusted.VerifyCommitLightAllSignatures(chainID, nc.BlockID, nc.Height, nc); err != nil {
 		return bad("next commit signatures: %v", err)
@@ -495,10 +659,11 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// Tag and TagV1 are the versions of the wallet's receipt files
-// (receiptfile.Tag and receiptfile.TagV1).
+// Tag, TagV2 and TagV1 are the versions of the wallet's receipt files
+// (receiptfile.Tag, receiptfile.TagV2 and receiptfile.TagV1).
 const (
-	Tag   = "evote/v2/wallet-receipt"
+	Tag   = "evote/v3/wallet-receipt"
+	TagV2 = "evote/v2/wallet-receipt"
 	TagV1 = "evote/v1/wallet-receipt"
 )
 
@@ -553,8 +718,11 @@ func Parse(raw []byte) (*File, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%w: not a receipt file: %v", ErrBad, err)
 	}
-	if r.Version != Tag && r.Version != TagV1 {
-		return nil, fmt.Errorf("%w: version %q, want %q (or %q)", ErrBad, r.Version, Tag, TagV1)
+	if r.Version != Tag && r.Version != TagV2 && r.Version != TagV1 {
+		return nil, fmt.Errorf("%w: version %q, want %q (or %q, %q)", ErrBad, r.Version, Tag, TagV2, TagV1)
+	}
+	if r.Version != Tag && r.Receipt != nil && len(r.Receipt.ValidatorHops) > 0 {
+		return nil, fmt.Errorf("%w: a file of version %q has no validator hops (they came with %q)", ErrBad, r.Version, Tag)
 	}
 	if r.Voter.IsZero() {
 		return nil, fmt.Errorf("%w: no voter", ErrBad)
@@ -608,7 +776,7 @@ func (r *File) CheckOffline(trusted *cmtlite.ValidatorSet) (*election.BallotBody
 	if code := election.Code(r.Receipt.Code); code != election.CodeOK {
 		return nil, &RejectedError{Code: code, Log: r.Receipt.Log, Proven: r.Receipt.Proven()}
 	}
-	if !r.Receipt.Proven() && r.Version == Tag {
+	if !r.Receipt.Proven() && r.Version != TagV1 {
 		return nil, ErrIncomplete
 	}
 	return bb, nil

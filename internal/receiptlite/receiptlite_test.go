@@ -22,13 +22,18 @@ import (
 // vector is chain's receipt vector: a real receipt of a one-validator
 // chain and its trusted validator set.
 type vector struct {
-	ChainID string          `json:"chain_id"`
-	Trusted json.RawMessage `json:"trusted"`
-	Receipt json.RawMessage `json:"receipt"`
+	ChainID string                     `json:"chain_id"`
+	Trusted json.RawMessage            `json:"trusted"`
+	Receipt json.RawMessage            `json:"receipt"`
+	Invalid map[string]json.RawMessage `json:"invalid"`
 }
 
-func readVector(t *testing.T) (vector, []api.Validator) {
-	raw, err := os.ReadFile("../../chain/testdata/receipt.json")
+func readVector(t testing.TB) (vector, []api.Validator) {
+	return readVectorFile(t, "../../chain/testdata/receipt.json")
+}
+
+func readVectorFile(t testing.TB, path string) (vector, []api.Validator) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,20 +41,25 @@ func readVector(t *testing.T) (vector, []api.Validator) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatal(err)
 	}
+	return v, apiValidators(t, v.Trusted)
+}
+
+// apiValidators are the entries of a set in CometBFT's JSON.
+func apiValidators(t testing.TB, raw json.RawMessage) []api.Validator {
 	var set cmttypes.ValidatorSet
-	if err := cmtjson.Unmarshal(v.Trusted, &set); err != nil {
+	if err := cmtjson.Unmarshal(raw, &set); err != nil {
 		t.Fatal(err)
 	}
 	var vals []api.Validator
 	for _, val := range set.Validators {
 		vals = append(vals, api.Validator{Address: val.Address.String(), PubKey: val.PubKey.Bytes(), Power: val.VotingPower})
 	}
-	return v, vals
+	return vals
 }
 
 // verdicts runs both checks on a receipt in the API's JSON; a receipt
 // that does not even decode as api.Receipt is skipped (ok false).
-func verdicts(t *testing.T, raw []byte, vals []api.Validator, chainID string) (lite, cmt error, ok bool) {
+func verdicts(t testing.TB, raw []byte, vals []api.Validator, chainID string) (lite, cmt error, ok bool) {
 	t.Helper()
 	var r api.Receipt
 	if json.Unmarshal(raw, &r) != nil {
@@ -100,6 +110,105 @@ func TestSameVerdictAsChain(t *testing.T) {
 		t.Fatalf("another chain id: %v", lite)
 	}
 	compareAlterations(t, v.Receipt, vals, v.ChainID, 50)
+}
+
+// TestSameVerdictAcrossValidatorChanges: on chain's receipt across two
+// validator changes, both checks accept it from the genesis set and from
+// the set after the first change, and refuse it alike with a hop left
+// out, hops out of order or repeated, a hop whose set is not the one its
+// header announces, a hop of another chain, and the vector's forgeries by
+// the retired set; and give the same verdict on every one-field change.
+func TestSameVerdictAcrossValidatorChanges(t *testing.T) {
+	v, vals := readVectorFile(t, "../../chain/testdata/receipt-hops.json")
+	var r map[string]any
+	if err := json.Unmarshal(v.Receipt, &r); err != nil {
+		t.Fatal(err)
+	}
+	hops := r["validator_hops"].([]any)
+	if len(hops) != 2 {
+		t.Fatalf("%d hops in the vector", len(hops))
+	}
+	later, err := json.Marshal(hops[0].(map[string]any)["validator_set"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, anchor := range map[string][]api.Validator{"genesis": vals, "after one change": apiValidators(t, later)} {
+		if lite, cmt, ok := verdicts(t, v.Receipt, anchor, v.ChainID); !ok || lite != nil || cmt != nil {
+			t.Fatalf("anchored on %s: lite %v, chain %v", name, lite, cmt)
+		}
+		// Both count the changes followed alike.
+		var lr receiptlite.Receipt
+		var ar api.Receipt
+		json.Unmarshal(v.Receipt, &lr)
+		json.Unmarshal(v.Receipt, &ar)
+		liteSet, _ := receiptlite.ValidatorSet(liteValidators(anchor))
+		cmtSet, _ := receiptfile.ValidatorSet(anchor)
+		rec, err := receiptfile.ChainReceipt(&ar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes, inForce := receiptlite.Followed(&lr, liteSet)
+		if want := len(rec.ValidatorSets(cmtSet)) - 1; changes != want || inForce != rec.ValidatorSet.Size() {
+			t.Errorf("anchored on %s: lite follows %d changes to a set of %d, chain %d to %d", name, changes, inForce, want, rec.ValidatorSet.Size())
+		}
+	}
+	alter := func(f func(r map[string]any)) []byte {
+		var c map[string]any
+		json.Unmarshal(v.Receipt, &c)
+		f(c)
+		b, _ := json.Marshal(c)
+		return b
+	}
+	hopsOf := func(c map[string]any) []any { return c["validator_hops"].([]any) }
+	cases := map[string][]byte{
+		"no hops":            alter(func(c map[string]any) { delete(c, "validator_hops") }),
+		"first hop missing":  alter(func(c map[string]any) { c["validator_hops"] = hopsOf(c)[1:] }),
+		"second hop missing": alter(func(c map[string]any) { c["validator_hops"] = hopsOf(c)[:1] }),
+		"hops out of order": alter(func(c map[string]any) {
+			h := hopsOf(c)
+			h[0], h[1] = h[1], h[0]
+		}),
+		"hop twice": alter(func(c map[string]any) { c["validator_hops"] = append(hopsOf(c), hopsOf(c)[1]) }),
+		"hop set not announced": alter(func(c map[string]any) {
+			h := hopsOf(c)
+			h[1].(map[string]any)["validator_set"] = h[0].(map[string]any)["validator_set"]
+		}),
+		"hop of another chain": alter(func(c map[string]any) {
+			hopsOf(c)[0].(map[string]any)["header"].(map[string]any)["chain_id"] = "other"
+		}),
+		"hop without its commit": alter(func(c map[string]any) { hopsOf(c)[0].(map[string]any)["commit"] = nil }),
+	}
+	for name, raw := range v.Invalid {
+		cases[name] = raw
+	}
+	for name, raw := range cases {
+		lite, cmt, ok := verdicts(t, raw, vals, v.ChainID)
+		if !ok || !errors.Is(lite, receiptlite.ErrBad) || !errors.Is(cmt, chain.ErrBadReceipt) {
+			t.Errorf("%s: lite %v, chain %v", name, lite, cmt)
+		}
+	}
+	compareAlterations(t, v.Receipt, vals, v.ChainID, 500)
+}
+
+// FuzzReceiptHops: both checks read a receipt's validator hops, and give
+// the same verdict on any receipt the API reads.
+func FuzzReceiptHops(f *testing.F) {
+	v, vals := readVectorFile(f, "../../chain/testdata/receipt-hops.json")
+	f.Add([]byte(v.Receipt))
+	for _, raw := range v.Invalid {
+		f.Add([]byte(raw))
+	}
+	f.Add([]byte(`{"validator_hops":[{}]}`))
+	f.Add([]byte(`{"validator_hops":[{"header":{},"commit":{},"validator_set":{}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lite, cmt, ok := verdicts(t, data, vals, v.ChainID)
+		if !ok {
+			return
+		}
+		if (lite == nil) != (cmt == nil) {
+			t.Fatalf("lite %v, chain %v", lite, cmt)
+		}
+	})
 }
 
 // compareAlterations changes every string and number of a receipt in the

@@ -142,6 +142,11 @@ type ReceiptInfo struct {
 	// (a file of version receiptlite.TagV1, or a node's receipt given
 	// before the next block).
 	Accepted bool `json:"accepted"`
+	// Changes is how many changes of the validators the receipt's hops
+	// lead through from the trusted validators, and InForce the number of
+	// validators that signed the block; both absent without changes.
+	Changes int `json:"changes,omitempty"`
+	InForce int `json:"in_force,omitempty"`
 }
 
 // Call runs op with its arguments (a JSON object) and returns the answer
@@ -393,8 +398,12 @@ func receiptFile(a args) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Answer{Receipt: &ReceiptInfo{File: string(out) + "\n", Height: f.Receipt.Height, Index: f.Receipt.Index,
-		Seq: bb.Seq, Election: f.Election.String(), Tracking: f.TrackingCode, Validators: trusted, Accepted: f.ProvesAcceptance()}}, nil
+	info := &ReceiptInfo{File: string(out) + "\n", Height: f.Receipt.Height, Index: f.Receipt.Index,
+		Seq: bb.Seq, Election: f.Election.String(), Tracking: f.TrackingCode, Validators: trusted, Accepted: f.ProvesAcceptance()}
+	if info.Changes, info.InForce = receiptlite.Followed(f.Receipt, set); info.Changes == 0 {
+		info.InForce = 0
+	}
+	return &Answer{Receipt: info}, nil
 }
 
 // receipt checks a node's receipt of a ballot against trusted validators
@@ -421,8 +430,12 @@ func receipt(a args) (*Answer, error) {
 	}
 	bb := body.(*election.BallotBody)
 	voter := election.VoterPublicKey(env.Signer)
-	return &Answer{Receipt: &ReceiptInfo{Height: a.Receipt.Height, Index: a.Receipt.Index, Seq: bb.Seq, Election: bb.Election.String(),
-		Tracking: strings.ToLower(a.Receipt.TrackingCode), Validators: len(a.Trusted), Voter: voter.String(), Accepted: a.Receipt.Proven()}}, nil
+	info := &ReceiptInfo{Height: a.Receipt.Height, Index: a.Receipt.Index, Seq: bb.Seq, Election: bb.Election.String(),
+		Tracking: strings.ToLower(a.Receipt.TrackingCode), Validators: len(a.Trusted), Voter: voter.String(), Accepted: a.Receipt.Proven()}
+	if info.Changes, info.InForce = receiptlite.Followed(a.Receipt, set); info.Changes == 0 {
+		info.InForce = 0
+	}
+	return &Answer{Receipt: info}, nil
 }
 
 // errorCode names an error for the page, which words it for the voter.

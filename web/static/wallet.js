@@ -49,6 +49,7 @@ const UI = {
     tooFew: (n, a) => `You chose ${n}; choose at least ${a}.`, tooMany: (n, b) => `You chose ${n}; choose at most ${b}.`,
     pointsFew: (n, a) => `You gave ${n} points; give at least ${a}.`, pointsMany: (n, b) => `You gave ${n} points; give at most ${b}.`,
     perOption: (m) => `An option takes at most ${m} points.`, fix: (c, m) => `${c}: ${m}`,
+    changes: (n, m) => `The validators changed ${n} time(s) since the ones this browser trusts: the receipt proves each change, and the ${m} validator(s) in force signed the block.`,
     castOk: (h, n, chain) => `Cast and checked by this browser: your ballot is in block ${h}, whose commit is signed by more than 2/3 of the voting power of the ${n} validator(s) this browser trusts for chain ${chain}.`,
     nodeBadReceipt: (m) => `its receipt does not check out in this browser: ${m}`,
     pending: 'The ballot was admitted but not committed in time. Check it later under Your receipts.',
@@ -142,6 +143,7 @@ const UI = {
     tooFew: (n, a) => `Vous avez choisi ${n} ; choisissez-en au moins ${a}.`, tooMany: (n, b) => `Vous avez choisi ${n} ; choisissez-en au plus ${b}.`,
     pointsFew: (n, a) => `Vous avez donné ${n} points ; donnez-en au moins ${a}.`, pointsMany: (n, b) => `Vous avez donné ${n} points ; donnez-en au plus ${b}.`,
     perOption: (m) => `Une option reçoit au plus ${m} points.`, fix: (c, m) => `${c} : ${m}`,
+    changes: (n, m) => `Les validateurs ont changé ${n} fois depuis ceux auxquels ce navigateur se fie : le reçu prouve chaque changement, et les ${m} validateur(s) en fonction ont signé le bloc.`,
     castOk: (h, n, chain) => `Déposé et vérifié par ce navigateur : votre bulletin est dans le bloc ${h}, dont la validation est signée par plus des 2/3 du pouvoir de vote des ${n} validateur(s) auxquels ce navigateur se fie pour la chaîne ${chain}.`,
     nodeBadReceipt: (m) => `son reçu ne se vérifie pas dans ce navigateur : ${m}`,
     pending: 'Le bulletin a été admis mais pas encore inscrit dans un bloc. Vérifiez-le plus tard sous Vos reçus.',
@@ -235,6 +237,7 @@ const UI = {
     tooFew: (n, a) => `Sie haben ${n} gewählt; wählen Sie mindestens ${a}.`, tooMany: (n, b) => `Sie haben ${n} gewählt; wählen Sie höchstens ${b}.`,
     pointsFew: (n, a) => `Sie haben ${n} Punkte vergeben; vergeben Sie mindestens ${a}.`, pointsMany: (n, b) => `Sie haben ${n} Punkte vergeben; vergeben Sie höchstens ${b}.`,
     perOption: (m) => `Eine Option erhält höchstens ${m} Punkte.`, fix: (c, m) => `${c}: ${m}`,
+    changes: (n, m) => `Die Validatoren haben sich seit denen, welchen dieser Browser vertraut, ${n}-mal geändert: der Beleg beweist jede Änderung, und die ${m} amtierenden Validatoren haben den Block signiert.`,
     castOk: (h, n, chain) => `Abgegeben und von diesem Browser geprüft: Ihr Stimmzettel ist in Block ${h}, dessen Commit von mehr als 2/3 der Stimmkraft der ${n} Validatoren signiert ist, denen dieser Browser für die Kette ${chain} vertraut.`,
     nodeBadReceipt: (m) => `sein Beleg besteht die Prüfung in diesem Browser nicht: ${m}`,
     pending: 'Der Stimmzettel wurde angenommen, aber noch nicht in einen Block aufgenommen. Prüfen Sie ihn später unter Ihre Belege.',
@@ -821,7 +824,7 @@ async function cast() {
   $('receipt-download').hidden = true;
   $('receipt-details').hidden = true;
   const file = {
-    version: 'evote/v2/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
+    version: 'evote/v3/wallet-receipt', node: nodeOrigin(), chain_id: state.chainID, election: state.el.id,
     voter: state.keyPublic, key_name: state.key, seq: state.seq, tracking_code: a.tracking_code,
     cast_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), trusted_validators: state.trusted, receipt: null, ballot: a.tx,
   };
@@ -852,7 +855,8 @@ async function cast() {
       $('receipt-download').hidden = false;
       $('receipt-details').hidden = false;
       const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node)) : '';
-      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + ' ' + t('accepted', c.receipt.height + 1) + through);
+      const changed = c.receipt.changes ? ' ' + t('changes', c.receipt.changes, c.receipt.in_force) : '';
+      setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + changed + ' ' + t('accepted', c.receipt.height + 1) + through);
       state.seq++;
     } else {
       // Committed; the next block, which proves the acceptance, did not
@@ -915,8 +919,8 @@ async function checkBallot(ev, kept) {
     try { file = JSON.parse(kept || await f.text()); } catch { file = null; }
     if (!file) { problem([{ text: errText('bad_receipt'), href: '#check-file' }]); return; }
     node = nodeOf(file.node);
-    // A receipt of version 2 without its result part is completed too.
-    const wasPending = !file.receipt || (file.version === 'evote/v2/wallet-receipt' && !file.receipt.result);
+    // A receipt of version 2 or 3 without its result part is completed too.
+    const wasPending = !file.receipt || (file.version !== 'evote/v1/wallet-receipt' && !file.receipt.result);
     if (wasPending) {
       let r = { status: 0 };
       try { r = await api('/api/v1/receipts/' + encodeURIComponent(file.tracking_code), undefined, node); } catch { /* sent again below */ }
@@ -949,7 +953,7 @@ async function checkBallot(ev, kept) {
     if (!c.ok) { out.replaceChildren(el('p', { class: 'status failed' }, errText(c.error) + ' ' + c.message)); return; }
     info = c.receipt;
   }
-  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators)),
+  const lines = [el('p', {}, t('receiptOk', info.height, info.seq, info.validators) + (info.changes ? ' ' + t('changes', info.changes, info.in_force) : '')),
     el('p', { id: 'check-accepted' }, info.accepted ? t('accepted', info.height + 1) : t('inclusionOnly'))];
   let vs = { ok: false };
   try { vs = await api('/api/v1/elections/' + info.election + '/voters/' + encodeURIComponent(info.voter), undefined, node); } catch { /* the receipt stands */ }

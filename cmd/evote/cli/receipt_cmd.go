@@ -39,9 +39,11 @@ transaction is in a block whose header the validators signed (more than 2/3 of t
 by the Merkle proof in the receipt; the transaction is this voter's ballot in this election with
 this sequence number. The trusted validators are those the wallet recorded from the node when it
 cast the ballot, or those of --genesis FILE (the chain's genesis.json, a trust anchor obtained
-elsewhere).
+elsewhere); after changes of the chain's validators, the receipt's validator hops lead from them to
+the set that signed the block.
 
-With --node, it also asks that node: the chain id and validator set must be the trusted ones, the
+With --node, it also asks that node: the chain id must be the trusted one and its validator set the
+trusted one or one the receipt's hops lead to, the
 node must hold the ballot at the same height, and the voter's status tells whether this ballot is
 the one that counts (or was replaced by the voter's later ballot). A pending receipt (cast with
 --no-wait) is completed from the node. Exits 2 when a check fails.`,
@@ -89,7 +91,7 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		if err := receiptfile.CheckNodeAnchor(ctx, client, node, r, trusted, anchor); err != nil {
 			return err
 		}
-		if r.Receipt == nil || (r.Version == receiptfile.Tag && !r.ProvesAcceptance()) {
+		if r.Receipt == nil || (r.Version != receiptfile.TagV1 && !r.ProvesAcceptance()) {
 			if err := completeReceipt(ctx, e, client, r, trusted); err != nil {
 				return err
 			}
@@ -106,8 +108,13 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 	fmt.Fprintf(out, "receipt %s\n", path)
 	fmt.Fprintf(out, "  ballot %s (sequence number %d) of %s\n", r.TrackingCode, bb.Seq, r.Voter)
 	fmt.Fprintf(out, "  election %s, chain %s\n", r.Election, r.ChainID)
-	fmt.Fprintf(out, "  ok offline: in block %d (index %d), whose commit is signed by more than 2/3 of the voting power of %s (%d)\n",
-		r.Receipt.Height, r.Receipt.Index, anchor, trusted.Size())
+	if changes, inForce := followed(r, trusted); changes == 0 {
+		fmt.Fprintf(out, "  ok offline: in block %d (index %d), whose commit is signed by more than 2/3 of the voting power of %s (%d)\n",
+			r.Receipt.Height, r.Receipt.Index, anchor, trusted.Size())
+	} else {
+		fmt.Fprintf(out, "  ok offline: in block %d (index %d), whose commit is signed by more than 2/3 of the voting power of the validators in force (%d), reached from %s (%d) through %d validator change(s) the receipt proves\n",
+			r.Receipt.Height, r.Receipt.Index, inForce, anchor, trusted.Size(), changes)
+	}
 	if r.ProvesAcceptance() {
 		fmt.Fprintf(out, "  accepted: block %d, signed likewise, commits the ballot's result: code 0 (ok)\n", r.Receipt.Height+1)
 		fmt.Fprintf(out, "  it counts unless a later ballot of the voter replaces it (a revote), which no receipt can rule out: --node checks it\n")
@@ -129,6 +136,17 @@ func checkReceipt(ctx context.Context, e *env, path, node, genesis string) error
 		fmt.Fprintf(out, "  replaced by the voter's later ballot %s (sequence number %d, block %d): that one counts\n", vs.TxHash, vs.Seq, vs.Height)
 	}
 	return nil
+}
+
+// followed is how many validator changes the checked receipt of r leads
+// through from trusted (its hops walked, docs/spec/wallet-receipt.md), and
+// the size of the set that signed its block.
+func followed(r *receiptfile.File, trusted *cmttypes.ValidatorSet) (changes, inForce int) {
+	rec, err := receiptfile.ChainReceipt(r.Receipt)
+	if err != nil || rec.ValidatorSet == nil {
+		return 0, trusted.Size()
+	}
+	return len(rec.ValidatorSets(trusted)) - 1, rec.ValidatorSet.Size()
 }
 
 func newReceiptListCmd(e *env) *cobra.Command {

@@ -29,6 +29,7 @@ import (
 type orgNode struct {
 	home, card, url string
 	client          *api.Client
+	extra           []string // more flags of `evote node`
 	stop            context.CancelFunc
 	done            chan struct{}
 }
@@ -67,7 +68,7 @@ func (o *orgNode) run(t *testing.T) {
 	var out, errb bytes.Buffer
 	go func() {
 		defer close(o.done)
-		if code := Run(ctx, []string{"node", "--home", o.home}, &out, &errb); code != 0 && ctx.Err() == nil {
+		if code := Run(ctx, append([]string{"node", "--home", o.home}, o.extra...), &out, &errb); code != 0 && ctx.Err() == nil {
 			t.Errorf("node %s: exit %d", o.home, code)
 		}
 	}()
