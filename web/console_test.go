@@ -146,6 +146,15 @@ func setField(t testing.TB, ctx context.Context, id, value string) {
 	}
 }
 
+// homeShown waits until the console's home is shown with its list of
+// elections loaded: the list renders when the node answers and moves the
+// buttons below it, so a click before then may land elsewhere.
+func homeShown(t testing.TB, ctx context.Context, timeout time.Duration) {
+	t.Helper()
+	shown(t, ctx, "s-home", timeout)
+	waitJS(t, ctx, `document.getElementById('elections').getAttribute('aria-busy') !== 'true'`, timeout)
+}
+
 func click(t testing.TB, ctx context.Context, id string) {
 	t.Helper()
 	run(t, ctx, chromedp.Click("#"+id, chromedp.ByQuery))
@@ -223,7 +232,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkAxe(t, ctx, axe)
 	setField(t, ctx, "setup-key", string(keyText))
 	click(t, ctx, "setup-submit")
-	shown(t, ctx, "s-home", 60*time.Second)
+	homeShown(t, ctx, 60*time.Second)
 	if got := textOf(t, ctx, "#authority"); got != n.tn.authority.AuthorityPublic().String() {
 		t.Fatalf("the console signs as %q", got)
 	}
@@ -339,7 +348,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkBoth()
 	run(t, ctx, chromedp.SendKeys("#unlock-pass", pass, chromedp.ByQuery))
 	click(t, ctx, "unlock-submit")
-	shown(t, ctx, "s-home", 60*time.Second)
+	homeShown(t, ctx, 60*time.Second)
 	waitJS(t, ctx, `!!document.querySelector('[data-election="`+id.String()+`"]')`, 10*time.Second)
 	run(t, ctx, chromedp.Click(`[data-election="`+id.String()+`"]`, chromedp.ByQuery))
 	shown(t, ctx, "s-election", 10*time.Second)
@@ -473,7 +482,7 @@ func consoleImportKey(t testing.TB, ctx context.Context, url string, authority *
 	setField(t, ctx, "setup-pass", pass)
 	setField(t, ctx, "setup-pass2", pass)
 	click(t, ctx, "setup-submit")
-	shown(t, ctx, "s-home", 60*time.Second)
+	homeShown(t, ctx, 60*time.Second)
 }
 
 func url64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -498,7 +507,7 @@ func TestConsoleByKeyboard(t *testing.T) {
 	press(t, ctx, pass)
 	tabTo(t, ctx, "setup-pass2")
 	press(t, ctx, pass+"\r")
-	shown(t, ctx, "s-home", 60*time.Second)
+	homeShown(t, ctx, 60*time.Second)
 
 	trustees, lines := consoleTrustees(t, 1)
 	tabTo(t, ctx, "new-election")
@@ -599,7 +608,7 @@ func TestConsoleYAMLUpload(t *testing.T) {
 	// Another authority's file.
 	other := strings.Replace(string(y), n.tn.authority.AuthorityPublic().String(), election.DeriveKey("other").AuthorityPublic().String(), 1)
 	click(t, ctx, "back")
-	shown(t, ctx, "s-home", 10*time.Second)
+	homeShown(t, ctx, 10*time.Second)
 	click(t, ctx, "new-election")
 	shown(t, ctx, "s-create", 20*time.Second)
 	run(t, ctx, chromedp.SetUploadFiles("#yaml-file", []string{writeFile(t, dir, "other.yaml", []byte(other))}, chromedp.ByQuery))
@@ -620,7 +629,7 @@ func TestConsoleLocksWhenIdle(t *testing.T) {
 	setField(t, ctx, "setup-pass", "idle console passphrase")
 	setField(t, ctx, "setup-pass2", "idle console passphrase")
 	click(t, ctx, "setup-submit")
-	shown(t, ctx, "s-home", 60*time.Second)
+	homeShown(t, ctx, 60*time.Second)
 	shown(t, ctx, "s-unlock", 15*time.Second)
 	if got := textOf(t, ctx, "#notice"); !strings.Contains(got, "locked itself") {
 		t.Errorf("the notice after the idle lock: %q", got)
