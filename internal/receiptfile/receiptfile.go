@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/fileutil"
+	"github.com/evote/evote/internal/receiptlite"
 	"github.com/evote/evote/wallet"
 )
 
@@ -34,9 +34,9 @@ import (
 // checks. TagV1 is the earliest version, whose receipts prove inclusion in
 // a block only; such files still read and check, for what they prove.
 const (
-	Tag   = "evote/v3/wallet-receipt"
-	TagV2 = "evote/v2/wallet-receipt"
-	TagV1 = "evote/v1/wallet-receipt"
+	Tag   = receiptlite.Tag
+	TagV2 = receiptlite.TagV2
+	TagV1 = receiptlite.TagV1
 )
 
 // MaxFile bounds a receipt file: the ballot and a block's commit signed by
@@ -44,36 +44,20 @@ const (
 // commit and a set each).
 const MaxFile = 8 << 20
 
-// ErrBad wraps every failure of a receipt file's checks.
-var ErrBad = errors.New("receipt check failed")
+// ErrBad wraps every failure of a receipt file's checks: the same error
+// as the browser's check (receiptlite.ErrBad), so that both are one to
+// their callers.
+var ErrBad = receiptlite.ErrBad
 
 // ErrIncomplete is a file of version Tag (or TagV2) whose receipt does not have its
 // result part yet (the next block was not committed within the node's
 // wait): it wraps ErrBad, and the file is completed from a node.
-var ErrIncomplete = fmt.Errorf("%w: the receipt does not prove the ballot's result yet (the next block is not in it)", ErrBad)
+var ErrIncomplete = receiptlite.ErrIncomplete
 
 // RejectedError is the failure of the check of a ballot the state machine
 // rejected in its block: its result code, proven by the receipt's result
 // part or (Proven false) as the node recorded it. It wraps ErrBad.
-type RejectedError struct {
-	Code   election.Code
-	Log    string
-	Proven bool
-}
-
-func (e *RejectedError) Error() string {
-	how := "as the node recorded it"
-	if e.Proven {
-		how = "proven by the next block's results"
-	}
-	msg := fmt.Sprintf("%v: the ballot was rejected in its block: %s (code %d, %s)", ErrBad, e.Code, uint32(e.Code), how)
-	if e.Log != "" {
-		msg += ": " + e.Log
-	}
-	return msg
-}
-
-func (e *RejectedError) Unwrap() error { return ErrBad }
+type RejectedError = receiptlite.RejectedError
 
 // File is what the wallet keeps of a cast ballot: where and by whom it was
 // cast, the validator set the wallet trusted when it cast it, and the

@@ -667,11 +667,12 @@ const (
 	TagV1 = "evote/v1/wallet-receipt"
 )
 
-// ErrIncomplete is receiptfile.ErrIncomplete.
+// ErrIncomplete is a receipt file whose receipt does not have its result
+// part yet (receiptfile.ErrIncomplete is this error).
 var ErrIncomplete = fmt.Errorf("%w: the receipt does not prove the ballot's result yet (the next block is not in it)", ErrBad)
 
-// RejectedError is receiptfile.RejectedError: a ballot rejected in its
-// block, with its code.
+// RejectedError is a ballot rejected in its block, with its code
+// (receiptfile.RejectedError is this type).
 type RejectedError struct {
 	Code   election.Code
 	Log    string
