@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/election"
 	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/observer"
 )
 
 // runArgs runs evote with args as given (no --home added).
@@ -247,4 +249,59 @@ func TestNetworkFormedByCommands(t *testing.T) {
 	if got, err := rc.Result(ctx, id); err != nil || fmt.Sprint(got.Contests) != fmt.Sprint(res.Contests) {
 		t.Fatalf("the replica's result: %+v, %v", got, err)
 	}
+	// The replica's record is org-1's (but for which validators' signatures
+	// each node's commits hold) and verifies; its
+	// live feed verifies the election from block 1 to its result.
+	var recs [2][]byte
+	for i, node := range []string{urls[1], replicaURL} {
+		rec := filepath.Join(dir, fmt.Sprintf("record-%d.json", i))
+		if code, _, errs := runArgs(t, "export", "--node", node, "--election", id.String(), "--out", rec); code != 0 {
+			t.Fatalf("export from %s: %s", node, errs)
+		}
+		if recs[i], err = os.ReadFile(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := withoutCommits(t, recs[0]), withoutCommits(t, recs[1]); a != b {
+		t.Fatalf("the replica's record differs from org-1's beyond the commits' signatures:\n%s\n%s", a, b)
+	}
+	if code, out, errs := runArgs(t, "verify", filepath.Join(dir, "record-1.json"), "--genesis", gen); code != 0 {
+		t.Fatalf("verify the replica's record: %d %s%s", code, out, errs)
+	}
+	if code, out, errs := runArgs(t, "observe", "--node", replicaURL, "--election", id.String(), "--genesis", gen); code != 0 || !strings.Contains(out, "tallied") {
+		t.Fatalf("observe the replica's feed: %d %s%s", code, out, errs)
+	}
+}
+
+// withoutCommits is a record's head, blocks and claims with each block's
+// commit left out: two nodes hold the same blocks with commits of
+// different, equally valid, sets of signatures.
+func withoutCommits(t *testing.T, rec []byte) string {
+	t.Helper()
+	rr := observer.NewRecordReader(bytes.NewReader(rec))
+	head, err := rr.ReadHead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := []any{head}
+	for {
+		b, err := rr.NextBlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			break
+		}
+		b.Commit = nil
+		parts = append(parts, b)
+	}
+	claims, err := rr.ReadClaims()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(append(parts, claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
