@@ -147,43 +147,54 @@ func TestPrecheckOncePerTransaction(t *testing.T) {
 }
 
 // TestGossipRefusedForAMomentIsRetried: a transaction that arrives from a
-// peer before the transaction it depends on is committed here is refused
-// with a transient code; the node checks it again after its next commit,
-// admits it and commits it. Without the retry it would never be admitted
-// (the mempool does not ask a peer again).
+// peer before the transaction it depends on is committed here is refused,
+// with a transient code or by Check with a final one (its proofs verified);
+// the node checks it again after its next commit, admits it and commits it.
+// Without the retry it would never be admitted (the mempool does not ask a
+// peer again), and the only node holding it could stall the chain.
 func TestGossipRefusedForAMomentIsRetried(t *testing.T) {
-	n := startNodeWith(t, initHome(t), func(appState json.RawMessage, chainID string) (StateMachine, error) {
-		m, err := newTestMachine(appState, chainID)
-		if err != nil {
-			return nil, err
-		}
-		return &batchTestMachine{testMachine: m.(*testMachine)}, nil
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	later := setTx(testKey(2), "b", "after:a")
-	codes := make(chan uint32, 1)
-	// As the mempool reactor hands over a peer's transaction.
-	if err := n.CometBFT().Mempool().CheckTx(later, func(r *abci.ResponseCheckTx) { codes <- r.Code }, mempool.TxInfo{SenderID: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if c := election.Code(<-codes); c != election.CodeUnknownElection {
-		t.Fatalf("first check: %v, want unknown-election", c)
-	}
-	first := setTx(testKey(1), "a", "v")
-	if _, res, err := n.Submit(ctx, first); err != nil || !res.OK() {
-		t.Fatalf("Submit: %v, %v", res, err)
-	}
-	h := HashTx(later)
-	r, err := n.WaitForReceipt(ctx, h[:])
-	if err != nil {
-		t.Fatalf("the refused transaction was never committed: %v", err)
-	}
-	if r.Code != election.CodeOK {
-		t.Fatalf("committed with %v (%s)", r.Code, r.Log)
-	}
-	if mustGet(t, n.App().Store().Reader(), "d/b") == nil {
-		t.Fatal("its write is not in the state")
+	for _, tc := range []struct {
+		name, value string
+		code        election.Code
+	}{
+		{"transient", "after:a", election.CodeUnknownElection},
+		{"by Check", "then:a", codeNotYet},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := startNodeWith(t, initHome(t), func(appState json.RawMessage, chainID string) (StateMachine, error) {
+				m, err := newTestMachine(appState, chainID)
+				if err != nil {
+					return nil, err
+				}
+				return &batchTestMachine{testMachine: m.(*testMachine)}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			later := setTx(testKey(2), "b", tc.value)
+			codes := make(chan uint32, 1)
+			// As the mempool reactor hands over a peer's transaction.
+			if err := n.CometBFT().Mempool().CheckTx(later, func(r *abci.ResponseCheckTx) { codes <- r.Code }, mempool.TxInfo{SenderID: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if c := election.Code(<-codes); c != tc.code {
+				t.Fatalf("first check: %v, want %v", c, tc.code)
+			}
+			first := setTx(testKey(1), "a", "v")
+			if _, res, err := n.Submit(ctx, first); err != nil || !res.OK() {
+				t.Fatalf("Submit: %v, %v", res, err)
+			}
+			h := HashTx(later)
+			r, err := n.WaitForReceipt(ctx, h[:])
+			if err != nil {
+				t.Fatalf("the refused transaction was never committed: %v", err)
+			}
+			if r.Code != election.CodeOK {
+				t.Fatalf("committed with %v (%s)", r.Code, r.Log)
+			}
+			if mustGet(t, n.App().Store().Reader(), "d/b") == nil {
+				t.Fatal("its write is not in the state")
+			}
+		})
 	}
 }
 
@@ -194,33 +205,38 @@ func TestRetriesAreBounded(t *testing.T) {
 	var r retries
 	tx := []byte("tx")
 	h := HashTx(tx)
-	r.first(h, tx, codeBadSig)
+	r.first(h, tx, codeBadSig, false)
 	if got := r.take(); len(got) != 0 {
 		t.Fatalf("a final refusal queued: %d", len(got))
 	}
-	r.first(h, tx, election.CodeNotOpen)
+	r.first(h, tx, codeNotYet, true) // by Check: queued
+	if got := r.take(); len(got) != 1 {
+		t.Fatalf("a refusal by Check: %d queued", len(got))
+	}
+	r.again(h, election.CodeOK, false)
+	r.first(h, tx, election.CodeNotOpen, false)
 	for attempt := 1; attempt < maxRetryCommits; attempt++ {
 		if got := r.take(); len(got) != 1 {
 			t.Fatalf("attempt %d: %d queued", attempt, len(got))
 		}
-		r.again(h, election.CodeNotOpen)
+		r.again(h, election.CodeNotOpen, false)
 	}
 	if got := r.take(); len(got) != 1 {
 		t.Fatalf("last attempt: %d queued", len(got))
 	}
-	r.again(h, election.CodeNotOpen)
+	r.again(h, election.CodeNotOpen, false)
 	if got := r.take(); len(got) != 0 || len(r.txs) != 0 {
 		t.Fatalf("retried more than %d times", maxRetryCommits)
 	}
-	r.first(h, tx, election.CodeNotOpen)
+	r.first(h, tx, election.CodeNotOpen, false)
 	r.take()
-	r.again(h, election.CodeOK)
+	r.again(h, election.CodeOK, false)
 	if len(r.txs) != 0 {
 		t.Fatal("kept after it was admitted")
 	}
 	for i := range maxRetryTxs + 10 {
 		b := []byte(fmt.Sprint(i))
-		r.first(HashTx(b), b, election.CodeUnknownElection)
+		r.first(HashTx(b), b, election.CodeUnknownElection, false)
 	}
 	got := r.take()
 	if len(got) != maxRetryTxs || string(got[0]) != "10" {

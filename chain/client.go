@@ -91,7 +91,9 @@ func (c *parallelCheckTxClient) CheckTxAsync(ctx context.Context, req *abci.Requ
 		if err != nil { // App.CheckTx answers its own faults with a code
 			res = &abci.ResponseCheckTx{Code: uint32(CodeNodeError), Log: err.Error()}
 		}
-		c.app.retries.first(hash, req.Tx, election.Code(res.Code))
+		if req.Type == abci.CheckTxType_New { // a recheck's refusal is the mempool's drop (dropped.go)
+			c.app.retries.first(hash, req.Tx, election.Code(res.Code), c.app.refusedByCheck(hash, res))
+		}
 		c.app.noteCheck(req, hash, res)
 		c.complete(rr, request, res)
 	}()

@@ -27,6 +27,7 @@ const (
 	codeBadSig    election.Code = 2
 	codeTaken     election.Code = 3
 	codeFails     election.Code = 4
+	codeNotYet    election.Code = 1001 // "then:K" before K is set: a final refusal by Check
 )
 
 const testSigTag = "evote-test/v1"
@@ -150,9 +151,17 @@ func (m *testMachine) Check(st election.ReadStore, _ election.Block, tx []byte, 
 
 // needs refuses, with a transient code, a set whose value is "after:K"
 // while key K is not set: a transaction that only becomes valid once
-// another is committed (as a ballot for an election just created).
+// another is committed (as a ballot for an election just created). A set
+// whose value is "then:K" it refuses alike with codeNotYet, a code that
+// is not transient (as the opening of an election whose ceremony's last
+// block this node has not committed yet).
 func needs(st election.ReadStore, op testOp) (election.Result, error) {
+	code := election.CodeUnknownElection
 	k, ok := bytes.CutPrefix(op.value, []byte("after:"))
+	if !ok {
+		code = codeNotYet
+		k, ok = bytes.CutPrefix(op.value, []byte("then:"))
+	}
 	if !ok {
 		return election.Result{}, nil
 	}
@@ -161,7 +170,7 @@ func needs(st election.ReadStore, op testOp) (election.Result, error) {
 		return election.Result{}, err
 	}
 	if v == nil {
-		return election.Result{Code: election.CodeUnknownElection, Log: fmt.Sprintf("%s is not set yet", k)}, nil
+		return election.Result{Code: code, Log: fmt.Sprintf("%s is not set yet", k)}, nil
 	}
 	return election.Result{}, nil
 }

@@ -15,9 +15,15 @@ import (
 // committed the last). CometBFT's mempool sends each transaction to a peer
 // only once, so such a refusal would keep the transaction from this node
 // for good; and with no empty blocks, a proposer whose mempool stays empty
-// never proposes, which can stall the chain. So a transaction refused with
-// a transient code at gossip is checked again after each of this node's
-// next commits, up to maxRetryCommits times.
+// never proposes, which can stall the chain. So a transaction refused at
+// gossip with a transient code, or by Check (the state, which a node a
+// block behind has not reached: an election opened once its ceremony's
+// last block is in), while its proofs verified, is checked again after each
+// of this node's next commits, up to maxRetryCommits times. Without it, a
+// transaction that only the node it was submitted to holds waits for that
+// node's turn to propose at the first round of a height, and with no other
+// transaction coming the validators never start that round: the chain
+// stalls with the transaction pending.
 const (
 	maxRetryCommits = 5
 	maxRetryTxs     = 4096
@@ -35,10 +41,11 @@ type retries struct {
 	order []TxHash // queued, oldest first
 }
 
-// first records a gossiped transaction's first check: a transient refusal
-// queues it for another check after the next commit.
-func (r *retries) first(hash TxHash, tx []byte, res election.Code) {
-	if !retryable(res) {
+// first records a gossiped transaction's first check: a refusal that a
+// later state may lift (retryable, or byCheck: Check's, its proofs having
+// verified) queues it for another check after the next commit.
+func (r *retries) first(hash TxHash, tx []byte, res election.Code, byCheck bool) {
+	if res == election.CodeOK || !(retryable(res) || byCheck) {
 		return
 	}
 	r.mu.Lock()
@@ -57,9 +64,10 @@ func (r *retries) first(hash TxHash, tx []byte, res election.Code) {
 	r.order = append(r.order, hash)
 }
 
-// again records the outcome of a retry: another transient refusal queues
-// it again (up to maxRetryCommits checks), anything else ends its retries.
-func (r *retries) again(hash TxHash, res election.Code) {
+// again records the outcome of a retry: another refusal that a later
+// state may lift queues it again (up to maxRetryCommits checks), anything
+// else ends its retries.
+func (r *retries) again(hash TxHash, res election.Code, byCheck bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.txs[hash]
@@ -67,7 +75,7 @@ func (r *retries) again(hash TxHash, res election.Code) {
 		return
 	}
 	e.attempts++
-	if !retryable(res) || e.attempts > maxRetryCommits {
+	if res == election.CodeOK || !(retryable(res) || byCheck) || e.attempts > maxRetryCommits {
 		delete(r.txs, hash)
 		return
 	}
@@ -113,7 +121,7 @@ func (n *Node) retryLoop(stop <-chan struct{}) {
 		for _, tx := range n.app.retries.take() {
 			hash := HashTx(tx)
 			err := n.cmt.Mempool().CheckTx(tx, func(res *abci.ResponseCheckTx) {
-				n.app.retries.again(hash, election.Code(res.Code))
+				n.app.retries.again(hash, election.Code(res.Code), n.app.refusedByCheck(hash, res))
 			}, mempool.TxInfo{})
 			if err != nil {
 				// Held or being checked already (from another peer), or
@@ -122,4 +130,14 @@ func (n *Node) retryLoop(stop <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// refusedByCheck says whether res refuses a transaction whose Precheck
+// verdict (cached) is a pass: Check refused it, on this node's state.
+func (a *App) refusedByCheck(hash TxHash, res *abci.ResponseCheckTx) bool {
+	if res.Code == uint32(election.CodeOK) {
+		return false
+	}
+	v, ok := a.cache.Get(hash)
+	return ok && v.OK()
 }
