@@ -64,7 +64,7 @@ func TestWalletSendsToTheNextNode(t *testing.T) {
 	shown(t, ctx, "s-cast", 90*time.Second)
 	castDone(t, ctx)
 	status := textOf(t, ctx, "#cast-status")
-	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") || !strings.Contains(status, "went through polling node "+second) {
+	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") || !strings.Contains(status, "went through polling node "+second+", as the node you chose failed: it did not answer") {
 		t.Fatalf("the cast status (%s): %s", cls, status)
 	}
 	var file struct {

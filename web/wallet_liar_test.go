@@ -121,7 +121,7 @@ func TestWalletRefusesALyingNode(t *testing.T) {
 	shown(t, ctx, "s-cast", 90*time.Second)
 	castDone(t, ctx)
 	status := textOf(t, ctx, "#cast-status")
-	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") || !strings.Contains(status, "went through polling node "+second) {
+	if cls := textOfClass(t, ctx, "#cast-status"); !strings.Contains(cls, "ok") || !strings.Contains(status, "went through polling node "+second+", as the node you chose failed: its receipt does not check out in this browser") {
 		t.Fatalf("the cast status (%s): %s", cls, status)
 	}
 	var busyTexts []string
@@ -154,4 +154,5 @@ func TestWalletRefusesALyingNode(t *testing.T) {
 	}
 	mu.Unlock()
 	checkAxe(t, ctx, axe)
+	screenshot(t, ctx, "wallet-lying-node.png")
 }

@@ -52,11 +52,12 @@ const UI = {
     changes: (n, m) => `The validators changed ${n} time(s) since the ones this browser trusts: the receipt proves each change, and the ${m} validator(s) in force signed the block.`,
     castOk: (h, n, chain) => `Cast and checked by this browser: your ballot is in block ${h}, whose commit is signed by more than 2/3 of the voting power of the ${n} validator(s) this browser trusts for chain ${chain}.`,
     nodeBadReceipt: (m) => `its receipt does not check out in this browser: ${m}`,
+    noAnswer: 'it did not answer',
     pending: 'The ballot was admitted but not committed in time. Check it later under Your receipts.',
     rejected: (name, num, sentence) => `The chain refused the ballot: ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `The ballot could not be sent: ${m}`,
     tryingNext: (a, m, b) => `Node ${a} failed (${m}); sending the same ballot to node ${b}…`,
-    castThrough: (o) => `It went through polling node ${o}, as the node you chose failed.`,
+    castThrough: (o, why) => `It went through polling node ${o}, as the node you chose failed: ${why}.`,
     notConfirmed: (m) => `Your ballot is NOT confirmed: no polling node committed it (${m}). The signed ballot is kept in this browser: under Your receipts, Check sends it again.`,
     lostBallot: 'The node admitted the ballot, then lost it.',
     receiptOk: (h, seq, n) => `Checked by this browser: ballot ${seq} is in block ${h}, signed by more than 2/3 of the voting power of ${n} trusted validator(s).`,
@@ -146,11 +147,12 @@ const UI = {
     changes: (n, m) => `Les validateurs ont changé ${n} fois depuis ceux auxquels ce navigateur se fie : le reçu prouve chaque changement, et les ${m} validateur(s) en fonction ont signé le bloc.`,
     castOk: (h, n, chain) => `Déposé et vérifié par ce navigateur : votre bulletin est dans le bloc ${h}, dont la validation est signée par plus des 2/3 du pouvoir de vote des ${n} validateur(s) auxquels ce navigateur se fie pour la chaîne ${chain}.`,
     nodeBadReceipt: (m) => `son reçu ne se vérifie pas dans ce navigateur : ${m}`,
+    noAnswer: 'il n’a pas répondu',
     pending: 'Le bulletin a été admis mais pas encore inscrit dans un bloc. Vérifiez-le plus tard sous Vos reçus.',
     rejected: (name, num, sentence) => `La chaîne a refusé le bulletin : ${name} (code ${num}). ${sentence}`,
     sendFailed: (m) => `Le bulletin n’a pas pu être envoyé : ${m}`,
     tryingNext: (a, m, b) => `Le nœud ${a} a échoué (${m}) ; envoi du même bulletin au nœud ${b}…`,
-    castThrough: (o) => `Il est passé par le nœud de vote ${o}, car le nœud choisi a échoué.`,
+    castThrough: (o, why) => `Il est passé par le nœud de vote ${o}, car le nœud choisi a échoué : ${why}.`,
     notConfirmed: (m) => `Votre bulletin n’est PAS confirmé : aucun nœud de vote ne l’a inscrit (${m}). Le bulletin signé est gardé dans ce navigateur : sous Vos reçus, Vérifier l’envoie de nouveau.`,
     lostBallot: 'Le nœud a admis le bulletin, puis l’a perdu.',
     receiptOk: (h, seq, n) => `Vérifié par ce navigateur : le bulletin ${seq} est dans le bloc ${h}, signé par plus des 2/3 du pouvoir de vote de ${n} validateur(s) de confiance.`,
@@ -240,11 +242,12 @@ const UI = {
     changes: (n, m) => `Die Validatoren haben sich seit denen, welchen dieser Browser vertraut, ${n}-mal geändert: der Beleg beweist jede Änderung, und die ${m} amtierenden Validatoren haben den Block signiert.`,
     castOk: (h, n, chain) => `Abgegeben und von diesem Browser geprüft: Ihr Stimmzettel ist in Block ${h}, dessen Commit von mehr als 2/3 der Stimmkraft der ${n} Validatoren signiert ist, denen dieser Browser für die Kette ${chain} vertraut.`,
     nodeBadReceipt: (m) => `sein Beleg besteht die Prüfung in diesem Browser nicht: ${m}`,
+    noAnswer: 'er hat nicht geantwortet',
     pending: 'Der Stimmzettel wurde angenommen, aber noch nicht in einen Block aufgenommen. Prüfen Sie ihn später unter Ihre Belege.',
     rejected: (name, num, sentence) => `Die Kette hat den Stimmzettel abgelehnt: ${name} (Code ${num}). ${sentence}`,
     sendFailed: (m) => `Der Stimmzettel konnte nicht gesendet werden: ${m}`,
     tryingNext: (a, m, b) => `Knoten ${a} ist ausgefallen (${m}); derselbe Stimmzettel geht an Knoten ${b}…`,
-    castThrough: (o) => `Er ging über den Wahlknoten ${o}, da der gewählte Knoten ausgefallen ist.`,
+    castThrough: (o, why) => `Er ging über den Wahlknoten ${o}, da der gewählte Knoten ausgefallen ist: ${why}.`,
     notConfirmed: (m) => `Ihr Stimmzettel ist NICHT bestätigt: kein Wahlknoten hat ihn aufgenommen (${m}). Der signierte Stimmzettel bleibt in diesem Browser: unter Ihre Belege sendet Prüfen ihn erneut.`,
     lostBallot: 'Der Knoten hat den Stimmzettel angenommen und dann verloren.',
     receiptOk: (h, seq, n) => `Von diesem Browser geprüft: Stimmzettel ${seq} ist in Block ${h}, signiert von mehr als 2/3 der Stimmkraft von ${n} vertrauten Validatoren.`,
@@ -747,7 +750,8 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 function castNodes(first) { return [first, ...['', ...state.peers].filter((n) => n !== first)]; }
 // castOn: one node's turn. {receipt} | {refused: {code, code_name, error}} | {failed: message}.
 async function castOn(node, tx, code, until) {
-  const failedBy = (err) => ({ failed: String((err && err.message) || err) });
+  // A fetch that gets no answer (refused, reset) is a TypeError.
+  const failedBy = (err) => ({ failed: err instanceof TypeError ? t('noAnswer') : String((err && err.message) || err) });
   for (let lost = 0; ; lost++) {
     let r;
     try {
@@ -800,7 +804,7 @@ async function castAll(first, file) {
     }
     res = res || await castOn(node, tx, code, Math.min(deadline, Date.now() + NODE_WAIT));
     if (res.receipt) res = await checkedOn(node, file, res);
-    if (!res.failed) return Object.assign(res, { node });
+    if (!res.failed) return Object.assign(res, { node, firstFailure: last.get(nodeOrigin(first)) });
     last.set(nodeOrigin(node), res.failed);
     if (nodes.length > 1) busy(t('tryingNext', nodeOrigin(node), res.failed, nodeOrigin(nodes[(i + 1) % nodes.length])));
   }
@@ -854,7 +858,7 @@ async function cast() {
       setDownload($('receipt-download'), c.receipt.file, `${state.el.id.slice(0, 12)}-${a.tracking_code.slice(0, 16)}.json`, 'application/json');
       $('receipt-download').hidden = false;
       $('receipt-details').hidden = false;
-      const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node)) : '';
+      const through = res.node !== state.node ? ' ' + t('castThrough', nodeOrigin(res.node), res.firstFailure || '') : '';
       const changed = c.receipt.changes ? ' ' + t('changes', c.receipt.changes, c.receipt.in_force) : '';
       setCastStatus('ok', t('castOk', c.receipt.height, c.receipt.validators, state.chainID) + changed + ' ' + t('accepted', c.receipt.height + 1) + through);
       state.seq++;
