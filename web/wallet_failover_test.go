@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -15,6 +16,24 @@ import (
 	"github.com/evote/evote/api"
 	"github.com/evote/evote/wallet"
 )
+
+// walletToReview creates a wallet on the page of url with a key alice,
+// whom a puts on the roll of its election and opens it; then fills a
+// ballot and goes to its review, ready to cast. It returns alice's key.
+func walletToReview(t *testing.T, ctx context.Context, a *walletNode, url, pass string) string {
+	t.Helper()
+	walletCreate(t, ctx, url, pass)
+	alice := walletNewKey(t, ctx, "alice")
+	a.enrolAndOpen(t, alice)
+	run(t, ctx, chromedp.Click("#refresh-elections", chromedp.ByQuery))
+	waitJS(t, ctx, electionsListed, 20*time.Second)
+	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
+	shown(t, ctx, "s-ballot", 20*time.Second)
+	run(t, ctx, chromedp.Click("#c0-o1", chromedp.ByQuery), chromedp.Click("#c1-o2", chromedp.ByQuery),
+		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
+	shown(t, ctx, "s-review", 20*time.Second)
+	return alice
+}
 
 // TestWalletSendsToTheNextNode: the node whose page the voter uses dies
 // between the ballot's review and its casting. The wallet had kept the
@@ -47,16 +66,7 @@ func TestWalletSendsToTheNextNode(t *testing.T) {
 	axe := axeSource(t)
 	ctx := newBrowser(t, 360, 740)
 
-	walletCreate(t, ctx, a.url, "a passphrase for a dying node")
-	alice := walletNewKey(t, ctx, "alice")
-	a.enrolAndOpen(t, alice)
-	run(t, ctx, chromedp.Click("#refresh-elections", chromedp.ByQuery))
-	waitJS(t, ctx, electionsListed, 20*time.Second)
-	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
-	shown(t, ctx, "s-ballot", 10*time.Second)
-	run(t, ctx, chromedp.Click("#c0-o1", chromedp.ByQuery), chromedp.Click("#c1-o2", chromedp.ByQuery),
-		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 20*time.Second)
+	alice := walletToReview(t, ctx, a, a.url, "a passphrase for a dying node")
 
 	a.srv.CloseClientConnections()
 	a.srv.Listener.Close() // the page's node is gone

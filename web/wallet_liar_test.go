@@ -98,20 +98,11 @@ func TestWalletRefusesALyingNode(t *testing.T) {
 	axe := axeSource(t)
 	ctx := newBrowser(t, 360, 740)
 
-	walletCreate(t, ctx, liar.URL, "a passphrase for a lying node")
-	alice := walletNewKey(t, ctx, "alice")
-	a.enrolAndOpen(t, alice)
+	alice := walletToReview(t, ctx, a, liar.URL, "a passphrase for a lying node")
 	other := otherReceipt(t, a)
 	mu.Lock()
 	lie = other
 	mu.Unlock()
-	run(t, ctx, chromedp.Click("#refresh-elections", chromedp.ByQuery))
-	waitJS(t, ctx, electionsListed, 20*time.Second)
-	run(t, ctx, chromedp.Click("#elections button", chromedp.ByQuery))
-	shown(t, ctx, "s-ballot", 10*time.Second)
-	run(t, ctx, chromedp.Click("#c0-o1", chromedp.ByQuery), chromedp.Click("#c1-o2", chromedp.ByQuery),
-		chromedp.Click("#ballot-form button[type=submit]", chromedp.ByQuery))
-	shown(t, ctx, "s-review", 20*time.Second)
 
 	// Every text the busy status shows while the ballot is cast.
 	eval(t, ctx, `window.busyTexts = [];
