@@ -78,6 +78,7 @@ func TestWalletReceiptAfterValidatorChange(t *testing.T) {
 	run(t, b, chromedp.Click("#cast-back", chromedp.ByQuery))
 	run(t, b, chromedp.SendKeys("#check-code", code+"\r", chromedp.ByQuery))
 	waitJS(t, b, `document.getElementById('check-result').innerText.includes('the ballot that counts')`, 30*time.Second)
+	screenshot(t, b, "wallet-check-after-validator-change.png")
 	if got := textOf(t, b, "#check-result"); !strings.Contains(got, "The validators changed 1 time(s)") {
 		t.Errorf("the check by tracking code: %q", got)
 	}
