@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,35 +28,9 @@ import (
 // status).
 func TestReceiptFromStateSyncedReplica(t *testing.T) {
 	dir := t.TempDir()
-	authKey := filepath.Join(dir, "official", "authority.key")
-	code, out, errs := runArgs(t, "election", "authority-key", "--out", authKey)
-	if code != 0 {
-		t.Fatalf("authority-key: %d %s", code, errs)
-	}
-	org := initOrg(t, dir, "org-0", "127.0.0.2")
-	idle := initOrg(t, dir, "org-idle", "127.0.0.3")
-	gen := filepath.Join(dir, "genesis.json")
-	if code, _, errs := runArgs(t, "network", "genesis", "--chain-id", "evote-rcpt-sync", "--authority", strings.TrimSpace(out),
-		"--card", org.card, "--out", gen); code != 0 {
-		t.Fatalf("network genesis: %s", errs)
-	}
-	if code, out, errs := runArgs(t, "node", "join", "--home", org.home, "--genesis", gen, "--card", org.card); code != 0 {
-		t.Fatalf("node join: %d\n%s%s", code, out, errs)
-	}
-	org.runWith(t, "--snapshot-interval", "5", "--snapshot-keep", "10")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	waitFor(t, time.Minute, "the first block", func() (bool, error) {
-		st, err := org.client.Status(ctx)
-		return err == nil && st.Height >= 1, err
-	})
-	code, out, errs = runArgs(t, "network", "validator", "--node", org.url, "--authority-key", authKey, "--card", idle.card, "--power", "1")
-	m := acceptedIn.FindStringSubmatch(out)
-	if code != 0 || m == nil {
-		t.Fatalf("adding a validator: %d %s%s", code, out, errs)
-	}
-	var changedAt int64
-	fmt.Sscan(m[1], &changedAt)
+	org, gen, authKey, changedAt := changedNetwork(t, ctx, dir, "evote-rcpt-sync", "--snapshot-interval", "5", "--snapshot-keep", "10")
 
 	authority, err := keyfile.ReadAuthority(authKey)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,35 +24,47 @@ import (
 // change), against the network's genesis file (the set before it), and
 // with the node too. With the hop taken out, the check against the
 // genesis fails.
-func TestReceiptAfterValidatorChange(t *testing.T) {
-	dir := t.TempDir()
-	authKey := filepath.Join(dir, "official", "authority.key")
+// changedNetwork is a one-validator network formed by the documented
+// commands (org-0 on 127.0.0.2, chain chainID) whose authority has added a
+// second validator of power 1, a node that never runs (org-0 signs every
+// block alone): org-0, the genesis file, the authority's key file, and the
+// block that accepted the change. extra are org-0's node flags.
+func changedNetwork(t *testing.T, ctx context.Context, dir, chainID string, extra ...string) (org *orgNode, gen, authKey string, changedAt int64) {
+	t.Helper()
+	authKey = filepath.Join(dir, "official", "authority.key")
 	code, out, errs := runArgs(t, "election", "authority-key", "--out", authKey)
 	if code != 0 {
 		t.Fatalf("authority-key: %d %s", code, errs)
 	}
-	authPub := strings.TrimSpace(out)
-	org := initOrg(t, dir, "org-0", "127.0.0.2")
+	org = initOrg(t, dir, "org-0", "127.0.0.2")
 	idle := initOrg(t, dir, "org-idle", "127.0.0.3")
-	gen := filepath.Join(dir, "genesis.json")
-	if code, _, errs := runArgs(t, "network", "genesis", "--chain-id", "evote-rcpt-hops", "--authority", authPub,
+	gen = filepath.Join(dir, "genesis.json")
+	if code, _, errs := runArgs(t, "network", "genesis", "--chain-id", chainID, "--authority", strings.TrimSpace(out),
 		"--card", org.card, "--out", gen); code != 0 {
 		t.Fatalf("network genesis: %s", errs)
 	}
 	if code, out, errs := runArgs(t, "node", "join", "--home", org.home, "--genesis", gen, "--card", org.card); code != 0 {
 		t.Fatalf("node join: %d\n%s%s", code, out, errs)
 	}
-	org.run(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	org.runWith(t, extra...)
 	waitFor(t, time.Minute, "the first block", func() (bool, error) {
 		st, err := org.client.Status(ctx)
 		return err == nil && st.Height >= 1, err
 	})
 	code, out, errs = runArgs(t, "network", "validator", "--node", org.url, "--authority-key", authKey, "--card", idle.card, "--power", "1")
-	if code != 0 || acceptedIn.FindStringSubmatch(out) == nil {
+	m := acceptedIn.FindStringSubmatch(out)
+	if code != 0 || m == nil {
 		t.Fatalf("adding a validator: %d %s%s", code, out, errs)
 	}
+	changedAt, _ = strconv.ParseInt(m[1], 10, 64)
+	return org, gen, authKey, changedAt
+}
+
+func TestReceiptAfterValidatorChange(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	org, gen, authKey, _ := changedNetwork(t, ctx, dir, "evote-rcpt-hops")
 
 	authority, err := keyfile.ReadAuthority(authKey)
 	if err != nil {
@@ -68,7 +81,7 @@ func TestReceiptAfterValidatorChange(t *testing.T) {
 
 	useWallet(t, "receipt hops")
 	text, _ := e.Voters[0].Key.MarshalText()
-	code, out, errs = runIn(t, string(text), append([]string{"wallet", "import", "v1"}, smallKDFFlags...)...)
+	code, out, errs := runIn(t, string(text), append([]string{"wallet", "import", "v1"}, smallKDFFlags...)...)
 	wantRun(t, code, out, errs, 0)
 	code, out, errs = runIn(t, "", "vote", "--node", org.url, "--election", e.ID.String(), "--key", "v1", "--choice", "1=1", "--choice", "2=1")
 	wantRun(t, code, out, errs, 0, "tracking code")
